@@ -1,0 +1,83 @@
+// Wire envelopes for both hops. Socket frames and AMQP bodies share the
+// response envelope, so the gateway relays it without reshaping it.
+import { z } from 'zod';
+import { errorCodes } from './errors.ts';
+import { REQUEST_TYPE_PATTERN } from './topology.ts';
+
+/** Socket.IO event names, both directions. */
+export const EVENTS = {
+  /** client → gateway, with an ack callback answered by an {@link Ack}. */
+  request: 'request',
+  /** client → gateway: stop a request the same session made. */
+  cancel: 'cancel',
+  /** gateway → client, with an ack callback the client answers with nothing. */
+  response: 'response',
+  /** gateway → client on connect: the session id and its signed resume token. */
+  session: 'session',
+  /** client → gateway: browser log lines (client logger). */
+  clientLog: 'client-log',
+} as const;
+
+export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+const requestId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, _ . : -');
+const requestType = z.string().regex(REQUEST_TYPE_PATTERN, 'a letter, then up to 99 letters, digits, _ . -');
+
+export const wireErrorSchema = z.object({
+  code: z.enum(errorCodes as [string, ...string[]]),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const requestFrameSchema = z.object({
+  id: requestId,
+  type: requestType,
+  payload: z.unknown(),
+  /** Relative budget; the gateway turns it into an absolute deadline. */
+  timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
+  traceparent: z.string().max(128).optional(),
+});
+
+export const cancelFrameSchema = z.object({ id: requestId, type: requestType });
+
+const responseBase = {
+  id: requestId,
+  /** 0-based position of this message within its attempt. */
+  seq: z.number().int().nonnegative(),
+  /** 1 for the first delivery to a worker; higher after a redelivery. */
+  attempt: z.number().int().positive(),
+};
+
+export const responseSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('chunk'), ...responseBase, data: z.unknown() }),
+  z.object({ kind: z.literal('result'), ...responseBase, data: z.unknown() }),
+  z.object({ kind: z.literal('error'), ...responseBase, error: wireErrorSchema }),
+]);
+
+export const ackSchema = z.union([
+  z.object({ ok: z.literal(true), id: requestId }),
+  z.object({ ok: z.literal(false), id: z.string().optional(), error: wireErrorSchema }),
+]);
+
+export const sessionFrameSchema = z.object({ sessionId: z.string(), token: z.string() });
+
+export const cancelMessageSchema = z.object({ id: requestId, session: z.string() });
+
+export type RequestFrame = z.infer<typeof requestFrameSchema>;
+export type CancelFrame = z.infer<typeof cancelFrameSchema>;
+export type Ack = z.infer<typeof ackSchema>;
+export type SessionFrame = z.infer<typeof sessionFrameSchema>;
+/** Cancel as it travels on the control exchange. */
+export type CancelMessage = z.infer<typeof cancelMessageSchema>;
+
+import type { WireError } from './errors.ts';
+interface ResponseBase {
+  id: string;
+  seq: number;
+  attempt: number;
+}
+export type ChunkResponse = ResponseBase & { kind: 'chunk'; data: unknown };
+export type ResultResponse = ResponseBase & { kind: 'result'; data: unknown };
+export type ErrorResponse = ResponseBase & { kind: 'error'; error: WireError };
+export type Response = ChunkResponse | ResultResponse | ErrorResponse;
+
+export const isFinal = (response: Response): response is ResultResponse | ErrorResponse => response.kind !== 'chunk';

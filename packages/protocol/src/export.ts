@@ -1,0 +1,64 @@
+// The JSON facts other languages read (python/ and any future SDK).
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.ts';
+import {
+  ackSchema,
+  cancelFrameSchema,
+  cancelMessageSchema,
+  EVENTS,
+  MAX_TIMEOUT_MS,
+  requestFrameSchema,
+  responseSchema,
+  sessionFrameSchema,
+  wireErrorSchema,
+} from './envelopes.ts';
+import {
+  HEADERS,
+  NAMESPACE_PATTERN,
+  PROTOCOL_VERSION,
+  REPLY_QUEUE_EXPIRES_MS,
+  REQUEST_QUEUE_DELIVERY_LIMIT,
+  REQUEST_TYPE_PATTERN,
+  topology,
+} from './topology.ts';
+
+export const exportJson = (): Record<string, unknown> => {
+  const sample = topology('NS'.toLowerCase());
+  return {
+    'errors.json': ERROR_CODES,
+    'topology.json': {
+      protocolVersion: PROTOCOL_VERSION,
+      defaultNamespace: 'warren',
+      namespacePattern: NAMESPACE_PATTERN.source,
+      requestTypePattern: REQUEST_TYPE_PATTERN.source,
+      maxTimeoutMs: MAX_TIMEOUT_MS,
+      // Names are templates: replace {ns}, {type}, {session}.
+      names: {
+        requestsExchange: '{ns}.requests',
+        controlExchange: '{ns}.control',
+        registryExchange: '{ns}.registry',
+        deadLetterExchange: '{ns}.dead',
+        deadLetterQueue: '{ns}.dead',
+        requestQueue: '{ns}.req.{type}',
+        replyQueue: '{ns}.reply.{session}',
+      },
+      requestQueueArguments: { ...sample.requestQueueArguments(), 'x-dead-letter-exchange': '{ns}.dead' },
+      replyQueueArguments: sample.replyQueueArguments(),
+      requestQueueDeliveryLimit: REQUEST_QUEUE_DELIVERY_LIMIT,
+      replyQueueExpiresMs: REPLY_QUEUE_EXPIRES_MS,
+      headers: HEADERS,
+      events: EVENTS,
+    },
+    'schemas.json': {
+      wireError: z.toJSONSchema(wireErrorSchema),
+      requestFrame: z.toJSONSchema(requestFrameSchema),
+      cancelFrame: z.toJSONSchema(cancelFrameSchema),
+      response: z.toJSONSchema(responseSchema),
+      ack: z.toJSONSchema(ackSchema),
+      sessionFrame: z.toJSONSchema(sessionFrameSchema),
+      cancelMessage: z.toJSONSchema(cancelMessageSchema),
+    },
+  };
+};
+
+export const renderJson = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;

@@ -1,0 +1,71 @@
+// Every broker name Warren uses, derived from one namespace prefix so that
+// tests and several apps can share one broker without touching each other.
+
+export const PROTOCOL_VERSION = 1;
+
+/** Names of AMQP headers Warren sets on request messages. */
+export const HEADERS = {
+  version: 'x-warren-version',
+  /** Absolute deadline, epoch milliseconds. */
+  deadline: 'x-warren-deadline',
+  /** JSON text of the verified principal, set only by the gateway. */
+  principal: 'x-warren-principal',
+  /** Session that owns the request; cancels must match it. */
+  session: 'x-warren-session',
+  traceparent: 'traceparent',
+  /** Set by quorum queues on redelivery; attempt = count + 1. */
+  deliveryCount: 'x-delivery-count',
+} as const;
+
+/** Arguments every per-type request queue is declared with (must match across SDKs). */
+export const REQUEST_QUEUE_DELIVERY_LIMIT = 5;
+
+/** Idle reply queues vanish this long after their last consumer went away. */
+export const REPLY_QUEUE_EXPIRES_MS = 5 * 60 * 1000;
+
+export const NAMESPACE_PATTERN = /^[a-z][a-z0-9_-]{0,40}$/;
+export const REQUEST_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
+
+export interface Topology {
+  namespace: string;
+  /** Direct exchange; routing key = request type. */
+  requestsExchange: string;
+  /** Direct exchange for cancels; routing key = request type. */
+  controlExchange: string;
+  /** Fanout exchange for worker announcements. */
+  registryExchange: string;
+  /** Fanout exchange that dead-lettered requests go to. */
+  deadLetterExchange: string;
+  /** Quorum queue the gateways read dead-lettered requests from. */
+  deadLetterQueue: string;
+  requestQueue(type: string): string;
+  replyQueue(sessionId: string): string;
+  requestQueueArguments(): Record<string, unknown>;
+  replyQueueArguments(): Record<string, unknown>;
+}
+
+export const topology = (namespace = 'warren'): Topology => {
+  if (!NAMESPACE_PATTERN.test(namespace)) {
+    throw new Error(`namespace "${namespace}" must match ${NAMESPACE_PATTERN} (lower-case letters, digits, _ and -)`);
+  }
+  const deadLetterExchange = `${namespace}.dead`;
+  return {
+    namespace,
+    requestsExchange: `${namespace}.requests`,
+    controlExchange: `${namespace}.control`,
+    registryExchange: `${namespace}.registry`,
+    deadLetterExchange,
+    deadLetterQueue: `${namespace}.dead`,
+    requestQueue: (type) => `${namespace}.req.${type}`,
+    replyQueue: (sessionId) => `${namespace}.reply.${sessionId}`,
+    requestQueueArguments: () => ({
+      'x-queue-type': 'quorum',
+      'x-delivery-limit': REQUEST_QUEUE_DELIVERY_LIMIT,
+      'x-dead-letter-exchange': deadLetterExchange,
+    }),
+    replyQueueArguments: () => ({
+      'x-queue-type': 'classic',
+      'x-expires': REPLY_QUEUE_EXPIRES_MS,
+    }),
+  };
+};

@@ -1,0 +1,218 @@
+// In-process broker with the observable semantics of the RabbitMQ transport:
+// unroutable types reject with NO_HANDLER, queues outlive their consumers,
+// competing consumers honour prefetch, unsettled messages go back to the
+// front of their queue (attempt + 1 for requests), expired requests are
+// dropped at delivery, and every message is copied through JSON as on a wire.
+import { createWarrenError, type CancelMessage, type Response } from '@warren/protocol';
+import type {
+  ConnectionStatus,
+  ConsumeOptions,
+  RequestDelivery,
+  RequestMessage,
+  ResponseListener,
+  Subscription,
+  Transport,
+} from './types.ts';
+
+interface Envelope<T> {
+  body: T;
+  deliveries: number;
+}
+
+interface Consumer<T> {
+  prefetch: number;
+  unsettled: Set<Envelope<T>>;
+  deliver(envelope: Envelope<T>, settle: (requeue: boolean) => void): void;
+}
+
+interface Queue<T> {
+  messages: Envelope<T>[];
+  consumers: Consumer<T>[];
+  next: number;
+}
+
+const createQueue = <T>(): Queue<T> => ({ messages: [], consumers: [], next: 0 });
+
+const copy = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
+
+export interface MemoryBroker {
+  /** Requests waiting in a type's queue (not yet delivered). */
+  depth(type: string): number;
+  /** How many requests were published, all types. */
+  published(): number;
+  /** @internal */ readonly state: BrokerState;
+}
+
+interface BrokerState {
+  requests: Map<string, Queue<RequestMessage>>;
+  replies: Map<string, Queue<Response>>;
+  cancels: Map<string, Set<(cancel: CancelMessage) => void>>;
+  published: number;
+  now: () => number;
+}
+
+export const createMemoryBroker = (options: { now?: () => number } = {}): MemoryBroker => {
+  const state: BrokerState = {
+    requests: new Map(),
+    replies: new Map(),
+    cancels: new Map(),
+    published: 0,
+    now: options.now ?? Date.now,
+  };
+  return {
+    state,
+    depth: (type) => state.requests.get(type)?.messages.length ?? 0,
+    published: () => state.published,
+  };
+};
+
+const isExpired = (state: BrokerState, envelope: Envelope<unknown>): boolean => {
+  const body = envelope.body as Partial<RequestMessage>;
+  return typeof body.deadline === 'number' && body.deadline <= state.now();
+};
+
+// Deliver asynchronously, as a socket would, so callers never re-enter.
+const pump = <T>(state: BrokerState, queue: Queue<T>): void => {
+  queueMicrotask(() => {
+    while (queue.messages.length > 0) {
+      const free = queue.consumers.filter((c) => c.unsettled.size < c.prefetch);
+      if (free.length === 0) return;
+      const consumer = free[queue.next++ % free.length]!;
+      const envelope = queue.messages.shift()!;
+      if (isExpired(state, envelope)) continue;
+      envelope.deliveries += 1;
+      consumer.unsettled.add(envelope);
+      let settled = false;
+      consumer.deliver(envelope, (requeue) => {
+        if (settled || !consumer.unsettled.delete(envelope)) return;
+        settled = true;
+        if (requeue) queue.messages.unshift(envelope);
+        pump(state, queue);
+      });
+    }
+  });
+};
+
+const subscribe = <T>(state: BrokerState, queue: Queue<T>, consumer: Consumer<T>): Subscription => {
+  queue.consumers.push(consumer);
+  pump(state, queue);
+  return {
+    close: async () => {
+      queue.consumers = queue.consumers.filter((c) => c !== consumer);
+      // Like a closed AMQP channel: everything unsettled goes back, in order.
+      queue.messages.unshift(...consumer.unsettled);
+      consumer.unsettled.clear();
+      pump(state, queue);
+    },
+  };
+};
+
+export const memoryTransport = (broker: MemoryBroker): Transport => {
+  const { state } = broker;
+  let status: ConnectionStatus = 'connected';
+  const listeners = new Set<(status: ConnectionStatus) => void>();
+  const subscriptions = new Set<Subscription>();
+
+  const ensureOpen = () => {
+    if (status === 'closed') throw createWarrenError('BROKER_UNAVAILABLE', 'The transport is closed.');
+  };
+  const track = (subscription: Subscription): Subscription => {
+    subscriptions.add(subscription);
+    return {
+      close: async () => {
+        subscriptions.delete(subscription);
+        await subscription.close();
+      },
+    };
+  };
+  const replyQueue = (session: string) => {
+    let queue = state.replies.get(session);
+    if (!queue) state.replies.set(session, (queue = createQueue()));
+    return queue;
+  };
+
+  return {
+    kind: 'memory',
+    status: () => status,
+    onStatus(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async publishRequest(request) {
+      ensureOpen();
+      const queue = state.requests.get(request.type);
+      if (!queue) throw createWarrenError('NO_HANDLER', `No worker serves request type "${request.type}".`);
+      state.published += 1;
+      queue.messages.push({ body: copy(request), deliveries: 0 });
+      pump(state, queue);
+    },
+
+    async consumeReplies(session, listener: ResponseListener, options) {
+      ensureOpen();
+      const queue = replyQueue(session);
+      return track(
+        subscribe(state, queue, {
+          prefetch: options.prefetch,
+          unsettled: new Set(),
+          deliver: (envelope, settle) => listener(copy(envelope.body), () => settle(false)),
+        }),
+      );
+    },
+
+    async publishCancel(type, cancel) {
+      ensureOpen();
+      for (const listener of state.cancels.get(type) ?? []) queueMicrotask(() => listener(copy(cancel)));
+    },
+
+    async consumeRequests(type, listener, options: ConsumeOptions) {
+      ensureOpen();
+      let queue = state.requests.get(type);
+      if (!queue) state.requests.set(type, (queue = createQueue()));
+      return track(
+        subscribe(state, queue, {
+          prefetch: options.prefetch,
+          unsettled: new Set(),
+          deliver: (envelope, settle) => {
+            const delivery: RequestDelivery = {
+              request: copy(envelope.body),
+              attempt: envelope.deliveries,
+              ack: () => settle(false),
+              requeue: () => settle(true),
+            };
+            listener(delivery);
+          },
+        }),
+      );
+    },
+
+    async publishResponse(session, response) {
+      ensureOpen();
+      const queue = replyQueue(session);
+      queue.messages.push({ body: copy(response), deliveries: 0 });
+      pump(state, queue);
+    },
+
+    async consumeCancels(types, listener) {
+      ensureOpen();
+      for (const type of types) {
+        let set = state.cancels.get(type);
+        if (!set) state.cancels.set(type, (set = new Set()));
+        set.add(listener);
+      }
+      return track({
+        close: async () => {
+          for (const type of types) state.cancels.get(type)?.delete(listener);
+        },
+      });
+    },
+
+    async close() {
+      if (status === 'closed') return;
+      await Promise.all([...subscriptions].map((s) => s.close()));
+      subscriptions.clear();
+      status = 'closed';
+      for (const listener of listeners) listener(status);
+    },
+  };
+};

@@ -1,0 +1,83 @@
+// The one interface the gateway and the worker SDK use to reach a broker.
+// Two implementations keep the same observable semantics: RabbitMQ (real)
+// and memory (unit tests, embedded fallback of `npm start`).
+import type { CancelMessage, Response } from '@warren/protocol';
+
+/** A request as it travels from gateway to worker. */
+export interface RequestMessage {
+  id: string;
+  type: string;
+  payload: unknown;
+  /** Session that asked; responses go to that session's reply queue. */
+  session: string;
+  /** Absolute deadline in epoch milliseconds; absent = none. */
+  deadline?: number;
+  /** Verified caller identity, set only by the gateway. */
+  principal?: Record<string, unknown>;
+  traceparent?: string;
+}
+
+export interface RequestDelivery {
+  request: RequestMessage;
+  /** 1 on first delivery; +1 for each redelivery. */
+  attempt: number;
+  /** Done with it: remove from the queue. */
+  ack(): void;
+  /** Hand it back for another worker (shutdown, lost capacity). */
+  requeue(): void;
+}
+
+export interface Subscription {
+  close(): Promise<void>;
+}
+
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export interface ReplySubscriptionOptions {
+  /** Unsettled responses held for this session at most (backpressure). */
+  prefetch: number;
+}
+
+export interface ConsumeOptions {
+  /** Deliveries in flight to this consumer at most. */
+  prefetch: number;
+}
+
+export type ResponseListener = (response: Response, settle: () => void) => void;
+
+export interface Transport {
+  readonly kind: 'amqp' | 'memory';
+  status(): ConnectionStatus;
+  /** Called on every status change; returns an unsubscribe function. */
+  onStatus(listener: (status: ConnectionStatus) => void): () => void;
+
+  // Gateway side
+  /**
+   * Publishes a request, resolving once the broker has taken responsibility
+   * for it. Rejects with NO_HANDLER when no queue serves the type, and with
+   * BROKER_UNAVAILABLE when the broker cannot be reached.
+   */
+  publishRequest(request: RequestMessage): Promise<void>;
+  /** Reads a session's responses until closed; unsettled ones return to the queue. */
+  consumeReplies(session: string, listener: ResponseListener, options: ReplySubscriptionOptions): Promise<Subscription>;
+  publishCancel(type: string, cancel: CancelMessage): Promise<void>;
+
+  // Worker side
+  /** Declares the type's queue and consumes from it, competing with other workers. */
+  consumeRequests(type: string, listener: (delivery: RequestDelivery) => void, options: ConsumeOptions): Promise<Subscription>;
+  /** Resolves once the broker confirmed the response. */
+  publishResponse(session: string, response: Response): Promise<void>;
+  consumeCancels(types: readonly string[], listener: (cancel: CancelMessage) => void): Promise<Subscription>;
+
+  close(): Promise<void>;
+}
+
+/** Minimal structured logger both implementations accept (pino fits). */
+export interface Log {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLog: Log = { debug() {}, info() {}, warn() {}, error() {} };

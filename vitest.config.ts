@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: unit tests need nothing running; integration tests
+// (*.int.test.ts) talk to the real RabbitMQ on 127.0.0.1:5672 and spawn
+// gateway/worker processes on Bun and Node.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['packages/*/test/**/*.test.{ts,tsx}', 'examples/*/test/**/*.test.{ts,tsx}'],
+          exclude: ['**/*.int.test.{ts,tsx}', '**/node_modules/**'],
+          testTimeout: 10_000,
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.int.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Integration files spawn processes; two cores are all we have.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
