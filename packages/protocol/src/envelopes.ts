@@ -31,7 +31,8 @@ export const wireErrorSchema = z.object({
 export const requestFrameSchema = z.object({
   id: requestId,
   type: requestType,
-  payload: z.unknown(),
+  /** Any JSON value; absent means null. */
+  payload: z.unknown().optional().transform((value) => (value === undefined ? null : value)),
   /** Relative budget; the gateway turns it into an absolute deadline. */
   timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
   traceparent: z.string().max(128).optional(),

@@ -22,6 +22,8 @@ interface Envelope<T> {
 interface Consumer<T> {
   prefetch: number;
   unsettled: Set<Envelope<T>>;
+  /** Aborted when the consumer closes with these deliveries unsettled. */
+  lost: AbortController;
   deliver(envelope: Envelope<T>, settle: (requeue: boolean) => void): void;
 }
 
@@ -97,11 +99,15 @@ const subscribe = <T>(state: BrokerState, queue: Queue<T>, consumer: Consumer<T>
   queue.consumers.push(consumer);
   pump(state, queue);
   return {
+    pause: async () => {
+      queue.consumers = queue.consumers.filter((c) => c !== consumer);
+    },
     close: async () => {
       queue.consumers = queue.consumers.filter((c) => c !== consumer);
       // Like a closed AMQP channel: everything unsettled goes back, in order.
       queue.messages.unshift(...consumer.unsettled);
       consumer.unsettled.clear();
+      consumer.lost.abort();
       pump(state, queue);
     },
   };
@@ -119,6 +125,7 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
   const track = (subscription: Subscription): Subscription => {
     subscriptions.add(subscription);
     return {
+      pause: () => subscription.pause(),
       close: async () => {
         subscriptions.delete(subscription);
         await subscription.close();
@@ -155,6 +162,7 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
         subscribe(state, queue, {
           prefetch: options.prefetch,
           unsettled: new Set(),
+          lost: new AbortController(),
           deliver: (envelope, settle) => listener(copy(envelope.body), () => settle(false)),
         }),
       );
@@ -169,16 +177,19 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
       ensureOpen();
       let queue = state.requests.get(type);
       if (!queue) state.requests.set(type, (queue = createQueue()));
+      const lost = new AbortController();
       return track(
         subscribe(state, queue, {
           prefetch: options.prefetch,
           unsettled: new Set(),
+          lost,
           deliver: (envelope, settle) => {
             const delivery: RequestDelivery = {
               request: copy(envelope.body),
               attempt: envelope.deliveries,
               ack: () => settle(false),
               requeue: () => settle(true),
+              lost: lost.signal,
             };
             listener(delivery);
           },
@@ -200,11 +211,10 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
         if (!set) state.cancels.set(type, (set = new Set()));
         set.add(listener);
       }
-      return track({
-        close: async () => {
-          for (const type of types) state.cancels.get(type)?.delete(listener);
-        },
-      });
+      const remove = async () => {
+        for (const type of types) state.cancels.get(type)?.delete(listener);
+      };
+      return track({ pause: remove, close: remove });
     },
 
     async close() {

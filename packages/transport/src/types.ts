@@ -25,9 +25,17 @@ export interface RequestDelivery {
   ack(): void;
   /** Hand it back for another worker (shutdown, lost capacity). */
   requeue(): void;
+  /**
+   * Aborted when the delivery can no longer be settled (its channel or
+   * connection died): the broker will redeliver it, so the work is moot.
+   */
+  lost: AbortSignal;
 }
 
 export interface Subscription {
+  /** Stops new deliveries; those already delivered can still be settled. */
+  pause(): Promise<void>;
+  /** Stops for good; anything unsettled goes back to the queue. */
   close(): Promise<void>;
 }
 

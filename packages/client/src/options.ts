@@ -1,0 +1,92 @@
+// Backend options: defaults in one place, checked once at construction with
+// messages that name the field, so a typo fails at start-up, not mid-call.
+import { MAX_TIMEOUT_MS } from '@warren/protocol';
+import type { LoggerOptions } from './logger.ts';
+import { createDefaultSessionStore, type SessionStore } from './session-store.ts';
+import { defaultConnect, type Connect } from './socket.ts';
+
+export const DEFAULTS = {
+  defaultTimeoutMs: 60_000,
+} as const;
+
+export interface BackendOptions {
+  /** Gateway URL, e.g. `http://localhost:3000`. Relative URLs (`/`) work in browsers. */
+  url: string;
+  /** Deadline of a call that passes no `timeoutMs`, in ms; 0 = none. @default 60000 */
+  defaultTimeoutMs?: number;
+  /** Creates the socket; tests inject a fake or a real client here. @default socket.io-client `io` */
+  connect?: Connect;
+  /** Where the session resume token lives. @default sessionStorage key 'warren.session', else memory */
+  sessionStore?: SessionStore;
+  /** Request ids (1–128 of `A-Z a-z 0-9 _ . : -`). @default crypto.randomUUID */
+  createId?: () => string;
+  /** Client logger batching and limits. */
+  log?: Partial<LoggerOptions>;
+}
+
+export interface ResolvedBackendOptions {
+  url: string;
+  defaultTimeoutMs: number;
+  connect: Connect;
+  sessionStore: SessionStore;
+  createId: () => string;
+  log: Partial<LoggerOptions>;
+}
+
+const fail = (field: string, expected: string, got: unknown): never => {
+  const shown = typeof got === 'string' ? JSON.stringify(got) : typeof got === 'function' ? 'a function' : String(got);
+  throw new TypeError(`createBackend: options.${field} must be ${expected}, got ${shown}`);
+};
+
+/** True for an integer timeout budget in ms: 0 (none) … MAX_TIMEOUT_MS. */
+export const isTimeoutMs = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TIMEOUT_MS;
+
+export const TIMEOUT_RANGE = `an integer number of ms from 0 (no deadline) to ${MAX_TIMEOUT_MS}`;
+
+const checkUrl = (url: unknown): string => {
+  if (typeof url !== 'string' || url.trim() === '') return fail('url', 'a non-empty string', url);
+  // Absolute URLs must parse; relative ones are resolved by the browser.
+  if (url.includes('://')) {
+    let protocol = '';
+    try {
+      protocol = new URL(url).protocol;
+    } catch {
+      return fail('url', 'a valid URL', url);
+    }
+    if (!['http:', 'https:', 'ws:', 'wss:'].includes(protocol)) return fail('url', 'an http(s) or ws(s) URL', url);
+  }
+  return url;
+};
+
+const defaultCreateId = (): string => globalThis.crypto.randomUUID();
+
+export const resolveBackendOptions = (input: BackendOptions): ResolvedBackendOptions => {
+  if (typeof input !== 'object' || input === null) {
+    throw new TypeError('createBackend: options must be an object with at least { url }');
+  }
+  const url = checkUrl(input.url);
+  const defaultTimeoutMs = input.defaultTimeoutMs ?? DEFAULTS.defaultTimeoutMs;
+  if (!isTimeoutMs(defaultTimeoutMs)) fail('defaultTimeoutMs', TIMEOUT_RANGE, defaultTimeoutMs);
+  if (input.connect !== undefined && typeof input.connect !== 'function') {
+    fail('connect', 'a function (url, options) => socket', input.connect);
+  }
+  const store = input.sessionStore;
+  if (store !== undefined && (typeof store?.get !== 'function' || typeof store?.set !== 'function')) {
+    fail('sessionStore', 'an object with get() and set(token)', store);
+  }
+  if (input.createId !== undefined && typeof input.createId !== 'function') {
+    fail('createId', 'a function returning a string', input.createId);
+  }
+  if (input.log !== undefined && (typeof input.log !== 'object' || input.log === null)) {
+    fail('log', 'an object', input.log);
+  }
+  return {
+    url,
+    defaultTimeoutMs,
+    connect: input.connect ?? defaultConnect,
+    sessionStore: store ?? createDefaultSessionStore(),
+    createId: input.createId ?? defaultCreateId,
+    log: input.log ?? {},
+  };
+};

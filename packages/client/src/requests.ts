@@ -1,0 +1,281 @@
+// In-flight requests: ids, deadlines, aborts, acks, and routing responses
+// through each request's sequencer. Knows nothing about socket events; the
+// backend feeds it connection changes and frames.
+import {
+  createWarrenError,
+  EVENTS,
+  fromWireError,
+  parseAck,
+  parseResponse,
+  REQUEST_TYPE_PATTERN,
+  type CancelFrame,
+  type ErrorCode,
+  type RequestFrame,
+  type WarrenError,
+} from '@warren/protocol';
+import { isTimeoutMs, TIMEOUT_RANGE } from './options.ts';
+import { createSequencer, type Sequencer } from './sequencer.ts';
+
+export interface ChunkMeta {
+  /** Position of the chunk within its attempt, 0-based. */
+  seq: number;
+  /** Delivery attempt the chunk belongs to, 1-based. */
+  attempt: number;
+}
+
+export interface RequestOptions<Chunk = unknown> {
+  /** Each chunk, in order, exactly once per attempt. */
+  onChunk?: (chunk: Chunk, meta: ChunkMeta) => void;
+  /** A worker was lost and the request runs again; chunks restart at seq 0. */
+  onRestart?: (attempt: number) => void;
+  /** Abort → `cancel` frame and rejection with CANCELLED. */
+  signal?: AbortSignal;
+  /** Deadline in ms from now; 0 = none. @default the backend's defaultTimeoutMs */
+  timeoutMs?: number;
+}
+
+export interface RegistryDeps {
+  isConnected(): boolean;
+  /** socket.emit; may throw (e.g. a payload socket.io cannot encode). */
+  emit(event: string, ...args: unknown[]): void;
+  createId(): string;
+  defaultTimeoutMs: number;
+  /** A caller's callback threw; reported, never rethrown into socket handlers. */
+  onCallbackError(error: unknown, requestId: string, callback: string): void;
+  now?: () => number;
+}
+
+export interface RequestRegistry {
+  start<Result, Chunk>(type: string, payload: unknown, options?: RequestOptions<Chunk>): Promise<Result>;
+  handleResponse(raw: unknown): void;
+  /** Socket (re)connected: send queued cancels, then every request not yet acked. */
+  connected(): void;
+  /** Socket dropped: requests not yet acked will be sent again on reconnect. */
+  disconnected(): void;
+  /** The gateway began a new session: answers to accepted requests cannot arrive. */
+  sessionLost(): void;
+  /** Rejects everything pending; `cancel` tells the gateway to stop what it accepted. */
+  rejectAll(code: ErrorCode, message: string, options?: { cancel?: boolean }): void;
+  size(): number;
+}
+
+interface InFlight {
+  id: string;
+  type: string;
+  payload: unknown;
+  deadline: number | undefined;
+  phase: 'waiting' | 'sent' | 'accepted';
+  /** Sent at least once, so the gateway may know it and a cancel is worth sending. */
+  emitted: boolean;
+  emission: number;
+  settled: boolean;
+  sequencer: Sequencer;
+  options: RequestOptions<unknown>;
+  resolve(value: unknown): void;
+  reject(error: WarrenError): void;
+  cleanup(): void;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
+  const now = deps.now ?? Date.now;
+  const requests = new Map<string, InFlight>();
+  const queuedCancels: CancelFrame[] = [];
+
+  const sendCancel = (request: InFlight): void => {
+    if (!request.emitted) return; // the gateway never heard of it
+    const frame: CancelFrame = { id: request.id, type: request.type };
+    if (!deps.isConnected()) {
+      queuedCancels.push(frame);
+      return;
+    }
+    try {
+      deps.emit(EVENTS.cancel, frame);
+    } catch {
+      // best effort: the deadline still stops the worker
+    }
+  };
+
+  const settle = (request: InFlight, outcome: { value: unknown } | { error: WarrenError }): void => {
+    if (request.settled) return;
+    request.settled = true;
+    requests.delete(request.id);
+    request.cleanup();
+    if ('error' in outcome) request.reject(outcome.error);
+    else request.resolve(outcome.value);
+  };
+
+  const fail = (request: InFlight, code: ErrorCode, message: string): void =>
+    settle(request, { error: createWarrenError(code, message) });
+
+  const call = (request: InFlight, name: 'onChunk' | 'onRestart', ...args: unknown[]): void => {
+    const callback = request.options[name] as ((...a: unknown[]) => void) | undefined;
+    if (callback === undefined) return;
+    try {
+      callback(...args);
+    } catch (error) {
+      deps.onCallbackError(error, request.id, name);
+    }
+  };
+
+  const onAck = (request: InFlight, emission: number, raw: unknown): void => {
+    if (request.settled) return;
+    const parsed = parseAck(raw);
+    if (parsed.ok && parsed.value.ok) {
+      if (request.phase === 'sent') request.phase = 'accepted';
+      return;
+    }
+    // Once accepted, a refusal can only answer a duplicate re-send of the
+    // same id; the original is running, so it is ignored. Likewise an
+    // answer to an earlier send than the latest.
+    if (request.phase === 'accepted' || emission !== request.emission) return;
+    if (parsed.ok && !parsed.value.ok) settle(request, { error: fromWireError(parsed.value.error) });
+    else if ((raw as { ok?: unknown } | null)?.ok === false) {
+      fail(request, 'INTERNAL', `The gateway refused request "${request.type}" with an unreadable error`);
+    }
+    // Anything else is malformed: ignored; the deadline still applies.
+  };
+
+  const emitRequest = (request: InFlight): void => {
+    request.phase = 'sent';
+    request.emitted = true;
+    const emission = ++request.emission;
+    const frame: RequestFrame = { id: request.id, type: request.type, payload: request.payload };
+    // Send what is left of the budget, so the gateway's deadline is never later than ours.
+    if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
+    try {
+      deps.emit(EVENTS.request, frame, (raw: unknown) => {
+        try {
+          onAck(request, emission, raw);
+        } catch {
+          // never throw into socket.io
+        }
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      fail(request, 'INVALID_REQUEST', `Request "${request.type}" could not be sent: ${reason}`);
+    }
+  };
+
+  const start = <Result, Chunk>(type: string, payload: unknown, options: RequestOptions<Chunk> = {}): Promise<Result> =>
+    new Promise<Result>((resolve, reject) => {
+      const refuse = (code: ErrorCode, message: string): void => reject(createWarrenError(code, message));
+      if (typeof type !== 'string' || !REQUEST_TYPE_PATTERN.test(type)) {
+        return refuse('INVALID_REQUEST', `Request type ${JSON.stringify(type)} must be a letter then up to 99 of A-Z a-z 0-9 _ . -`);
+      }
+      const timeoutMs = options.timeoutMs ?? deps.defaultTimeoutMs;
+      if (!isTimeoutMs(timeoutMs)) return refuse('INVALID_REQUEST', `timeoutMs must be ${TIMEOUT_RANGE}, got ${String(timeoutMs)}`);
+      const { signal } = options;
+      // Already aborted: nothing was sent, so there is nothing to cancel.
+      if (signal?.aborted) return refuse('CANCELLED', `Request "${type}" was cancelled before it was sent`);
+      let id: string;
+      try {
+        id = deps.createId();
+      } catch (error) {
+        return refuse('INTERNAL', `createId threw: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+        return refuse('INVALID_REQUEST', `createId returned ${JSON.stringify(id)}; ids are 1–128 of A-Z a-z 0-9 _ . : -`);
+      }
+      if (requests.has(id)) return refuse('INVALID_REQUEST', `createId returned "${id}", which is already in flight`);
+
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = (): void => {
+        if (request.settled) return;
+        fail(request, 'CANCELLED', `Request "${type}" (${id}) was cancelled`);
+        sendCancel(request);
+      };
+      const request: InFlight = {
+        id,
+        type,
+        payload: payload === undefined ? null : payload,
+        deadline: timeoutMs === 0 ? undefined : now() + timeoutMs,
+        phase: 'waiting',
+        emitted: false,
+        emission: 0,
+        settled: false,
+        sequencer: createSequencer(),
+        options: options as RequestOptions<unknown>,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        cleanup: () => {
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      requests.set(id, request);
+      if (timeoutMs > 0) {
+        // Runs while waiting for a connection too: a deadline is a promise to the caller.
+        timer = setTimeout(() => {
+          fail(request, 'TIMEOUT', `Request "${type}" (${id}) timed out after ${timeoutMs} ms`);
+          sendCancel(request);
+        }, timeoutMs);
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (deps.isConnected()) emitRequest(request);
+    });
+
+  const handleResponse = (raw: unknown): void => {
+    const parsed = parseResponse(raw);
+    if (!parsed.ok) return;
+    const request = requests.get(parsed.value.id);
+    if (request === undefined) return; // settled, cancelled or not ours
+    // A response can overtake the ack; either proves the gateway accepted it.
+    request.phase = 'accepted';
+    for (const event of request.sequencer.accept(parsed.value)) {
+      if (request.settled) return; // a callback aborted it
+      if (event.kind === 'restart') call(request, 'onRestart', event.attempt);
+      else if (event.kind === 'overflow') {
+        fail(request, 'INTERNAL', `Request "${request.type}" (${request.id}): ${event.held} responses arrived out of order`);
+      } else {
+        const response = event.response;
+        switch (response.kind) {
+          case 'chunk':
+            call(request, 'onChunk', response.data, { seq: response.seq, attempt: response.attempt });
+            break;
+          case 'result':
+            settle(request, { value: response.data });
+            break;
+          case 'error':
+            settle(request, { error: fromWireError(response.error) });
+            break;
+        }
+      }
+    }
+  };
+
+  const connected = (): void => {
+    for (const frame of queuedCancels.splice(0)) {
+      try {
+        deps.emit(EVENTS.cancel, frame);
+      } catch {
+        // best effort
+      }
+    }
+    for (const request of [...requests.values()]) {
+      if (request.phase !== 'accepted' && !request.settled && deps.isConnected()) emitRequest(request);
+    }
+  };
+
+  const disconnected = (): void => {
+    for (const request of requests.values()) if (request.phase === 'sent') request.phase = 'waiting';
+  };
+
+  const sessionLost = (): void => {
+    for (const request of [...requests.values()]) {
+      if (request.phase !== 'accepted') continue;
+      fail(request, 'DISCONNECTED', `Request "${request.type}" (${request.id}) was lost: the gateway could not resume the session`);
+    }
+  };
+
+  const rejectAll = (code: ErrorCode, message: string, { cancel = false } = {}): void => {
+    for (const request of [...requests.values()]) {
+      fail(request, code, message);
+      if (cancel) sendCancel(request);
+    }
+    if (!cancel) queuedCancels.length = 0;
+  };
+
+  return { start, handleResponse, connected, disconnected, sessionLost, rejectAll, size: () => requests.size };
+};

@@ -1,0 +1,72 @@
+// The gateway's plain HTTP side: health, readiness and static files (the web
+// app), with an SPA fallback to index.html and no path traversal.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.map': 'application/json',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+export interface HttpDeps {
+  staticDir: string | undefined;
+  ready(): { ready: boolean; broker: string };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+};
+
+const serveFile = async (res: ServerResponse, file: string, method: string): Promise<boolean> => {
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) return false;
+  const immutable = file.includes(`${sep}assets${sep}`);
+  res.writeHead(200, {
+    'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'content-length': info.size,
+    'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+  });
+  if (method === 'HEAD') res.end();
+  else createReadStream(file).pipe(res);
+  return true;
+};
+
+export const createHttpHandler = (deps: HttpDeps) => {
+  const root = deps.staticDir ? resolve(deps.staticDir) : undefined;
+  return async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://gateway');
+    const method = req.method ?? 'GET';
+    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') {
+      const state = deps.ready();
+      return json(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', broker: state.broker });
+    }
+    if (root && (method === 'GET' || method === 'HEAD')) {
+      let path: string;
+      try {
+        path = normalize(decodeURIComponent(url.pathname));
+      } catch {
+        return json(res, 400, { error: 'bad path' });
+      }
+      const file = join(root, path);
+      if (file !== root && !file.startsWith(root + sep)) return json(res, 404, { error: 'not found' });
+      const target = path.endsWith('/') ? join(file, 'index.html') : file;
+      if (await serveFile(res, target, method)) return;
+      // Client-side routes fall back to the app shell; missing assets stay 404.
+      if (!extname(path) && (await serveFile(res, join(root, 'index.html'), method))) return;
+    }
+    json(res, 404, { error: 'not found' });
+  };
+};

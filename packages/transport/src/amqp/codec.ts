@@ -1,0 +1,90 @@
+// Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
+import type { ConsumeMessage, Options } from 'amqplib';
+import { HEADERS, PROTOCOL_VERSION, parseJson, parseResponse, type Parsed, type Response, type Topology } from '@warren/protocol';
+import type { RequestMessage } from '../types.ts';
+
+export const encodeRequest = (
+  topo: Topology,
+  request: RequestMessage,
+  now = Date.now(),
+): { body: Buffer; properties: Options.Publish } => {
+  const headers: Record<string, unknown> = {
+    [HEADERS.version]: PROTOCOL_VERSION,
+    [HEADERS.session]: request.session,
+  };
+  if (request.deadline !== undefined) headers[HEADERS.deadline] = request.deadline;
+  if (request.principal !== undefined) headers[HEADERS.principal] = JSON.stringify(request.principal);
+  if (request.traceparent !== undefined) headers[HEADERS.traceparent] = request.traceparent;
+  const properties: Options.Publish = {
+    contentType: 'application/json',
+    persistent: true,
+    mandatory: true,
+    correlationId: request.id,
+    replyTo: topo.replyQueue(request.session),
+    type: request.type,
+    timestamp: Math.floor(now / 1000),
+    headers,
+  };
+  // Expiration makes RabbitMQ drop a request nobody picked up in time.
+  if (request.deadline !== undefined) properties.expiration = String(Math.max(1, request.deadline - now));
+  return { body: Buffer.from(JSON.stringify(request.payload ?? null)), properties };
+};
+
+const asNumber = (value: unknown): number | undefined => {
+  const n = typeof value === 'bigint' ? Number(value) : typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+};
+
+export interface DecodedRequest {
+  request: RequestMessage;
+  attempt: number;
+}
+
+export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<DecodedRequest> => {
+  const { properties, fields, content } = message;
+  const headers = (properties.headers ?? {}) as Record<string, unknown>;
+  const id = properties.correlationId;
+  const replyTo = properties.replyTo;
+  const prefix = topo.replyQueue('');
+  if (typeof id !== 'string' || id === '' || typeof replyTo !== 'string' || !replyTo.startsWith(prefix)) {
+    return { ok: false, error: { code: 'INVALID_REQUEST', message: 'Message lacks correlation_id or a Warren reply_to.' } };
+  }
+  const body = parseJson(content);
+  if (!body.ok) return body;
+  const session = typeof headers[HEADERS.session] === 'string' ? (headers[HEADERS.session] as string) : replyTo.slice(prefix.length);
+  const request: RequestMessage = {
+    id,
+    type: typeof properties.type === 'string' && properties.type !== '' ? properties.type : fields.routingKey,
+    payload: body.value,
+    session,
+  };
+  const deadline = asNumber(headers[HEADERS.deadline]);
+  if (deadline !== undefined) request.deadline = deadline;
+  const principal = headers[HEADERS.principal];
+  if (typeof principal === 'string') {
+    const parsed = parseJson(principal);
+    if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object') {
+      request.principal = parsed.value as Record<string, unknown>;
+    }
+  }
+  const traceparent = headers[HEADERS.traceparent];
+  if (typeof traceparent === 'string') request.traceparent = traceparent;
+  const count = asNumber(headers[HEADERS.deliveryCount]);
+  const attempt = count !== undefined ? count + 1 : fields.redelivered ? 2 : 1;
+  return { ok: true, value: { request, attempt } };
+};
+
+export const encodeResponse = (response: Response): { body: Buffer; properties: Options.Publish } => ({
+  body: Buffer.from(JSON.stringify(response)),
+  properties: {
+    contentType: 'application/json',
+    persistent: true,
+    correlationId: response.id,
+    type: response.kind,
+  },
+});
+
+export const decodeResponse = (message: ConsumeMessage): Parsed<Response> => {
+  const body = parseJson(message.content);
+  return body.ok ? parseResponse(body.value) : body;
+};

@@ -1,0 +1,179 @@
+// Keeps one AMQP connection alive: connects with exponential backoff and
+// jitter, notices loss (heartbeats, server closes, socket errors), and re-runs
+// every registered setup on each new connection so topology and consumers
+// come back by themselves.
+import { connect, type ChannelModel } from 'amqplib';
+import type { ConnectionStatus, Log } from '../types.ts';
+
+export interface BackoffOptions {
+  /** @default 100 */
+  initialDelayMs: number;
+  /** @default 5000 */
+  maxDelayMs: number;
+}
+
+export interface ConnectionOptions {
+  url: string;
+  log: Log;
+  /** AMQP heartbeat; a dead peer is noticed after about twice this. @default 10 */
+  heartbeatSeconds: number;
+  backoff: BackoffOptions;
+  /** Shown in the RabbitMQ management UI. */
+  connectionName: string;
+}
+
+export type Setup = (model: ChannelModel) => Promise<void>;
+
+export interface ConnectionManager {
+  status(): ConnectionStatus;
+  onStatus(listener: (status: ConnectionStatus) => void): () => void;
+  /** The live connection, or null while (re)connecting. */
+  current(): ChannelModel | null;
+  /** Runs after every (re)connect, before status turns 'connected'; returns a remover. Not run now. */
+  addSetup(setup: Setup): () => void;
+  /** Resolves on the first successful connection; rejects after `timeoutMs`. */
+  ready(timeoutMs: number): Promise<void>;
+  /** Number of reconnects after the first connection. */
+  reconnects(): number;
+  close(): Promise<void>;
+}
+
+export const backoffDelay = (attempt: number, { initialDelayMs, maxDelayMs }: BackoffOptions, random = Math.random) => {
+  const base = Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(attempt, 20));
+  return Math.round(base * (0.5 + random() / 2));
+};
+
+/** amqplib reads the heartbeat from the URL; an explicit one there wins. */
+export const withHeartbeat = (url: string, seconds: number) => {
+  const parsed = new URL(url);
+  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
+  return parsed.toString();
+};
+
+export const redactUrl = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+
+export const createConnectionManager = (options: ConnectionOptions): ConnectionManager => {
+  const { log } = options;
+  let status: ConnectionStatus = 'connecting';
+  let model: ChannelModel | null = null;
+  let closing = false;
+  let attempt = 0;
+  let everConnected = false;
+  let reconnectCount = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const setups = new Set<Setup>();
+  const statusListeners = new Set<(status: ConnectionStatus) => void>();
+  const readyWaiters = new Set<() => void>();
+
+  const setStatus = (next: ConnectionStatus) => {
+    if (next === status) return;
+    status = next;
+    for (const listener of statusListeners) {
+      try {
+        listener(next);
+      } catch (error) {
+        log.error({ err: error }, 'status listener threw');
+      }
+    }
+  };
+
+  const runSetup = async (m: ChannelModel, setup: Setup) => {
+    try {
+      await setup(m);
+    } catch (error) {
+      // A failed setup (e.g. a queue declared with other arguments) must not
+      // take the process down; it is logged and retried on the next connect.
+      log.error({ err: error }, 'broker setup failed');
+    }
+  };
+
+  const schedule = () => {
+    if (closing) return;
+    const delay = backoffDelay(attempt++, options.backoff);
+    setStatus(everConnected ? 'reconnecting' : 'connecting');
+    timer = setTimeout(() => void attemptConnect(), delay);
+  };
+
+  const attemptConnect = async () => {
+    if (closing) return;
+    let m: ChannelModel;
+    try {
+      m = await connect(withHeartbeat(options.url, options.heartbeatSeconds), {
+        noDelay: true,
+        timeout: 5000,
+        clientProperties: { connection_name: options.connectionName },
+      });
+    } catch (error) {
+      log.warn({ err: (error as Error).message, url: redactUrl(options.url), attempt }, 'broker connect failed; retrying');
+      schedule();
+      return;
+    }
+    if (closing) {
+      await m.close().catch(() => {});
+      return;
+    }
+    let lost = false;
+    const onLost = (reason: unknown) => {
+      if (lost) return;
+      lost = true;
+      model = null;
+      if (closing) return;
+      log.warn({ reason: reason instanceof Error ? reason.message : String(reason ?? 'closed') }, 'broker connection lost');
+      schedule();
+    };
+    m.on('error', (error: Error) => log.warn({ err: error.message }, 'broker connection error'));
+    m.on('close', onLost);
+    m.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked this connection (resource alarm)'));
+    model = m;
+    attempt = 0;
+    if (everConnected) reconnectCount += 1;
+    everConnected = true;
+    log.info({ url: redactUrl(options.url), reconnects: reconnectCount }, 'broker connected');
+    for (const setup of [...setups]) {
+      if (model !== m) return;
+      await runSetup(m, setup);
+    }
+    if (model !== m) return;
+    setStatus('connected');
+    for (const resolve of readyWaiters) resolve();
+    readyWaiters.clear();
+  };
+
+  void attemptConnect();
+
+  return {
+    status: () => status,
+    onStatus(listener) {
+      statusListeners.add(listener);
+      return () => statusListeners.delete(listener);
+    },
+    current: () => model,
+    reconnects: () => reconnectCount,
+    addSetup(setup) {
+      setups.add(setup);
+      return () => setups.delete(setup);
+    },
+    ready(timeoutMs) {
+      if (status === 'connected') return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const done = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        const t = setTimeout(() => {
+          readyWaiters.delete(done);
+          reject(new Error(`could not connect to the broker at ${redactUrl(options.url)} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        readyWaiters.add(done);
+      });
+    },
+    async close() {
+      closing = true;
+      clearTimeout(timer);
+      const m = model;
+      model = null;
+      setStatus('closed');
+      if (m) await m.close().catch(() => {});
+    },
+  };
+};

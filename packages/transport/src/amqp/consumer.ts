@@ -1,0 +1,71 @@
+// A consumer that outlives connections: started on every (re)connect, and
+// restarted with backoff when only its channel dies (queue deleted, a
+// precondition failure) while the connection stays up.
+import type { Channel, ChannelModel } from 'amqplib';
+import type { Log, Subscription } from '../types.ts';
+import { backoffDelay, type ConnectionManager } from './connection.ts';
+
+/** Sets the channel up and starts consuming; returns the consumer tag. */
+export type StartConsumer = (channel: Channel, restart: () => void) => Promise<string>;
+
+export const durableConsumer = async (
+  manager: ConnectionManager,
+  log: Log,
+  name: string,
+  start: StartConsumer,
+): Promise<Subscription> => {
+  let closed = false;
+  let paused = false;
+  let channel: Channel | null = null;
+  let consumerTag: string | null = null;
+  let failures = 0;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+
+  const open = async (model: ChannelModel) => {
+    if (closed || paused) return;
+    const ch = await model.createChannel();
+    channel = ch;
+    ch.on('error', (error: Error) => log.warn({ consumer: name, err: error.message }, 'consumer channel error'));
+    const restart = () => {
+      if (closed || paused || channel !== ch) return;
+      channel = null;
+      void ch.close().catch(() => {});
+      // Only the channel died: come back on the same connection after a pause.
+      retry = setTimeout(() => {
+        const m = manager.current();
+        if (m) void open(m).catch((error) => log.error({ consumer: name, err: error }, 'consumer restart failed'));
+      }, backoffDelay(failures++, { initialDelayMs: 200, maxDelayMs: 5000 }));
+    };
+    ch.on('close', () => {
+      if (manager.current() === model) restart();
+    });
+    try {
+      consumerTag = await start(ch, restart);
+      failures = 0;
+    } catch (error) {
+      log.error({ consumer: name, err: (error as Error).message }, 'consumer setup failed; will retry');
+      restart();
+    }
+  };
+
+  const removeSetup = manager.addSetup(open);
+  const model = manager.current();
+  if (model) await open(model);
+
+  return {
+    async pause() {
+      paused = true;
+      removeSetup();
+      const ch = channel;
+      if (ch && consumerTag) await ch.cancel(consumerTag).catch(() => {});
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      removeSetup();
+      const ch = channel;
+      channel = null;
+      if (ch) await ch.close().catch(() => {});
+    },
+  };
+};

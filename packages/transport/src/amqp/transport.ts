@@ -1,0 +1,206 @@
+// The RabbitMQ implementation of the transport seam (see docs/protocol.md).
+import { createWarrenError, parseCancelMessage, parseJson, topology, type Topology } from '@warren/protocol';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './codec.ts';
+import { createConnectionManager, redactUrl, type BackoffOptions } from './connection.ts';
+import { durableConsumer } from './consumer.ts';
+import { createPublisher } from './publisher.ts';
+
+export interface AmqpTransportOptions {
+  /** e.g. amqp://guest:guest@127.0.0.1:5672 */
+  url: string;
+  /** Prefix of every broker name. @default 'warren' */
+  namespace?: string;
+  log?: Log;
+  /** @default 10 */
+  heartbeatSeconds?: number;
+  backoff?: Partial<BackoffOptions>;
+  /** How long to wait for the first connection before giving up. @default 5000 */
+  connectTimeoutMs?: number;
+  /** Shown in the RabbitMQ management UI. @default 'warren' */
+  connectionName?: string;
+}
+
+export type AmqpTransport = Transport & { readonly topology: Topology; reconnects(): number };
+
+const declareExchanges = async (ch: Channel, topo: Topology) => {
+  await ch.assertExchange(topo.requestsExchange, 'direct', { durable: true });
+  await ch.assertExchange(topo.controlExchange, 'direct', { durable: true });
+  await ch.assertExchange(topo.deadLetterExchange, 'fanout', { durable: true });
+};
+
+export const createAmqpTransport = async (options: AmqpTransportOptions): Promise<AmqpTransport> => {
+  const topo = topology(options.namespace);
+  const log = options.log ?? silentLog;
+  const manager = createConnectionManager({
+    url: options.url,
+    log,
+    heartbeatSeconds: options.heartbeatSeconds ?? 10,
+    backoff: { initialDelayMs: 100, maxDelayMs: 5000, ...options.backoff },
+    connectionName: options.connectionName ?? 'warren',
+  });
+  const publisher = createPublisher(log);
+  const subscriptions = new Set<Subscription>();
+
+  manager.addSetup(async (model) => {
+    await publisher.attach(model);
+    const ch = await model.createChannel();
+    await declareExchanges(ch, topo);
+    await ch.close();
+  });
+  manager.onStatus((status) => {
+    if (status !== 'connected') publisher.detach();
+  });
+
+  try {
+    await manager.ready(options.connectTimeoutMs ?? 5000);
+  } catch (error) {
+    await manager.close();
+    throw createWarrenError('BROKER_UNAVAILABLE', (error as Error).message, { cause: error });
+  }
+
+  const track = (subscription: Subscription): Subscription => {
+    subscriptions.add(subscription);
+    return {
+      pause: () => subscription.pause(),
+      async close() {
+        subscriptions.delete(subscription);
+        await subscription.close();
+      },
+    };
+  };
+  const ensureConnected = () => {
+    if (manager.status() !== 'connected') {
+      throw createWarrenError('BROKER_UNAVAILABLE', `The message broker at ${redactUrl(options.url)} is unreachable; try again shortly.`);
+    }
+  };
+  // Settling a message on a channel that has since closed is meaningless
+  // (the broker requeues it) and would throw; guard every settle once.
+  const settler = (ch: Channel, message: ConsumeMessage, lost: AbortSignal) => {
+    let done = false;
+    return (action: 'ack' | 'requeue') => {
+      if (done || lost.aborted) return;
+      done = true;
+      try {
+        if (action === 'ack') ch.ack(message);
+        else ch.nack(message, false, true);
+      } catch (error) {
+        log.warn({ err: (error as Error).message }, 'could not settle a message');
+      }
+    };
+  };
+  const lostSignal = (ch: Channel) => {
+    const controller = new AbortController();
+    ch.once('close', () => controller.abort());
+    return controller.signal;
+  };
+
+  return {
+    kind: 'amqp',
+    topology: topo,
+    status: () => manager.status(),
+    onStatus: (listener) => manager.onStatus(listener),
+    reconnects: () => manager.reconnects(),
+
+    async publishRequest(request) {
+      ensureConnected();
+      const { body, properties } = encodeRequest(topo, request);
+      const outcome = await publisher.publish(topo.requestsExchange, request.type, body, properties);
+      if (outcome === 'returned') throw createWarrenError('NO_HANDLER', `No worker serves request type "${request.type}".`);
+    },
+
+    async consumeReplies(session, listener, { prefetch }) {
+      const queue = topo.replyQueue(session);
+      return track(
+        await durableConsumer(manager, log, queue, async (ch, restart) => {
+          await ch.assertQueue(queue, { durable: true, arguments: topo.replyQueueArguments() });
+          await ch.prefetch(prefetch);
+          const lost = lostSignal(ch);
+          const { consumerTag } = await ch.consume(queue, (message) => {
+            if (!message) return restart();
+            const settle = settler(ch, message, lost);
+            const parsed = decodeResponse(message);
+            if (!parsed.ok) {
+              log.warn({ queue, error: parsed.error.message }, 'dropping a malformed response');
+              return settle('ack');
+            }
+            listener(parsed.value, () => settle('ack'));
+          });
+          return consumerTag;
+        }),
+      );
+    },
+
+    async publishCancel(type, cancel) {
+      ensureConnected();
+      await publisher.publish(topo.controlExchange, type, Buffer.from(JSON.stringify(cancel)), {
+        contentType: 'application/json',
+      });
+    },
+
+    async consumeRequests(type, listener, { prefetch }) {
+      const queue = topo.requestQueue(type);
+      return track(
+        await durableConsumer(manager, log, queue, async (ch, restart) => {
+          await declareExchanges(ch, topo);
+          await ch.assertQueue(queue, { durable: true, arguments: topo.requestQueueArguments() });
+          await ch.bindQueue(queue, topo.requestsExchange, type);
+          await ch.prefetch(prefetch);
+          const lost = lostSignal(ch);
+          const { consumerTag } = await ch.consume(queue, (message) => {
+            if (!message) return restart();
+            const settle = settler(ch, message, lost);
+            const decoded = decodeRequest(topo, message);
+            if (!decoded.ok) {
+              log.warn({ queue, error: decoded.error.message }, 'dropping a malformed request');
+              return settle('ack');
+            }
+            const delivery: RequestDelivery = {
+              ...decoded.value,
+              ack: () => settle('ack'),
+              requeue: () => settle('requeue'),
+              lost,
+            };
+            listener(delivery);
+          });
+          return consumerTag;
+        }),
+      );
+    },
+
+    async publishResponse(session, response) {
+      ensureConnected();
+      const { body, properties } = encodeResponse(response);
+      await publisher.publish('', topo.replyQueue(session), body, properties);
+    },
+
+    async consumeCancels(types, listener) {
+      return track(
+        await durableConsumer(manager, log, `${topo.controlExchange}:${types.join(',')}`, async (ch, restart) => {
+          await declareExchanges(ch, topo);
+          const { queue } = await ch.assertQueue('', { exclusive: true, durable: false, autoDelete: true });
+          for (const type of types) await ch.bindQueue(queue, topo.controlExchange, type);
+          const { consumerTag } = await ch.consume(
+            queue,
+            (message) => {
+              if (!message) return restart();
+              const body = parseJson(message.content);
+              const cancel = body.ok ? parseCancelMessage(body.value) : body;
+              if (!cancel.ok) return log.warn({ error: cancel.error.message }, 'dropping a malformed cancel');
+              listener(cancel.value);
+            },
+            { noAck: true },
+          );
+          return consumerTag;
+        }),
+      );
+    },
+
+    async close() {
+      await Promise.all([...subscriptions].map((s) => s.close()));
+      subscriptions.clear();
+      await manager.close();
+    },
+  };
+};

@@ -1,0 +1,29 @@
+// Remembers cancelled requests for a while, so one that is still queued when
+// its cancel arrives is skipped on delivery instead of being run.
+export interface CancelMemory {
+  add(session: string, id: string): void;
+  has(session: string, id: string): boolean;
+}
+
+export const createCancelMemory = ({ ttlMs = 10 * 60_000, max = 10_000, now = Date.now } = {}): CancelMemory => {
+  const entries = new Map<string, number>();
+  const key = (session: string, id: string) => `${session}\u0000${id}`;
+  const prune = () => {
+    const cutoff = now() - ttlMs;
+    for (const [k, at] of entries) {
+      if (at > cutoff && entries.size <= max) break; // insertion order = age order
+      entries.delete(k);
+    }
+  };
+  return {
+    add(session, id) {
+      entries.delete(key(session, id));
+      entries.set(key(session, id), now());
+      prune();
+    },
+    has: (session, id) => {
+      const at = entries.get(key(session, id));
+      return at !== undefined && at > now() - ttlMs;
+    },
+  };
+};

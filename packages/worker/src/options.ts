@@ -1,0 +1,51 @@
+// Worker options: one schema, one DEFAULTS constant, validated at start-up
+// with messages that name the field.
+import { z } from 'zod';
+import { NAMESPACE_PATTERN, formatIssues } from '@warren/protocol';
+
+export const DEFAULTS = {
+  url: 'amqp://guest:guest@127.0.0.1:5672',
+  namespace: 'warren',
+  concurrency: 8,
+  drainTimeoutMs: 10_000,
+  connectTimeoutMs: 10_000,
+  /** Unconfirmed chunks one request may have before sendChunk waits. */
+  chunkWindow: 256,
+} as const;
+
+export const workerOptionsSchema = z.object({
+  /** Name of this service, shown in logs and (later) the registry. */
+  service: z.string().min(1).max(100),
+  /** AMQP URL. Env: AMQP_URL. @default amqp://guest:guest@127.0.0.1:5672 */
+  url: z.string().url().default(DEFAULTS.url),
+  /** Prefix of every broker name. Env: WARREN_NAMESPACE. @default 'warren' */
+  namespace: z.string().regex(NAMESPACE_PATTERN).default(DEFAULTS.namespace),
+  /** Handlers of one request type running at once (= AMQP prefetch per type). Env: WORKER_CONCURRENCY. @default 8 */
+  concurrency: z.number().int().min(1).max(10_000).default(DEFAULTS.concurrency),
+  /** On close/SIGTERM, how long in-flight handlers may finish before they are handed back. @default 10000 */
+  drainTimeoutMs: z.number().int().nonnegative().default(DEFAULTS.drainTimeoutMs),
+  /** How long to wait for the broker at start-up. @default 10000 */
+  connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs),
+  /** @default 256 */
+  chunkWindow: z.number().int().positive().default(DEFAULTS.chunkWindow),
+  /** Install SIGTERM/SIGINT handlers that drain and exit. @default false */
+  handleSignals: z.boolean().default(false),
+});
+
+export type WorkerOptionsInput = z.input<typeof workerOptionsSchema>;
+export type WorkerOptions = z.output<typeof workerOptionsSchema>;
+
+export const workerOptionsFromEnv = (env: Record<string, string | undefined> = process.env): Partial<WorkerOptionsInput> => {
+  const out: Partial<WorkerOptionsInput> = {};
+  if (env.AMQP_URL) out.url = env.AMQP_URL;
+  if (env.WARREN_NAMESPACE) out.namespace = env.WARREN_NAMESPACE;
+  if (env.WORKER_CONCURRENCY) out.concurrency = Number(env.WORKER_CONCURRENCY);
+  return out;
+};
+
+export const parseWorkerOptions = (input: unknown): WorkerOptions => {
+  const result = workerOptionsSchema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = formatIssues(result.error.issues).map((i) => `  - ${i.path}: ${i.message}`);
+  throw new Error(`Invalid worker options:\n${lines.join('\n')}`);
+};

@@ -1,0 +1,115 @@
+// Runs one delivered request from start to ack: skips expired and cancelled
+// ones, runs the handler with a signal that aborts on cancel/deadline/loss,
+// publishes the final message, and acks only after the broker confirmed it.
+import type { Logger } from 'pino';
+import { createWarrenError, isWarrenError, toWireError, type WarrenError } from '@warren/protocol';
+import type { RequestDelivery, Transport } from '@warren/transport';
+import type { CancelMemory } from './cancellations.ts';
+import { createResponseStream, type HandlerContext } from './context.ts';
+
+export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: HandlerContext) => Result | Promise<Result>;
+
+export interface RunDeps {
+  transport: Transport;
+  log: Logger;
+  cancels: CancelMemory;
+  chunkWindow: number;
+  now?: () => number;
+}
+
+export interface Running {
+  /** Key `${session}\u0000${id}` → abort with a reason. */
+  abort(reason: WarrenError): void;
+  done: Promise<void>;
+  delivery: RequestDelivery;
+}
+
+export const requestKey = (session: string, id: string) => `${session}\u0000${id}`;
+
+export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDelivery): Running => {
+  const { request, attempt } = delivery;
+  const now = deps.now ?? Date.now;
+  const log = deps.log.child({ requestId: request.id, type: request.type, attempt });
+  const controller = new AbortController();
+  const abort = (reason: WarrenError) => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  const stream = createResponseStream(deps.transport, request.session, request.id, attempt, deps.chunkWindow);
+
+  const finish = async (message: Parameters<typeof stream.final>[0]) => {
+    try {
+      await stream.final(message);
+      delivery.ack();
+    } catch (error) {
+      // Unconfirmed: leave the request unacked so the broker redelivers it.
+      log.warn({ err: (error as Error).message }, 'final response not confirmed; the request will be redelivered');
+    }
+  };
+
+  const execute = async () => {
+    if (request.deadline !== undefined && request.deadline <= now()) {
+      log.info('deadline passed before delivery; not running the handler');
+      return finish({ kind: 'error', error: { code: 'TIMEOUT', message: 'The deadline passed before a worker could start the request.' } });
+    }
+    if (deps.cancels.has(request.session, request.id)) {
+      log.info('cancelled before delivery; not running the handler');
+      return finish({ kind: 'error', error: { code: 'CANCELLED', message: 'The request was cancelled.' } });
+    }
+    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
+    if (request.deadline !== undefined) {
+      deadlineTimer = setTimeout(
+        () => abort(createWarrenError('TIMEOUT', 'The request deadline passed while the handler was running.')),
+        request.deadline - now(),
+      );
+    }
+    const onLost = () => abort(createWarrenError('DISCONNECTED', 'The broker connection carrying this request was lost.'));
+    delivery.lost.addEventListener('abort', onLost, { once: true });
+
+    const ctx: HandlerContext = {
+      id: request.id,
+      type: request.type,
+      attempt,
+      principal: request.principal,
+      signal: controller.signal,
+      deadline: request.deadline,
+      remainingMs: () => (request.deadline === undefined ? Infinity : Math.max(0, request.deadline - now())),
+      traceparent: request.traceparent,
+      sendChunk: async (data) => {
+        if (controller.signal.aborted) throw controller.signal.reason;
+        await stream.chunk(data);
+      },
+      log,
+    };
+
+    const startedAt = now();
+    let outcome: { kind: 'result'; data: unknown } | { kind: 'error'; error: ReturnType<typeof toWireError> };
+    try {
+      const aborted = new Promise<never>((_, reject) =>
+        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
+      );
+      aborted.catch(() => {});
+      // A handler that ignores its signal still gets its answer sent on abort.
+      const data = await Promise.race([Promise.resolve().then(() => handler(request.payload, ctx)), aborted]);
+      outcome = { kind: 'result', data };
+    } catch (error) {
+      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      if (!isWarrenError(reason)) log.warn({ err: (reason as Error)?.message ?? String(reason) }, 'handler failed');
+      outcome = { kind: 'error', error: toWireError(reason, 'WORKER_ERROR') };
+    } finally {
+      clearTimeout(deadlineTimer);
+      delivery.lost.removeEventListener('abort', onLost);
+    }
+    if (delivery.lost.aborted) return; // another worker will answer the redelivery
+    const reason = controller.signal.reason as WarrenError | undefined;
+    if (reason?.code === 'SHUTTING_DOWN') {
+      log.info('handed back on shutdown');
+      delivery.requeue();
+      return;
+    }
+    log.info({ outcome: outcome.kind === 'result' ? 'ok' : outcome.error.code, durationMs: now() - startedAt }, 'request finished');
+    await finish(outcome);
+  };
+
+  const done = execute().catch((error) => log.error({ err: error }, 'unexpected failure running a request'));
+  return { abort, done, delivery };
+};

@@ -1,0 +1,90 @@
+"""The one seam between Warren's worker core and a broker.
+
+Mirrors packages/transport/src/types.ts: a `Transport` is a record of plain
+async functions, built by `memory_transport(...)` (unit tests) or
+`amqp_transport(...)` (RabbitMQ). Both keep the same observable semantics.
+Differences from the TypeScript seam, both from docs/protocol.md: a request
+carries its `reply_to`, and `publish_response` takes that queue name (the
+protocol says "routing key = reply_to"); subscriptions also have `pause()`
+(stop new deliveries, keep the ones in flight settle-able) for draining.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Literal, Sequence
+
+ConnectionStatus = Literal["connecting", "connected", "reconnecting", "closed"]
+
+
+@dataclass(frozen=True)
+class RequestMessage:
+    """A request as it travels from gateway to worker, parsed once at the edge."""
+
+    id: str
+    type: str
+    payload: Any
+    #: Session that asked; a cancel must name the same one.
+    session: str
+    #: Queue the responses go to (`{ns}.reply.{session}` when the gateway sent it).
+    reply_to: str
+    #: Absolute deadline, epoch milliseconds; None = none.
+    deadline: int | None = None
+    #: Verified caller identity, set only by the gateway.
+    principal: dict[str, Any] | None = None
+    traceparent: str | None = None
+
+
+@dataclass
+class RequestDelivery:
+    request: RequestMessage
+    #: 1 on first delivery; +1 for each redelivery.
+    attempt: int
+    #: Done with it: remove from the queue. Never raises; a no-op once settled or lost.
+    ack: Callable[[], Awaitable[None]]
+    #: Hand it back for another worker (shutdown). Never raises.
+    requeue: Callable[[], Awaitable[None]]
+    #: Set when the delivery can no longer be settled (channel or connection gone);
+    #: the broker redelivers it, so its work should stop.
+    lost: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    #: Stop new deliveries; the ones in flight can still be settled.
+    pause: Callable[[], Awaitable[None]]
+    #: Stop and hand back everything unsettled (like closing an AMQP channel).
+    close: Callable[[], Awaitable[None]]
+
+
+RequestListener = Callable[[RequestDelivery], None]
+#: (response envelope, settle) — call settle() once the response was handled.
+ResponseListener = Callable[[dict, Callable[[], None]], None]
+#: A parsed cancel message `{id, session}`.
+CancelListener = Callable[[dict], None]
+
+
+@dataclass(frozen=True)
+class Transport:
+    kind: Literal["amqp", "memory"]
+    status: Callable[[], ConnectionStatus]
+    #: Called on every status change; returns an unsubscribe function.
+    on_status: Callable[[Callable[[ConnectionStatus], None]], Callable[[], None]]
+
+    # Gateway side (the Python SDK uses these in tests; a gateway is TypeScript).
+    #: Resolves once the broker took the request; raises NoHandler / BrokerUnavailable.
+    publish_request: Callable[[RequestMessage], Awaitable[None]]
+    #: consume_replies(session, listener, prefetch=) -> Subscription
+    consume_replies: Callable[..., Awaitable[Subscription]]
+    #: publish_cancel(type, {id, session})
+    publish_cancel: Callable[[str, dict], Awaitable[None]]
+
+    # Worker side
+    #: consume_requests(type, listener, prefetch=) declares the type's queue and
+    #: competes for its requests with other workers.
+    consume_requests: Callable[..., Awaitable[Subscription]]
+    #: publish_response(reply_to, envelope): resolves once the broker confirmed it.
+    publish_response: Callable[[str, dict], Awaitable[None]]
+    consume_cancels: Callable[[Sequence[str], CancelListener], Awaitable[Subscription]]
+
+    close: Callable[[], Awaitable[None]]
