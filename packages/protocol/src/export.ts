@@ -51,7 +51,7 @@ export const exportJson = (): Record<string, unknown> => {
     },
     'schemas.json': {
       wireError: z.toJSONSchema(wireErrorSchema),
-      requestFrame: z.toJSONSchema(requestFrameSchema),
+      requestFrame: z.toJSONSchema(requestFrameSchema, { io: 'input' }),
       cancelFrame: z.toJSONSchema(cancelFrameSchema),
       response: z.toJSONSchema(responseSchema),
       ack: z.toJSONSchema(ackSchema),
