@@ -1,7 +1,7 @@
 // Backend options: defaults in one place, checked once at construction with
 // messages that name the field, so a typo fails at start-up, not mid-call.
 import { MAX_TIMEOUT_MS } from '@warren/protocol';
-import type { LoggerOptions } from './logger.ts';
+import { resolveLoggerOptions, type LoggerOptions } from './logger.ts';
 import { createDefaultSessionStore, type SessionStore } from './session-store.ts';
 import { defaultConnect, type Connect } from './socket.ts';
 
@@ -30,7 +30,7 @@ export interface ResolvedBackendOptions {
   connect: Connect;
   sessionStore: SessionStore;
   createId: () => string;
-  log: Partial<LoggerOptions>;
+  log: LoggerOptions;
 }
 
 const fail = (field: string, expected: string, got: unknown): never => {
@@ -81,12 +81,13 @@ export const resolveBackendOptions = (input: BackendOptions): ResolvedBackendOpt
   if (input.log !== undefined && (typeof input.log !== 'object' || input.log === null)) {
     fail('log', 'an object', input.log);
   }
+  const log = resolveLoggerOptions(input.log);
   return {
     url,
     defaultTimeoutMs,
     connect: input.connect ?? defaultConnect,
     sessionStore: store ?? createDefaultSessionStore(),
     createId: input.createId ?? defaultCreateId,
-    log: input.log ?? {},
+    log,
   };
 };

@@ -12,6 +12,7 @@ import {
   type ErrorCode,
   type RequestFrame,
   type WarrenError,
+  type WireError,
 } from '@warren/protocol';
 import { isTimeoutMs, TIMEOUT_RANGE } from './options.ts';
 import { createSequencer, type Sequencer } from './sequencer.ts';
@@ -130,7 +131,7 @@ export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
     // same id; the original is running, so it is ignored. Likewise an
     // answer to an earlier send than the latest.
     if (request.phase === 'accepted' || emission !== request.emission) return;
-    if (parsed.ok && !parsed.value.ok) settle(request, { error: fromWireError(parsed.value.error) });
+    if (parsed.ok && !parsed.value.ok) settle(request, { error: fromWireError(parsed.value.error as WireError) });
     else if ((raw as { ok?: unknown } | null)?.ok === false) {
       fail(request, 'INTERNAL', `The gateway refused request "${request.type}" with an unreadable error`);
     }
@@ -141,7 +142,8 @@ export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
     request.phase = 'sent';
     request.emitted = true;
     const emission = ++request.emission;
-    const frame: RequestFrame = { id: request.id, type: request.type, payload: request.payload };
+    // The schema types payload as non-undefined JSON; start() already turned undefined into null.
+    const frame: RequestFrame = { id: request.id, type: request.type, payload: request.payload as RequestFrame['payload'] };
     // Send what is left of the budget, so the gateway's deadline is never later than ours.
     if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
     try {

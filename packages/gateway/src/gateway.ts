@@ -90,9 +90,11 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         log.info('gateway closing');
         // Sockets first: their unacked responses go back to the session queues.
         io.disconnectSockets(true);
-        await new Promise<void>((resolve) => io.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => io.close(() => resolve()));
+        // Keep-alive HTTP connections would hold close() open until they time out.
+        http.closeIdleConnections();
+        await closed;
         if (!injected) await transport.close();
-        http.closeAllConnections?.();
         log.info('gateway closed');
       })()),
   };

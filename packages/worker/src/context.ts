@@ -30,7 +30,7 @@ export interface ResponseStream {
   final(response: { kind: 'result'; data: unknown } | { kind: 'error'; error: WireError }): Promise<void>;
 }
 
-const toJsonValue = (data: unknown, what: string): unknown => {
+export const toJsonValue = (data: unknown, what: string): unknown => {
   if (data === undefined) return null;
   try {
     JSON.stringify(data);
@@ -64,7 +64,7 @@ export const createResponseStream = (
     async final(message) {
       const response: Response =
         message.kind === 'result'
-          ? { kind: 'result', id, seq: seq++, attempt, data: toJsonValue(message.data, 'result') }
+          ? { kind: 'result', id, seq: seq++, attempt, data: message.data }
           : { kind: 'error', id, seq: seq++, attempt, error: message.error };
       send(response);
       // Every earlier chunk must be confirmed too before the request is acked.

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { createWarrenError, isWarrenError, toWireError, type WarrenError } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 import type { CancelMemory } from './cancellations.ts';
-import { createResponseStream, type HandlerContext } from './context.ts';
+import { createResponseStream, toJsonValue, type HandlerContext } from './context.ts';
 
 export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: HandlerContext) => Result | Promise<Result>;
 
@@ -90,7 +90,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
       aborted.catch(() => {});
       // A handler that ignores its signal still gets its answer sent on abort.
       const data = await Promise.race([Promise.resolve().then(() => handler(request.payload, ctx)), aborted]);
-      outcome = { kind: 'result', data };
+      outcome = { kind: 'result', data: toJsonValue(data, 'result') };
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
       if (!isWarrenError(reason)) log.warn({ err: (reason as Error)?.message ?? String(reason) }, 'handler failed');

@@ -1,0 +1,218 @@
+// createBackend: wires one socket to the request registry, the connection
+// store and the client logger. Socket event handlers never throw: a bad
+// frame or a broken callback must not take the connection down.
+import {
+  createWarrenError,
+  ERROR_CODES,
+  EVENTS,
+  isErrorCode,
+  parseSessionFrame,
+  type ErrorCode,
+} from '@warren/protocol';
+import { createConnectionStore, type BackendSnapshot, type ConnectionStatus } from './connection-store.ts';
+import { createClientLogger, type ClientLogger } from './logger.ts';
+import { resolveBackendOptions, type BackendOptions } from './options.ts';
+import { createRequestRegistry, type RequestOptions } from './requests.ts';
+import { connectOptions, type SocketListener } from './socket.ts';
+import { createStream, type BackendStream, type StreamOptions } from './stream.ts';
+
+export interface Backend {
+  /** Sends one request; resolves with its result, rejects with a WarrenError. */
+  makeBackendRequest<Result = unknown, Chunk = unknown>(
+    type: string,
+    payload?: unknown,
+    options?: RequestOptions<Chunk>,
+  ): Promise<Result>;
+  /** Sends one request and yields its chunks; see stream.ts for restarts. */
+  stream<Chunk = unknown, Result = unknown>(type: string, payload?: unknown, options?: StreamOptions): BackendStream<Chunk, Result>;
+  status(): ConnectionStatus;
+  /** useSyncExternalStore-compatible: listener runs after each snapshot change. */
+  subscribe(listener: () => void): () => void;
+  /** Same object until status or sessionId changes. */
+  getSnapshot(): BackendSnapshot;
+  /** Disconnects for good; everything pending rejects with DISCONNECTED. */
+  close(): void;
+  readonly logger: ClientLogger;
+}
+
+const RETRY_DELAY_MS = { first: 250, max: 5000 } as const;
+
+const guard =
+  <Args extends unknown[]>(handler: (...args: Args) => void) =>
+  (...args: Args): void => {
+    try {
+      handler(...args);
+    } catch {
+      // never throw into socket.io's event loop
+    }
+  };
+
+export const createBackend = (options: BackendOptions): Backend => {
+  const config = resolveBackendOptions(options);
+  let closed = false;
+  let everConnected = false;
+  // Set when the socket will not come back by itself; new calls fail fast.
+  let refusal: { code: ErrorCode; message: string } | null = null;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryDelayMs: number = RETRY_DELAY_MS.first;
+
+  const socket = config.connect(config.url, connectOptions(() => config.sessionStore.get()));
+  const store = createConnectionStore({ status: socket.connected ? 'connected' : 'connecting', sessionId: null });
+  const isConnected = (): boolean => !closed && socket.connected;
+
+  const logger = createClientLogger(
+    {
+      send: (entries) => {
+        if (!isConnected()) return false;
+        socket.emit(EVENTS.clientLog, { entries });
+        return true;
+      },
+    },
+    config.log,
+  );
+
+  const registry = createRequestRegistry({
+    isConnected,
+    emit: (event, ...args) => {
+      socket.emit(event, ...args);
+    },
+    createId: config.createId,
+    defaultTimeoutMs: config.defaultTimeoutMs,
+    onCallbackError: (error, requestId, callback) => {
+      const message = error instanceof Error ? error.message : String(error);
+      logger.error(`${callback} callback threw: ${message}`, { requestId });
+      console.error(`[warren] ${callback} callback for request ${requestId} threw`, error);
+    },
+  });
+
+  const waitingStatus = (): ConnectionStatus => (everConnected ? 'reconnecting' : 'connecting');
+
+  // socket.io does not retry after the server kicked or refused us; we do,
+  // with backoff, because a draining gateway kicks clients on purpose.
+  const scheduleRetry = (): void => {
+    if (retryTimer !== undefined || closed) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (!closed && !socket.connected) socket.connect();
+    }, retryDelayMs);
+    retryDelayMs = Math.min(retryDelayMs * 2, RETRY_DELAY_MS.max);
+  };
+
+  const goOffline = (code: ErrorCode, message: string): void => {
+    refusal = { code, message };
+    store.update({ status: 'offline' });
+    registry.rejectAll(code, message);
+  };
+
+  const onConnect = guard(() => {
+    everConnected = true;
+    refusal = null;
+    retryDelayMs = RETRY_DELAY_MS.first;
+    store.update({ status: 'connected' });
+    registry.connected();
+    logger.flush();
+  });
+
+  const onDisconnect = guard((reason: unknown) => {
+    registry.disconnected();
+    if (closed) return;
+    if (reason === 'io client disconnect') {
+      // Someone disconnected the injected socket by hand: nothing will reconnect it.
+      goOffline('DISCONNECTED', 'The socket was disconnected by the client');
+      return;
+    }
+    store.update({ status: 'reconnecting' });
+    if (reason === 'io server disconnect' || socket.active === false) scheduleRetry();
+  });
+
+  const onConnectError = guard((error: unknown) => {
+    if (closed) return;
+    if (socket.active !== false) {
+      store.update({ status: waitingStatus() }); // socket.io retries by itself
+      return;
+    }
+    // Refused by gateway middleware: retry only when its code says it may help.
+    const code = (error as { data?: { code?: unknown } } | null)?.data?.code;
+    if (isErrorCode(code) && ERROR_CODES[code].retryable) {
+      store.update({ status: waitingStatus() });
+      scheduleRetry();
+      return;
+    }
+    const reason = error instanceof Error ? error.message : 'unknown reason';
+    goOffline(isErrorCode(code) ? code : 'DISCONNECTED', `The gateway refused the connection: ${reason}`);
+  });
+
+  const onSession = guard((raw: unknown) => {
+    const parsed = parseSessionFrame(raw);
+    if (!parsed.ok) return;
+    const { sessionId, token } = parsed.value;
+    try {
+      config.sessionStore.set(token);
+    } catch {
+      // a custom store failing only costs the next resume
+    }
+    const previous = store.getSnapshot().sessionId;
+    if (previous !== null && previous !== sessionId) registry.sessionLost();
+    store.update({ sessionId });
+  });
+
+  const onResponse = (raw: unknown, ack?: unknown): void => {
+    try {
+      registry.handleResponse(raw);
+    } catch {
+      // malformed or unexpected: dropped
+    } finally {
+      // Always ack, so the gateway can settle the broker message.
+      try {
+        if (typeof ack === 'function') (ack as () => void)();
+      } catch {
+        // nothing to do
+      }
+    }
+  };
+
+  const handlers: Array<[string, SocketListener]> = [
+    ['connect', onConnect],
+    ['disconnect', onDisconnect],
+    ['connect_error', onConnectError],
+    [EVENTS.session, onSession],
+    [EVENTS.response, onResponse],
+  ];
+  for (const [event, handler] of handlers) socket.on(event, handler);
+
+  const makeBackendRequest = <Result = unknown, Chunk = unknown>(
+    type: string,
+    payload?: unknown,
+    requestOptions?: RequestOptions<Chunk>,
+  ): Promise<Result> => {
+    if (closed) return Promise.reject(createWarrenError('DISCONNECTED', 'The backend was closed'));
+    if (refusal !== null) return Promise.reject(createWarrenError(refusal.code, refusal.message));
+    return registry.start<Result, Chunk>(type, payload, requestOptions);
+  };
+
+  const close = (): void => {
+    if (closed) return;
+    logger.close(); // last batch goes out before the socket does
+    registry.rejectAll('DISCONNECTED', 'The backend was closed', { cancel: true });
+    closed = true;
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    for (const [event, handler] of handlers) socket.off(event, handler);
+    try {
+      socket.disconnect();
+    } catch {
+      // already gone
+    }
+    store.update({ status: 'offline' });
+  };
+
+  return {
+    makeBackendRequest,
+    stream: <Chunk = unknown, Result = unknown>(type: string, payload?: unknown, streamOptions?: StreamOptions) =>
+      createStream<Chunk, Result>((opts) => makeBackendRequest<Result, Chunk>(type, payload, opts), streamOptions),
+    status: () => store.getSnapshot().status,
+    subscribe: store.subscribe,
+    getSnapshot: store.getSnapshot,
+    close,
+    logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error, flush: logger.flush },
+  };
+};

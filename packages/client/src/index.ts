@@ -1,0 +1,17 @@
+// Public entry of @warren/client. Everything else is internal.
+export { createBackend } from './backend.ts';
+export type { Backend } from './backend.ts';
+export type { BackendOptions } from './options.ts';
+export { DEFAULTS } from './options.ts';
+export type { ChunkMeta, RequestOptions } from './requests.ts';
+export type { BackendStream, StreamOptions } from './stream.ts';
+export type { BackendSnapshot, ConnectionStatus } from './connection-store.ts';
+export { createClientLogger, LOGGER_DEFAULTS } from './logger.ts';
+export type { ClientLogger, LogEntry, LoggerOptions, LogLevel, LogMethod } from './logger.ts';
+export { createDefaultSessionStore, createMemorySessionStore, SESSION_STORAGE_KEY } from './session-store.ts';
+export type { SessionStore } from './session-store.ts';
+export { defaultConnect } from './socket.ts';
+export type { Connect, ConnectOptions, SocketLike, SocketListener } from './socket.ts';
+// Re-exported so apps can match on codes without a second import.
+export { isWarrenError } from '@warren/protocol';
+export type { ErrorCode, WarrenError } from '@warren/protocol';

@@ -1,0 +1,244 @@
+"""The RabbitMQ implementation of the transport seam (docs/protocol.md, Hop 2)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Sequence
+
+import aio_pika
+
+from .. import wire
+from ..errors import BrokerUnavailable, InvalidRequest
+from ..protocol import Topology, topology as make_topology
+from .amqp_connection import backoff_delay_ms, connection_manager, redact
+from .amqp_gateway import gateway_functions
+from .malformed import answer_malformed
+from .types import RequestDelivery, Subscription, Transport
+
+log = logging.getLogger("warren.transport.amqp")
+
+
+async def declare_exchanges(channel: Any, topo: Topology) -> None:
+    direct, fanout = aio_pika.ExchangeType.DIRECT, aio_pika.ExchangeType.FANOUT
+    await channel.declare_exchange(topo.requests_exchange, direct, durable=True)
+    await channel.declare_exchange(topo.control_exchange, direct, durable=True)
+    await channel.declare_exchange(topo.dead_letter_exchange, fanout, durable=True)
+
+
+def wire_props(message: Any) -> wire.WireProps:
+    return wire.WireProps(
+        correlation_id=message.correlation_id,
+        reply_to=message.reply_to,
+        type=message.type,
+        headers=dict(message.headers or {}),
+        message_id=message.message_id,
+        redelivered=bool(message.redelivered),
+    )
+
+
+def response_message(envelope: dict[str, Any]) -> aio_pika.Message:
+    return aio_pika.Message(
+        wire.encode_json(envelope),
+        content_type="application/json",
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        correlation_id=envelope["id"],
+        type=envelope["kind"],
+    )
+
+
+async def amqp_transport(
+    url: str,
+    namespace: str | None = None,
+    *,
+    heartbeat_s: int = 10,
+    connect_timeout_ms: float = 10_000,
+    backoff_initial_ms: float = 100,
+    backoff_max_ms: float = 5_000,
+    connection_name: str = "warren",
+) -> Transport:
+    """Connect (waiting up to connect_timeout_ms for the first connection) and return the transport."""
+    topo = make_topology(namespace)
+    manager = connection_manager(
+        url, heartbeat_s=heartbeat_s, connect_timeout_ms=connect_timeout_ms,
+        backoff_initial_ms=backoff_initial_ms, backoff_max_ms=backoff_max_ms, name=connection_name,
+    )
+    publisher: dict[str, Any] = {"channel": None}
+    publisher_lock = asyncio.Lock()
+    subscriptions: set = set()
+
+    async def setup_publisher(conn: Any) -> None:
+        channel = await conn.channel(publisher_confirms=True)
+        await declare_exchanges(channel, topo)
+        publisher["channel"] = channel
+
+    async def publishing_channel() -> Any:
+        channel = publisher["channel"]
+        if channel is not None and not channel.is_closed:
+            return channel
+        async with publisher_lock:  # only the channel died (e.g. an oversized message): reopen it
+            conn = manager.current()
+            if conn is None:
+                raise BrokerUnavailable(f"The message broker at {redact(url)} is unreachable; try again shortly.")
+            if publisher["channel"] is None or publisher["channel"].is_closed:
+                publisher["channel"] = await conn.channel(publisher_confirms=True)
+            return publisher["channel"]
+
+    await manager.add_setup(setup_publisher)
+    try:
+        await manager.ready(connect_timeout_ms)
+    except BrokerUnavailable:
+        await manager.close()
+        raise
+
+    async def publish_response(reply_to: str, envelope: dict[str, Any]) -> None:
+        channel = await publishing_channel()
+        await channel.default_exchange.publish(response_message(envelope), routing_key=reply_to, mandatory=False)
+
+    async def durable_consumer(label: str, start: Callable[[Any, Any, asyncio.Event], Awaitable[Any]]) -> Subscription:
+        """A consumer that comes back on every reconnect, and after a backoff when only its channel dies."""
+        state: dict[str, Any] = {"channel": None, "queue": None, "tag": None, "stopped": False, "failures": 0}
+
+        async def open_on(conn: Any) -> None:
+            if state["stopped"]:
+                return
+            channel = await conn.channel()
+            lost = asyncio.Event()
+            state["channel"] = channel
+
+            def on_close(*_: Any) -> None:
+                lost.set()
+                if state["stopped"] or state["channel"] is not channel or manager.current() is not conn or conn.is_closed:
+                    return
+                state["channel"] = None
+                asyncio.get_running_loop().create_task(restart(conn))
+
+            channel.close_callbacks.add(on_close)
+            conn.close_callbacks.add(lambda *_: lost.set())
+            state["queue"], state["tag"] = await start(conn, channel, lost)
+            state["failures"] = 0
+
+        async def restart(conn: Any) -> None:
+            delay = backoff_delay_ms(state["failures"], 200, 5_000)
+            state["failures"] += 1
+            log.warning("consumer %s lost its channel; reopening in %d ms", label, delay)
+            await asyncio.sleep(delay / 1000)
+            if not state["stopped"] and manager.current() is conn:
+                try:
+                    await open_on(conn)
+                except Exception as error:  # noqa: BLE001
+                    log.error("consumer %s could not restart: %s", label, error)
+
+        remove = await manager.add_setup(open_on)
+
+        async def pause() -> None:
+            state["stopped"] = True
+            remove()
+            queue, tag, channel = state["queue"], state["tag"], state["channel"]
+            if queue is not None and tag is not None and channel is not None and not channel.is_closed:
+                try:
+                    await queue.cancel(tag)
+                except Exception as error:  # noqa: BLE001
+                    log.debug("consumer %s: cancel failed: %s", label, error)
+
+        async def close() -> None:
+            await pause()
+            subscriptions.discard(subscription)
+            channel, state["channel"] = state["channel"], None
+            if channel is not None and not channel.is_closed:
+                try:
+                    await channel.close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+        subscription = Subscription(pause=pause, close=close)
+        subscriptions.add(subscription)
+        return subscription
+
+    def settler(message: Any, lost: asyncio.Event, label: str) -> Callable[[bool], Awaitable[None]]:
+        settled = False
+
+        async def settle(requeue: bool) -> None:
+            nonlocal settled
+            if settled or lost.is_set():
+                return
+            settled = True
+            try:
+                await (message.nack(requeue=True) if requeue else message.ack())
+            except Exception as error:  # noqa: BLE001 - the broker requeues it when the channel goes
+                log.warning("could not settle a request on %s: %s", label, error)
+
+        return settle
+
+    async def consume_requests(request_type: str, listener: Callable[[RequestDelivery], None], *, prefetch: int) -> Subscription:
+        queue_name = topo.request_queue(request_type)
+
+        async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
+            await channel.set_qos(prefetch_count=prefetch)
+            await declare_exchanges(channel, topo)
+            queue = await channel.declare_queue(queue_name, durable=True, arguments=topo.request_queue_arguments())
+            await queue.bind(topo.requests_exchange, routing_key=request_type)
+
+            async def on_message(message: Any) -> None:
+                settle = settler(message, lost, queue_name)
+                props = wire_props(message)
+                try:
+                    request = wire.decode_request(message.body, props, request_type=request_type, topo=topo)
+                except InvalidRequest as error:
+                    await answer_malformed(error, props, queue=queue_name, publish=publish_response, log=log)
+                    return await settle(False)
+
+                async def ack() -> None:
+                    await settle(False)
+
+                async def requeue() -> None:
+                    await settle(True)
+
+                attempt = wire.attempt_from(props.headers, props.redelivered)
+                try:
+                    listener(RequestDelivery(request=request, attempt=attempt, ack=ack, requeue=requeue, lost=lost))
+                except Exception:  # noqa: BLE001 - never let one message kill the consumer
+                    log.exception("request listener failed on %s", queue_name)
+
+            return queue, await queue.consume(on_message, no_ack=False)
+
+        return await durable_consumer(queue_name, start)
+
+    async def consume_cancels(types: Sequence[str], listener: Callable[[dict], None]) -> Subscription:
+        async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
+            await declare_exchanges(channel, topo)
+            queue = await channel.declare_queue("", exclusive=True)  # server-named
+            for request_type in types:
+                await queue.bind(topo.control_exchange, routing_key=request_type)
+
+            async def on_message(message: Any) -> None:
+                cancel = wire.decode_cancel(message.body)
+                if cancel is None:
+                    log.warning("dropping a malformed cancel on %s", topo.control_exchange)
+                    return
+                try:
+                    listener(cancel)
+                except Exception:  # noqa: BLE001
+                    log.exception("cancel listener failed")
+
+            return queue, await queue.consume(on_message, no_ack=True)
+
+        return await durable_consumer(f"{topo.control_exchange}:{','.join(types)}", start)
+
+    async def close() -> None:
+        for subscription in list(subscriptions):
+            await subscription.close()
+        await manager.close()
+
+    gateway = gateway_functions(topo, manager, publishing_channel, durable_consumer, settler)
+    return Transport(
+        kind="amqp",
+        status=manager.status,
+        on_status=manager.on_status,
+        publish_request=gateway["publish_request"],
+        consume_replies=gateway["consume_replies"],
+        publish_cancel=gateway["publish_cancel"],
+        consume_requests=consume_requests,
+        publish_response=publish_response,
+        consume_cancels=consume_cancels,
+        close=close,
+    )

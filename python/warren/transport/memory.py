@@ -1,0 +1,254 @@
+"""In-process broker with the observable semantics of the RabbitMQ transport.
+
+Mirrors packages/transport/src/memory.ts: unroutable types raise NoHandler,
+queues outlive their consumers, competing consumers honour prefetch,
+unsettled messages go back to the front of their queue (attempt + 1 for
+requests), expired requests are dropped at delivery, and every message
+crosses a wire: requests are encoded to body + properties and parsed again
+(so malformed ones can be injected with `MemoryBroker.publish_raw`).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Sequence
+
+from .. import wire
+from ..errors import BrokerUnavailable, InvalidRequest, NoHandler
+from ..protocol import headers as header_names, topology as make_topology
+from .malformed import answer_malformed
+from .types import ConnectionStatus, RequestDelivery, Subscription, Transport
+
+log = logging.getLogger("warren.transport.memory")
+
+
+@dataclass(eq=False)
+class _Envelope:
+    body: Any
+    deliveries: int = 0
+    lost: asyncio.Event | None = None
+
+
+@dataclass(eq=False)
+class _Consumer:
+    prefetch: int
+    deliver: Callable[[_Envelope, Callable[[bool], None]], None]
+    unsettled: list[_Envelope] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class _Queue:
+    messages: deque = field(default_factory=deque)
+    consumers: list[_Consumer] = field(default_factory=list)
+    next: int = 0
+
+
+def _copy(value: Any) -> Any:
+    return None if value is None else json.loads(wire.encode_json(value))
+
+
+@dataclass(eq=False)
+class MemoryBroker:
+    """Shared state of every memory transport made from it (like one RabbitMQ)."""
+
+    now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
+    requests: dict[str, _Queue] = field(default_factory=dict)
+    replies: dict[str, _Queue] = field(default_factory=dict)
+    cancels: dict[str, set] = field(default_factory=dict)
+    published_count: int = 0
+
+    def depth(self, request_type: str) -> int:
+        """Requests waiting in a type's queue (not yet delivered)."""
+        queue = self.requests.get(request_type)
+        return len(queue.messages) if queue else 0
+
+    def published(self) -> int:
+        """How many requests were published, all types."""
+        return self.published_count
+
+    def publish_raw(self, request_type: str, body: bytes, props: wire.WireProps) -> None:
+        """Put an arbitrary message on a type's queue, as any AMQP client could."""
+        queue = self.requests.get(request_type)
+        if queue is None:
+            raise NoHandler(request_type)
+        self.published_count += 1
+        queue.messages.append(_Envelope(body=(bytes(body), props)))
+        _pump(self, queue)
+
+
+def _expired(broker: MemoryBroker, envelope: _Envelope) -> bool:
+    body = envelope.body
+    if not isinstance(body, tuple):
+        return False
+    deadline = body[1].headers.get(header_names()["deadline"])
+    return isinstance(deadline, (int, float)) and deadline <= broker.now_ms()
+
+
+def _pump(broker: MemoryBroker, queue: _Queue) -> None:
+    # Deliver on a later loop turn, as a socket would, so callers never re-enter.
+    def run() -> None:
+        while queue.messages:
+            free = [c for c in queue.consumers if len(c.unsettled) < c.prefetch]
+            if not free:
+                return
+            consumer = free[queue.next % len(free)]
+            queue.next += 1
+            envelope = queue.messages.popleft()
+            if _expired(broker, envelope):
+                continue
+            envelope.deliveries += 1
+            envelope.lost = asyncio.Event()
+            consumer.unsettled.append(envelope)
+            consumer.deliver(envelope, _settler(broker, queue, consumer, envelope))
+
+    asyncio.get_running_loop().call_soon(run)
+
+
+def _settler(broker: MemoryBroker, queue: _Queue, consumer: _Consumer, envelope: _Envelope) -> Callable[[bool], None]:
+    def settle(requeue: bool) -> None:
+        if envelope not in consumer.unsettled:
+            return
+        consumer.unsettled.remove(envelope)
+        if requeue:
+            queue.messages.appendleft(envelope)
+        _pump(broker, queue)
+
+    return settle
+
+
+def _subscribe(broker: MemoryBroker, queue: _Queue, consumer: _Consumer) -> Subscription:
+    queue.consumers.append(consumer)
+    _pump(broker, queue)
+
+    async def pause() -> None:
+        if consumer in queue.consumers:
+            queue.consumers.remove(consumer)
+
+    async def close() -> None:
+        await pause()
+        # Like a closed AMQP channel: everything unsettled goes back, in order, and is lost to us.
+        for envelope in reversed(consumer.unsettled):
+            queue.messages.appendleft(envelope)
+            if envelope.lost is not None:
+                envelope.lost.set()
+        consumer.unsettled.clear()
+        _pump(broker, queue)
+
+    return Subscription(pause=pause, close=close)
+
+
+def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Transport:
+    topo = make_topology(namespace)
+    state: dict[str, Any] = {"status": "connected"}
+    listeners: set = set()
+    subscriptions: set = set()
+
+    def ensure_open() -> None:
+        if state["status"] == "closed":
+            raise BrokerUnavailable("The transport is closed.")
+
+    def track(subscription: Subscription) -> Subscription:
+        subscriptions.add(subscription)
+
+        async def close() -> None:
+            subscriptions.discard(subscription)
+            await subscription.close()
+
+        return Subscription(pause=subscription.pause, close=close)
+
+    def reply_queue(name: str) -> _Queue:
+        return broker.replies.setdefault(name, _Queue())
+
+    def on_status(listener: Callable[[ConnectionStatus], None]) -> Callable[[], None]:
+        listeners.add(listener)
+        return lambda: listeners.discard(listener)
+
+    async def publish_request(request) -> None:
+        ensure_open()
+        body, props = wire.encode_request(topo, request, broker.now_ms())
+        broker.publish_raw(request.type, body, props)
+
+    async def consume_replies(session: str, listener, *, prefetch: int) -> Subscription:
+        ensure_open()
+        deliver = lambda envelope, settle: listener(_copy(envelope.body), lambda: settle(False))  # noqa: E731
+        return track(_subscribe(broker, reply_queue(topo.reply_queue(session)), _Consumer(prefetch, deliver)))
+
+    async def publish_cancel(request_type: str, cancel: dict) -> None:
+        ensure_open()
+        loop = asyncio.get_running_loop()
+        for listener in list(broker.cancels.get(request_type, ())):
+            loop.call_soon(listener, _copy(cancel))
+
+    async def publish_response(reply_to: str, response: dict) -> None:
+        ensure_open()
+        queue = reply_queue(reply_to)
+        queue.messages.append(_Envelope(body=_copy(response)))
+        _pump(broker, queue)
+
+    async def consume_requests(request_type: str, listener, *, prefetch: int) -> Subscription:
+        ensure_open()
+        queue = broker.requests.setdefault(request_type, _Queue())
+        names = header_names()
+
+        def deliver(envelope: _Envelope, settle: Callable[[bool], None]) -> None:
+            body, props = envelope.body
+            if envelope.deliveries > 1:  # quorum queues count redeliveries in a header
+                props = replace(props, headers={**props.headers, names["deliveryCount"]: envelope.deliveries - 1}, redelivered=True)
+            try:
+                request = wire.decode_request(body, props, request_type=request_type, topo=topo)
+            except InvalidRequest as error:
+                async def reject() -> None:
+                    await answer_malformed(error, props, queue=topo.request_queue(request_type), publish=publish_response, log=log)
+                    settle(False)
+
+                asyncio.get_running_loop().create_task(reject())
+                return
+
+            async def ack() -> None:
+                settle(False)
+
+            async def requeue() -> None:
+                settle(True)
+
+            attempt = wire.attempt_from(props.headers, props.redelivered)
+            listener(RequestDelivery(request=request, attempt=attempt, ack=ack, requeue=requeue, lost=envelope.lost))
+
+        return track(_subscribe(broker, queue, _Consumer(prefetch, deliver)))
+
+    async def consume_cancels(types: Sequence[str], listener) -> Subscription:
+        ensure_open()
+        for request_type in types:
+            broker.cancels.setdefault(request_type, set()).add(listener)
+
+        async def close() -> None:
+            for request_type in types:
+                broker.cancels.get(request_type, set()).discard(listener)
+
+        return track(Subscription(pause=close, close=close))
+
+    async def close() -> None:
+        if state["status"] == "closed":
+            return
+        for subscription in list(subscriptions):
+            await subscription.close()
+        subscriptions.clear()
+        state["status"] = "closed"
+        for listener in list(listeners):
+            listener("closed")
+
+    return Transport(
+        kind="memory",
+        status=lambda: state["status"],
+        on_status=on_status,
+        publish_request=publish_request,
+        consume_replies=consume_replies,
+        publish_cancel=publish_cancel,
+        consume_requests=consume_requests,
+        publish_response=publish_response,
+        consume_cancels=consume_cancels,
+        close=close,
+    )

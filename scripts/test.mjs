@@ -1,0 +1,93 @@
+// `npm test`: install what is missing, start RabbitMQ if it is stopped, then
+// run every suite and print one summary. Suites can be picked with
+// `npm test -- unit python` (names below). Under CI=true a suite whose
+// service is missing fails instead of being skipped.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureChromium, ensureNodeModules, ensurePython, ensureRabbit, PYTHON, root, say } from './ensure.mjs';
+
+const CI = Boolean(process.env.CI && process.env.CI !== 'false');
+const out = join(root, 'test-artifacts');
+mkdirSync(out, { recursive: true });
+
+const run = (cmd, args, env = {}) =>
+  new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    let text = '';
+    child.stdout.on('data', (d) => {
+      process.stdout.write(d);
+      text += d.toString();
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, text }));
+  });
+
+const vitest = (project) => async () => {
+  const file = join(out, `vitest-${project}.json`);
+  rmSync(file, { force: true });
+  const { code } = await run('npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
+  try {
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    return { code, passed: report.numPassedTests, failed: report.numFailedTests + (code !== 0 && report.numFailedTests === 0 ? 1 : 0), skipped: report.numPendingTests + report.numTodoTests };
+  } catch {
+    return { code, passed: 0, failed: 1, skipped: 0 };
+  }
+};
+
+const pytestCounts = (text, code) => {
+  const count = (word) => Number(text.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
+  const failed = count('failed') + count('errors?');
+  return { code, passed: count('passed'), failed: failed + (code !== 0 && code !== 5 && failed === 0 ? 1 : 0), skipped: count('skipped') };
+};
+
+const needs = (name, ok, why) => {
+  if (ok) return null;
+  if (CI) return { code: 1, passed: 0, failed: 1, skipped: 0, note: `${why} (required under CI)` };
+  say(`skipping ${name}: ${why}`);
+  return { code: 0, passed: 0, failed: 0, skipped: 1, note: why };
+};
+
+const SUITES = {
+  typecheck: async () => {
+    const { code } = await run('npx', ['tsc', '-p', 'tsconfig.json']);
+    return { code, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
+  },
+  unit: vitest('unit'),
+  integration: async (ctx) => needs('integration', ctx.rabbit, 'RabbitMQ is not reachable') ?? vitest('integration')(),
+  python: async (ctx) =>
+    needs('python', ctx.python, 'Python dependencies are missing') ??
+    (async () => {
+      const { code, text } = await run(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], ctx.rabbit ? {} : { WARREN_SKIP_INTEGRATION: '1' });
+      return pytestCounts(text, code);
+    })(),
+};
+
+const main = async () => {
+  const picked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+  const names = picked.length > 0 ? picked : Object.keys(SUITES);
+  for (const name of names) if (!SUITES[name]) throw new Error(`unknown suite "${name}"; choose from ${Object.keys(SUITES).join(', ')}`);
+  ensureNodeModules();
+  const ctx = {
+    python: names.includes('python') ? ensurePython() : false,
+    rabbit: names.some((n) => n !== 'unit' && n !== 'typecheck') ? await ensureRabbit() : false,
+    chromium: names.includes('e2e') ? ensureChromium() : false,
+  };
+  const results = [];
+  for (const name of names) {
+    say(`── suite: ${name} ──`);
+    const started = Date.now();
+    const result = await SUITES[name](ctx);
+    results.push({ name, seconds: ((Date.now() - started) / 1000).toFixed(1), ...result });
+  }
+  console.log('\n| suite | passed | failed | skipped | seconds | note |\n| --- | --- | --- | --- | --- | --- |');
+  for (const r of results) console.log(`| ${r.name} | ${r.passed} | ${r.failed} | ${r.skipped} | ${r.seconds} | ${r.note ?? ''} |`);
+  const total = (k) => results.reduce((sum, r) => sum + r[k], 0);
+  const bad = results.filter((r) => r.code !== 0 || r.failed > 0);
+  console.log(`\nwarren: ${total('passed')} passed, ${total('failed')} failed, ${total('skipped')} skipped`);
+  process.exit(bad.length > 0 ? 1 : 0);
+};
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
