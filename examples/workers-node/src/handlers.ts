@@ -10,6 +10,8 @@ const testRequestPayload = z.object({
   delayMs: z.number().int().min(0).max(60_000).default(100),
   /** When set, the handler throws this message after streaming (error demos). */
   fail: z.string().max(500).optional(),
+  /** Echoed in every chunk, so tests can tell whose chunks they are. */
+  tag: z.string().max(200).optional(),
 });
 
 const longTaskPayload = z.object({
@@ -40,11 +42,11 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 export const handlers = {
   async testRequest(payload, ctx) {
-    const { count, delayMs, fail } = parse(testRequestPayload, payload);
+    const { count, delayMs, fail, tag } = parse(testRequestPayload, payload);
     const started = Date.now();
     for (let seq = 0; seq < count; seq++) {
       if (delayMs > 0) await sleep(delayMs, ctx.signal);
-      await ctx.sendChunk({ seq, text: `chunk ${seq + 1} of ${count}` });
+      await ctx.sendChunk({ seq, text: `chunk ${seq + 1} of ${count}`, ...(tag === undefined ? {} : { tag }) });
     }
     if (fail) throw new Error(fail);
     return { count, elapsedMs: Date.now() - started, attempt: ctx.attempt };

@@ -12,7 +12,8 @@ import {
 import { createConnectionStore, type BackendSnapshot, type ConnectionStatus } from './connection-store.ts';
 import { createClientLogger, type ClientLogger } from './logger.ts';
 import { resolveBackendOptions, type BackendOptions } from './options.ts';
-import { createRequestRegistry, type RequestOptions } from './requests.ts';
+import type { RequestOptions } from './request-options.ts';
+import { createRequestRegistry } from './requests.ts';
 import { connectOptions, type SocketListener } from './socket.ts';
 import { createStream, type BackendStream, type StreamOptions } from './stream.ts';
 

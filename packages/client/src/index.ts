@@ -3,7 +3,7 @@ export { createBackend } from './backend.ts';
 export type { Backend } from './backend.ts';
 export type { BackendOptions } from './options.ts';
 export { DEFAULTS } from './options.ts';
-export type { ChunkMeta, RequestOptions } from './requests.ts';
+export type { ChunkMeta, RequestOptions } from './request-options.ts';
 export type { BackendStream, StreamOptions } from './stream.ts';
 export type { BackendSnapshot, ConnectionStatus } from './connection-store.ts';
 export { createClientLogger, LOGGER_DEFAULTS } from './logger.ts';

@@ -59,7 +59,14 @@ const checkUrl = (url: unknown): string => {
   return url;
 };
 
-const defaultCreateId = (): string => globalThis.crypto.randomUUID();
+// randomUUID exists only in secure contexts (https, localhost); a page served
+// over plain http on a LAN address still needs ids.
+const defaultCreateId = (): string => {
+  const { crypto } = globalThis;
+  if (typeof crypto?.randomUUID === 'function') return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+};
 
 export const resolveBackendOptions = (input: BackendOptions): ResolvedBackendOptions => {
   if (typeof input !== 'object' || input === null) {

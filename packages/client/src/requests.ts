@@ -7,33 +7,14 @@ import {
   fromWireError,
   parseAck,
   parseResponse,
-  REQUEST_TYPE_PATTERN,
   type CancelFrame,
   type ErrorCode,
   type RequestFrame,
   type WarrenError,
   type WireError,
 } from '@warren/protocol';
-import { isTimeoutMs, TIMEOUT_RANGE } from './options.ts';
+import { checkCall, type RequestOptions } from './request-options.ts';
 import { createSequencer, type Sequencer } from './sequencer.ts';
-
-export interface ChunkMeta {
-  /** Position of the chunk within its attempt, 0-based. */
-  seq: number;
-  /** Delivery attempt the chunk belongs to, 1-based. */
-  attempt: number;
-}
-
-export interface RequestOptions<Chunk = unknown> {
-  /** Each chunk, in order, exactly once per attempt. */
-  onChunk?: (chunk: Chunk, meta: ChunkMeta) => void;
-  /** A worker was lost and the request runs again; chunks restart at seq 0. */
-  onRestart?: (attempt: number) => void;
-  /** Abort → `cancel` frame and rejection with CANCELLED. */
-  signal?: AbortSignal;
-  /** Deadline in ms from now; 0 = none. @default the backend's defaultTimeoutMs */
-  timeoutMs?: number;
-}
 
 export interface RegistryDeps {
   isConnected(): boolean;
@@ -57,7 +38,6 @@ export interface RequestRegistry {
   sessionLost(): void;
   /** Rejects everything pending; `cancel` tells the gateway to stop what it accepted. */
   rejectAll(code: ErrorCode, message: string, options?: { cancel?: boolean }): void;
-  size(): number;
 }
 
 interface InFlight {
@@ -76,8 +56,6 @@ interface InFlight {
   reject(error: WarrenError): void;
   cleanup(): void;
 }
-
-const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
   const now = deps.now ?? Date.now;
@@ -162,25 +140,14 @@ export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
 
   const start = <Result, Chunk>(type: string, payload: unknown, options: RequestOptions<Chunk> = {}): Promise<Result> =>
     new Promise<Result>((resolve, reject) => {
-      const refuse = (code: ErrorCode, message: string): void => reject(createWarrenError(code, message));
-      if (typeof type !== 'string' || !REQUEST_TYPE_PATTERN.test(type)) {
-        return refuse('INVALID_REQUEST', `Request type ${JSON.stringify(type)} must be a letter then up to 99 of A-Z a-z 0-9 _ . -`);
-      }
-      const timeoutMs = options.timeoutMs ?? deps.defaultTimeoutMs;
-      if (!isTimeoutMs(timeoutMs)) return refuse('INVALID_REQUEST', `timeoutMs must be ${TIMEOUT_RANGE}, got ${String(timeoutMs)}`);
+      const checked = checkCall(type, options as RequestOptions<never>, {
+        createId: deps.createId,
+        defaultTimeoutMs: deps.defaultTimeoutMs,
+        isInFlight: (candidate) => requests.has(candidate),
+      });
+      if (!checked.ok) return reject(checked.error);
+      const { id, timeoutMs } = checked;
       const { signal } = options;
-      // Already aborted: nothing was sent, so there is nothing to cancel.
-      if (signal?.aborted) return refuse('CANCELLED', `Request "${type}" was cancelled before it was sent`);
-      let id: string;
-      try {
-        id = deps.createId();
-      } catch (error) {
-        return refuse('INTERNAL', `createId threw: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
-        return refuse('INVALID_REQUEST', `createId returned ${JSON.stringify(id)}; ids are 1–128 of A-Z a-z 0-9 _ . : -`);
-      }
-      if (requests.has(id)) return refuse('INVALID_REQUEST', `createId returned "${id}", which is already in flight`);
 
       let timer: ReturnType<typeof setTimeout> | undefined;
       const onAbort = (): void => {
@@ -279,5 +246,5 @@ export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
     if (!cancel) queuedCancels.length = 0;
   };
 
-  return { start, handleResponse, connected, disconnected, sessionLost, rejectAll, size: () => requests.size };
+  return { start, handleResponse, connected, disconnected, sessionLost, rejectAll };
 };

@@ -26,8 +26,8 @@ class RequestMessage:
     payload: Any
     #: Session that asked; a cancel must name the same one.
     session: str
-    #: Queue the responses go to (`{ns}.reply.{session}` when the gateway sent it).
-    reply_to: str
+    #: Queue the responses go to; "" when publishing means `{ns}.reply.{session}`.
+    reply_to: str = ""
     #: Absolute deadline, epoch milliseconds; None = none.
     deadline: int | None = None
     #: Verified caller identity, set only by the gateway.

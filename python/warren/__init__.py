@@ -1,0 +1,67 @@
+"""Warren's Python worker SDK: serve request types a React app calls through the gateway.
+
+    from warren import Worker
+
+    worker = Worker(service="chat")
+
+    @worker.handler("chat")
+    async def chat(payload, ctx):
+        await ctx.send_chunk({"token": "Hi"})
+        return {"reply": "Hi"}
+
+    worker.run()
+"""
+from .errors import (
+    BrokerUnavailable,
+    Cancelled,
+    ConfigError,
+    DeadlineExceeded,
+    InvalidRequest,
+    NoHandler,
+    ProtocolFilesNotFound,
+    WarrenError,
+)
+from .protocol import Topology, error_codes, topology
+from .context import Context, SyncContext
+from .transport.types import RequestDelivery, RequestMessage, Subscription, Transport
+from .transport.memory import MemoryBroker, memory_transport
+from .options import DEFAULTS
+from .worker import WorkerHandle, register_handlers
+from .app import Worker
+
+
+async def amqp_transport(*args, **kwargs) -> Transport:
+    """The RabbitMQ transport (imports aio-pika on first use); see warren.transport.amqp.amqp_transport."""
+    from .transport.amqp import amqp_transport as make
+
+    return await make(*args, **kwargs)
+
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BrokerUnavailable",
+    "Cancelled",
+    "ConfigError",
+    "Context",
+    "DEFAULTS",
+    "DeadlineExceeded",
+    "InvalidRequest",
+    "MemoryBroker",
+    "NoHandler",
+    "ProtocolFilesNotFound",
+    "RequestDelivery",
+    "RequestMessage",
+    "Subscription",
+    "SyncContext",
+    "Topology",
+    "Transport",
+    "WarrenError",
+    "Worker",
+    "WorkerHandle",
+    "amqp_transport",
+    "error_codes",
+    "memory_transport",
+    "register_handlers",
+    "topology",
+]

@@ -1,0 +1,83 @@
+"""The decorator form: `worker = Worker(service=...)`, `@worker.handler("type")`, `worker.run()`."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Any, Callable, TypeVar
+
+from .errors import ConfigError
+from .options import normalize_options
+from .protocol import check_request_type
+from .transport.types import Transport
+from .worker import WorkerHandle, register_handlers
+
+log = logging.getLogger("warren.worker")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Worker:
+    """Collects handlers, then serves them with `run()` (blocking) or `await start()`."""
+
+    def __init__(self, *, service: str, url: str | None = None, namespace: str | None = None, **options: Any) -> None:
+        normalize_options(service=service, url=url, namespace=namespace, **options)  # fail at construction
+        self.service = service
+        self._config = dict(url=url, namespace=namespace, **options)
+        self.handlers: dict[str, Callable[..., Any]] = {}
+
+    def handler(self, request_type: str) -> Callable[[F], F]:
+        """Register the decorated `async def` (or plain `def`) as the handler of `request_type`."""
+        check_request_type(request_type)
+        if request_type in self.handlers:
+            raise ConfigError(f"request type {request_type!r} already has a handler")
+
+        def register(fn: F) -> F:
+            if not callable(fn):
+                raise ConfigError(f"handler for {request_type!r} must be callable")
+            self.handlers[request_type] = fn
+            return fn
+
+        return register
+
+    async def start(self, *, transport: Transport | None = None) -> WorkerHandle:
+        """Start serving; returns the handle to `close()`."""
+        if not self.handlers:
+            raise ConfigError(f"worker {self.service!r} has no handlers; add some with @worker.handler(type)")
+        return await register_handlers(self.handlers, service=self.service, transport=transport, **self._config)
+
+    async def serve(self, stop: asyncio.Event | None = None, *, transport: Transport | None = None) -> None:
+        """Serve until `stop` is set or SIGTERM/SIGINT arrives, then drain (a second signal hands work back at once)."""
+        handle = await self.start(transport=transport)
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        received: list[int] = []
+
+        def on_signal(signum: int) -> None:
+            received.append(signum)
+            if len(received) == 1:
+                log.info("%s received; draining (up to %.0f ms); send it again to stop at once",
+                         signal.Signals(signum).name, handle.options.drain_timeout_ms)
+                stop.set()
+            else:
+                handle.hurry()
+
+        installed = []
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(signum, on_signal, signum)
+                installed.append(signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+                pass
+        try:
+            await stop.wait()
+        finally:
+            await handle.close()
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+        log.info("%s stopped", self.service)
+
+    def run(self) -> None:
+        """Block serving until SIGTERM/SIGINT; drains in-flight work (bounded by drain_timeout_ms), then closes."""
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        asyncio.run(self.serve())

@@ -1,0 +1,37 @@
+// Unique namespaces per test file and removal of everything they created, so
+// runs never interfere and the broker is left clean.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { connect } from 'amqplib';
+
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+export const uniqueNamespace = (prefix = 't') => `${prefix}${randomBytes(4).toString('hex')}`;
+
+const listQueues = (namespace: string): string[] =>
+  execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name'], { encoding: 'utf8' })
+    .split('\n')
+    .map((s) => s.trim())
+    .filter((name) => name.startsWith(`${namespace}.`));
+
+export const queueDepths = (namespace: string): Record<string, number> => {
+  const out = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'messages'], { encoding: 'utf8' });
+  const depths: Record<string, number> = {};
+  for (const line of out.split('\n')) {
+    const [name, count] = line.trim().split(/\s+/);
+    if (name?.startsWith(`${namespace}.`)) depths[name] = Number(count);
+  }
+  return depths;
+};
+
+export const deleteNamespace = async (namespace: string) => {
+  const model = await connect(AMQP_URL);
+  try {
+    const ch = await model.createChannel();
+    for (const queue of listQueues(namespace)) await ch.deleteQueue(queue);
+    for (const suffix of ['requests', 'control', 'registry', 'dead']) await ch.deleteExchange(`${namespace}.${suffix}`);
+    await ch.close();
+  } finally {
+    await model.close();
+  }
+};
