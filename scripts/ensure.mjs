@@ -86,6 +86,10 @@ export const ensureRabbit = async ({ waitMs = 90_000 } = {}) => {
   if (await portOpen(target)) return true;
   const local = ['127.0.0.1', 'localhost', '::1'].includes(target.host);
   if (!local || !has('rabbitmq-server')) return false;
+  if (has('rabbitmqctl') && spawnSync('rabbitmqctl', ['-q', 'status'], { stdio: 'ignore', timeout: 15_000 }).status === 0) {
+    say(`RabbitMQ is running but not at ${target.host}:${target.port}; check AMQP_URL.`);
+    return false;
+  }
   say('RabbitMQ is installed but not running; starting it (rabbitmq-server -detached)…');
   spawnSync('rabbitmq-server', ['-detached'], { stdio: 'ignore' });
   const until = Date.now() + waitMs;

@@ -109,6 +109,8 @@ export const createBackend = (options: BackendOptions): Backend => {
     everConnected = true;
     refusal = null;
     retryDelayMs = RETRY_DELAY_MS.first;
+    clearTimeout(retryTimer);
+    retryTimer = undefined;
     store.update({ status: 'connected' });
     registry.connected();
     logger.flush();
@@ -196,7 +198,7 @@ export const createBackend = (options: BackendOptions): Backend => {
     logger.close(); // last batch goes out before the socket does
     registry.rejectAll('DISCONNECTED', 'The backend was closed', { cancel: true });
     closed = true;
-    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    clearTimeout(retryTimer);
     for (const [event, handler] of handlers) socket.off(event, handler);
     try {
       socket.disconnect();

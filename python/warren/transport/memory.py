@@ -194,6 +194,10 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
         queue = broker.requests.setdefault(request_type, _Queue())
         names = header_names()
 
+        async def reject(error: InvalidRequest, props: wire.WireProps, settle: Callable[[bool], None]) -> None:
+            await answer_malformed(error, props, queue=topo.request_queue(request_type), publish=publish_response, log=log)
+            settle(False)
+
         def deliver(envelope: _Envelope, settle: Callable[[bool], None]) -> None:
             body, props = envelope.body
             if envelope.deliveries > 1:  # quorum queues count redeliveries in a header
@@ -201,11 +205,7 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
             try:
                 request = wire.decode_request(body, props, request_type=request_type, topo=topo)
             except InvalidRequest as error:
-                async def reject() -> None:
-                    await answer_malformed(error, props, queue=topo.request_queue(request_type), publish=publish_response, log=log)
-                    settle(False)
-
-                asyncio.get_running_loop().create_task(reject())
+                asyncio.get_running_loop().create_task(reject(error, props, settle))
                 return
 
             async def ack() -> None:

@@ -1,0 +1,74 @@
+// A tiny process supervisor for `npm start`: runs each child, prefixes and
+// prettifies its log lines, restarts it with backoff when it crashes, and
+// stops everything on Ctrl-C / SIGTERM.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+const COLORS = [36, 35, 33, 32, 34, 31];
+const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'name', 'v']);
+
+export const formatLine = (line) => {
+  let entry;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return line;
+  }
+  if (entry === null || typeof entry !== 'object') return line;
+  const level = LEVELS[entry.level] ?? entry.levelname ?? entry.level ?? '';
+  const extra = Object.entries(entry)
+    .filter(([k]) => !SKIP.has(k))
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `${String(level).padEnd(5)} ${entry.msg ?? entry.message ?? ''}${extra ? `  ${extra}` : ''}`;
+};
+
+export const supervise = (specs, { onLine } = {}) => {
+  let stopping = false;
+  const children = new Map();
+  const width = Math.max(...specs.map((s) => s.name.length));
+
+  const start = (spec, index, restarts = 0) => {
+    const child = spawn(spec.cmd, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: spec.cwd });
+    children.set(spec.name, child);
+    const tag = `\x1b[${COLORS[index % COLORS.length]}m${spec.name.padEnd(width)}\x1b[0m │`;
+    for (const stream of [child.stdout, child.stderr]) {
+      createInterface({ input: stream }).on('line', (line) => {
+        console.log(`${tag} ${formatLine(line)}`);
+        onLine?.(spec.name, line);
+      });
+    }
+    const startedAt = Date.now();
+    child.on('exit', (code, signal) => {
+      children.delete(spec.name);
+      if (stopping) return;
+      // A child that ran a while earns its restart budget back.
+      const n = Date.now() - startedAt > 30_000 ? 0 : restarts + 1;
+      const delay = Math.min(10_000, 500 * 2 ** Math.min(n, 5));
+      console.log(`${tag} exited (${signal ?? code}); restarting in ${delay} ms`);
+      setTimeout(() => !stopping && start(spec, index, n), delay);
+    });
+  };
+
+  specs.forEach((spec, i) => start(spec, i));
+
+  const stop = (signal) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping ${children.size} processes…`);
+    for (const child of children.values()) child.kill('SIGTERM');
+    const check = setInterval(() => {
+      if (children.size === 0) {
+        clearInterval(check);
+        process.exit(0);
+      }
+    }, 100);
+    setTimeout(() => {
+      for (const child of children.values()) child.kill('SIGKILL');
+      process.exit(0);
+    }, 15_000).unref();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+};
