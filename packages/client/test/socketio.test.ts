@@ -98,6 +98,16 @@ describe('against a real socket.io server', () => {
     await eventually(() => expect(gateway.cancels).toEqual([{ id: 'r-1', type: 'testRequest' }]));
   });
 
+  it('rejects a payload socket.io cannot encode with INVALID_REQUEST', async () => {
+    const gateway = await startFakeGateway((frame, ack) => ack({ ok: true, id: frame.id }));
+    const backend = connectTo(gateway.url);
+    await eventually(() => expect(backend.status()).toBe('connected'));
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    await expect(backend.makeBackendRequest('testRequest', circular)).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(backend.status()).toBe('connected');
+  });
+
   it('ships client logs', async () => {
     const gateway = await startFakeGateway(() => undefined);
     const backend = connectTo(gateway.url);

@@ -96,7 +96,7 @@ async def amqp_transport(
 
     async def durable_consumer(label: str, start: Callable[[Any, Any, asyncio.Event], Awaitable[Any]]) -> Subscription:
         """A consumer that comes back on every reconnect, and after a backoff when only its channel dies."""
-        state: dict[str, Any] = {"channel": None, "queue": None, "tag": None, "stopped": False, "failures": 0}
+        state: dict[str, Any] = {"channel": None, "queue": None, "tag": None, "stopped": False, "failures": 0, "restart": None}
 
         async def open_on(conn: Any) -> None:
             if state["stopped"]:
@@ -107,10 +107,12 @@ async def amqp_transport(
 
             def on_close(*_: Any) -> None:
                 lost.set()
-                if state["stopped"] or state["channel"] is not channel or manager.current() is not conn or conn.is_closed:
+                connected = getattr(conn, "connected", None)  # cleared when the whole connection went
+                conn_alive = not conn.is_closed and (connected is None or connected.is_set())
+                if state["stopped"] or state["channel"] is not channel or manager.current() is not conn or not conn_alive:
                     return
                 state["channel"] = None
-                asyncio.get_running_loop().create_task(restart(conn))
+                state["restart"] = asyncio.get_running_loop().create_task(restart(conn))
 
             channel.close_callbacks.add(on_close)
             conn.close_callbacks.add(lambda *_: lost.set())
@@ -133,6 +135,8 @@ async def amqp_transport(
         async def pause() -> None:
             state["stopped"] = True
             remove()
+            if state["restart"] is not None:
+                state["restart"].cancel()
             queue, tag, channel = state["queue"], state["tag"], state["channel"]
             if queue is not None and tag is not None and channel is not None and not channel.is_closed:
                 try:
