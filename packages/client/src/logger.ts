@@ -52,7 +52,10 @@ export interface LoggerDeps {
   now?: () => number;
 }
 
+// Limits of the gateway's client-log schema: a frame breaking one is dropped whole.
 const MAX_MSG_CHARS = 2000;
+const MAX_REQUEST_ID_CHARS = 128;
+const MAX_ENTRIES_PER_FRAME = 50;
 const MAX_FIELDS_CHARS = 8000;
 
 export const resolveLoggerOptions = (input: Partial<LoggerOptions> = {}): LoggerOptions => {
@@ -61,6 +64,11 @@ export const resolveLoggerOptions = (input: Partial<LoggerOptions> = {}): Logger
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
       throw new TypeError(`createBackend: options.log.${key} must be a positive integer, got ${String(value)}`);
     }
+  }
+  if (resolved.batchSize > MAX_ENTRIES_PER_FRAME) {
+    throw new TypeError(
+      `createBackend: options.log.batchSize must be at most ${MAX_ENTRIES_PER_FRAME} (the gateway's limit per frame), got ${resolved.batchSize}`,
+    );
   }
   return resolved;
 };
@@ -80,11 +88,13 @@ const sanitizeFields = (fields: Record<string, unknown>): Record<string, unknown
 
 const toEntry = (level: LogLevel, msg: unknown, fields: unknown, ts: number): LogEntry => {
   const text = typeof msg === 'string' ? msg : String(msg);
-  const entry: LogEntry = { level, msg: text.length > MAX_MSG_CHARS ? `${text.slice(0, MAX_MSG_CHARS)}…` : text, ts };
+  const entry: LogEntry = { level, msg: text.length > MAX_MSG_CHARS ? `${text.slice(0, MAX_MSG_CHARS - 1)}…` : text, ts };
   if (typeof fields === 'object' && fields !== null) {
     const { requestId, ...rest } = fields as Record<string, unknown>;
-    if (typeof requestId === 'string') entry.requestId = requestId;
-    if (Object.keys(rest).length > 0) entry.fields = sanitizeFields(rest);
+    const liftable = typeof requestId === 'string' && requestId.length <= MAX_REQUEST_ID_CHARS;
+    if (liftable) entry.requestId = requestId;
+    const remaining = liftable || requestId === undefined ? rest : { ...rest, requestId };
+    if (Object.keys(remaining).length > 0) entry.fields = sanitizeFields(remaining);
   }
   return entry;
 };

@@ -102,7 +102,7 @@ export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
     if (request.settled) return;
     const parsed = parseAck(raw);
     if (parsed.ok && parsed.value.ok) {
-      if (request.phase === 'sent') request.phase = 'accepted';
+      request.phase = 'accepted'; // even from an earlier send: no need to send it again
       return;
     }
     // Once accepted, a refusal can only answer a duplicate re-send of the

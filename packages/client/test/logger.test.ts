@@ -100,6 +100,18 @@ describe('client logger', () => {
     }).not.toThrow();
   });
 
+  it('keeps entries within the gateway schema limits', () => {
+    const out = recorder();
+    const logger = createClientLogger({ send: out.send });
+    logger.info('m'.repeat(5000), { requestId: 'x'.repeat(200) });
+    logger.flush();
+    const [entry] = out.entries();
+    expect(entry?.msg).toHaveLength(2000);
+    expect(entry?.requestId).toBeUndefined();
+    expect(entry?.fields).toEqual({ requestId: 'x'.repeat(200) });
+    expect(() => createClientLogger({ send: out.send }, { batchSize: 51 })).toThrow(/log\.batchSize/);
+  });
+
   it('replaces fields it cannot serialise and truncates huge ones', () => {
     const out = recorder();
     const logger = createClientLogger({ send: out.send });

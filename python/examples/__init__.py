@@ -1,0 +1,1 @@
+"""Demo workers: `python -m examples` (from python/) runs both in one process."""

@@ -1,0 +1,3 @@
+from examples.run_demo_workers import main
+
+main()

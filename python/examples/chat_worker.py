@@ -1,0 +1,76 @@
+"""Chat demo: request type `chat`, payload `{ message, history? }`.
+
+Streams a scripted reply token by token at a human pace (chunks
+`{ "token": " word" }`), then returns `{ "reply": full text }`.
+
+    /usr/bin/python3 python/examples/chat_worker.py      # or, from python/: python -m examples.chat_worker
+"""
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `examples` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from examples._env import worker_from_env  # noqa: E402
+from warren import WarrenError  # noqa: E402
+
+#: Seconds between tokens, drawn uniformly from this range (a human typing pace).
+TOKEN_DELAY_S = (0.04, 0.08)
+OPENERS = ["Good question.", "Happy to help.", "Let me think about that.", "Sure thing."]
+BODIES = [
+    "Warren carried your message from the browser over Socket.IO to the gateway, through RabbitMQ, to this Python worker.",
+    "Every word you see arrives as its own chunk, numbered so nothing is shown twice or out of order.",
+    "If you cancel now, the worker stops typing and answers CANCELLED instead of finishing this sentence.",
+]
+
+
+def compose_reply(message: str, history: list) -> str:
+    """A scripted, deterministic reply (no model needed): it depends only on the conversation."""
+    pick = random.Random(f"{len(history)}:{message}")
+    turn = len(history) // 2 + 1
+    return f'{pick.choice(OPENERS)} You said "{message.strip()[:80]}" (turn {turn}). {pick.choice(BODIES)}'
+
+
+def tokens(text: str) -> list[str]:
+    """Words with their leading space, so joining the tokens gives the text back."""
+    return re.findall(r"\s*\S+", text)
+
+
+def check_payload(payload) -> tuple[str, list]:
+    issues = []
+    if not isinstance(payload, dict) or not isinstance(payload.get("message"), str) or not payload["message"].strip():
+        issues.append({"path": "message", "message": "expected a non-empty string"})
+    elif not isinstance(payload.get("history", []), list):
+        issues.append({"path": "history", "message": "expected an array"})
+    if issues:
+        summary = "; ".join(f"{i['path']}: {i['message']}" for i in issues)
+        raise WarrenError("INVALID_PAYLOAD", summary, {"issues": issues})
+    return payload["message"], payload.get("history", [])
+
+
+async def chat(payload, ctx):
+    message, history = check_payload(payload)
+    reply = compose_reply(message, history)
+    ctx.log.info("replying with %d tokens", len(tokens(reply)))
+    for token in tokens(reply):
+        await asyncio.sleep(random.uniform(*TOKEN_DELAY_S))
+        await ctx.send_chunk({"token": token})
+    return {"reply": reply}
+
+
+HANDLERS = {"chat": chat}
+
+
+def main() -> None:
+    worker = worker_from_env("chat-demo")
+    worker.handler("chat")(chat)
+    worker.run()
+
+
+if __name__ == "__main__":
+    main()
