@@ -71,7 +71,7 @@ describe('client logger', () => {
 
   it('buffers while it cannot send, keeps only the newest, then reports the overflow', () => {
     const out = recorder();
-    const logger = createClientLogger({ send: out.send }, { maxBuffered: 5, batchSize: 100 });
+    const logger = createClientLogger({ send: out.send }, { maxBuffered: 5, batchSize: 50 });
     out.setOnline(false);
     for (let i = 0; i < 8; i += 1) logger.info(`m${i}`);
     vi.advanceTimersByTime(5000);
