@@ -44,28 +44,21 @@ def _check_broker() -> str | None:
     return _broker_reachable["result"]  # type: ignore[return-value]
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not any(item.get_closest_marker("integration") for item in items):
-        return
-    reason = _check_broker()
-    if reason is None:
-        return
-    if in_ci():
-        for item in items:
-            if item.get_closest_marker("integration"):
-                item.add_marker(pytest.mark.usefixtures("_broker_required"))
-        return
-    skip = pytest.mark.skip(reason=reason + " (set CI=true to make this a failure)")
-    for item in items:
-        if item.get_closest_marker("integration"):
-            item.add_marker(skip)
-
-
 @pytest.fixture
-def _broker_required() -> None:
+def rabbitmq() -> str:
+    """The broker URL; skips the test without a reachable broker, or fails it when CI is set."""
     reason = _check_broker()
     if reason is not None:
-        pytest.fail(reason + " — CI is set, so integration tests must not be skipped")
+        if in_ci():
+            pytest.fail(reason + " (CI is set, so integration tests must not be skipped)")
+        pytest.skip(reason + " (set CI=true to make this a failure)")
+    return AMQP_URL
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:  # every integration test needs the broker gate, even one that forgets to ask
+        if item.get_closest_marker("integration"):
+            item.fixturenames.insert(0, "rabbitmq") if "rabbitmq" not in item.fixturenames else None
 
 
 class MemoryGateway:

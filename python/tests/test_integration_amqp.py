@@ -19,7 +19,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.asyncio]
 
 
 @pytest.fixture
-async def env():
+async def env(rabbitmq):
     """Yields start(handlers, **options) -> (gateway, handle); cleans everything up afterwards."""
     namespace = "t" + uuid.uuid4().hex[:12]
     state = {"handles": [], "types": set(), "gateway": None}

@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createAmqpTransport, type Transport } from '@warren/transport';
+import { createAcceptedRequests } from './accepted-requests.ts';
+import { relayDeadLetters } from './dead-letters.ts';
 import { createHttpHandler } from './http.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
 import { createSessions } from './session.ts';
@@ -56,9 +58,11 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     ...(options.corsOrigins.length > 0 ? { cors: { origin: options.corsOrigins } } : {}),
   });
   const sessions = createSessions(options.sessionSecret);
+  const accepted = createAcceptedRequests();
+  const deadLetters = await relayDeadLetters(transport, log);
   io.on('connection', (socket) => {
     try {
-      attachSocket(socket, { transport, sessions, options, log, isDraining: () => draining });
+      attachSocket(socket, { transport, sessions, options, log, accepted, isDraining: () => draining });
     } catch (error) {
       log.error({ err: error }, 'socket setup failed');
       socket.disconnect(true);
@@ -94,6 +98,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         // Keep-alive HTTP connections would hold close() open until they time out.
         http.closeIdleConnections();
         await closed;
+        await deadLetters.close();
         if (!injected) await transport.close();
         log.info('gateway closed');
       })()),

@@ -13,6 +13,7 @@ export const DEFAULTS = {
   maxTimeoutMs: 60 * 60_000,
   maxFrameBytes: 2 * 1024 * 1024,
   replyPrefetch: 256,
+  ackTimeoutMs: 60_000,
   connectTimeoutMs: 10_000,
   logLevel: 'info',
 } as const;
@@ -34,6 +35,8 @@ export const gatewayOptionsSchema = z.object({
   maxFrameBytes: z.number().int().positive().default(DEFAULTS.maxFrameBytes),
   /** Responses relayed to one socket but not yet acked by it, at most (backpressure). @default 256 */
   replyPrefetch: z.number().int().positive().max(65_535).default(DEFAULTS.replyPrefetch),
+  /** A socket whose oldest relayed response stays unacked this long is disconnected (it resumes later). @default 60000 */
+  ackTimeoutMs: z.number().int().positive().default(DEFAULTS.ackTimeoutMs),
   /** Secret that signs session tokens; every gateway of one app must share it. Env: SESSION_SECRET. @default random per process */
   sessionSecret: z.string().min(16, 'use at least 16 characters').optional(),
   /** Directory of static files to serve (the web app). Env: STATIC_DIR. */

@@ -13,6 +13,7 @@ import {
   type WireError,
 } from '@warren/protocol';
 import type { Subscription, Transport } from '@warren/transport';
+import type { AcceptedRequests } from './accepted-requests.ts';
 import { writeClientLog } from './client-log.ts';
 import type { GatewayOptions } from './options.ts';
 import type { Sessions } from './session.ts';
@@ -22,6 +23,7 @@ export interface SocketDeps {
   sessions: Sessions;
   options: GatewayOptions;
   log: Logger;
+  accepted: AcceptedRequests;
   isDraining(): boolean;
   now?: () => number;
 }
@@ -42,6 +44,27 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   let replies: Promise<Subscription> | null = null;
   let closed = false;
 
+  // Responses emitted but not yet acked by the browser, oldest first. Prefetch
+  // bounds how many; this bounds for how long, so a tab that stopped reading is
+  // disconnected and its responses wait in RabbitMQ, not in gateway memory.
+  const unacked = new Map<number, number>();
+  let emitted = 0;
+  let stallTimer: ReturnType<typeof setInterval> | undefined;
+  const watchStall = () => {
+    stallTimer ??= setInterval(() => {
+      const oldest = unacked.values().next();
+      if (oldest.done) {
+        clearInterval(stallTimer);
+        stallTimer = undefined;
+        return;
+      }
+      if (now() - oldest.value > options.ackTimeoutMs) {
+        log.warn({ unacked: unacked.size, ackTimeoutMs: options.ackTimeoutMs }, 'client stopped acking responses; disconnecting it');
+        socket.disconnect(true);
+      }
+    }, Math.max(250, Math.floor(options.ackTimeoutMs / 4)));
+  };
+
   // Lazily for new sessions (idle sockets cost the broker nothing); at once for
   // resumed ones, whose queue may hold responses that arrived while away.
   const ensureReplies = () =>
@@ -50,7 +73,13 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
         session.sessionId,
         (response, settle) => {
           if (closed) return; // unsettled: the broker requeues it for the next socket
-          socket.emit(EVENTS.response, response, () => settle());
+          const n = emitted++;
+          unacked.set(n, now());
+          watchStall();
+          socket.emit(EVENTS.response, response, () => {
+            unacked.delete(n);
+            settle();
+          });
         },
         { prefetch: options.replyPrefetch },
       )
@@ -79,6 +108,11 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     if (deps.isDraining()) {
       return reject(ack, id, { code: 'SHUTTING_DOWN', message: 'This gateway is shutting down; reconnect and retry.' });
     }
+    if (deps.accepted.has(session.sessionId, id)) {
+      // A re-send after a lost ack: accepted already, must not run twice.
+      rlog.info('duplicate request; already accepted');
+      return ack({ ok: true, id });
+    }
     try {
       await ensureReplies();
       const deadline = now() + Math.min(timeoutMs ?? options.defaultTimeoutMs, options.maxTimeoutMs);
@@ -90,6 +124,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
         deadline,
         ...(traceparent === undefined ? {} : { traceparent }),
       });
+      deps.accepted.add(session.sessionId, id, deadline);
       rlog.info({ deadline }, 'request accepted');
       ack({ ok: true, id });
     } catch (error) {
@@ -120,6 +155,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
 
   socket.on('disconnect', (reason) => {
     closed = true;
+    clearInterval(stallTimer);
     log.info({ reason }, 'socket disconnected');
     // Closing the consumer hands unacked responses back to the session queue,
     // where the client's next connection (on any gateway) picks them up.

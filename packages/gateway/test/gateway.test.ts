@@ -16,9 +16,16 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-const setup = async (extra: { log?: pino.Logger; staticDir?: string } = {}) => {
+const setup = async (extra: { log?: pino.Logger; staticDir?: string; ackTimeoutMs?: number } = {}) => {
   const broker = createMemoryBroker();
-  const gateway = await createGateway({ port: 0, host: '127.0.0.1', transport: memoryTransport(broker), log: extra.log ?? quiet, ...(extra.staticDir ? { staticDir: extra.staticDir } : {}) });
+  const gateway = await createGateway({
+    port: 0,
+    host: '127.0.0.1',
+    transport: memoryTransport(broker),
+    log: extra.log ?? quiet,
+    ...(extra.staticDir ? { staticDir: extra.staticDir } : {}),
+    ...(extra.ackTimeoutMs ? { ackTimeoutMs: extra.ackTimeoutMs } : {}),
+  });
   cleanup.push(() => gateway.close());
   const worker = await registerHandlers(
     { service: 'w', transport: memoryTransport(broker), log: quiet },
@@ -28,6 +35,10 @@ const setup = async (extra: { log?: pino.Logger; staticDir?: string } = {}) => {
         return { echoed: p };
       },
       hang: (_p, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason))),
+      count: (() => {
+        let calls = 0;
+        return () => ++calls;
+      })(),
     },
   );
   cleanup.push(() => worker.close());
@@ -161,6 +172,51 @@ describe('gateway over the memory transport', () => {
     socket.emit('client-log', { entries: [{ level: 'warn', msg: 'button broke', fields: { button: 'send' }, requestId: 'r9', ts: 1 }] });
     await until(() => lines.some((l) => l.msg === 'button broke'));
     expect(lines.find((l) => l.msg === 'button broke')).toMatchObject({ level: 40, source: 'client', sessionId, requestId: 'r9', clientFields: { button: 'send' } });
+  });
+});
+
+describe('gateway delivery guarantees', () => {
+  it('tells the caller DELIVERY_LIMIT when a poison request exhausts its deliveries', async () => {
+    const { gateway, broker } = await setup();
+    const { socket, responses } = connect(gateway);
+    // Workers that take the request and die without answering, again and again.
+    const dying = memoryTransport(broker);
+    const killer = async () => {
+      const sub = await dying.consumeRequests('poison', () => void setTimeout(() => sub.close(), 1), { prefetch: 1 });
+      return sub;
+    };
+    await killer();
+    expect(await request(socket, { id: 'p', type: 'poison', payload: null })).toEqual({ ok: true, id: 'p' });
+    for (let i = 0; i < 8 && responses.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      await killer();
+    }
+    await until(() => responses.length === 1);
+    expect(responses[0]).toMatchObject({ id: 'p', kind: 'error', attempt: 7, error: { code: 'DELIVERY_LIMIT' } });
+  });
+
+  it('does not publish a re-sent request id twice', async () => {
+    const { gateway, broker } = await setup();
+    const { socket, responses } = connect(gateway);
+    const published = broker.published();
+    expect(await request(socket, { id: 'once', type: 'count', payload: null })).toEqual({ ok: true, id: 'once' });
+    expect(await request(socket, { id: 'once', type: 'count', payload: null })).toEqual({ ok: true, id: 'once' });
+    await until(() => responses.length >= 1);
+    expect(broker.published() - published).toBe(1);
+  });
+
+  it('disconnects a socket that stops acking responses; they wait for its return', async () => {
+    const { gateway } = await setup({ ackTimeoutMs: 300 });
+    const socket = io(gateway.url, { transports: ['websocket'], reconnection: false });
+    cleanup.push(() => socket.close());
+    const { token } = await new Promise<{ token: string }>((r) => socket.once('session', r));
+    socket.on('response', () => {}); // reads but never acks
+    await request(socket, { id: 'x', type: 'echo', payload: { chunks: 3 } });
+    const disconnected = new Promise((r) => socket.once('disconnect', r));
+    expect(await disconnected).toBe('io server disconnect');
+    const again = connect(gateway, { session: token });
+    await until(() => again.responses.length === 4);
+    expect(again.responses.map((r) => r.seq)).toEqual([0, 1, 2, 3]);
   });
 });
 

@@ -44,6 +44,7 @@ export const exportJson = (): Record<string, unknown> => {
       },
       requestQueueArguments: { ...sample.requestQueueArguments(), 'x-dead-letter-exchange': '{ns}.dead' },
       replyQueueArguments: sample.replyQueueArguments(),
+      deadLetterQueueArguments: sample.deadLetterQueueArguments(),
       requestQueueDeliveryLimit: REQUEST_QUEUE_DELIVERY_LIMIT,
       replyQueueExpiresMs: REPLY_QUEUE_EXPIRES_MS,
       headers: HEADERS,

@@ -42,6 +42,7 @@ export interface Topology {
   replyQueue(sessionId: string): string;
   requestQueueArguments(): Record<string, unknown>;
   replyQueueArguments(): Record<string, unknown>;
+  deadLetterQueueArguments(): Record<string, unknown>;
 }
 
 export const topology = (namespace = 'warren'): Topology => {
@@ -67,5 +68,6 @@ export const topology = (namespace = 'warren'): Topology => {
       'x-queue-type': 'classic',
       'x-expires': REPLY_QUEUE_EXPIRES_MS,
     }),
+    deadLetterQueueArguments: () => ({ 'x-queue-type': 'quorum' }),
   };
 };

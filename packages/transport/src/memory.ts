@@ -3,9 +3,10 @@
 // competing consumers honour prefetch, unsettled messages go back to the
 // front of their queue (attempt + 1 for requests), expired requests are
 // dropped at delivery, and every message is copied through JSON as on a wire.
-import { createWarrenError, type CancelMessage, type Response } from '@warren/protocol';
+import { createWarrenError, REQUEST_QUEUE_DELIVERY_LIMIT, type CancelMessage, type Response } from '@warren/protocol';
 import type {
   ConnectionStatus,
+  DeadLetter,
   ConsumeOptions,
   RequestDelivery,
   RequestMessage,
@@ -31,9 +32,24 @@ interface Queue<T> {
   messages: Envelope<T>[];
   consumers: Consumer<T>[];
   next: number;
+  /** Request queues only: like x-delivery-limit + x-dead-letter-exchange. */
+  deadLetter?: (envelope: Envelope<T>, reason: string) => void;
 }
 
-const createQueue = <T>(): Queue<T> => ({ messages: [], consumers: [], next: 0 });
+const createQueue = <T>(deadLetter?: Queue<T>['deadLetter']): Queue<T> =>
+  deadLetter ? { messages: [], consumers: [], next: 0, deadLetter } : { messages: [], consumers: [], next: 0 };
+
+// Puts unsettled messages back, in order, unless they used up their deliveries.
+const giveBack = <T>(queue: Queue<T>, envelopes: Envelope<T>[]) => {
+  const keep = envelopes.filter((envelope) => {
+    if (queue.deadLetter && envelope.deliveries > REQUEST_QUEUE_DELIVERY_LIMIT) {
+      queue.deadLetter(envelope, 'delivery_limit');
+      return false;
+    }
+    return true;
+  });
+  queue.messages.unshift(...keep);
+};
 
 const copy = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
 
@@ -47,6 +63,7 @@ export interface MemoryBroker {
 
 interface BrokerState {
   requests: Map<string, Queue<RequestMessage>>;
+  dead: Queue<DeadLetter>;
   replies: Map<string, Queue<Response>>;
   cancels: Map<string, Set<(cancel: CancelMessage) => void>>;
   published: number;
@@ -56,6 +73,7 @@ interface BrokerState {
 export const createMemoryBroker = (options: { now?: () => number } = {}): MemoryBroker => {
   const state: BrokerState = {
     requests: new Map(),
+    dead: createQueue(),
     replies: new Map(),
     cancels: new Map(),
     published: 0,
@@ -81,14 +99,17 @@ const pump = <T>(state: BrokerState, queue: Queue<T>): void => {
       if (free.length === 0) return;
       const consumer = free[queue.next++ % free.length]!;
       const envelope = queue.messages.shift()!;
-      if (isExpired(state, envelope)) continue;
+      if (isExpired(state, envelope)) {
+        queue.deadLetter?.(envelope, 'expired');
+        continue;
+      }
       envelope.deliveries += 1;
       consumer.unsettled.add(envelope);
       let settled = false;
       consumer.deliver(envelope, (requeue) => {
         if (settled || !consumer.unsettled.delete(envelope)) return;
         settled = true;
-        if (requeue) queue.messages.unshift(envelope);
+        if (requeue) giveBack(queue, [envelope]);
         pump(state, queue);
       });
     }
@@ -105,7 +126,7 @@ const subscribe = <T>(state: BrokerState, queue: Queue<T>, consumer: Consumer<T>
     close: async () => {
       queue.consumers = queue.consumers.filter((c) => c !== consumer);
       // Like a closed AMQP channel: everything unsettled goes back, in order.
-      queue.messages.unshift(...consumer.unsettled);
+      giveBack(queue, [...consumer.unsettled]);
       consumer.unsettled.clear();
       consumer.lost.abort();
       pump(state, queue);
@@ -173,10 +194,29 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
       for (const listener of state.cancels.get(type) ?? []) queueMicrotask(() => listener(copy(cancel)));
     },
 
+    async consumeDeadLetters(listener) {
+      ensureOpen();
+      return track(
+        subscribe(state, state.dead, {
+          prefetch: 64,
+          unsettled: new Set(),
+          lost: new AbortController(),
+          deliver: (envelope, settle) => listener(copy(envelope.body), () => settle(false)),
+        }),
+      );
+    },
+
     async consumeRequests(type, listener, options: ConsumeOptions) {
       ensureOpen();
       let queue = state.requests.get(type);
-      if (!queue) state.requests.set(type, (queue = createQueue()));
+      if (!queue) {
+        const dead = (envelope: Envelope<RequestMessage>, reason: string) => {
+          const { id, type: t, session } = envelope.body;
+          state.dead.messages.push({ body: { id, type: t, session, reason, deliveries: envelope.deliveries }, deliveries: 0 });
+          pump(state, state.dead);
+        };
+        state.requests.set(type, (queue = createQueue(dead)));
+      }
       const lost = new AbortController();
       return track(
         subscribe(state, queue, {

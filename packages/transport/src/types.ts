@@ -32,6 +32,17 @@ export interface RequestDelivery {
   lost: AbortSignal;
 }
 
+/** A request the broker gave up on. */
+export interface DeadLetter {
+  id: string;
+  type: string;
+  session: string;
+  /** RabbitMQ's reason: 'delivery_limit' (poison), 'expired' (deadline), 'rejected', … */
+  reason: string;
+  /** Deliveries to workers before it was dead-lettered. */
+  deliveries: number;
+}
+
 export interface Subscription {
   /** Stops new deliveries; those already delivered can still be settled. */
   pause(): Promise<void>;
@@ -69,6 +80,8 @@ export interface Transport {
   /** Reads a session's responses until closed; unsettled ones return to the queue. */
   consumeReplies(session: string, listener: ResponseListener, options: ReplySubscriptionOptions): Promise<Subscription>;
   publishCancel(type: string, cancel: CancelMessage): Promise<void>;
+  /** Requests dead-lettered by the broker, so their callers can be told. Gateways compete on them. */
+  consumeDeadLetters(listener: (dead: DeadLetter, settle: () => void) => void): Promise<Subscription>;
 
   // Worker side
   /** Declares the type's queue and consumes from it, competing with other workers. */

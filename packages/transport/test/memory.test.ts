@@ -106,4 +106,28 @@ describe('memory transport', () => {
     await tick();
     expect(received).toEqual({ nested: { n: 1 } });
   });
+
+  it('dead-letters a request that used up its deliveries, and one that expired', async () => {
+    let now = 1000;
+    const t = memoryTransport(createMemoryBroker({ now: () => now }));
+    const dead: { id: string; reason: string; deliveries: number }[] = [];
+    await t.consumeDeadLetters((d, settle) => { dead.push(d); settle(); });
+    // A consumer that never settles and keeps dying: the poison pattern.
+    for (let i = 0; i < 7; i++) {
+      const sub = await t.consumeRequests('work', () => {}, { prefetch: 1 });
+      if (i === 0) await t.publishRequest(request('poison'));
+      await tick();
+      await sub.close();
+    }
+    const paused = await t.consumeRequests('work', () => {}, { prefetch: 1 });
+    await paused.pause();
+    await t.publishRequest(request('late', { deadline: 1500 }));
+    now = 2000;
+    await t.consumeRequests('work', () => {}, { prefetch: 1 });
+    await tick();
+    expect(dead).toEqual([
+      { id: 'poison', type: 'work', session: 's1', reason: 'delivery_limit', deliveries: 6 },
+      { id: 'late', type: 'work', session: 's1', reason: 'expired', deliveries: 0 },
+    ]);
+  });
 });

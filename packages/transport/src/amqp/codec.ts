@@ -1,7 +1,7 @@
 // Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
 import type { ConsumeMessage, Options } from 'amqplib';
 import { HEADERS, PROTOCOL_VERSION, parseJson, parseResponse, type Parsed, type Response, type Topology } from '@warren/protocol';
-import type { RequestMessage } from '../types.ts';
+import type { DeadLetter, RequestMessage } from '../types.ts';
 
 export const encodeRequest = (
   topo: Topology,
@@ -87,4 +87,21 @@ export const encodeResponse = (response: Response): { body: Buffer; properties: 
 export const decodeResponse = (message: ConsumeMessage): Parsed<Response> => {
   const body = parseJson(message.content);
   return body.ok ? parseResponse(body.value) : body;
+};
+
+/** Reads a request RabbitMQ dead-lettered; null when it is not a Warren request. */
+export const decodeDeadLetter = (topo: Topology, message: ConsumeMessage): DeadLetter | null => {
+  const decoded = decodeRequest(topo, message);
+  if (!decoded.ok) return null;
+  const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
+  const deaths = Array.isArray(headers['x-death']) ? (headers['x-death'] as Record<string, unknown>[]) : [];
+  const reason = headers['x-first-death-reason'] ?? deaths[0]?.reason ?? 'unknown';
+  const count = asNumber(headers[HEADERS.deliveryCount]);
+  return {
+    id: decoded.value.request.id,
+    type: decoded.value.request.type,
+    session: decoded.value.request.session,
+    reason: String(reason),
+    deliveries: count ?? decoded.value.attempt - 1,
+  };
 };

@@ -2,7 +2,7 @@
 import { createWarrenError, parseCancelMessage, parseJson, topology, type Topology } from '@warren/protocol';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './codec.ts';
+import { decodeDeadLetter, decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './codec.ts';
 import { createConnectionManager, redactUrl, type BackoffOptions } from './connection.ts';
 import { durableConsumer } from './consumer.ts';
 import { createPublisher } from './publisher.ts';
@@ -137,6 +137,30 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       await publisher.publish(topo.controlExchange, type, Buffer.from(JSON.stringify(cancel)), {
         contentType: 'application/json',
       });
+    },
+
+    async consumeDeadLetters(listener) {
+      const queue = topo.deadLetterQueue;
+      return track(
+        await durableConsumer(manager, log, queue, async (ch, restart) => {
+          await declareExchanges(ch, topo);
+          await ch.assertQueue(queue, { durable: true, arguments: topo.deadLetterQueueArguments() });
+          await ch.bindQueue(queue, topo.deadLetterExchange, '');
+          await ch.prefetch(64);
+          const lost = lostSignal(ch);
+          const { consumerTag } = await ch.consume(queue, (message) => {
+            if (!message) return restart();
+            const settle = settler(ch, message, lost);
+            const dead = decodeDeadLetter(topo, message);
+            if (!dead) {
+              log.warn({ queue }, 'dropping a dead letter that is not a Warren request');
+              return settle('ack');
+            }
+            listener(dead, () => settle('ack'));
+          });
+          return consumerTag;
+        }),
+      );
     },
 
     async consumeRequests(type, listener, { prefetch }) {
