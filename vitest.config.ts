@@ -16,11 +16,31 @@ export default defineConfig({
       },
       {
         test: {
+          // Fault injection: stops and disconnects the broker. Runs alone, last.
+          name: 'faults',
+          include: ['test/faults/**/*.fault.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Integration files spawn processes; two cores are all we have.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          // Browser tests (Debian's Chromium) against the real stack; see test/e2e.
+          include: ['test/e2e/**/*.e2e.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
           fileParallelism: false,
         },
       },

@@ -60,6 +60,21 @@ const SUITES = {
       const { code, text } = await run(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], ctx.rabbit ? {} : { WARREN_SKIP_INTEGRATION: '1' });
       return pytestCounts(text, code);
     })(),
+  // Browser tests: the built web app in Debian's Chromium against RabbitMQ, gateway, Node and Python workers.
+  e2e: async (ctx) => {
+    const python = ctx.python || ensurePython();
+    const missing = [!ctx.rabbit && 'RabbitMQ is not reachable', !ctx.chromium && 'Chromium is missing', !python && 'Python dependencies are missing'];
+    const skip = needs('e2e', !missing.some(Boolean), missing.filter(Boolean).join('; '));
+    if (skip) return skip;
+    try {
+      const { buildWebApp } = await import('./build-web.mjs');
+      await buildWebApp();
+    } catch (error) {
+      console.error(error);
+      return { code: 1, passed: 0, failed: 1, skipped: 0, note: 'the web app did not build' };
+    }
+    return vitest('e2e')();
+  },
 };
 
 const main = async () => {

@@ -47,6 +47,8 @@ class Job:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     seq: int = 0
     final: bool = False
+    #: The chunk publish in progress, if any.
+    publishing: asyncio.Future | None = None
 
     def abort(self, reason: str) -> None:
         if self.ctx._abort_reason is None:
@@ -130,7 +132,9 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
             if job.final:
                 raise RuntimeError("send_chunk called after the request was answered")
             seq, job.seq = job.seq, job.seq + 1
-            await publish(wire.chunk(request.id, seq, attempt, data))
+            # Shielded: an abort mid-publish must not leave a hole before the final message's seq.
+            job.publishing = asyncio.ensure_future(publish(wire.chunk(request.id, seq, attempt, data)))
+            await asyncio.shield(job.publishing)
 
     common = dict(
         request_id=request.id, request_type=request.type, session=request.session, attempt=attempt,
@@ -191,6 +195,10 @@ async def _outcome(job: Job, adapter: logging.LoggerAdapter) -> dict[str, Any] |
                 except Exception as raised:  # noqa: BLE001
                     error = raised
 
+    if job.publishing is not None:  # let an interrupted chunk land before the final message
+        await asyncio.wait({job.publishing})
+        if not job.publishing.cancelled() and job.publishing.exception() is not None:
+            adapter.warning("a chunk could not be published: %s", job.publishing.exception())
     async with job.lock:
         job.final = True
         seq = job.seq

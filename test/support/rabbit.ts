@@ -14,14 +14,21 @@ const listQueues = (namespace: string): string[] =>
     .map((s) => s.trim())
     .filter((name) => name.startsWith(`${namespace}.`));
 
+/** Messages (ready + unacked) per queue of the namespace. */
 export const queueDepths = (namespace: string): Record<string, number> => {
-  const out = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'messages'], { encoding: 'utf8' });
   const depths: Record<string, number> = {};
-  for (const line of out.split('\n')) {
-    const [name, count] = line.trim().split(/\s+/);
-    if (name?.startsWith(`${namespace}.`)) depths[name] = Number(count);
-  }
+  for (const [name, q] of Object.entries(queueStats(namespace))) depths[name] = q.ready + q.unacked;
   return depths;
+};
+
+export const queueStats = (namespace: string): Record<string, { ready: number; unacked: number; consumers: number }> => {
+  const out = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'messages_ready', 'messages_unacknowledged', 'consumers'], { encoding: 'utf8' });
+  const stats: Record<string, { ready: number; unacked: number; consumers: number }> = {};
+  for (const line of out.split('\n')) {
+    const [name, ready, unacked, consumers] = line.trim().split(/\s+/);
+    if (name?.startsWith(`${namespace}.`)) stats[name] = { ready: Number(ready), unacked: Number(unacked), consumers: Number(consumers) };
+  }
+  return stats;
 };
 
 export const deleteNamespace = async (namespace: string) => {

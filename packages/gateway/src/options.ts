@@ -59,6 +59,7 @@ const ENV: Record<string, [keyof GatewayOptionsInput, 'string' | 'number' | 'lis
   WARREN_NAMESPACE: ['namespace', 'string'],
   MAX_TIMEOUT_MS: ['maxTimeoutMs', 'number'],
   MAX_FRAME_BYTES: ['maxFrameBytes', 'number'],
+  ACK_TIMEOUT_MS: ['ackTimeoutMs', 'number'],
   SESSION_SECRET: ['sessionSecret', 'string'],
   STATIC_DIR: ['staticDir', 'string'],
   CORS_ORIGINS: ['corsOrigins', 'list'],

@@ -26,6 +26,8 @@ export interface HandlerContext {
 }
 
 export interface ResponseStream {
+  /** Aborted when a response could not be published: the answer has a gap. */
+  readonly broken: AbortSignal;
   chunk(data: unknown): Promise<void>;
   final(response: { kind: 'result'; data: unknown } | { kind: 'error'; error: WireError }): Promise<void>;
 }
@@ -49,13 +51,17 @@ export const createResponseStream = (
 ): ResponseStream => {
   let seq = 0;
   const pending: Promise<void>[] = [];
+  const broken = new AbortController();
   const send = (response: Response) => {
     const confirmed = transport.publishResponse(session, response);
-    confirmed.catch(() => {}); // observed by whoever awaits; never unhandled
+    confirmed.catch((error: unknown) => {
+      if (!broken.signal.aborted) broken.abort(error);
+    });
     pending.push(confirmed);
     return confirmed;
   };
   return {
+    broken: broken.signal,
     async chunk(data) {
       const value = toJsonValue(data, 'chunk');
       void send({ kind: 'chunk', id, seq: seq++, attempt, data: value });

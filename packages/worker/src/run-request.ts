@@ -41,8 +41,10 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
       await stream.final(message);
       delivery.ack();
     } catch (error) {
-      // Unconfirmed: leave the request unacked so the broker redelivers it.
-      log.warn({ err: (error as Error).message }, 'final response not confirmed; the request will be redelivered');
+      // Some response never reached the broker, so the caller's stream has a
+      // gap: hand the request back for a clean new attempt rather than hold it.
+      log.warn({ err: (error as Error).message }, 'a response was not confirmed; handing the request back for a new attempt');
+      delivery.requeue();
     }
   };
 
@@ -64,6 +66,9 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     }
     const onLost = () => abort(createWarrenError('DISCONNECTED', 'The broker connection carrying this request was lost.'));
     delivery.lost.addEventListener('abort', onLost, { once: true });
+    // A chunk that could not be published makes the rest pointless.
+    const onBroken = () => abort(createWarrenError('BROKER_UNAVAILABLE', 'A response could not be published to the broker.'));
+    stream.broken.addEventListener('abort', onBroken, { once: true });
 
     const ctx: HandlerContext = {
       id: request.id,
@@ -98,8 +103,14 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     } finally {
       clearTimeout(deadlineTimer);
       delivery.lost.removeEventListener('abort', onLost);
+      stream.broken.removeEventListener('abort', onBroken);
     }
     if (delivery.lost.aborted) return; // another worker will answer the redelivery
+    if (stream.broken.aborted) {
+      log.warn('a response could not be published; handing the request back for a new attempt');
+      delivery.requeue();
+      return;
+    }
     const reason = controller.signal.reason as WarrenError | undefined;
     if (reason?.code === 'SHUTTING_DOWN') {
       log.info('handed back on shutdown');

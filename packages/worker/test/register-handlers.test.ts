@@ -193,6 +193,34 @@ describe('registerHandlers', () => {
     expect(final(await a.done)).toMatchObject({ kind: 'result', data: 'attempt 2', attempt: 2 });
   });
 
+  it('hands a request back for a new attempt when one of its responses cannot be published', async () => {
+    const h = createHarness();
+    const real = h.workerTransport();
+    let failures = 1;
+    // The real interface with one publish failing, as during a broker blip.
+    const flaky = {
+      ...real,
+      publishResponse: (session: string, response: Parameters<typeof real.publishResponse>[1]) =>
+        response.kind === 'chunk' && response.seq === 1 && failures-- > 0
+          ? Promise.reject(createWarrenError('BROKER_UNAVAILABLE', 'blip'))
+          : real.publishResponse(session, response),
+    };
+    const handle = await registerHandlers({ service: 'flaky', transport: flaky, log: quietLog, drainTimeoutMs: 200 }, {
+      three: async (_p, ctx) => {
+        for (let i = 0; i < 3; i++) {
+          await ctx.sendChunk(i);
+          await sleep(5);
+        }
+        return ctx.attempt;
+      },
+    });
+    handles.push(handle);
+    const list = await (await h.call('three', null)).done;
+    const second = list.filter((r) => r.attempt === 2);
+    expect(second.map((r) => r.kind)).toEqual(['chunk', 'chunk', 'chunk', 'result']);
+    expect(final(list)).toMatchObject({ kind: 'result', data: 2 });
+  });
+
   it('validates options and handler names at start-up', async () => {
     const h = createHarness();
     await expect(registerHandlers({ service: 'x', transport: h.workerTransport(), concurrency: 0 }, { a: () => 1 })).rejects.toThrow(/concurrency/);

@@ -6,9 +6,10 @@ import logging
 from typing import Any, Awaitable, Callable, Sequence
 
 import aio_pika
+import aiormq
 
 from .. import wire
-from ..errors import BrokerUnavailable, InvalidRequest
+from ..errors import BrokerUnavailable, ConfigError, InvalidRequest
 from ..protocol import Topology, topology as make_topology
 from .amqp_connection import backoff_delay_ms, connection_manager, redact
 from .amqp_gateway import gateway_functions
@@ -130,7 +131,11 @@ async def amqp_transport(
                 except Exception as error:  # noqa: BLE001
                     log.error("consumer %s could not restart: %s", label, error)
 
-        remove = await manager.add_setup(open_on)
+        try:
+            remove = await manager.add_setup(open_on)
+        except BaseException:
+            state["stopped"] = True  # never came up: no restarts
+            raise
 
         async def pause() -> None:
             state["stopped"] = True
@@ -179,7 +184,13 @@ async def amqp_transport(
         async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
             await channel.set_qos(prefetch_count=prefetch)
             await declare_exchanges(channel, topo)
-            queue = await channel.declare_queue(queue_name, durable=True, arguments=topo.request_queue_arguments())
+            try:
+                queue = await channel.declare_queue(queue_name, durable=True, arguments=topo.request_queue_arguments())
+            except aiormq.exceptions.ChannelPreconditionFailed as error:
+                raise ConfigError(
+                    f"queue {queue_name} already exists with other arguments than {topo.request_queue_arguments()} "
+                    f"({error}); delete it or use another namespace"
+                ) from None
             await queue.bind(topo.requests_exchange, routing_key=request_type)
 
             async def on_message(message: Any) -> None:

@@ -8,7 +8,7 @@ import type { ConnectionStatus, Log } from '../types.ts';
 export interface BackoffOptions {
   /** @default 100 */
   initialDelayMs: number;
-  /** @default 5000 */
+  /** @default 2500 */
   maxDelayMs: number;
 }
 

@@ -21,19 +21,25 @@ export const durableConsumer = async (
   let failures = 0;
   let retry: ReturnType<typeof setTimeout> | undefined;
 
+  let openedOn: ChannelModel | null = null;
   const open = async (model: ChannelModel) => {
-    if (closed || paused) return;
+    // One consumer per connection: a channel retry and a reconnect setup can race.
+    if (closed || paused || openedOn === model) return;
+    openedOn = model;
     const ch = await model.createChannel();
     channel = ch;
     ch.on('error', (error: Error) => log.warn({ consumer: name, err: error.message }, 'consumer channel error'));
     const restart = () => {
       if (closed || paused || channel !== ch) return;
       channel = null;
+      if (openedOn === model) openedOn = null;
       void ch.close().catch(() => {});
       // Only the channel died: come back on the same connection after a pause.
+      // If the connection died too, the manager's reconnect setup reopens it.
+      clearTimeout(retry);
       retry = setTimeout(() => {
-        const m = manager.current();
-        if (m) void open(m).catch((error) => log.error({ consumer: name, err: error }, 'consumer restart failed'));
+        if (manager.current() !== model) return;
+        void open(model).catch((error) => log.error({ consumer: name, err: error }, 'consumer restart failed'));
       }, backoffDelay(failures++, { initialDelayMs: 200, maxDelayMs: 5000 }));
     };
     ch.on('close', () => {

@@ -37,7 +37,7 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     url: options.url,
     log,
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
-    backoff: { initialDelayMs: 100, maxDelayMs: 5000, ...options.backoff },
+    backoff: { initialDelayMs: 100, maxDelayMs: 2500, ...options.backoff },
     connectionName: options.connectionName ?? 'warren',
   });
   const publisher = createPublisher(log);
@@ -194,7 +194,9 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     },
 
     async publishResponse(session, response) {
-      ensureConnected();
+      // No status check: during a reconnect, consumers deliver before the
+      // status flips to 'connected', and their answers must go out. The
+      // publisher itself rejects when it has no channel.
       const { body, properties } = encodeResponse(response);
       await publisher.publish('', topo.replyQueue(session), body, properties);
     },

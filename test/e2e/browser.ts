@@ -1,0 +1,35 @@
+// Debian's Chromium driven by playwright-core. Nothing here downloads a
+// browser: the executable path is fixed and launch fails if it is missing.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { root } from '../support/processes.ts';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SCREENSHOTS = join(root, 'test-artifacts/screenshots');
+
+export const launchBrowser = (): Promise<Browser> =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+
+export const DESKTOP = { width: 1280, height: 820 };
+export const PHONE = { width: 375, height: 812 };
+
+/** Saves test-artifacts/screenshots/<name>.png. */
+export const screenshot = async (page: Page, name: string): Promise<string> => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true, animations: 'disabled', caret: 'hide' });
+  return path;
+};
+
+/** Opens a tab of the app (#/chat …) and waits for the client to be connected. */
+export const openPage = async (page: Page, baseUrl: string, route: string): Promise<void> => {
+  if (!page.url().startsWith(baseUrl)) await page.goto(`${baseUrl}/#/${route}`);
+  else await page.evaluate((hash) => (location.hash = hash), `#/${route}`);
+  await page.locator(`[data-page="${route}"]`).waitFor({ state: 'visible' });
+  await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor();
+};

@@ -1,0 +1,65 @@
+// The real stack for browser tests: a gateway serving the built web app, the
+// Node demo worker and the Python demo workers, on one unique namespace of
+// the real RabbitMQ. The gateway can be stopped and started again on the
+// same port with the same SESSION_SECRET, as a redeploy would.
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { startNodeWorker, startProcess, root, type Proc } from '../support/processes.ts';
+import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
+import { startPython, type PyProc } from './python.ts';
+
+export interface Stack {
+  namespace: string;
+  /** e.g. http://127.0.0.1:43121 — the web app and Socket.IO. */
+  url: string;
+  gateway(): Proc;
+  nodeWorker: Proc;
+  python: PyProc;
+  stopGateway(): Promise<void>;
+  startGateway(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const RUNTIME = 'bun' as const;
+
+export const startStack = async (staticDir: string): Promise<Stack> => {
+  const namespace = uniqueNamespace('e2e');
+  const env = {
+    HOST: '127.0.0.1',
+    WARREN_NAMESPACE: namespace,
+    SESSION_SECRET: randomBytes(24).toString('hex'),
+    STATIC_DIR: staticDir,
+  };
+  const launch = async (port: number) => {
+    const proc = startProcess(RUNTIME, 'packages/gateway/src/main.ts', { ...env, PORT: String(port) });
+    const line = await proc.waitFor((l) => l.msg === 'gateway listening');
+    return { proc, url: String(line.url) };
+  };
+
+  let gateway = await launch(0);
+  const url = gateway.url.replace('0.0.0.0', '127.0.0.1');
+  const port = Number(new URL(url).port);
+  const [nodeWorker, python] = await Promise.all([
+    startNodeWorker(RUNTIME, namespace),
+    startPython(join(root, 'python/examples/run_demo_workers.py'), { WARREN_NAMESPACE: namespace }),
+  ]);
+  await python.waitFor(/serving .*chat/);
+
+  return {
+    namespace,
+    url,
+    gateway: () => gateway.proc,
+    nodeWorker,
+    python,
+    stopGateway: async () => {
+      await gateway.proc.kill('SIGTERM');
+    },
+    startGateway: async () => {
+      gateway = await launch(port);
+    },
+    close: async () => {
+      await Promise.all([gateway.proc.kill(), nodeWorker.kill(), python.kill()]);
+      await deleteNamespace(namespace);
+    },
+  };
+};
