@@ -1,6 +1,12 @@
 import { parseArgs, USAGE } from './args.ts';
 import { call } from './call.ts';
 
+// `warren call … | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const command = parseArgs(process.argv.slice(2), process.env);
 const io = { out: (line: string) => process.stdout.write(`${line}\n`), err: (line: string) => process.stderr.write(`${line}\n`) };
 
