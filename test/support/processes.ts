@@ -23,6 +23,11 @@ const live = new Set<Proc>();
 
 export const startProcess = (runtime: Runtime, file: string, env: Record<string, string>): Proc => {
   const [cmd, args] = command(runtime, join(root, file));
+  return startCommand(`${file} (${runtime})`, cmd, args, env);
+};
+
+/** Any command (e.g. a Python worker), with the same log plumbing. */
+export const startCommand = (label: string, cmd: string, args: string[], env: Record<string, string>): Proc => {
   const child = spawn(cmd, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   const lines: Record<string, unknown>[] = [];
@@ -58,7 +63,7 @@ export const startProcess = (runtime: Runtime, file: string, env: Record<string,
         };
         const timer = setTimeout(() => {
           watchers.delete(check);
-          reject(new Error(`${file} (${runtime}) did not log the expected line within ${timeoutMs} ms:\n${proc.output().slice(-3000)}`));
+          reject(new Error(`${label} did not log the expected line within ${timeoutMs} ms:\n${proc.output().slice(-3000)}`));
         }, timeoutMs);
         watchers.add(check);
         check();
@@ -66,7 +71,7 @@ export const startProcess = (runtime: Runtime, file: string, env: Record<string,
           if (watchers.has(check)) {
             watchers.delete(check);
             clearTimeout(timer);
-            reject(new Error(`${file} (${runtime}) exited with ${code}:\n${proc.output().slice(-3000)}`));
+            reject(new Error(`${label} exited with ${code}:\n${proc.output().slice(-3000)}`));
           }
         });
       }),

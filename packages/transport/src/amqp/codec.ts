@@ -1,6 +1,6 @@
 // Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
 import type { ConsumeMessage, Options } from 'amqplib';
-import { HEADERS, PROTOCOL_VERSION, parseJson, parseResponse, type Parsed, type Response, type Topology } from '@warren/protocol';
+import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseResponse, type Parsed, type Response, type Topology } from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
 
 export const encodeRequest = (
@@ -95,13 +95,16 @@ export const decodeDeadLetter = (topo: Topology, message: ConsumeMessage): DeadL
   if (!decoded.ok) return null;
   const headers = (message.properties.headers ?? {}) as Record<string, unknown>;
   const deaths = Array.isArray(headers['x-death']) ? (headers['x-death'] as Record<string, unknown>[]) : [];
-  const reason = headers['x-first-death-reason'] ?? deaths[0]?.reason ?? 'unknown';
+  const reason = String(headers['x-first-death-reason'] ?? deaths[0]?.reason ?? 'unknown');
+  // RabbitMQ drops x-delivery-count when it dead-letters; a delivery-limit
+  // death means the limit was exceeded, i.e. limit + 1 deliveries.
   const count = asNumber(headers[HEADERS.deliveryCount]);
+  const deliveries = count ?? (reason === 'delivery_limit' ? REQUEST_QUEUE_DELIVERY_LIMIT + 1 : decoded.value.attempt - 1);
   return {
     id: decoded.value.request.id,
     type: decoded.value.request.type,
     session: decoded.value.request.session,
-    reason: String(reason),
-    deliveries: count ?? decoded.value.attempt - 1,
+    reason,
+    deliveries,
   };
 };
