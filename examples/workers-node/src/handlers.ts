@@ -12,6 +12,8 @@ const testRequestPayload = z.object({
   fail: z.string().max(500).optional(),
   /** Echoed in every chunk, so tests can tell whose chunks they are. */
   tag: z.string().max(200).optional(),
+  /** Adds this many bytes of filler to every chunk (load and backpressure tests). */
+  padBytes: z.number().int().min(0).max(1_000_000).optional(),
 });
 
 const longTaskPayload = z.object({
@@ -42,11 +44,12 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 export const handlers = {
   async testRequest(payload, ctx) {
-    const { count, delayMs, fail, tag } = parse(testRequestPayload, payload);
+    const { count, delayMs, fail, tag, padBytes } = parse(testRequestPayload, payload);
     const started = Date.now();
+    const pad = padBytes ? 'x'.repeat(padBytes) : undefined;
     for (let seq = 0; seq < count; seq++) {
       if (delayMs > 0) await sleep(delayMs, ctx.signal);
-      await ctx.sendChunk({ seq, text: `chunk ${seq + 1} of ${count}`, ...(tag === undefined ? {} : { tag }) });
+      await ctx.sendChunk({ seq, text: `chunk ${seq + 1} of ${count}`, ...(tag === undefined ? {} : { tag }), ...(pad ? { pad } : {}) });
     }
     if (fail) throw new Error(fail);
     return { count, elapsedMs: Date.now() - started, attempt: ctx.attempt };
