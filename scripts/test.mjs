@@ -75,6 +75,13 @@ const SUITES = {
     }
     return vitest('e2e')();
   },
+  // Fault injection (stops and disconnects the broker, kills processes): runs
+  // last and alone, and always leaves RabbitMQ running.
+  faults: async (ctx) => {
+    const python = ctx.python || ensurePython();
+    const missing = [!ctx.rabbit && 'RabbitMQ is not reachable', !python && 'Python dependencies are missing'];
+    return needs('faults', !missing.some(Boolean), missing.filter(Boolean).join('; ')) ?? vitest('faults')();
+  },
 };
 
 const main = async () => {

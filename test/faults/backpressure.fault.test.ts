@@ -1,0 +1,93 @@
+// Fault 8: one client among 50 stops reading its socket while big responses
+// stream to it. The gateway must not buffer them (prefetch bounds what it
+// holds; the rest waits in RabbitMQ), must cut the client off clearly, and
+// the other 49… 50 clients must keep their latency.
+import { io } from 'socket.io-client';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Backend } from '@warren/client';
+import { queueStats } from '../support/rabbit.ts';
+import { createStack, rssKb, sleep } from './stack.ts';
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+};
+
+/** 50 clients in a closed loop of small requests for `ms`; returns latencies. */
+const load = async (clients: Backend[], ms: number) => {
+  const latencies: number[] = [];
+  const until = Date.now() + ms;
+  await Promise.all(
+    clients.map(async (b) => {
+      while (Date.now() < until) {
+        const t = performance.now();
+        await b.makeBackendRequest('testRequest', { count: 5, delayMs: 0 }, { timeoutMs: 20_000 });
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return latencies;
+};
+
+describe('backpressure', () => {
+  const stack = createStack('fslow');
+  afterAll(async () => {
+    const depths = await stack.teardown();
+    expect(Object.values(depths).every((n) => n === 0), `work queues left non-empty: ${JSON.stringify(depths)}`).toBe(true);
+  });
+
+  it('8. a non-reading client among 50: gateway RSS stays bounded, the others keep their latency', async () => {
+    const gateway = await stack.gateway({ ACK_TIMEOUT_MS: '8000' });
+    await Promise.all([stack.worker(undefined, { WORKER_CONCURRENCY: '60' }), stack.worker(undefined, { WORKER_CONCURRENCY: '60' })]);
+    const pid = gateway.proc.child.pid!;
+    const clients = Array.from({ length: 50 }, () => stack.backend(gateway.url));
+    await load(clients, 1000); // warm-up
+    const baseline = await load(clients, 3000);
+    const rssBefore = rssKb(pid);
+
+    // The slow reader: asks for 4 × 1000 chunks of 16 KB (≈ 64 MB), then stops reading its TCP socket.
+    const slow = io(gateway.url, { transports: ['websocket'], reconnection: false });
+    await new Promise((r) => slow.once('connect', r));
+    let received = 0;
+    slow.on('response', () => {
+      received += 1; // never acked
+    });
+    for (const id of ['big-1', 'big-2', 'big-3', 'big-4']) {
+      slow.emit('request', { id, type: 'testRequest', payload: { count: 1000, delayMs: 0, padBytes: 16_384 }, timeoutMs: 120_000 }, () => {});
+    }
+    await sleep(300);
+    const slowId = slow.id;
+    const rawSocket = (slow.io.engine.transport as unknown as { ws: { _socket: { pause(): void } } }).ws._socket;
+    rawSocket.pause();
+    const pausedAt = Date.now();
+
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, rssKb(pid))), 100);
+    const during = await load(clients, 3000);
+    clearInterval(sampler);
+    const waiting = Object.entries(queueStats(stack.namespace)).find(([name]) => name.includes('.reply.') && stats(name));
+    function stats(name: string) {
+      const q = queueStats(stack.namespace)[name]!;
+      return q.ready + q.unacked > 500;
+    }
+    // A paused client cannot see its own disconnect: ask the gateway's log.
+    const cut = await gateway.proc
+      .waitFor((l) => l.msg === 'socket disconnected' && l.socketId === slowId, 20_000)
+      .catch(() => null);
+    const cutAt = cut ? Number(cut.time) : 0;
+    slow.close();
+
+    const p50 = [percentile(baseline, 50), percentile(during, 50)];
+    const p99 = [percentile(baseline, 99), percentile(during, 99)];
+    const growthMb = (rssPeak - rssBefore) / 1024;
+    console.log(
+      `[fault] backpressure: slow client read ${received} responses before pausing; gateway RSS ${Math.round(rssBefore / 1024)} MB → peak ${Math.round(rssPeak / 1024)} MB (+${growthMb.toFixed(1)} MB for ≈64 MB requested);` +
+        ` others p50 ${p50[0]!.toFixed(1)} → ${p50[1]!.toFixed(1)} ms, p99 ${p99[0]!.toFixed(1)} → ${p99[1]!.toFixed(1)} ms;` +
+        ` ${waiting ? 'responses waiting in RabbitMQ' : 'no backlog seen in RabbitMQ'}; cut off ${cutAt ? cutAt - pausedAt : 'never'} ms after it stopped reading`,
+    );
+    // Unbounded buffering would hold the whole 64 MB (more, encoded); prefetch holds ≈ 4 MB.
+    expect(growthMb).toBeLessThan(32);
+    expect(p50[1]!).toBeLessThanOrEqual(2 * p50[0]!);
+    expect(cutAt, 'the gateway disconnects a client that stopped reading').toBeGreaterThan(0);
+  });
+});
