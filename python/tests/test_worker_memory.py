@@ -308,3 +308,29 @@ async def test_unfinished_work_is_handed_back_and_redelivered_with_attempt_2(gat
     _, final = await gateway.until_final(rid)
     assert attempts == [1, 2] and final["attempt"] == 2 and final["data"] == 2
     await second.close()
+
+
+async def test_a_chunk_that_cannot_be_published_hands_the_request_back(gateway, worker_transport):
+    """A final message after a missing chunk would leave the caller waiting; a new attempt does not."""
+    import dataclasses
+
+    failures = {"left": 1}
+    real_publish = worker_transport.publish_response
+
+    async def flaky_publish(reply_to, envelope):
+        if envelope["kind"] == "chunk" and envelope["seq"] == 1 and failures["left"] > 0:
+            failures["left"] -= 1
+            raise ConnectionError("broker blip")
+        await real_publish(reply_to, envelope)
+
+    async def three(payload, ctx):
+        for i in range(3):
+            await ctx.send_chunk(i)
+        return ctx.attempt
+
+    handle = await serve(dataclasses.replace(worker_transport, publish_response=flaky_publish), {"three": three})
+    rid = await gateway.request("three", {})
+    chunks, final = await asyncio.wait_for(gateway.until_final(rid), 5)
+    assert final["kind"] == "result" and final["attempt"] == 2 and final["data"] == 2
+    assert [c["seq"] for c in chunks if c["attempt"] == 2] == [0, 1, 2]
+    await handle.close()

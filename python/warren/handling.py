@@ -49,6 +49,8 @@ class Job:
     final: bool = False
     #: The chunk publish in progress, if any.
     publishing: asyncio.Future | None = None
+    #: A chunk could not be published: the caller's stream has a gap.
+    broken: bool = False
 
     def abort(self, reason: str) -> None:
         if self.ctx._abort_reason is None:
@@ -134,7 +136,13 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
             seq, job.seq = job.seq, job.seq + 1
             # Shielded: an abort mid-publish must not leave a hole before the final message's seq.
             job.publishing = asyncio.ensure_future(publish(wire.chunk(request.id, seq, attempt, data)))
-            await asyncio.shield(job.publishing)
+            try:
+                await asyncio.shield(job.publishing)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                job.broken = True
+                raise
 
     common = dict(
         request_id=request.id, request_type=request.type, session=request.session, attempt=attempt,
@@ -172,6 +180,11 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     reason = ctx._abort_reason
     if reason == "LOST":
         adapter.warning("broker connection lost mid-request; the broker will redeliver it")
+    elif job.broken:
+        # A final message after a missing chunk would leave the caller waiting
+        # for that chunk forever: hand the request back for a clean new attempt.
+        adapter.warning("a chunk could not be published; handing the request back for a new attempt")
+        await delivery.requeue()
     elif reason == "SHUTDOWN":
         adapter.info("still running at shutdown; handing it back for another worker")
         await delivery.requeue()
