@@ -1,7 +1,9 @@
 // Faults 6 and 7: a deadline passes while no worker runs (the request must
 // time out on time and never execute later), and 20 long tasks cancelled
 // mid-way (each handler must observe the abort within a second).
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { root, startCommand, type Proc } from '../support/processes.ts';
 import { createStack, sleep } from './stack.ts';
 
 describe('deadlines and cancellation', () => {
@@ -31,9 +33,9 @@ describe('deadlines and cancellation', () => {
     await back.kill('SIGTERM'); // the next case counts its own worker's handlers
   });
 
-  it('7. 20 long tasks cancelled mid-way: every handler observes the abort within 1 s', async () => {
+  it.each(['node', 'python'])('7. 20 long tasks cancelled mid-way on a %s worker: every handler observes the abort within 1 s', async (language) => {
     const { url } = await stack.gateway();
-    const worker = await stack.worker(undefined, { WORKER_CONCURRENCY: '30' });
+    const worker = language === 'node' ? await stack.worker(undefined, { WORKER_CONCURRENCY: '30' }) : await pythonWorker(stack.namespace);
     const backend = stack.backend(url);
     const controllers = Array.from({ length: 20 }, () => new AbortController());
     const runs = controllers.map((_, i) =>
@@ -53,8 +55,19 @@ describe('deadlines and cancellation', () => {
       .map((l) => JSON.parse(l) as { msg?: string; time?: number })
       .filter((l) => l.msg?.startsWith('longTask stopped at step'));
     const lags = stops.map((l) => l.time! - cancelledAt);
-    console.log(`[fault] cancel: ${stops.length} handlers stopped; slowest ${Math.max(...lags)} ms after the cancel`);
+    console.log(`[fault] cancel (${language}): ${stops.length} handlers stopped; slowest ${Math.max(...lags)} ms after the cancel`);
     expect(stops).toHaveLength(20);
     for (const lag of lags) expect(lag).toBeLessThan(1000);
+    await worker.kill('SIGTERM');
   });
 });
+
+const pythonWorker = async (namespace: string): Promise<Proc> => {
+  const proc = startCommand('python fault worker', '/usr/bin/python3', [join(root, 'test/faults/fixtures/py_stream_worker.py')], {
+    WARREN_NAMESPACE: namespace,
+    WORKER_CONCURRENCY: '30',
+    PYTHONUNBUFFERED: '1',
+  });
+  await proc.waitFor((l) => String(l.msg ?? '').includes('serving'));
+  return proc;
+};
