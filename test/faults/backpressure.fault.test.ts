@@ -3,10 +3,10 @@
 // holds; the rest waits in RabbitMQ), must cut the client off clearly, and
 // the other 49… 50 clients must keep their latency.
 import { io } from 'socket.io-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Backend } from '@warren/client';
 import { queueStats } from '../support/rabbit.ts';
-import { createStack, rssKb, sleep } from './stack.ts';
+import { rssKb, sleep, useStack } from './stack.ts';
 
 const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -30,11 +30,7 @@ const load = async (clients: Backend[], ms: number) => {
 };
 
 describe('backpressure', () => {
-  const stack = createStack('fslow');
-  afterAll(async () => {
-    const depths = await stack.teardown();
-    expect(Object.values(depths).every((n) => n === 0), `work queues left non-empty: ${JSON.stringify(depths)}`).toBe(true);
-  });
+  const stack = useStack('fslow');
 
   it('8. a non-reading client among 50: gateway RSS stays bounded, the others keep their latency', async () => {
     const gateway = await stack.gateway({ ACK_TIMEOUT_MS: '8000' });
@@ -47,7 +43,7 @@ describe('backpressure', () => {
 
     // The slow reader: asks for 4 × 1000 chunks of 16 KB (≈ 64 MB), then stops reading its TCP socket.
     const slow = io(gateway.url, { transports: ['websocket'], reconnection: false });
-    await new Promise((r) => slow.once('connect', r));
+    await new Promise<void>((r) => slow.once('connect', () => r()));
     let received = 0;
     slow.on('response', () => {
       received += 1; // never acked

@@ -1,17 +1,11 @@
 // Faults 6 and 7: a deadline passes while no worker runs (the request must
 // time out on time and never execute later), and 20 long tasks cancelled
 // mid-way (each handler must observe the abort within a second).
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { root, startCommand, type Proc } from '../support/processes.ts';
-import { createStack, sleep } from './stack.ts';
+import { describe, expect, it } from 'vitest';
+import { sleep, useStack } from './stack.ts';
 
 describe('deadlines and cancellation', () => {
-  const stack = createStack('fdead');
-  afterAll(async () => {
-    const depths = await stack.teardown();
-    expect(Object.values(depths).every((n) => n === 0), `work queues left non-empty: ${JSON.stringify(depths)}`).toBe(true);
-  });
+  const stack = useStack('fdead');
 
   it('6. with workers stopped, a 2 s request times out at 2 s ± 0.5 s and is not executed when they return', async () => {
     const { url } = await stack.gateway();
@@ -35,7 +29,7 @@ describe('deadlines and cancellation', () => {
 
   it.each(['node', 'python'])('7. 20 long tasks cancelled mid-way on a %s worker: every handler observes the abort within 1 s', async (language) => {
     const { url } = await stack.gateway();
-    const worker = language === 'node' ? await stack.worker(undefined, { WORKER_CONCURRENCY: '30' }) : await pythonWorker(stack.namespace);
+    const worker = language === 'node' ? await stack.worker(undefined, { WORKER_CONCURRENCY: '30' }) : await stack.pythonWorker({ WORKER_CONCURRENCY: '30' });
     const backend = stack.backend(url);
     const controllers = Array.from({ length: 20 }, () => new AbortController());
     const runs = controllers.map((_, i) =>
@@ -62,12 +56,3 @@ describe('deadlines and cancellation', () => {
   });
 });
 
-const pythonWorker = async (namespace: string): Promise<Proc> => {
-  const proc = startCommand('python fault worker', '/usr/bin/python3', [join(root, 'test/faults/fixtures/py_stream_worker.py')], {
-    WARREN_NAMESPACE: namespace,
-    WORKER_CONCURRENCY: '30',
-    PYTHONUNBUFFERED: '1',
-  });
-  await proc.waitFor((l) => String(l.msg ?? '').includes('serving'));
-  return proc;
-};

@@ -3,7 +3,9 @@
 // running with the case's queues empty.
 import { createBackend, createMemorySessionStore, type Backend } from '@warren/client';
 import { readFileSync } from 'node:fs';
-import { killAll, startProcess, type Proc } from '../support/processes.ts';
+import { join } from 'node:path';
+import { afterAll, expect } from 'vitest';
+import { killAll, root, startCommand, startProcess, type Proc } from '../support/processes.ts';
 import { connect } from 'amqplib';
 import { AMQP_URL, deleteNamespace, queueDepths, queueStats, uniqueNamespace } from '../support/rabbit.ts';
 import { ensureRunning } from './broker.ts';
@@ -58,7 +60,27 @@ export const createStack = (prefix: string) => {
     await deleteNamespace(namespace);
     return depths;
   };
-  return { namespace, gateway, worker, backend, teardown };
+  /** The Python fault worker (test/faults/fixtures/py_stream_worker.py): testRequest and longTask. */
+  const pythonWorker = async (env: Record<string, string> = {}): Promise<Proc> => {
+    const proc = startCommand('python fault worker', '/usr/bin/python3', [join(root, 'test/faults/fixtures/py_stream_worker.py')], {
+      WARREN_NAMESPACE: namespace,
+      PYTHONUNBUFFERED: '1',
+      ...env,
+    });
+    await proc.waitFor((l) => String(l.msg ?? '').includes('serving'));
+    return proc;
+  };
+  return { namespace, gateway, worker, pythonWorker, backend, teardown };
+};
+
+/** A stack for one describe block, torn down after it with its work queues checked empty. */
+export const useStack = (prefix: string) => {
+  const stack = createStack(prefix);
+  afterAll(async () => {
+    const depths = await stack.teardown();
+    expect(Object.values(depths).every((n) => n === 0), `work queues left non-empty: ${JSON.stringify(depths)}`).toBe(true);
+  });
+  return stack;
 };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,28 +1,16 @@
 // Faults 3 and 4: a worker killed mid-stream (each language), and a poison
 // request that kills every worker it reaches.
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { root, startCommand, startProcess, type Proc } from '../support/processes.ts';
+import { describe, expect, it } from 'vitest';
+import { startProcess, type Proc } from '../support/processes.ts';
 import { createChecker } from './checker.ts';
-import { createStack, sleep } from './stack.ts';
-
-const PYTHON = '/usr/bin/python3';
+import { sleep, useStack } from './stack.ts';
 
 describe.each(['node', 'python'] as const)('kill -9 of one of two %s workers', (language) => {
-  const stack = createStack(`fcrash${language.slice(0, 2)}`);
-  afterAll(async () => {
-    const depths = await stack.teardown();
-    expect(Object.values(depths).every((n) => n === 0), `work queues left non-empty: ${JSON.stringify(depths)}`).toBe(true);
-  });
+  const stack = useStack(`fcrash${language.slice(0, 2)}`);
 
   const startWorker = async (): Promise<Proc> => {
     if (language === 'node') return stack.worker(undefined, { WORKER_CONCURRENCY: '50' });
-    const py = startCommand('python fault worker', PYTHON, [join(root, 'test/faults/fixtures/py_stream_worker.py')], {
-      WARREN_NAMESPACE: stack.namespace,
-      PYTHONUNBUFFERED: '1',
-    });
-    await py.waitFor((l) => String(l.msg ?? '').includes('serving'));
-    return py;
+    return stack.pythonWorker();
   };
 
   it(`3. every affected request completes on the other ${language} worker; the client saw a clean restart`, async () => {
@@ -45,11 +33,7 @@ describe.each(['node', 'python'] as const)('kill -9 of one of two %s workers', (
 });
 
 describe('poison request', () => {
-  const stack = createStack('fpoison');
-  afterAll(async () => {
-    const depths = await stack.teardown();
-    expect(Object.values(depths).every((n) => n === 0), `work queues left non-empty: ${JSON.stringify(depths)}`).toBe(true);
-  });
+  const stack = useStack('fpoison');
 
   it('4. is dead-lettered after the delivery limit, its caller gets DELIVERY_LIMIT, other traffic keeps flowing', async () => {
     const { url } = await stack.gateway();
