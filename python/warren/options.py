@@ -55,7 +55,7 @@ def _ms(name: str, value: Any, low: float = 0) -> float:
 
 
 def normalize_options(*, service: str, url: str | None = None, namespace: str | None = None, **given: Any) -> WorkerOptions:
-    """Fill defaults (`DEFAULTS`, env AMQP_URL) and check every option, naming the bad one."""
+    """Fill defaults (`DEFAULTS`, env AMQP_URL and WARREN_NAMESPACE) and check every option, naming the bad one."""
     unknown = set(given) - set(DEFAULTS)
     if unknown:
         raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}; known: {', '.join(DEFAULTS)}")
@@ -65,7 +65,7 @@ def normalize_options(*, service: str, url: str | None = None, namespace: str | 
     url = url if url is not None else os.environ.get("AMQP_URL", DEFAULT_URL)
     if not isinstance(url, str) or not url.startswith(("amqp://", "amqps://")):
         raise ConfigError(f"url must start with amqp:// or amqps://, got {url!r}")
-    ns = topology(namespace if namespace is not None else default_namespace()).namespace
+    ns = topology(namespace if namespace is not None else os.environ.get("WARREN_NAMESPACE") or default_namespace()).namespace
     return WorkerOptions(
         service=service,
         url=url,
