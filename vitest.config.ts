@@ -36,6 +36,17 @@ export default defineConfig({
       },
       {
         test: {
+          // Hostile clients, least-privilege broker users and trace propagation,
+          // against real gateway/worker processes on RabbitMQ (test/security).
+          name: 'security',
+          include: ['test/security/**/*.sec.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           // Browser tests (Debian's Chromium) against the real stack; see test/e2e.
           include: ['test/e2e/**/*.e2e.test.ts'],

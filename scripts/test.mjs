@@ -60,6 +60,13 @@ const SUITES = {
       const { code, text } = await run(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], ctx.rabbit ? {} : { WARREN_SKIP_INTEGRATION: '1' });
       return pytestCounts(text, code);
     })(),
+  // Hostile clients, least-privilege broker users, traceparent into a Python
+  // handler: real gateway/worker processes on RabbitMQ (test/security).
+  security: async (ctx) => {
+    const python = ctx.python || ensurePython();
+    const missing = [!ctx.rabbit && 'RabbitMQ is not reachable', !python && 'Python dependencies are missing'];
+    return needs('security', !missing.some(Boolean), missing.filter(Boolean).join('; ')) ?? vitest('security')();
+  },
   // Browser tests: the built web app in Debian's Chromium against RabbitMQ, gateway, Node and Python workers.
   e2e: async (ctx) => {
     const python = ctx.python || ensurePython();

@@ -12,12 +12,13 @@ import random
 import re
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 if __package__ in (None, ""):  # run as a script: make `examples` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from examples._env import worker_from_env  # noqa: E402
-from warren import WarrenError  # noqa: E402
+from warren import WarrenError, contract  # noqa: E402
 
 #: Seconds between tokens, drawn uniformly from this range (a human typing pace).
 TOKEN_DELAY_S = (0.04, 0.08)
@@ -27,6 +28,39 @@ BODIES = [
     "Every word you see arrives as its own chunk, numbered so nothing is shown twice or out of order.",
     "If you cancel now, the worker stops typing and answers CANCELLED instead of finishing this sentence.",
 ]
+
+
+# The contract, announced on the registry: the gateway checks payloads against
+# it and `npx warren codegen` turns it into TypeScript. The payload is a JSON
+# Schema dict (it needs minLength/pattern); chunk and result are TypedDicts.
+CHAT_PAYLOAD = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string", "minLength": 1, "pattern": "\\S", "description": "What the user just said."},
+        "history": {
+            "type": "array",
+            "description": "Earlier turns, oldest first.",
+            "items": {
+                "type": "object",
+                "properties": {"role": {"enum": ["user", "assistant"]}, "text": {"type": "string"}},
+                "required": ["role", "text"],
+            },
+        },
+    },
+    "required": ["message"],
+}
+
+
+class ChatChunk(TypedDict):
+    """One token of the reply, with its leading space."""
+
+    token: str
+
+
+class ChatReply(TypedDict):
+    """The whole reply: the tokens joined."""
+
+    reply: str
 
 
 def compose_reply(message: str, history: list) -> str:
@@ -53,6 +87,8 @@ def check_payload(payload) -> tuple[str, list]:
     return payload["message"], payload.get("history", [])
 
 
+@contract(payload=CHAT_PAYLOAD, chunk=ChatChunk, result=ChatReply,
+          description="A scripted assistant reply, streamed token by token.")
 async def chat(payload, ctx):
     message, history = check_payload(payload)
     reply = compose_reply(message, history)

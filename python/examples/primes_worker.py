@@ -11,15 +11,26 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
+from typing import Optional, TypedDict
 
 if __package__ in (None, ""):  # run as a script: make `examples` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from examples._env import worker_from_env  # noqa: E402
-from warren import WarrenError  # noqa: E402
+from warren import WarrenError, contract  # noqa: E402
 
 MAX_LIMIT = 200_000_000
 PROGRESS_STEPS = 40
+
+
+class Progress(TypedDict):
+    progress: float
+    found: int
+
+
+class PrimeCount(TypedDict):
+    count: int
+    last: Optional[int]
 
 
 def base_primes(n: int) -> list[int]:
@@ -31,6 +42,11 @@ def base_primes(n: int) -> list[int]:
     return [i for i, flag in enumerate(sieve) if flag]
 
 
+@contract(
+    payload={"type": "object", "properties": {"limit": {"type": "integer", "minimum": 0, "maximum": MAX_LIMIT}}, "required": ["limit"]},
+    chunk=Progress, result=PrimeCount,
+    description="Counts primes up to `limit` on a CPU-bound worker, with progress.",
+)
 def primes(payload, ctx):
     limit = payload.get("limit") if isinstance(payload, dict) else None
     if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:

@@ -100,7 +100,7 @@ class AmqpGateway:
                 channel = await connection.channel()
                 await channel.queue_delete(name)
                 await channel.close()
-            for name in (self.topo.requests_exchange, self.topo.control_exchange, self.topo.dead_letter_exchange):
+            for name in (self.topo.requests_exchange, self.topo.control_exchange, self.topo.dead_letter_exchange, self.topo.registry_exchange):
                 channel = await connection.channel()
                 await channel.exchange_delete(name)
                 await channel.close()

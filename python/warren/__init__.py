@@ -28,6 +28,8 @@ from .transport.memory import MemoryBroker, memory_transport
 from .options import DEFAULTS
 from .worker import WorkerHandle, register_handlers
 from .app import Worker
+from .schema import Contract, contract, to_json_schema
+from .version import SDK_VERSION
 
 
 async def amqp_transport(*args, **kwargs) -> Transport:
@@ -37,19 +39,21 @@ async def amqp_transport(*args, **kwargs) -> Transport:
     return await make(*args, **kwargs)
 
 
-__version__ = "0.1.0"
+__version__ = SDK_VERSION
 
 __all__ = [
     "BrokerUnavailable",
     "Cancelled",
     "ConfigError",
     "Context",
+    "Contract",
     "DEFAULTS",
     "DeadlineExceeded",
     "InvalidRequest",
     "MemoryBroker",
     "NoHandler",
     "ProtocolFilesNotFound",
+    "SDK_VERSION",
     "RequestDelivery",
     "RequestMessage",
     "Subscription",
@@ -60,8 +64,10 @@ __all__ = [
     "Worker",
     "WorkerHandle",
     "amqp_transport",
+    "contract",
     "error_codes",
     "memory_transport",
     "register_handlers",
+    "to_json_schema",
     "topology",
 ]

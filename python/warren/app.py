@@ -9,6 +9,7 @@ from typing import Any, Callable, TypeVar
 from .errors import ConfigError
 from .options import normalize_options
 from .protocol import check_request_type
+from .schema import Contract, make_contract
 from .transport.types import Transport
 from .worker import WorkerHandle, register_handlers
 
@@ -24,17 +25,30 @@ class Worker:
         self.service = service
         self._config = dict(url=url, namespace=namespace, **options)
         self.handlers: dict[str, Callable[..., Any]] = {}
+        self.contracts: dict[str, Contract] = {}
 
-    def handler(self, request_type: str) -> Callable[[F], F]:
-        """Register the decorated `async def` (or plain `def`) as the handler of `request_type`."""
+    def handler(self, request_type: str, *, payload: Any = None, chunk: Any = None, result: Any = None,
+                description: str | None = None) -> Callable[[F], F]:
+        """Register the decorated `async def` (or plain `def`) as the handler of `request_type`.
+
+        `payload`, `chunk`, `result`: JSON Schema dicts, or dataclasses/TypedDicts/types
+        turned into JSON Schema (see warren.schema). Announced on the registry; the
+        payload is checked before the handler runs. Omitted ones are not declared,
+        unless the handler carries `@warren.contract(...)`.
+        """
         check_request_type(request_type)
         if request_type in self.handlers:
             raise ConfigError(f"request type {request_type!r} already has a handler")
+        declared = None
+        if any(v is not None for v in (payload, chunk, result, description)):
+            declared = make_contract(payload=payload, chunk=chunk, result=result, description=description)
 
         def register(fn: F) -> F:
             if not callable(fn):
                 raise ConfigError(f"handler for {request_type!r} must be callable")
             self.handlers[request_type] = fn
+            if declared is not None:
+                self.contracts[request_type] = declared
             return fn
 
         return register
@@ -43,7 +57,7 @@ class Worker:
         """Start serving; returns the handle to `close()`."""
         if not self.handlers:
             raise ConfigError(f"worker {self.service!r} has no handlers; add some with @worker.handler(type)")
-        return await register_handlers(self.handlers, service=self.service, transport=transport, **self._config)
+        return await register_handlers(self.handlers, service=self.service, transport=transport, contracts=self.contracts, **self._config)
 
     async def serve(self, stop: asyncio.Event | None = None, *, transport: Transport | None = None) -> None:
         """Serve until `stop` is set or SIGTERM/SIGINT arrives, then drain (a second signal hands work back at once)."""

@@ -12,12 +12,14 @@ from .errors import Cancelled, DeadlineExceeded, WarrenError
 
 
 class RequestLogAdapter(logging.LoggerAdapter):
-    """Prefixes messages with `[type id#attempt]` and puts the same fields on the record."""
+    """Prefixes messages with `[type id#attempt traceparent]` and puts the same fields on the record."""
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
         extra = self.extra or {}
         kwargs["extra"] = {**extra, **kwargs.get("extra", {})}
-        return f"[{extra.get('request_type')} {extra.get('request_id')}#{extra.get('attempt')}] {msg}", kwargs
+        # The trace context goes on every line, so one request can be followed across gateway and workers.
+        trace = f" {extra['traceparent']}" if extra.get("traceparent") else ""
+        return f"[{extra.get('request_type')} {extra.get('request_id')}#{extra.get('attempt')}{trace}] {msg}", kwargs
 
 
 @dataclass

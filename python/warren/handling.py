@@ -19,7 +19,9 @@ from typing import Any, Callable
 from . import wire
 from .context import Context, RequestLogAdapter, SyncContext
 from .errors import WarrenError, to_wire_error
+from .schema import Contract
 from .transport.types import RequestDelivery, Transport
+from .validation import invalid_payload
 
 log = logging.getLogger("warren.worker")
 handler_log = logging.getLogger("warren.handler")
@@ -35,6 +37,10 @@ class HandlerSpec:
     request_type: str
     fn: Callable[..., Any]
     is_async: bool
+    #: Declared schemas (announced on the registry), if any.
+    contract: Contract | None = None
+    #: Issues of a payload against the declared payload schema (None = valid); None = nothing to check.
+    check: Callable[[Any], Any] | None = None
 
 
 @dataclass(eq=False)
@@ -101,7 +107,10 @@ async def run_in_thread(fn: Callable[..., Any], *args: Any, name: str) -> Any:
 async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: RequestDelivery) -> None:
     request, attempt = delivery.request, delivery.attempt
     key = (request.session, request.id)
-    adapter = RequestLogAdapter(handler_log, {"request_id": request.id, "request_type": request.type, "attempt": attempt})
+    adapter = RequestLogAdapter(handler_log, {
+        "request_id": request.id, "request_type": request.type, "attempt": attempt, "traceparent": request.traceparent,
+        "principal": (request.principal or {}).get("sub"),
+    })
 
     async def publish(envelope: dict[str, Any]) -> None:
         await runtime.transport.publish_response(request.reply_to, envelope)
@@ -122,6 +131,11 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     if request.deadline is not None and request.deadline <= runtime.now_ms():
         adapter.info("deadline passed before delivery; not running it")
         return await finish(wire.error(request.id, 0, attempt, {"code": "TIMEOUT", "message": ABORT_MESSAGES["TIMEOUT"]}))
+    if spec.check is not None:
+        issues = spec.check(request.payload)
+        if issues:
+            adapter.info("payload does not match the declared schema: %s", "; ".join(f"{i['path']}: {i['message']}" for i in issues))
+            return await finish(wire.error(request.id, 0, attempt, invalid_payload(request.type, issues)))
     if key in runtime.jobs:  # a redelivery racing its lost predecessor, or a duplicate publish
         adapter.warning("a request with this id is already running here; running this delivery too")
 

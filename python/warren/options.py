@@ -7,7 +7,9 @@ from typing import Any, Callable, Mapping
 
 from .errors import ConfigError
 from .handling import HandlerSpec, is_async_handler
-from .protocol import check_request_type, default_namespace, topology
+from .protocol import check_request_type, default_namespace, registry_defaults, topology
+from .schema import contracts_from
+from .validation import contract_check
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
@@ -25,6 +27,14 @@ DEFAULTS: dict[str, Any] = {
     "backoff_max_ms": 5_000,
     #: How long a cancel is remembered for a request that has not been delivered yet.
     "cancel_memory_ms": 10 * 60 * 1000,
+    #: Announce the served types (and their schemas) on the registry, with heartbeats.
+    "announce": True,
+    #: How often to announce (default from topology.json `registry.heartbeatMs`).
+    "registry_heartbeat_ms": registry_defaults()["heartbeatMs"],
+    #: Gateways forget this instance this long after its last announcement; must exceed the heartbeat.
+    "registry_ttl_ms": registry_defaults()["ttlMs"],
+    #: This process in the registry; default "<service>@<host>:<pid>:<random>".
+    "instance_id": None,
 }
 
 
@@ -40,6 +50,10 @@ class WorkerOptions:
     backoff_initial_ms: float
     backoff_max_ms: float
     cancel_memory_ms: float
+    announce: bool
+    registry_heartbeat_ms: int
+    registry_ttl_ms: int
+    instance_id: str | None
 
 
 def _int_in(name: str, value: Any, low: int, high: int) -> int:
@@ -66,6 +80,15 @@ def normalize_options(*, service: str, url: str | None = None, namespace: str | 
     if not isinstance(url, str) or not url.startswith(("amqp://", "amqps://")):
         raise ConfigError(f"url must start with amqp:// or amqps://, got {url!r}")
     ns = topology(namespace if namespace is not None else os.environ.get("WARREN_NAMESPACE") or default_namespace()).namespace
+    heartbeat_ms = _int_in("registry_heartbeat_ms", merged["registry_heartbeat_ms"], 100, 3_600_000)
+    ttl_ms = _int_in("registry_ttl_ms", merged["registry_ttl_ms"], 200, 86_400_000)
+    if ttl_ms <= heartbeat_ms:
+        raise ConfigError(f"registry_ttl_ms ({ttl_ms}) must be longer than registry_heartbeat_ms ({heartbeat_ms}), or instances expire between heartbeats")
+    if not isinstance(merged["announce"], bool):
+        raise ConfigError(f"announce must be True or False, got {merged['announce']!r}")
+    instance_id = merged["instance_id"]
+    if instance_id is not None and (not isinstance(instance_id, str) or not 0 < len(instance_id) <= 200):
+        raise ConfigError(f"instance_id must be a string of 1 to 200 characters, got {instance_id!r}")
     return WorkerOptions(
         service=service,
         url=url,
@@ -77,16 +100,24 @@ def normalize_options(*, service: str, url: str | None = None, namespace: str | 
         backoff_initial_ms=_ms("backoff_initial_ms", merged["backoff_initial_ms"], 1),
         backoff_max_ms=_ms("backoff_max_ms", merged["backoff_max_ms"], 1),
         cancel_memory_ms=_ms("cancel_memory_ms", merged["cancel_memory_ms"]),
+        announce=merged["announce"],
+        registry_heartbeat_ms=heartbeat_ms,
+        registry_ttl_ms=ttl_ms,
+        instance_id=instance_id,
     )
 
 
-def handler_specs(handlers: Mapping[str, Callable[..., Any]]) -> list[HandlerSpec]:
+def handler_specs(handlers: Mapping[str, Callable[..., Any]], contracts: Mapping[str, Any] | None = None) -> list[HandlerSpec]:
     if not isinstance(handlers, Mapping) or not handlers:
         raise ConfigError("handlers must be a non-empty dict of {request type: handler}")
-    specs = []
+    if contracts is not None and not isinstance(contracts, Mapping):
+        raise ConfigError("contracts must be a dict of {request type: {payload, chunk, result, description}}")
     for request_type, fn in handlers.items():
         check_request_type(request_type)
         if not callable(fn):
             raise ConfigError(f"handler for {request_type!r} must be callable, got {type(fn).__name__}")
-        specs.append(HandlerSpec(request_type=request_type, fn=fn, is_async=is_async_handler(fn)))
-    return specs
+    declared = contracts_from(handlers, contracts)
+    return [
+        HandlerSpec(request_type=t, fn=fn, is_async=is_async_handler(fn), contract=declared.get(t), check=contract_check(declared.get(t)))
+        for t, fn in handlers.items()
+    ]

@@ -67,6 +67,11 @@ def protocol_version() -> int:
     return int(topology_facts()["protocolVersion"])
 
 
+def registry_defaults() -> dict[str, int]:
+    """Registry timing defaults: `{heartbeatMs, ttlMs}` from topology.json."""
+    return dict(topology_facts()["registry"])
+
+
 def default_namespace() -> str:
     return str(topology_facts()["defaultNamespace"])
 

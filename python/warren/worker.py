@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping
 from .cancels import cancel_memory
 from .handling import HandlerSpec, Runtime, handle_delivery
 from .options import WorkerOptions, handler_specs, normalize_options
+from .registry import Announcer, start_announcer
 from .transport.types import ConnectionStatus, RequestDelivery, Subscription, Transport
 
 log = logging.getLogger("warren.worker")
@@ -25,6 +26,7 @@ class WorkerHandle:
         self._tasks: set[asyncio.Task] = set()
         self._subscriptions: list[Subscription] = []
         self._cancel_subscription: Subscription | None = None
+        self._announcer: Announcer | None = None
         self._draining = False
         self._hurry = asyncio.Event()
         self._closed = asyncio.Event()
@@ -81,8 +83,15 @@ class WorkerHandle:
     async def wait_closed(self) -> None:
         await self._closed.wait()
 
+    @property
+    def instance_id(self) -> str | None:
+        """This worker in the registry (None when announce=False)."""
+        return None if self._announcer is None else self._announcer.instance_id
+
     async def _drain_and_close(self, timeout_ms: float) -> None:
         self._draining = True
+        if self._announcer is not None:  # takes no new work: gateways should stop listing it now
+            await _quietly(self._announcer.withdraw(), "withdrawing from the registry")
         for subscription in self._subscriptions:
             await _quietly(subscription.pause(), "pausing a consumer")
         pending = set(self._tasks)
@@ -129,16 +138,20 @@ async def register_handlers(
     namespace: str | None = None,
     transport: Transport | None = None,
     now_ms: Callable[[], float] | None = None,
+    contracts: Mapping[str, Any] | None = None,
     **options: Any,
 ) -> WorkerHandle:
     """Serve `handlers` ({request type: handler}) and return the running worker's handle.
 
     url defaults to env AMQP_URL, then amqp://guest:guest@127.0.0.1:5672/.
     Pass `transport=` (e.g. a memory transport) to use another broker; the
-    handle then leaves closing it to you. Other options: see `options.DEFAULTS`.
+    handle then leaves closing it to you. `contracts` ({type: {payload, chunk,
+    result, description}}, or `@warren.contract(...)` on a handler) declares
+    JSON Schemas: announced on the registry, payloads checked before the
+    handler runs. Other options: see `options.DEFAULTS`.
     """
     opts = normalize_options(service=service, url=url, namespace=namespace, **options)
-    specs = handler_specs(handlers)
+    specs = handler_specs(handlers, contracts)
     owns = transport is None
     if transport is None:
         from .transport.amqp import amqp_transport
@@ -159,8 +172,12 @@ async def register_handlers(
             handle._subscriptions.append(
                 await transport.consume_requests(spec.request_type, handle._listener(spec), prefetch=opts.concurrency)
             )
+        # Announced only once every queue is consumed: the registry lists what is really served.
+        if opts.announce:
+            handle._announcer = await start_announcer(transport, opts, specs, clock)
     except BaseException:
         await handle.close(0)
         raise
-    log.info("%s serving %s on namespace %s (concurrency %d per type)", opts.service, ", ".join(s.request_type for s in specs), opts.namespace, opts.concurrency)
+    log.info("%s serving %s on namespace %s (concurrency %d per type; registry instance %s)", opts.service,
+             ", ".join(s.request_type for s in specs), opts.namespace, opts.concurrency, handle.instance_id or "not announced")
     return handle

@@ -1,32 +1,11 @@
 // Demo handlers. `testRequest` is the seeds' streaming example; later checks
-// and docs rely on its shape, so keep it stable.
-import { createWarrenError, type Handlers } from '@warren/worker';
-import { z } from 'zod';
-
-const testRequestPayload = z.object({
-  /** Chunks to stream. */
-  count: z.number().int().min(0).max(10_000).default(3),
-  /** Pause before each chunk, ms. */
-  delayMs: z.number().int().min(0).max(60_000).default(100),
-  /** When set, the handler throws this message after streaming (error demos). */
-  fail: z.string().max(500).optional(),
-  /** Echoed in every chunk, so tests can tell whose chunks they are. */
-  tag: z.string().max(200).optional(),
-  /** Adds this many bytes of filler to every chunk (load and backpressure tests). */
-  padBytes: z.number().int().min(0).max(1_000_000).optional(),
-});
-
-const longTaskPayload = z.object({
-  steps: z.number().int().min(1).max(1000).default(20),
-  stepMs: z.number().int().min(0).max(10_000).default(500),
-});
-
-const parse = <T>(schema: z.ZodType<T>, payload: unknown): T => {
-  const result = schema.safeParse(payload ?? {});
-  if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message }));
-  throw createWarrenError('INVALID_PAYLOAD', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { details: { issues } });
-};
+// and docs rely on its shape, so keep it stable. Payloads, chunks and results
+// are typed and checked by the shared contracts (@warren/example-contracts):
+// a handler gets the parsed payload, defaults filled in. withContracts makes
+// them plain handlers that carry their contracts, so they also mix with
+// untyped ones (`{ ...handlers, extra }`) and still announce their schemas.
+import { contracts } from '@warren/example-contracts';
+import { withContracts } from '@warren/worker';
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -42,9 +21,8 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', onAbort, { once: true });
   });
 
-export const handlers = {
-  async testRequest(payload, ctx) {
-    const { count, delayMs, fail, tag, padBytes } = parse(testRequestPayload, payload);
+export const handlers = withContracts(contracts, {
+  async testRequest({ count, delayMs, fail, tag, padBytes }, ctx) {
     const started = Date.now();
     const pad = padBytes ? 'x'.repeat(padBytes) : undefined;
     for (let seq = 0; seq < count; seq++) {
@@ -55,8 +33,7 @@ export const handlers = {
     return { count, elapsedMs: Date.now() - started, attempt: ctx.attempt };
   },
 
-  async longTask(payload, ctx) {
-    const { steps, stepMs } = parse(longTaskPayload, payload);
+  async longTask({ steps, stepMs }, ctx) {
     for (let step = 1; step <= steps; step++) {
       try {
         await sleep(stepMs, ctx.signal);
@@ -66,6 +43,6 @@ export const handlers = {
       }
       await ctx.sendChunk({ step, steps, progress: step / steps });
     }
-    return { steps, done: true };
+    return { steps, done: true as const };
   },
-} satisfies Handlers;
+});

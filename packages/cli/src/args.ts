@@ -4,32 +4,43 @@ export const USAGE = `Usage:
       Sends one request. Prints each chunk as one JSON line on stdout and the
       result as the last line; exit 0. On error prints CODE: message on
       stderr; exit 1. URL defaults to $WARREN_URL or http://localhost:3000.
+  warren codegen [--url URL] [--out FILE] [--name BackendTypes] [--types a,b]
+      Reads the gateway's live registry (GET /registry) and writes TypeScript
+      types for its request types (Python services included) to FILE, or to
+      stdout: use them as createBackend<BackendTypes>({ url }).
   warren help`;
 
 export type Command =
   | { kind: 'call'; type: string; payload: unknown; url: string; timeoutMs: number | undefined }
+  | { kind: 'codegen'; url: string; out: string | undefined; name: string; only: string[] | undefined }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
 
+const CODEGEN_ONLY = ['--out', '--name', '--types'];
+const TYPE_NAME = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
 export const parseArgs = (argv: readonly string[], env: Record<string, string | undefined> = {}): Command => {
   const positional: string[] = [];
+  const flags = new Map<string, string>();
   let url = env.WARREN_URL ?? 'http://localhost:3000';
   let timeoutMs: number | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = () => {
+      if (inline !== undefined) return inline;
       const next = argv[++i];
-      if (next === undefined) throw new Error(`${arg} needs a value`);
+      if (next === undefined) throw new Error(`${flag} needs a value`);
       return next;
     };
     try {
-      if (arg === '--url') url = value();
-      else if (arg.startsWith('--url=')) url = arg.slice(6);
-      else if (arg === '--timeout' || arg.startsWith('--timeout=')) {
-        const raw = arg.includes('=') ? arg.split('=')[1]! : value();
+      if (flag === '--url') url = value();
+      else if (flag === '--timeout') {
+        const raw = value();
         timeoutMs = Number(raw);
         if (!Number.isInteger(timeoutMs) || timeoutMs < 0) return { kind: 'usage-error', message: `--timeout must be a whole number of ms, got ${raw}` };
-      } else if (arg === '-h' || arg === '--help') return { kind: 'help' };
+      } else if (CODEGEN_ONLY.includes(flag)) flags.set(flag, value());
+      else if (arg === '-h' || arg === '--help') return { kind: 'help' };
       else if (arg.startsWith('--')) return { kind: 'usage-error', message: `unknown option ${arg}` };
       else positional.push(arg);
     } catch (error) {
@@ -38,7 +49,17 @@ export const parseArgs = (argv: readonly string[], env: Record<string, string | 
   }
   const [command, type, json] = positional;
   if (command === undefined || command === 'help') return { kind: 'help' };
+  if (command === 'codegen') {
+    if (type !== undefined) return { kind: 'usage-error', message: `codegen takes no arguments, got "${type}"` };
+    const name = flags.get('--name') ?? 'BackendTypes';
+    if (!TYPE_NAME.test(name)) return { kind: 'usage-error', message: `--name must be a TypeScript identifier, got ${name}` };
+    const types = flags.get('--types');
+    const only = types === undefined ? undefined : types.split(',').map((t) => t.trim()).filter(Boolean);
+    return { kind: 'codegen', url, out: flags.get('--out'), name, only };
+  }
   if (command !== 'call') return { kind: 'usage-error', message: `unknown command "${command}"` };
+  const stray = [...flags.keys()][0];
+  if (stray !== undefined) return { kind: 'usage-error', message: `${stray} is an option of codegen, not call` };
   if (!type) return { kind: 'usage-error', message: 'call needs a request type' };
   let payload: unknown = null;
   if (json !== undefined) {

@@ -1,5 +1,6 @@
 import { parseArgs, USAGE } from './args.ts';
 import { call } from './call.ts';
+import { codegen } from './codegen.ts';
 
 // `warren call … | head` closes the pipe early: that is the reader's choice, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -22,7 +23,7 @@ if (command.kind === 'help') {
   io.err(`warren: ${command.message}\n\n${USAGE}`);
   exit(2);
 } else {
-  call(command, io).then(exit, (error: unknown) => {
+  (command.kind === 'codegen' ? codegen(command, io) : call(command, io)).then(exit, (error: unknown) => {
     io.err(`INTERNAL: ${(error as Error).message}`);
     exit(1);
   });

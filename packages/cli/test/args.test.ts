@@ -26,6 +26,24 @@ describe('warren CLI arguments', () => {
     if (cmd.kind === 'usage-error') expect(cmd.message).toMatch(message);
   });
 
+  it('parses codegen with url, out, name and a type filter', () => {
+    expect(parseArgs(['codegen', '--url', 'http://h:1', '--out', 'src/backend-types.ts', '--name=Api', '--types', 'chat, primes'])).toEqual({
+      kind: 'codegen', url: 'http://h:1', out: 'src/backend-types.ts', name: 'Api', only: ['chat', 'primes'],
+    });
+    expect(parseArgs(['codegen'], { WARREN_URL: 'http://e:2' })).toEqual({ kind: 'codegen', url: 'http://e:2', out: undefined, name: 'BackendTypes', only: undefined });
+  });
+
+  it.each([
+    [['codegen', 'extra'], /no arguments/],
+    [['codegen', '--name', 'not-an-identifier'], /--name/],
+    [['codegen', '--out'], /needs a value/],
+    [['call', 'x', '--out', 'f.ts'], /option of codegen/],
+  ])('reports %j as a usage error', (argv, message) => {
+    const cmd = parseArgs(argv);
+    expect(cmd.kind).toBe('usage-error');
+    if (cmd.kind === 'usage-error') expect(cmd.message).toMatch(message);
+  });
+
   it('shows help', () => {
     expect(parseArgs([])).toEqual({ kind: 'help' });
     expect(parseArgs(['--help'])).toEqual({ kind: 'help' });

@@ -7,34 +7,20 @@ import {
   EVENTS,
   isErrorCode,
   parseSessionFrame,
+  type Catalogue,
   type ErrorCode,
 } from '@warren/protocol';
-import { createConnectionStore, type BackendSnapshot, type ConnectionStatus } from './connection-store.ts';
-import { createClientLogger, type ClientLogger } from './logger.ts';
+import { createConnectionStore, type ConnectionStatus } from './connection-store.ts';
+import { createClientLogger } from './logger.ts';
 import { resolveBackendOptions, type BackendOptions } from './options.ts';
 import type { RequestOptions } from './request-options.ts';
 import { createRequestRegistry } from './requests.ts';
+import { requestCatalogue, type ServicesOptions } from './services.ts';
 import { connectOptions, type SocketListener } from './socket.ts';
-import { createStream, type BackendStream, type StreamOptions } from './stream.ts';
+import { createStream, type StreamOptions } from './stream.ts';
+import type { Backend, BackendCore, BackendTypeSource, RegistryReader, TypesFrom, Untyped, UntypedCalls } from './typed.ts';
 
-export interface Backend {
-  /** Sends one request; resolves with its result, rejects with a WarrenError. */
-  makeBackendRequest<Result = unknown, Chunk = unknown>(
-    type: string,
-    payload?: unknown,
-    options?: RequestOptions<Chunk>,
-  ): Promise<Result>;
-  /** Sends one request and yields its chunks; see stream.ts for restarts. */
-  stream<Chunk = unknown, Result = unknown>(type: string, payload?: unknown, options?: StreamOptions): BackendStream<Chunk, Result>;
-  status(): ConnectionStatus;
-  /** useSyncExternalStore-compatible: listener runs after each snapshot change. */
-  subscribe(listener: () => void): () => void;
-  /** Same object until status or sessionId changes. */
-  getSnapshot(): BackendSnapshot;
-  /** Disconnects for good; everything pending rejects with DISCONNECTED. */
-  close(): void;
-  readonly logger: ClientLogger;
-}
+export type { AnyBackend, Backend, BackendCore, RegistryReader } from './typed.ts';
 
 const RETRY_DELAY_MS = { first: 250, max: 5000 } as const;
 
@@ -48,7 +34,14 @@ const guard =
     }
   };
 
-export const createBackend = (options: BackendOptions): Backend => {
+/**
+ * `createBackend<typeof contracts>({ url })`, `createBackend({ url, contracts })`
+ * or `createBackend<BackendTypes>({ url })` (codegen) make a typed backend;
+ * `createBackend({ url })` an untyped one. `contracts` is read for its type only.
+ */
+export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
+  options: BackendOptions & { contracts?: T },
+): Backend<TypesFrom<T>> & RegistryReader => {
   const config = resolveBackendOptions(options);
   let closed = false;
   let everConnected = false;
@@ -208,14 +201,35 @@ export const createBackend = (options: BackendOptions): Backend => {
     store.update({ status: 'offline' });
   };
 
-  return {
+  const services = (servicesOptions?: ServicesOptions): Promise<Catalogue> =>
+    requestCatalogue(
+      {
+        emit: (event, body, ack) => {
+          socket.emit(event, body, ack);
+        },
+        refusal: () =>
+          closed
+            ? createWarrenError('DISCONNECTED', 'The backend was closed')
+            : refusal === null
+              ? null
+              : createWarrenError(refusal.code, refusal.message),
+      },
+      servicesOptions,
+    );
+
+  const calls: UntypedCalls = {
     makeBackendRequest,
     stream: <Chunk = unknown, Result = unknown>(type: string, payload?: unknown, streamOptions?: StreamOptions) =>
       createStream<Chunk, Result>((opts) => makeBackendRequest<Result, Chunk>(type, payload, opts), streamOptions),
+  };
+  const backend: BackendCore & RegistryReader = {
+    services,
     status: () => store.getSnapshot().status,
     subscribe: store.subscribe,
     getSnapshot: store.getSnapshot,
     close,
     logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error, flush: logger.flush },
   };
+  // One runtime object serves every typing: the types only narrow what compiles.
+  return { ...backend, ...calls } as unknown as Backend<TypesFrom<T>> & RegistryReader;
 };

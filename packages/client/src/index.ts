@@ -1,6 +1,11 @@
 // Public entry of @warren/client. Everything else is internal.
 export { createBackend } from './backend.ts';
-export type { Backend } from './backend.ts';
+export type { AnyBackend, Backend, BackendCore, RegistryReader } from './backend.ts';
+export type { AnyCalls, BackendTypeSource, CallsOf, ShapeMap, TypedCalls, TypesFrom, Untyped, UntypedCalls } from './typed.ts';
+export type { ServicesOptions } from './services.ts';
+// Contracts are shared with workers; the client reads them for their types only.
+export { defineContract, defineContracts } from '@warren/protocol';
+export type { Catalogue, CatalogueConflict, CatalogueInstance, CatalogueType, Contract, Contracts, ContractTypes, ServiceTypes, TypeShape, TypesOf } from '@warren/protocol';
 export type { BackendOptions } from './options.ts';
 export { DEFAULTS } from './options.ts';
 export type { ChunkMeta, RequestOptions } from './request-options.ts';

@@ -1,6 +1,8 @@
-// createGateway: the Socket.IO ↔ broker bridge. Validates its options, reaches
-// the broker through the transport seam, serves HTTP (health, static files)
-// and one Socket.IO server, and shuts down without losing responses.
+// createGateway: the Socket.IO ↔ broker bridge. Validates its options and
+// plugins, reaches the broker through the transport seam, serves HTTP
+// (health, readiness, metrics, static files) and one Socket.IO server whose
+// connections and requests pass the plugin chain, and shuts down without
+// losing responses.
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
@@ -8,15 +10,29 @@ import { Server } from 'socket.io';
 import { createAmqpTransport, type Transport } from '@warren/transport';
 import { createAcceptedRequests } from './accepted-requests.ts';
 import { relayDeadLetters } from './dead-letters.ts';
+import { admitConnections, allowRequest } from './handshake.ts';
 import { createHttpHandler } from './http.ts';
+import type { LocalRun } from './local-run.ts';
+import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
+import type { PendingRequests } from './pending-requests.ts';
+import type { TokenVerifier } from './plugins/authenticate.ts';
+import { builtinPlugins } from './plugins/builtins.ts';
+import { checkPlugins, composePlugins } from './plugins/compose.ts';
+import type { ConnectionContext, GatewayPlugin } from './plugins/types.ts';
+import { answerRegistryEvents, createGatewayRegistry, validatePayload, withRegistryRoute, type GatewayRegistry } from './registry/index.ts';
 import { createSessions } from './session.ts';
 import { attachSocket } from './socket-session.ts';
+import { createWarrenError } from '@warren/protocol';
 
 export interface CreateGatewayOptions extends GatewayOptionsInput {
   /** Broker seam; defaults to RabbitMQ at `url`. Pass a memory transport in tests or the embedded demo. */
   transport?: Transport;
   log?: Logger;
+  /** Your plugins, run in order after the built-ins (origin, auth, limits). See docs/plugins.md. */
+  plugins?: GatewayPlugin[];
+  /** Your own token check instead of JWT options: resolves `{ principal, expiresAtMs? }` or throws. */
+  verifyToken?: TokenVerifier;
 }
 
 export interface Gateway {
@@ -26,14 +42,26 @@ export interface Gateway {
   readonly transport: Transport;
   readonly io: Server;
   readonly http: HttpServer;
+  /** Prometheus metrics (also served at GET /metrics). */
+  readonly metrics: GatewayMetrics;
+  /** The live service registry (also served at GET /registry and on the `registry` socket event). */
+  readonly registry: GatewayRegistry;
   /** Stops taking requests, disconnects sockets (they resume elsewhere), closes the broker connection. */
   close(): Promise<void>;
 }
 
 export const createGateway = async (input: CreateGatewayOptions = {}): Promise<Gateway> => {
-  const { transport: injected, log: injectedLog, ...rest } = input;
+  const { transport: injected, log: injectedLog, plugins: userPlugins = [], verifyToken, ...rest } = input;
   const options = parseGatewayOptions(rest);
+  if (verifyToken !== undefined && typeof verifyToken !== 'function') {
+    throw new Error('Invalid gateway options:\n  - verifyToken: expected an async function (token, handshake) => { principal }');
+  }
+  // Plugins are checked before anything connects: a bad one fails the boot.
+  const registry = createGatewayRegistry();
+  // Payloads are checked against announced schemas after auth and limits, before yours.
+  const plugins = [...builtinPlugins(options, verifyToken), validatePayload(registry), ...checkPlugins(userPlugins)];
   const log = injectedLog ?? pino({ name: 'warren-gateway', level: options.logLevel });
+  const chain = composePlugins(plugins, log);
   const transport =
     injected ??
     (await createAmqpTransport({
@@ -45,29 +73,68 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     }));
   transport.onStatus((status) => log.info({ broker: status }, 'broker status changed'));
   let draining = false;
+  let topologyDeclared = false;
+  const pendings = new Set<PendingRequests>();
+  const locals = new Set<LocalRun>();
+  let io: Server | undefined;
+  const metrics = createGatewayMetrics({
+    transport,
+    connectedSockets: () => io?.sockets.sockets.size ?? 0,
+    inFlight: () => [...pendings].reduce((n, p) => n + p.size(), 0),
+  });
 
   const http = createServer(
-    createHttpHandler({
+    withRegistryRoute(registry, createHttpHandler({
       staticDir: options.staticDir,
-      ready: () => ({ ready: !draining && transport.status() === 'connected', broker: transport.status() }),
-    }),
+      // Connected means every setup (exchange declarations) ran on the current
+      // connection; the dead-letter queue was declared once at start-up.
+      ready: () => {
+        const broker = transport.status();
+        return { ready: !draining && broker === 'connected' && topologyDeclared, broker, topology: topologyDeclared };
+      },
+      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
+    })),
   );
-  const io = new Server(http, {
+  const admission = { chain, metrics, log, trustProxy: options.trustProxy };
+  io = new Server(http, {
     maxHttpBufferSize: options.maxFrameBytes,
     serveClient: false,
+    allowRequest: allowRequest(admission),
     ...(options.corsOrigins.length > 0 ? { cors: { origin: options.corsOrigins } } : {}),
   });
   const sessions = createSessions(options.sessionSecret);
   const accepted = createAcceptedRequests();
   const deadLetters = await relayDeadLetters(transport, log);
+  await registry.start(transport, log);
+  topologyDeclared = true;
+  admitConnections(io, admission);
   io.on('connection', (socket) => {
     try {
-      attachSocket(socket, { transport, sessions, options, log, accepted, isDraining: () => draining });
+      attachSocket(socket, {
+        transport,
+        sessions,
+        options,
+        log,
+        accepted,
+        chain,
+        metrics,
+        connection: socket.data.connection as ConnectionContext,
+        trackPending: (pending) => {
+          pendings.add(pending);
+          return () => pendings.delete(pending);
+        },
+        trackLocal: (run) => {
+          locals.add(run);
+          void run.done.finally(() => locals.delete(run));
+        },
+        isDraining: () => draining,
+      });
     } catch (error) {
       log.error({ err: error }, 'socket setup failed');
       socket.disconnect(true);
     }
   });
+  io.on('connection', (socket) => answerRegistryEvents(socket, registry, log));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -79,15 +146,20 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const port = (http.address() as AddressInfo).port;
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, namespace: options.namespace, transport: transport.kind, staticDir: options.staticDir }, 'gateway listening');
+  log.info(
+    { url, namespace: options.namespace, transport: transport.kind, staticDir: options.staticDir, plugins: plugins.map((p) => p.name) },
+    'gateway listening',
+  );
 
   let closing: Promise<void> | null = null;
   return {
     url,
     port,
     transport,
-    io,
+    io: io!,
     http,
+    metrics,
+    registry,
     close: () =>
       (closing ??= (async () => {
         draining = true;
@@ -98,7 +170,12 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         // Keep-alive HTTP connections would hold close() open until they time out.
         http.closeIdleConnections();
         await closed;
+        // Local handlers cannot be handed to another gateway: they end now,
+        // telling their callers to retry (their final goes to the reply queue).
+        for (const run of locals) run.abort(createWarrenError('SHUTTING_DOWN', 'The gateway is shutting down; retry.'));
+        await Promise.all([...locals].map((run) => run.done));
         await deadLetters.close();
+        await registry.close();
         if (!injected) await transport.close();
         log.info('gateway closed');
       })()),

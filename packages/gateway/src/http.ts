@@ -1,5 +1,6 @@
-// The gateway's plain HTTP side: health, readiness and static files (the web
-// app), with an SPA fallback to index.html and no path traversal.
+// The gateway's plain HTTP side: health, readiness, Prometheus metrics and
+// static files (the web app), with an SPA fallback to index.html and no path
+// traversal.
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,7 +22,9 @@ const TYPES: Record<string, string> = {
 
 export interface HttpDeps {
   staticDir: string | undefined;
-  ready(): { ready: boolean; broker: string };
+  ready(): { ready: boolean; broker: string; topology: boolean };
+  /** Prometheus text exposition for GET /metrics. */
+  metrics?(): Promise<{ contentType: string; body: string }>;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
@@ -51,7 +54,12 @@ export const createHttpHandler = (deps: HttpDeps) => {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const state = deps.ready();
-      return json(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', broker: state.broker });
+      return json(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', broker: state.broker, topology: state.topology });
+    }
+    if (url.pathname === '/metrics' && deps.metrics) {
+      const { contentType, body } = await deps.metrics();
+      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+      return res.end(body);
     }
     if (root && (method === 'GET' || method === 'HEAD')) {
       let path: string;

@@ -1,5 +1,7 @@
 // Gateway options: one schema with units in the names and defaults in one
-// place, validated at start-up; environment variables map onto them.
+// place, validated at start-up; environment variables map onto them. Each
+// field's description is the configuration reference in docs/deploy.md
+// (rendered by config-reference.ts; a unit test fails when it is stale).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS } from '@warren/protocol';
@@ -12,66 +14,152 @@ export const DEFAULTS = {
   defaultTimeoutMs: 60_000,
   maxTimeoutMs: 60 * 60_000,
   maxFrameBytes: 2 * 1024 * 1024,
+  maxPayloadBytes: 1024 * 1024,
   replyPrefetch: 256,
   ackTimeoutMs: 60_000,
   connectTimeoutMs: 10_000,
   logLevel: 'info',
+  rateLimitPerSecond: 200,
+  rateLimitBurst: 400,
+  maxInFlightPerConnection: 1024,
+  maxConnectionsPerPrincipal: 0,
+  maxConnectionsPerIp: 0,
+  jwtClockToleranceSec: 5,
 } as const;
 
-export const gatewayOptionsSchema = z.object({
-  /** TCP port; 0 picks a free one. Env: PORT. @default 3000 */
-  port: z.number().int().min(0).max(65_535).default(DEFAULTS.port),
-  /** Interface to bind. Env: HOST. @default '0.0.0.0' */
-  host: z.string().min(1).default(DEFAULTS.host),
-  /** AMQP URL of RabbitMQ. Env: AMQP_URL. @default amqp://guest:guest@127.0.0.1:5672 */
-  url: z.string().url().default(DEFAULTS.url),
-  /** Prefix of every broker name. Env: WARREN_NAMESPACE. @default 'warren' */
-  namespace: z.string().regex(NAMESPACE_PATTERN, 'lower-case letters, digits, _ and -, starting with a letter').default(DEFAULTS.namespace),
-  /** Deadline for requests that name none. @default 60000 */
-  defaultTimeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).default(DEFAULTS.defaultTimeoutMs),
-  /** Longest deadline a client may ask for. Env: MAX_TIMEOUT_MS. @default 3600000 */
-  maxTimeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).default(DEFAULTS.maxTimeoutMs),
-  /** Largest Socket.IO frame accepted, in bytes. Env: MAX_FRAME_BYTES. @default 2097152 */
-  maxFrameBytes: z.number().int().positive().default(DEFAULTS.maxFrameBytes),
-  /** Responses relayed to one socket but not yet acked by it, at most (backpressure). @default 256 */
-  replyPrefetch: z.number().int().positive().max(65_535).default(DEFAULTS.replyPrefetch),
-  /** A socket whose oldest relayed response stays unacked this long is disconnected (it resumes later). @default 60000 */
-  ackTimeoutMs: z.number().int().positive().default(DEFAULTS.ackTimeoutMs),
-  /** Secret that signs session tokens; every gateway of one app must share it. Env: SESSION_SECRET. @default random per process */
-  sessionSecret: z.string().min(16, 'use at least 16 characters').optional(),
-  /** Directory of static files to serve (the web app). Env: STATIC_DIR. */
-  staticDir: z.string().optional(),
-  /** Origins allowed to connect cross-origin (e.g. the Vite dev server). Env: CORS_ORIGINS (comma-separated). */
-  corsOrigins: z.array(z.string()).default([]),
-  /** How long to wait for the broker at start-up. @default 10000 */
-  connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs),
-  /** pino level. Env: LOG_LEVEL. @default 'info' */
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
-});
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
+export const JWT_ALGORITHMS = [...HMAC_ALGORITHMS, 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+
+export const gatewayOptionsSchema = z
+  .object({
+    port: z.number().int().min(0).max(65_535).default(DEFAULTS.port).describe('TCP port; 0 picks a free one.'),
+    host: z.string().min(1).default(DEFAULTS.host).describe('Interface to bind.'),
+    url: z.string().url().default(DEFAULTS.url).describe('AMQP URL of RabbitMQ (use the gateway\'s own least-privilege user).'),
+    namespace: z
+      .string()
+      .regex(NAMESPACE_PATTERN, 'lower-case letters, digits, _ and -, starting with a letter')
+      .default(DEFAULTS.namespace)
+      .describe('Prefix of every broker name; gateways and workers of one app share it.'),
+    defaultTimeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).default(DEFAULTS.defaultTimeoutMs).describe('Deadline of requests that name none, in ms.'),
+    maxTimeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).default(DEFAULTS.maxTimeoutMs).describe('Longest deadline a client may ask for, in ms.'),
+    maxFrameBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULTS.maxFrameBytes)
+      .describe('Largest Socket.IO frame, in bytes; a bigger one drops the connection (Socket.IO maxHttpBufferSize).'),
+    maxPayloadBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULTS.maxPayloadBytes)
+      .describe('Largest request payload (as JSON), in bytes; a bigger one is refused with PAYLOAD_TOO_LARGE. Below maxFrameBytes.'),
+    replyPrefetch: z.number().int().positive().max(65_535).default(DEFAULTS.replyPrefetch).describe('Responses relayed to one socket but not yet acked by it, at most (backpressure).'),
+    ackTimeoutMs: z.number().int().positive().default(DEFAULTS.ackTimeoutMs).describe('A socket whose oldest relayed response stays unacked this long, in ms, is disconnected (it resumes later).'),
+    sessionSecret: z.string().min(16, 'use at least 16 characters').optional().describe('Signs session tokens; every gateway of one app must share it. Default: random per process.'),
+    staticDir: z.string().optional().describe('Directory of static files served at / (the web app), with an SPA fallback.'),
+    corsOrigins: z.array(z.string()).default([]).describe('Origins allowed cross-origin for HTTP long-polling (e.g. the Vite dev server); comma-separated in the environment.'),
+    allowedOrigins: z
+      .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin like https://app.example.com (no path)'))
+      .default([])
+      .describe('When set, browsers from other origins are refused at the WebSocket upgrade (403); same-origin pages and clients without an Origin header pass. Comma-separated.'),
+    trustProxy: z.boolean().default(false).describe('Take the client IP from the last X-Forwarded-For hop (set behind a load balancer).'),
+    jwtSecret: z.string().min(32, 'use at least 32 characters').optional().describe('HMAC secret: turns on JWT authentication (HS256/384/512).'),
+    jwtPublicKey: z.string().optional().describe('PEM public key: turns on JWT authentication (RS/PS/ES/EdDSA).'),
+    jwtAlgorithms: z
+      .array(z.enum(JWT_ALGORITHMS))
+      .min(1)
+      .optional()
+      .describe('Accepted JWT algorithms (never `none`). Default: HS256 with jwtSecret, RS256 with jwtPublicKey. Comma-separated.'),
+    jwtIssuer: z.string().min(1).optional().describe('Required `iss` of tokens; needed with JWT authentication.'),
+    jwtAudience: z.string().min(1).optional().describe('Required `aud` of tokens; needed with JWT authentication.'),
+    jwtClockToleranceSec: z.number().int().min(0).max(300).default(DEFAULTS.jwtClockToleranceSec).describe('Leeway for `exp`/`nbf`, in seconds.'),
+    allowAnonymous: z
+      .boolean()
+      .optional()
+      .describe('Let clients without a token connect. Default: true without authentication configured, false with it.'),
+    rateLimitPerSecond: z
+      .number()
+      .min(0)
+      .max(1_000_000)
+      .default(DEFAULTS.rateLimitPerSecond)
+      .describe('Requests per second per caller (principal `sub`, else per connection); 0 turns the limit off.'),
+    rateLimitBurst: z.number().int().min(1).max(1_000_000).default(DEFAULTS.rateLimitBurst).describe('Requests a caller may send at once before rateLimitPerSecond applies.'),
+    maxInFlightPerConnection: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(DEFAULTS.maxInFlightPerConnection)
+      .describe('Accepted but unanswered requests per connection; 0 = no limit.'),
+    maxConnectionsPerPrincipal: z.number().int().min(0).max(1_000_000).default(DEFAULTS.maxConnectionsPerPrincipal).describe('Open sockets per principal `sub`; 0 = no limit.'),
+    maxConnectionsPerIp: z.number().int().min(0).max(1_000_000).default(DEFAULTS.maxConnectionsPerIp).describe('Open sockets per client IP; 0 = no limit.'),
+    connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs).describe('How long to wait for the broker at start-up, in ms.'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel).describe('pino log level.'),
+  })
+  .superRefine((o, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (o.maxPayloadBytes >= o.maxFrameBytes) issue('maxPayloadBytes', `must be below maxFrameBytes (${o.maxFrameBytes}), or oversize payloads drop the connection instead of getting PAYLOAD_TOO_LARGE`);
+    const jwt = o.jwtSecret !== undefined || o.jwtPublicKey !== undefined;
+    if (o.jwtSecret !== undefined && o.jwtPublicKey !== undefined) issue('jwtPublicKey', 'set jwtSecret or jwtPublicKey, not both');
+    if (jwt && o.jwtIssuer === undefined) issue('jwtIssuer', 'required with JWT authentication');
+    if (jwt && o.jwtAudience === undefined) issue('jwtAudience', 'required with JWT authentication');
+    if (!jwt && (o.jwtAlgorithms || o.jwtIssuer || o.jwtAudience)) issue('jwtSecret', 'set jwtSecret or jwtPublicKey to use JWT authentication');
+    if (o.jwtAlgorithms && jwt) {
+      const hmac = o.jwtSecret !== undefined;
+      const wrong = o.jwtAlgorithms.filter((a) => (HMAC_ALGORITHMS as readonly string[]).includes(a) !== hmac);
+      if (wrong.length > 0) issue('jwtAlgorithms', `${wrong.join(', ')} cannot be used with ${hmac ? 'jwtSecret (HS256/384/512 only)' : 'jwtPublicKey (no HS*)'}`);
+    }
+  });
 
 export type GatewayOptionsInput = z.input<typeof gatewayOptionsSchema>;
 export type GatewayOptions = z.output<typeof gatewayOptionsSchema> & { sessionSecret: string };
 
-const ENV: Record<string, [keyof GatewayOptionsInput, 'string' | 'number' | 'list']> = {
+type EnvKind = 'string' | 'number' | 'list' | 'boolean';
+/** Environment variable → option, for `warren-gateway` and the configuration reference. */
+export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> = {
   PORT: ['port', 'number'],
   HOST: ['host', 'string'],
   AMQP_URL: ['url', 'string'],
   WARREN_NAMESPACE: ['namespace', 'string'],
+  DEFAULT_TIMEOUT_MS: ['defaultTimeoutMs', 'number'],
   MAX_TIMEOUT_MS: ['maxTimeoutMs', 'number'],
   MAX_FRAME_BYTES: ['maxFrameBytes', 'number'],
+  MAX_PAYLOAD_BYTES: ['maxPayloadBytes', 'number'],
   ACK_TIMEOUT_MS: ['ackTimeoutMs', 'number'],
   SESSION_SECRET: ['sessionSecret', 'string'],
   STATIC_DIR: ['staticDir', 'string'],
   CORS_ORIGINS: ['corsOrigins', 'list'],
+  ALLOWED_ORIGINS: ['allowedOrigins', 'list'],
+  TRUST_PROXY: ['trustProxy', 'boolean'],
+  JWT_SECRET: ['jwtSecret', 'string'],
+  JWT_PUBLIC_KEY: ['jwtPublicKey', 'string'],
+  JWT_ALGORITHMS: ['jwtAlgorithms', 'list'],
+  JWT_ISSUER: ['jwtIssuer', 'string'],
+  JWT_AUDIENCE: ['jwtAudience', 'string'],
+  JWT_CLOCK_TOLERANCE_SEC: ['jwtClockToleranceSec', 'number'],
+  ALLOW_ANONYMOUS: ['allowAnonymous', 'boolean'],
+  RATE_LIMIT_PER_SECOND: ['rateLimitPerSecond', 'number'],
+  RATE_LIMIT_BURST: ['rateLimitBurst', 'number'],
+  MAX_IN_FLIGHT_PER_CONNECTION: ['maxInFlightPerConnection', 'number'],
+  MAX_CONNECTIONS_PER_PRINCIPAL: ['maxConnectionsPerPrincipal', 'number'],
+  MAX_CONNECTIONS_PER_IP: ['maxConnectionsPerIp', 'number'],
+  CONNECT_TIMEOUT_MS: ['connectTimeoutMs', 'number'],
   LOG_LEVEL: ['logLevel', 'string'],
 };
 
+const BOOLEAN: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
+
 export const gatewayOptionsFromEnv = (env: Record<string, string | undefined> = process.env): Partial<GatewayOptionsInput> => {
   const out: Record<string, unknown> = {};
-  for (const [name, [key, kind]] of Object.entries(ENV)) {
+  for (const [name, [key, kind]] of Object.entries(GATEWAY_ENV)) {
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
-    out[key] = kind === 'number' ? Number(raw) : kind === 'list' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
+    if (kind === 'number') out[key] = Number(raw);
+    else if (kind === 'list') out[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    // An unknown spelling stays a string, so the schema names the field.
+    else if (kind === 'boolean') out[key] = BOOLEAN[raw.trim().toLowerCase()] ?? raw;
+    else out[key] = raw;
   }
   return out as Partial<GatewayOptionsInput>;
 };

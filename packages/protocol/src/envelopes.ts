@@ -16,6 +16,8 @@ export const EVENTS = {
   session: 'session',
   /** client → gateway: browser log lines (client logger). */
   clientLog: 'client-log',
+  /** client → gateway, with an ack callback answered by the live registry catalogue. */
+  registry: 'registry',
 } as const;
 
 export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;

@@ -21,6 +21,7 @@ import {
   REQUEST_TYPE_PATTERN,
   topology,
 } from './topology.ts';
+import { announcementSchema, catalogueSchema, REGISTRY_DEFAULTS } from './registry.ts';
 
 export const exportJson = (): Record<string, unknown> => {
   const sample = topology('NS'.toLowerCase());
@@ -49,6 +50,8 @@ export const exportJson = (): Record<string, unknown> => {
       replyQueueExpiresMs: REPLY_QUEUE_EXPIRES_MS,
       headers: HEADERS,
       events: EVENTS,
+      // Registry timing defaults; each announcement carries its own values.
+      registry: REGISTRY_DEFAULTS,
     },
     'schemas.json': {
       wireError: z.toJSONSchema(wireErrorSchema),
@@ -58,6 +61,9 @@ export const exportJson = (): Record<string, unknown> => {
       ack: z.toJSONSchema(ackSchema),
       sessionFrame: z.toJSONSchema(sessionFrameSchema),
       cancelMessage: z.toJSONSchema(cancelMessageSchema),
+      // Input form: receivers ignore fields they do not know (newer SDKs).
+      announcement: z.toJSONSchema(announcementSchema, { io: 'input' }),
+      registryCatalogue: z.toJSONSchema(catalogueSchema, { io: 'input' }),
     },
   };
 };

@@ -15,6 +15,7 @@ import {
   type Response,
   type SessionFrame,
 } from './envelopes.ts';
+import { announcementSchema, catalogueSchema, registryAckSchema, type Announcement, type Catalogue, type RegistryAck } from './registry.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
@@ -48,6 +49,10 @@ export const parseResponse: (value: unknown) => Parsed<Response> = parser(
 export const parseAck: (value: unknown) => Parsed<Ack> = parser(ackSchema, 'ack');
 export const parseSessionFrame: (value: unknown) => Parsed<SessionFrame> = parser(sessionFrameSchema, 'session');
 export const parseCancelMessage: (value: unknown) => Parsed<CancelMessage> = parser(cancelMessageSchema, 'cancel');
+
+export const parseAnnouncement: (value: unknown) => Parsed<Announcement> = parser(announcementSchema, 'registry announcement');
+export const parseCatalogue: (value: unknown) => Parsed<Catalogue> = parser(catalogueSchema, 'registry catalogue');
+export const parseRegistryAck: (value: unknown) => Parsed<RegistryAck> = parser(registryAckSchema, 'registry ack');
 
 /** Parses JSON text (or bytes) without throwing. */
 export const parseJson = (raw: string | Uint8Array): Parsed<unknown> => {

@@ -3,7 +3,7 @@
 // competing consumers honour prefetch, unsettled messages go back to the
 // front of their queue (attempt + 1 for requests), expired requests are
 // dropped at delivery, and every message is copied through JSON as on a wire.
-import { createWarrenError, REQUEST_QUEUE_DELIVERY_LIMIT, type CancelMessage, type Response } from '@warren/protocol';
+import { createWarrenError, parseAnnouncement, REQUEST_QUEUE_DELIVERY_LIMIT, type Announcement, type CancelMessage, type Response } from '@warren/protocol';
 import type {
   ConnectionStatus,
   DeadLetter,
@@ -66,6 +66,8 @@ interface BrokerState {
   dead: Queue<DeadLetter>;
   replies: Map<string, Queue<Response>>;
   cancels: Map<string, Set<(cancel: CancelMessage) => void>>;
+  /** Registry consumers: a fanout, each gets a copy; nothing is kept for late ones. */
+  announcements: Set<(message: Announcement) => void>;
   published: number;
   now: () => number;
 }
@@ -76,6 +78,7 @@ export const createMemoryBroker = (options: { now?: () => number } = {}): Memory
     dead: createQueue(),
     replies: new Map(),
     cancels: new Map(),
+    announcements: new Set(),
     published: 0,
     now: options.now ?? Date.now,
   };
@@ -253,6 +256,24 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
       }
       const remove = async () => {
         for (const type of types) state.cancels.get(type)?.delete(listener);
+      };
+      return track({ pause: remove, close: remove });
+    },
+
+    async announce(message) {
+      ensureOpen();
+      // Parsed on the way out as the AMQP consumer parses on the way in, so a
+      // malformed message fails the same observable way: it never arrives.
+      const parsed = parseAnnouncement(copy(message));
+      if (!parsed.ok) return;
+      for (const listener of state.announcements) queueMicrotask(() => listener(copy(parsed.value)));
+    },
+
+    async consumeAnnouncements(listener) {
+      ensureOpen();
+      state.announcements.add(listener);
+      const remove = async () => {
+        state.announcements.delete(listener);
       };
       return track({ pause: remove, close: remove });
     },

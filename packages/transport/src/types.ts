@@ -1,7 +1,7 @@
 // The one interface the gateway and the worker SDK use to reach a broker.
 // Two implementations keep the same observable semantics: RabbitMQ (real)
 // and memory (unit tests, embedded fallback of `npm start`).
-import type { CancelMessage, Response } from '@warren/protocol';
+import type { Announcement, CancelMessage, Response } from '@warren/protocol';
 
 /** A request as it travels from gateway to worker. */
 export interface RequestMessage {
@@ -15,6 +15,11 @@ export interface RequestMessage {
   /** Verified caller identity, set only by the gateway. */
   principal?: Record<string, unknown>;
   traceparent?: string;
+  /**
+   * The session's reply consumer reads batch messages (several responses in
+   * one AMQP message, protocol 1.1): workers may coalesce chunks for it.
+   */
+  batchReplies?: boolean;
 }
 
 export interface RequestDelivery {
@@ -88,7 +93,23 @@ export interface Transport {
   consumeRequests(type: string, listener: (delivery: RequestDelivery) => void, options: ConsumeOptions): Promise<Subscription>;
   /** Resolves once the broker confirmed the response. */
   publishResponse(session: string, response: Response): Promise<void>;
+  /**
+   * Publishes consecutive responses of one request as one message; resolves
+   * once the broker confirmed it. Only for requests whose `batchReplies` is
+   * set; a transport without it makes workers publish one by one.
+   */
+  publishResponses?(session: string, responses: readonly Response[]): Promise<void>;
   consumeCancels(types: readonly string[], listener: (cancel: CancelMessage) => void): Promise<Subscription>;
+
+  // Registry
+  /**
+   * Publishes an announcement or withdrawal on the registry exchange; every
+   * consumer gets a copy. Resolves once the broker confirmed it. Not kept
+   * for later readers: an announcement nobody reads is simply gone.
+   */
+  announce(message: Announcement): Promise<void>;
+  /** Every registry message from now on, parsed; malformed ones are logged and dropped. */
+  consumeAnnouncements(listener: (message: Announcement) => void): Promise<Subscription>;
 
   close(): Promise<void>;
 }

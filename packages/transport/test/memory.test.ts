@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Response } from '@warren/protocol';
+import type { Announcement, Response } from '@warren/protocol';
 import { createMemoryBroker, memoryTransport, type RequestDelivery, type RequestMessage } from '@warren/transport';
 
 const request = (id: string, extra: Partial<RequestMessage> = {}): RequestMessage => ({
@@ -129,5 +129,63 @@ describe('memory transport', () => {
       { id: 'poison', type: 'work', session: 's1', reason: 'delivery_limit', deliveries: 6 },
       { id: 'late', type: 'work', session: 's1', reason: 'expired', deliveries: 0 },
     ]);
+  });
+});
+
+describe('memory transport registry', () => {
+  const announce = (instanceId: string): Announcement => ({
+    kind: 'announce',
+    protocolVersion: 1,
+    service: 'svc',
+    instanceId,
+    language: 'typescript',
+    sdkVersion: '0.1.0',
+    concurrency: 2,
+    heartbeatMs: 5000,
+    ttlMs: 15000,
+    startedAt: 1,
+    sentAt: 2,
+    types: [{ type: 'work', payload: { type: 'object' } }],
+  });
+
+  it('fans every announcement out to every consumer, as a copy', async () => {
+    const broker = createMemoryBroker();
+    const a = memoryTransport(broker);
+    const b = memoryTransport(broker);
+    const seenA: Announcement[] = [];
+    const seenB: Announcement[] = [];
+    await a.consumeAnnouncements((m) => seenA.push(m));
+    await b.consumeAnnouncements((m) => seenB.push(m));
+    const message = announce('i1');
+    await memoryTransport(broker).announce(message);
+    await memoryTransport(broker).announce({ kind: 'withdraw', protocolVersion: 1, service: 'svc', instanceId: 'i1', sentAt: 3 });
+    await tick();
+    expect(seenA.map((m) => m.kind)).toEqual(['announce', 'withdraw']);
+    expect(seenB).toEqual(seenA);
+    expect(seenA[0]).toEqual(message);
+    expect(seenA[0]).not.toBe(seenB[0]);
+  });
+
+  it('keeps nothing for late consumers and stops delivering after close', async () => {
+    const broker = createMemoryBroker();
+    const t = memoryTransport(broker);
+    await t.announce(announce('early'));
+    const seen: string[] = [];
+    const sub = await t.consumeAnnouncements((m) => seen.push(m.instanceId));
+    await t.announce(announce('on-time'));
+    await tick();
+    await sub.close();
+    await t.announce(announce('late'));
+    await tick();
+    expect(seen).toEqual(['on-time']);
+  });
+
+  it('drops a malformed announcement, like the RabbitMQ consumer does', async () => {
+    const t = memoryTransport(createMemoryBroker());
+    const seen: unknown[] = [];
+    await t.consumeAnnouncements((m) => seen.push(m));
+    await t.announce({ ...announce('x'), concurrency: 0 } as Announcement);
+    await tick();
+    expect(seen).toEqual([]);
   });
 });

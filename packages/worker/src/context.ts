@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { createWarrenError, type Response, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 
-export interface HandlerContext {
+/** `Chunk` is what sendChunk accepts: `unknown` by default, the contract's chunk type for typed handlers. */
+export interface HandlerContext<Chunk = unknown> {
   /** Request id the client chose. */
   id: string;
   type: string;
@@ -21,7 +22,7 @@ export interface HandlerContext {
   remainingMs(): number;
   traceparent: string | undefined;
   /** Streams one chunk to the caller. Resolves quickly; waits only when many chunks are unconfirmed. */
-  sendChunk(data: unknown): Promise<void>;
+  sendChunk(data: Chunk): Promise<void>;
   log: Logger;
 }
 
@@ -42,39 +43,84 @@ export const toJsonValue = (data: unknown, what: string): unknown => {
   }
 };
 
+/** A batch message holds at most this many responses, so one never grows without bound. */
+export const MAX_BATCH = 128;
+
 export const createResponseStream = (
   transport: Transport,
   session: string,
   id: string,
   attempt: number,
   window: number,
+  /** The reply consumer reads batch messages (request.batchReplies). */
+  batches = false,
 ): ResponseStream => {
   let seq = 0;
-  const pending: Promise<void>[] = [];
+  /** Published, not yet confirmed, oldest first; `count` responses each. */
+  const pending: Array<{ confirmed: Promise<void>; count: number }> = [];
+  let unconfirmed = 0;
   const broken = new AbortController();
+  const publishMany = batches ? transport.publishResponses?.bind(transport) : undefined;
+  // Chunks sent within one tick wait here and leave as one message: a
+  // handler streaming faster than the broker confirms costs one publish per
+  // tick, not one per chunk. A handler that pauses between chunks sends each
+  // at once, as before.
+  const queued: Response[] = [];
+  let scheduled = false;
+
+  const publish = (responses: Response[]) => {
+    const confirmed =
+      responses.length === 1 || !publishMany ? Promise.all(responses.map((r) => transport.publishResponse(session, r))).then(() => {}) : publishMany(session, responses);
+    const entry = { confirmed, count: responses.length };
+    unconfirmed += entry.count;
+    confirmed.then(
+      () => {
+        unconfirmed -= entry.count;
+      },
+      (error: unknown) => {
+        if (!broken.signal.aborted) broken.abort(error);
+      },
+    );
+    pending.push(entry);
+  };
+  const flush = () => {
+    scheduled = false;
+    while (queued.length > 0) publish(queued.splice(0, MAX_BATCH));
+  };
   const send = (response: Response) => {
-    const confirmed = transport.publishResponse(session, response);
-    confirmed.catch((error: unknown) => {
-      if (!broken.signal.aborted) broken.abort(error);
-    });
-    pending.push(confirmed);
-    return confirmed;
+    if (!publishMany) return publish([response]);
+    queued.push(response);
+    if (queued.length >= MAX_BATCH) flush();
+    else if (!scheduled) {
+      scheduled = true;
+      process.nextTick(flush);
+    }
+  };
+  /** Waits for the oldest publishes until at most `limit` responses are unconfirmed. */
+  const settleDownTo = async (limit: number) => {
+    while (unconfirmed > limit && pending.length > 0) await pending.shift()!.confirmed;
   };
   return {
     broken: broken.signal,
     async chunk(data) {
       const value = toJsonValue(data, 'chunk');
-      void send({ kind: 'chunk', id, seq: seq++, attempt, data: value });
-      if (pending.length >= window) await Promise.all(pending.splice(0, pending.length - Math.floor(window / 2)));
+      send({ kind: 'chunk', id, seq: seq++, attempt, data: value });
+      if (unconfirmed + queued.length >= window) {
+        flush();
+        await settleDownTo(Math.floor(window / 2));
+      }
     },
     async final(message) {
       const response: Response =
         message.kind === 'result'
           ? { kind: 'result', id, seq: seq++, attempt, data: message.data }
           : { kind: 'error', id, seq: seq++, attempt, error: message.error };
-      send(response);
+      // The final leaves with the chunks still queued: one message for a short stream.
+      if (publishMany) queued.push(response);
+      else publish([response]);
+      flush();
       // Every earlier chunk must be confirmed too before the request is acked.
-      await Promise.all(pending);
+      await Promise.all(pending.map((p) => p.confirmed));
     },
   };
 };

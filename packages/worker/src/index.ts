@@ -1,5 +1,8 @@
-export { registerHandlers, type Handlers, type RegisterOptions, type WorkerHandle } from './register-handlers.ts';
+export { registerHandlers, type Handlers, type RegisterHandlers, type RegisterOptions, type WorkerHandle } from './register-handlers.ts';
+export { contractOf, withContracts, type ContractHandler, type ContractHandlers } from './contracts.ts';
+export { SDK_VERSION } from './sdk-version.ts';
 export type { Handler } from './run-request.ts';
 export type { HandlerContext } from './context.ts';
+export type { WorkerMetrics } from './metrics.ts';
 export { DEFAULTS as WORKER_DEFAULTS, workerOptionsFromEnv, type WorkerOptionsInput } from './options.ts';
-export { createWarrenError, type ErrorCode } from '@warren/protocol';
+export { createWarrenError, defineContract, defineContracts, type Contract, type Contracts, type ErrorCode } from '@warren/protocol';

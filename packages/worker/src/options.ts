@@ -1,7 +1,7 @@
 // Worker options: one schema, one DEFAULTS constant, validated at start-up
 // with messages that name the field.
 import { z } from 'zod';
-import { NAMESPACE_PATTERN, formatIssues } from '@warren/protocol';
+import { NAMESPACE_PATTERN, formatIssues, REGISTRY_DEFAULTS } from '@warren/protocol';
 
 export const DEFAULTS = {
   url: 'amqp://guest:guest@127.0.0.1:5672',
@@ -11,6 +11,8 @@ export const DEFAULTS = {
   connectTimeoutMs: 10_000,
   /** Unconfirmed chunks one request may have before sendChunk waits. */
   chunkWindow: 256,
+  registryHeartbeatMs: REGISTRY_DEFAULTS.heartbeatMs,
+  registryTtlMs: REGISTRY_DEFAULTS.ttlMs,
 } as const;
 
 export const workerOptionsSchema = z.object({
@@ -30,6 +32,17 @@ export const workerOptionsSchema = z.object({
   chunkWindow: z.number().int().positive().default(DEFAULTS.chunkWindow),
   /** Install SIGTERM/SIGINT handlers that drain and exit. @default false */
   handleSignals: z.boolean().default(false),
+  /** Announce on the registry (types, schemas) and heartbeat; off = invisible to GET /registry. @default true */
+  announce: z.boolean().default(true),
+  /** How often to announce. Env: WARREN_REGISTRY_HEARTBEAT_MS. @default 5000 */
+  registryHeartbeatMs: z.number().int().min(100).max(3_600_000).default(DEFAULTS.registryHeartbeatMs),
+  /** Gateways forget this instance this long after its last announcement (> heartbeat). Env: WARREN_REGISTRY_TTL_MS. @default 15000 */
+  registryTtlMs: z.number().int().min(200).max(86_400_000).default(DEFAULTS.registryTtlMs),
+  /** This process in the registry. @default `${service}@${hostname}:${pid}:${random}` */
+  instanceId: z.string().min(1).max(200).optional(),
+}).refine((o) => o.registryTtlMs > o.registryHeartbeatMs, {
+  path: ['registryTtlMs'],
+  message: 'must be longer than registryHeartbeatMs, or instances expire between heartbeats',
 });
 
 export type WorkerOptionsInput = z.input<typeof workerOptionsSchema>;
@@ -40,6 +53,8 @@ export const workerOptionsFromEnv = (env: Record<string, string | undefined> = p
   if (env.AMQP_URL) out.url = env.AMQP_URL;
   if (env.WARREN_NAMESPACE) out.namespace = env.WARREN_NAMESPACE;
   if (env.WORKER_CONCURRENCY) out.concurrency = Number(env.WORKER_CONCURRENCY);
+  if (env.WARREN_REGISTRY_HEARTBEAT_MS) out.registryHeartbeatMs = Number(env.WARREN_REGISTRY_HEARTBEAT_MS);
+  if (env.WARREN_REGISTRY_TTL_MS) out.registryTtlMs = Number(env.WARREN_REGISTRY_TTL_MS);
   return out;
 };
 

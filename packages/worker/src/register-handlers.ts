@@ -2,19 +2,37 @@
 // type, prefetch = concurrency, ack after the final message is confirmed,
 // cancels abort the matching handler, close()/SIGTERM drains in-flight work.
 import { pino, type Logger } from 'pino';
-import { createWarrenError, REQUEST_TYPE_PATTERN } from '@warren/protocol';
+import { createWarrenError, REQUEST_TYPE_PATTERN, type Contracts } from '@warren/protocol';
 import { createAmqpTransport, type Subscription, type Transport } from '@warren/transport';
+import { defaultInstanceId, startAnnouncer, typeAnnouncement, type Announcer } from './announcer.ts';
 import { createCancelMemory } from './cancellations.ts';
+import { checkContractHandlers, contractOf, withContract, type ContractHandlers } from './contracts.ts';
+import { parseMetricsOptions, startWorkerMetrics, type MetricsOptionsInput, type WorkerMetrics } from './metrics.ts';
 import { parseWorkerOptions, type WorkerOptionsInput } from './options.ts';
 import { requestKey, runRequest, type Handler, type Running } from './run-request.ts';
 
 export type Handlers = Record<string, Handler>;
 
-export interface RegisterOptions extends WorkerOptionsInput {
+export interface RegisterOptions<C extends Contracts = Contracts> extends WorkerOptionsInput, MetricsOptionsInput {
   /** Broker seam; defaults to RabbitMQ at `url`. Pass a memory transport in tests. */
   transport?: Transport;
   /** pino logger; defaults to one named after the service. */
   log?: Logger;
+  /**
+   * zod contracts (defineContracts): types every handler, checks payloads,
+   * chunks and results at run time, and announces their JSON Schemas.
+   */
+  contracts?: C;
+}
+
+/**
+ * With `contracts`, every handler is typed by its contract (and must exist);
+ * without, any `(payload, ctx)` handlers. The untyped form is the last
+ * overload, so `Parameters<typeof registerHandlers>` stays the plain one.
+ */
+export interface RegisterHandlers {
+  <C extends Contracts>(options: RegisterOptions<C> & { contracts: C }, handlers: ContractHandlers<C>): Promise<WorkerHandle>;
+  (options: RegisterOptions<never>, handlers: Handlers): Promise<WorkerHandle>;
 }
 
 export interface WorkerHandle {
@@ -24,17 +42,32 @@ export interface WorkerHandle {
   inFlight(): number;
   /** Stops taking work, lets in-flight handlers finish (bounded), hands back the rest, closes. */
   close(): Promise<void>;
+  /** Prometheus registry, and the /metrics URL when `metricsPort` is set. */
+  readonly metrics: WorkerMetrics;
 }
 
-export const registerHandlers = async (options: RegisterOptions, handlers: Handlers): Promise<WorkerHandle> => {
-  const { transport: injected, log: injectedLog, ...rest } = options;
+export const registerHandlers: RegisterHandlers = async (
+  options: RegisterOptions,
+  typedHandlers: Handlers | ContractHandlers<Contracts>,
+): Promise<WorkerHandle> => {
+  const { transport: injected, log: injectedLog, contracts, metricsPort, metricsHost, ...rest } = options;
   const opts = parseWorkerOptions(rest);
+  const metricsOptions = parseMetricsOptions({ metricsPort, metricsHost });
+  const handlers = typedHandlers as Handlers;
   const types = Object.keys(handlers);
   if (types.length === 0) throw new Error('registerHandlers needs at least one handler');
   for (const type of types) {
     if (!REQUEST_TYPE_PATTERN.test(type)) throw new Error(`handler name "${type}" must match ${REQUEST_TYPE_PATTERN}`);
     if (typeof handlers[type] !== 'function') throw new Error(`handler "${type}" must be a function`);
   }
+  if (contracts !== undefined) checkContractHandlers(contracts, handlers);
+  // Contract-checked where a contract is known (options or withContracts); announced with its schemas.
+  const served: Handlers = Object.fromEntries(
+    types.map((type) => {
+      const contract = contracts?.[type];
+      return [type, contract === undefined ? handlers[type]! : withContract(type, contract, handlers[type]!)];
+    }),
+  );
   const log = injectedLog ?? pino({ name: opts.service });
   const transport =
     injected ??
@@ -47,7 +80,8 @@ export const registerHandlers = async (options: RegisterOptions, handlers: Handl
     }));
   const cancels = createCancelMemory();
   const running = new Map<string, Running>();
-  const deps = { transport, log, cancels, chunkWindow: opts.chunkWindow };
+  const metrics = await startWorkerMetrics(metricsOptions, transport);
+  const deps = { transport: metrics.wrap(transport), log, cancels, chunkWindow: opts.chunkWindow };
   let closing: Promise<void> | null = null;
 
   const cancelSub = await transport.consumeCancels(types, ({ id, session }) => {
@@ -61,16 +95,25 @@ export const registerHandlers = async (options: RegisterOptions, handlers: Handl
 
   const subscriptions: Subscription[] = [];
   for (const type of types) {
-    const handler = handlers[type]!;
+    const handler = served[type]!;
     subscriptions.push(
       await transport.consumeRequests(
         type,
         (delivery) => {
           if (closing) return delivery.requeue();
           const key = requestKey(delivery.request.session, delivery.request.id);
-          const run = runRequest(deps, handler, delivery);
+          const finished = metrics.started(delivery);
+          // Every log line of the request carries its trace context. The
+          // logger only adds it to the child runRequest makes on first use,
+          // so a request that never logs still costs no child.
+          const { traceparent } = delivery.request;
+          const traced: Logger | undefined = traceparent
+            ? Object.assign(Object.create(log) as Logger, { child: (bindings: object, opts?: object) => log.child({ ...bindings, traceparent }, opts) })
+            : undefined;
+          const run = runRequest(traced ? { ...deps, log: traced } : deps, handler, delivery);
           running.set(key, run);
           void run.done.finally(() => {
+            finished();
             if (running.get(key) === run) running.delete(key);
           });
         },
@@ -78,11 +121,23 @@ export const registerHandlers = async (options: RegisterOptions, handlers: Handl
       ),
     );
   }
-  log.info({ types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind }, 'worker serving');
+  // Announced only once every queue is consumed: the registry lists what is really served.
+  const announcer: Announcer | null = opts.announce
+    ? startAnnouncer(transport, log.child({ component: 'registry' }), {
+        service: opts.service,
+        instanceId: opts.instanceId ?? defaultInstanceId(opts.service),
+        concurrency: opts.concurrency,
+        heartbeatMs: opts.registryHeartbeatMs,
+        ttlMs: opts.registryTtlMs,
+        types: types.map((type) => typeAnnouncement(type, contractOf(served[type]))),
+      })
+    : null;
+  log.info({ types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind, instanceId: announcer?.instanceId }, 'worker serving');
 
   const close = () =>
     (closing ??= (async () => {
       log.info({ inFlight: running.size }, 'worker draining');
+      await announcer?.withdraw();
       await Promise.all(subscriptions.map((s) => s.pause()));
       const drained = Promise.all([...running.values()].map((r) => r.done));
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -95,6 +150,7 @@ export const registerHandlers = async (options: RegisterOptions, handlers: Handl
       clearTimeout(timer);
       await Promise.all([...subscriptions, cancelSub].map((s) => s.close()));
       if (!injected) await transport.close();
+      await metrics.close();
       log.info('worker closed');
     })());
 
@@ -107,5 +163,5 @@ export const registerHandlers = async (options: RegisterOptions, handlers: Handl
     process.once('SIGINT', onSignal);
   }
 
-  return { service: opts.service, types, inFlight: () => running.size, close };
+  return { service: opts.service, types, inFlight: () => running.size, close, metrics: { registry: metrics.registry, url: metrics.url } };
 };

@@ -29,12 +29,15 @@ export const requestKey = (session: string, id: string) => `${session}\u0000${id
 export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDelivery): Running => {
   const { request, attempt } = delivery;
   const now = deps.now ?? Date.now;
-  const log = deps.log.child({ requestId: request.id, type: request.type, attempt });
+  // A pino child serialises its bindings when made; most requests never log,
+  // so it is made on first use.
+  let child: Logger | undefined;
+  const log = () => (child ??= deps.log.child({ requestId: request.id, type: request.type, attempt }));
   const controller = new AbortController();
   const abort = (reason: WarrenError) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  const stream = createResponseStream(deps.transport, request.session, request.id, attempt, deps.chunkWindow);
+  const stream = createResponseStream(deps.transport, request.session, request.id, attempt, deps.chunkWindow, request.batchReplies === true);
 
   const finish = async (message: Parameters<typeof stream.final>[0]) => {
     try {
@@ -43,18 +46,18 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     } catch (error) {
       // Some response never reached the broker, so the caller's stream has a
       // gap: hand the request back for a clean new attempt rather than hold it.
-      log.warn({ err: (error as Error).message }, 'a response was not confirmed; handing the request back for a new attempt');
+      log().warn({ err: (error as Error).message }, 'a response was not confirmed; handing the request back for a new attempt');
       delivery.requeue();
     }
   };
 
   const execute = async () => {
     if (request.deadline !== undefined && request.deadline <= now()) {
-      log.info('deadline passed before delivery; not running the handler');
+      log().info('deadline passed before delivery; not running the handler');
       return finish({ kind: 'error', error: { code: 'TIMEOUT', message: 'The deadline passed before a worker could start the request.' } });
     }
     if (deps.cancels.has(request.session, request.id)) {
-      log.info('cancelled before delivery; not running the handler');
+      log().info('cancelled before delivery; not running the handler');
       return finish({ kind: 'error', error: { code: 'CANCELLED', message: 'The request was cancelled.' } });
     }
     let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
@@ -83,7 +86,9 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
         if (controller.signal.aborted) throw controller.signal.reason;
         await stream.chunk(data);
       },
-      log,
+      get log() {
+        return log();
+      },
     };
 
     const startedAt = now();
@@ -98,7 +103,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
       outcome = { kind: 'result', data: toJsonValue(data, 'result') };
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
-      if (!isWarrenError(reason)) log.warn({ err: (reason as Error)?.message ?? String(reason) }, 'handler failed');
+      if (!isWarrenError(reason)) log().warn({ err: (reason as Error)?.message ?? String(reason) }, 'handler failed');
       outcome = { kind: 'error', error: toWireError(reason, 'WORKER_ERROR') };
     } finally {
       clearTimeout(deadlineTimer);
@@ -107,20 +112,20 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     }
     if (delivery.lost.aborted) return; // another worker will answer the redelivery
     if (stream.broken.aborted) {
-      log.warn('a response could not be published; handing the request back for a new attempt');
+      log().warn('a response could not be published; handing the request back for a new attempt');
       delivery.requeue();
       return;
     }
     const reason = controller.signal.reason as WarrenError | undefined;
     if (reason?.code === 'SHUTTING_DOWN') {
-      log.info('handed back on shutdown');
+      log().info('handed back on shutdown');
       delivery.requeue();
       return;
     }
-    log.info({ outcome: outcome.kind === 'result' ? 'ok' : outcome.error.code, durationMs: now() - startedAt }, 'request finished');
+    if (deps.log.isLevelEnabled('info')) log().info({ outcome: outcome.kind === 'result' ? 'ok' : outcome.error.code, durationMs: now() - startedAt }, 'request finished');
     await finish(outcome);
   };
 
-  const done = execute().catch((error) => log.error({ err: error }, 'unexpected failure running a request'));
+  const done = execute().catch((error) => log().error({ err: error }, 'unexpected failure running a request'));
   return { abort, done, delivery };
 };

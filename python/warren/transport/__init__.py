@@ -1,5 +1,6 @@
 """The broker seam: types here; implementations in `memory` and `amqp`."""
 from .types import (
+    AnnouncementListener,
     CancelListener,
     ConnectionStatus,
     RequestDelivery,
@@ -11,6 +12,7 @@ from .types import (
 )
 
 __all__ = [
+    "AnnouncementListener",
     "CancelListener",
     "ConnectionStatus",
     "RequestDelivery",

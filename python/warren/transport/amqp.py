@@ -13,6 +13,7 @@ from ..errors import BrokerUnavailable, ConfigError, InvalidRequest
 from ..protocol import Topology, topology as make_topology
 from .amqp_connection import backoff_delay_ms, connection_manager, redact
 from .amqp_gateway import gateway_functions
+from .amqp_registry import registry_functions
 from .malformed import answer_malformed
 from .types import RequestDelivery, Subscription, Transport
 
@@ -24,6 +25,7 @@ async def declare_exchanges(channel: Any, topo: Topology) -> None:
     await channel.declare_exchange(topo.requests_exchange, direct, durable=True)
     await channel.declare_exchange(topo.control_exchange, direct, durable=True)
     await channel.declare_exchange(topo.dead_letter_exchange, fanout, durable=True)
+    await channel.declare_exchange(topo.registry_exchange, fanout, durable=True)
 
 
 def wire_props(message: Any) -> wire.WireProps:
@@ -245,6 +247,7 @@ async def amqp_transport(
         await manager.close()
 
     gateway = gateway_functions(topo, manager, publishing_channel, durable_consumer, settler)
+    registry = registry_functions(topo, publishing_channel, durable_consumer, declare_exchanges)
     return Transport(
         kind="amqp",
         status=manager.status,
@@ -255,5 +258,7 @@ async def amqp_transport(
         consume_requests=consume_requests,
         publish_response=publish_response,
         consume_cancels=consume_cancels,
+        announce=registry["announce"],
+        consume_announcements=registry["consume_announcements"],
         close=close,
     )

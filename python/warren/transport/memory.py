@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 from .. import wire
 from ..errors import BrokerUnavailable, InvalidRequest, NoHandler
-from ..protocol import headers as header_names, topology as make_topology
+from ..protocol import headers as header_names, is_valid, topology as make_topology
 from .malformed import answer_malformed
 from .types import ConnectionStatus, RequestDelivery, Subscription, Transport
 
@@ -59,6 +59,8 @@ class MemoryBroker:
     requests: dict[str, _Queue] = field(default_factory=dict)
     replies: dict[str, _Queue] = field(default_factory=dict)
     cancels: dict[str, set] = field(default_factory=dict)
+    #: Registry listeners: a fanout, each gets a copy; nothing is kept for late ones.
+    announcements: set = field(default_factory=set)
     published_count: int = 0
 
     def depth(self, request_type: str) -> int:
@@ -230,6 +232,25 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
 
         return track(Subscription(pause=close, close=close))
 
+    async def announce(message: dict) -> None:
+        ensure_open()
+        copy = _copy(message)
+        if not is_valid("announcement", copy):  # as the RabbitMQ consumer would drop it
+            log.warning("dropping a malformed registry message")
+            return
+        loop = asyncio.get_running_loop()
+        for listener in list(broker.announcements):
+            loop.call_soon(listener, _copy(copy))
+
+    async def consume_announcements(listener) -> Subscription:
+        ensure_open()
+        broker.announcements.add(listener)
+
+        async def close() -> None:
+            broker.announcements.discard(listener)
+
+        return track(Subscription(pause=close, close=close))
+
     async def close() -> None:
         if state["status"] == "closed":
             return
@@ -250,5 +271,7 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
         consume_requests=consume_requests,
         publish_response=publish_response,
         consume_cancels=consume_cancels,
+        announce=announce,
+        consume_announcements=consume_announcements,
         close=close,
     )

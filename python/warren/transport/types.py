@@ -62,6 +62,8 @@ RequestListener = Callable[[RequestDelivery], None]
 ResponseListener = Callable[[dict, Callable[[], None]], None]
 #: A parsed cancel message `{id, session}`.
 CancelListener = Callable[[dict], None]
+#: A registry message `{kind: "announce" | "withdraw", ...}`.
+AnnouncementListener = Callable[[dict], None]
 
 
 @dataclass(frozen=True)
@@ -86,5 +88,11 @@ class Transport:
     #: publish_response(reply_to, envelope): resolves once the broker confirmed it.
     publish_response: Callable[[str, dict], Awaitable[None]]
     consume_cancels: Callable[[Sequence[str], CancelListener], Awaitable[Subscription]]
+
+    # Registry (docs/protocol.md "Service registry")
+    #: announce(message): publish an announcement or withdrawal on `{ns}.registry` (fanout); resolves once confirmed.
+    announce: Callable[[dict], Awaitable[None]]
+    #: consume_announcements(listener): every registry message from now on, checked against schemas.json; malformed ones are dropped.
+    consume_announcements: Callable[[AnnouncementListener], Awaitable[Subscription]]
 
     close: Callable[[], Awaitable[None]]

@@ -1,11 +1,15 @@
 // Console: pick a request type, edit its JSON payload, send it, and watch
-// chunks and the result (or the error) arrive live.
+// chunks and the result (or the error) arrive live. Types come from the live
+// service registry too, with a payload pre-filled from their schema.
+import type { Catalogue } from '@warren/client';
 import { useBackend, useBackendRequest } from '@warren/react';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { backend } from '../backend.ts';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
 import { REQUEST_TYPES } from '../request-types.ts';
+import { consoleTypes } from './ConsoleTypes.ts';
 import { PageHeader } from './PageHeader.tsx';
 
 const pretty = (value: unknown) => JSON.stringify(value, null, 2);
@@ -28,16 +32,25 @@ export const ConsolePage = () => {
   const [timeoutText, setTimeoutText] = useState('30000');
   const [sentAt, setSentAt] = useState<number | null>(null);
   const [elapsedMs, setElapsedMs] = useState<number | null>(null);
+  const [live, setLive] = useState<Catalogue | null>(null);
+  useEffect(() => {
+    let mounted = true;
+    backend.services().then((catalogue) => mounted && setLive(catalogue), () => undefined); // the static list still works
+    return () => {
+      mounted = false;
+    };
+  }, []);
+  const types = consoleTypes(REQUEST_TYPES, live);
   const request = useBackendRequest(type, { maxChunks: 500 });
   const parsed = parsePayload(payloadText);
   const timeoutMs = Number(timeoutText);
   const timeoutOk = Number.isInteger(timeoutMs) && timeoutMs >= 0;
   const running = request.status === 'pending' || request.status === 'streaming';
-  const info = REQUEST_TYPES.find((t) => t.type === type);
+  const info = types.find((t) => t.type === type);
 
   const pick = (next: string) => {
     setType(next);
-    const example = REQUEST_TYPES.find((t) => t.type === next);
+    const example = types.find((t) => t.type === next);
     if (example) setPayloadText(pretty(example.payload));
   };
 
@@ -66,7 +79,7 @@ export const ConsolePage = () => {
           <label className="field">
             <span>Request type</span>
             <select value={type} onChange={(e) => pick(e.target.value)} data-testid="console-type">
-              {REQUEST_TYPES.map((t) => (
+              {types.map((t) => (
                 <option key={t.type} value={t.type}>
                   {t.type}
                 </option>
@@ -76,6 +89,8 @@ export const ConsolePage = () => {
           {info && (
             <p className="hint">
               {withCode(info.description)} <span className="tag">{info.worker} worker</span>
+              {info.instances !== undefined && <span className="tag">{info.instances === 0 ? 'not running' : `${info.instances} live`}</span>}
+              {info.conflict && <span className="tag">schema conflict</span>}
             </p>
           )}
           <label className="field">

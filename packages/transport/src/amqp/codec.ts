@@ -3,6 +3,15 @@ import type { ConsumeMessage, Options } from 'amqplib';
 import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseResponse, type Parsed, type Response, type Topology } from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
 
+/**
+ * Request header (protocol 1.1): the gateway that published it, and every
+ * gateway of its version, reads batch replies. Workers that do not know it
+ * ignore it and publish one response per message.
+ */
+export const BATCH_HEADER = 'x-warren-batch';
+/** AMQP `type` of a reply message whose body is a JSON array of response envelopes. */
+export const BATCH_TYPE = 'batch';
+
 export const encodeRequest = (
   topo: Topology,
   request: RequestMessage,
@@ -15,6 +24,7 @@ export const encodeRequest = (
   if (request.deadline !== undefined) headers[HEADERS.deadline] = request.deadline;
   if (request.principal !== undefined) headers[HEADERS.principal] = JSON.stringify(request.principal);
   if (request.traceparent !== undefined) headers[HEADERS.traceparent] = request.traceparent;
+  if (request.batchReplies) headers[BATCH_HEADER] = 1;
   const properties: Options.Publish = {
     contentType: 'application/json',
     persistent: true,
@@ -69,6 +79,7 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<D
   }
   const traceparent = headers[HEADERS.traceparent];
   if (typeof traceparent === 'string') request.traceparent = traceparent;
+  if (asNumber(headers[BATCH_HEADER]) === 1) request.batchReplies = true;
   const count = asNumber(headers[HEADERS.deliveryCount]);
   const attempt = count !== undefined ? count + 1 : fields.redelivered ? 2 : 1;
   return { ok: true, value: { request, attempt } };
@@ -84,9 +95,34 @@ export const encodeResponse = (response: Response): { body: Buffer; properties: 
   },
 });
 
+export const encodeResponses = (responses: readonly Response[]): { body: Buffer; properties: Options.Publish } => ({
+  body: Buffer.from(JSON.stringify(responses)),
+  properties: {
+    contentType: 'application/json',
+    persistent: true,
+    correlationId: responses[0]?.id,
+    type: BATCH_TYPE,
+  },
+});
+
 export const decodeResponse = (message: ConsumeMessage): Parsed<Response> => {
   const body = parseJson(message.content);
   return body.ok ? parseResponse(body.value) : body;
+};
+
+/** A reply message as the responses it carries, in order: one, or a batch's. Malformed entries are reported, not returned. */
+export const decodeResponses = (message: ConsumeMessage): { responses: Response[]; errors: string[] } => {
+  const body = parseJson(message.content);
+  if (!body.ok) return { responses: [], errors: [body.error.message] };
+  const items = message.properties.type === BATCH_TYPE && Array.isArray(body.value) ? body.value : [body.value];
+  const responses: Response[] = [];
+  const errors: string[] = [];
+  for (const item of items) {
+    const parsed = parseResponse(item);
+    if (parsed.ok) responses.push(parsed.value);
+    else errors.push(parsed.error.message);
+  }
+  return { responses, errors };
 };
 
 /** Reads a request RabbitMQ dead-lettered; null when it is not a Warren request. */

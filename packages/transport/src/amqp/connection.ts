@@ -4,6 +4,7 @@
 // come back by themselves.
 import { connect, type ChannelModel } from 'amqplib';
 import type { ConnectionStatus, Log } from '../types.ts';
+import { coalesceWrites } from './coalesce-writes.ts';
 
 export interface BackoffOptions {
   /** @default 100 */
@@ -112,6 +113,7 @@ export const createConnectionManager = (options: ConnectionOptions): ConnectionM
       await m.close().catch(() => {});
       return;
     }
+    coalesceWrites(m);
     let lost = false;
     const onLost = (reason: unknown) => {
       if (lost) return;

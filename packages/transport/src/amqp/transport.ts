@@ -1,8 +1,9 @@
 // The RabbitMQ implementation of the transport seam (see docs/protocol.md).
-import { createWarrenError, parseCancelMessage, parseJson, topology, type Topology } from '@warren/protocol';
+import { createWarrenError, parseAnnouncement, parseCancelMessage, parseJson, topology, type Topology } from '@warren/protocol';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
-import { decodeDeadLetter, decodeRequest, decodeResponse, encodeRequest, encodeResponse } from './codec.ts';
+import { decodeDeadLetter, decodeRequest, decodeResponses, encodeRequest, encodeResponse, encodeResponses } from './codec.ts';
+import { createAckBatcher, type AckBatcher } from './ack-batcher.ts';
 import { createConnectionManager, redactUrl, type BackoffOptions } from './connection.ts';
 import { durableConsumer } from './consumer.ts';
 import { createPublisher } from './publisher.ts';
@@ -28,6 +29,7 @@ const declareExchanges = async (ch: Channel, topo: Topology) => {
   await ch.assertExchange(topo.requestsExchange, 'direct', { durable: true });
   await ch.assertExchange(topo.controlExchange, 'direct', { durable: true });
   await ch.assertExchange(topo.deadLetterExchange, 'fanout', { durable: true });
+  await ch.assertExchange(topo.registryExchange, 'fanout', { durable: true });
 };
 
 export const createAmqpTransport = async (options: AmqpTransportOptions): Promise<AmqpTransport> => {
@@ -77,19 +79,18 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
   };
   // Settling a message on a channel that has since closed is meaningless
   // (the broker requeues it) and would throw; guard every settle once.
-  const settler = (ch: Channel, message: ConsumeMessage, lost: AbortSignal) => {
+  const settler = (acks: AckBatcher, message: ConsumeMessage, lost: AbortSignal) => {
+    acks.delivered(message);
     let done = false;
     return (action: 'ack' | 'requeue') => {
       if (done || lost.aborted) return;
       done = true;
-      try {
-        if (action === 'ack') ch.ack(message);
-        else ch.nack(message, false, true);
-      } catch (error) {
-        log.warn({ err: (error as Error).message }, 'could not settle a message');
-      }
+      if (action === 'ack') acks.ack(message);
+      else acks.requeue(message);
     };
   };
+  const ackBatcher = (ch: Channel) =>
+    createAckBatcher(ch, (error) => log.warn({ err: (error as Error).message }, 'could not settle a message'));
   const lostSignal = (ch: Channel) => {
     const controller = new AbortController();
     ch.once('close', () => controller.abort());
@@ -105,7 +106,8 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
 
     async publishRequest(request) {
       ensureConnected();
-      const { body, properties } = encodeRequest(topo, request);
+      // This transport's reply consumers read batch replies: say so to workers.
+      const { body, properties } = encodeRequest(topo, { ...request, batchReplies: true });
       const outcome = await publisher.publish(topo.requestsExchange, request.type, body, properties);
       if (outcome === 'returned') throw createWarrenError('NO_HANDLER', `No worker serves request type "${request.type}".`);
     },
@@ -117,15 +119,23 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
           await ch.assertQueue(queue, { durable: true, arguments: topo.replyQueueArguments() });
           await ch.prefetch(prefetch);
           const lost = lostSignal(ch);
+          const acks = ackBatcher(ch);
           const { consumerTag } = await ch.consume(queue, (message) => {
             if (!message) return restart();
-            const settle = settler(ch, message, lost);
-            const parsed = decodeResponse(message);
-            if (!parsed.ok) {
-              log.warn({ queue, error: parsed.error.message }, 'dropping a malformed response');
-              return settle('ack');
+            const settle = settler(acks, message, lost);
+            const { responses, errors } = decodeResponses(message);
+            for (const error of errors) log.warn({ queue, error }, 'dropping a malformed response');
+            if (responses.length === 0) return settle('ack');
+            // A batch message is settled once every response in it was.
+            let unsettled = responses.length;
+            for (const response of responses) {
+              let done = false;
+              listener(response, () => {
+                if (done) return;
+                done = true;
+                if (--unsettled === 0) settle('ack');
+              });
             }
-            listener(parsed.value, () => settle('ack'));
           });
           return consumerTag;
         }),
@@ -148,9 +158,10 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
           await ch.bindQueue(queue, topo.deadLetterExchange, '');
           await ch.prefetch(64);
           const lost = lostSignal(ch);
+          const acks = ackBatcher(ch);
           const { consumerTag } = await ch.consume(queue, (message) => {
             if (!message) return restart();
-            const settle = settler(ch, message, lost);
+            const settle = settler(acks, message, lost);
             const dead = decodeDeadLetter(topo, message);
             if (!dead) {
               log.warn({ queue }, 'dropping a dead letter that is not a Warren request');
@@ -172,9 +183,10 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
           await ch.bindQueue(queue, topo.requestsExchange, type);
           await ch.prefetch(prefetch);
           const lost = lostSignal(ch);
+          const acks = ackBatcher(ch);
           const { consumerTag } = await ch.consume(queue, (message) => {
             if (!message) return restart();
-            const settle = settler(ch, message, lost);
+            const settle = settler(acks, message, lost);
             const decoded = decodeRequest(topo, message);
             if (!decoded.ok) {
               log.warn({ queue, error: decoded.error.message }, 'dropping a malformed request');
@@ -201,6 +213,11 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       await publisher.publish('', topo.replyQueue(session), body, properties);
     },
 
+    async publishResponses(session, responses) {
+      const { body, properties } = encodeResponses(responses);
+      await publisher.publish('', topo.replyQueue(session), body, properties);
+    },
+
     async consumeCancels(types, listener) {
       return track(
         await durableConsumer(manager, log, `${topo.controlExchange}:${types.join(',')}`, async (ch, restart) => {
@@ -215,6 +232,39 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
               const cancel = body.ok ? parseCancelMessage(body.value) : body;
               if (!cancel.ok) return log.warn({ error: cancel.error.message }, 'dropping a malformed cancel');
               listener(cancel.value);
+            },
+            { noAck: true },
+          );
+          return consumerTag;
+        }),
+      );
+    },
+
+    async announce(message) {
+      ensureConnected();
+      await publisher.publish(topo.registryExchange, '', Buffer.from(JSON.stringify(message)), {
+        contentType: 'application/json',
+        type: message.kind,
+        // A heartbeat is stale once the next one is due; never let one linger in a slow consumer's queue.
+        ...(message.kind === 'announce' ? { expiration: String(message.ttlMs) } : {}),
+      });
+    },
+
+    async consumeAnnouncements(listener) {
+      return track(
+        await durableConsumer(manager, log, topo.registryExchange, async (ch, restart) => {
+          await declareExchanges(ch, topo);
+          // Our own queue, gone with the connection: each gateway sees every announcement.
+          const { queue } = await ch.assertQueue('', { exclusive: true, durable: false, autoDelete: true });
+          await ch.bindQueue(queue, topo.registryExchange, '');
+          const { consumerTag } = await ch.consume(
+            queue,
+            (message) => {
+              if (!message) return restart();
+              const body = parseJson(message.content);
+              const parsed = body.ok ? parseAnnouncement(body.value) : body;
+              if (!parsed.ok) return log.warn({ error: parsed.error.message }, 'dropping a malformed registry message');
+              listener(parsed.value);
             },
             { noAck: true },
           );

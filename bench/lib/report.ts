@@ -1,0 +1,104 @@
+// Markdown for a run: the results table, Warren's ratios to each baseline in
+// the same run, and the targets of issue 8 marked met or missed.
+import type { CellResult } from './cell.ts';
+
+export interface ScaleResult {
+  connections: number[];
+  rssBytes: number[];
+  p50: number[];
+  p99: number[];
+  rssPerConnectionBytes: number;
+}
+
+const n = (value: number, digits = 0) =>
+  Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–';
+const ms = (value: number) => (Number.isFinite(value) ? (value < 10 ? n(value, 2) : value < 100 ? n(value, 1) : n(value, 0)) : '–');
+const cpu = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '–' : value < 1 ? n(value, 3) : n(value, 2));
+const x = (value: number) => (Number.isFinite(value) ? `${n(value, 2)}×` : '–');
+
+export const resultsTable = (cells: CellResult[], labels: Record<string, string>): string => {
+  const rows = [
+    '| workload | C | system | req/s | p50 ms | p99 ms | TTFC p50 ms | chunks/s | CPU ms/req client | gateway | worker | broker | errors |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const c of cells) {
+    rows.push(
+      `| ${c.workload} | ${c.concurrency} | ${labels[c.system] ?? c.system} | ${n(c.reqPerSec)} | ${ms(c.p50)} | ${ms(c.p99)} | ${ms(c.ttfcP50)} | ${c.chunksPerSec > 0 ? n(c.chunksPerSec) : '–'} | ${cpu(c.cpuPerReq.client)} | ${cpu(c.cpuPerReq.gateway)} | ${cpu(c.cpuPerReq.worker)} | ${cpu(c.cpuPerReq.broker)} | ${c.errors}${c.firstError ? ` (${c.firstError.slice(0, 60)})` : ''} |`,
+    );
+  }
+  return rows.join('\n');
+};
+
+const find = (cells: CellResult[], system: string, workload: string, c: number) =>
+  cells.find((cell) => cell.system === system && cell.workload === workload && cell.concurrency === c);
+
+export const ratiosTable = (cells: CellResult[], warrenIds: string[]): string => {
+  const rows = [
+    '| workload | C | Warren | req/s ÷ AMQP floor | ÷ BullMQ relay | ÷ socket floor | p50 ÷ (socket p50 + AMQP p50) | chunks/s ÷ AMQP floor | gateway CPU/req ÷ socket server |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const w of cells.filter((c) => warrenIds.includes(c.system))) {
+    const amqp = find(cells, 'amqp', w.workload, w.concurrency);
+    const bull = find(cells, 'bullmq', w.workload, w.concurrency);
+    const sock = find(cells, 'socket', w.workload, w.concurrency);
+    const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : Number.NaN);
+    rows.push(
+      `| ${w.workload} | ${w.concurrency} | ${w.system} | ${x(ratio(w.reqPerSec, amqp?.reqPerSec))} | ${x(ratio(w.reqPerSec, bull?.reqPerSec))} | ${x(ratio(w.reqPerSec, sock?.reqPerSec))} | ${x(ratio(w.p50, sock && amqp ? sock.p50 + amqp.p50 : undefined))} | ${w.chunksPerSec > 0 ? x(ratio(w.chunksPerSec, amqp?.chunksPerSec)) : '–'} | ${x(ratio(w.cpuPerReq.gateway, sock?.cpuPerReq.gateway))} |`,
+    );
+  }
+  return rows.join('\n');
+};
+
+interface Target {
+  what: string;
+  goal: string;
+  value: number;
+  met: boolean;
+}
+
+export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Target[] => {
+  const out: Target[] = [];
+  const w = (workload: string, c: number) => find(cells, 'warren', workload, c);
+  const add = (what: string, goal: string, value: number, met: (v: number) => boolean) => {
+    if (Number.isFinite(value)) out.push({ what, goal, value, met: met(value) });
+  };
+  const rr64 = w('echo-100B', 64);
+  const amqp64 = find(cells, 'amqp', 'echo-100B', 64);
+  const bull64 = find(cells, 'bullmq', 'echo-100B', 64);
+  const sock64 = find(cells, 'socket', 'echo-100B', 64);
+  if (rr64 && amqp64) add('request/response C=64: Warren req/s ÷ AMQP floor', '≥ 0.6×', rr64.reqPerSec / amqp64.reqPerSec, (v) => v >= 0.6);
+  if (rr64 && bull64) add('request/response C=64: Warren req/s ÷ BullMQ relay', '≥ 2.5×', rr64.reqPerSec / bull64.reqPerSec, (v) => v >= 2.5);
+  const rr1 = w('echo-100B', 1);
+  const amqp1 = find(cells, 'amqp', 'echo-100B', 1);
+  const sock1 = find(cells, 'socket', 'echo-100B', 1);
+  if (rr1 && amqp1 && sock1) add('request/response C=1: Warren p50 ÷ (socket p50 + AMQP p50)', '≤ 1.5×', rr1.p50 / (amqp1.p50 + sock1.p50), (v) => v <= 1.5);
+  for (const stream of ['stream-10', 'stream-1000']) {
+    const ws = w(stream, 64);
+    const as = find(cells, 'amqp', stream, 64);
+    if (ws && as) add(`${stream} C=64: Warren chunks/s ÷ AMQP floor`, '≥ 0.8×', ws.chunksPerSec / as.chunksPerSec, (v) => v >= 0.8);
+  }
+  if (rr64 && sock64) {
+    add('echo-100B C=64: gateway CPU/req ÷ bare Socket.IO server', '≤ 3×', rr64.cpuPerReq.gateway! / sock64.cpuPerReq.gateway!, (v) => v <= 3);
+  }
+  if (scale) {
+    add(`${n(scale.connections.at(-1)!)} idle connections: gateway RSS per connection (KB)`, '≤ 25 KB', scale.rssPerConnectionBytes / 1024, (v) => v <= 25);
+    add(`p99 at ${n(scale.connections.at(-1)!)} connected ÷ p99 at ${n(scale.connections[0]!)}`, '≤ 1.3×', scale.p99.at(-1)! / scale.p99[0]!, (v) => v <= 1.3);
+  }
+  return out;
+};
+
+export const targetsTable = (list: Target[]): string =>
+  [
+    '| target | goal | this run | |',
+    '| --- | --- | ---: | --- |',
+    ...list.map((t) => `| ${t.what} | ${t.goal} | ${t.what.includes('KB') ? n(t.value, 1) : x(t.value)} | ${t.met ? 'met' : '**missed**'} |`),
+  ].join('\n');
+
+export const scaleTable = (scale: ScaleResult): string =>
+  [
+    '| connected sockets | gateway RSS MB | probe p50 ms | probe p99 ms |',
+    '| ---: | ---: | ---: | ---: |',
+    ...scale.connections.map((c, i) => `| ${n(c)} | ${n(scale.rssBytes[i]! / 1048576, 1)} | ${ms(scale.p50[i]!)} | ${ms(scale.p99[i]!)} |`),
+    '',
+    `RSS per idle connection: ${n(scale.rssPerConnectionBytes / 1024, 1)} KB (growth from ${n(scale.connections[0]!)} to ${n(scale.connections.at(-1)!)} connections).`,
+  ].join('\n');

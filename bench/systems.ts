@@ -1,0 +1,145 @@
+// The systems a run compares: Warren (gateway on Bun or Node), and the three
+// baselines. Each starts its server-side processes once; the harness then
+// runs every cell against it with a fresh load-client process.
+import { randomBytes } from 'node:crypto';
+import { deleteNamespace } from '../test/support/rabbit.ts';
+import { deleteQueues, obliterateQueues } from './lib/cleanup.ts';
+import { freePort, waitForHttp } from './lib/free-port.ts';
+import { pidOf } from './lib/proc-stat.ts';
+import { spawnChild, type Child, type Runtime } from './lib/spawn.ts';
+import { queueName } from './lib/bullmq-relay.ts';
+import { requestQueue } from './lib/amqp-floor.ts';
+
+export type Role = 'client' | 'gateway' | 'worker' | 'broker';
+
+export interface Running {
+  url: string;
+  /** Server-side processes whose CPU each cell charges (the client is added per cell). */
+  pids: Partial<Record<Role, number>>;
+  /** The load client this system is driven by (run from `root` when given). */
+  client: { file: string; env: Record<string, string>; root?: string };
+  close(): Promise<void>;
+}
+
+export interface System {
+  /** Key used on the command line and in results. */
+  id: string;
+  label: string;
+  start(runtime: Runtime): Promise<Running>;
+}
+
+const hex = () => randomBytes(3).toString('hex');
+const ready = (child: Child, timeoutMs = 30_000) => child.waitFor((line) => line.ev === 'ready', timeoutMs);
+const brokerPid = (program: string) => {
+  const pid = pidOf(program);
+  return pid === undefined ? {} : { broker: pid };
+};
+
+/**
+ * Warren: bench worker, gateway on `gatewayRuntime`, defaults except the
+ * limits a load test must lift. `from` runs gateway, worker and client from
+ * another checkout (BENCH_BEFORE_ROOT: the tree before a change, for a
+ * same-run A/B).
+ */
+const warren = (gatewayRuntime: Runtime, from?: string): System => ({
+  id: from !== undefined ? 'warren-before' : gatewayRuntime === 'bun' ? 'warren' : 'warren-node',
+  label: `Warren${from !== undefined ? ' before' : ''} (gateway on ${gatewayRuntime === 'bun' ? 'Bun' : 'Node'})`,
+  async start(runtime) {
+    const where = from === undefined ? {} : { root: from };
+    const namespace = `bench${hex()}`;
+    const worker = spawnChild('warren worker', runtime, 'bench/servers/warren-worker.ts', {
+      WARREN_NAMESPACE: namespace,
+      LOG_LEVEL: 'warn',
+      WORKER_CONCURRENCY: '128',
+    }, { profile: true, ...where });
+    await ready(worker);
+    const port = await freePort();
+    const gateway = spawnChild('gateway', gatewayRuntime, 'packages/gateway/src/main.ts', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WARREN_NAMESPACE: namespace,
+      LOG_LEVEL: 'warn',
+      // The per-connection limits stay in the path, set above what a load test sends.
+      RATE_LIMIT_PER_SECOND: '1000000',
+      RATE_LIMIT_BURST: '1000000',
+    }, { profile: true, ...where });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/readyz`).catch((error: Error) => {
+      throw new Error(`${error.message}\n${gateway.tail()}`);
+    });
+    return {
+      url,
+      pids: { gateway: gateway.pid, worker: worker.pid, ...brokerPid('beam.smp') },
+      client: { file: 'bench/clients/warren.ts', env: {}, ...where },
+      async close() {
+        await Promise.all([gateway.stop(), worker.stop()]);
+        await deleteNamespace(namespace).catch(() => {});
+      },
+    };
+  },
+});
+
+const socketFloor: System = {
+  id: 'socket',
+  label: 'bare Socket.IO ack echo (socket floor)',
+  async start(runtime) {
+    const server = spawnChild('socket server', runtime, 'bench/servers/socket-echo.ts', {});
+    const { url } = await ready(server);
+    return {
+      url: String(url),
+      pids: { gateway: server.pid },
+      client: { file: 'bench/clients/socket.ts', env: {} },
+      close: () => server.stop(),
+    };
+  },
+};
+
+const amqpFloor: System = {
+  id: 'amqp',
+  label: 'bare AMQP request/reply (broker floor)',
+  async start(runtime) {
+    const prefix = `benchamqp${hex()}`;
+    const worker = spawnChild('amqp worker', runtime, 'bench/servers/amqp-worker.ts', { BENCH_PREFIX: prefix, WORKER_CONCURRENCY: '128' });
+    await ready(worker);
+    return {
+      url: '',
+      pids: { worker: worker.pid, ...brokerPid('beam.smp') },
+      client: { file: 'bench/clients/amqp.ts', env: { BENCH_PREFIX: prefix } },
+      async close() {
+        await worker.stop();
+        await deleteQueues([requestQueue(prefix, 'echo'), requestQueue(prefix, 'stream')], [`${prefix}.requests`, `${prefix}.dead`]).catch(() => {});
+      },
+    };
+  },
+};
+
+const bullmqRelay: System = {
+  id: 'bullmq',
+  label: 'BullMQ + Socket.IO relay (peer)',
+  async start(runtime) {
+    const prefix = `benchbull${hex()}`;
+    const worker = spawnChild('bullmq worker', runtime, 'bench/servers/bullmq-worker.ts', { BENCH_PREFIX: prefix, WORKER_CONCURRENCY: '128' });
+    await ready(worker);
+    const gateway = spawnChild('bullmq gateway', runtime, 'bench/servers/bullmq-gateway.ts', { BENCH_PREFIX: prefix });
+    const { url } = await ready(gateway);
+    return {
+      url: String(url),
+      pids: { gateway: gateway.pid, worker: worker.pid, ...brokerPid('redis-server') },
+      client: { file: 'bench/clients/socket.ts', env: {} },
+      async close() {
+        await Promise.all([gateway.stop(), worker.stop()]);
+        await obliterateQueues([queueName(prefix, 'echo', false), queueName(prefix, 'echo', true), queueName(prefix, 'stream', false)]).catch(() => {});
+      },
+    };
+  },
+};
+
+const before = process.env.BENCH_BEFORE_ROOT;
+export const SYSTEMS: System[] = [
+  warren('bun'),
+  ...(before ? [warren('bun', before)] : []),
+  warren('node'),
+  socketFloor,
+  amqpFloor,
+  bullmqRelay,
+];

@@ -1,0 +1,145 @@
+// Prometheus metrics of one gateway (prom-client), served at GET /metrics.
+// Each gateway has its own registry (several gateways can share a process,
+// as in tests); process metrics (CPU, memory, event loop) are collected once
+// per process. Request types are client-chosen, so the `type` label is
+// bounded: only types this gateway accepted get their own value.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Transport } from '@warren/transport';
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** A request or connection refused; `reason` is the error code. */
+  rejected(reason: string, type?: string): void;
+  /** A request accepted here reached its end: final response relayed (outcome 'ok' or the error code). */
+  finished(type: string | undefined, outcome: string, seconds?: number): void;
+  accepted(type: string): void;
+  chunk(type: string | undefined): void;
+  /** Text exposition of this gateway's and the process's metrics. */
+  render(): Promise<string>;
+  readonly contentType: string;
+}
+
+export interface MetricsSources {
+  transport: Transport;
+  connectedSockets(): number;
+  inFlight(): number;
+  /** Distinct values the `type` label may take before the rest become 'other'. @default 200 */
+  maxTypeLabels?: number;
+}
+
+let processRegistry: Registry | null | undefined;
+const processMetrics = (): Registry | null => {
+  if (processRegistry !== undefined) return processRegistry;
+  try {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  } catch {
+    processRegistry = null; // a runtime without perf_hooks monitors: gateway metrics only
+  }
+  return processRegistry;
+};
+
+export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics => {
+  const registry = new Registry();
+  const known = new Set<string>();
+  const maxTypes = sources.maxTypeLabels ?? 200;
+  const typeLabel = (type: string | undefined) => (type !== undefined && known.has(type) ? type : 'other');
+  /** For types of accepted requests only: those earn a label value of their own. */
+  const learn = (type: string | undefined) => {
+    if (type !== undefined && !known.has(type) && known.size < maxTypes) known.add(type);
+    return typeLabel(type);
+  };
+
+  const requests = new Counter({
+    name: 'warren_gateway_requests_total',
+    help: 'Requests by type and outcome: ok, or the error code (rejections included).',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'warren_gateway_request_duration_seconds',
+    help: 'From acceptance to the final response relayed to the client.',
+    labelNames: ['type', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const accepted = new Counter({
+    name: 'warren_gateway_requests_accepted_total',
+    help: 'Requests accepted (published to the broker or handled locally), by type.',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const chunks = new Counter({
+    name: 'warren_gateway_chunks_total',
+    help: 'Chunks relayed to clients, by type.',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const rejected = new Counter({
+    name: 'warren_gateway_rejected_total',
+    help: 'Requests and connections refused, by reason (error code).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'warren_gateway_requests_in_flight',
+    help: 'Requests accepted by this gateway and not yet answered.',
+    registers: [registry],
+    collect() {
+      this.set(sources.inFlight());
+    },
+  });
+  new Gauge({
+    name: 'warren_gateway_connected_sockets',
+    help: 'Sockets connected to this gateway.',
+    registers: [registry],
+    collect() {
+      this.set(sources.connectedSockets());
+    },
+  });
+  new Gauge({
+    name: 'warren_gateway_broker_connected',
+    help: '1 when the broker connection is up, else 0.',
+    registers: [registry],
+    collect() {
+      this.set(sources.transport.status() === 'connected' ? 1 : 0);
+    },
+  });
+  let reported = 0;
+  const reconnects = new Counter({
+    name: 'warren_gateway_broker_reconnects_total',
+    help: 'Broker reconnects since start.',
+    registers: [registry],
+    collect() {
+      const t = sources.transport as Transport & { reconnects?: () => number };
+      const now = typeof t.reconnects === 'function' ? t.reconnects() : 0;
+      if (now > reported) reconnects.inc(now - reported);
+      reported = now;
+    },
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    rejected(reason, type) {
+      rejected.inc({ reason });
+      requests.inc({ type: typeLabel(type), outcome: reason });
+    },
+    accepted(type) {
+      accepted.inc({ type: learn(type) });
+    },
+    finished(type, outcome, seconds) {
+      const labels = { type: learn(type), outcome };
+      requests.inc(labels);
+      if (seconds !== undefined) duration.observe(labels, seconds);
+    },
+    chunk(type) {
+      chunks.inc({ type: learn(type) });
+    },
+    async render() {
+      const own = await registry.metrics();
+      const proc = processMetrics();
+      return proc ? `${own}\n${await proc.metrics()}` : own;
+    },
+  };
+};

@@ -1,0 +1,43 @@
+// The built-in plugins createGateway puts in front of yours, in this order:
+// originCheck → authenticate → connectionLimit → payloadLimit → rateLimit →
+// inFlightLimit. Each is the same kind of plugin you can write yourself.
+import type { GatewayOptions } from '../options.ts';
+import { authenticate, type TokenVerifier } from './authenticate.ts';
+import { connectionLimit } from './connection-limit.ts';
+import { inFlightLimit } from './in-flight-limit.ts';
+import { jwtVerifier } from './jwt-verifier.ts';
+import { originCheck } from './origin-check.ts';
+import { payloadLimit } from './payload-limit.ts';
+import { rateLimit } from './rate-limit.ts';
+import type { GatewayPlugin } from './types.ts';
+
+export const builtinPlugins = (options: GatewayOptions, verifyToken: TokenVerifier | undefined): GatewayPlugin[] => {
+  const plugins: GatewayPlugin[] = [];
+  if (options.allowedOrigins.length > 0) plugins.push(originCheck({ allowedOrigins: options.allowedOrigins }));
+
+  const jwt = options.jwtSecret !== undefined || options.jwtPublicKey !== undefined;
+  if (jwt && verifyToken) throw new Error('Invalid gateway options:\n  - verifyToken: give either verifyToken or jwtSecret/jwtPublicKey, not both');
+  const verify = verifyToken ??
+    (jwt
+      ? jwtVerifier({
+          ...(options.jwtSecret === undefined ? {} : { secret: options.jwtSecret }),
+          ...(options.jwtPublicKey === undefined ? {} : { publicKey: options.jwtPublicKey }),
+          algorithms: options.jwtAlgorithms ?? [options.jwtSecret !== undefined ? 'HS256' : 'RS256'],
+          issuer: options.jwtIssuer!,
+          audience: options.jwtAudience!,
+          clockToleranceSec: options.jwtClockToleranceSec,
+        })
+      : undefined);
+  if (verify) plugins.push(authenticate({ verify, allowAnonymous: options.allowAnonymous ?? false }));
+  else if (options.allowAnonymous === false) {
+    throw new Error('Invalid gateway options:\n  - allowAnonymous: false needs authentication (jwtSecret, jwtPublicKey or verifyToken)');
+  }
+
+  if (options.maxConnectionsPerPrincipal > 0 || options.maxConnectionsPerIp > 0) {
+    plugins.push(connectionLimit({ maxPerPrincipal: options.maxConnectionsPerPrincipal, maxPerIp: options.maxConnectionsPerIp }));
+  }
+  plugins.push(payloadLimit({ maxPayloadBytes: options.maxPayloadBytes }));
+  if (options.rateLimitPerSecond > 0) plugins.push(rateLimit({ requestsPerSecond: options.rateLimitPerSecond, burst: options.rateLimitBurst }));
+  if (options.maxInFlightPerConnection > 0) plugins.push(inFlightLimit({ maxPerConnection: options.maxInFlightPerConnection }));
+  return plugins;
+};

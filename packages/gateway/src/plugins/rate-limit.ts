@@ -1,0 +1,39 @@
+// rateLimit: requests per second per caller (token bucket). The caller is
+// the principal's `sub`; anonymous callers are limited per connection.
+import { z } from 'zod';
+import { parsePluginOptions } from './plugin-options.ts';
+import { refuse } from './errors.ts';
+import { createTokenBuckets } from './token-buckets.ts';
+import type { GatewayPlugin, RequestContext } from './types.ts';
+
+const schema = z.object({
+  /** Sustained requests per second per caller. */
+  requestsPerSecond: z.number().positive().max(1_000_000),
+  /** Requests a caller may send at once before the rate applies. @default 2 × requestsPerSecond */
+  burst: z.number().int().min(1).max(1_000_000).optional(),
+  /** Who shares a bucket. @default principal sub, else the connection */
+  key: z.custom<(ctx: RequestContext) => string>((v) => typeof v === 'function').optional(),
+  now: z.custom<() => number>((v) => typeof v === 'function').optional(),
+});
+
+export type RateLimitOptions = z.input<typeof schema>;
+
+export const callerKey = (ctx: RequestContext): string =>
+  typeof ctx.principal?.sub === 'string' ? `sub:${ctx.principal.sub}` : `socket:${ctx.connection.socketId}`;
+
+export const rateLimit = (input: RateLimitOptions): GatewayPlugin => {
+  const options = parsePluginOptions('rateLimit', schema, input);
+  const burst = options.burst ?? Math.max(1, Math.ceil(options.requestsPerSecond * 2));
+  const buckets = createTokenBuckets(options.requestsPerSecond, burst, options.now);
+  const keyOf = options.key ?? callerKey;
+  return {
+    name: 'rateLimit',
+    async onRequest(ctx, next) {
+      const retryAfterMs = buckets.take(keyOf(ctx));
+      if (retryAfterMs > 0) {
+        throw refuse('RATE_LIMITED', `Too many requests: at most ${options.requestsPerSecond} per second (burst ${burst}).`, { retryAfterMs });
+      }
+      await next();
+    },
+  };
+};

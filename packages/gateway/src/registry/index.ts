@@ -1,0 +1,3 @@
+export { createGatewayRegistry, REGISTRY_SWEEP_MS, type GatewayRegistry, type RegistryOptions } from './registry.ts';
+export { validatePayload } from './validate-payload.ts';
+export { answerRegistryEvents, withRegistryRoute } from './routes.ts';

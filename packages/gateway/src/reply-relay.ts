@@ -1,0 +1,85 @@
+// Relays a session's reply queue to its socket. Each response is settled on
+// the broker only after the browser acked it, so nothing is lost between
+// RabbitMQ and the browser; a tab that stops acking is disconnected and its
+// responses wait in RabbitMQ, not in gateway memory.
+import type { Logger } from 'pino';
+import type { Socket } from 'socket.io';
+import { EVENTS, type Response } from '@warren/protocol';
+import type { Subscription, Transport } from '@warren/transport';
+import type { GatewayOptions } from './options.ts';
+
+export interface ReplyRelayDeps {
+  socket: Socket;
+  transport: Transport;
+  options: GatewayOptions;
+  sessionId: string;
+  log: Logger;
+  now: () => number;
+  /** Plugins and metrics see each response before the socket does. */
+  beforeEmit(response: Response): Response;
+}
+
+export interface ReplyRelay {
+  /** Starts consuming (once); lazily for new sessions, at once for resumed ones. */
+  ensure(): Promise<Subscription>;
+  close(): void;
+}
+
+export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
+  const { socket, options, log, now } = deps;
+  let replies: Promise<Subscription> | null = null;
+  let closed = false;
+  // Responses emitted but not yet acked by the browser, oldest first. Prefetch
+  // bounds how many; this bounds for how long.
+  const unacked = new Map<number, number>();
+  let emitted = 0;
+  let stallTimer: ReturnType<typeof setInterval> | undefined;
+  const watchStall = () => {
+    stallTimer ??= setInterval(() => {
+      const oldest = unacked.values().next();
+      if (oldest.done) {
+        clearInterval(stallTimer);
+        stallTimer = undefined;
+        return;
+      }
+      if (now() - oldest.value > options.ackTimeoutMs) {
+        log.warn({ unacked: unacked.size, ackTimeoutMs: options.ackTimeoutMs }, 'client stopped acking responses; disconnecting it');
+        // Discard what is buffered: a graceful close would wait for a flush
+        // that a client that stopped reading never allows.
+        socket.conn.close(true);
+      }
+    }, Math.max(250, Math.floor(options.ackTimeoutMs / 4)));
+  };
+
+  const ensure = () =>
+    (replies ??= deps.transport
+      .consumeReplies(
+        deps.sessionId,
+        (response, settle) => {
+          if (closed) return; // unsettled: the broker requeues it for the next socket
+          const n = emitted++;
+          unacked.set(n, now());
+          watchStall();
+          socket.emit(EVENTS.response, deps.beforeEmit(response), () => {
+            unacked.delete(n);
+            settle();
+          });
+        },
+        { prefetch: options.replyPrefetch },
+      )
+      .catch((error) => {
+        replies = null;
+        throw error;
+      }));
+
+  return {
+    ensure,
+    close() {
+      closed = true;
+      clearInterval(stallTimer);
+      // Closing the consumer hands unacked responses back to the session queue,
+      // where the client's next connection (on any gateway) picks them up.
+      void replies?.then((s) => s.close()).catch(() => {});
+    },
+  };
+};

@@ -1,0 +1,154 @@
+// Prometheus metrics of one worker (prom-client): requests by type and
+// outcome, latency, chunks, in-flight, broker reconnects. Always collected in
+// `handle.metrics.registry`; with `metricsPort` also served at GET /metrics.
+// Counting happens at the transport seam (every response a handler publishes)
+// so the handler code stays untouched.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { z } from 'zod';
+import { formatIssues, type Response } from '@warren/protocol';
+import type { RequestDelivery, Transport } from '@warren/transport';
+
+export const metricsOptionsSchema = z.object({
+  /** Serve GET /metrics on this port (0 picks a free one); absent = not served. */
+  metricsPort: z.number().int().min(0).max(65_535).optional(),
+  /** Interface for the metrics port. @default '0.0.0.0' */
+  metricsHost: z.string().min(1).default('0.0.0.0'),
+});
+export type MetricsOptionsInput = z.input<typeof metricsOptionsSchema>;
+
+export interface WorkerMetrics {
+  readonly registry: Registry;
+  /** e.g. http://127.0.0.1:9464/metrics when `metricsPort` is set. */
+  readonly url: string | undefined;
+}
+
+export interface WorkerMetricsRecorder extends WorkerMetrics {
+  /** The same transport, with published responses counted. */
+  wrap(transport: Transport): Transport;
+  /** Call when a delivery starts; call the returned function when its run is done. */
+  started(delivery: RequestDelivery): () => void;
+  close(): Promise<void>;
+}
+
+const key = (session: string, id: string) => `${session}\u0000${id}`;
+
+export type MetricsOptions = z.output<typeof metricsOptionsSchema>;
+
+/** Checked before anything connects, so a bad metricsPort fails the start-up at once. */
+export const parseMetricsOptions = (input: MetricsOptionsInput): MetricsOptions => {
+  const parsed = metricsOptionsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const lines = formatIssues(parsed.error.issues).map((i) => `  - ${i.path}: ${i.message}`);
+  throw new Error(`Invalid worker options:\n${lines.join('\n')}`);
+};
+
+export const startWorkerMetrics = async (options: MetricsOptions, transport: Transport): Promise<WorkerMetricsRecorder> => {
+  const parsed = { data: options };
+  const registry = new Registry();
+  const requests = new Counter({ name: 'warren_worker_requests_total', help: 'Requests by type and outcome: ok, the error code, or requeued.', labelNames: ['type', 'outcome'] as const, registers: [registry] });
+  const duration = new Histogram({
+    name: 'warren_worker_request_duration_seconds',
+    help: 'From delivery to the final response confirmed.',
+    labelNames: ['type', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
+  const chunks = new Counter({ name: 'warren_worker_chunks_total', help: 'Chunks published, by type.', labelNames: ['type'] as const, registers: [registry] });
+  const inFlight = new Gauge({ name: 'warren_worker_requests_in_flight', help: 'Requests being handled, by type.', labelNames: ['type'] as const, registers: [registry] });
+  new Gauge({
+    name: 'warren_worker_broker_connected',
+    help: '1 when the broker connection is up, else 0.',
+    registers: [registry],
+    collect() {
+      this.set(transport.status() === 'connected' ? 1 : 0);
+    },
+  });
+  let reported = 0;
+  const reconnects = new Counter({
+    name: 'warren_worker_broker_reconnects_total',
+    help: 'Broker reconnects since start.',
+    registers: [registry],
+    collect() {
+      const t = transport as Transport & { reconnects?: () => number };
+      const now = typeof t.reconnects === 'function' ? t.reconnects() : 0;
+      if (now > reported) reconnects.inc(now - reported);
+      reported = now;
+    },
+  });
+
+  const running = new Map<string, { type: string; outcome?: string }>();
+  let server: Server | undefined;
+  let url: string | undefined;
+  if (parsed.data.metricsPort !== undefined) {
+    server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      registry.metrics().then(
+        (body) => res.writeHead(200, { 'content-type': registry.contentType }).end(body),
+        () => res.writeHead(500).end(),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(parsed.data.metricsPort, parsed.data.metricsHost, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const host = ['0.0.0.0', '::'].includes(parsed.data.metricsHost) ? '127.0.0.1' : parsed.data.metricsHost;
+    url = `http://${host}:${port}/metrics`;
+  }
+
+  return {
+    registry,
+    url,
+    wrap: (inner) => {
+      const count = (session: string, responses: readonly Response[]) => {
+        const entry = responses[0] && running.get(key(session, responses[0].id));
+        if (!entry) return;
+        let chunked = 0;
+        for (const response of responses) {
+          if (response.kind === 'chunk') chunked += 1;
+          else entry.outcome = response.kind === 'result' ? 'ok' : response.error.code;
+        }
+        if (chunked > 0) chunks.inc({ type: entry.type }, chunked);
+      };
+      const publishMany = inner.publishResponses?.bind(inner);
+      return {
+        ...inner,
+        async publishResponse(session, response) {
+          await inner.publishResponse(session, response);
+          count(session, [response]);
+        },
+        // Batches (one message, several responses) are counted response by response.
+        ...(publishMany
+          ? {
+              async publishResponses(session: string, responses: readonly Response[]) {
+                await publishMany(session, responses);
+                count(session, responses);
+              },
+            }
+          : {}),
+      };
+    },
+    started(delivery) {
+      const { type, session, id } = delivery.request;
+      const entry: { type: string; outcome?: string } = { type };
+      running.set(key(session, id), entry);
+      inFlight.inc({ type });
+      const end = duration.startTimer({ type });
+      return () => {
+        if (running.get(key(session, id)) === entry) running.delete(key(session, id));
+        inFlight.dec({ type });
+        const outcome = entry.outcome ?? 'requeued';
+        requests.inc({ type, outcome });
+        end({ outcome });
+      };
+    },
+    async close() {
+      if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    },
+  };
+};
