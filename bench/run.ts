@@ -56,7 +56,7 @@ for (const system of SYSTEMS.filter((s) => args.systems.includes(s.id))) {
 let scale: ScaleResult | undefined;
 if (args.scale) {
   log(`scale: up to ${args.scaleConnections} idle connections`);
-  scale = await withRetry('scale test', () => runScale({ connections: args.scaleConnections, runtime: args.runtime, log }));
+  scale = await withRetry('scale test', () => runScale({ connections: args.scaleConnections, runtime: args.runtime, quick: args.quick, log }));
 }
 
 // Rows grouped by workload and C, so each system sits beside its baselines.

@@ -8,9 +8,17 @@ import { spawnChild, sleep, type Child, type Runtime } from './lib/spawn.ts';
 import type { ScaleResult } from './lib/report.ts';
 
 const PER_HOLDER = 2500;
-const PROBE: Timing = { warmupMs: 500, measureMs: 4000 };
 
-export const runScale = async ({ connections, runtime, log }: { connections: number; runtime: Runtime; log: (msg: string) => void }): Promise<ScaleResult> => {
+export interface ScaleOptions {
+  connections: number;
+  runtime: Runtime;
+  /** Shorter settle and probe windows (the CI smoke). */
+  quick: boolean;
+  log(msg: string): void;
+}
+
+export const runScale = async ({ connections, runtime, quick, log }: ScaleOptions): Promise<ScaleResult> => {
+  const probeTiming: Timing = quick ? { warmupMs: 300, measureMs: 1500 } : { warmupMs: 500, measureMs: 4000 };
   const warren = SYSTEMS.find((s) => s.id === 'warren')!;
   const running = await warren.start(runtime);
   const holders: Child[] = [];
@@ -24,9 +32,9 @@ export const runScale = async ({ connections, runtime, log }: { connections: num
     await Promise.all(holders.slice(-Math.ceil(count / PER_HOLDER)).map((h) => h.waitFor((l) => l.ev === 'ready', 120_000)));
   };
   const measure = async (connected: number) => {
-    await sleep(3000); // let the gateway settle (GC, timers) after the handshakes
+    await sleep(quick ? 1000 : 3000); // let the gateway settle (GC, timers) after the handshakes
     const rss = rssBytes(running.pids.gateway!);
-    const probe = await runCell('warren', running, 'echo-100B', 1, PROBE, runtime);
+    const probe = await runCell('warren', running, 'echo-100B', 1, probeTiming, runtime);
     log(`scale: ${connected} connected, gateway RSS ${(rss / 1048576).toFixed(1)} MB, probe p50 ${probe.p50.toFixed(2)} ms p99 ${probe.p99.toFixed(2)} ms`);
     return { rss, p50: probe.p50, p99: probe.p99 };
   };

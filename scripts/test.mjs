@@ -4,6 +4,7 @@
 // service is missing fails instead of being skipped.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { ensureChromium, ensureNodeModules, ensurePython, ensureRabbit, PYTHON, root, say } from './ensure.mjs';
 
@@ -11,9 +12,11 @@ const CI = Boolean(process.env.CI && process.env.CI !== 'false');
 const out = join(root, 'test-artifacts');
 mkdirSync(out, { recursive: true });
 
-const run = (cmd, args, env = {}) =>
+const run = (cmd, args, env = {}, timeoutMs = 0) =>
   new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
+    const timer = timeoutMs > 0 ? setTimeout(() => child.kill('SIGTERM'), timeoutMs) : undefined;
+    child.on('close', () => clearTimeout(timer));
     let text = '';
     child.stdout.on('data', (d) => {
       process.stdout.write(d);
@@ -33,6 +36,18 @@ const vitest = (project) => async () => {
     return { code, passed: 0, failed: 1, skipped: 0 };
   }
 };
+
+const reachable = (port, host = '127.0.0.1') =>
+  new Promise((resolve) => {
+    const socket = createConnection({ port, host, timeout: 1000 });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('timeout', () => done(false));
+  });
 
 const pytestCounts = (text, code) => {
   const count = (word) => Number(text.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
@@ -81,6 +96,24 @@ const SUITES = {
       return { code: 1, passed: 0, failed: 1, skipped: 0, note: 'the web app did not build' };
     }
     return vitest('e2e')();
+  },
+  // Benchmark smoke: `bench/run.ts --quick` must produce its table. Checks
+  // the harness works, never a speed (figures belong in docs/performance.md).
+  bench: async (ctx) => {
+    const skip = needs('bench', ctx.rabbit, 'RabbitMQ is not reachable');
+    if (skip) return skip;
+    const redis = await reachable(6379);
+    const systems = ['warren', 'socket', 'amqp', ...(redis ? ['bullmq'] : [])];
+    const { code, text } = await run('node', ['--import', 'tsx', 'bench/run.ts', '--quick', `--systems=${systems.join(',')}`, `--out=${join(out, 'bench')}`], {}, 120_000);
+    const rows = (system) => text.split('\n').filter((line) => line.startsWith('| echo-100B |') && line.includes(system)).length;
+    const checks = [
+      code === 0,
+      text.includes('| workload | C | system | req/s | p50 ms | p99 ms |'),
+      ...['Warren (gateway on Bun)', 'socket floor', 'broker floor', ...(redis ? ['BullMQ'] : [])].map((label) => rows(label) === 2),
+      text.includes('### Idle connections') && text.includes('### Targets'),
+    ];
+    const failed = checks.filter((ok) => !ok).length;
+    return { code: failed > 0 ? 1 : 0, passed: checks.length - failed, failed, skipped: 0, note: redis ? '' : 'Redis not reachable: BullMQ relay left out' };
   },
   // Fault injection (stops and disconnects the broker, kills processes): runs
   // last and alone, and always leaves RabbitMQ running.

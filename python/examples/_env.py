@@ -14,11 +14,7 @@ from warren import Worker  # noqa: E402
 
 
 def worker_from_env(service: str, **options) -> Worker:
-    """A Worker reading AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/), WARREN_NAMESPACE (default warren)
-    and, when set, WARREN_REGISTRY_HEARTBEAT_MS / WARREN_REGISTRY_TTL_MS."""
-    for env, option in (("WARREN_REGISTRY_HEARTBEAT_MS", "registry_heartbeat_ms"), ("WARREN_REGISTRY_TTL_MS", "registry_ttl_ms")):
-        if os.environ.get(env):
-            options.setdefault(option, int(os.environ[env]))
+    """A Worker reading AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/) and WARREN_NAMESPACE (default warren)."""
     return Worker(
         service=service,
         url=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),

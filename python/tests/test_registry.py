@@ -185,3 +185,16 @@ async def test_memory_transport_fans_announcements_out_and_drops_malformed_ones(
 def test_sdk_version_matches_pyproject():
     pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text("utf-8"))
     assert SDK_VERSION == pyproject["project"]["version"]
+
+
+def test_registry_timing_comes_from_the_environment_unless_given(monkeypatch):
+    from warren.options import normalize_options
+
+    monkeypatch.setenv("WARREN_REGISTRY_HEARTBEAT_MS", "1000")
+    monkeypatch.setenv("WARREN_REGISTRY_TTL_MS", "3000")
+    opts = normalize_options(service="x")
+    assert (opts.registry_heartbeat_ms, opts.registry_ttl_ms) == (1000, 3000)
+    assert normalize_options(service="x", registry_ttl_ms=9000).registry_ttl_ms == 9000
+    monkeypatch.setenv("WARREN_REGISTRY_TTL_MS", "soon")
+    with pytest.raises(ConfigError, match="WARREN_REGISTRY_TTL_MS"):
+        normalize_options(service="x")

@@ -68,12 +68,28 @@ def _ms(name: str, value: Any, low: float = 0) -> float:
     return float(value)
 
 
+#: Options an environment variable sets when the caller passes none.
+ENV = {"registry_heartbeat_ms": "WARREN_REGISTRY_HEARTBEAT_MS", "registry_ttl_ms": "WARREN_REGISTRY_TTL_MS"}
+
+
+def _from_env(given: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for option, name in ENV.items():
+        raw = os.environ.get(name, "").strip()
+        if given.get(option) is None and raw:
+            try:
+                out[option] = int(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be a whole number of milliseconds, got {raw!r}") from None
+    return out
+
+
 def normalize_options(*, service: str, url: str | None = None, namespace: str | None = None, **given: Any) -> WorkerOptions:
     """Fill defaults (`DEFAULTS`, env AMQP_URL and WARREN_NAMESPACE) and check every option, naming the bad one."""
     unknown = set(given) - set(DEFAULTS)
     if unknown:
         raise ConfigError(f"unknown option(s): {', '.join(sorted(unknown))}; known: {', '.join(DEFAULTS)}")
-    merged = {**DEFAULTS, **{k: v for k, v in given.items() if v is not None}}
+    merged = {**DEFAULTS, **_from_env(given), **{k: v for k, v in given.items() if v is not None}}
     if not isinstance(service, str) or not service.strip():
         raise ConfigError(f"service must be a non-empty name, got {service!r}")
     url = url if url is not None else os.environ.get("AMQP_URL", DEFAULT_URL)

@@ -43,8 +43,24 @@ export const toJsonValue = (data: unknown, what: string): unknown => {
   }
 };
 
-/** A batch message holds at most this many responses, so one never grows without bound. */
+/**
+ * A batch message holds at most this many responses and about this many
+ * bytes of them (a bigger response travels alone). The gateway's prefetch
+ * counts messages, so the byte cap is what keeps its per-socket buffer as
+ * small as with one response per message.
+ */
 export const MAX_BATCH = 128;
+export const MAX_BATCH_BYTES = 16 * 1024;
+
+/** Checks that `data` is JSON and tells its encoded size (UTF-16 units: close enough for a cap). */
+const jsonSize = (data: unknown, what: string): [unknown, number] => {
+  if (data === undefined) return [null, 4];
+  try {
+    return [data, JSON.stringify(data)?.length ?? 4];
+  } catch (error) {
+    throw createWarrenError('WORKER_ERROR', `The handler's ${what} is not JSON-serialisable: ${(error as Error).message}`);
+  }
+};
 
 export const createResponseStream = (
   transport: Transport,
@@ -66,6 +82,7 @@ export const createResponseStream = (
   // tick, not one per chunk. A handler that pauses between chunks sends each
   // at once, as before.
   const queued: Response[] = [];
+  let queuedBytes = 0;
   let scheduled = false;
 
   const publish = (responses: Response[]) => {
@@ -85,12 +102,15 @@ export const createResponseStream = (
   };
   const flush = () => {
     scheduled = false;
-    while (queued.length > 0) publish(queued.splice(0, MAX_BATCH));
+    queuedBytes = 0;
+    if (queued.length > 0) publish(queued.splice(0));
   };
-  const send = (response: Response) => {
+  const send = (response: Response, bytes: number) => {
     if (!publishMany) return publish([response]);
+    if (queued.length > 0 && queuedBytes + bytes > MAX_BATCH_BYTES) flush();
     queued.push(response);
-    if (queued.length >= MAX_BATCH) flush();
+    queuedBytes += bytes;
+    if (queued.length >= MAX_BATCH || queuedBytes >= MAX_BATCH_BYTES) flush();
     else if (!scheduled) {
       scheduled = true;
       process.nextTick(flush);
@@ -103,8 +123,8 @@ export const createResponseStream = (
   return {
     broken: broken.signal,
     async chunk(data) {
-      const value = toJsonValue(data, 'chunk');
-      send({ kind: 'chunk', id, seq: seq++, attempt, data: value });
+      const [value, bytes] = jsonSize(data, 'chunk');
+      send({ kind: 'chunk', id, seq: seq++, attempt, data: value }, bytes);
       if (unconfirmed + queued.length >= window) {
         flush();
         await settleDownTo(Math.floor(window / 2));
@@ -115,7 +135,8 @@ export const createResponseStream = (
         message.kind === 'result'
           ? { kind: 'result', id, seq: seq++, attempt, data: message.data }
           : { kind: 'error', id, seq: seq++, attempt, error: message.error };
-      // The final leaves with the chunks still queued: one message for a short stream.
+      // The final leaves with the chunks still queued (a short stream is one
+      // message); its size is not counted: a batch is ≤ 16 KB of chunks plus it.
       if (publishMany) queued.push(response);
       else publish([response]);
       flush();

@@ -68,11 +68,14 @@ export type TestRequestPayload = {
   fail?: string;
   /** Echoed in every chunk, so callers can tell whose chunks they are. */
   tag?: string;
+  /** Adds this many bytes of filler to every chunk (load and backpressure tests). */
+  padBytes?: number;
 };
 export type TestRequestChunk = {
   seq: number;
   text: string;
   tag?: string;
+  pad?: string;
 };
 export type TestRequestResult = {
   count: number;

@@ -1,0 +1,91 @@
+// Chunks a handler sends within one tick leave as one batch message when the
+// reply consumer reads batches; numbering, the window and confirm-before-ack
+// stay as they were.
+import { describe, expect, it } from 'vitest';
+import type { Response } from '@warren/protocol';
+import type { Transport } from '@warren/transport';
+import { createResponseStream } from '../src/context.ts';
+
+const recordingTransport = () => {
+  const messages: Response[][] = [];
+  const transport = {
+    publishResponse: async (_session: string, response: Response) => {
+      messages.push([response]);
+    },
+    publishResponses: async (_session: string, responses: readonly Response[]) => {
+      messages.push([...responses]);
+    },
+  } as unknown as Transport;
+  return { transport, messages };
+};
+
+describe('response stream batching', () => {
+  it('sends a burst of chunks and the final as one message', async () => {
+    const { transport, messages } = recordingTransport();
+    const stream = createResponseStream(transport, 's', 'r1', 1, 256, true);
+    for (let i = 0; i < 10; i++) await stream.chunk({ i });
+    await stream.final({ kind: 'result', data: { n: 10 } });
+    expect(messages).toHaveLength(1);
+    expect(messages[0]!.map((r) => r.seq)).toEqual([...Array(11).keys()]);
+    expect(messages[0]!.at(-1)!.kind).toBe('result');
+  });
+
+  it('sends each chunk alone when the handler pauses between them', async () => {
+    const { transport, messages } = recordingTransport();
+    const stream = createResponseStream(transport, 's', 'r1', 1, 256, true);
+    for (let i = 0; i < 3; i++) {
+      await stream.chunk({ i });
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await stream.final({ kind: 'result', data: null });
+    expect(messages.map((m) => m.length)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('publishes one by one when the reply consumer does not read batches', async () => {
+    const { transport, messages } = recordingTransport();
+    const stream = createResponseStream(transport, 's', 'r1', 1, 256, false);
+    for (let i = 0; i < 5; i++) await stream.chunk({ i });
+    await stream.final({ kind: 'result', data: null });
+    expect(messages.map((m) => m.length)).toEqual([1, 1, 1, 1, 1, 1]);
+  });
+
+  it('sends a chunk bigger than the byte cap alone, so prefetch still bounds the gateway buffer', async () => {
+    const { transport, messages } = recordingTransport();
+    const stream = createResponseStream(transport, 's', 'r1', 1, 256, true);
+    const big = 'x'.repeat(20_000);
+    await stream.chunk('small');
+    await stream.chunk(big);
+    await stream.chunk(big);
+    await stream.chunk('small');
+    await stream.final({ kind: 'result', data: null });
+    expect(messages.map((m) => m.length)).toEqual([1, 1, 1, 2]);
+  });
+
+  it('caps a batch and waits on the window like single publishes do', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const messages: number[] = [];
+    const transport = {
+      publishResponse: async () => {},
+      publishResponses: async (_s: string, responses: readonly Response[]) => {
+        messages.push(responses.length);
+        await gate;
+      },
+    } as unknown as Transport;
+    const stream = createResponseStream(transport, 's', 'r1', 1, 300, true);
+    let sent = 0;
+    const producing = (async () => {
+      for (let i = 0; i < 400; i++) {
+        await stream.chunk(i);
+        sent += 1;
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(sent).toBeLessThan(400); // held by the window until the broker confirms
+    expect(Math.max(...messages)).toBeLessThanOrEqual(128);
+    release();
+    await producing;
+    await stream.final({ kind: 'result', data: null });
+    expect(messages.reduce((a, b) => a + b, 0)).toBe(401);
+  });
+});
