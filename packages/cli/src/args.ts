@@ -1,9 +1,10 @@
 // Parses `warren <command> …` into a typed command or a usage error.
 export const USAGE = `Usage:
-  warren call <type> [json-payload] [--url URL] [--timeout MS]
+  warren call <type> [json-payload] [--url URL] [--timeout MS] [--token JWT]
       Sends one request. Prints each chunk as one JSON line on stdout and the
       result as the last line; exit 0. On error prints CODE: message on
-      stderr; exit 1. URL defaults to $WARREN_URL or http://localhost:3000.
+      stderr; exit 1. URL defaults to $WARREN_URL or http://localhost:3000;
+      the token (for gateways that require authentication) to $WARREN_TOKEN.
   warren codegen [--url URL] [--out FILE] [--name BackendTypes] [--types a,b]
       Reads the gateway's live registry (GET /registry) and writes TypeScript
       types for its request types (Python services included) to FILE, or to
@@ -11,7 +12,7 @@ export const USAGE = `Usage:
   warren help`;
 
 export type Command =
-  | { kind: 'call'; type: string; payload: unknown; url: string; timeoutMs: number | undefined }
+  | { kind: 'call'; type: string; payload: unknown; url: string; timeoutMs: number | undefined; token: string | undefined }
   | { kind: 'codegen'; url: string; out: string | undefined; name: string; only: string[] | undefined }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
@@ -24,6 +25,7 @@ export const parseArgs = (argv: readonly string[], env: Record<string, string | 
   const flags = new Map<string, string>();
   let url = env.WARREN_URL ?? 'http://localhost:3000';
   let timeoutMs: number | undefined;
+  let token = env.WARREN_TOKEN || undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -35,6 +37,7 @@ export const parseArgs = (argv: readonly string[], env: Record<string, string | 
     };
     try {
       if (flag === '--url') url = value();
+      else if (flag === '--token') token = value();
       else if (flag === '--timeout') {
         const raw = value();
         timeoutMs = Number(raw);
@@ -69,5 +72,5 @@ export const parseArgs = (argv: readonly string[], env: Record<string, string | 
       return { kind: 'usage-error', message: `payload is not JSON: ${(error as Error).message}` };
     }
   }
-  return { kind: 'call', type, payload, url, timeoutMs };
+  return { kind: 'call', type, payload, url, timeoutMs, token };
 };

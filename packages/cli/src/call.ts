@@ -26,11 +26,11 @@ const connected = (backend: Backend, url: string, timeoutMs: number) =>
   });
 
 export const call = async (
-  cmd: { type: string; payload: unknown; url: string; timeoutMs: number | undefined },
+  cmd: { type: string; payload: unknown; url: string; timeoutMs: number | undefined; token?: string | undefined },
   io: CallIo,
   connectTimeoutMs = CONNECT_TIMEOUT_MS,
 ): Promise<number> => {
-  const backend = createBackend({ url: cmd.url, sessionStore: createMemorySessionStore() });
+  const backend = createBackend({ url: cmd.url, sessionStore: createMemorySessionStore(), ...(cmd.token ? { token: cmd.token } : {}) });
   try {
     await connected(backend, cmd.url, connectTimeoutMs);
     const result = await backend.makeBackendRequest(cmd.type, cmd.payload, {

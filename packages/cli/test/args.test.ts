@@ -4,13 +4,19 @@ import { parseArgs } from '@warren/cli';
 describe('warren CLI arguments', () => {
   it('parses a call with payload, url and timeout', () => {
     expect(parseArgs(['call', 'testRequest', '{"count":3}', '--url', 'http://h:1', '--timeout=500'])).toEqual({
-      kind: 'call', type: 'testRequest', payload: { count: 3 }, url: 'http://h:1', timeoutMs: 500,
+      kind: 'call', type: 'testRequest', payload: { count: 3 }, url: 'http://h:1', timeoutMs: 500, token: undefined,
     });
   });
 
   it('defaults the payload to null and the url to WARREN_URL or localhost:3000', () => {
     expect(parseArgs(['call', 'x'])).toMatchObject({ payload: null, url: 'http://localhost:3000', timeoutMs: undefined });
     expect(parseArgs(['call', 'x'], { WARREN_URL: 'http://e:2' })).toMatchObject({ url: 'http://e:2' });
+  });
+
+  it('takes a token from --token, else WARREN_TOKEN', () => {
+    expect(parseArgs(['call', 'x', '--token', 'jwt-1'], { WARREN_TOKEN: 'env' })).toMatchObject({ token: 'jwt-1' });
+    expect(parseArgs(['call', 'x'], { WARREN_TOKEN: 'env' })).toMatchObject({ token: 'env' });
+    expect(parseArgs(['call', 'x'])).toMatchObject({ token: undefined });
   });
 
   it.each([

@@ -50,7 +50,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryDelayMs: number = RETRY_DELAY_MS.first;
 
-  const socket = config.connect(config.url, connectOptions(() => config.sessionStore.get()));
+  const socket = config.connect(config.url, connectOptions(() => config.sessionStore.get(), config.token));
   const store = createConnectionStore({ status: socket.connected ? 'connected' : 'connecting', sessionId: null });
   const isConnected = (): boolean => !closed && socket.connected;
 

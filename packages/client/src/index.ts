@@ -16,7 +16,7 @@ export type { ClientLogger, LogEntry, LoggerOptions, LogLevel, LogMethod } from 
 export { createDefaultSessionStore, createMemorySessionStore, SESSION_STORAGE_KEY } from './session-store.ts';
 export type { SessionStore } from './session-store.ts';
 export { defaultConnect } from './socket.ts';
-export type { Connect, ConnectOptions, SocketLike, SocketListener } from './socket.ts';
+export type { Connect, ConnectOptions, SocketLike, SocketListener, TokenSource } from './socket.ts';
 // Re-exported so apps can match on codes without a second import.
 export { isWarrenError } from '@warren/protocol';
 export type { ErrorCode, WarrenError } from '@warren/protocol';

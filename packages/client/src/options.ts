@@ -3,7 +3,7 @@
 import { MAX_TIMEOUT_MS } from '@warren/protocol';
 import { resolveLoggerOptions, type LoggerOptions } from './logger.ts';
 import { createDefaultSessionStore, type SessionStore } from './session-store.ts';
-import { defaultConnect, type Connect } from './socket.ts';
+import { defaultConnect, type Connect, type TokenSource } from './socket.ts';
 
 export const DEFAULTS = {
   defaultTimeoutMs: 60_000,
@@ -16,6 +16,8 @@ export interface BackendOptions {
   defaultTimeoutMs?: number;
   /** Creates the socket; tests inject a fake or a real client here. @default socket.io-client `io` */
   connect?: Connect;
+  /** Credential for the gateway's authentication (sent as Socket.IO `auth.token`): a string, or a (possibly async) getter called on every (re)connect. */
+  token?: TokenSource;
   /** Where the session resume token lives. @default sessionStorage key 'warren.session', else memory */
   sessionStore?: SessionStore;
   /** Request ids (1–128 of `A-Z a-z 0-9 _ . : -`). @default crypto.randomUUID */
@@ -26,6 +28,7 @@ export interface BackendOptions {
 
 export interface ResolvedBackendOptions {
   url: string;
+  token: TokenSource | undefined;
   defaultTimeoutMs: number;
   connect: Connect;
   sessionStore: SessionStore;
@@ -85,12 +88,16 @@ export const resolveBackendOptions = (input: BackendOptions): ResolvedBackendOpt
   if (input.createId !== undefined && typeof input.createId !== 'function') {
     fail('createId', 'a function returning a string', input.createId);
   }
+  if (input.token !== undefined && typeof input.token !== 'string' && typeof input.token !== 'function') {
+    fail('token', 'a string or a function returning one', input.token);
+  }
   if (input.log !== undefined && (typeof input.log !== 'object' || input.log === null)) {
     fail('log', 'an object', input.log);
   }
   const log = resolveLoggerOptions(input.log);
   return {
     url,
+    token: input.token,
     defaultTimeoutMs,
     connect: input.connect ?? defaultConnect,
     sessionStore: store ?? createDefaultSessionStore(),

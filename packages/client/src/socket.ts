@@ -22,7 +22,10 @@ export interface SocketLike {
   disconnect(): unknown;
 }
 
-export type AuthPayload = { session?: string };
+export type AuthPayload = { session?: string; token?: string };
+
+/** A credential for the gateway's authentication (e.g. a JWT): fixed, or fetched on every (re)connect. */
+export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);
 
 /** What createBackend passes to `connect`: ready to spread into `io(url, …)`. */
 export interface ConnectOptions {
@@ -41,11 +44,20 @@ export type Connect = (url: string, options: ConnectOptions) => SocketLike;
 
 export const defaultConnect: Connect = (url, options) => io(url, options);
 
-export const connectOptions = (readToken: () => string | null): ConnectOptions => ({
+export const connectOptions = (readSession: () => string | null, token?: TokenSource): ConnectOptions => ({
   transports: ['websocket'],
   auth: (cb) => {
-    const token = readToken();
-    cb(token ? { session: token } : {});
+    const session = readSession();
+    const base: AuthPayload = session ? { session } : {};
+    if (token === undefined) return cb(base);
+    // A getter runs on every (re)connect, so a refreshed credential is sent;
+    // one that fails connects without it and the gateway answers UNAUTHORIZED.
+    Promise.resolve()
+      .then(() => (typeof token === 'function' ? token() : token))
+      .then(
+        (value) => cb(value ? { ...base, token: value } : base),
+        () => cb(base),
+      );
   },
   reconnectionDelay: 250,
   reconnectionDelayMax: 5000,

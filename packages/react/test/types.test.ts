@@ -1,6 +1,7 @@
 // Type tests: checked by tsc (the root typecheck includes test files) and
 // trivially true at run time.
-import type { WarrenError } from '@warren/client';
+import type { Backend, WarrenError } from '@warren/client';
+import type { BackendProviderProps } from '../src/BackendProvider.tsx';
 import { describe, expectTypeOf, it } from 'vitest';
 import type {
   Connection,
@@ -28,5 +29,11 @@ describe('public types', () => {
     expectTypeOf<Typed['progress']>().toEqualTypeOf<number | undefined>();
     expectTypeOf<Extract<RequestOutcome<number>, { status: 'success' }>['data']>().toEqualTypeOf<number>();
     expectTypeOf<Connection>().toEqualTypeOf<'connected' | 'reconnecting' | 'offline'>();
+  });
+
+  it('accepts typed and untyped backends in the provider', () => {
+    type Typed = Backend<{ greet: { payload: { name: string }; chunk: never; result: string } }>;
+    expectTypeOf<Typed>().toMatchTypeOf<BackendProviderProps['backend']>();
+    expectTypeOf<Backend>().toMatchTypeOf<BackendProviderProps['backend']>();
   });
 });
