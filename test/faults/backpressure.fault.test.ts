@@ -45,14 +45,15 @@ describe('backpressure', () => {
     clearInterval(baseSampler);
     rssBefore = Math.max(rssBefore, rssKb(pid));
 
-    // The slow reader: asks for 4 × 1000 chunks of 16 KB (≈ 64 MB), then stops reading its TCP socket.
+    // The slow reader: asks for 8 × 1000 chunks of 16 KB (≈ 128 MB), then stops reading its TCP socket.
     const slow = io(gateway.url, { transports: ['websocket'], reconnection: false });
     await new Promise<void>((r) => slow.once('connect', () => r()));
     let received = 0;
     slow.on('response', () => {
       received += 1; // never acked
     });
-    for (const id of ['big-1', 'big-2', 'big-3', 'big-4']) {
+    for (let n = 1; n <= 8; n++) {
+      const id = `big-${n}`;
       slow.emit('request', { id, type: 'testRequest', payload: { count: 1000, delayMs: 0, padBytes: 16_384 }, timeoutMs: 120_000 }, () => {});
     }
     await sleep(300);
@@ -81,12 +82,13 @@ describe('backpressure', () => {
     const p99 = [percentile(baseline, 99), percentile(during, 99)];
     const growthMb = (rssPeak - rssBefore) / 1024;
     console.log(
-      `[fault] backpressure: slow client read ${received} responses before pausing; gateway RSS ${Math.round(rssBefore / 1024)} MB → peak ${Math.round(rssPeak / 1024)} MB (+${growthMb.toFixed(1)} MB for ≈64 MB requested);` +
+      `[fault] backpressure: slow client read ${received} responses before pausing; gateway RSS ${Math.round(rssBefore / 1024)} MB → peak ${Math.round(rssPeak / 1024)} MB (+${growthMb.toFixed(1)} MB for ≈128 MB requested);` +
         ` others p50 ${p50[0]!.toFixed(1)} → ${p50[1]!.toFixed(1)} ms, p99 ${p99[0]!.toFixed(1)} → ${p99[1]!.toFixed(1)} ms;` +
         ` ${waiting ? 'responses waiting in RabbitMQ' : 'no backlog seen in RabbitMQ'}; cut off ${cutAt ? cutAt - pausedAt : 'never'} ms after it stopped reading`,
     );
-    // Unbounded buffering would hold the whole 64 MB (more, encoded); prefetch holds ≈ 4 MB.
-    expect(growthMb).toBeLessThan(32);
+    // Unbounded buffering would hold the whole 128 MB (more, encoded); prefetch
+    // holds ≈ 4 MB and the 50 clients' load alone moves the peak by up to ≈ 30 MB.
+    expect(growthMb).toBeLessThan(48);
     expect(p50[1]!).toBeLessThanOrEqual(2 * p50[0]!);
     expect(cutAt, 'the gateway disconnects a client that stopped reading').toBeGreaterThan(0);
   });
