@@ -1,8 +1,8 @@
 // The RabbitMQ implementation of the transport seam (see docs/protocol.md).
-import { createWarrenError, parseAnnouncement, parseCancelMessage, parseJson, topology, type Topology } from '@warren/protocol';
+import { createWarrenError, parseAnnouncement, parseCancelMessage, parseJson, topology, type Parsed, type Topology } from '@warren/protocol';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
-import { decodeDeadLetter, decodeRequest, decodeResponses, encodeRequest, encodeResponse, encodeResponses } from './codec.ts';
+import { decodeDeadLetter, decodeRequest, decodeResponses, encodeRefusal, encodeRequest, encodeResponse, encodeResponses } from './codec.ts';
 import { createAckBatcher, type AckBatcher } from './ack-batcher.ts';
 import { createConnectionManager, redactUrl, type BackoffOptions } from './connection.ts';
 import { durableConsumer } from './consumer.ts';
@@ -97,6 +97,63 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     return controller.signal;
   };
 
+  type Settle = ReturnType<typeof settler>;
+  /**
+   * A durable consumer with manual acks: declares its queue, sets prefetch,
+   * and hands each delivery over with a once-only settle that is a no-op
+   * after the channel died (the broker requeues then).
+   */
+  const ackedConsumer = async (
+    queue: string,
+    prefetch: number,
+    declare: (ch: Channel) => Promise<void>,
+    onMessage: (message: ConsumeMessage, settle: Settle, lost: AbortSignal) => void,
+  ) =>
+    track(
+      await durableConsumer(manager, log, queue, async (ch, restart) => {
+        await declare(ch);
+        await ch.prefetch(prefetch);
+        const lost = lostSignal(ch);
+        const acks = ackBatcher(ch);
+        const { consumerTag } = await ch.consume(queue, (message) => {
+          if (!message) return restart();
+          onMessage(message, settler(acks, message, lost), lost);
+        });
+        return consumerTag;
+      }),
+    );
+  /**
+   * A broadcast consumer: this process's own exclusive queue on `exchange`,
+   * gone with the connection; every process bound this way sees every message.
+   */
+  const broadcastConsumer = async <T>(
+    name: string,
+    exchange: string,
+    keys: readonly string[],
+    parse: (value: unknown) => Parsed<T>,
+    what: string,
+    listener: (value: T) => void,
+  ) =>
+    track(
+      await durableConsumer(manager, log, name, async (ch, restart) => {
+        await declareExchanges(ch, topo);
+        const { queue } = await ch.assertQueue('', { exclusive: true, durable: false, autoDelete: true });
+        for (const key of keys) await ch.bindQueue(queue, exchange, key);
+        const { consumerTag } = await ch.consume(
+          queue,
+          (message) => {
+            if (!message) return restart();
+            const body = parseJson(message.content);
+            const parsed = body.ok ? parse(body.value) : body;
+            if (!parsed.ok) return log.warn({ error: parsed.error.message }, `dropping a malformed ${what}`);
+            listener(parsed.value);
+          },
+          { noAck: true },
+        );
+        return consumerTag;
+      }),
+    );
+
   return {
     kind: 'amqp',
     topology: topo,
@@ -114,32 +171,24 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
 
     async consumeReplies(session, listener, { prefetch }) {
       const queue = topo.replyQueue(session);
-      return track(
-        await durableConsumer(manager, log, queue, async (ch, restart) => {
-          await ch.assertQueue(queue, { durable: true, arguments: topo.replyQueueArguments() });
-          await ch.prefetch(prefetch);
-          const lost = lostSignal(ch);
-          const acks = ackBatcher(ch);
-          const { consumerTag } = await ch.consume(queue, (message) => {
-            if (!message) return restart();
-            const settle = settler(acks, message, lost);
-            const { responses, errors } = decodeResponses(message);
-            for (const error of errors) log.warn({ queue, error }, 'dropping a malformed response');
-            if (responses.length === 0) return settle('ack');
-            // A batch message is settled once every response in it was.
-            let unsettled = responses.length;
-            for (const response of responses) {
-              let done = false;
-              listener(response, () => {
-                if (done) return;
-                done = true;
-                if (--unsettled === 0) settle('ack');
-              });
-            }
+      const declare = async (ch: Channel) => {
+        await ch.assertQueue(queue, { durable: true, arguments: topo.replyQueueArguments() });
+      };
+      return ackedConsumer(queue, prefetch, declare, (message, settle) => {
+        const { responses, errors } = decodeResponses(message);
+        for (const error of errors) log.warn({ queue, error }, 'dropping a malformed response');
+        if (responses.length === 0) return settle('ack');
+        // A batch message is settled once every response in it was.
+        let unsettled = responses.length;
+        for (const response of responses) {
+          let done = false;
+          listener(response, () => {
+            if (done) return;
+            done = true;
+            if (--unsettled === 0) settle('ack');
           });
-          return consumerTag;
-        }),
-      );
+        }
+      });
     },
 
     async publishCancel(type, cancel) {
@@ -151,58 +200,50 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
 
     async consumeDeadLetters(listener) {
       const queue = topo.deadLetterQueue;
-      return track(
-        await durableConsumer(manager, log, queue, async (ch, restart) => {
-          await declareExchanges(ch, topo);
-          await ch.assertQueue(queue, { durable: true, arguments: topo.deadLetterQueueArguments() });
-          await ch.bindQueue(queue, topo.deadLetterExchange, '');
-          await ch.prefetch(64);
-          const lost = lostSignal(ch);
-          const acks = ackBatcher(ch);
-          const { consumerTag } = await ch.consume(queue, (message) => {
-            if (!message) return restart();
-            const settle = settler(acks, message, lost);
-            const dead = decodeDeadLetter(topo, message);
-            if (!dead) {
-              log.warn({ queue }, 'dropping a dead letter that is not a Warren request');
-              return settle('ack');
-            }
-            listener(dead, () => settle('ack'));
-          });
-          return consumerTag;
-        }),
-      );
+      const declare = async (ch: Channel) => {
+        await declareExchanges(ch, topo);
+        await ch.assertQueue(queue, { durable: true, arguments: topo.deadLetterQueueArguments() });
+        await ch.bindQueue(queue, topo.deadLetterExchange, '');
+      };
+      return ackedConsumer(queue, 64, declare, (message, settle) => {
+        const dead = decodeDeadLetter(topo, message);
+        if (!dead) {
+          log.warn({ queue }, 'dropping a dead letter that is not a Warren request');
+          return settle('ack');
+        }
+        listener(dead, () => settle('ack'));
+      });
     },
 
     async consumeRequests(type, listener, { prefetch }) {
       const queue = topo.requestQueue(type);
-      return track(
-        await durableConsumer(manager, log, queue, async (ch, restart) => {
-          await declareExchanges(ch, topo);
-          await ch.assertQueue(queue, { durable: true, arguments: topo.requestQueueArguments() });
-          await ch.bindQueue(queue, topo.requestsExchange, type);
-          await ch.prefetch(prefetch);
-          const lost = lostSignal(ch);
-          const acks = ackBatcher(ch);
-          const { consumerTag } = await ch.consume(queue, (message) => {
-            if (!message) return restart();
-            const settle = settler(acks, message, lost);
-            const decoded = decodeRequest(topo, message);
-            if (!decoded.ok) {
-              log.warn({ queue, error: decoded.error.message }, 'dropping a malformed request');
-              return settle('ack');
-            }
-            const delivery: RequestDelivery = {
-              ...decoded.value,
-              ack: () => settle('ack'),
-              requeue: () => settle('requeue'),
-              lost,
-            };
-            listener(delivery);
-          });
-          return consumerTag;
-        }),
-      );
+      const declare = async (ch: Channel) => {
+        await declareExchanges(ch, topo);
+        await ch.assertQueue(queue, { durable: true, arguments: topo.requestQueueArguments() });
+        await ch.bindQueue(queue, topo.requestsExchange, type);
+      };
+      return ackedConsumer(queue, prefetch, declare, (message, settle, lost) => {
+        const decoded = decodeRequest(topo, message);
+        if (!decoded.ok) {
+          log.warn({ queue, error: decoded.error.message }, 'dropping a malformed request');
+          // Answered INVALID_REQUEST where it says where to (docs/protocol.md,
+          // worker behaviour 3), so its caller is not left waiting for a timeout.
+          const refusal = encodeRefusal(message, decoded.error);
+          if (!refusal) return settle('ack');
+          void publisher
+            .publish('', refusal.replyTo, refusal.body, refusal.properties)
+            .catch((error: Error) => log.warn({ queue, err: error.message }, 'could not answer a malformed request'))
+            .finally(() => settle('ack'));
+          return;
+        }
+        const delivery: RequestDelivery = {
+          ...decoded.value,
+          ack: () => settle('ack'),
+          requeue: () => settle('requeue'),
+          lost,
+        };
+        listener(delivery);
+      });
     },
 
     async publishResponse(session, response) {
@@ -219,25 +260,8 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     },
 
     async consumeCancels(types, listener) {
-      return track(
-        await durableConsumer(manager, log, `${topo.controlExchange}:${types.join(',')}`, async (ch, restart) => {
-          await declareExchanges(ch, topo);
-          const { queue } = await ch.assertQueue('', { exclusive: true, durable: false, autoDelete: true });
-          for (const type of types) await ch.bindQueue(queue, topo.controlExchange, type);
-          const { consumerTag } = await ch.consume(
-            queue,
-            (message) => {
-              if (!message) return restart();
-              const body = parseJson(message.content);
-              const cancel = body.ok ? parseCancelMessage(body.value) : body;
-              if (!cancel.ok) return log.warn({ error: cancel.error.message }, 'dropping a malformed cancel');
-              listener(cancel.value);
-            },
-            { noAck: true },
-          );
-          return consumerTag;
-        }),
-      );
+      const name = `${topo.controlExchange}:${types.join(',')}`;
+      return broadcastConsumer(name, topo.controlExchange, types, parseCancelMessage, 'cancel', listener);
     },
 
     async announce(message) {
@@ -251,26 +275,7 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     },
 
     async consumeAnnouncements(listener) {
-      return track(
-        await durableConsumer(manager, log, topo.registryExchange, async (ch, restart) => {
-          await declareExchanges(ch, topo);
-          // Our own queue, gone with the connection: each gateway sees every announcement.
-          const { queue } = await ch.assertQueue('', { exclusive: true, durable: false, autoDelete: true });
-          await ch.bindQueue(queue, topo.registryExchange, '');
-          const { consumerTag } = await ch.consume(
-            queue,
-            (message) => {
-              if (!message) return restart();
-              const body = parseJson(message.content);
-              const parsed = body.ok ? parseAnnouncement(body.value) : body;
-              if (!parsed.ok) return log.warn({ error: parsed.error.message }, 'dropping a malformed registry message');
-              listener(parsed.value);
-            },
-            { noAck: true },
-          );
-          return consumerTag;
-        }),
-      );
+      return broadcastConsumer(topo.registryExchange, topo.registryExchange, [''], parseAnnouncement, 'registry message', listener);
     },
 
     async close() {
