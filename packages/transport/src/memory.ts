@@ -3,6 +3,7 @@
 // competing consumers honour prefetch, unsettled messages go back to the
 // front of their queue (attempt + 1 for requests), expired requests are
 // dropped at delivery, and every message is copied through JSON as on a wire.
+import { setMaxListeners } from 'node:events';
 import { createWarrenError, parseAnnouncement, REQUEST_QUEUE_DELIVERY_LIMIT, type Announcement, type CancelMessage, type Response } from '@warren/protocol';
 import type {
   ConnectionStatus,
@@ -221,6 +222,8 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
         state.requests.set(type, (queue = createQueue(dead)));
       }
       const lost = new AbortController();
+      // Every delivery in flight on the consumer listens: that is use, not a leak.
+      setMaxListeners(0, lost.signal);
       return track(
         subscribe(state, queue, {
           prefetch: options.prefetch,

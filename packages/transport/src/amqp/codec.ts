@@ -1,6 +1,6 @@
 // Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
 import type { ConsumeMessage, Options } from 'amqplib';
-import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseResponse, type Parsed, type Response, type Topology } from '@warren/protocol';
+import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseResponse, type Parsed, type Response, type Topology, type WireError } from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
 
 /**
@@ -45,6 +45,16 @@ const asNumber = (value: unknown): number | undefined => {
   return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
 };
 
+/**
+ * attempt = x-delivery-count + 1; a redelivery without the header counts as 2.
+ * attempt is a positive integer on the wire: a count that is not a whole
+ * number of deliveries (negative, fractional) must not make it 0 or 2.5.
+ */
+const attemptOf = (message: ConsumeMessage): number => {
+  const count = asNumber((message.properties.headers ?? {})[HEADERS.deliveryCount]);
+  return count !== undefined && count >= 0 ? Math.trunc(count) + 1 : message.fields.redelivered ? 2 : 1;
+};
+
 export interface DecodedRequest {
   request: RequestMessage;
   attempt: number;
@@ -73,16 +83,25 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<D
   const principal = headers[HEADERS.principal];
   if (typeof principal === 'string') {
     const parsed = parseJson(principal);
-    if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object') {
+    // The principal is a JSON object (docs/protocol.md); an array is no principal either.
+    if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) {
       request.principal = parsed.value as Record<string, unknown>;
     }
   }
   const traceparent = headers[HEADERS.traceparent];
   if (typeof traceparent === 'string') request.traceparent = traceparent;
   if (asNumber(headers[BATCH_HEADER]) === 1) request.batchReplies = true;
-  const count = asNumber(headers[HEADERS.deliveryCount]);
-  const attempt = count !== undefined ? count + 1 : fields.redelivered ? 2 : 1;
-  return { ok: true, value: { request, attempt } };
+  return { ok: true, value: { request, attempt: attemptOf(message) } };
+};
+
+/**
+ * The INVALID_REQUEST answer to a request that cannot be decoded (docs/protocol.md,
+ * worker behaviour 3), or null when it names no reply_to or id to answer to.
+ */
+export const encodeRefusal = (message: ConsumeMessage, error: WireError): { replyTo: string; body: Buffer; properties: Options.Publish } | null => {
+  const { correlationId: id, replyTo } = message.properties;
+  if (typeof id !== 'string' || id === '' || typeof replyTo !== 'string' || replyTo === '') return null;
+  return { replyTo, ...encodeResponse({ kind: 'error', id, seq: 0, attempt: attemptOf(message), error: { code: 'INVALID_REQUEST', message: error.message } }) };
 };
 
 export const encodeResponse = (response: Response): { body: Buffer; properties: Options.Publish } => ({

@@ -1,5 +1,6 @@
 // The RabbitMQ implementation of the transport seam (see docs/protocol.md).
 import { createWarrenError, parseAnnouncement, parseCancelMessage, parseJson, topology, type Parsed, type Topology } from '@warren/protocol';
+import { setMaxListeners } from 'node:events';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
 import { decodeDeadLetter, decodeRequest, decodeResponses, encodeRefusal, encodeRequest, encodeResponse, encodeResponses } from './codec.ts';
@@ -93,6 +94,8 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     createAckBatcher(ch, (error) => log.warn({ err: (error as Error).message }, 'could not settle a message'));
   const lostSignal = (ch: Channel) => {
     const controller = new AbortController();
+    // Every delivery in flight on the channel listens: that is use, not a leak.
+    setMaxListeners(0, controller.signal);
     ch.once('close', () => controller.abort());
     return controller.signal;
   };
