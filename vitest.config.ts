@@ -47,6 +47,17 @@ export default defineConfig({
       },
       {
         test: {
+          // One conformance service on a Node and a Python worker, the same
+          // cases against each, through real gateways on RabbitMQ (test/conformance).
+          name: 'conformance',
+          include: ['test/conformance/**/*.int.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 90_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'e2e',
           // Browser tests (Debian's Chromium) against the real stack; see test/e2e.
           include: ['test/e2e/**/*.e2e.test.ts'],

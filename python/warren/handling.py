@@ -125,12 +125,14 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
             return
         await delivery.ack()
 
-    if runtime.was_cancelled(*key):
-        adapter.info("cancelled before delivery; not running it")
-        return await finish(wire.error(request.id, 0, attempt, {"code": "CANCELLED", "message": ABORT_MESSAGES["CANCELLED"]}))
+    # Deadline first, then cancel (docs/protocol.md, worker behaviour 4), as the
+    # Node SDK does: a request both expired and cancelled is answered TIMEOUT by either.
     if request.deadline is not None and request.deadline <= runtime.now_ms():
         adapter.info("deadline passed before delivery; not running it")
         return await finish(wire.error(request.id, 0, attempt, {"code": "TIMEOUT", "message": ABORT_MESSAGES["TIMEOUT"]}))
+    if runtime.was_cancelled(*key):
+        adapter.info("cancelled before delivery; not running it")
+        return await finish(wire.error(request.id, 0, attempt, {"code": "CANCELLED", "message": ABORT_MESSAGES["CANCELLED"]}))
     if spec.check is not None:
         issues = spec.check(request.payload)
         if issues:

@@ -1,0 +1,81 @@
+// Plays the gateway on the broker itself, to reach what the real gateway
+// never sends (a payload it would refuse, an expired deadline, a body that is
+// not JSON, a cancel before the request) and to read each reply message with
+// its AMQP properties.
+import { randomBytes } from 'node:crypto';
+import { connect, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { parseJson, parseResponse, topology, type Response } from '@warren/protocol';
+import { AMQP_URL } from '../support/rabbit.ts';
+import { waitUntil } from './harness.ts';
+
+export interface Reply {
+  response: Response;
+  /** The reply message's AMQP properties, as docs/protocol.md lays them down. */
+  properties: { correlationId: unknown; type: unknown; contentType: unknown; deliveryMode: unknown };
+}
+
+export interface DirectRequest {
+  id: string;
+  type: string;
+  /** Raw body; JSON of `payload` when absent. */
+  body?: string;
+  payload?: unknown;
+  headers?: Record<string, unknown>;
+}
+
+export interface Direct {
+  readonly session: string;
+  publish(request: DirectRequest): Promise<void>;
+  cancel(type: string, id: string): Promise<void>;
+  /** Every reply of `id` up to its final one, each checked against the protocol. */
+  replies(id: string, timeoutMs?: number): Promise<Reply[]>;
+  close(): Promise<void>;
+}
+
+export const directClient = async (namespace: string): Promise<Direct> => {
+  const topo = topology(namespace);
+  const session = `direct-${randomBytes(4).toString('hex')}`;
+  const replyQueue = topo.replyQueue(session);
+  const model: ChannelModel = await connect(AMQP_URL);
+  const ch: ConfirmChannel = await model.createConfirmChannel();
+  await ch.assertQueue(replyQueue, { durable: true, arguments: topo.replyQueueArguments() });
+  const seen: Reply[] = [];
+  const malformed: string[] = [];
+  await ch.consume(replyQueue, (message: ConsumeMessage | null) => {
+    if (!message) return;
+    const body = parseJson(message.content);
+    const parsed = body.ok ? parseResponse(body.value) : body;
+    if (!parsed.ok) malformed.push(`${parsed.error.message}: ${message.content.toString('utf8')}`);
+    else {
+      const { correlationId, type, contentType, deliveryMode } = message.properties;
+      seen.push({ response: parsed.value, properties: { correlationId, type, contentType, deliveryMode } });
+    }
+  }, { noAck: true });
+
+  const send = (exchange: string, key: string, body: Buffer, options: object) =>
+    new Promise<void>((resolve, reject) => ch.publish(exchange, key, body, options, (error) => (error ? reject(error) : resolve())));
+
+  return {
+    session,
+    publish: ({ id, type, body, payload, headers = {} }) =>
+      send(topo.requestsExchange, type, Buffer.from(body ?? JSON.stringify(payload ?? null)), {
+        contentType: 'application/json',
+        persistent: true,
+        correlationId: id,
+        replyTo: replyQueue,
+        type,
+        headers: { 'x-warren-version': 1, 'x-warren-session': session, ...headers },
+      }),
+    cancel: (type, id) => send(topo.controlExchange, type, Buffer.from(JSON.stringify({ id, session })), { contentType: 'application/json' }),
+    async replies(id, timeoutMs = 5000) {
+      await waitUntil(async () => {
+        if (malformed.length > 0) throw new Error(`a reply is not a protocol response: ${malformed.join('; ')}`);
+        return seen.some((r) => r.response.id === id && r.response.kind !== 'chunk') ? true : undefined;
+      }, timeoutMs, `final reply to ${id}`);
+      return seen.filter((r) => r.response.id === id);
+    },
+    async close() {
+      await model.close();
+    },
+  };
+};
