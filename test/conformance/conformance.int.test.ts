@@ -23,16 +23,6 @@ const SDK = {
   python: { service: 'conformance-python', language: 'python' },
 } as const;
 
-/**
- * Cases one SDK fails today, with why: findings, not passes. Each runs as an
- * expected failure for that language (and as a normal case for the other).
- */
-const KNOWN_DIFFERENCES: Record<string, Partial<Record<Language, string>>> = {
-  'reply routing: responses go to reply_to, even when x-warren-session names another session': {
-    node: 'publishes responses to {ns}.reply.<x-warren-session> (Transport.publishResponse takes the session), not to the reply_to property as docs/protocol.md says; Python answers on reply_to. The gateway always sets both consistently, so only a direct publisher sees it.',
-  },
-};
-
 interface SleepState {
   started: boolean;
   running: boolean;
@@ -74,30 +64,15 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
   const catalogue = async () => (await fetch(`${url}/registry`)).json() as Promise<Catalogue>;
 
   /**
-   * One case: recorded for the table, identical for both languages. A known
-   * difference runs as an expected failure, so it shows in the table and the
-   * run fails the day the SDK is fixed and the entry is not removed.
+   * One case: recorded for the table. Both languages run the identical list;
+   * there is no way for one of them to skip or expect-fail a case.
    */
-  const conformance = (name: string, run: () => Promise<void>) => {
-    const known = KNOWN_DIFFERENCES[name]?.[language];
-    if (known === undefined) {
-      return it(name, async () => {
-        report.record(name, language, 'fail');
-        await run();
-        report.record(name, language, 'pass');
-      });
-    }
-    return it.fails(`${name} [known difference]`, async () => {
-      report.record(name, language, 'fail'); // passing now: remove the KNOWN_DIFFERENCES entry
-      try {
-        await run();
-      } catch (error) {
-        report.record(name, language, 'known');
-        report.note(name, language, known);
-        throw error;
-      }
+  const conformance = (name: string, run: () => Promise<void>) =>
+    it(name, async () => {
+      report.record(name, language, 'fail');
+      await run();
+      report.record(name, language, 'pass');
     });
-  };
 
   beforeAll(async () => {
     // Authentication on, anonymous callers allowed: a token gives ctx a principal.

@@ -1,17 +1,15 @@
 // One table of every conformance case per language, so a run (and `npm test`)
 // shows at a glance where the SDKs differ. A case that never finished (a hook
-// failed, a timeout) shows as not run; a known difference (the case fails
-// for that SDK as recorded) shows as such, with its note under the table.
+// failed, a timeout) shows as not run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from '../support/processes.ts';
 
-export type Outcome = 'pass' | 'fail' | 'known';
+export type Outcome = 'pass' | 'fail';
 
 export const createReport = <L extends string>(languages: readonly L[]) => {
   const cases: string[] = [];
   const outcomes = new Map<string, Map<L, Outcome>>();
-  const notes: string[] = [];
 
   return {
     record(name: string, language: L, outcome: Outcome) {
@@ -21,16 +19,11 @@ export const createReport = <L extends string>(languages: readonly L[]) => {
       }
       outcomes.get(name)!.set(language, outcome);
     },
-    /** Why `language` fails `name` today (a known difference). */
-    note(name: string, language: L, why: string) {
-      const line = `- ${name} — ${language}: ${why}`;
-      if (!notes.includes(line)) notes.push(line);
-    },
     /** Writes test-artifacts/conformance.md and returns its text. */
     write(): string {
       const cell = (name: string, language: L) => {
         const outcome = outcomes.get(name)?.get(language);
-        return outcome === 'pass' ? 'pass' : outcome === 'fail' ? '**FAIL**' : outcome === 'known' ? 'differs (known, see below)' : 'not run';
+        return outcome === 'pass' ? 'pass' : outcome === 'fail' ? '**FAIL**' : 'not run';
       };
       const passed = (language: L) => cases.filter((name) => outcomes.get(name)?.get(language) === 'pass').length;
       const lines = [
@@ -42,7 +35,6 @@ export const createReport = <L extends string>(languages: readonly L[]) => {
         '',
         languages.map((l) => `${l}: ${passed(l)}/${cases.length} passed`).join(', '),
         '',
-        ...(notes.length > 0 ? ['Known differences:', '', ...notes, ''] : []),
       ];
       const text = lines.join('\n');
       const dir = join(root, 'test-artifacts');

@@ -8,8 +8,13 @@ export interface RequestMessage {
   id: string;
   type: string;
   payload: unknown;
-  /** Session that asked; responses go to that session's reply queue. */
+  /** Session that asked; cancels must name it. */
   session: string;
+  /**
+   * Where responses go, as the message said (AMQP reply_to); absent for
+   * requests built in-process, whose responses go to the session's queue.
+   */
+  replyTo?: string;
   /** Absolute deadline in epoch milliseconds; absent = none. */
   deadline?: number;
   /** Verified caller identity, set only by the gateway. */
@@ -92,13 +97,14 @@ export interface Transport {
   /** Declares the type's queue and consumes from it, competing with other workers. */
   consumeRequests(type: string, listener: (delivery: RequestDelivery) => void, options: ConsumeOptions): Promise<Subscription>;
   /** Resolves once the broker confirmed the response. */
-  publishResponse(session: string, response: Response): Promise<void>;
+  /** `replyTo`: the request's own reply address, when it came with one (AMQP reply_to); else the session's queue. */
+  publishResponse(session: string, response: Response, replyTo?: string): Promise<void>;
   /**
    * Publishes consecutive responses of one request as one message; resolves
    * once the broker confirmed it. Only for requests whose `batchReplies` is
    * set; a transport without it makes workers publish one by one.
    */
-  publishResponses?(session: string, responses: readonly Response[]): Promise<void>;
+  publishResponses?(session: string, responses: readonly Response[], replyTo?: string): Promise<void>;
   consumeCancels(types: readonly string[], listener: (cancel: CancelMessage) => void): Promise<Subscription>;
 
   // Registry

@@ -70,6 +70,8 @@ export const createResponseStream = (
   window: number,
   /** The reply consumer reads batch messages (request.batchReplies). */
   batches = false,
+  /** The request's own reply address (AMQP reply_to), which wins over the session's queue. */
+  replyTo?: string,
 ): ResponseStream => {
   let seq = 0;
   /** Published, not yet confirmed, oldest first; `count` responses each. */
@@ -87,7 +89,9 @@ export const createResponseStream = (
 
   const publish = (responses: Response[]) => {
     const confirmed =
-      responses.length === 1 || !publishMany ? Promise.all(responses.map((r) => transport.publishResponse(session, r))).then(() => {}) : publishMany(session, responses);
+      responses.length === 1 || !publishMany
+        ? Promise.all(responses.map((r) => transport.publishResponse(session, r, replyTo))).then(() => {})
+        : publishMany(session, responses, replyTo);
     const entry = { confirmed, count: responses.length };
     unconfirmed += entry.count;
     confirmed.then(

@@ -118,15 +118,15 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
       const publishMany = inner.publishResponses?.bind(inner);
       return {
         ...inner,
-        async publishResponse(session, response) {
-          await inner.publishResponse(session, response);
+        async publishResponse(session, response, replyTo) {
+          await inner.publishResponse(session, response, replyTo);
           count(session, [response]);
         },
         // Batches (one message, several responses) are counted response by response.
         ...(publishMany
           ? {
-              async publishResponses(session: string, responses: readonly Response[]) {
-                await publishMany(session, responses);
+              async publishResponses(session: string, responses: readonly Response[], replyTo?: string) {
+                await publishMany(session, responses, replyTo);
                 count(session, responses);
               },
             }

@@ -37,7 +37,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
   const abort = (reason: WarrenError) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  const stream = createResponseStream(deps.transport, request.session, request.id, attempt, deps.chunkWindow, request.batchReplies === true);
+  const stream = createResponseStream(deps.transport, request.session, request.id, attempt, deps.chunkWindow, request.batchReplies === true, request.replyTo);
 
   const finish = async (message: Parameters<typeof stream.final>[0]) => {
     try {

@@ -77,6 +77,7 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<D
     type: typeof properties.type === 'string' && properties.type !== '' ? properties.type : fields.routingKey,
     payload: body.value,
     session,
+    replyTo,
   };
   const deadline = asNumber(headers[HEADERS.deadline]);
   if (deadline !== undefined) request.deadline = deadline;

@@ -249,17 +249,17 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       });
     },
 
-    async publishResponse(session, response) {
+    async publishResponse(session, response, replyTo) {
       // No status check: during a reconnect, consumers deliver before the
       // status flips to 'connected', and their answers must go out. The
       // publisher itself rejects when it has no channel.
       const { body, properties } = encodeResponse(response);
-      await publisher.publish('', topo.replyQueue(session), body, properties);
+      await publisher.publish('', replyTo ?? topo.replyQueue(session), body, properties);
     },
 
-    async publishResponses(session, responses) {
+    async publishResponses(session, responses, replyTo) {
       const { body, properties } = encodeResponses(responses);
-      await publisher.publish('', topo.replyQueue(session), body, properties);
+      await publisher.publish('', replyTo ?? topo.replyQueue(session), body, properties);
     },
 
     async consumeCancels(types, listener) {
