@@ -21,7 +21,16 @@ export const ensureNodeModules = () => {
   const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs + 1000);
   if (!stale) return;
   say('installing npm packages…');
-  execFileSync('npm', [existsSync(lock) ? 'ci' : 'install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  const args = ['--no-audit', '--no-fund'];
+  if (!existsSync(lock)) return void execFileSync('npm', ['install', ...args], { cwd: root, stdio: 'inherit' });
+  try {
+    execFileSync('npm', ['ci', ...args], { cwd: root, stdio: 'inherit' });
+  } catch {
+    // A registry that lacks some optional platform package makes npm ci refuse
+    // a lock made elsewhere; npm install resolves around it. Said out loud.
+    say('npm ci refused the lock file (see above); falling back to npm install');
+    execFileSync('npm', ['install', ...args], { cwd: root, stdio: 'inherit' });
+  }
 };
 
 let aptUpdated = false;
