@@ -29,24 +29,28 @@ export const startProcess = (runtime: Runtime, file: string, env: Record<string,
 /** Any command (e.g. a Python worker), with the same log plumbing. */
 export const startCommand = (label: string, cmd: string, args: string[], env: Record<string, string>): Proc => {
   const child = spawn(cmd, args, { cwd: root, env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
   const lines: Record<string, unknown>[] = [];
   const watchers = new Set<() => void>();
-  const onData = (data: Buffer) => {
-    text += data.toString();
-    const parts = text.split('\n');
-    text = parts.pop() ?? '';
-    for (const part of parts) {
-      try {
-        lines.push(JSON.parse(part));
-      } catch {
-        lines.push({ msg: part });
+  // One partial-line buffer per stream: stdout and stderr arrive in
+  // independent chunks, and a shared buffer would splice their lines together.
+  const reader = () => {
+    let text = '';
+    return (data: Buffer) => {
+      text += data.toString();
+      const parts = text.split('\n');
+      text = parts.pop() ?? '';
+      for (const part of parts) {
+        try {
+          lines.push(JSON.parse(part));
+        } catch {
+          lines.push({ msg: part });
+        }
       }
-    }
-    for (const w of watchers) w();
+      for (const w of watchers) w();
+    };
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout!.on('data', reader());
+  child.stderr!.on('data', reader());
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const proc: Proc = {
     child,

@@ -34,6 +34,7 @@ export const handlers = withContracts(contracts, {
   },
 
   async longTask({ steps, stepMs }, ctx) {
+    ctx.log.info({ steps, stepMs }, 'longTask started');
     for (let step = 1; step <= steps; step++) {
       try {
         await sleep(stepMs, ctx.signal);
