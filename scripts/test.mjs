@@ -4,9 +4,8 @@
 // service is missing fails instead of being skipped.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { ensureChromium, ensureNodeModules, ensurePython, ensureRabbit, PYTHON, root, say } from './ensure.mjs';
+import { ensureChromium, ensureNodeModules, ensurePython, ensureRabbit, portOpen, PYTHON, root, say } from './ensure.mjs';
 
 const CI = Boolean(process.env.CI && process.env.CI !== 'false');
 const out = join(root, 'test-artifacts');
@@ -36,18 +35,6 @@ const vitest = (project) => async () => {
     return { code, passed: 0, failed: 1, skipped: 0 };
   }
 };
-
-const reachable = (port, host = '127.0.0.1') =>
-  new Promise((resolve) => {
-    const socket = createConnection({ port, host, timeout: 1000 });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-    socket.once('timeout', () => done(false));
-  });
 
 const pytestCounts = (text, code) => {
   const count = (word) => Number(text.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
@@ -102,7 +89,7 @@ const SUITES = {
   bench: async (ctx) => {
     const skip = needs('bench', ctx.rabbit, 'RabbitMQ is not reachable');
     if (skip) return skip;
-    const redis = await reachable(6379);
+    const redis = await portOpen({ host: '127.0.0.1', port: 6379 });
     const systems = ['warren', 'socket', 'amqp', ...(redis ? ['bullmq'] : [])];
     const { code, text } = await run('node', ['--import', 'tsx', 'bench/run.ts', '--quick', `--systems=${systems.join(',')}`, `--out=${join(out, 'bench')}`], {}, 120_000);
     const rows = (system) => text.split('\n').filter((line) => line.startsWith('| echo-100B |') && line.includes(system)).length;

@@ -8,12 +8,6 @@ export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:56
 
 export const uniqueNamespace = (prefix = 't') => `${prefix}${randomBytes(4).toString('hex')}`;
 
-const listQueues = (namespace: string): string[] =>
-  execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name'], { encoding: 'utf8' })
-    .split('\n')
-    .map((s) => s.trim())
-    .filter((name) => name.startsWith(`${namespace}.`));
-
 /** Messages (ready + unacked) per queue of the namespace. */
 export const queueDepths = (namespace: string): Record<string, number> => {
   const depths: Record<string, number> = {};
@@ -35,7 +29,7 @@ export const deleteNamespace = async (namespace: string) => {
   const model = await connect(AMQP_URL);
   try {
     const ch = await model.createChannel();
-    for (const queue of listQueues(namespace)) await ch.deleteQueue(queue);
+    for (const queue of Object.keys(queueStats(namespace))) await ch.deleteQueue(queue);
     for (const suffix of ['requests', 'control', 'registry', 'dead']) await ch.deleteExchange(`${namespace}.${suffix}`);
     await ch.close();
   } finally {

@@ -33,16 +33,6 @@ export interface ResponseStream {
   final(response: { kind: 'result'; data: unknown } | { kind: 'error'; error: WireError }): Promise<void>;
 }
 
-export const toJsonValue = (data: unknown, what: string): unknown => {
-  if (data === undefined) return null;
-  try {
-    JSON.stringify(data);
-    return data;
-  } catch (error) {
-    throw createWarrenError('WORKER_ERROR', `The handler's ${what} is not JSON-serialisable: ${(error as Error).message}`);
-  }
-};
-
 /**
  * A batch message holds at most this many responses and about this many
  * bytes of them (a bigger response travels alone). The gateway's prefetch
@@ -61,6 +51,9 @@ const jsonSize = (data: unknown, what: string): [unknown, number] => {
     throw createWarrenError('WORKER_ERROR', `The handler's ${what} is not JSON-serialisable: ${(error as Error).message}`);
   }
 };
+
+/** Checks that `data` is JSON; `undefined` becomes null. */
+export const toJsonValue = (data: unknown, what: string): unknown => jsonSize(data, what)[0];
 
 export const createResponseStream = (
   transport: Transport,
