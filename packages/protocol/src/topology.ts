@@ -65,7 +65,7 @@ export const topology = (namespace = 'warren'): Topology => {
       'x-dead-letter-exchange': deadLetterExchange,
     }),
     replyQueueArguments: () => ({
-      'x-queue-type': 'classic',
+      'x-queue-type': 'quorum',
       'x-expires': REPLY_QUEUE_EXPIRES_MS,
     }),
     deadLetterQueueArguments: () => ({ 'x-queue-type': 'quorum' }),
