@@ -119,6 +119,8 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         "principal": (request.principal or {}).get("sub"),
     })
 
+    job: Job | None = None
+
     def remaining_ms() -> float | None:
         return None if request.deadline is None else request.deadline - runtime.now_ms()
 
@@ -126,10 +128,14 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         if retries == 0:  # once per message: the retries themselves are routine
             adapter.info("the broker returned a response (no queue %s); retrying", request.reply_to)
 
-    async def publish(envelope: dict[str, Any]) -> None:
+    def give_up() -> bool:
         # A lost delivery is redelivered anyway: retrying its answers could only duplicate them.
+        # At shutdown the request is handed back: a drain must not wait out a retry window.
+        return delivery.lost.is_set() or (job is not None and job.ctx._abort_reason == "SHUTDOWN")
+
+    async def publish(envelope: dict[str, Any]) -> None:
         await publish_until_routed(runtime.transport.publish_response, request.reply_to, envelope,
-                                   remaining_ms=remaining_ms, give_up=delivery.lost.is_set, on_return=on_return)
+                                   remaining_ms=remaining_ms, give_up=give_up, on_return=on_return)
 
     async def undeliverable(error: Undeliverable) -> None:
         # Acked, not requeued: a redelivery would be answered to the same missing queue.
@@ -168,7 +174,6 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     if key in runtime.jobs:  # a redelivery racing its lost predecessor, or a duplicate publish
         adapter.warning("a request with this id is already running here; running this delivery too")
 
-    job: Job | None = None
 
     async def publish_chunk(data: Any) -> None:
         wire.encode_json(data)  # raise TypeError/ValueError to the handler for data JSON cannot carry

@@ -138,7 +138,7 @@ def connection_manager(
                 if rounds is None:
                     log.warning("broker %s unreachable (%s); trying %s", redact(url), reason, redact(urls[index]))
                     continue
-                delay = backoff_delay_ms(rounds - 1, backoff_initial_ms, backoff_max_ms)
+                delay = backoff_delay_ms(rounds - 1, backoff_initial_ms, backoff_max_ms, rand)
                 log.warning("broker %s unreachable (%s); retrying %s in %d ms", redact(url), reason,
                             "it" if len(urls) == 1 else "every node", delay)
                 await asyncio.sleep(delay / 1000)
