@@ -235,3 +235,57 @@ async def test_the_answer_to_a_malformed_request_nobody_can_receive_is_logged_un
     record = next(r for r in caplog.records if getattr(r, "outcome", None) == "undeliverable")
     assert "bad-1" in record.getMessage() and settled(broker, "ok")
     await handle.close()
+
+
+async def test_a_drain_hands_back_a_request_whose_chunk_is_being_retried_without_waiting_out_the_window(gateway, broker):
+    # The real (5 s) window: close() must not sit through it.
+    from warren import memory_transport
+
+    returned = asyncio.Event()
+
+    async def stream(payload, ctx):
+        await ctx.send_chunk("to nobody")
+        return "done"
+
+    transport = memory_transport(broker)
+    real_publish = transport.publish_response
+
+    async def watched_publish(reply_to, envelope):
+        try:
+            await real_publish(reply_to, envelope)
+        except ResponseReturned:
+            returned.set()
+            raise
+
+    handle = await register_handlers({"stream": stream}, service="t",
+                                     transport=dataclasses.replace(transport, publish_response=watched_publish))
+    await gateway.request("stream", None, reply_to="warren.reply.notyet")
+    await asyncio.wait_for(returned.wait(), 2)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await handle.close(drain_timeout_ms=0)
+    assert loop.time() - started < 1.5
+    assert broker.depth("stream") == 1  # handed back, not acked: the queue may exist for the next attempt
+
+
+async def test_a_plain_def_handler_sees_disconnected_from_send_chunk(gateway, worker_transport, broker, short_window):
+    from warren import WarrenError
+
+    seen: dict = {}
+
+    def stream(payload, ctx):
+        try:
+            ctx.send_chunk("to nobody")
+        except WarrenError as error:
+            seen["code"] = error.code
+            raise
+        return "done"
+
+    handle = await register_handlers({"stream": stream}, service="t", transport=worker_transport)
+    await gateway.request("stream", None, reply_to="warren.reply.nobody")
+    for _ in range(100):
+        if "code" in seen and settled(broker, "stream"):
+            break
+        await asyncio.sleep(0.02)
+    assert seen == {"code": "DISCONNECTED"} and settled(broker, "stream")
+    await handle.close()
