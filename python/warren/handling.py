@@ -174,7 +174,6 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     if key in runtime.jobs:  # a redelivery racing its lost predecessor, or a duplicate publish
         adapter.warning("a request with this id is already running here; running this delivery too")
 
-
     async def publish_chunk(data: Any) -> None:
         wire.encode_json(data)  # raise TypeError/ValueError to the handler for data JSON cannot carry
         assert job is not None
