@@ -8,7 +8,7 @@ because a gateway re-declaring the queue a moment later is the common case;
 if it is still returned when the window closes, the answer has no recipient
 and the caller of `publish_until_routed` gets `Undeliverable`.
 
-The numbers are shared with the TypeScript SDK (packages/worker): change both.
+The numbers are protocol facts (`replyRetry` in topology.json), shared with the TypeScript SDK.
 """
 from __future__ import annotations
 
@@ -17,13 +17,15 @@ import time
 from typing import Any, Awaitable, Callable
 
 from .errors import ResponseReturned, Undeliverable
+from .protocol import topology_facts
 
+_RETRY = topology_facts()["replyRetry"]  # shared with TypeScript: protocol topology.json
 #: Delays before the first retries of a returned response, in order.
-RETURN_RETRY_FIRST_DELAYS_MS: tuple[float, ...] = (250, 500)
+RETURN_RETRY_FIRST_DELAYS_MS: tuple[float, ...] = tuple(_RETRY["delaysMs"][:-1])
 #: Delay between the later retries.
-RETURN_RETRY_INTERVAL_MS: float = 1_000
+RETURN_RETRY_INTERVAL_MS: float = _RETRY["delaysMs"][-1]
 #: No retry is made later than this after the first return.
-RETURN_RETRY_WINDOW_MS: float = 5_000
+RETURN_RETRY_WINDOW_MS: float = _RETRY["windowMs"]
 
 
 def return_retry_delay_ms(retries: int, elapsed_ms: float, remaining_ms: float | None) -> float | None:
