@@ -1,4 +1,4 @@
-// Fault 8: the gateway process freezes (SIGSTOP for 35 s, as under a stuck
+// Fault 9: the gateway process freezes (SIGSTOP for 35 s, as under a stuck
 // VM, a debugger or memory pressure) with streams in flight, then thaws
 // (SIGCONT). The client must notice within 10 s (Socket.IO heartbeat,
 // pingIntervalMs + pingTimeoutMs) and show `reconnecting`; after the thaw the
@@ -31,7 +31,7 @@ describe('gateway freeze', () => {
     }
   });
 
-  it('8. SIGSTOP 35 s: the client shows reconnecting within 10 s; after SIGCONT every stream completes, chunks exactly once', async () => {
+  it('9. SIGSTOP 35 s: the client shows reconnecting within 10 s; after SIGCONT every stream completes, chunks exactly once', async () => {
     const gateway = await stack.gateway();
     await stack.worker(undefined, { WORKER_CONCURRENCY: '20' });
     const backend = stack.backend(gateway.url);
