@@ -33,6 +33,8 @@ export const supervise = (specs, { onLine } = {}) => {
     const child = spawn(spec.cmd, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: spec.cwd });
     children.set(spec.name, child);
     const tag = `\x1b[${COLORS[index % COLORS.length]}m${spec.name.padEnd(width)}\x1b[0m │`;
+    // The pid, so an operator (or a test) can signal one child directly.
+    console.log(`${tag} started (pid ${child.pid})`);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         console.log(`${tag} ${formatLine(line)}`);

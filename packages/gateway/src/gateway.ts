@@ -110,6 +110,10 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const admission = { chain, metrics, log, trustProxy: options.trustProxy };
   io = new Server(http, {
     maxHttpBufferSize: options.maxFrameBytes,
+    // Socket.IO's 25 s + 20 s would leave a frozen gateway unnoticed for 45 s;
+    // clients learn these values in the handshake and time out on them.
+    pingInterval: options.pingIntervalMs,
+    pingTimeout: options.pingTimeoutMs,
     serveClient: false,
     allowRequest: allowRequest(admission),
     ...(options.corsOrigins.length > 0 ? { cors: { origin: options.corsOrigins } } : {}),

@@ -18,6 +18,8 @@ export const DEFAULTS = {
   replyPrefetch: 256,
   ackTimeoutMs: 60_000,
   connectTimeoutMs: 10_000,
+  pingIntervalMs: 5_000,
+  pingTimeoutMs: 4_000,
   brokerWaitMs: 5_000,
   logLevel: 'info',
   rateLimitPerSecond: 200,
@@ -66,7 +68,25 @@ export const gatewayOptionsSchema = z
       .describe('Largest request payload (as JSON), in bytes; a bigger one is refused with PAYLOAD_TOO_LARGE. Below maxFrameBytes.'),
     replyPrefetch: z.number().int().positive().max(65_535).default(DEFAULTS.replyPrefetch).describe('Responses relayed to one socket but not yet acked by it, at most (backpressure).'),
     ackTimeoutMs: z.number().int().positive().default(DEFAULTS.ackTimeoutMs).describe('A socket whose oldest relayed response stays unacked this long, in ms, is disconnected (it resumes later).'),
-    sessionSecret: z.string().min(16, 'use at least 16 characters').optional().describe('Signs session tokens; every gateway of one app must share it. Default: random per process.'),
+    pingIntervalMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(300_000)
+      .default(DEFAULTS.pingIntervalMs)
+      .describe('Socket.IO heartbeat: the gateway pings every socket this often, in ms. A client that hears nothing for pingIntervalMs + pingTimeoutMs drops the connection and reconnects, so a frozen or unreachable gateway is noticed within that sum.'),
+    pingTimeoutMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(300_000)
+      .default(DEFAULTS.pingTimeoutMs)
+      .describe('How long, in ms, the gateway waits for a pong before closing a socket; the client waits pingIntervalMs + pingTimeoutMs for a ping.'),
+    sessionSecret: z
+      .string()
+      .min(16, 'use at least 16 characters')
+      .optional()
+      .describe('Signs session tokens; every gateway of one app must share it, and a restarted gateway needs the same one for clients to resume. Default: random per process (`npm start` passes one kept in `.warren/session-secret`).'),
     staticDir: z.string().optional().describe('Directory of static files served at / (the web app), with an SPA fallback.'),
     corsOrigins: z.array(z.string()).default([]).describe('Origins allowed cross-origin for HTTP long-polling (e.g. the Vite dev server); comma-separated in the environment.'),
     allowedOrigins: z
@@ -137,6 +157,8 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   MAX_FRAME_BYTES: ['maxFrameBytes', 'number'],
   MAX_PAYLOAD_BYTES: ['maxPayloadBytes', 'number'],
   ACK_TIMEOUT_MS: ['ackTimeoutMs', 'number'],
+  PING_INTERVAL_MS: ['pingIntervalMs', 'number'],
+  PING_TIMEOUT_MS: ['pingTimeoutMs', 'number'],
   SESSION_SECRET: ['sessionSecret', 'string'],
   STATIC_DIR: ['staticDir', 'string'],
   CORS_ORIGINS: ['corsOrigins', 'list'],
