@@ -1,0 +1,76 @@
+// Hostile clients, round two (issue 12): requests that cost the gateway far
+// more than their size, sessions resumed by the wrong principal, duplicate
+// ids racing the broker confirm, oversize payloads and log floods — each
+// against a real gateway process on RabbitMQ with its default limits.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killAll, startProcess, type Proc } from '../support/processes.ts';
+import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
+import { codeOf, createClients } from './clients.ts';
+import { JWT_ENV, signToken } from './tokens.ts';
+
+const namespace = uniqueNamespace('sec2');
+let url = '';
+let gateway: Proc;
+const { client, closeAll } = createClients(() => url);
+
+/** `/healthz` round trips (ms) measured every 50 ms until `stop` resolves. */
+const probeHealth = (stop: Promise<unknown>) => {
+  const times: number[] = [];
+  let done = false;
+  void stop.finally(() => (done = true));
+  const loop = (async () => {
+    while (!done) {
+      const t = performance.now();
+      const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      times.push(ok ? performance.now() - t : Infinity);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return times;
+  })();
+  return loop;
+};
+
+describe('hostile clients, round two', () => {
+  beforeAll(async () => {
+    gateway = startProcess('bun', 'test/security/fixtures/gateway.ts', { PORT: '0', HOST: '127.0.0.1', WARREN_NAMESPACE: namespace, ...JWT_ENV });
+    url = String((await gateway.waitFor((l) => l.msg === 'gateway listening')).url);
+    const worker = startProcess('bun', 'test/security/fixtures/chat-worker.ts', { WARREN_NAMESPACE: namespace });
+    await worker.waitFor((l) => l.msg === 'worker serving');
+    // The gateway knows the chat schema once the worker's announcement arrived.
+    const c = client({ token: await signToken('warmup') });
+    await c.ready;
+    for (let i = 0; ; i++) {
+      const ack = await c.request({ id: `warm-${i}`, type: 'chat', payload: { message: 'hi', history: [{}] } });
+      if (codeOf(ack) === 'INVALID_PAYLOAD') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+
+  afterAll(async () => {
+    closeAll();
+    await killAll();
+    await deleteNamespace(namespace);
+  });
+
+  it.each([20_000, 100_000])('answers a chat payload with %i empty history objects at once, with a bounded ack, /healthz answering throughout', async (n) => {
+    const c = client({ token: await signToken(`issues-${n}`) });
+    await c.ready;
+    const payload = { message: 'hi', history: Array.from({ length: n }, () => ({})) };
+    const sent = performance.now();
+    const answered = c.request({ id: `issues-${n}`, type: 'chat', payload });
+    const health = probeHealth(answered);
+    const ack = await answered;
+    const elapsed = performance.now() - sent;
+    expect(ack).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } });
+    expect(elapsed).toBeLessThan(1000);
+    const bytes = Buffer.byteLength(JSON.stringify(ack));
+    expect(bytes).toBeLessThan(8 * 1024);
+    const details = (ack as unknown as { error: { details: { issues: unknown[]; issueCount: number } } }).error.details;
+    expect(details.issues.length).toBeLessThanOrEqual(20);
+    expect(details.issueCount).toBe(2 * n);
+    const times = await health;
+    expect(Math.max(...times)).toBeLessThan(500);
+    // No log line grows with the request either.
+    expect(Math.max(...gateway.output().split('\n').map((l) => l.length))).toBeLessThan(16 * 1024);
+  });
+});
