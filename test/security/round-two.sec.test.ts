@@ -9,6 +9,15 @@ import { codeOf, createClients } from './clients.ts';
 import { JWT_ENV, signToken } from './tokens.ts';
 
 const namespace = uniqueNamespace('sec2');
+const SESSION_TTL_MS = 3000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+type SessionFrame = { sessionId: string; token: string };
+/** Every `session` frame the socket receives, newest last. */
+const sessionFrames = (socket: { on(event: 'session', fn: (s: SessionFrame) => void): unknown }) => {
+  const frames: SessionFrame[] = [];
+  socket.on('session', (s) => frames.push(s));
+  return frames;
+};
 let url = '';
 let gateway: Proc;
 const { client, closeAll } = createClients(() => url);
@@ -32,7 +41,13 @@ const probeHealth = (stop: Promise<unknown>) => {
 
 describe('hostile clients, round two', () => {
   beforeAll(async () => {
-    gateway = startProcess('bun', 'test/security/fixtures/gateway.ts', { PORT: '0', HOST: '127.0.0.1', WARREN_NAMESPACE: namespace, ...JWT_ENV });
+    gateway = startProcess('bun', 'test/security/fixtures/gateway.ts', {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WARREN_NAMESPACE: namespace,
+      ...JWT_ENV,
+      SESSION_TOKEN_TTL_MS: String(SESSION_TTL_MS),
+    });
     url = String((await gateway.waitFor((l) => l.msg === 'gateway listening')).url);
     const worker = startProcess('bun', 'test/security/fixtures/chat-worker.ts', { WARREN_NAMESPACE: namespace });
     await worker.waitFor((l) => l.msg === 'worker serving');
@@ -72,5 +87,41 @@ describe('hostile clients, round two', () => {
     expect(Math.max(...times)).toBeLessThan(500);
     // No log line grows with the request either.
     expect(Math.max(...gateway.output().split('\n').map((l) => l.length))).toBeLessThan(16 * 1024);
+  });
+
+  it('never resumes a session for another principal: the token is bound to who it was issued to', async () => {
+    const alice = client({ token: await signToken('alice') });
+    const aliceFrames = sessionFrames(alice.socket);
+    const aliceSession = await alice.ready;
+    expect(await alice.request({ id: 'alice-1', type: 'count', payload: { key: 'alice-1', delayMs: 1000 } })).toEqual({ ok: true, id: 'alice-1' });
+    alice.socket.close();
+    const stolen = aliceFrames.at(-1)!.token;
+    const bob = client({ token: await signToken('bob'), session: stolen });
+    expect(await bob.ready).not.toBe(aliceSession);
+    await sleep(1500);
+    expect(bob.responses).toEqual([]);
+    bob.socket.close();
+    // Alice herself resumes and gets her answer.
+    const back = client({ token: await signToken('alice'), session: stolen });
+    expect(await back.ready).toBe(aliceSession);
+    expect(await back.final('alice-1')).toMatchObject({ kind: 'result', data: { runs: 1 } });
+  });
+
+  it('never resumes a session with an expired token, and refreshes the token while the socket is connected', async () => {
+    const carol = client({ token: await signToken('carol') });
+    const frames = sessionFrames(carol.socket);
+    const first = await carol.ready;
+    const issued = frames.at(-1)!.token;
+    // Connected for longer than a token lives: refreshed tokens keep the session resumable.
+    await sleep(SESSION_TTL_MS + 1500);
+    carol.socket.close();
+    expect(frames.length).toBeGreaterThan(1);
+    const refreshed = frames.at(-1)!.token;
+    const again = client({ token: await signToken('carol'), session: refreshed });
+    expect(await again.ready).toBe(first);
+    again.socket.close();
+    // The first token has expired by now: a new session, never the old one.
+    const late = client({ token: await signToken('carol'), session: issued });
+    expect(await late.ready).not.toBe(first);
   });
 });
