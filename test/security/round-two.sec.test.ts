@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killAll, startProcess, type Proc } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { codeOf, createClients } from './clients.ts';
+import { ackBody, openRaw } from './raw-socket.ts';
 import { JWT_ENV, signToken } from './tokens.ts';
 
 const namespace = uniqueNamespace('sec2');
@@ -123,5 +124,18 @@ describe('hostile clients, round two', () => {
     // The first token has expired by now: a new session, never the old one.
     const late = client({ token: await signToken('carol'), session: issued });
     expect(await late.ready).not.toBe(first);
+  });
+
+  it('refuses a payload nested deeper than the protocol allows at the gateway, before any worker sees it', async () => {
+    // socket.io-client cannot even encode it (its binary check recurses): a raw packet.
+    const raw = await openRaw(url);
+    await raw.connect({ token: await signToken('nester') });
+    raw.send(`421["request",{"id":"deep-chat","type":"chat","payload":{"message":"hi","extra":${'['.repeat(5000)}${']'.repeat(5000)}}}]`);
+    expect(ackBody(await raw.next((p) => p.startsWith('431')), 1)).toMatchObject({
+      ok: false,
+      id: 'deep-chat',
+      error: { code: 'INVALID_REQUEST', message: expect.stringMatching(/deeper than 128/) },
+    });
+    raw.close();
   });
 });
