@@ -72,6 +72,11 @@ def registry_defaults() -> dict[str, int]:
     return dict(topology_facts()["registry"])
 
 
+def limits() -> dict[str, int]:
+    """Payload limits shared by every SDK: `{maxReportedIssues, maxIssueText, maxBodyDepth, maxBodyBytes}`."""
+    return dict(topology_facts()["limits"])
+
+
 def default_namespace() -> str:
     return str(topology_facts()["defaultNamespace"])
 

@@ -282,6 +282,20 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     expect(replies.map((r) => r.response)).toMatchObject([{ kind: 'error', id, seq: 0, attempt: 1, error: { code: 'INVALID_REQUEST' } }]);
   });
 
+  conformance('malformed request: a body nested 5 000 levels deep is answered INVALID_REQUEST and frees its delivery', async () => {
+    // More of them than the worker's prefetch: an unanswered one would hold a slot and the echo below would starve.
+    const ids = range(4).map(() => uniqueId('deep'));
+    const deep = `{"extra":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+    for (const id of ids) await direct.publish({ id, type: 'conf.echo', body: deep });
+    for (const id of ids) {
+      const replies = await direct.replies(id, 3000);
+      expect(replies.map((r) => r.response)).toMatchObject([{ kind: 'error', id, seq: 0, error: { code: 'INVALID_REQUEST', message: expect.stringMatching(/deeper than 128/) } }]);
+    }
+    const after = uniqueId('after-deep');
+    await direct.publish({ id: after, type: 'conf.echo', payload: 2 });
+    expect((await direct.replies(after, 3000)).map((r) => r.response)).toMatchObject([{ kind: 'result', id: after, data: 2 }]);
+  });
+
   conformance('reply messages: one per response, seq 0…n, correlation_id = id, type = kind, persistent JSON', async () => {
     const id = uniqueId('props');
     await direct.publish({ id, type: 'conf.stream', payload: { n: 3 } });

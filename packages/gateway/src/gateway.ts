@@ -118,7 +118,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     allowRequest: allowRequest(admission),
     ...(options.corsOrigins.length > 0 ? { cors: { origin: options.corsOrigins } } : {}),
   });
-  const sessions = createSessions(options.sessionSecret);
+  const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   const accepted = createAcceptedRequests();
   const deadLetters = await relayDeadLetters(transport, log);
   await registry.start(transport, log);

@@ -4,7 +4,7 @@
 // (rendered by config-reference.ts; a unit test fails when it is stale).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS } from '@warren/protocol';
+import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS, REPLY_QUEUE_EXPIRES_MS } from '@warren/protocol';
 
 export const DEFAULTS = {
   port: 3000,
@@ -28,6 +28,8 @@ export const DEFAULTS = {
   maxConnectionsPerPrincipal: 0,
   maxConnectionsPerIp: 0,
   jwtClockToleranceSec: 5,
+  // A token never outlives the reply queue of a session nobody uses.
+  sessionTokenTtlMs: REPLY_QUEUE_EXPIRES_MS,
 } as const;
 
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
@@ -87,6 +89,13 @@ export const gatewayOptionsSchema = z
       .min(16, 'use at least 16 characters')
       .optional()
       .describe('Signs session tokens; every gateway of one app must share it, and a restarted gateway needs the same one for clients to resume. Default: random per process (`npm start` passes one kept in `.warren/session-secret`).'),
+    sessionTokenTtlMs: z
+      .number()
+      .int()
+      .min(3000)
+      .max(24 * 60 * 60_000)
+      .default(DEFAULTS.sessionTokenTtlMs)
+      .describe('Lifetime of a session token, in ms; refreshed every third of it while the socket is connected. Default: the reply queue\'s idle expiry.'),
     staticDir: z.string().optional().describe('Directory of static files served at / (the web app), with an SPA fallback.'),
     corsOrigins: z.array(z.string()).default([]).describe('Origins allowed cross-origin for HTTP long-polling (e.g. the Vite dev server); comma-separated in the environment.'),
     allowedOrigins: z
@@ -160,6 +169,7 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   PING_INTERVAL_MS: ['pingIntervalMs', 'number'],
   PING_TIMEOUT_MS: ['pingTimeoutMs', 'number'],
   SESSION_SECRET: ['sessionSecret', 'string'],
+  SESSION_TOKEN_TTL_MS: ['sessionTokenTtlMs', 'number'],
   STATIC_DIR: ['staticDir', 'string'],
   CORS_ORIGINS: ['corsOrigins', 'list'],
   ALLOWED_ORIGINS: ['allowedOrigins', 'list'],

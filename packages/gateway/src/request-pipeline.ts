@@ -3,7 +3,7 @@
 // when a plugin asked to). A refused request is acked with its typed error
 // and nothing reaches the broker.
 import type { Logger } from 'pino';
-import { parseRequestFrame, type Ack, type WireError } from '@warren/protocol';
+import { jsonDepth, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { AcceptedRequests } from './accepted-requests.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
@@ -44,7 +44,12 @@ const idOf = (frame: unknown) =>
     : undefined;
 
 const NOT_JSON = -1;
-/** Bytes of the payload as JSON text; NOT_JSON for binary attachments, cycles or absurd nesting. */
+const TOO_DEEP = -2;
+/**
+ * Bytes of the payload as JSON text; NOT_JSON for binary attachments, cycles
+ * or absurd nesting, TOO_DEEP past the protocol's MAX_BODY_DEPTH (workers
+ * would refuse it; Python's parser cannot even read it).
+ */
 export const jsonBytes = (value: unknown): number => {
   try {
     const text = JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
@@ -52,7 +57,8 @@ export const jsonBytes = (value: unknown): number => {
       if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) throw new TypeError('binary');
       return v;
     });
-    return text === undefined ? NOT_JSON : Buffer.byteLength(text);
+    if (text === undefined) return NOT_JSON;
+    return jsonDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH ? TOO_DEEP : Buffer.byteLength(text);
   } catch {
     return NOT_JSON;
   }
@@ -88,6 +94,9 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     if (payloadBytes === NOT_JSON) {
       rlog.warn('payload is not plain JSON');
       return refuse(ack, id, { code: 'INVALID_REQUEST', message: 'The payload must be plain JSON (no binary attachments, no deeper nesting than JSON allows).' }, type);
+    }
+    if (payloadBytes === TOO_DEEP) {
+      return refuse(ack, id, { code: 'INVALID_REQUEST', message: `The payload nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` }, type);
     }
 
     let local: LocalHandler | undefined;

@@ -17,7 +17,7 @@ import { createTokenBuckets } from './plugins/token-buckets.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
-import type { Sessions } from './session.ts';
+import { subjectOf, type Sessions } from './session.ts';
 
 export interface SocketDeps {
   transport: Transport;
@@ -44,8 +44,10 @@ const NOISE_BURST = 50;
 export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const { transport, options, connection, metrics } = deps;
   const now = deps.now ?? Date.now;
-  const resumed = deps.sessions.verify((socket.handshake.auth as { session?: unknown } | undefined)?.session);
-  const session = resumed ? { sessionId: resumed, token: String(socket.handshake.auth.session) } : deps.sessions.create();
+  // A token issued to another principal, or expired, starts a new session.
+  const subject = subjectOf(connection.principal);
+  const resumed = deps.sessions.verify((socket.handshake.auth as { session?: unknown } | undefined)?.session, subject);
+  const session = resumed ? { sessionId: resumed, token: deps.sessions.refresh(resumed, subject) } : deps.sessions.create(subject);
   const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
   // An accepted request whose answer never came (deadline + grace passed) is counted, not forgotten.
   const pending = createPendingRequests(now, (type) => metrics.finished(type, 'lost'));
@@ -77,6 +79,11 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
 
   const untrack = deps.trackPending(pending, relay);
   socket.emit(EVENTS.session, session);
+  // Refreshed while connected: a token only expires once its session is unused.
+  const refresher = setInterval(() => {
+    socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject) });
+  }, Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)));
+  refresher.unref?.();
   log.info({ resumed: Boolean(resumed) }, 'socket connected');
   if (resumed) relay.ensure().catch((error) => log.warn({ err: (error as Error).message }, 'could not resume replies'));
 
@@ -131,6 +138,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   });
 
   socket.on('disconnect', (reason) => {
+    clearInterval(refresher);
     relay.close();
     untrack();
     deps.chain.disconnect(connection, reason);

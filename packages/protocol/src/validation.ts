@@ -1,30 +1,67 @@
 // INVALID_PAYLOAD, built one way wherever a payload is checked (gateway,
 // Node worker), so callers always get the failing field paths in
-// `details.issues` and a message that names them.
+// `details.issues` and a message that names them. A payload can fail in as
+// many places as it has values (an array of 100 000 empty objects, 200 000
+// issues), so only the first MAX_REPORTED_ISSUES are reported, each cut to a
+// bounded length, with the total in `details.issueCount`: the answer, the
+// log line and the work to build them stay small whatever the payload.
 import type { z } from 'zod';
 import type { WireError } from './errors.ts';
+import { MAX_ISSUE_TEXT, MAX_REPORTED_ISSUES } from './limits.ts';
 import type { Issue, Parsed } from './parse.ts';
+/** Issues named in the error's message (all reported ones are in details). */
+const NAMED_IN_MESSAGE = 5;
 
-const joinPath = (path: readonly PropertyKey[]) => (path.length === 0 ? '(root)' : path.map(String).join('.'));
+const clip = (text: string) => (text.length > MAX_ISSUE_TEXT ? `${text.slice(0, MAX_ISSUE_TEXT - 1)}…` : text);
+const joinPath = (path: readonly PropertyKey[]) => (path.length === 0 ? '(root)' : clip(path.map(String).join('.')));
+
+/** The first `max` issues and how many there were in all (de-duplicated by path and message, in linear time). */
+export interface IssueList {
+  issues: Issue[];
+  count: number;
+}
+
+/** Collects issues: keeps the first `max` distinct ones, counts every distinct one. */
+export const createIssueList = (max = MAX_REPORTED_ISSUES) => {
+  const seen = new Set<string>();
+  const issues: Issue[] = [];
+  return {
+    add(issue: Issue) {
+      const key = `${issue.path}\u0000${issue.message}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      if (issues.length < max) issues.push({ path: clip(issue.path), message: clip(issue.message) });
+    },
+    result: (): IssueList => ({ issues, count: seen.size }),
+  };
+};
 
 /**
- * Zod issues as `{ path, message }`. An unexpected key is reported at the
- * key's own path (zod puts it on the parent), so the caller sees which field.
+ * Zod issues as `{ path, message }`, the first `max` of them, with the total.
+ * An unexpected key is reported at the key's own path (zod puts it on the
+ * parent), so the caller sees which field.
  */
-export const payloadIssues = (issues: readonly z.core.$ZodIssue[]): Issue[] =>
-  issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: joinPath([...issue.path, key]), message: 'unexpected field' }))
-      : [{ path: joinPath(issue.path), message: issue.message }],
-  );
+export const payloadIssues = (zodIssues: readonly z.core.$ZodIssue[], max = MAX_REPORTED_ISSUES): IssueList => {
+  const list = createIssueList(max);
+  for (const issue of zodIssues) {
+    if (issue.code === 'unrecognized_keys') for (const key of issue.keys) list.add({ path: joinPath([...issue.path, key]), message: 'unexpected field' });
+    else list.add({ path: joinPath(issue.path), message: issue.message });
+  }
+  return list.result();
+};
 
-export const invalidPayload = (type: string, issues: Issue[], what = 'payload'): WireError => ({
-  code: 'INVALID_PAYLOAD',
-  message: `Invalid ${what} for "${type}": ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-  details: { issues },
-});
+export const invalidPayload = (type: string, found: IssueList | Issue[], what = 'payload'): WireError => {
+  const { issues, count } = Array.isArray(found) ? { issues: found.slice(0, MAX_REPORTED_ISSUES), count: found.length } : found;
+  const named = issues.slice(0, NAMED_IN_MESSAGE).map((i) => `${clip(i.path)}: ${clip(i.message)}`).join('; ');
+  const more = count > NAMED_IN_MESSAGE ? ` (and ${count - NAMED_IN_MESSAGE} more; ${count} in all)` : '';
+  return {
+    code: 'INVALID_PAYLOAD',
+    message: `Invalid ${what} for "${clip(type)}": ${named}${more}`,
+    details: { issues: issues.map((i) => ({ path: clip(i.path), message: clip(i.message) })), issueCount: count },
+  };
+};
 
-/** Parses `value` with `schema`; a failure is INVALID_PAYLOAD naming every failing path. */
+/** Parses `value` with `schema`; a failure is INVALID_PAYLOAD naming the first failing paths. */
 export const checkPayload = <T>(schema: z.ZodType<T>, type: string, value: unknown, what = 'payload'): Parsed<T> => {
   const result = schema.safeParse(value);
   return result.success ? { ok: true, value: result.data } : { ok: false, error: invalidPayload(type, payloadIssues(result.error.issues), what) };
