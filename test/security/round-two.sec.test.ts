@@ -138,4 +138,28 @@ describe('hostile clients, round two', () => {
     });
     raw.close();
   });
+
+  it('runs a request once however many copies of its id race the broker confirm, each copy getting the same ack', async () => {
+    const c = client({ token: await signToken('racer') });
+    await c.ready;
+    for (let round = 0; round < 5; round++) {
+      const id = `race-${round}`;
+      const acks = await Promise.all(Array.from({ length: 10 }, () => c.request({ id, type: 'count', payload: { key: id } })));
+      expect(acks).toEqual(Array.from({ length: 10 }, () => ({ ok: true, id })));
+      await c.final(id);
+      expect(await c.request({ id: `${id}-runs`, type: 'runsOf', payload: { key: id } })).toEqual({ ok: true, id: `${id}-runs` });
+      expect(await c.final(`${id}-runs`)).toMatchObject({ kind: 'result', data: { runs: 1 } });
+    }
+  });
+
+  it('refuses an id reused for a different type or payload with DUPLICATE_ID', async () => {
+    const c = client({ token: await signToken('reuser') });
+    await c.ready;
+    expect(await c.request({ id: 'reuse-1', type: 'count', payload: { key: 'reuse-a' } })).toEqual({ ok: true, id: 'reuse-1' });
+    expect(await c.request({ id: 'reuse-1', type: 'chat', payload: { message: 'not the same' } })).toMatchObject({ ok: false, id: 'reuse-1', error: { code: 'DUPLICATE_ID' } });
+    expect(await c.request({ id: 'reuse-1', type: 'count', payload: { key: 'reuse-b' } })).toMatchObject({ ok: false, error: { code: 'DUPLICATE_ID' } });
+    // The same request again is a re-send: acked, not run twice.
+    expect(await c.request({ id: 'reuse-1', type: 'count', payload: { key: 'reuse-a' } })).toEqual({ ok: true, id: 'reuse-1' });
+    expect(await c.final('reuse-1')).toMatchObject({ kind: 'result', data: { runs: 1 } });
+  });
 });
