@@ -2,7 +2,9 @@
 // more than their size, sessions resumed by the wrong principal, duplicate
 // ids racing the broker confirm, oversize payloads and log floods — each
 // against a real gateway process on RabbitMQ with its default limits.
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackend, createMemorySessionStore, type AnyBackend } from '@warren/client';
 import { killAll, startProcess, type Proc } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { codeOf, createClients } from './clients.ts';
@@ -161,5 +163,31 @@ describe('hostile clients, round two', () => {
     // The same request again is a re-send: acked, not run twice.
     expect(await c.request({ id: 'reuse-1', type: 'count', payload: { key: 'reuse-a' } })).toEqual({ ok: true, id: 'reuse-1' });
     expect(await c.final('reuse-1')).toMatchObject({ kind: 'result', data: { runs: 1 } });
+  });
+
+  it.each([
+    ['above the payload limit, below the frame limit', 1.5 * 1024 * 1024],
+    ['above the frame limit', 3 * 1024 * 1024],
+  ])('refuses a payload %s with PAYLOAD_TOO_LARGE at once, never a timeout (@warren/client)', async (_what, bytes) => {
+    const token = await signToken('bulky');
+    const backend = createBackend({
+      url,
+      sessionStore: createMemorySessionStore(),
+      connect: (u, options) => io(u, { ...options, auth: (cb) => options.auth((data) => cb({ ...data, token })) }),
+    }) as AnyBackend;
+    try {
+      // Once before the session frame (limit not yet known), once after.
+      for (const round of ['first', 'second']) {
+        const started = performance.now();
+        const outcome = await backend.makeBackendRequest('chat', { message: 'x'.repeat(bytes) }, { timeoutMs: 5000 }).then(
+          () => 'ok',
+          (e: { code?: string }) => e.code,
+        );
+        expect([round, outcome]).toEqual([round, 'PAYLOAD_TOO_LARGE']);
+        expect(performance.now() - started).toBeLessThan(1000);
+      }
+    } finally {
+      backend.close();
+    }
   });
 });

@@ -48,6 +48,8 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const subject = subjectOf(connection.principal);
   const resumed = deps.sessions.verify((socket.handshake.auth as { session?: unknown } | undefined)?.session, subject);
   const session = resumed ? { sessionId: resumed, token: deps.sessions.refresh(resumed, subject) } : deps.sessions.create(subject);
+  // Told with every session frame: a client refuses an oversize payload itself, at once.
+  const limits = { maxPayloadBytes: options.maxPayloadBytes };
   const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
   const pending = createPendingRequests(now);
   const untrack = deps.trackPending(pending);
@@ -77,10 +79,10 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     },
   });
 
-  socket.emit(EVENTS.session, session);
+  socket.emit(EVENTS.session, { ...session, limits });
   // Refreshed while connected: a token only expires once its session is unused.
   const refresher = setInterval(() => {
-    socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject) });
+    socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits });
   }, Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)));
   refresher.unref?.();
   log.info({ resumed: Boolean(resumed) }, 'socket connected');
