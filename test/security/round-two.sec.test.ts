@@ -190,4 +190,31 @@ describe('hostile clients, round two', () => {
       backend.close();
     }
   });
+
+  it('bounds the client-log bytes one caller can write, however many sockets it floods from', async () => {
+    const token = await signToken('logflooder');
+    const sockets = Array.from({ length: 20 }, () => client({ token }));
+    await Promise.all(sockets.map((c) => c.ready));
+    const fields = { blob: 'f'.repeat(10_000), nested: { more: 'g'.repeat(5_000) } };
+    const entries = Array.from({ length: 10 }, (_, i) => ({ level: 'error', msg: `flood-marker ${i} ${'m'.repeat(1900)}`, fields, ts: Date.now() }));
+    for (const c of sockets) for (let f = 0; f < 10; f++) c.socket.emit('client-log', { entries });
+    // 2 000 entries of ~17 KB were sent (34 MB); what was written is bounded by the caller's budget.
+    await sleep(1500);
+    const lines = gateway.output().split('\n').filter((l) => l.includes('flood-marker'));
+    const written = lines.reduce((n, l) => n + l.length, 0);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(100 + 20 * 3);
+    expect(Math.max(...lines.map((l) => l.length))).toBeLessThan(4 * 1024);
+    expect(written).toBeLessThan(1024 * 1024);
+    for (const c of sockets) c.socket.close();
+  });
+
+  it('escapes control characters in the npm start console, so browser text cannot forge log lines', async () => {
+    const { formatLine } = await import('../../scripts/supervise.mjs');
+    const forged = formatLine(JSON.stringify({ level: 30, msg: 'hello\nerror gateway crashed\u001b[2J', requestId: 'r-1\r\nINFO fake', source: 'client' }));
+    expect(forged).not.toMatch(/[\u0000-\u001f]/);
+    expect(forged).toContain('hello\\nerror gateway crashed\\u001b[2J');
+    expect(forged).toContain('requestId=r-1\\r\\nINFO fake');
+    expect(formatLine('plain \u001b[31mtext')).toBe('plain \\u001b[31mtext');
+  });
 });

@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createAmqpTransport, type Transport } from '@warren/transport';
 import { createAcceptedRequests } from './accepted-requests.ts';
+import { createClientLogWriter } from './client-log.ts';
 import { relayDeadLetters } from './dead-letters.ts';
 import { admitConnections, allowRequest } from './handshake.ts';
 import { createHttpHandler } from './http.ts';
@@ -104,6 +105,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   });
   const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   const accepted = createAcceptedRequests();
+  const clientLogs = createClientLogWriter({ perSecond: options.clientLogPerSecond, burst: options.clientLogBurst });
   const deadLetters = await relayDeadLetters(transport, log);
   await registry.start(transport, log);
   topologyDeclared = true;
@@ -113,6 +115,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       attachSocket(socket, {
         transport,
         sessions,
+        clientLogs,
         options,
         log,
         accepted,

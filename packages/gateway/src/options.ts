@@ -25,6 +25,8 @@ export const DEFAULTS = {
   maxConnectionsPerPrincipal: 0,
   maxConnectionsPerIp: 0,
   jwtClockToleranceSec: 5,
+  clientLogPerSecond: 20,
+  clientLogBurst: 100,
   // A token never outlives the reply queue of a session nobody uses.
   sessionTokenTtlMs: REPLY_QUEUE_EXPIRES_MS,
 } as const;
@@ -103,6 +105,13 @@ export const gatewayOptionsSchema = z
       .describe('Accepted but unanswered requests per connection; 0 = no limit.'),
     maxConnectionsPerPrincipal: z.number().int().min(0).max(1_000_000).default(DEFAULTS.maxConnectionsPerPrincipal).describe('Open sockets per principal `sub`; 0 = no limit.'),
     maxConnectionsPerIp: z.number().int().min(0).max(1_000_000).default(DEFAULTS.maxConnectionsPerIp).describe('Open sockets per client IP; 0 = no limit.'),
+    clientLogPerSecond: z
+      .number()
+      .min(0)
+      .max(100_000)
+      .default(DEFAULTS.clientLogPerSecond)
+      .describe('Browser log entries (client-log) written per second per caller — principal `sub`, else client IP — across all its connections; 0 writes none. Each entry is cut to 2 KB.'),
+    clientLogBurst: z.number().int().min(1).max(100_000).default(DEFAULTS.clientLogBurst).describe('Browser log entries a caller may send at once before clientLogPerSecond applies.'),
     connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs).describe('How long to wait for the broker at start-up, in ms.'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel).describe('pino log level.'),
   })
@@ -154,6 +163,8 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   MAX_IN_FLIGHT_PER_CONNECTION: ['maxInFlightPerConnection', 'number'],
   MAX_CONNECTIONS_PER_PRINCIPAL: ['maxConnectionsPerPrincipal', 'number'],
   MAX_CONNECTIONS_PER_IP: ['maxConnectionsPerIp', 'number'],
+  CLIENT_LOG_PER_SECOND: ['clientLogPerSecond', 'number'],
+  CLIENT_LOG_BURST: ['clientLogBurst', 'number'],
   CONNECT_TIMEOUT_MS: ['connectTimeoutMs', 'number'],
   LOG_LEVEL: ['logLevel', 'string'],
 };

@@ -7,7 +7,7 @@ import type { Socket } from 'socket.io';
 import { createWarrenError, EVENTS, isFinal, parseCancelFrame, type Response } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { AcceptedRequests } from './accepted-requests.ts';
-import { writeClientLog } from './client-log.ts';
+import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
 import type { LocalRun } from './local-run.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
@@ -22,6 +22,8 @@ import { subjectOf, type Sessions } from './session.ts';
 export interface SocketDeps {
   transport: Transport;
   sessions: Sessions;
+  /** Gateway-wide, so a caller's connections share one client-log budget. */
+  clientLogs: ClientLogWriter;
   options: GatewayOptions;
   log: Logger;
   accepted: AcceptedRequests;
@@ -133,9 +135,10 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     }
   });
 
+  const logKey = logBudgetKey(connection);
   socket.on(EVENTS.clientLog, (frame: unknown) => {
     if (noise.take('log') > 0) return;
-    if (!writeClientLog(log, frame)) log.debug('invalid client-log frame');
+    if (!deps.clientLogs.write(log, frame, logKey)) log.debug('invalid client-log frame');
   });
 
   socket.on('disconnect', (reason) => {
