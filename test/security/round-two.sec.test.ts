@@ -217,4 +217,13 @@ describe('hostile clients, round two', () => {
     expect(forged).toContain('requestId=r-1\\r\\nINFO fake');
     expect(formatLine('plain \u001b[31mtext')).toBe('plain \\u001b[31mtext');
   });
+
+  it('keeps the registry (worker hosts, pids, schemas) from callers without a token when authentication is on', async () => {
+    const anonymous = await fetch(`${url}/registry`);
+    expect(anonymous.status).toBe(401);
+    expect(await anonymous.text()).not.toMatch(/round-two-fixture|pid|host/);
+    const authorised = await fetch(`${url}/registry`, { headers: { authorization: `Bearer ${await signToken('reader')}` } });
+    expect(authorised.status).toBe(200);
+    expect(JSON.stringify(await authorised.json())).toContain('round-two-fixture');
+  });
 });

@@ -3,7 +3,7 @@
 // when a plugin asked to). A refused request is acked with its typed error
 // and nothing reaches the broker.
 import type { Logger } from 'pino';
-import { jsonDepth, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, jsonDepth, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import { fingerprintOf, type AcceptedRequests } from './accepted-requests.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
@@ -72,6 +72,19 @@ export const jsonBytes = (value: unknown): number => {
 
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The gateway failed to accept the request.' };
 
+/**
+ * What the broker side threw while declaring the reply queue or publishing:
+ * the transport's own codes (NO_HANDLER, BROKER_UNAVAILABLE…) as they are,
+ * anything else — amqplib's "Channel ended, no reply will be forthcoming",
+ * "Channel closed", a socket error — is the broker being unavailable, not a
+ * fault inside Warren.
+ */
+const brokerFailure = (log: Logger) => (error: unknown): never => {
+  if (isWarrenError(error)) throw error;
+  log.warn({ err: (error as Error)?.message }, 'broker operation failed');
+  throw createWarrenError('BROKER_UNAVAILABLE', 'The gateway cannot reach the message broker; try again shortly.', { cause: error });
+};
+
 export const createRequestPipeline = (deps: PipelineDeps) => {
   const { transport, options, connection, sessionId, log, now } = deps;
   /** A refusal, counted. */
@@ -106,7 +119,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     try {
       await deps.chain.request(ctx, async () => {
         if (local) return; // a plugin already took it; the terminal step does nothing
-        await deps.ensureReplies();
+        await deps.ensureReplies().catch(brokerFailure(rlog));
         // Pending before publishing: the answer may arrive before the ack goes out.
         deps.pending.add(id, type, ctx.deadline);
         await transport.publishRequest({
@@ -120,12 +133,12 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
         }).catch((error: unknown) => {
           deps.pending.finish(id);
-          throw error;
+          brokerFailure(rlog)(error);
         });
         published = true;
       });
       if (local && !published) {
-        await deps.ensureReplies();
+        await deps.ensureReplies().catch(brokerFailure(rlog));
         deps.pending.add(id, type, ctx.deadline);
         const run = runLocally(local, { transport, sessionId, id, type, payload: ctx.payload, principal: ctx.principal, deadline: ctx.deadline, traceparent, log: rlog, now });
         deps.locals.set(id, run);
