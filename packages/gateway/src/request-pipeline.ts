@@ -7,6 +7,7 @@ import { createWarrenError, isWarrenError, jsonDepth, MAX_BODY_DEPTH, parseReque
 import type { Transport } from '@warren/transport';
 import { fingerprintOf, type AcceptedRequests } from './accepted-requests.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
+import { rememberJson } from './payload-text.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { PluginChain } from './plugins/compose.ts';
@@ -181,6 +182,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     if (text === TOO_DEEP) {
       return refuse(ack, id, { code: 'INVALID_REQUEST', message: `The payload nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` }, type);
     }
+    rememberJson(parsed.value.payload, text);
     // Claimed on arrival, before any await: a second copy of this id cannot
     // slip past while the first waits for the plugins or the broker confirm.
     const claim = deps.accepted.claim(sessionId, id, fingerprintOf(type, text));

@@ -19,6 +19,8 @@ const joinPath = (path: readonly PropertyKey[]) => (path.length === 0 ? '(root)'
 export interface IssueList {
   issues: Issue[];
   count: number;
+  /** Only part of the payload was checked (it failed early): `count` is a lower bound. */
+  partial?: boolean;
 }
 
 /** Collects issues: keeps the first `max` distinct ones, counts every distinct one. */
@@ -51,13 +53,17 @@ export const payloadIssues = (zodIssues: readonly z.core.$ZodIssue[], max = MAX_
 };
 
 export const invalidPayload = (type: string, found: IssueList | Issue[], what = 'payload'): WireError => {
-  const { issues, count } = Array.isArray(found) ? { issues: found.slice(0, MAX_REPORTED_ISSUES), count: found.length } : found;
+  const { issues, count, partial = false } = Array.isArray(found) ? { issues: found.slice(0, MAX_REPORTED_ISSUES), count: found.length } : found;
   const named = issues.slice(0, NAMED_IN_MESSAGE).map((i) => `${clip(i.path)}: ${clip(i.message)}`).join('; ');
-  const more = count > NAMED_IN_MESSAGE ? ` (and ${count - NAMED_IN_MESSAGE} more; ${count} in all)` : '';
+  const more = partial
+    ? ` (${count} found in the part checked; the rest of the payload was not checked)`
+    : count > NAMED_IN_MESSAGE
+      ? ` (and ${count - NAMED_IN_MESSAGE} more; ${count} in all)`
+      : '';
   return {
     code: 'INVALID_PAYLOAD',
     message: `Invalid ${what} for "${clip(type)}": ${named}${more}`,
-    details: { issues: issues.map((i) => ({ path: clip(i.path), message: clip(i.message) })), issueCount: count },
+    details: { issues: issues.map((i) => ({ path: clip(i.path), message: clip(i.message) })), issueCount: count, ...(partial ? { partial: true } : {}) },
   };
 };
 
