@@ -80,8 +80,8 @@ describe('hostile clients, round two', () => {
     const ack = await answered;
     const elapsed = performance.now() - sent;
     expect(ack).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD' } });
-    // Measured from the client (its own encoding of the payload included).
-    expect(elapsed).toBeLessThan(1000);
+    // Measured from the client (its own encoding of the payload included): ~75-100 ms here under load.
+    expect(elapsed).toBeLessThan(500);
     const bytes = Buffer.byteLength(JSON.stringify(ack));
     expect(bytes).toBeLessThan(8 * 1024);
     const details = (ack as unknown as { error: { details: { issues: { path: string }[]; issueCount: number; partial?: boolean } } }).error.details;
