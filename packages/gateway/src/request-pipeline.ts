@@ -186,13 +186,15 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     // Claimed on arrival, before any await: a second copy of this id cannot
     // slip past while the first waits for the plugins or the broker confirm.
     const claim = deps.accepted.claim(sessionId, id, fingerprintOf(type, text));
+    // Neither branch below runs the plugin chain (no rate limit applies), so
+    // their log lines share the connection's budget for invalid frames.
     if (claim.kind === 'conflict') {
-      rlog.warn('request id reused for a different request');
+      if (deps.mayLogInvalid()) rlog.warn('request id reused for a different request');
       return refuse(ack, id, { code: 'DUPLICATE_ID', message: `The id "${id}" was already used in this session for a different request; send it under a new id.` }, type);
     }
     if (claim.kind === 'duplicate') {
       // A re-send (lost ack, resume) or a copy racing the first: never run twice.
-      rlog.info('duplicate request; answering with the first copy\'s ack');
+      if (deps.mayLogInvalid()) rlog.info('duplicate request; answering with the first copy\'s ack');
       return ack(await claim.ack);
     }
     let outcome: Outcome;
