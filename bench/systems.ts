@@ -62,6 +62,8 @@ const warren = (gatewayRuntime: Runtime, from?: string): System => ({
       // The per-connection limits stay in the path, set above what a load test sends.
       RATE_LIMIT_PER_SECOND: '1000000',
       RATE_LIMIT_BURST: '1000000',
+      // Every bench client and idle holder connects from loopback.
+      MAX_CONNECTIONS_PER_IP: '0',
     }, { profile: true, ...where });
     const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/readyz`).catch((error: Error) => {

@@ -212,8 +212,13 @@ def test_many_issues_are_capped_counted_and_found_in_linear_time():
     check = payload_check(schema)
     started = time.monotonic()
     error = invalid_payload("chat", check({"history": [{} for _ in range(20_000)]}))
-    assert time.monotonic() - started < 10  # pairwise de-duplication took minutes
-    assert error["details"]["issueCount"] == 40_000
+    assert time.monotonic() - started < 2  # pairwise de-duplication took minutes
+    # Only the first 1 000 schema errors are looked at: the answer says it is partial.
+    assert error["details"]["partial"] is True
+    assert 20 <= error["details"]["issueCount"] <= 2_000
     assert len(error["details"]["issues"]) == 20
     assert len(error["message"]) < 2_000
-    assert "40000 in all" in error["message"]
+    # A payload wrong in a few places is counted exactly.
+    few = invalid_payload("chat", check({"history": [{} for _ in range(30)]}))
+    assert few["details"] == {"issues": few["details"]["issues"], "issueCount": 60}
+    assert "60 in all" in few["message"]

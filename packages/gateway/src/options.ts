@@ -26,8 +26,10 @@ export const DEFAULTS = {
   rateLimitBurst: 400,
   maxInFlightPerConnection: 1024,
   maxConnectionsPerPrincipal: 0,
-  maxConnectionsPerIp: 0,
+  maxConnectionsPerIp: 64,
   jwtClockToleranceSec: 5,
+  clientLogPerSecond: 20,
+  clientLogBurst: 100,
   // A token never outlives the reply queue of a session nobody uses.
   sessionTokenTtlMs: REPLY_QUEUE_EXPIRES_MS,
 } as const;
@@ -132,7 +134,36 @@ export const gatewayOptionsSchema = z
       .default(DEFAULTS.maxInFlightPerConnection)
       .describe('Accepted but unanswered requests per connection; 0 = no limit.'),
     maxConnectionsPerPrincipal: z.number().int().min(0).max(1_000_000).default(DEFAULTS.maxConnectionsPerPrincipal).describe('Open sockets per principal `sub`; 0 = no limit.'),
-    maxConnectionsPerIp: z.number().int().min(0).max(1_000_000).default(DEFAULTS.maxConnectionsPerIp).describe('Open sockets per client IP; 0 = no limit.'),
+    maxConnectionsPerIp: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(DEFAULTS.maxConnectionsPerIp)
+      .describe('Open sockets per client IP; 0 = no limit. Behind a load balancer set trustProxy, or every client counts as the balancer.'),
+    registryRoles: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('With authentication on (and anonymous callers refused): GET /registry and the `registry` event need a principal with one of these roles; empty = any authenticated caller. Comma-separated.'),
+    metricsPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .optional()
+      .describe('Serve GET /metrics on this port (on `host`) instead of the main one, e.g. for a scraper on a private network; 0 picks a free one.'),
+    metricsToken: z
+      .string()
+      .min(16, 'use at least 16 characters')
+      .optional()
+      .describe('When set, GET /metrics needs `Authorization: Bearer <metricsToken>`.'),
+    clientLogPerSecond: z
+      .number()
+      .min(0)
+      .max(100_000)
+      .default(DEFAULTS.clientLogPerSecond)
+      .describe('Browser log entries (client-log) written per second per caller — principal `sub`, else client IP — across all its connections; 0 writes none. Each entry is cut to 2 KB.'),
+    clientLogBurst: z.number().int().min(1).max(100_000).default(DEFAULTS.clientLogBurst).describe('Browser log entries a caller may send at once before clientLogPerSecond applies.'),
     connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs).describe('How long to wait for the broker at start-up, in ms.'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel).describe('pino log level.'),
   })
@@ -186,6 +217,11 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   MAX_IN_FLIGHT_PER_CONNECTION: ['maxInFlightPerConnection', 'number'],
   MAX_CONNECTIONS_PER_PRINCIPAL: ['maxConnectionsPerPrincipal', 'number'],
   MAX_CONNECTIONS_PER_IP: ['maxConnectionsPerIp', 'number'],
+  REGISTRY_ROLES: ['registryRoles', 'list'],
+  METRICS_PORT: ['metricsPort', 'number'],
+  METRICS_TOKEN: ['metricsToken', 'string'],
+  CLIENT_LOG_PER_SECOND: ['clientLogPerSecond', 'number'],
+  CLIENT_LOG_BURST: ['clientLogBurst', 'number'],
   CONNECT_TIMEOUT_MS: ['connectTimeoutMs', 'number'],
   BROKER_WAIT_MS: ['brokerWaitMs', 'number'],
   LOG_LEVEL: ['logLevel', 'string'],

@@ -7,7 +7,7 @@ import type { Socket } from 'socket.io';
 import { createWarrenError, EVENTS, isFinal, parseCancelFrame, type Response } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { AcceptedRequests } from './accepted-requests.ts';
-import { writeClientLog } from './client-log.ts';
+import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
 import type { LocalRun } from './local-run.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
@@ -22,6 +22,8 @@ import { subjectOf, type Sessions } from './session.ts';
 export interface SocketDeps {
   transport: Transport;
   sessions: Sessions;
+  /** Gateway-wide, so a caller's connections share one client-log budget. */
+  clientLogs: ClientLogWriter;
   options: GatewayOptions;
   log: Logger;
   accepted: AcceptedRequests;
@@ -48,6 +50,8 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const subject = subjectOf(connection.principal);
   const resumed = deps.sessions.verify((socket.handshake.auth as { session?: unknown } | undefined)?.session, subject);
   const session = resumed ? { sessionId: resumed, token: deps.sessions.refresh(resumed, subject) } : deps.sessions.create(subject);
+  // Told with every session frame: a client refuses an oversize payload itself, at once.
+  const limits = { maxPayloadBytes: options.maxPayloadBytes };
   const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
   // An accepted request whose answer never came (deadline + grace passed) is counted, not forgotten.
   const pending = createPendingRequests(now, (type) => metrics.finished(type, 'lost'));
@@ -78,10 +82,10 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   });
 
   const untrack = deps.trackPending(pending, relay);
-  socket.emit(EVENTS.session, session);
+  socket.emit(EVENTS.session, { ...session, limits });
   // Refreshed while connected: a token only expires once its session is unused.
   const refresher = setInterval(() => {
-    socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject) });
+    socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits });
   }, Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)));
   refresher.unref?.();
   log.info({ resumed: Boolean(resumed) }, 'socket connected');
@@ -132,9 +136,10 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     }
   });
 
+  const logKey = logBudgetKey(connection);
   socket.on(EVENTS.clientLog, (frame: unknown) => {
     if (noise.take('log') > 0) return;
-    if (!writeClientLog(log, frame)) log.debug('invalid client-log frame');
+    if (!deps.clientLogs.write(log, frame, logKey)) log.debug('invalid client-log frame');
   });
 
   socket.on('disconnect', (reason) => {

@@ -50,7 +50,8 @@ export const createOffThreadCheck = ({ maxQueued = MAX_QUEUED, timeoutMs = CHECK
   };
 
   return {
-    check(variants: VariantSchema[], payload: unknown): Promise<VariantsOutcome> {
+    /** Checks the payload given as JSON text. */
+    check(variants: VariantSchema[], json: string): Promise<VariantsOutcome> {
       if (waiting.size >= maxQueued) {
         return Promise.reject(createWarrenError('RATE_LIMITED', 'The gateway is busy checking other large payloads; retry shortly.'));
       }
@@ -66,7 +67,7 @@ export const createOffThreadCheck = ({ maxQueued = MAX_QUEUED, timeoutMs = CHECK
           reject(createWarrenError('INVALID_PAYLOAD', `The payload is too costly to check against the announced schema (over ${timeoutMs} ms); send a smaller one.`));
         }, timeoutMs);
         waiting.set(id, { resolve, reject, timer });
-        thread!.postMessage({ id, variants, payload });
+        thread!.postMessage({ id, variants, json });
       });
     },
     close() {

@@ -6,8 +6,10 @@ import type { Logger } from 'pino';
 import { invalidPayload, type Announcement, type Catalogue, type WireError } from '@warren/protocol';
 import type { Subscription, Transport } from '@warren/transport';
 import { createCatalogue, type ApplyOutcome } from './catalogue.ts';
+import { jsonOf } from '../payload-text.ts';
+import { checkBounded } from './bounded-check.ts';
 import { createOffThreadCheck } from './off-thread-check.ts';
-import { checkVariants, createSchemaCompiler, type VariantSchema, type VariantsOutcome } from './schema-check.ts';
+import { createSchemaCompiler, type VariantSchema, type VariantsOutcome } from './schema-check.ts';
 
 export interface RegistryOptions {
   /** How often expired instances are dropped. @default 1000 */
@@ -32,7 +34,7 @@ export interface GatewayRegistry {
 
 export const REGISTRY_SWEEP_MS = 1000;
 /** Payloads up to this size (JSON bytes) are checked inline: a few milliseconds at worst. */
-export const INLINE_CHECK_BYTES = 16 * 1024;
+export const INLINE_CHECK_BYTES = 4 * 1024;
 
 export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayRegistry => {
   const now = options.now ?? Date.now;
@@ -95,14 +97,14 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
 
   const checkPayload = (type: string, payload: unknown): WireError | null => {
     const variants = schemasOf(type);
-    return variants.length === 0 ? null : outcomeToError(type, checkVariants(compile, variants, payload));
+    return variants.length === 0 ? null : outcomeToError(type, checkBounded(compile, variants, payload));
   };
 
   const validate = async (type: string, payload: unknown, bytes: number): Promise<WireError | null> => {
     const variants = schemasOf(type);
     if (variants.length === 0) return null;
-    if (bytes <= INLINE_CHECK_BYTES) return outcomeToError(type, checkVariants(compile, variants, payload));
-    return outcomeToError(type, await offThread.check(variants, payload));
+    if (bytes <= INLINE_CHECK_BYTES) return outcomeToError(type, checkBounded(compile, variants, payload));
+    return outcomeToError(type, await offThread.check(variants, jsonOf(payload)));
   };
 
   return {
