@@ -1,12 +1,18 @@
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Two projects: unit tests need nothing running; integration tests
 // (*.int.test.ts) talk to the real RabbitMQ on 127.0.0.1:5672 and spawn
 // gateway/worker processes on Bun and Node.
 export default defineConfig({
+  // Workspace packages resolve to their TypeScript source (the `source`
+  // export condition), never to a stale dist/. Every project extends this.
+  resolve: { conditions: ['source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions], externalConditions: ['source'] } },
   test: {
     projects: [
       {
+        extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.{ts,tsx}', 'examples/*/test/**/*.test.{ts,tsx}'],
@@ -15,6 +21,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           // Fault injection: stops and disconnects the broker. Runs alone, last.
           name: 'faults',
@@ -25,6 +32,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
@@ -35,6 +43,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           // Hostile clients, least-privilege broker users and trace propagation,
           // against real gateway/worker processes on RabbitMQ (test/security).
@@ -46,6 +55,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           // One conformance service on a Node and a Python worker, the same
           // cases against each, through real gateways on RabbitMQ (test/conformance).
@@ -57,6 +67,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'e2e',
           // Browser tests (Debian's Chromium) against the real stack; see test/e2e.

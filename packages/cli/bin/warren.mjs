@@ -1,6 +1,13 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI from source on Node ≥ 20 (tsx) — no build step.
-import { register } from 'tsx/esm/api';
+// Published: runs the compiled CLI (dist/). In the monorepo, where src/ is
+// present, runs the TypeScript source through tsx instead — no build step.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const source = new URL('../src/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/main.js');
+}

@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// Runs the gateway from source on Node ≥ 20 (tsx); `bun src/main.ts` works too.
-import { register } from 'tsx/esm/api';
+// Published: runs the compiled gateway (dist/). In the monorepo, where src/
+// is present, runs the TypeScript source through tsx instead, so no build is
+// needed while developing (`bun src/main.ts` works too).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/main.ts');
+const source = new URL('../src/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/main.js');
+}

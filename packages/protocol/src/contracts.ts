@@ -70,6 +70,13 @@ export const defineContract = <P extends z.ZodType, R extends z.ZodType, C exten
     if (typeof (value as z.ZodType | undefined)?.safeParse !== 'function') {
       throw new TypeError(`defineContract: ${field} must be a zod schema`);
     }
+    // zod is a peer dependency: a zod 3 schema would pass the check above and
+    // then fail deep inside z.toJSONSchema with a bare TypeError.
+    if (!('_zod' in (value as object))) {
+      throw new TypeError(
+        `defineContract: ${field} is a zod 3 schema; Warren needs zod 4 (npm i zod@^4, or import { z } from 'zod/v4' with zod 3.25)`,
+      );
+    }
   };
   check('payload', spec.payload);
   check('result', spec.result);
