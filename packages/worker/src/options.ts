@@ -24,7 +24,7 @@ export const workerOptionsSchema = z.object({
   namespace: z.string().regex(NAMESPACE_PATTERN).default(DEFAULTS.namespace),
   /** Handlers of one request type running at once (= AMQP prefetch per type). Env: WORKER_CONCURRENCY. @default 8 */
   concurrency: z.number().int().min(1).max(10_000).default(DEFAULTS.concurrency),
-  /** On close/SIGTERM, how long in-flight handlers may finish before they are handed back. @default 10000 */
+  /** On close/SIGTERM, how long in-flight handlers may finish before they are handed back. Env: WORKER_DRAIN_TIMEOUT_MS. @default 10000 */
   drainTimeoutMs: z.number().int().nonnegative().default(DEFAULTS.drainTimeoutMs),
   /** How long to wait for the broker at start-up. @default 10000 */
   connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs),
@@ -53,10 +53,20 @@ export const workerOptionsFromEnv = (env: Record<string, string | undefined> = p
   if (env.AMQP_URL) out.url = env.AMQP_URL;
   if (env.WARREN_NAMESPACE) out.namespace = env.WARREN_NAMESPACE;
   if (env.WORKER_CONCURRENCY) out.concurrency = Number(env.WORKER_CONCURRENCY);
+  if (env.WORKER_DRAIN_TIMEOUT_MS) out.drainTimeoutMs = Number(env.WORKER_DRAIN_TIMEOUT_MS);
   if (env.WARREN_REGISTRY_HEARTBEAT_MS) out.registryHeartbeatMs = Number(env.WARREN_REGISTRY_HEARTBEAT_MS);
   if (env.WARREN_REGISTRY_TTL_MS) out.registryTtlMs = Number(env.WARREN_REGISTRY_TTL_MS);
   return out;
 };
+
+/**
+ * What registerHandlers runs with: the environment (workerOptionsFromEnv)
+ * under the options given, so a deployment's AMQP_URL or WARREN_NAMESPACE is
+ * never silently ignored, and an explicit option still wins. An option passed
+ * as `undefined` (`url: process.env.AMQP_URL` when unset) counts as not given.
+ */
+export const withEnvironment = <T extends object>(given: T, env: Record<string, string | undefined> = process.env): T =>
+  ({ ...workerOptionsFromEnv(env), ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) }) as T;
 
 export const parseWorkerOptions = (input: unknown): WorkerOptions => {
   const result = workerOptionsSchema.safeParse(input);

@@ -8,7 +8,7 @@ import { defaultInstanceId, startAnnouncer, typeAnnouncement, type Announcer } f
 import { createCancelMemory } from './cancellations.ts';
 import { checkContractHandlers, contractOf, withContract, type ContractHandlers } from './contracts.ts';
 import { parseMetricsOptions, startWorkerMetrics, type MetricsOptionsInput, type WorkerMetrics } from './metrics.ts';
-import { parseWorkerOptions, type WorkerOptionsInput } from './options.ts';
+import { parseWorkerOptions, withEnvironment, type WorkerOptionsInput } from './options.ts';
 import { requestKey, runRequest, type Handler, type Running } from './run-request.ts';
 
 export type Handlers = Record<string, Handler>;
@@ -51,7 +51,7 @@ export const registerHandlers: RegisterHandlers = async (
   typedHandlers: Handlers | ContractHandlers<Contracts>,
 ): Promise<WorkerHandle> => {
   const { transport: injected, log: injectedLog, contracts, metricsPort, metricsHost, ...rest } = options;
-  const opts = parseWorkerOptions(rest);
+  const opts = parseWorkerOptions(withEnvironment(rest));
   const metricsOptions = parseMetricsOptions({ metricsPort, metricsHost });
   const handlers = typedHandlers as Handlers;
   const types = Object.keys(handlers);
@@ -68,7 +68,8 @@ export const registerHandlers: RegisterHandlers = async (
       return [type, contract === undefined ? handlers[type]! : withContract(type, contract, handlers[type]!)];
     }),
   );
-  const log = injectedLog ?? pino({ name: opts.service });
+  // LOG_LEVEL as the gateway and the Python SDK read it.
+  const log = injectedLog ?? pino({ name: opts.service, level: process.env.LOG_LEVEL || 'info' });
   const transport =
     injected ??
     (await createAmqpTransport({
