@@ -69,6 +69,17 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // npm-packed packages installed outside the repository (test/packages).
+          name: 'packages',
+          include: ['test/packages/**/*.pkg.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
           name: 'e2e',
           // Browser tests (Debian's Chromium) against the real stack; see test/e2e.
           include: ['test/e2e/**/*.e2e.test.ts'],

@@ -84,6 +84,12 @@ const SUITES = {
     }
     return vitest('e2e')();
   },
+  // The packages as users get them: packed, installed outside the repository,
+  // called through from Node, Bun, TypeScript and a Vite app in Chromium.
+  packages: async (ctx) => {
+    const missing = [!ctx.rabbit && 'RabbitMQ is not reachable', !ctx.chromium && 'Chromium is missing'];
+    return needs('packages', !missing.some(Boolean), missing.filter(Boolean).join('; ')) ?? vitest('packages')();
+  },
   // Benchmark smoke: `bench/run.ts --quick` must produce its table. Checks
   // the harness works, never a speed (figures belong in docs/performance.md).
   bench: async (ctx) => {
@@ -129,7 +135,7 @@ const main = async () => {
   const ctx = {
     python: names.includes('python') ? ensurePython() : false,
     rabbit: names.some((n) => n !== 'unit' && n !== 'typecheck') ? await ensureRabbit() : false,
-    chromium: names.includes('e2e') ? ensureChromium() : false,
+    chromium: names.includes('e2e') || names.includes('packages') ? ensureChromium() : false,
   };
   const results = [];
   for (const name of names) {
