@@ -4,23 +4,10 @@ import { z } from 'zod';
 import { errorCodes } from './errors.ts';
 import { REQUEST_TYPE_PATTERN } from './topology.ts';
 
-/** Socket.IO event names, both directions. */
-export const EVENTS = {
-  /** client → gateway, with an ack callback answered by an {@link Ack}. */
-  request: 'request',
-  /** client → gateway: stop a request the same session made. */
-  cancel: 'cancel',
-  /** gateway → client, with an ack callback the client answers with nothing. */
-  response: 'response',
-  /** gateway → client on connect: the session id and its signed resume token. */
-  session: 'session',
-  /** client → gateway: browser log lines (client logger). */
-  clientLog: 'client-log',
-  /** client → gateway, with an ack callback answered by the live registry catalogue. */
-  registry: 'registry',
-} as const;
-
-export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
+// Event names and the timeout ceiling live in events.ts, which does not import
+// zod, so a browser bundle that needs them does not pull the schemas in.
+import { MAX_TIMEOUT_MS } from './events.ts';
+export { EVENTS, MAX_TIMEOUT_MS } from './events.ts';
 const requestId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, _ . : -');
 const requestType = z.string().regex(REQUEST_TYPE_PATTERN, 'a letter, then up to 99 letters, digits, _ . -');
 

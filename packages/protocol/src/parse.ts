@@ -2,21 +2,8 @@
 import type { z } from 'zod';
 import type { WireError } from './errors.ts';
 import { MAX_BODY_BYTES, MAX_BODY_DEPTH } from './limits.ts';
-import {
-  ackSchema,
-  cancelFrameSchema,
-  cancelMessageSchema,
-  requestFrameSchema,
-  responseSchema,
-  sessionFrameSchema,
-  type Ack,
-  type CancelFrame,
-  type CancelMessage,
-  type RequestFrame,
-  type Response,
-  type SessionFrame,
-} from './envelopes.ts';
-import { announcementSchema, catalogueSchema, registryAckSchema, type Announcement, type Catalogue, type RegistryAck } from './registry.ts';
+import { cancelFrameSchema, cancelMessageSchema, requestFrameSchema, type CancelFrame, type CancelMessage, type RequestFrame } from './envelopes.ts';
+import { announcementSchema, catalogueSchema, type Announcement, type Catalogue } from './registry.ts';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: WireError };
 
@@ -31,7 +18,8 @@ export const formatIssues = (issues: readonly z.core.$ZodIssue[]): Issue[] =>
     message: issue.message,
   }));
 
-const parser =
+/** A zod schema as a Parsed-returning parser (what the gateway and workers check with). */
+export const schemaParser =
   <T>(schema: z.ZodType<T>, what: string) =>
   (value: unknown): Parsed<T> => {
     const result = schema.safeParse(value);
@@ -41,19 +29,15 @@ const parser =
     return { ok: false, error: { code: 'INVALID_REQUEST', message: `Invalid ${what}: ${summary}`, details: { issues } } };
   };
 
-export const parseRequestFrame: (value: unknown) => Parsed<RequestFrame> = parser(requestFrameSchema, 'request');
-export const parseCancelFrame: (value: unknown) => Parsed<CancelFrame> = parser(cancelFrameSchema, 'cancel');
-export const parseResponse: (value: unknown) => Parsed<Response> = parser(
-  responseSchema as unknown as z.ZodType<Response>,
-  'response',
-);
-export const parseAck: (value: unknown) => Parsed<Ack> = parser(ackSchema, 'ack');
-export const parseSessionFrame: (value: unknown) => Parsed<SessionFrame> = parser(sessionFrameSchema, 'session');
-export const parseCancelMessage: (value: unknown) => Parsed<CancelMessage> = parser(cancelMessageSchema, 'cancel');
+export const parseRequestFrame: (value: unknown) => Parsed<RequestFrame> = schemaParser(requestFrameSchema, 'request');
+export const parseCancelFrame: (value: unknown) => Parsed<CancelFrame> = schemaParser(cancelFrameSchema, 'cancel');
+// What a client receives is parsed without zod (frames.ts), so a browser
+// bundle does not carry it.
+export { parseAck, parseRegistryAck, parseResponse, parseSessionFrame } from './frames.ts';
+export const parseCancelMessage: (value: unknown) => Parsed<CancelMessage> = schemaParser(cancelMessageSchema, 'cancel');
 
-export const parseAnnouncement: (value: unknown) => Parsed<Announcement> = parser(announcementSchema, 'registry announcement');
-export const parseCatalogue: (value: unknown) => Parsed<Catalogue> = parser(catalogueSchema, 'registry catalogue');
-export const parseRegistryAck: (value: unknown) => Parsed<RegistryAck> = parser(registryAckSchema, 'registry ack');
+export const parseAnnouncement: (value: unknown) => Parsed<Announcement> = schemaParser(announcementSchema, 'registry announcement');
+export const parseCatalogue: (value: unknown) => Parsed<Catalogue> = schemaParser(catalogueSchema, 'registry catalogue');
 
 /** Parses JSON text (or bytes) without throwing. */
 export const parseJson = (raw: string | Uint8Array): Parsed<unknown> => {

@@ -1,0 +1,20 @@
+// Socket.IO event names and the timeout ceiling: constants the client needs
+// on every page, kept apart from the zod schemas (envelopes.ts re-exports them).
+
+/** Socket.IO event names, both directions. */
+export const EVENTS = {
+  /** client → gateway, with an ack callback answered by an {@link Ack}. */
+  request: 'request',
+  /** client → gateway: stop a request the same session made. */
+  cancel: 'cancel',
+  /** gateway → client, with an ack callback the client answers with nothing. */
+  response: 'response',
+  /** gateway → client on connect: the session id and its signed resume token. */
+  session: 'session',
+  /** client → gateway: browser log lines (client logger). */
+  clientLog: 'client-log',
+  /** client → gateway, with an ack callback answered by the live registry catalogue. */
+  registry: 'registry',
+} as const;
+
+export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;

@@ -1,0 +1,57 @@
+// The zod-free client parsers (frames.ts) decide exactly as the zod schemas
+// that define the protocol: same verdict and same output on every response
+// vector (vectors/responses.json) and on hand-made frames of every kind.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as envelopes from '../src/envelopes.ts';
+const { ackSchema, responseSchema, sessionFrameSchema } = envelopes;
+import { registryAckSchema as registryAck } from '../src/registry.ts';
+import { parseAck, parseRegistryAck, parseResponse, parseSessionFrame } from '../src/frames.ts';
+import { schemaParser, type Parsed } from '../src/parse.ts';
+import type { z } from 'zod';
+
+const vectors = JSON.parse(readFileSync(new URL('../vectors/responses.json', import.meta.url), 'utf8')).vectors as { name: string; value: unknown }[];
+
+const verdict = (p: Parsed<unknown>) => (p.ok ? { ok: true, value: p.value } : { ok: false, paths: (p.error.details?.issues as { path: string }[]).map((i) => i.path).sort() });
+const same = (hand: (v: unknown) => Parsed<unknown>, schema: z.ZodType, value: unknown) => {
+  const zod = verdict(schemaParser(schema, 'x')(value));
+  const mine = verdict(hand(value));
+  expect(mine.ok, JSON.stringify(value)).toBe(zod.ok);
+  if (zod.ok) expect(mine).toEqual(zod);
+  else expect(mine.paths.length).toBeGreaterThan(0);
+};
+
+const catalogue = {
+  protocolVersion: 1,
+  generatedAt: 1,
+  instances: [{ service: 's', instanceId: 'i', language: 'python', sdkVersion: '1', concurrency: 4, heartbeatMs: 5000, ttlMs: 15000, startedAt: 1, lastSeenAt: 2, expiresAt: 3, types: ['a'], extra: 1 }],
+  types: [{ type: 'a', services: ['s'], instances: ['i'], conflict: false, payload: { type: 'object' }, result: true }],
+  conflicts: [{ type: 'b', message: 'm', variants: [{ services: ['s'], instances: ['i'], chunk: {} }] }],
+};
+
+describe('zod-free client frame parsers', () => {
+  it('agree with the zod response schema on every response vector', () => {
+    expect(vectors.length).toBeGreaterThan(10);
+    for (const v of vectors) same(parseResponse, responseSchema, v.value);
+  });
+
+  it('agree with the zod schemas on acks, session frames and registry acks', () => {
+    const err = { code: 'NO_HANDLER', message: 'm', details: { a: 1 } };
+    for (const v of [{ ok: true, id: 'a' }, { ok: true, id: '' }, { ok: false, error: err }, { ok: false, id: 'x', error: { code: 'NOPE', message: 'm' } }, { ok: 'yes' }, null, [], { ok: true, id: 'a', extra: 1 }]) {
+      same(parseAck, ackSchema, v);
+    }
+    for (const v of [{ sessionId: 's', token: 't' }, { sessionId: 's', token: 't', limits: { maxPayloadBytes: 10 } }, { sessionId: 's', token: 't', limits: { maxPayloadBytes: 0 } }, { sessionId: 's' }, 'x']) {
+      same(parseSessionFrame, sessionFrameSchema, v);
+    }
+    for (const v of [{ ok: true, catalogue }, { ok: true, catalogue: { ...catalogue, types: [{ type: 'a' }] } }, { ok: false, error: err }, { ok: true }]) {
+      same(parseRegistryAck, registryAck, v);
+    }
+    expect('registryAckSchema' in envelopes).toBe(false); // lives in registry.ts, not envelopes.ts
+  });
+
+  it('names the failing path in the message', () => {
+    const parsed = parseResponse({ kind: 'chunk', id: 'r', seq: -1, attempt: 1, data: null });
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringContaining('seq') });
+  });
+});
