@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without declarations
+import { precompress } from '../../scripts/build-web.mjs';
 import { launchBrowser } from '../e2e/browser.ts';
 import { root } from '../support/processes.ts';
 
@@ -210,6 +212,7 @@ describe('the packed packages, installed outside the repository', () => {
   it('build a Vite + React + TS app in production mode that streams a call in Chromium', async () => {
     await run(bin('tsc'), ['-p', 'tsconfig.json'], viteApp);
     await run(join(viteApp, 'node_modules/.bin/vite'), ['build', '--logLevel', 'warn'], viteApp, { NODE_ENV: 'production' });
+    expect(precompress(join(viteApp, 'dist')).files).toBeGreaterThan(0);
     const worker = start(process.execPath, ['worker.mjs'], nodeApp, {});
     procs.push(worker);
     await worker.waitFor('consumer worker ready');
@@ -218,6 +221,10 @@ describe('the packed packages, installed outside the repository', () => {
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
+      const encodings: (string | undefined)[] = [];
+      page.on('response', (r) => {
+        if (r.url().endsWith('.js')) encodings.push(r.headers()['content-encoding']);
+      });
       await page.goto(gatewayUrl);
       await page.getByTestId('connection').filter({ hasText: 'connected' }).waitFor({ timeout: 15_000 });
       await page.getByRole('button', { name: 'Greet' }).click();
@@ -225,6 +232,8 @@ describe('the packed packages, installed outside the repository', () => {
       expect(await page.getByTestId('chunks').textContent()).toBe('Hello, Ada');
       expect(await page.getByTestId('result').textContent()).toBe('Hello, Ada (from node)');
       expect(errors).toEqual([]);
+      // Served precompressed by the installed gateway.
+      expect(encodings).toContain('br');
     } finally {
       await browser.close();
       await worker.stop();

@@ -65,17 +65,43 @@ const json = (res: ServerResponse, status: number, body: unknown) => {
   res.end(JSON.stringify(body));
 };
 
-const serveFile = async (res: ServerResponse, file: string, method: string): Promise<boolean> => {
+// Precompressed siblings (`app.js.br`, `app.js.gz`) written when the app is
+// built (scripts/build-web.mjs): served as they are, never compressed per request.
+const PRECOMPRESSED = [
+  ['br', '.br'],
+  ['gzip', '.gz'],
+] as const;
+
+/** Whether Accept-Encoding admits `coding` (present, and not `;q=0`). */
+export const acceptsEncoding = (header: string | undefined, coding: string): boolean =>
+  (header ?? '').split(',').some((part) => {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    if (name?.trim() !== coding) return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+
+const serveFile = async (res: ServerResponse, file: string, method: string, acceptEncoding?: string): Promise<boolean> => {
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return false;
   const immutable = file.includes(`${sep}assets${sep}`);
+  let body = { path: file, size: info.size, encoding: undefined as string | undefined };
+  let compressed = false;
+  for (const [coding, suffix] of PRECOMPRESSED) {
+    const sibling = await stat(file + suffix).catch(() => null);
+    if (!sibling?.isFile()) continue;
+    compressed = true;
+    if (body.encoding === undefined && acceptsEncoding(acceptEncoding, coding)) body = { path: file + suffix, size: sibling.size, encoding: coding };
+  }
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-    'content-length': info.size,
+    'content-length': body.size,
     'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    ...(body.encoding ? { 'content-encoding': body.encoding } : {}),
+    ...(compressed ? { vary: 'accept-encoding' } : {}),
   });
   if (method === 'HEAD') res.end();
-  else createReadStream(file).pipe(res);
+  else createReadStream(body.path).pipe(res);
   return true;
 };
 
@@ -105,9 +131,10 @@ export const createHttpHandler = (deps: HttpDeps) => {
       const file = join(root, path);
       if (file !== root && !file.startsWith(root + sep)) return json(res, 404, { error: 'not found' });
       const target = path.endsWith('/') ? join(file, 'index.html') : file;
-      if (await serveFile(res, target, method)) return;
+      const encodings = req.headers['accept-encoding'];
+      if (await serveFile(res, target, method, encodings)) return;
       // Client-side routes fall back to the app shell; missing assets stay 404.
-      if (!extname(path) && (await serveFile(res, join(root, 'index.html'), method))) return;
+      if (!extname(path) && (await serveFile(res, join(root, 'index.html'), method, encodings))) return;
     }
     json(res, 404, { error: 'not found' });
   };
