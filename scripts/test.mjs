@@ -54,6 +54,13 @@ const SUITES = {
     const { code } = await run('npx', ['tsc', '-p', 'tsconfig.json']);
     return { code, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
   },
+  // Every TypeScript block of the READMEs typechecked against the source, the
+  // ones marked `run` run (scripts/check-docs.mjs).
+  docs: async () => {
+    const { code, text } = await run('node', ['scripts/check-docs.mjs']);
+    const checked = Number(text.match(/(\d+) TypeScript blocks/)?.[1] ?? 0);
+    return { code, passed: code === 0 ? checked : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
+  },
   unit: vitest('unit'),
   integration: async (ctx) => needs('integration', ctx.rabbit, 'RabbitMQ is not reachable') ?? vitest('integration')(),
   python: async (ctx) =>
@@ -134,7 +141,7 @@ const main = async () => {
   ensureNodeModules();
   const ctx = {
     python: names.includes('python') ? ensurePython() : false,
-    rabbit: names.some((n) => n !== 'unit' && n !== 'typecheck') ? await ensureRabbit() : false,
+    rabbit: names.some((n) => !['unit', 'typecheck', 'docs'].includes(n)) ? await ensureRabbit() : false,
     chromium: names.includes('e2e') || names.includes('packages') ? ensureChromium() : false,
   };
   const results = [];

@@ -1,0 +1,2 @@
+// The app a README's main.tsx renders.
+export const App = () => <main />;
