@@ -1,9 +1,11 @@
 // Parses `warren <command> …` into a typed command or a usage error.
 export const USAGE = `Usage:
-  warren call <type> [json-payload] [--url URL] [--timeout MS] [--token JWT]
-      Sends one request. Prints each chunk as one JSON line on stdout and the
-      result as the last line; exit 0. On error prints CODE: message on
-      stderr; exit 1. URL defaults to $WARREN_URL or http://localhost:3000;
+  warren call <type> [json-payload | - | @file] [--url URL] [--timeout MS] [--token JWT]
+      Sends one request. The payload is JSON text, \`-\` to read it from stdin,
+      or @file to read it from a file (for payloads too large for argv).
+      Prints each chunk as one JSON line on stdout and the result as the last
+      line; exit 0. On error prints CODE: message on stderr; exit 1. Ctrl-C
+      cancels the request at the worker (exit 130). URL defaults to $WARREN_URL or http://localhost:3000;
       the token (for gateways that require authentication) to $WARREN_TOKEN.
   warren codegen [--url URL] [--out FILE] [--name BackendTypes] [--types a,b] [--token JWT]
       Reads the gateway's live registry (GET /registry) and writes TypeScript
@@ -13,7 +15,16 @@ export const USAGE = `Usage:
   warren help`;
 
 export type Command =
-  | { kind: 'call'; type: string; payload: unknown; url: string; timeoutMs: number | undefined; token: string | undefined }
+  | {
+      kind: 'call';
+      type: string;
+      payload: unknown;
+      /** Where the payload still has to be read from (main.ts reads it); absent when given inline. */
+      payloadFrom?: { stdin: true } | { file: string };
+      url: string;
+      timeoutMs: number | undefined;
+      token: string | undefined;
+    }
   | { kind: 'codegen'; url: string; out: string | undefined; name: string; only: string[] | undefined; token: string | undefined }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
@@ -66,6 +77,11 @@ export const parseArgs = (argv: readonly string[], env: Record<string, string | 
   if (stray !== undefined) return { kind: 'usage-error', message: `${stray} is an option of codegen, not call` };
   if (!type) return { kind: 'usage-error', message: 'call needs a request type' };
   let payload: unknown = null;
+  if (json === '-') return { kind: 'call', type, payload, payloadFrom: { stdin: true }, url, timeoutMs, token };
+  if (json?.startsWith('@')) {
+    if (json.length === 1) return { kind: 'usage-error', message: '@ needs a file name: @payload.json' };
+    return { kind: 'call', type, payload, payloadFrom: { file: json.slice(1) }, url, timeoutMs, token };
+  }
   if (json !== undefined) {
     try {
       payload = JSON.parse(json);
