@@ -23,6 +23,8 @@ import type { Backend, BackendCore, BackendTypeSource, RegistryReader, TypesFrom
 export type { AnyBackend, Backend, BackendCore, RegistryReader } from './typed.ts';
 
 const RETRY_DELAY_MS = { first: 250, max: 5000 } as const;
+/** How often a failing WebSocket may ask the gateway whether it is refusing us. */
+const PROBE_INTERVAL_MS = 10_000;
 
 const guard =
   <Args extends unknown[]>(handler: (...args: Args) => void) =>
@@ -92,9 +94,9 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     retryDelayMs = Math.min(retryDelayMs * 2, RETRY_DELAY_MS.max);
   };
 
-  const goOffline = (code: ErrorCode, message: string): void => {
+  const goOffline = (code: ErrorCode, message: string, byGateway = false): void => {
     refusal = { code, message };
-    store.update({ status: 'offline' });
+    store.update({ status: 'offline', ...(byGateway ? { refused: { code, message } } : {}) });
     registry.rejectAll(code, message);
   };
 
@@ -104,7 +106,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     retryDelayMs = RETRY_DELAY_MS.first;
     clearTimeout(retryTimer);
     retryTimer = undefined;
-    store.update({ status: 'connected' });
+    store.update({ status: 'connected', refused: undefined });
     registry.connected();
     logger.flush();
   });
@@ -121,10 +123,28 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     if (reason === 'io server disconnect' || socket.active === false) scheduleRetry();
   });
 
+  // A WebSocket refused at the upgrade looks like any network error; ask why,
+  // at most every PROBE_INTERVAL_MS, and stop for good if the gateway says no.
+  let lastProbeAt = -Infinity;
+  const probeRefusal = (): void => {
+    const probe = config.refusalProbe;
+    if (probe === undefined || Date.now() - lastProbeAt < PROBE_INTERVAL_MS) return;
+    lastProbeAt = Date.now();
+    probe(config.url).then(
+      (refused) => {
+        if (refused === null || closed || socket.connected) return;
+        socket.disconnect(); // ends socket.io's own reconnect loop
+        goOffline(refused.code, `The gateway refused the connection: ${refused.message}`, true);
+      },
+      () => {},
+    );
+  };
+
   const onConnectError = guard((error: unknown) => {
     if (closed) return;
     if (socket.active !== false) {
       store.update({ status: waitingStatus() }); // socket.io retries by itself
+      probeRefusal();
       return;
     }
     // Refused by gateway middleware: retry only when its code says it may help.
@@ -135,7 +155,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
       return;
     }
     const reason = error instanceof Error ? error.message : 'unknown reason';
-    goOffline(isErrorCode(code) ? code : 'DISCONNECTED', `The gateway refused the connection: ${reason}`);
+    goOffline(isErrorCode(code) ? code : 'DISCONNECTED', `The gateway refused the connection: ${reason}`, true);
   });
 
   const onSession = guard((raw: unknown) => {

@@ -8,6 +8,11 @@ export interface BackendSnapshot {
   readonly status: ConnectionStatus;
   /** Id of the gateway session, once the gateway announced it. */
   readonly sessionId: string | null;
+  /**
+   * Why the status is `offline` for good when the gateway refused this client
+   * (a refused origin or token: FORBIDDEN, UNAUTHORIZED, …); absent otherwise.
+   */
+  readonly refused?: { readonly code: string; readonly message: string };
 }
 
 export interface ConnectionStore {
@@ -22,7 +27,7 @@ export const createConnectionStore = (initial: BackendSnapshot): ConnectionStore
 
   const update = (patch: Partial<BackendSnapshot>): void => {
     const next = { ...snapshot, ...patch };
-    if (next.status === snapshot.status && next.sessionId === snapshot.sessionId) return;
+    if (next.status === snapshot.status && next.sessionId === snapshot.sessionId && next.refused === snapshot.refused) return;
     snapshot = Object.freeze(next);
     for (const listener of [...listeners]) {
       try {

@@ -17,6 +17,8 @@ export { createDefaultSessionStore, createMemorySessionStore, SESSION_STORAGE_KE
 export type { SessionStore } from './session-store.ts';
 export { defaultConnect } from './socket.ts';
 export type { Connect, ConnectOptions, SocketLike, SocketListener, TokenSource } from './socket.ts';
+export { probeRefusal } from './refusal-probe.ts';
+export type { Refusal, RefusalProbe } from './refusal-probe.ts';
 // Re-exported so apps can match on codes without a second import.
 export { isWarrenError } from '@warren/protocol';
 export type { ErrorCode, WarrenError } from '@warren/protocol';

@@ -3,6 +3,7 @@
 import { MAX_TIMEOUT_MS } from '@warren/protocol';
 import { resolveLoggerOptions, type LoggerOptions } from './logger.ts';
 import { createDefaultSessionStore, type SessionStore } from './session-store.ts';
+import { probeRefusal, type RefusalProbe } from './refusal-probe.ts';
 import { defaultConnect, type Connect, type TokenSource } from './socket.ts';
 
 export const DEFAULTS = {
@@ -24,6 +25,12 @@ export interface BackendOptions {
   createId?: () => string;
   /** Client logger batching and limits. */
   log?: Partial<LoggerOptions>;
+  /**
+   * Asks the gateway why a WebSocket failed before opening (a refused origin
+   * or token is final: status `offline` with FORBIDDEN / UNAUTHORIZED).
+   * @default an HTTP probe with the built-in connection; none with a custom `connect`
+   */
+  refusalProbe?: RefusalProbe;
 }
 
 export interface ResolvedBackendOptions {
@@ -34,6 +41,7 @@ export interface ResolvedBackendOptions {
   sessionStore: SessionStore;
   createId: () => string;
   log: LoggerOptions;
+  refusalProbe: RefusalProbe | undefined;
 }
 
 const fail = (field: string, expected: string, got: unknown): never => {
@@ -103,5 +111,6 @@ export const resolveBackendOptions = (input: BackendOptions): ResolvedBackendOpt
     sessionStore: store ?? createDefaultSessionStore(),
     createId: input.createId ?? defaultCreateId,
     log,
+    refusalProbe: input.refusalProbe ?? (input.connect === undefined ? probeRefusal : undefined),
   };
 };

@@ -3,7 +3,7 @@
 // (health, readiness, metrics, static files) and one Socket.IO server whose
 // connections and requests pass the plugin chain, and shuts down without
 // losing responses.
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
@@ -129,6 +129,15 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     serveClient: false,
     allowRequest: allowRequest(admission),
     ...(options.corsOrigins.length > 0 ? { cors: { origin: options.corsOrigins } } : {}),
+  });
+  // A refused handshake's answer (403, `CODE: message`) is readable by the
+  // refused page, so its client can stop retrying and say why; successful
+  // handshakes stay under the CORS_ORIGINS policy.
+  io.engine.on('connection_error', (e: { req: IncomingMessage & { res?: ServerResponse }; code: number }) => {
+    const origin = e.req.headers.origin;
+    if (e.code !== 4 || origin === undefined || !e.req.res || e.req.res.headersSent) return;
+    e.req.res.setHeader('access-control-allow-origin', origin);
+    e.req.res.setHeader('vary', 'origin');
   });
   const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   const accepted = createAcceptedRequests();

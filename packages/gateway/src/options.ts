@@ -103,7 +103,7 @@ export const gatewayOptionsSchema = z
     allowedOrigins: z
       .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin like https://app.example.com (no path)'))
       .default([])
-      .describe('When set, browsers from other origins are refused at the WebSocket upgrade (403); same-origin pages and clients without an Origin header pass. Comma-separated.'),
+      .describe('When set, browsers from other origins are refused at the handshake: HTTP 400 at the WebSocket upgrade, 403 (readable by the refused page) on HTTP polling; the client then goes offline with FORBIDDEN instead of retrying. Same-origin pages and clients without an Origin header pass. Comma-separated.'),
     trustProxy: z.boolean().default(false).describe('Take the client IP from the last X-Forwarded-For hop (set behind a load balancer).'),
     jwtSecret: z.string().min(32, 'use at least 32 characters').optional().describe('HMAC secret: turns on JWT authentication (HS256/384/512).'),
     jwtPublicKey: z.string().optional().describe('PEM public key: turns on JWT authentication (RS/PS/ES/EdDSA).'),
