@@ -7,7 +7,8 @@
 //   - TypeScript projects with `strict: false` and with `moduleResolution:
 //     node16`, each typechecking and compiling a worker and a client;
 //   - a Vite + React + TS app built in production mode, served by the gateway
-//     started from its installed tarball, driven in Debian's Chromium.
+//     started from its installed tarball, driven in Debian's Chromium;
+//   - the same packages bundled by webpack 5.
 // Any install, type or run-time error fails it. Third-party dependencies come
 // from the npm registry through the local npm cache.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -103,8 +104,17 @@ const start = (cmd: string, args: string[], cwd: string, env: Record<string, str
 };
 
 // The program's own line (the worker's pino logs share stdout).
+const until = async (check: () => Promise<boolean>, ms = 15_000) => {
+  const end = Date.now() + ms;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
 const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').findLast((l) => l.includes('"words"')) ?? 'null');
 const GREETING = { words: ['Hello', ',', ' Ada'] };
+// Not a dependency of the repository: the consumer project gets it from the registry.
+const WEBPACK = '^5.100.0';
 
 let gateway: Proc;
 let gatewayUrl = '';
@@ -147,6 +157,7 @@ beforeAll(async () => {
         '@vitejs/plugin-react': versionOf('@vitejs/plugin-react'),
         '@types/react': versionOf('@types/react'),
         '@types/react-dom': versionOf('@types/react-dom'),
+        webpack: WEBPACK,
       },
     }),
   );
@@ -186,6 +197,12 @@ describe('the packed packages, installed outside the repository', () => {
     await worker.waitFor('consumer worker ready');
     const { stdout } = await run(process.execPath, ['client.mjs', gatewayUrl], nodeApp);
     expect(lastJson(stdout)).toEqual({ ...GREETING, result: { greeting: 'Hello, Ada (from node)' } });
+    // Once the gateway knows greet's schema, a 20 kB payload is checked on the
+    // gateway's validation thread, which must load from the installed dist/.
+    await until(async () => JSON.stringify(await (await fetch(`${gatewayUrl}/registry`)).json()).includes('"greet"'));
+    const large = await run(process.execPath, ['client.mjs', gatewayUrl, '--large'], nodeApp);
+    expect(lastJson(large.stdout)).toEqual({ words: ['Hello', ',', '20001 chars'], result: { length: 20_007 + ' (from node)'.length } });
+    expect(gateway.output()).not.toMatch(/validation thread|payload check failed/);
     await worker.stop();
   });
 
@@ -208,6 +225,11 @@ describe('the packed packages, installed outside the repository', () => {
       expect(lastJson(stdout)).toEqual({ ...GREETING, result: { greeting: 'Hello, Ada' } });
     });
   }
+
+  it('bundle with webpack 5 in production mode, without a loader', async () => {
+    const { stdout } = await run(process.execPath, ['build-webpack.mjs'], viteApp);
+    expect(JSON.parse(stdout).assets[0].size).toBeGreaterThan(1000);
+  });
 
   it('build a Vite + React + TS app in production mode that streams a call in Chromium', async () => {
     await run(bin('tsc'), ['-p', 'tsconfig.json'], viteApp);
