@@ -11,6 +11,7 @@ import time
 import pytest
 
 from warren import ResponseReturned, Undeliverable, delivery, register_handlers
+from warren.errors import BrokerUnavailable
 from warren.wire import WireProps
 
 
@@ -75,16 +76,41 @@ async def test_publish_until_routed_carries_on_once_a_retry_is_routed():
     assert retries == 2 and published[-1] == {"kind": "chunk"} and now["ms"] == 750
 
 
-async def test_a_nack_or_dead_channel_is_not_retried():
+async def test_an_unexpected_publish_failure_is_not_retried():
     calls = []
 
-    async def nacked(reply_to, envelope):
+    async def broken(reply_to, envelope):
         calls.append(1)
         raise ConnectionError("channel closed")
 
     with pytest.raises(ConnectionError):
-        await delivery.publish_until_routed(nacked, "q", {})
+        await delivery.publish_until_routed(broken, "q", {})
     assert calls == [1]
+
+
+async def test_a_nack_is_retried_on_the_same_schedule_without_spending_a_delivery():
+    # A quorum queue nacks for seconds after its leader's node is killed (decision 0010, part d).
+    now, sleep = await fake_clock()
+    calls = []
+
+    async def nacked_twice(reply_to, envelope):
+        calls.append(now["ms"])
+        if len(calls) <= 2:
+            raise BrokerUnavailable("not confirmed")
+
+    retries = await delivery.publish_until_routed(nacked_twice, "q", {}, sleep=sleep, monotonic_ms=lambda: now["ms"])
+    assert retries == 2 and calls == [0, 250, 750]
+
+
+async def test_a_nack_for_the_whole_window_propagates_as_itself_not_undeliverable():
+    now, sleep = await fake_clock()
+
+    async def always_nacked(reply_to, envelope):
+        raise BrokerUnavailable("not confirmed")
+
+    with pytest.raises(BrokerUnavailable) as raised:
+        await delivery.publish_until_routed(always_nacked, "q", {}, sleep=sleep, monotonic_ms=lambda: now["ms"])
+    assert not isinstance(raised.value, Undeliverable) and now["ms"] <= 5_000
 
 
 async def test_give_up_stops_retrying_with_a_plain_return():

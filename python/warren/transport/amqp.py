@@ -108,8 +108,10 @@ async def amqp_transport(
         channel = await publishing_channel()
         try:
             await channel.default_exchange.publish(response_message(envelope), routing_key=reply_to, mandatory=True)
-        except aiormq.exceptions.PublishError:  # basic.return; a nack is a plain DeliveryError and propagates
+        except aiormq.exceptions.PublishError:  # basic.return
             raise ResponseReturned(reply_to) from None
+        except aiormq.exceptions.DeliveryError:  # basic.nack: e.g. a quorum queue electing a new leader
+            raise BrokerUnavailable("The message broker did not confirm a response; it will be sent again.") from None
 
     async def durable_consumer(label: str, start: Callable[[Any, Any, asyncio.Event], Awaitable[Any]]) -> Subscription:
         """A consumer that comes back on every reconnect, and after a backoff when only its channel dies."""
