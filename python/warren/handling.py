@@ -1,74 +1,74 @@
 """One delivery, start to finish: docs/protocol.md "Worker behaviour" steps 2–6.
 
-Checks (cancelled before delivery, deadline passed), runs the handler as an
-asyncio task (a plain `def` in its own thread), numbers the responses,
-publishes the final message and acks the request only once that final
-message is confirmed. Aborts (cancel, deadline, shutdown, lost connection,
-nobody left to receive the answer) cancel the handler task. A response the
-broker returns (no reply queue) is retried (warren.delivery); one that stays
-undeliverable ends the request: handler aborted, request acked (a redelivery
-could reach nobody either), logged `outcome=undeliverable`.
+Checks (cancelled before delivery, deadline passed, payload schema), runs
+the handler (an `async def` in the delivery's own task, a `def` on the
+type's thread pool), numbers the responses, publishes the final message and
+acks the request only once that final message is confirmed. Aborts (cancel,
+deadline, shutdown, lost connection, nobody left to receive the answer)
+cancel the handler. A response the broker returns (no reply queue) is
+retried (warren.delivery); one that stays undeliverable ends the request:
+handler aborted, request acked (a redelivery could reach nobody either),
+logged `outcome=undeliverable`.
+
+Whatever the handler does when called — a wrong signature at call time, an
+exception, a result the encoder refuses — becomes the caller's error, never a
+redelivery. Every broker operation (publish, ack, requeue) is bounded by
+`settle_timeout_ms`: one that does not finish counts as a lost delivery (the
+broker redelivers it when the channel goes) and frees the request here.
 """
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import logging
-import threading
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, TypeVar
 
 from . import wire
+from .context import ABORT_MESSAGES, AbortReason, Context, RequestLogAdapter, SyncContext, abort_error
 from .delivery import publish_until_routed
-from .context import Context, RequestLogAdapter, SyncContext
+from .encoder import Encoder
 from .errors import Undeliverable, WarrenError, to_wire_error
-from .schema import Contract
+from .handler import HandlerSpec
+from .request_context import RequestInfo, current_request
+from .thread_pool import ThreadPool
 from .transport.types import RequestDelivery, Transport
 from .validation import invalid_payload
 
 log = logging.getLogger("warren.worker")
-handler_log = logging.getLogger("warren.handler")
-
-ABORT_MESSAGES = {
-    "CANCELLED": "The caller cancelled the request.",
-    "TIMEOUT": "The request's deadline passed before the handler finished.",
-    "DISCONNECTED": "Nobody can receive the answer any more: the caller's reply queue does not exist.",
-}
+_handler_log = logging.getLogger("warren.handler")
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class HandlerSpec:
-    request_type: str
-    fn: Callable[..., Any]
-    is_async: bool
-    #: Declared schemas (announced on the registry), if any.
-    contract: Contract | None = None
-    #: Issues of a payload against the declared payload schema (None = valid); None = nothing to check.
-    check: Callable[[Any], Any] | None = None
+class SettleTimeout(Exception):
+    """A broker operation did not finish within settle_timeout_ms."""
 
 
 @dataclass(eq=False)
 class Job:
-    """A request whose handler is running; aborting it cancels the handler task."""
+    """A request whose handler is running; aborting it cancels the handler."""
 
     delivery: RequestDelivery
     ctx: Context
-    task: asyncio.Task | None = None
+    #: The task to cancel on abort (the delivery's task while the handler runs).
+    task: "asyncio.Task[Any] | None" = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     seq: int = 0
     final: bool = False
+    #: The handler is running (an abort cancels the task only then).
+    running: bool = False
     #: The chunk publish in progress, if any.
-    publishing: asyncio.Future | None = None
+    publishing: "asyncio.Future[None] | None" = None
     #: A chunk could not be published: the caller's stream has a gap.
     broken: bool = False
     #: A chunk stayed returned by the broker through every retry: nobody receives this request's answers.
     undeliverable: Undeliverable | None = None
 
-    def abort(self, reason: str) -> None:
-        if self.ctx._abort_reason is None:
-            self.ctx._abort_reason = reason
-        if self.task is not None and not self.task.done():
+    def abort(self, reason: AbortReason) -> None:
+        if self.ctx._abort_reason is not None:  # the first reason wins; one cancel is enough
+            return
+        self.ctx._abort_reason = reason
+        if self.running and self.task is not None and not self.task.done():
             self.task.cancel()
 
 
@@ -80,215 +80,300 @@ class Runtime:
     now_ms: Callable[[], float]
     remember_cancel: Callable[[str, str], None]
     was_cancelled: Callable[[str, str], bool]
+    encoder: Encoder
+    settle_timeout_s: float = 10.0
+    #: Thread pools of the plain `def` handlers, by request type.
+    pools: dict[str, ThreadPool] = field(default_factory=dict)
     jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
+    #: Set when the worker closes: answered requests stop waiting for their threads.
+    closing: asyncio.Event = field(default_factory=asyncio.Event)
+    #: One watcher task per "lost" event (a channel), aborting every job it carries: not a task per request.
+    lost_watchers: dict[asyncio.Event, tuple["asyncio.Task[None]", set[Job]]] = field(default_factory=dict)
+
+    def watch_lost(self, job: Job) -> None:
+        event = job.delivery.lost
+        entry = self.lost_watchers.get(event)
+        if entry is None:
+            jobs: set[Job] = set()
+
+            async def watch() -> None:
+                await event.wait()
+                self.lost_watchers.pop(event, None)
+                for lost in list(jobs):
+                    lost.abort("DISCONNECTED")
+
+            entry = self.lost_watchers[event] = (asyncio.get_running_loop().create_task(watch(), name="warren:lost-watcher"), jobs)
+        entry[1].add(job)
+
+    def unwatch_lost(self, job: Job) -> None:
+        entry = self.lost_watchers.get(job.delivery.lost)
+        if entry is not None:
+            entry[1].discard(job)
+            if not entry[1]:
+                entry[0].cancel()
+                del self.lost_watchers[job.delivery.lost]
 
 
-def is_async_handler(fn: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))
+async def within(awaitable: Awaitable[T], seconds: float) -> T:
+    """`await awaitable`, or SettleTimeout after `seconds`, without a task of its own (cheaper than wait_for)."""
+    task = asyncio.current_task()
+    assert task is not None
+    fired = False
+
+    def expire() -> None:
+        nonlocal fired
+        fired = True
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(seconds, expire)
+    try:
+        return await awaitable
+    except asyncio.CancelledError:
+        if not fired:
+            raise
+        uncancel = getattr(task, "uncancel", None)  # 3.11+: keep the task's cancel count right
+        if uncancel is not None:
+            uncancel()
+        raise SettleTimeout(f"no answer from the broker within {seconds * 1000:.0f} ms") from None
+    finally:
+        timer.cancel()
 
 
-async def run_in_thread(fn: Callable[..., Any], *args: Any, name: str) -> Any:
-    """Run `fn(*args)` in a daemon thread (so a stuck handler never blocks process exit)."""
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future = loop.create_future()
-    context = contextvars.copy_context()
+async def _stream(agen: AsyncIterator[Any], ctx: Context) -> None:
+    """An `async def … yield` handler: each value is a chunk; the result is null."""
+    async for item in agen:
+        await ctx.send_chunk(item)
 
-    def settle(ok: bool, value: Any) -> None:
-        if not future.done():
-            future.set_result(value) if ok else future.set_exception(value)
 
-    def target() -> None:
-        try:
-            outcome = (True, context.run(fn, *args))
-        except BaseException as error:  # noqa: BLE001 - handed to the loop as the task's exception
-            outcome = (False, error)
-        try:
-            loop.call_soon_threadsafe(settle, *outcome)
-        except RuntimeError:  # the loop is gone: nobody is waiting any more
-            pass
-
-    threading.Thread(target=target, name=name, daemon=True).start()
-    return await future
+def _stream_in_thread(gen: Iterator[Any], ctx: SyncContext) -> None:
+    """A `def … yield` handler on its thread: each value is a chunk; the result is null."""
+    for item in gen:
+        ctx.send_chunk(item)
 
 
 async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: RequestDelivery) -> None:
     request, attempt = delivery.request, delivery.attempt
     key = (request.session, request.id)
-    adapter = RequestLogAdapter(handler_log, {
-        "request_id": request.id, "request_type": request.type, "attempt": attempt, "traceparent": request.traceparent,
-        "principal": (request.principal or {}).get("sub"),
-    })
-
+    current_request.set(RequestInfo(request.id, request.type, request.traceparent))  # this task's own context
     job: Job | None = None
+    adapter: RequestLogAdapter | None = None
+
+    def logger() -> RequestLogAdapter:
+        nonlocal adapter
+        if adapter is None:
+            adapter = ctx.log if job is not None else Context(
+                id=request.id, type=request.type, session=request.session, attempt=attempt, principal=request.principal,
+                deadline=request.deadline, traceparent=request.traceparent, publish_chunk=_no_chunks).log
+        return adapter
 
     def remaining_ms() -> float | None:
         return None if request.deadline is None else request.deadline - runtime.now_ms()
 
     def on_return(retries: int) -> None:
         if retries == 0:  # once per message: the retries themselves are routine
-            adapter.info("the broker returned a response (no queue %s); retrying", request.reply_to)
+            logger().info("the broker returned a response (no queue %s); retrying", request.reply_to)
 
     def give_up() -> bool:
         # A lost delivery is redelivered anyway: retrying its answers could only duplicate them.
         # At shutdown the request is handed back: a drain must not wait out a retry window.
-        return delivery.lost.is_set() or (job is not None and job.ctx._abort_reason == "SHUTDOWN")
+        return delivery.lost.is_set() or (job is not None and job.ctx._abort_reason == "SHUTTING_DOWN")
 
-    async def publish(envelope: dict[str, Any]) -> None:
-        await publish_until_routed(runtime.transport.publish_response, request.reply_to, envelope,
-                                   remaining_ms=remaining_ms, give_up=give_up, on_return=on_return)
+    async def publish(envelope: dict[str, Any], body: bytes) -> None:
+        async def once(reply_to: str, message: dict[str, Any]) -> None:
+            await within(runtime.transport.publish_response(reply_to, message, body=body), runtime.settle_timeout_s)
+
+        await publish_until_routed(once, request.reply_to, envelope, remaining_ms=remaining_ms, give_up=give_up, on_return=on_return)
+
+    async def settle(requeue: bool) -> None:
+        try:
+            await within(delivery.requeue() if requeue else delivery.ack(), runtime.settle_timeout_s)
+        except SettleTimeout as error:
+            logger().warning("could not %s the request (%s); counting it as lost: the broker redelivers it when its "
+                             "channel closes", "hand back" if requeue else "ack", error, extra={"outcome": "lost"})
 
     async def undeliverable(error: Undeliverable) -> None:
         # Acked, not requeued: a redelivery would be answered to the same missing queue.
-        await delivery.ack()
-        adapter.warning("request %s: nobody can receive its answer (%s); acked: outcome=undeliverable",
-                        request.id, error, extra={"outcome": "undeliverable"})
+        await settle(False)
+        logger().warning("request %s: nobody can receive its answer (%s); acked: outcome=undeliverable",
+                         request.id, error, extra={"outcome": "undeliverable"})
 
-    async def finish(envelope: dict[str, Any]) -> None:
-        """Publish the final message; ack once confirmed, requeue if it could not be published."""
+    async def finish(envelope: dict[str, Any]) -> bool:
+        """Publish the final message; True once confirmed (the caller acks), else it was settled here."""
         try:
-            await publish(envelope)
+            body = runtime.encoder(envelope)
+        except (TypeError, ValueError) as bad:
+            logger().error("the handler's result cannot be encoded as JSON: %s", bad)
+            envelope = wire.error(request.id, envelope["seq"], attempt,
+                                  {"code": "WORKER_ERROR", "message": f"The handler's result is not JSON: {bad}"})
+            body = runtime.encoder(envelope)
+        try:
+            await publish(envelope, body)
         except Undeliverable as error:
-            return await undeliverable(error)
-        except Exception as error:  # noqa: BLE001
-            adapter.warning("could not publish the final %s (%s); handing the request back", envelope["kind"], error)
-            await delivery.requeue()
-            return
-        await delivery.ack()
-        outcome = "ok" if envelope["kind"] == "result" else "error"
-        code = envelope.get("error", {}).get("code", "")
-        adapter.debug("answered: outcome=%s%s", outcome, f" {code}" if code else "", extra={"outcome": outcome})
+            await undeliverable(error)
+            return False
+        except Exception as error:  # noqa: BLE001 - nacked, channel gone, or SettleTimeout: a new attempt
+            logger().warning("could not publish the final %s (%s); handing the request back", envelope["kind"], error)
+            await settle(True)
+            return False
+        if _handler_log.isEnabledFor(logging.DEBUG):
+            outcome = "ok" if envelope["kind"] == "result" else "error"
+            code = envelope.get("error", {}).get("code", "")
+            logger().debug("answered: outcome=%s%s", outcome, f" {code}" if code else "", extra={"outcome": outcome})
+        return True
+
+    async def answer(envelope: dict[str, Any]) -> None:
+        if await finish(envelope):
+            await settle(False)
 
     # Deadline first, then cancel (docs/protocol.md, worker behaviour 4), as the
     # Node SDK does: a request both expired and cancelled is answered TIMEOUT by either.
     if request.deadline is not None and request.deadline <= runtime.now_ms():
-        adapter.info("deadline passed before delivery; not running it")
-        return await finish(wire.error(request.id, 0, attempt, {"code": "TIMEOUT", "message": ABORT_MESSAGES["TIMEOUT"]}))
+        logger().info("deadline passed before delivery; not running it")
+        return await answer(wire.error(request.id, 0, attempt, {"code": "TIMEOUT", "message": ABORT_MESSAGES["TIMEOUT"]}))
     if runtime.was_cancelled(*key):
-        adapter.info("cancelled before delivery; not running it")
-        return await finish(wire.error(request.id, 0, attempt, {"code": "CANCELLED", "message": ABORT_MESSAGES["CANCELLED"]}))
+        logger().info("cancelled before delivery; not running it")
+        return await answer(wire.error(request.id, 0, attempt, {"code": "CANCELLED", "message": ABORT_MESSAGES["CANCELLED"]}))
+    payload = request.payload
     if spec.check is not None:
-        issues = spec.check(request.payload)
+        issues = spec.check(payload)
         if issues:
-            adapter.info("payload does not match the declared schema: %s", "; ".join(f"{i['path']}: {i['message']}" for i in issues))
-            return await finish(wire.error(request.id, 0, attempt, invalid_payload(request.type, issues)))
+            logger().info("payload does not match the declared schema: %s", "; ".join(f"{i['path']}: {i['message']}" for i in issues))
+            return await answer(wire.error(request.id, 0, attempt, invalid_payload(request.type, issues)))
+    if spec.convert is not None:
+        try:
+            payload = spec.convert(payload)
+        except (TypeError, ValueError) as error:
+            logger().info("payload does not fit the handler's type: %s", error)
+            return await answer(wire.error(request.id, 0, attempt, invalid_payload(request.type, [{"path": "", "message": str(error)}])))
     if key in runtime.jobs:  # a redelivery racing its lost predecessor, or a duplicate publish
-        adapter.warning("a request with this id is already running here; running this delivery too")
+        logger().warning("a request with this id is already running here; running this delivery too")
 
     async def publish_chunk(data: Any) -> None:
-        wire.encode_json(data)  # raise TypeError/ValueError to the handler for data JSON cannot carry
         assert job is not None
         async with job.lock:
             if job.final:
                 raise RuntimeError("send_chunk called after the request was answered")
-            seq, job.seq = job.seq, job.seq + 1
+            envelope = wire.chunk(request.id, job.seq, attempt, data)
+            body = runtime.encoder(envelope)  # TypeError/ValueError to the handler for data JSON cannot carry
+            job.seq += 1
             # Shielded: an abort mid-publish must not leave a hole before the final message's seq.
-            job.publishing = asyncio.ensure_future(publish(wire.chunk(request.id, seq, attempt, data)))
+            job.publishing = asyncio.ensure_future(publish(envelope, body))
             try:
                 await asyncio.shield(job.publishing)
             except asyncio.CancelledError:
                 raise
             except Undeliverable as error:
                 job.undeliverable = error
-                job.abort("DISCONNECTED")
+                if ctx._abort_reason is None:  # no cancel: the handler gets this error right here
+                    ctx._abort_reason = "DISCONNECTED"
                 raise WarrenError("DISCONNECTED", ABORT_MESSAGES["DISCONNECTED"]) from None
             except Exception:
                 job.broken = True
                 raise
 
-    common = dict(
-        request_id=request.id, request_type=request.type, session=request.session, attempt=attempt,
-        principal=request.principal, deadline=request.deadline, traceparent=request.traceparent,
-        log=adapter, _publish_chunk=publish_chunk, _now_ms=runtime.now_ms,
-    )
     loop = asyncio.get_running_loop()
-    ctx: Context = Context(**common) if spec.is_async else SyncContext(**common, _loop=loop)
-    job = Job(delivery=delivery, ctx=ctx)
-
-    if spec.is_async:
-        job.task = loop.create_task(spec.fn(request.payload, ctx))
-    else:
-        job.task = loop.create_task(run_in_thread(spec.fn, request.payload, ctx, name=f"warren-{request.type}-{request.id}"))
+    fields: dict[str, Any] = dict(
+        id=request.id, type=request.type, session=request.session, attempt=attempt, principal=request.principal,
+        deadline=request.deadline, traceparent=request.traceparent, publish_chunk=publish_chunk, now_ms=runtime.now_ms,
+    )
+    ctx: Context = Context(**fields) if spec.is_async else SyncContext(loop=loop, **fields)
+    job = Job(delivery=delivery, ctx=ctx, task=asyncio.current_task())
     runtime.jobs[key] = job
     timer = None
     if request.deadline is not None:
         timer = loop.call_later(max(0.0, (request.deadline - runtime.now_ms()) / 1000), job.abort, "TIMEOUT")
-    watcher = loop.create_task(delivery.lost.wait())
-    watcher.add_done_callback(lambda w: None if w.cancelled() else job.abort("LOST"))
+    runtime.watch_lost(job)
+    thread: asyncio.Future[Any] | None = None
+    value: Any = None
+    error: BaseException | None = None
     try:
+        job.running = True
         try:
-            await asyncio.wait({job.task})
-        except asyncio.CancelledError:  # the worker itself is being torn down
-            job.abort("SHUTDOWN")
-            raise
-        envelope = await _outcome(job, adapter)
+            if spec.is_async:
+                if spec.kind == "stream":
+                    value = await _stream(spec.fn(payload, ctx), ctx)
+                else:
+                    value = await spec.fn(payload, ctx)
+            else:
+                pool = runtime.pools[request.type]
+                call = (lambda: _stream_in_thread(spec.fn(payload, ctx), ctx)) if spec.kind == "sync_stream" \
+                    else (lambda: spec.fn(payload, ctx))
+                thread = pool.run(call, skip=lambda: ctx._abort_reason is not None)
+                value = await asyncio.shield(thread)
+                if inspect.isawaitable(value):  # a plain def that returned a coroutine
+                    value = await value
+        except asyncio.CancelledError:
+            if ctx._abort_reason is not None:  # ours: an abort
+                uncancel = getattr(job.task, "uncancel", None)
+                if uncancel is not None:
+                    uncancel()
+            elif getattr(job.task, "cancelling", lambda: 1)() == 0:  # raised inside the handler, nobody cancelled it
+                error = WarrenError("WORKER_ERROR", "The handler was cancelled.")
+            else:  # the worker itself is being torn down
+                ctx._abort_reason = "SHUTTING_DOWN"
+                raise
+        except Exception as raised:  # noqa: BLE001 - whatever the handler raised is the caller's error
+            error = raised
+        finally:
+            job.running = False
+        envelope = await _outcome(job, value, error)
+        if envelope is not None:
+            answered = await finish(envelope)
+            if answered and thread is not None and not thread.done():
+                # The caller has its answer; the request keeps its slot (not acked, so
+                # the broker sends no other) until its thread has really returned.
+                closing = loop.create_task(runtime.closing.wait())
+                await asyncio.wait({thread, closing}, return_when=asyncio.FIRST_COMPLETED)
+                closing.cancel()
+            if answered:
+                await settle(False)
+            return
     finally:
         if timer is not None:
             timer.cancel()
-        watcher.cancel()
+        runtime.unwatch_lost(job)
         if runtime.jobs.get(key) is job:
             del runtime.jobs[key]
 
-    reason = ctx._abort_reason
-    if reason == "LOST":
-        adapter.warning("broker connection lost mid-request; the broker will redeliver it")
+    if delivery.lost.is_set():
+        logger().warning("broker connection lost mid-request; the broker will redeliver it")
     elif job.undeliverable is not None:
         await undeliverable(job.undeliverable)
     elif job.broken:
         # A final message after a missing chunk would leave the caller waiting
         # for that chunk forever: hand the request back for a clean new attempt.
-        adapter.warning("a chunk could not be published; handing the request back for a new attempt")
-        await delivery.requeue()
-    elif reason == "SHUTDOWN":
-        adapter.info("still running at shutdown; handing it back for another worker")
-        await delivery.requeue()
-    elif envelope is not None:
-        await finish(envelope)
+        logger().warning("a chunk could not be published; handing the request back for a new attempt")
+        await settle(True)
+    elif ctx._abort_reason == "SHUTTING_DOWN":
+        logger().info("still running at shutdown; handing it back for another worker")
+        await settle(True)
 
 
-async def _outcome(job: Job, adapter: logging.LoggerAdapter) -> dict[str, Any] | None:
-    """The final envelope for a finished handler task (None when it was abandoned)."""
-    task, ctx = job.task, job.ctx
-    assert task is not None
-    value: Any = None
-    error: BaseException | None = None
-    if not task.cancelled():
-        error = task.exception()
-        if error is None:
-            value = task.result()
-            if inspect.isawaitable(value):  # a plain def that returned a coroutine
-                try:
-                    value = await value
-                except Exception as raised:  # noqa: BLE001
-                    error = raised
+async def _no_chunks(data: Any) -> None:
+    raise RuntimeError("no chunks before the handler runs")
 
+
+async def _outcome(job: Job, value: Any, error: BaseException | None) -> dict[str, Any] | None:
+    """The final envelope once the handler ended (None when the request is abandoned: lost, shut down, undeliverable)."""
+    ctx = job.ctx
     if job.publishing is not None:  # let an interrupted chunk land before the final message
         await asyncio.wait({job.publishing})
-        if not job.publishing.cancelled() and isinstance(job.publishing.exception(), Undeliverable):
-            job.undeliverable = job.publishing.exception()  # the handler was cancelled before it saw this
-        elif not job.publishing.cancelled() and job.publishing.exception() is not None:
-            adapter.warning("a chunk could not be published: %s", job.publishing.exception())
+        failure = None if job.publishing.cancelled() else job.publishing.exception()
+        if isinstance(failure, Undeliverable):
+            job.undeliverable = failure  # the handler was cancelled before it saw this
+        elif failure is not None:
+            ctx.log.warning("a chunk could not be published: %s", failure)
     async with job.lock:
         job.final = True
         seq = job.seq
-    request_id, attempt = ctx.request_id, ctx.attempt
     reason = ctx._abort_reason
-    if reason in ("LOST", "SHUTDOWN", "DISCONNECTED") or job.undeliverable is not None:
+    if job.delivery.lost.is_set() or job.undeliverable is not None or job.broken or reason in ("SHUTTING_DOWN", "DISCONNECTED"):
         return None
     if reason is not None:
-        adapter.info("aborted: %s", reason)
-        return wire.error(request_id, seq, attempt, {"code": reason, "message": ABORT_MESSAGES[reason]})
-    if task.cancelled():
-        adapter.warning("the handler task was cancelled from inside")
-        return wire.error(request_id, seq, attempt, {"code": "WORKER_ERROR", "message": "The handler was cancelled."})
+        ctx.log.info("aborted: %s", reason)
+        return wire.error(ctx.id, seq, ctx.attempt, abort_error(reason).to_wire())
     if error is not None:
         if isinstance(error, WarrenError):
-            adapter.info("handler raised %s: %s", error.code, error.message)
-        else:
-            adapter.error("handler failed", exc_info=error)
-        return wire.error(request_id, seq, attempt, to_wire_error(error))
-    try:
-        wire.encode_json(value)
-    except (TypeError, ValueError) as bad:
-        adapter.error("handler returned a value that is not JSON: %s", bad)
-        return wire.error(request_id, seq, attempt, {"code": "WORKER_ERROR", "message": f"The handler's result is not JSON: {bad}"})
-    return wire.result(request_id, seq, attempt, value)
+            ctx.log.info("handler raised %s: %s", error.code, error.message)
+        return wire.error(ctx.id, seq, ctx.attempt, to_wire_error(error, ctx.log))
+    return wire.result(ctx.id, seq, ctx.attempt, value)

@@ -35,6 +35,8 @@ class Contract:
     chunk: dict[str, Any] | bool | None = None
     result: dict[str, Any] | bool | None = None
     description: str | None = None
+    #: The Python type `payload` was given as (a dataclass is built from the JSON for the handler); not announced.
+    payload_type: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     def announcement(self, request_type: str) -> dict[str, Any]:
         """The type's entry in a registry announcement (schemas.json `announcement.types[]`)."""
@@ -57,6 +59,7 @@ def make_contract(*, payload: Any = None, chunk: Any = None, result: Any = None,
         chunk=to_json_schema(chunk, "chunk"),
         result=to_json_schema(result, "result"),
         description=description,
+        payload_type=None if payload is None or isinstance(payload, (bool, AbcMapping)) else payload,
     )
 
 

@@ -7,10 +7,14 @@ import time
 from typing import Any, Callable, Mapping, Sequence
 
 from .cancels import cancel_memory
-from .handling import HandlerSpec, Runtime, handle_delivery
+from .handler import HandlerSpec
+from .handling import Runtime, handle_delivery
 from .options import WorkerOptions, handler_specs, normalize_options
 from .registry import Announcer, start_announcer
+from .request_context import install_log_record_factory
+from .thread_pool import ThreadPool
 from .transport.types import ConnectionStatus, RequestDelivery, Subscription, Transport
+from .watchdog import Watchdog, start_watchdog
 
 log = logging.getLogger("warren.worker")
 
@@ -23,7 +27,8 @@ class WorkerHandle:
         self.transport = transport
         self._runtime = runtime
         self._owns_transport = owns_transport
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._watchdog: Watchdog | None = None
         self._subscriptions: list[Subscription] = []
         self._cancel_subscription: Subscription | None = None
         self._announcer: Announcer | None = None
@@ -45,7 +50,8 @@ class WorkerHandle:
             if self._draining:  # arrived while the consumer was being paused
                 loop.create_task(delivery.requeue())
                 return
-            task = loop.create_task(self._guarded(spec, delivery))
+            # Named so the loop-lag watchdog can say which handler blocked the loop.
+            task = loop.create_task(self._guarded(spec, delivery), name=f"warren:{spec.request_type}:{delivery.request.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
@@ -57,8 +63,13 @@ class WorkerHandle:
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - one bad delivery never stops the worker
+            # A failure of Warren's own code, never the handler's (that is the caller's error). Handing the
+            # request back could loop; the broker's delivery limit ends it if it does.
             log.exception("unexpected failure handling %s %s", spec.request_type, delivery.request.id)
-            await delivery.requeue()
+            try:
+                await asyncio.wait_for(delivery.requeue(), self.options.settle_timeout_ms / 1000)
+            except (asyncio.TimeoutError, Exception):  # noqa: BLE001
+                log.warning("could not hand %s back; the broker redelivers it when the channel closes", delivery.request.id)
 
     def _on_cancel(self, cancel: dict) -> None:
         session, request_id = cancel["session"], cancel["id"]
@@ -106,8 +117,14 @@ class WorkerHandle:
         if pending:
             log.warning("handing %d unfinished request(s) back to the queue", len(pending))
             for job in list(self._runtime.jobs.values()):
-                job.abort("SHUTDOWN")
+                job.abort("SHUTTING_DOWN")
+            self._runtime.closing.set()  # answered requests stop waiting for their threads
             await asyncio.wait(pending, timeout=5)
+        self._runtime.closing.set()
+        for pool in self._runtime.pools.values():
+            pool.close()
+        if self._watchdog is not None:
+            self._watchdog.stop.set()
         for subscription in self._subscriptions:
             await _quietly(subscription.close(), "closing a consumer")
         if self._cancel_subscription is not None:
@@ -164,8 +181,14 @@ async def register_handlers(
         )
     clock = now_ms or (lambda: time.time() * 1000)
     remember, was_cancelled = cancel_memory(ttl_ms=opts.cancel_memory_ms)
-    runtime = Runtime(transport=transport, now_ms=clock, remember_cancel=remember, was_cancelled=was_cancelled)
+    runtime = Runtime(transport=transport, now_ms=clock, remember_cancel=remember, was_cancelled=was_cancelled,
+                      encoder=opts.encoder, settle_timeout_s=opts.settle_timeout_ms / 1000)
+    for spec in specs:
+        if not spec.is_async:  # `concurrency` threads per type, as many as its deliveries in flight
+            runtime.pools[spec.request_type] = ThreadPool(opts.concurrency, f"warren-{spec.request_type}")
+    install_log_record_factory()
     handle = WorkerHandle(opts, transport, runtime, owns)
+    handle._watchdog = start_watchdog(asyncio.get_running_loop(), opts.loop_lag_warn_ms)
     try:
         # Cancels first, so none is missed for a request delivered right after.
         handle._cancel_subscription = await transport.consume_cancels([s.request_type for s in specs], handle._on_cancel)

@@ -39,9 +39,9 @@ def wire_props(message: Any) -> wire.WireProps:
     )
 
 
-def response_message(envelope: dict[str, Any]) -> aio_pika.Message:
+def response_message(envelope: dict[str, Any], body: bytes | None = None) -> aio_pika.Message:
     return aio_pika.Message(
-        wire.encode_json(envelope),
+        wire.encode_json(envelope) if body is None else body,
         content_type="application/json",
         delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
         correlation_id=envelope["id"],
@@ -103,11 +103,11 @@ async def amqp_transport(
         await manager.close()
         raise
 
-    async def publish_response(reply_to: str, envelope: dict[str, Any]) -> None:
+    async def publish_response(reply_to: str, envelope: dict[str, Any], *, body: bytes | None = None) -> None:
         """One attempt; raises ResponseReturned when no queue `reply_to` exists (the caller retries)."""
         channel = await publishing_channel()
         try:
-            await channel.default_exchange.publish(response_message(envelope), routing_key=reply_to, mandatory=True)
+            await channel.default_exchange.publish(response_message(envelope, body), routing_key=reply_to, mandatory=True)
         except aiormq.exceptions.PublishError:  # basic.return; a nack is a plain DeliveryError and propagates
             raise ResponseReturned(reply_to) from None
 

@@ -186,12 +186,13 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
         for listener in list(broker.cancels.get(request_type, ())):
             loop.call_soon(listener, _copy(cancel))
 
-    async def publish_response(reply_to: str, response: dict) -> None:
+    async def publish_response(reply_to: str, response: dict[str, Any], *, body: bytes | None = None) -> None:
         ensure_open()
         queue = broker.replies.get(reply_to)
         if queue is None:  # like a mandatory publish RabbitMQ returns: no queue under that name
             raise ResponseReturned(reply_to)
-        queue.messages.append(_Envelope(body=_copy(response)))
+        # What crosses the wire: the encoded body when the worker gave one.
+        queue.messages.append(_Envelope(body=_copy(response) if body is None else json.loads(body)))
         _pump(broker, queue)
 
     async def consume_requests(request_type: str, listener, *, prefetch: int) -> Subscription:

@@ -85,8 +85,9 @@ class Transport:
     #: consume_requests(type, listener, prefetch=) declares the type's queue and
     #: competes for its requests with other workers.
     consume_requests: Callable[..., Awaitable[Subscription]]
-    #: publish_response(reply_to, envelope): resolves once the broker confirmed it.
-    publish_response: Callable[[str, dict], Awaitable[None]]
+    #: publish_response(reply_to, envelope, body=None): resolves once the broker confirmed it. `body`: the
+    #: envelope already encoded (by the worker's encoder; encoded once), else the transport encodes it.
+    publish_response: Callable[..., Awaitable[None]]
     consume_cancels: Callable[[Sequence[str], CancelListener], Awaitable[Subscription]]
 
     # Registry (docs/protocol.md "Service registry")
