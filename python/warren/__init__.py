@@ -12,6 +12,8 @@
     worker.run()
 """
 from .errors import (
+    AppError,
+    BrokerRefused,
     BrokerUnavailable,
     Cancelled,
     ConfigError,
@@ -22,7 +24,10 @@ from .errors import (
     ResponseReturned,
     Undeliverable,
     WarrenError,
+    ErrorCode,
 )
+from .encoder import Encoder, default_json, json_encoder
+from .context import AbortReason
 from .protocol import Topology, error_codes, topology
 from .context import Context, SyncContext
 from .transport.types import RequestDelivery, RequestMessage, Subscription, Transport
@@ -44,6 +49,13 @@ async def amqp_transport(*args, **kwargs) -> Transport:
 __version__ = SDK_VERSION
 
 __all__ = [
+    "AbortReason",
+    "AppError",
+    "BrokerRefused",
+    "Encoder",
+    "ErrorCode",
+    "default_json",
+    "json_encoder",
     "BrokerUnavailable",
     "Cancelled",
     "ConfigError",

@@ -4,9 +4,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from typing import Any, Callable, Sequence, TypeVar
 
-from .errors import ConfigError
+from .errors import BrokerUnavailable, ConfigError
+from .handler import check_signature
 from .options import normalize_options
 from .protocol import check_request_type
 from .schema import Contract, make_contract
@@ -44,8 +46,7 @@ class Worker:
             declared = make_contract(payload=payload, chunk=chunk, result=result, description=description)
 
         def register(fn: F) -> F:
-            if not callable(fn):
-                raise ConfigError(f"handler for {request_type!r} must be callable")
+            check_signature(request_type, fn)  # now, at import time, not on the first delivery
             self.handlers[request_type] = fn
             if declared is not None:
                 self.contracts[request_type] = declared
@@ -91,7 +92,17 @@ class Worker:
         log.info("%s stopped", self.service)
 
     def run(self) -> None:
-        """Block serving until SIGTERM/SIGINT; drains in-flight work (bounded by drain_timeout_ms), then closes."""
+        """Block serving until SIGTERM/SIGINT; drains in-flight work (bounded by drain_timeout_ms), then closes.
+
+        When the worker cannot start (broker unreachable within connect_timeout_ms,
+        login refused, a bad option) it prints one line to stderr and exits with
+        status 1. `connect_timeout_ms=math.inf` waits for the broker for ever.
+        """
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        asyncio.run(self.serve())
+        try:
+            asyncio.run(self.serve())
+        except (BrokerUnavailable, ConfigError) as error:
+            message = error.message if isinstance(error, BrokerUnavailable) else str(error)
+            print(f"warren: worker {self.service!r} could not start: {message}", file=sys.stderr)
+            raise SystemExit(1) from None

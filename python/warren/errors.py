@@ -113,6 +113,13 @@ class BrokerUnavailable(WarrenError):
         super().__init__("BROKER_UNAVAILABLE", message)
 
 
+class BrokerRefused(BrokerUnavailable):
+    """Raised at start-up when the broker refuses the connection for good (login, vhost): retrying cannot help."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
 class ResponseReturned(RuntimeError):
     """Raised by a transport's `publish_response` when the broker returned the message:
     no queue exists under that reply address (basic.return of a mandatory publish)."""

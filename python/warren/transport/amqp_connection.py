@@ -22,7 +22,7 @@ from typing import Any, Awaitable, Callable, Sequence
 import aio_pika
 from yarl import URL
 
-from ..errors import BrokerUnavailable
+from ..errors import BrokerRefused, BrokerUnavailable
 from .urls import parse_broker_urls
 from .types import ConnectionStatus
 
@@ -49,6 +49,26 @@ def redact(url: str) -> str:
 
 def describe(urls: Sequence[str]) -> str:
     return ",".join(redact(url) for url in urls)
+
+
+def refusal(error: BaseException) -> str | None:
+    """Why the broker refused us for good (wrong user or password, no such vhost or no access to it), else None.
+
+    Retrying cannot fix these, so the first connection fails at once with the reason
+    instead of being retried as "unreachable" until connect_timeout_ms.
+    """
+    import aiormq
+
+    if isinstance(error, (aiormq.exceptions.ProbableAuthenticationError, aiormq.exceptions.AuthenticationError)):
+        return "the broker refused the login (ACCESS_REFUSED): check the user and password in the URL"
+    text = repr(error) + " " + " ".join(repr(getattr(arg, "reply_text", "")) for arg in getattr(error, "args", ()))
+    for arg in getattr(error, "args", ()):
+        code = getattr(arg, "reply_code", None)
+        if code in (403, 530):  # ACCESS_REFUSED, NOT_ALLOWED (e.g. a vhost that does not exist or is not allowed)
+            return f"the broker refused the connection ({getattr(arg, 'reply_text', code)}): check the vhost and the user's permissions"
+    if "ACCESS_REFUSED" in text:
+        return "the broker refused the login (ACCESS_REFUSED): check the user and password in the URL"
+    return None
 
 
 def start_index(count: int, rand: Callable[[], float] = random.random) -> int:
@@ -90,6 +110,8 @@ def connection_manager(
     ids = itertools.count()
     listeners: set = set()
     connected = asyncio.Event()
+    #: Set when the first connection succeeded or was refused for good.
+    first_outcome = asyncio.Event()
     loop_task: asyncio.Task | None = None
 
     def set_status(status: ConnectionStatus) -> None:
@@ -117,7 +139,7 @@ def connection_manager(
             conn = None
             url = urls[index]
             try:
-                conn = await connect(full_urls[index], timeout=connect_timeout_ms / 1000)
+                conn = await connect(full_urls[index], timeout=min(connect_timeout_ms, 30_000) / 1000)
                 lost = asyncio.Event()
                 conn.close_callbacks.add(lambda *_: lost.set())
                 done: set[int] = set()
@@ -132,6 +154,13 @@ def connection_manager(
                 state["error"] = error
                 if conn is not None:
                     await close_quietly(conn)
+                refused = refusal(error)
+                if refused is not None and not ever:
+                    state["refused"] = f"{redact(url)}: {refused}"
+                    first_outcome.set()
+                    return
+                if refused is not None:  # credentials changed under a running worker: say so, keep trying
+                    log.error("broker %s: %s", redact(url), refused)
                 failures += 1
                 index, rounds = after_failure(index, failures, len(urls))
                 reason = error or type(error).__name__
@@ -154,6 +183,7 @@ def connection_manager(
             state["conn"] = conn
             set_status("connected")
             connected.set()
+            first_outcome.set()
             await lost.wait()
             state["conn"] = None
             if not state["closing"]:
@@ -179,11 +209,14 @@ def connection_manager(
         return lambda: setups.pop(key, None)
 
     async def ready(timeout_ms: float) -> None:
+        """Wait for the first connection (timeout_ms = math.inf: for ever); BrokerRefused at once when refused."""
         ensure_started()
         try:
-            await asyncio.wait_for(connected.wait(), timeout_ms / 1000)
+            await asyncio.wait_for(first_outcome.wait(), None if timeout_ms == float("inf") else timeout_ms / 1000)
         except asyncio.TimeoutError:
             raise BrokerUnavailable(f"Could not connect to {describe(urls)} within {timeout_ms:.0f} ms: {state['error']}") from None
+        if state.get("refused"):
+            raise BrokerRefused(state["refused"])
 
     async def close() -> None:
         state["closing"] = True
