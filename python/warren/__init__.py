@@ -11,6 +11,8 @@
 
     worker.run()
 """
+from typing import Any, Sequence
+
 from .errors import (
     AppError,
     BrokerRefused,
@@ -39,11 +41,11 @@ from .schema import Contract, contract, to_json_schema
 from .version import SDK_VERSION
 
 
-async def amqp_transport(*args, **kwargs) -> Transport:
+async def amqp_transport(url: str | Sequence[str], namespace: str | None = None, **options: Any) -> Transport:
     """The RabbitMQ transport (imports aio-pika on first use); see warren.transport.amqp.amqp_transport."""
     from .transport.amqp import amqp_transport as make
 
-    return await make(*args, **kwargs)
+    return await make(url, namespace, **options)
 
 
 __version__ = SDK_VERSION

@@ -63,7 +63,7 @@ class Worker:
     async def serve(self, stop: asyncio.Event | None = None, *, transport: Transport | None = None) -> None:
         """Serve until `stop` is set or SIGTERM/SIGINT arrives, then drain (a second signal hands work back at once)."""
         handle = await self.start(transport=transport)
-        stop = stop or asyncio.Event()
+        stopping = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         received: list[int] = []
 
@@ -72,7 +72,7 @@ class Worker:
             if len(received) == 1:
                 log.info("%s received; draining (up to %.0f ms); send it again to stop at once",
                          signal.Signals(signum).name, handle.options.drain_timeout_ms)
-                stop.set()
+                stopping.set()
             else:
                 handle.hurry()
 
@@ -84,7 +84,7 @@ class Worker:
             except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
                 pass
         try:
-            await stop.wait()
+            await stopping.wait()
         finally:
             await handle.close()
             for signum in installed:

@@ -16,6 +16,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import importlib
 import json
 import math
 import uuid
@@ -24,8 +25,9 @@ from typing import Any, Callable
 Encoder = Callable[[Any], bytes]
 Default = Callable[[Any], Any]
 
-try:  # optional speed-up; never required
-    import orjson as _orjson
+_orjson: Any
+try:  # optional speed-up; never required (and untyped: imported as Any)
+    _orjson = importlib.import_module("orjson")
 except ImportError:  # pragma: no cover - depends on the machine
     _orjson = None
 
@@ -57,10 +59,11 @@ def default_json(value: Any) -> Any:
 def _chain(first: Default | None) -> Default:
     if first is None:
         return default_json
+    mine: Default = first
 
     def both(value: Any) -> Any:
         try:
-            return first(value)
+            return mine(value)
         except TypeError:
             return default_json(value)
 

@@ -55,7 +55,7 @@ def _target(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The function that really runs: the function itself, or a callable object's __call__."""
     if inspect.isfunction(fn) or inspect.ismethod(fn) or inspect.isbuiltin(fn):
         return fn
-    call = getattr(fn, "__call__", None)  # noqa: B004 - a class instance with __call__
+    call: Callable[..., Any] | None = getattr(fn, "__call__", None)  # noqa: B004 - a class instance with __call__
     return call if call is not None and not isinstance(fn, type) else fn
 
 

@@ -116,8 +116,9 @@ class Runtime:
 
 async def within(awaitable: Awaitable[T], seconds: float) -> T:
     """`await awaitable`, or SettleTimeout after `seconds`, without a task of its own (cheaper than wait_for)."""
-    task = asyncio.current_task()
-    assert task is not None
+    current = asyncio.current_task()
+    assert current is not None
+    task: asyncio.Task[Any] = current
     fired = False
 
     def expire() -> None:
@@ -285,19 +286,20 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     runtime.watch_lost(job)
     thread: asyncio.Future[Any] | None = None
     value: Any = None
-    error: BaseException | None = None
+    failure: BaseException | None = None
     try:
         job.running = True
         try:
-            if spec.is_async:
-                if spec.kind == "stream":
-                    value = await _stream(spec.fn(payload, ctx), ctx)
-                else:
-                    value = await spec.fn(payload, ctx)
+            if spec.kind == "stream":
+                await _stream(spec.fn(payload, ctx), ctx)
+            elif spec.kind == "async":
+                value = await spec.fn(payload, ctx)
             else:
                 pool = runtime.pools[request.type]
-                call = (lambda: _stream_in_thread(spec.fn(payload, ctx), ctx)) if spec.kind == "sync_stream" \
-                    else (lambda: spec.fn(payload, ctx))
+                call: Callable[[], Any] = (lambda: spec.fn(payload, ctx))
+                if spec.kind == "sync_stream" and isinstance(ctx, SyncContext):
+                    in_thread = ctx
+                    call = lambda: _stream_in_thread(spec.fn(payload, in_thread), in_thread)  # noqa: E731
                 thread = pool.run(call, skip=lambda: ctx._abort_reason is not None)
                 value = await asyncio.shield(thread)
                 if inspect.isawaitable(value):  # a plain def that returned a coroutine
@@ -308,15 +310,15 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
                 if uncancel is not None:
                     uncancel()
             elif getattr(job.task, "cancelling", lambda: 1)() == 0:  # raised inside the handler, nobody cancelled it
-                error = WarrenError("WORKER_ERROR", "The handler was cancelled.")
+                failure = WarrenError("WORKER_ERROR", "The handler was cancelled.")
             else:  # the worker itself is being torn down
                 ctx._abort_reason = "SHUTTING_DOWN"
                 raise
         except Exception as raised:  # noqa: BLE001 - whatever the handler raised is the caller's error
-            error = raised
+            failure = raised
         finally:
             job.running = False
-        envelope = await _outcome(job, value, error)
+        envelope = await _outcome(job, value, failure)
         if envelope is not None:
             answered = await finish(envelope)
             if answered and thread is not None and not thread.done():

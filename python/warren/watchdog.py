@@ -52,32 +52,27 @@ def start_watchdog(loop: asyncio.AbstractEventLoop, threshold_ms: float, interva
 
     loop.call_soon(tick)
 
+    def unblocked(culprit: str, since: float) -> None:  # runs on the loop as soon as it is free again
+        lag_ms = (time.monotonic() - since) * 1000
+        log.warning("the event loop was blocked for %.0f ms by %s; %s", lag_ms, culprit, FIX, extra={"lag_ms": lag_ms})
+
     def watch() -> None:
-        blocked_by: str | None = None
         while not stop.wait(interval):
             if loop.is_closed():
                 return
-            lag_ms = (time.monotonic() - beat[0]) * 1000
-            if blocked_by is None and lag_ms >= threshold_ms:
-                blocked_by = _culprit(loop)
-                log.warning("the event loop is blocked: %s has not yielded for %.0f ms; heartbeats and other requests "
-                            "wait meanwhile; %s", blocked_by, lag_ms, FIX, extra={"lag_ms": lag_ms})
-            elif blocked_by is not None and lag_ms < interval * 1000 * 2:
-                blocked_by = None
-            if blocked_by is not None:
-                since = beat[0]
-
-                def unblocked(culprit: str = blocked_by, since: float = since) -> None:
-                    log.warning("the event loop was blocked for %.0f ms by %s; %s", (time.monotonic() - since) * 1000,
-                                culprit, FIX, extra={"lag_ms": (time.monotonic() - since) * 1000})
-
-                try:
-                    loop.call_soon_threadsafe(unblocked)  # runs as soon as the loop is free
-                except RuntimeError:
-                    return
-                while not stop.is_set() and beat[0] == since:
-                    time.sleep(interval)
-                blocked_by = None
+            since = beat[0]
+            lag_ms = (time.monotonic() - since) * 1000
+            if lag_ms < threshold_ms:
+                continue
+            culprit = _culprit(loop)
+            log.warning("the event loop is blocked: %s has not yielded for %.0f ms; heartbeats and other requests "
+                        "wait meanwhile; %s", culprit, lag_ms, FIX, extra={"lag_ms": lag_ms})
+            try:
+                loop.call_soon_threadsafe(unblocked, culprit, since)
+            except RuntimeError:  # the loop closed
+                return
+            while not stop.is_set() and beat[0] == since:  # one warning per block
+                time.sleep(interval)
 
     threading.Thread(target=watch, name="warren-watchdog", daemon=True).start()
     return Watchdog(stop)

@@ -35,7 +35,7 @@ class WorkerHandle:
         self._draining = False
         self._hurry = asyncio.Event()
         self._closed = asyncio.Event()
-        self._closing: asyncio.Task | None = None
+        self._closing: asyncio.Task[None] | None = None
 
     def status(self) -> ConnectionStatus:
         return self.transport.status()
@@ -48,7 +48,7 @@ class WorkerHandle:
         def on_delivery(delivery: RequestDelivery) -> None:
             loop = asyncio.get_running_loop()
             if self._draining:  # arrived while the consumer was being paused
-                loop.create_task(delivery.requeue())
+                asyncio.ensure_future(delivery.requeue())
                 return
             # Named so the loop-lag watchdog can say which handler blocked the loop.
             task = loop.create_task(self._guarded(spec, delivery), name=f"warren:{spec.request_type}:{delivery.request.id}")
@@ -71,7 +71,7 @@ class WorkerHandle:
             except (asyncio.TimeoutError, Exception):  # noqa: BLE001
                 log.warning("could not hand %s back; the broker redelivers it when the channel closes", delivery.request.id)
 
-    def _on_cancel(self, cancel: dict) -> None:
+    def _on_cancel(self, cancel: dict[str, str]) -> None:
         session, request_id = cancel["session"], cancel["id"]
         self._runtime.remember_cancel(session, request_id)
         job = self._runtime.jobs.get((session, request_id))
@@ -105,10 +105,10 @@ class WorkerHandle:
             await _quietly(self._announcer.withdraw(), "withdrawing from the registry")
         for subscription in self._subscriptions:
             await _quietly(subscription.pause(), "pausing a consumer")
-        pending = set(self._tasks)
+        pending: set[asyncio.Future[Any]] = set(self._tasks)
         if pending:
             log.info("draining %d in-flight request(s), up to %.0f ms", len(pending), timeout_ms)
-            hurry = asyncio.get_running_loop().create_task(self._hurry.wait())
+            hurry: asyncio.Future[Any] = asyncio.ensure_future(self._hurry.wait())
             deadline = time.monotonic() + timeout_ms / 1000
             while pending and not self._hurry.is_set() and time.monotonic() < deadline:
                 _, pending = await asyncio.wait(pending | {hurry}, timeout=max(0, deadline - time.monotonic()), return_when=asyncio.FIRST_COMPLETED)

@@ -71,7 +71,7 @@ async def amqp_transport(
     )
     publisher: dict[str, Any] = {"channel": None}
     publisher_lock = asyncio.Lock()
-    subscriptions: set = set()
+    subscriptions: set[Subscription] = set()
 
     async def open_publisher(conn: Any) -> Any:
         # on_return_raises: a mandatory publish the broker returns raises PublishError
@@ -234,7 +234,7 @@ async def amqp_transport(
 
         return await durable_consumer(queue_name, start)
 
-    async def consume_cancels(types: Sequence[str], listener: Callable[[dict], None]) -> Subscription:
+    async def consume_cancels(types: Sequence[str], listener: Callable[[dict[str, str]], None]) -> Subscription:
         async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
             await declare_exchanges(channel, topo)
             queue = await channel.declare_queue("", exclusive=True)  # server-named

@@ -24,7 +24,7 @@ from yarl import URL
 
 from ..errors import BrokerRefused, BrokerUnavailable
 from .urls import parse_broker_urls
-from .types import ConnectionStatus
+from .types import ConnectionStatus, StatusListener
 
 log = logging.getLogger("warren.transport.amqp")
 
@@ -33,7 +33,7 @@ Setup = Callable[[Any], Awaitable[None]]  # receives the aio_pika connection
 
 def backoff_delay_ms(failures: int, initial_ms: float, max_ms: float, rand: Callable[[], float] = random.random) -> float:
     base = min(max_ms, initial_ms * 2 ** min(failures, 20))
-    return base * (0.5 + rand() / 2)
+    return float(base * (0.5 + rand() / 2))
 
 
 def connection_url(url: str, heartbeat_s: int, name: str) -> str:
@@ -85,7 +85,7 @@ def after_failure(index: int, failures: int, count: int) -> tuple[int, int | Non
 @dataclass(frozen=True)
 class ConnectionManager:
     status: Callable[[], ConnectionStatus]
-    on_status: Callable[[Callable[[ConnectionStatus], None]], Callable[[], None]]
+    on_status: Callable[[StatusListener], Callable[[], None]]
     #: The live connection, or None while (re)connecting.
     current: Callable[[], Any]
     #: Register a setup: runs now when connected (errors propagate) and after every reconnect. Returns a remover.
@@ -108,11 +108,11 @@ def connection_manager(
     state: dict[str, Any] = {"status": "connecting", "conn": None, "closing": False, "reconnects": 0, "error": None}
     setups: dict[int, Setup] = {}
     ids = itertools.count()
-    listeners: set = set()
+    listeners: set[StatusListener] = set()
     connected = asyncio.Event()
     #: Set when the first connection succeeded or was refused for good.
     first_outcome = asyncio.Event()
-    loop_task: asyncio.Task | None = None
+    loop_task: asyncio.Task[None] | None = None
 
     def set_status(status: ConnectionStatus) -> None:
         if state["status"] == status:
@@ -206,7 +206,10 @@ def connection_manager(
             except BaseException:
                 setups.pop(key, None)
                 raise
-        return lambda: setups.pop(key, None)
+        def remove() -> None:
+            setups.pop(key, None)
+
+        return remove
 
     async def ready(timeout_ms: float) -> None:
         """Wait for the first connection (timeout_ms = math.inf: for ever); BrokerRefused at once when refused."""
@@ -228,17 +231,21 @@ def connection_manager(
             await close_quietly(conn)
         set_status("closed")
 
-    def on_status(listener: Callable[[ConnectionStatus], None]) -> Callable[[], None]:
+    def on_status(listener: StatusListener) -> Callable[[], None]:
         listeners.add(listener)
         return lambda: listeners.discard(listener)
 
+    def status() -> ConnectionStatus:
+        current: ConnectionStatus = state["status"]
+        return current
+
     return ConnectionManager(
-        status=lambda: state["status"],
+        status=status,
         on_status=on_status,
         current=lambda: state["conn"],
         add_setup=add_setup,
         ready=ready,
-        reconnects=lambda: state["reconnects"],
+        reconnects=lambda: int(state["reconnects"]),
         close=close,
         urls=urls,
     )
