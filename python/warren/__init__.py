@@ -30,6 +30,7 @@ from .errors import (
 )
 from .encoder import Encoder, default_json, json_encoder
 from .context import AbortReason
+from .handler import Handler
 from .protocol import Topology, error_codes, topology
 from .context import Context, SyncContext
 from .transport.types import RequestDelivery, RequestMessage, Subscription, Transport
@@ -56,6 +57,7 @@ __all__ = [
     "BrokerRefused",
     "Encoder",
     "ErrorCode",
+    "Handler",
     "default_json",
     "json_encoder",
     "BrokerUnavailable",

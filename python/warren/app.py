@@ -5,10 +5,10 @@ import asyncio
 import logging
 import signal
 import sys
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Sequence
 
 from .errors import BrokerUnavailable, ConfigError
-from .handler import check_signature
+from .handler import H, Handler, check_signature
 from .options import normalize_options
 from .protocol import check_request_type
 from .schema import Contract, make_contract
@@ -16,7 +16,6 @@ from .transport.types import Transport
 from .worker import WorkerHandle, register_handlers
 
 log = logging.getLogger("warren.worker")
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Worker:
@@ -26,11 +25,11 @@ class Worker:
         normalize_options(service=service, url=url, namespace=namespace, **options)  # fail at construction
         self.service = service
         self._config = dict(url=url, namespace=namespace, **options)
-        self.handlers: dict[str, Callable[..., Any]] = {}
+        self.handlers: dict[str, Handler] = {}
         self.contracts: dict[str, Contract] = {}
 
     def handler(self, request_type: str, *, payload: Any = None, chunk: Any = None, result: Any = None,
-                description: str | None = None) -> Callable[[F], F]:
+                description: str | None = None) -> Callable[[H], H]:
         """Register the decorated `async def` (or plain `def`) as the handler of `request_type`.
 
         `payload`, `chunk`, `result`: JSON Schema dicts, or dataclasses/TypedDicts/types
@@ -45,7 +44,7 @@ class Worker:
         if any(v is not None for v in (payload, chunk, result, description)):
             declared = make_contract(payload=payload, chunk=chunk, result=result, description=description)
 
-        def register(fn: F) -> F:
+        def register(fn: H) -> H:
             check_signature(request_type, fn)  # now, at import time, not on the first delivery
             self.handlers[request_type] = fn
             if declared is not None:

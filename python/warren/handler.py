@@ -21,10 +21,16 @@ import inspect
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Union
+from typing import Any, Callable, Literal, TypeVar, Union
 
+from .context import Context, SyncContext
 from .errors import ConfigError
 from .schema import Contract, make_contract
+
+#: What a handler is: called as handler(payload, ctx). A type checker refuses other arities
+#: (`async def h(payload)`); registration refuses them again at run time.
+Handler = Union[Callable[[Any, Context], object], Callable[[Any, SyncContext], object]]
+H = TypeVar("H", bound=Handler)
 
 HandlerKind = Literal["async", "stream", "sync", "sync_stream"]
 #: Turns the checked JSON payload into what the handler receives; raises TypeError/ValueError when it cannot.

@@ -7,7 +7,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .encoder import DEFAULT_ENCODER, Encoder
 from .errors import ConfigError
-from .handler import HandlerSpec, make_spec
+from .handler import Handler, HandlerSpec, make_spec
 from .protocol import check_request_type, default_namespace, registry_defaults, topology
 from .schema import contracts_from
 from .transport.urls import parse_broker_urls
@@ -145,7 +145,7 @@ def normalize_options(*, service: str, url: str | Sequence[str] | None = None, n
     )
 
 
-def handler_specs(handlers: Mapping[str, Callable[..., Any]], contracts: Mapping[str, Any] | None = None) -> list[HandlerSpec]:
+def handler_specs(handlers: Mapping[str, Handler], contracts: Mapping[str, Any] | None = None) -> list[HandlerSpec]:
     if not isinstance(handlers, Mapping) or not handlers:
         raise ConfigError("handlers must be a non-empty dict of {request type: handler}")
     if contracts is not None and not isinstance(contracts, Mapping):

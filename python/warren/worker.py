@@ -7,7 +7,7 @@ import time
 from typing import Any, Callable, Mapping, Sequence
 
 from .cancels import cancel_memory
-from .handler import HandlerSpec
+from .handler import Handler, HandlerSpec
 from .handling import Runtime, handle_delivery
 from .options import WorkerOptions, handler_specs, normalize_options
 from .registry import Announcer, start_announcer
@@ -148,7 +148,7 @@ async def _quietly(awaitable: Any, what: str) -> None:
 
 
 async def register_handlers(
-    handlers: Mapping[str, Callable[..., Any]],
+    handlers: Mapping[str, Handler],
     *,
     service: str,
     url: str | Sequence[str] | None = None,
