@@ -27,6 +27,8 @@ class Worker:
         self._config = dict(url=url, namespace=namespace, **options)
         self.handlers: dict[str, Handler] = {}
         self.contracts: dict[str, Contract] = {}
+        #: run() was called (the runner does not run a worker its module already ran).
+        self.ran = False
 
     def handler(self, request_type: str, *, payload: Any = None, chunk: Any = None, result: Any = None,
                 description: str | None = None) -> Callable[[H], H]:
@@ -97,6 +99,7 @@ class Worker:
         login refused, a bad option) it prints one line to stderr and exits with
         status 1. `connect_timeout_ms=math.inf` waits for the broker for ever.
         """
+        self.ran = True
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
