@@ -156,7 +156,7 @@ async def serve(worker: Worker | Mapping[str, Handler], *, namespace: str | None
     options.setdefault("announce", False)
     handle: WorkerHandle
     if isinstance(worker, Worker):
-        config = {**worker._config, **options, "url": None, "namespace": namespace}
+        config: dict[str, Any] = {**worker._config, **options, "url": None, "namespace": namespace}
         handle = await register_handlers(worker.handlers, service=worker.service, transport=worker_transport,
                                          contracts=worker.contracts, **config)
     else:
