@@ -12,7 +12,7 @@ import pytest
 
 from warren import register_handlers
 
-from amqp_gateway import AmqpGateway, close_connections_named
+from raw_amqp_gateway import AmqpGateway, close_connections_named
 from conftest import AMQP_URL
 
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio]

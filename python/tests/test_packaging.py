@@ -141,7 +141,7 @@ def test_the_installed_package_unit_tests_a_worker_from_an_unrelated_directory(b
 @pytest.mark.integration
 @pytest.mark.parametrize("command", [["-m", "warren", "run", "greeter:worker"], ["warren-worker", "greeter:worker"]])
 async def test_the_documented_command_serves_the_worker(built, rabbitmq, command):
-    from amqp_gateway import AmqpGateway
+    from raw_amqp_gateway import AmqpGateway
 
     namespace = "t" + uuid.uuid4().hex[:12]
     bin_dir = built["venv"] / "bin"

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from warren import ConfigError, InvalidRequest, MemoryBroker, RequestMessage, WarrenError, Worker, memory_transport
-from warren.cancels import cancel_memory
+from warren.cancellations import cancel_memory
 from warren.errors import Cancelled, DeadlineExceeded, to_wire_error
 from warren.options import DEFAULTS, normalize_options
 from warren.protocol import headers, topology

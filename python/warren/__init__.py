@@ -36,8 +36,8 @@ from .context import Context, SyncContext
 from .transport.types import RequestDelivery, RequestMessage, Subscription, Transport
 from .transport.memory import MemoryBroker, memory_transport
 from .options import DEFAULTS
-from .worker import WorkerHandle, register_handlers
-from .app import Worker
+from .register_handlers import WorkerHandle, register_handlers
+from .worker import Worker
 from .schema import Contract, contract, to_json_schema
 from .version import SDK_VERSION
 

@@ -20,7 +20,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any, Sequence
 
-from .app import Worker
+from .worker import Worker
 
 USAGE = "python -m warren run MODULE[:ATTRIBUTE] [--service NAME]"
 

@@ -26,12 +26,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
-from .app import Worker
+from .worker import Worker
 from .errors import WarrenError
 from .handler import Handler
 from .transport.memory import MemoryBroker, memory_transport
 from .transport.types import RequestMessage, Subscription, Transport
-from .worker import WorkerHandle, register_handlers
+from .register_handlers import WorkerHandle, register_handlers
 
 #: How long `call`/`request` wait for the final answer by default.
 DEFAULT_TIMEOUT_S = 10.0
