@@ -160,11 +160,8 @@ def unexpected_error(reference: str) -> dict[str, Any]:
     with a password, a file path, a row of data). The operator finds the
     exception, with its traceback, in the log under the same reference.
     """
-    return {
-        "code": "WORKER_ERROR",
-        "message": f"The worker failed to handle this request (reference {reference}).",
-        "details": {"reference": reference},
-    }
+    return WarrenError("WORKER_ERROR", f"The worker failed to handle this request (reference {reference}).",
+                       {"reference": reference}).to_wire()
 
 
 def to_wire_error(error: BaseException, log: logging.Logger | logging.LoggerAdapter[Any] | None = None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, TypeVar
 
 from . import wire
-from .context import ABORT_MESSAGES, AbortReason, Context, RequestLogAdapter, SyncContext, abort_error
+from .context import AbortReason, Context, RequestLogAdapter, SyncContext, abort_error
 from .delivery import publish_until_routed
 from .encoder import Encoder
 from .errors import Undeliverable, WarrenError, to_wire_error
@@ -205,7 +205,7 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         except (TypeError, ValueError) as bad:
             logger().error("the handler's result cannot be encoded as JSON: %s", bad)
             envelope = wire.error(request.id, envelope["seq"], attempt,
-                                  {"code": "WORKER_ERROR", "message": f"The handler's result is not JSON: {bad}"})
+                                  WarrenError("WORKER_ERROR", f"The handler's result is not JSON: {bad}").to_wire())
             body = runtime.encoder(envelope)
         try:
             await publish(envelope, body)
@@ -230,10 +230,10 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     # Node SDK does: a request both expired and cancelled is answered TIMEOUT by either.
     if request.deadline is not None and request.deadline <= runtime.now_ms():
         logger().info("deadline passed before delivery; not running it")
-        return await answer(wire.error(request.id, 0, attempt, {"code": "TIMEOUT", "message": ABORT_MESSAGES["TIMEOUT"]}))
+        return await answer(wire.error(request.id, 0, attempt, abort_error("TIMEOUT").to_wire()))
     if runtime.was_cancelled(*key):
         logger().info("cancelled before delivery; not running it")
-        return await answer(wire.error(request.id, 0, attempt, {"code": "CANCELLED", "message": ABORT_MESSAGES["CANCELLED"]}))
+        return await answer(wire.error(request.id, 0, attempt, abort_error("CANCELLED").to_wire()))
     payload = request.payload
     if spec.check is not None:
         issues = spec.check(payload)
@@ -267,7 +267,7 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
                 job.undeliverable = error
                 if ctx._abort_reason is None:  # no cancel: the handler gets this error right here
                     ctx._abort_reason = "DISCONNECTED"
-                raise WarrenError("DISCONNECTED", ABORT_MESSAGES["DISCONNECTED"]) from None
+                raise abort_error("DISCONNECTED") from None
             except Exception:
                 job.broken = True
                 raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable
 
+from .errors import WarrenError
 from .protocol import limits
 from .schema import Contract
 
@@ -83,11 +84,8 @@ def invalid_payload(request_type: str, issues: list[dict[str, str]]) -> dict[str
     reported = [{"path": _clip(i["path"]), "message": _clip(i["message"])} for i in issues[: int(limits()["maxReportedIssues"])]]
     named = "; ".join(f"{i['path']}: {i['message']}" for i in reported[:NAMED_IN_MESSAGE])
     more = f" (and {count - NAMED_IN_MESSAGE} more; {count} in all)" if count > NAMED_IN_MESSAGE else ""
-    return {
-        "code": "INVALID_PAYLOAD",
-        "message": f'Invalid payload for "{_clip(request_type)}": {named}{more}',
-        "details": {"issues": reported, "issueCount": count},
-    }
+    return WarrenError("INVALID_PAYLOAD", f'Invalid payload for "{_clip(request_type)}": {named}{more}',
+                       {"issues": reported, "issueCount": count}).to_wire()
 
 
 def contract_check(contract: Contract | None) -> Check | None:
