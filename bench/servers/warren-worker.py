@@ -2,7 +2,8 @@
 
 Speaks the harness's line protocol (bench/lib/child.ts): prints {"ev": "ready"}
 once its queues are consumed, and exits when stdin closes. BENCH_PYTHONPATH
-picks the SDK to measure (another checkout's python/ for a before/after run).
+picks the SDK to measure (another checkout's python/ for a before/after run);
+BENCH_PY_PROFILE=<file> writes a cProfile of the run there.
 """
 from __future__ import annotations
 
@@ -46,4 +47,9 @@ async def main() -> None:
     await handle.close(drain_timeout_ms=1000)
 
 
-asyncio.run(main())
+if os.environ.get("BENCH_PY_PROFILE"):  # a cProfile of the whole run, written on exit (pstats format)
+    import cProfile
+
+    cProfile.run("asyncio.run(main())", os.environ["BENCH_PY_PROFILE"])
+else:
+    asyncio.run(main())
