@@ -1,4 +1,4 @@
-"""The wheel and sdist, proved from outside the repository (issue 13, Python).
+"""The wheel and sdist, and python/README.md's commands, proved from outside the repository (issue 13, Python).
 
 Builds the sdist and, from it, the wheel; checks they declare every package
 the SDK imports; installs the wheel into a fresh virtual environment (system
@@ -12,12 +12,12 @@ from __future__ import annotations
 import ast
 import asyncio
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tarfile
-import textwrap
 import uuid
 import zipfile
 from pathlib import Path
@@ -28,44 +28,20 @@ PYTHON_DIR = Path(__file__).resolve().parents[1]
 #: Import name → distribution name, for the packages the SDK may import.
 DISTRIBUTIONS = {"aio_pika": "aio-pika", "aiormq": "aiormq", "yarl": "yarl", "jsonschema": "jsonschema"}
 
-GREETER = '''
-from dataclasses import dataclass
-
-from warren import Context, Worker
+README = PYTHON_DIR / "README.md"
 
 
-@dataclass
-class Greet:
-    name: str
+def readme_block(first_line: str) -> str:
+    """The ```python block of python/README.md that starts with `first_line`: the docs are what is tested."""
+    for block in re.findall(r"```python\n(.*?)```", README.read_text(), re.S):
+        if block.startswith(first_line):
+            return block
+    raise AssertionError(f"python/README.md has no python block starting {first_line!r}")
 
 
-worker = Worker(service="greeter")
-
-
-@worker.handler("greet", payload=Greet)
-async def greet(payload: Greet, ctx: Context) -> dict[str, str]:
-    await ctx.send_chunk({"token": "Hello"})
-    return {"greeting": f"Hello, {payload.name}"}
-'''
-
-USER_TEST = '''
-import asyncio
-
-from warren.testing import serve
-
-from greeter import worker
-
-
-async def main() -> None:
-    async with serve(worker) as gateway:
-        reply = await gateway.request("greet", {"name": "Ada"})
-        assert reply.chunks == [{"token": "Hello"}], reply
-        assert reply.result == {"greeting": "Hello, Ada"}, reply
-    import warren
-    print("ok from", warren.__file__)
-
-
-asyncio.run(main())
+CHECK_INSTALLED = '''
+import warren
+print("warren from", warren.__file__)
 '''
 
 
@@ -99,8 +75,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert done.returncode == 0, done.stdout + done.stderr
     app = root / "app"  # the user's project: nowhere near the repository
     app.mkdir()
-    (app / "greeter.py").write_text(GREETER)
-    (app / "check_greeter.py").write_text(USER_TEST)
+    (app / "greeter.py").write_text(readme_block("# greeter.py"))
+    (app / "test_greeter.py").write_text(readme_block("# test_greeter.py"))
+    (app / "where.py").write_text(CHECK_INSTALLED)
     return {"dist": dist, "venv": venv, "app": app, "wheel": wheel, "sdist": next(dist.glob("warren-*.tar.gz"))}
 
 
@@ -128,11 +105,13 @@ def test_the_wheel_and_sdist_declare_every_import_and_carry_the_protocol_files(b
     assert {"pyproject.toml", "README.md", "warren/protocol_json/errors.json", "warren/testing.py"} <= members
 
 
-def test_the_installed_package_unit_tests_a_worker_from_an_unrelated_directory(built):
+def test_the_installed_package_runs_the_readmes_test_from_an_unrelated_directory(built):
     python = str(built["venv"] / "bin" / "python")
-    done = subprocess.run([python, "check_greeter.py"], cwd=built["app"], env=_env(), capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert str(built["venv"]) in done.stdout  # the installed copy, not the checkout
+    where = subprocess.run([python, "where.py"], cwd=built["app"], env=_env(), capture_output=True, text=True, timeout=120)
+    assert str(built["venv"]) in where.stdout, where.stdout + where.stderr  # the installed copy, not the checkout
+    done = subprocess.run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "asyncio_mode=auto", "test_greeter.py"],
+                          cwd=built["app"], env=_env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
     missing = subprocess.run([python, "-m", "warren", "run", "nosuch:worker"], cwd=built["app"], env=_env(),
                              capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and missing.stderr.strip() == "warren: cannot import 'nosuch': No module named 'nosuch'"
@@ -162,7 +141,7 @@ async def test_the_documented_command_serves_the_worker(built, rabbitmq, command
                 await asyncio.sleep(0.1)
         assert rid is not None, "the worker never came up"
         chunks, final = await gateway.until_final(rid)
-        assert [c["data"] for c in chunks] == [{"token": "Hello"}]
+        assert [c["data"] for c in chunks] == [{"word": "Hello"}, {"word": ","}, {"word": " Ada"}]
         assert final["data"] == {"greeting": "Hello, Ada"}
         process.send_signal(signal.SIGTERM)
         assert await asyncio.get_running_loop().run_in_executor(None, process.wait, 20) == 0
