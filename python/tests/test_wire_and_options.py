@@ -147,3 +147,12 @@ async def test_decorator_form_serves_until_stopped():
     stop.set()
     await asyncio.wait_for(serving, 2)
     await gateway.close()
+
+
+def test_worker_concurrency_comes_from_the_environment_as_in_typescript(monkeypatch):
+    monkeypatch.setenv("WORKER_CONCURRENCY", "12")
+    assert normalize_options(service="s").concurrency == 12
+    assert normalize_options(service="s", concurrency=3).concurrency == 3  # explicit options win
+    monkeypatch.setenv("WORKER_CONCURRENCY", "many")
+    with pytest.raises(ConfigError, match="WORKER_CONCURRENCY"):
+        normalize_options(service="s")

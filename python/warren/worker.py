@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from typing import Any, Callable, Sequence
@@ -100,8 +101,12 @@ class Worker:
         status 1. `connect_timeout_ms=math.inf` waits for the broker for ever.
         """
         self.ran = True
-        if not logging.getLogger().handlers:
-            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        if not logging.getLogger().handlers:  # env LOG_LEVEL (debug, info, warning, error), as the TypeScript worker reads it
+            level = os.environ.get("LOG_LEVEL", "").strip().upper()
+            level = {"WARN": "WARNING", "FATAL": "CRITICAL", "TRACE": "DEBUG"}.get(level, level)
+            known = isinstance(logging.getLevelName(level), int)  # getLevelNamesMapping is 3.11+
+            logging.basicConfig(level=level if known else logging.INFO,
+                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         try:
             asyncio.run(self.serve())
         except (BrokerUnavailable, ConfigError) as error:
