@@ -9,6 +9,7 @@ import time
 import pytest
 
 from warren import RequestDelivery, register_handlers
+from warren.options import DEFAULTS
 
 pytestmark = pytest.mark.asyncio
 
@@ -27,7 +28,10 @@ def hanging_settles(transport):
     return dataclasses.replace(transport, consume_requests=consume_requests)
 
 
-async def test_a_failed_publish_then_a_stuck_requeue_frees_the_request(gateway, worker_transport, caplog):
+async def test_a_failed_publish_then_a_stuck_requeue_frees_the_request(gateway, worker_transport, caplog, monkeypatch):
+    # Through DEFAULTS rather than the option, so the same test runs (and fails) on an SDK without it.
+    monkeypatch.setitem(DEFAULTS, "settle_timeout_ms", 200)
+
     async def refused(reply_to, envelope, **kw):
         raise ConnectionError("nacked")
 
@@ -36,7 +40,7 @@ async def test_a_failed_publish_then_a_stuck_requeue_frees_the_request(gateway, 
     async def echo(payload, ctx):
         return payload
 
-    handle = await register_handlers({"echo": echo}, service="t", transport=transport, settle_timeout_ms=200)
+    handle = await register_handlers({"echo": echo}, service="t", transport=transport)
     with caplog.at_level(logging.WARNING, logger="warren.handler"):
         await gateway.request("echo", 1)
         await asyncio.sleep(0.05)
@@ -52,7 +56,9 @@ async def test_a_failed_publish_then_a_stuck_requeue_frees_the_request(gateway, 
     assert time.monotonic() - started < 1  # nothing left for the drain to wait for
 
 
-async def test_a_publish_that_never_confirms_is_bounded_too(gateway, worker_transport):
+async def test_a_publish_that_never_confirms_is_bounded_too(gateway, worker_transport, monkeypatch):
+    monkeypatch.setitem(DEFAULTS, "settle_timeout_ms", 150)
+
     async def silent(reply_to, envelope, **kw):
         await asyncio.Event().wait()
 
@@ -61,7 +67,7 @@ async def test_a_publish_that_never_confirms_is_bounded_too(gateway, worker_tran
     async def echo(payload, ctx):
         return payload
 
-    handle = await register_handlers({"echo": echo}, service="t", transport=transport, settle_timeout_ms=150)
+    handle = await register_handlers({"echo": echo}, service="t", transport=transport)
     await gateway.request("echo", 1)
     for _ in range(100):
         await asyncio.sleep(0.01)
