@@ -47,6 +47,13 @@ async def main() -> None:
     await handle.close(drain_timeout_ms=1000)
 
 
+try:  # the loop worker.run() would pick: uvloop when installed (WARREN_UVLOOP=0: asyncio's); older SDKs: asyncio's
+    from warren.worker import use_uvloop
+except ImportError:
+    use_uvloop = None
+if use_uvloop is not None and use_uvloop():
+    print(json.dumps({"msg": "event loop: uvloop"}), flush=True)
+
 if os.environ.get("BENCH_PY_PROFILE"):  # a cProfile of the whole run, written on exit (pstats format)
     import cProfile
 

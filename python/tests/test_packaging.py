@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import importlib.util
 import os
 import re
 import shutil
@@ -151,3 +152,5 @@ async def test_the_documented_command_serves_the_worker(built, rabbitmq, command
         output = process.communicate()[0]
         await gateway.delete_everything(["greet"])
     assert "Traceback" not in output, output
+    if importlib.util.find_spec("uvloop") is not None:  # python3-uvloop installed: run() picks it
+        assert "event loop: uvloop" in output, output

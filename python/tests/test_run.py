@@ -51,3 +51,18 @@ def test_a_wrong_password_fails_at_once_with_its_reason(tmp_path, rabbitmq):
     assert "refused the login" in done.stderr.strip().splitlines()[-1]
     assert "wrong-password" not in done.stderr
     assert took < 10  # not retried as "unreachable" until the 20 s connect timeout
+
+
+def test_uvloop_is_used_when_installed_unless_opted_out(monkeypatch):
+    import asyncio
+    import importlib.util
+
+    from warren.worker import use_uvloop
+
+    monkeypatch.setenv("WARREN_UVLOOP", "0")
+    assert use_uvloop() is False
+    monkeypatch.delenv("WARREN_UVLOOP")
+    try:
+        assert use_uvloop() is (importlib.util.find_spec("uvloop") is not None)
+    finally:
+        asyncio.set_event_loop_policy(None)
