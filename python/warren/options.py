@@ -17,9 +17,9 @@ DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 DEFAULTS: dict[str, Any] = {
     #: Requests of one type handled at once by this process (= AMQP prefetch of that type's consumer).
-    "concurrency": 4,
+    "concurrency": 8,  # the TypeScript worker's default too (packages/worker/src/options.ts)
     #: How long close()/SIGTERM waits for in-flight handlers before handing them back to the queue.
-    "drain_timeout_ms": 30_000,
+    "drain_timeout_ms": 10_000,  # as the TypeScript worker
     #: AMQP heartbeat; a dead broker is noticed after about twice this.
     "heartbeat_s": 10,
     #: How long start-up waits for the first broker connection.
