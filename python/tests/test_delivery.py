@@ -170,9 +170,9 @@ async def test_a_reply_queue_declared_during_the_retries_gets_the_answer(gateway
     returns = asyncio.Event()
     real_publish = worker_transport.publish_response
 
-    async def watched_publish(reply_to, envelope):
+    async def watched_publish(reply_to, envelope, **kw):
         try:
-            await real_publish(reply_to, envelope)
+            await real_publish(reply_to, envelope, **kw)
         except ResponseReturned:
             returns.set()
             raise
@@ -276,9 +276,9 @@ async def test_a_drain_hands_back_a_request_whose_chunk_is_being_retried_without
     transport = memory_transport(broker)
     real_publish = transport.publish_response
 
-    async def watched_publish(reply_to, envelope):
+    async def watched_publish(reply_to, envelope, **kw):
         try:
-            await real_publish(reply_to, envelope)
+            await real_publish(reply_to, envelope, **kw)
         except ResponseReturned:
             returned.set()
             raise
