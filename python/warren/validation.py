@@ -23,7 +23,7 @@ Check = Callable[[Any], "list[dict[str, str]] | None"]
 MAX_SCANNED = 1000
 
 
-class IssueList(list):
+class IssueList(list[dict[str, Any]]):
     """Issues of one payload; `partial` when only the first MAX_SCANNED errors were looked at."""
 
     partial = False
