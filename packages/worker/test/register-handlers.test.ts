@@ -34,17 +34,19 @@ describe('registerHandlers', () => {
     expect(final(list)).toMatchObject({ kind: 'result', seq: 100, data: 'done' });
   });
 
-  it('turns a thrown error into WORKER_ERROR with its message only, and keeps serving', async () => {
+  it('turns a thrown error into WORKER_ERROR with a generic message and a log reference, never its text, and keeps serving', async () => {
     const h = createHarness();
     await start(h, {
       boom: () => {
-        throw new Error('kaput');
+        throw new Error('could not connect to postgres://admin:hunter2@db/shop');
       },
       ok: () => 'fine',
     });
     const err = final(await (await h.call('boom', null)).done);
-    expect(err).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', message: 'kaput' } });
-    expect(JSON.stringify(err)).not.toMatch(/at .*\.ts/);
+    expect(err).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', details: { reference: expect.stringMatching(/^[0-9a-f]{12}$/) } } });
+    const { message, details } = (err as { error: { message: string; details: { reference: string } } }).error;
+    expect(message).toContain(details.reference);
+    expect(JSON.stringify(err)).not.toMatch(/hunter2|postgres|at .*\.ts/);
     expect(final(await (await h.call('ok', null)).done)).toMatchObject({ kind: 'result', data: 'fine' });
   });
 
