@@ -81,6 +81,8 @@ class Runtime:
     remember_cancel: Callable[[str, str], None]
     was_cancelled: Callable[[str, str], bool]
     jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
+    #: Who this worker is, stamped on the first response of each attempt (docs/protocol.md, "Hops").
+    worker: dict[str, Any] | None = None
 
 
 def is_async_handler(fn: Callable[..., Any]) -> bool:
@@ -120,6 +122,7 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     })
 
     job: Job | None = None
+    picked_up_at = int(runtime.now_ms())
 
     def remaining_ms() -> float | None:
         return None if request.deadline is None else request.deadline - runtime.now_ms()
@@ -134,6 +137,9 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         return delivery.lost.is_set() or (job is not None and job.ctx._abort_reason == "SHUTDOWN")
 
     async def publish(envelope: dict[str, Any]) -> None:
+        if envelope.get("seq") == 0 and runtime.worker is not None:
+            # The first response of an attempt says which worker picked it up, and when (the hop timeline).
+            envelope = {**envelope, "worker": {**runtime.worker, "startedAt": picked_up_at}}
         await publish_until_routed(runtime.transport.publish_response, request.reply_to, envelope,
                                    remaining_ms=remaining_ms, give_up=give_up, on_return=on_return)
 

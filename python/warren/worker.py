@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .cancels import cancel_memory
 from .handling import HandlerSpec, Runtime, handle_delivery
 from .options import WorkerOptions, handler_specs, normalize_options
-from .registry import Announcer, start_announcer
+from .registry import Announcer, default_instance_id, start_announcer
 from .transport.types import ConnectionStatus, RequestDelivery, Subscription, Transport
 
 log = logging.getLogger("warren.worker")
@@ -176,6 +176,8 @@ async def register_handlers(
         # Announced only once every queue is consumed: the registry lists what is really served.
         if opts.announce:
             handle._announcer = await start_announcer(transport, opts, specs, clock)
+        runtime.worker = {"instance": handle.instance_id or opts.instance_id or default_instance_id(opts.service),
+                          "language": "python", "service": opts.service}
     except BaseException:
         await handle.close(0)
         raise
