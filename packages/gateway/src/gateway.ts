@@ -12,6 +12,7 @@ import { createAcceptedRequests } from './accepted-requests.ts';
 import { relayDeadLetters } from './dead-letters.ts';
 import { admitConnections, allowRequest } from './handshake.ts';
 import { createHttpHandler } from './http.ts';
+import { createOps } from './ops/index.ts';
 import type { LocalRun } from './local-run.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
@@ -63,7 +64,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const plugins = [...builtinPlugins(options, verifyToken), validatePayload(registry), ...checkPlugins(userPlugins)];
   const log = injectedLog ?? pino({ name: 'warren-gateway', level: options.logLevel });
   const chain = composePlugins(plugins, log);
-  const transport =
+  const brokerTransport =
     injected ??
     (await createAmqpTransport({
       url: options.url,
@@ -73,6 +74,10 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       publishWaitMs: options.brokerWaitMs,
       connectionName: 'warren-gateway',
     }));
+  // The operations console listens on the transport: calls' hops, dead letters (ops/).
+  const ops = createOps(brokerTransport, options, log, verifyToken);
+  const transport = ops.transport;
+  const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   transport.onStatus((status) => log.info({ broker: status }, 'broker status changed'));
   let draining = false;
   let topologyDeclared = false;
@@ -88,7 +93,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   });
 
   const http = createServer(
-    withRegistryRoute(registry, createHttpHandler({
+    ops.routes({ sessions, registry, metrics })(withRegistryRoute(registry, createHttpHandler({
       staticDir: options.staticDir,
       // Connected means every setup (exchange declarations) ran on the current
       // connection; the dead-letter queue was declared once at start-up.
@@ -105,7 +110,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         };
       },
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-    })),
+    }))),
   );
   const admission = { chain, metrics, log, trustProxy: options.trustProxy };
   io = new Server(http, {
@@ -118,7 +123,6 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     allowRequest: allowRequest(admission),
     ...(options.corsOrigins.length > 0 ? { cors: { origin: options.corsOrigins } } : {}),
   });
-  const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   const accepted = createAcceptedRequests();
   const deadLetters = await relayDeadLetters(transport, log);
   await registry.start(transport, log);
@@ -195,6 +199,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         for (const run of locals) run.abort(createWarrenError('SHUTTING_DOWN', 'The gateway is shutting down; retry.'));
         await Promise.all([...locals].map((run) => run.done));
         await deadLetters.close();
+        await ops.close();
         await registry.close();
         if (!injected) await transport.close();
         log.info('gateway closed');
