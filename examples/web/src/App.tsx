@@ -8,6 +8,7 @@ import { ChatPage } from './pages/ChatPage.tsx';
 import { ConsolePage } from './pages/ConsolePage.tsx';
 import { ErrorsPage } from './pages/ErrorsPage.tsx';
 import { LongTaskPage } from './pages/LongTaskPage.tsx';
+import { OperationsPage } from './pages/OperationsPage.tsx';
 import { ROUTES, useHashRoute, type RouteId } from './routes.ts';
 
 const PAGES: Record<RouteId, ComponentType> = {
@@ -15,6 +16,7 @@ const PAGES: Record<RouteId, ComponentType> = {
   chat: ChatPage,
   'long-task': LongTaskPage,
   errors: ErrorsPage,
+  operations: OperationsPage,
 };
 
 export const App = () => {
