@@ -88,11 +88,15 @@ def recall(message: str, history: list) -> str:
 
 
 def compose_reply(message: str, history: list, variant: int = 0) -> str:
-    """A scripted, deterministic reply (no model needed): it depends only on the conversation (and the variant, for Regenerate)."""
-    pick = random.Random(f"{len(history)}:{message}:{variant}")
+    """A scripted, deterministic reply (no model needed): it depends only on the conversation.
+
+    `variant` (Regenerate) shifts the wording, so each regeneration reads differently."""
+    pick = random.Random(f"{len(history)}:{message}")
+    opener = OPENERS[(pick.randrange(len(OPENERS)) + variant) % len(OPENERS)]
+    body = BODIES[(pick.randrange(len(BODIES)) + variant) % len(BODIES)]
     memory = recall(message, history)
     memory = memory[0].upper() + memory[1:]
-    return f'{pick.choice(OPENERS)} You said {_quote(message, 80)}. {memory} {pick.choice(BODIES)}'
+    return f'{opener} You said {_quote(message, 80)}. {memory} {body}'
 
 
 def tokens(text: str) -> list[str]:

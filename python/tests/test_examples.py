@@ -90,5 +90,5 @@ def test_chat_reply_uses_the_conversation():
     assert 'I remember: you said "Hi, my name is Ada"' in later and later.count("Ada") >= 2
     assert "message 2 from you" in chat_worker.compose_reply("And now?", history)
     # Regenerate: another wording of the same turn, still about the same conversation.
-    variants = {chat_worker.compose_reply("And now?", history, v) for v in range(6)}
-    assert len(variants) > 1 and all("message 2 from you" in v for v in variants)
+    variants = [chat_worker.compose_reply("And now?", history, v) for v in range(3)]
+    assert len(set(variants)) == 3 and all("message 2 from you" in v for v in variants)

@@ -126,8 +126,8 @@ export const ChatPage = () => {
   return (
     <div className="chat-page">
       <PageHeader title="Chat">
-        Replies come from a Python worker through RabbitMQ, word by word as they are written. The assistant is scripted, not a language model, but it reads the
-        whole conversation: tell it your name, then ask what it remembers.
+        A scripted assistant (no language model) in a Python worker answers through RabbitMQ, word by word. It reads the whole conversation: tell it your name,
+        then ask what it remembers.
       </PageHeader>
       <div className="card chat">
         <div
