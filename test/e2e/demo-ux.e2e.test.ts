@@ -274,7 +274,7 @@ describe('the demo as a product (1280×800)', () => {
     const page = desktop();
     const motion = () =>
       page.evaluate(() =>
-        ['.bubble', '.btn'].map((selector) => {
+        ['.bubble-row:last-child .bubble', '.btn'].map((selector) => {
           const el = document.querySelector(selector)!;
           return parseFloat(getComputedStyle(el).animationDuration) + parseFloat(getComputedStyle(el).transitionDuration);
         }),
