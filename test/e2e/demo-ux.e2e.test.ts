@@ -80,9 +80,11 @@ describe.each(VIEWPORTS)('at $name size', (size) => {
     const chunks = c.getByTestId('console-chunks');
     await chunks.locator('li').nth(24).waitFor({ timeout: 10_000 });
     // The Response card is in the viewport (on a phone it was below the form).
-    const card = (await c.getByTestId('console-output').boundingBox())!;
-    expect(card.y).toBeLessThan(size.viewport.height);
-    expect(card.y + card.height).toBeGreaterThan(0);
+    // Its heading below the sticky header, not under it.
+    const heading = (await c.getByTestId('console-output').getByRole('heading', { name: 'Response' }).boundingBox())!;
+    const header = (await page.locator('.topbar').boundingBox())!;
+    expect(heading.y).toBeGreaterThanOrEqual(header.y + header.height - 1);
+    expect(heading.y + heading.height).toBeLessThanOrEqual(size.viewport.height);
     // The newest chunk is inside the list's visible area.
     const follows = await chunks.evaluate((list) => {
       const last = list.lastElementChild!.getBoundingClientRect();
