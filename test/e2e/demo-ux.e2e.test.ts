@@ -225,9 +225,14 @@ describe('the demo as a product (1280×800)', () => {
     expect(await card.getByTestId('error-message').isVisible()).toBe(false);
     await card.getByText('Details for a bug report').click();
     expect(await card.getByTestId('error-message').textContent()).toContain('The demo worker gave up on purpose');
+    await screenshot(page, 'ux-desktop-error-details');
     await card.getByRole('button', { name: 'Retry' }).click();
     await card.getByTestId('error-request-id').filter({ hasNotText: firstId! }).waitFor({ state: 'attached', timeout: 10_000 });
-    await screenshot(page, 'ux-desktop-error-details');
+    // Bad input needs a change first: no Retry there.
+    const bad = scoped(page, 'errors').getByTestId('scenario-INVALID_PAYLOAD');
+    await bad.getByRole('button', { name: 'Trigger INVALID_PAYLOAD' }).click();
+    await bad.getByTestId('error-code').waitFor({ timeout: 10_000 });
+    expect(await bad.getByRole('button', { name: 'Retry' }).count()).toBe(0);
   });
 
   it('chat: the bot uses the history; Regenerate rewrites the last reply in place; one announcement per message, no re-mount', async () => {

@@ -15,6 +15,9 @@ export interface ErrorNoticeProps {
   retryLabel?: string;
 }
 
+/** Failures where sending the same thing again can work; the rest need a change first. */
+const NOT_RETRYABLE = new Set(['INVALID_PAYLOAD', 'INVALID_REQUEST', 'PAYLOAD_TOO_LARGE', 'UNAUTHORIZED', 'FORBIDDEN', 'CANCELLED']);
+
 const detailsText = ({ error, requestId, traceId }: ErrorNoticeProps) =>
   [`code: ${error.code}`, `request id: ${requestId ?? 'unknown'}`, `trace id: ${traceId ?? 'unknown'}`, `message: ${error.message}`].join('\n');
 
@@ -40,7 +43,7 @@ export const ErrorNotice = (props: ErrorNoticeProps) => {
         </code>
       </div>
       <p>{hint}</p>
-      {onRetry && (
+      {onRetry && !NOT_RETRYABLE.has(error.code) && (
         <div className="actions notice-actions">
           <button type="button" className="btn btn-small" onClick={onRetry}>
             {retryLabel}
