@@ -226,6 +226,12 @@ describe('the demo as a product (1280×800)', () => {
     await card.getByText('Details for a bug report').click();
     expect(await card.getByTestId('error-message').textContent()).toContain('The demo worker gave up on purpose');
     await screenshot(page, 'ux-desktop-error-details');
+    // Copy details: one block with the code, both ids and the message.
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
+    await card.getByRole('button', { name: 'Copy details' }).click();
+    await card.getByRole('button', { name: 'Copied' }).waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    expect(copied).toMatch(new RegExp(`^code: WORKER_ERROR\nrequest id: ${firstId}\ntrace id: [0-9a-f]{32}\nmessage: The demo worker gave up on purpose$`));
     await card.getByRole('button', { name: 'Retry' }).click();
     await card.getByTestId('error-request-id').filter({ hasNotText: firstId! }).waitFor({ state: 'attached', timeout: 10_000 });
     // Bad input needs a change first: no Retry there.
