@@ -13,6 +13,7 @@ import { createClientLogWriter } from './client-log.ts';
 import { relayDeadLetters } from './dead-letters.ts';
 import { admitConnections, allowRequest } from './handshake.ts';
 import { createHttpHandler, createMetricsHandler } from './http.ts';
+import { createOps } from './ops/index.ts';
 import type { LocalRun } from './local-run.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
@@ -69,7 +70,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const registryAccess = verify !== undefined && !(options.allowAnonymous ?? false) ? { verify, roles: options.registryRoles } : undefined;
   const log = injectedLog ?? pino({ name: 'warren-gateway', level: options.logLevel });
   const chain = composePlugins(plugins, log);
-  const transport =
+  const brokerTransport =
     injected ??
     (await createAmqpTransport({
       url: options.url,
@@ -79,6 +80,10 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       publishWaitMs: options.brokerWaitMs,
       connectionName: 'warren-gateway',
     }));
+  // The operations console listens on the transport: calls' hops, dead letters (ops/).
+  const ops = createOps(brokerTransport, options, log, verifyToken);
+  const transport = ops.transport;
+  const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   transport.onStatus((status) => log.info({ broker: status }, 'broker status changed'));
   let draining = false;
   let topologyDeclared = false;
@@ -95,7 +100,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
 
   const renderMetrics = async () => ({ contentType: metrics.contentType, body: await metrics.render() });
   const http = createServer(
-    withRegistryRoute(registry, createHttpHandler({
+    ops.routes({ sessions, registry, metrics })(withRegistryRoute(registry, createHttpHandler({
       staticDir: options.staticDir,
       // Connected means every setup (exchange declarations) ran on the current
       // connection; the dead-letter queue was declared once at start-up.
@@ -113,7 +118,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       },
       ...(options.metricsPort === undefined ? { metrics: renderMetrics } : {}),
       ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
-    }), registryAccess),
+    }), registryAccess)),
   );
   const metricsHttp =
     options.metricsPort === undefined
@@ -139,7 +144,6 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     e.req.res.setHeader('access-control-allow-origin', origin);
     e.req.res.setHeader('vary', 'origin');
   });
-  const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   const accepted = createAcceptedRequests();
   const clientLogs = createClientLogWriter({ perSecond: options.clientLogPerSecond, burst: options.clientLogBurst });
   const deadLetters = await relayDeadLetters(transport, log);
@@ -232,6 +236,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         for (const run of locals) run.abort(createWarrenError('SHUTTING_DOWN', 'The gateway is shutting down; retry.'));
         await Promise.all([...locals].map((run) => run.done));
         await deadLetters.close();
+        await ops.close();
         await registry.close();
         if (!injected) await transport.close();
         log.info('gateway closed');

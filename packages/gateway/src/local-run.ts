@@ -3,7 +3,7 @@
 // same envelope (id, seq, attempt 1) and the same browser-acked delivery a
 // worker's responses take — so the client cannot tell the difference.
 import type { Logger } from 'pino';
-import { createWarrenError, isWarrenError, toWireError, type Response, type WarrenError, type WireError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, newErrorReference, toWireError, unexpectedError, type Response, type WarrenError, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { LocalHandler, LocalHandlerContext, Principal } from './plugins/types.ts';
 
@@ -72,8 +72,12 @@ export const runLocally = (handler: LocalHandler, input: LocalRunInput): LocalRu
       final = { kind: 'result', data: json(data) };
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
-      if (!isWarrenError(reason)) log.warn({ err: (reason as Error)?.message ?? String(reason) }, 'local handler failed');
-      final = { kind: 'error', error: toWireError(reason, 'WORKER_ERROR') };
+      if (isWarrenError(reason)) final = { kind: 'error', error: toWireError(reason) };
+      else {
+        const reference = newErrorReference();
+        log.error({ err: reason, reference }, 'local handler failed');
+        final = { kind: 'error', error: unexpectedError(reference) };
+      }
     } finally {
       clearTimeout(timer);
     }

@@ -35,6 +35,10 @@ const responseBase = {
   seq: z.number().int().nonnegative(),
   /** 1 for the first delivery to a worker; higher after a redelivery. */
   attempt: z.number().int().positive(),
+  /** On seq 0 of an attempt only: the worker that picked it up, and when (epoch ms, its clock). For hop timelines; optional. */
+  worker: z
+    .object({ instance: z.string().max(200), language: z.string().max(40), service: z.string().max(200).optional(), startedAt: z.number().optional() })
+    .optional(),
 };
 
 export const responseSchema = z.discriminatedUnion('kind', [
@@ -65,10 +69,18 @@ export type SessionFrame = z.infer<typeof sessionFrameSchema>;
 export type CancelMessage = z.infer<typeof cancelMessageSchema>;
 
 import type { WireError } from './errors.ts';
+/** Who picked an attempt up: on seq 0 of each attempt (docs/protocol.md, "Hops"). */
+export interface WorkerHop {
+  instance: string;
+  language: string;
+  service?: string;
+  startedAt?: number;
+}
 interface ResponseBase {
   id: string;
   seq: number;
   attempt: number;
+  worker?: WorkerHop;
 }
 export type ChunkResponse = ResponseBase & { kind: 'chunk'; data: unknown };
 export type ResultResponse = ResponseBase & { kind: 'result'; data: unknown };

@@ -9,6 +9,7 @@ import { createCancelMemory } from './cancellations.ts';
 import { checkContractHandlers, contractOf, withContract, type ContractHandlers } from './contracts.ts';
 import { parseMetricsOptions, startWorkerMetrics, type MetricsOptionsInput, type WorkerMetrics } from './metrics.ts';
 import { parseWorkerOptions, withEnvironment, type WorkerOptionsInput } from './options.ts';
+import { createHopStamper } from './hop-stamp.ts';
 import { requestKey, runRequest, type Handler, type Running } from './run-request.ts';
 
 export type Handlers = Record<string, Handler>;
@@ -82,7 +83,9 @@ export const registerHandlers: RegisterHandlers = async (
   const cancels = createCancelMemory();
   const running = new Map<string, Running>();
   const metrics = await startWorkerMetrics(metricsOptions, transport);
-  const deps = { transport: metrics.wrap(transport), log, cancels, chunkWindow: opts.chunkWindow };
+  const instanceId = opts.instanceId ?? defaultInstanceId(opts.service);
+  const hops = createHopStamper(metrics.wrap(transport), { instance: instanceId, language: 'typescript', service: opts.service });
+  const deps = { transport: hops.transport, log, cancels, chunkWindow: opts.chunkWindow };
   let closing: Promise<void> | null = null;
 
   const cancelSub = await transport.consumeCancels(types, ({ id, session }) => {
@@ -103,6 +106,7 @@ export const registerHandlers: RegisterHandlers = async (
         (delivery) => {
           if (closing) return delivery.requeue();
           const key = requestKey(delivery.request.session, delivery.request.id);
+          hops.pickedUp(delivery.request.session, delivery.request.id, delivery.attempt);
           const finished = metrics.started(delivery);
           // Every log line of the request carries its trace context. The
           // logger only adds it to the child runRequest makes on first use,
@@ -126,7 +130,7 @@ export const registerHandlers: RegisterHandlers = async (
   const announcer: Announcer | null = opts.announce
     ? startAnnouncer(transport, log.child({ component: 'registry' }), {
         service: opts.service,
-        instanceId: opts.instanceId ?? defaultInstanceId(opts.service),
+        instanceId,
         concurrency: opts.concurrency,
         heartbeatMs: opts.registryHeartbeatMs,
         ttlMs: opts.registryTtlMs,

@@ -2,7 +2,7 @@
 // ones, runs the handler with a signal that aborts on cancel/deadline/loss,
 // publishes the final message, and acks only after the broker confirmed it.
 import type { Logger } from 'pino';
-import { createWarrenError, isWarrenError, toWireError, type WarrenError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, newErrorReference, toWireError, unexpectedError, type WarrenError } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 import type { CancelMemory } from './cancellations.ts';
 import { createResponseStream, isUndeliverable, toJsonValue, type HandlerContext } from './context.ts';
@@ -133,8 +133,12 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
       outcome = { kind: 'result', data: toJsonValue(data, 'result') };
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
-      if (!isWarrenError(reason)) log().warn({ err: (reason as Error)?.message ?? String(reason) }, 'handler failed');
-      outcome = { kind: 'error', error: toWireError(reason, 'WORKER_ERROR') };
+      if (isWarrenError(reason)) outcome = { kind: 'error', error: toWireError(reason) };
+      else {
+        const reference = newErrorReference();
+        log().error({ err: reason, reference }, 'handler failed');
+        outcome = { kind: 'error', error: unexpectedError(reference) };
+      }
     } finally {
       clearTimeout(deadlineTimer);
       delivery.lost.removeEventListener('abort', onLost);

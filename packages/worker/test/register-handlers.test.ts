@@ -18,7 +18,10 @@ describe('registerHandlers', () => {
     const h = createHarness();
     await start(h, { add: (p: { a: number; b: number }) => ({ sum: p.a + p.b }) });
     const { done } = await h.call('add', { a: 2, b: 3 });
-    expect(await done).toEqual([{ kind: 'result', id: expect.any(String), seq: 0, attempt: 1, data: { sum: 5 } }]);
+    // seq 0 of an attempt names the worker that picked it up (docs/protocol.md, "Hops").
+    expect(await done).toEqual([
+      { kind: 'result', id: expect.any(String), seq: 0, attempt: 1, data: { sum: 5 }, worker: { instance: expect.any(String), language: 'typescript', service: 'test', startedAt: expect.any(Number) } },
+    ]);
   });
 
   it('streams chunks in order, numbered, before the result', async () => {
@@ -34,17 +37,19 @@ describe('registerHandlers', () => {
     expect(final(list)).toMatchObject({ kind: 'result', seq: 100, data: 'done' });
   });
 
-  it('turns a thrown error into WORKER_ERROR with its message only, and keeps serving', async () => {
+  it('turns a thrown error into WORKER_ERROR with a generic message and a log reference, never its text, and keeps serving', async () => {
     const h = createHarness();
     await start(h, {
       boom: () => {
-        throw new Error('kaput');
+        throw new Error('could not connect to postgres://admin:hunter2@db/shop');
       },
       ok: () => 'fine',
     });
     const err = final(await (await h.call('boom', null)).done);
-    expect(err).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', message: 'kaput' } });
-    expect(JSON.stringify(err)).not.toMatch(/at .*\.ts/);
+    expect(err).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', details: { reference: expect.stringMatching(/^[0-9a-f]{12}$/) } } });
+    const { message, details } = (err as unknown as { error: { message: string; details: { reference: string } } }).error;
+    expect(message).toContain(details.reference);
+    expect(JSON.stringify(err)).not.toMatch(/hunter2|postgres|at .*\.ts/);
     expect(final(await (await h.call('ok', null)).done)).toMatchObject({ kind: 'result', data: 'fine' });
   });
 
