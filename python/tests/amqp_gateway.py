@@ -21,6 +21,8 @@ class AmqpGateway:
         self.session = "s" + uuid.uuid4().hex[:10]
         self.reply_queue = self.topo.reply_queue(self.session)
         self.responses: dict[str, asyncio.Queue] = {}
+        #: Reply queues declared besides the session's own (deleted by delete_everything).
+        self.extra_reply_queues: list[str] = []
         self.connection = None
         self.channel = None
 
@@ -29,9 +31,15 @@ class AmqpGateway:
         self.channel = await self.connection.channel(publisher_confirms=True, on_return_raises=True)
         await self.channel.declare_exchange(self.topo.requests_exchange, aio_pika.ExchangeType.DIRECT, durable=True)
         await self.channel.declare_exchange(self.topo.control_exchange, aio_pika.ExchangeType.DIRECT, durable=True)
-        queue = await self.channel.declare_queue(self.reply_queue, durable=True, arguments=self.topo.reply_queue_arguments())
-        await queue.consume(self._on_response)
+        await self.consume_reply_queue(self.reply_queue)
         return self
+
+    async def consume_reply_queue(self, name: str) -> None:
+        """Declare a reply queue as the gateway does (arguments from topology.json) and consume it."""
+        if name != self.reply_queue:
+            self.extra_reply_queues.append(name)
+        queue = await self.channel.declare_queue(name, durable=True, arguments=self.topo.reply_queue_arguments())
+        await queue.consume(self._on_response)
 
     async def _on_response(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
         envelope = json.loads(message.body)
@@ -46,7 +54,7 @@ class AmqpGateway:
         await exchange.publish(aio_pika.Message(body, **properties), routing_key=request_type, mandatory=True)
 
     async def request(self, request_type: str, payload, *, id: str | None = None, deadline_ms: int | None = None,
-                      set_expiration: bool = True, principal: dict | None = None) -> str:
+                      set_expiration: bool = True, principal: dict | None = None, reply_to: str | None = None) -> str:
         """Publish as the protocol says: mandatory, persistent, confirmed, with the x-warren-* headers."""
         request_id = id or "r-" + uuid.uuid4().hex[:10]
         self.responses.setdefault(request_id, asyncio.Queue())
@@ -67,7 +75,7 @@ class AmqpGateway:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             correlation_id=request_id,
             message_id=uuid.uuid4().hex,
-            reply_to=self.reply_queue,
+            reply_to=reply_to or self.reply_queue,
             type=request_type,
             timestamp=datetime.now(tz=timezone.utc),
             headers=hdrs,
@@ -96,7 +104,7 @@ class AmqpGateway:
         """Remove every queue and exchange this namespace created (on a fresh connection)."""
         connection = await aio_pika.connect(self.url)
         try:
-            for name in [self.topo.request_queue(t) for t in request_types] + [self.reply_queue]:
+            for name in [self.topo.request_queue(t) for t in request_types] + [self.reply_queue, *self.extra_reply_queues]:
                 channel = await connection.channel()
                 await channel.queue_delete(name)
                 await channel.close()

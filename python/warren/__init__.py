@@ -19,6 +19,8 @@ from .errors import (
     InvalidRequest,
     NoHandler,
     ProtocolFilesNotFound,
+    ResponseReturned,
+    Undeliverable,
     WarrenError,
 )
 from .protocol import Topology, error_codes, topology
@@ -53,6 +55,7 @@ __all__ = [
     "MemoryBroker",
     "NoHandler",
     "ProtocolFilesNotFound",
+    "ResponseReturned",
     "SDK_VERSION",
     "RequestDelivery",
     "RequestMessage",
@@ -60,6 +63,7 @@ __all__ = [
     "SyncContext",
     "Topology",
     "Transport",
+    "Undeliverable",
     "WarrenError",
     "Worker",
     "WorkerHandle",

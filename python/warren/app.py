@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 
 from .errors import ConfigError
 from .options import normalize_options
@@ -20,7 +20,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Worker:
     """Collects handlers, then serves them with `run()` (blocking) or `await start()`."""
 
-    def __init__(self, *, service: str, url: str | None = None, namespace: str | None = None, **options: Any) -> None:
+    def __init__(self, *, service: str, url: str | Sequence[str] | None = None, namespace: str | None = None, **options: Any) -> None:
         normalize_options(service=service, url=url, namespace=namespace, **options)  # fail at construction
         self.service = service
         self._config = dict(url=url, namespace=namespace, **options)

@@ -40,7 +40,7 @@ class Context:
     log: logging.LoggerAdapter
     _publish_chunk: Callable[[Any], Awaitable[None]] = field(repr=False)
     _now_ms: Callable[[], float] = field(default=lambda: time.time() * 1000, repr=False)
-    #: Why the request was aborted: "CANCELLED", "TIMEOUT", "SHUTDOWN", "LOST" or None.
+    #: Why the request was aborted: "CANCELLED", "TIMEOUT", "SHUTDOWN", "LOST", "DISCONNECTED" (no reply queue) or None.
     _abort_reason: str | None = field(default=None, repr=False)
 
     @property
@@ -63,6 +63,8 @@ class Context:
             raise DeadlineExceeded()
         if reason == "CANCELLED":
             raise Cancelled()
+        if reason == "DISCONNECTED":
+            raise WarrenError("DISCONNECTED", "Nobody can receive the answer any more: the caller's reply queue does not exist.")
         raise WarrenError("SHUTTING_DOWN", "The worker is shutting down or lost its broker connection.")
 
     async def send_chunk(self, data: Any) -> None:

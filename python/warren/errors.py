@@ -80,6 +80,26 @@ class BrokerUnavailable(WarrenError):
         super().__init__("BROKER_UNAVAILABLE", message)
 
 
+class ResponseReturned(RuntimeError):
+    """Raised by a transport's `publish_response` when the broker returned the message:
+    no queue exists under that reply address (basic.return of a mandatory publish)."""
+
+    def __init__(self, reply_to: str) -> None:
+        super().__init__(f"no queue {reply_to!r}: the broker returned the response")
+        self.reply_to = reply_to
+
+
+class Undeliverable(ResponseReturned):
+    """Raised when a response was still returned after every retry (warren.delivery): nobody can receive it."""
+
+    def __init__(self, reply_to: str, retries: int, elapsed_ms: float) -> None:
+        RuntimeError.__init__(
+            self, f"no queue {reply_to!r}: the response was returned {retries + 1} time(s) over {elapsed_ms:.0f} ms"
+        )
+        self.reply_to = reply_to
+        self.retries = retries
+
+
 class ConfigError(ValueError):
     """Raised when an option is missing, malformed or out of range (at construction, never mid-request)."""
 

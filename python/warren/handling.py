@@ -3,8 +3,11 @@
 Checks (cancelled before delivery, deadline passed), runs the handler as an
 asyncio task (a plain `def` in its own thread), numbers the responses,
 publishes the final message and acks the request only once that final
-message is confirmed. Aborts (cancel, deadline, shutdown, lost connection)
-cancel the handler task.
+message is confirmed. Aborts (cancel, deadline, shutdown, lost connection,
+nobody left to receive the answer) cancel the handler task. A response the
+broker returns (no reply queue) is retried (warren.delivery); one that stays
+undeliverable ends the request: handler aborted, request acked (a redelivery
+could reach nobody either), logged `outcome=undeliverable`.
 """
 from __future__ import annotations
 
@@ -17,8 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import wire
+from .delivery import publish_until_routed
 from .context import Context, RequestLogAdapter, SyncContext
-from .errors import WarrenError, to_wire_error
+from .errors import Undeliverable, WarrenError, to_wire_error
 from .schema import Contract
 from .transport.types import RequestDelivery, Transport
 from .validation import invalid_payload
@@ -29,6 +33,7 @@ handler_log = logging.getLogger("warren.handler")
 ABORT_MESSAGES = {
     "CANCELLED": "The caller cancelled the request.",
     "TIMEOUT": "The request's deadline passed before the handler finished.",
+    "DISCONNECTED": "Nobody can receive the answer any more: the caller's reply queue does not exist.",
 }
 
 
@@ -57,6 +62,8 @@ class Job:
     publishing: asyncio.Future | None = None
     #: A chunk could not be published: the caller's stream has a gap.
     broken: bool = False
+    #: A chunk stayed returned by the broker through every retry: nobody receives this request's answers.
+    undeliverable: Undeliverable | None = None
 
     def abort(self, reason: str) -> None:
         if self.ctx._abort_reason is None:
@@ -112,18 +119,44 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         "principal": (request.principal or {}).get("sub"),
     })
 
+    job: Job | None = None
+
+    def remaining_ms() -> float | None:
+        return None if request.deadline is None else request.deadline - runtime.now_ms()
+
+    def on_return(retries: int) -> None:
+        if retries == 0:  # once per message: the retries themselves are routine
+            adapter.info("the broker returned a response (no queue %s); retrying", request.reply_to)
+
+    def give_up() -> bool:
+        # A lost delivery is redelivered anyway: retrying its answers could only duplicate them.
+        # At shutdown the request is handed back: a drain must not wait out a retry window.
+        return delivery.lost.is_set() or (job is not None and job.ctx._abort_reason == "SHUTDOWN")
+
     async def publish(envelope: dict[str, Any]) -> None:
-        await runtime.transport.publish_response(request.reply_to, envelope)
+        await publish_until_routed(runtime.transport.publish_response, request.reply_to, envelope,
+                                   remaining_ms=remaining_ms, give_up=give_up, on_return=on_return)
+
+    async def undeliverable(error: Undeliverable) -> None:
+        # Acked, not requeued: a redelivery would be answered to the same missing queue.
+        await delivery.ack()
+        adapter.warning("request %s: nobody can receive its answer (%s); acked: outcome=undeliverable",
+                        request.id, error, extra={"outcome": "undeliverable"})
 
     async def finish(envelope: dict[str, Any]) -> None:
         """Publish the final message; ack once confirmed, requeue if it could not be published."""
         try:
             await publish(envelope)
+        except Undeliverable as error:
+            return await undeliverable(error)
         except Exception as error:  # noqa: BLE001
             adapter.warning("could not publish the final %s (%s); handing the request back", envelope["kind"], error)
             await delivery.requeue()
             return
         await delivery.ack()
+        outcome = "ok" if envelope["kind"] == "result" else "error"
+        code = envelope.get("error", {}).get("code", "")
+        adapter.debug("answered: outcome=%s%s", outcome, f" {code}" if code else "", extra={"outcome": outcome})
 
     # Deadline first, then cancel (docs/protocol.md, worker behaviour 4), as the
     # Node SDK does: a request both expired and cancelled is answered TIMEOUT by either.
@@ -141,8 +174,6 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     if key in runtime.jobs:  # a redelivery racing its lost predecessor, or a duplicate publish
         adapter.warning("a request with this id is already running here; running this delivery too")
 
-    job: Job | None = None
-
     async def publish_chunk(data: Any) -> None:
         wire.encode_json(data)  # raise TypeError/ValueError to the handler for data JSON cannot carry
         assert job is not None
@@ -156,6 +187,10 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
                 await asyncio.shield(job.publishing)
             except asyncio.CancelledError:
                 raise
+            except Undeliverable as error:
+                job.undeliverable = error
+                job.abort("DISCONNECTED")
+                raise WarrenError("DISCONNECTED", ABORT_MESSAGES["DISCONNECTED"]) from None
             except Exception:
                 job.broken = True
                 raise
@@ -196,6 +231,8 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     reason = ctx._abort_reason
     if reason == "LOST":
         adapter.warning("broker connection lost mid-request; the broker will redeliver it")
+    elif job.undeliverable is not None:
+        await undeliverable(job.undeliverable)
     elif job.broken:
         # A final message after a missing chunk would leave the caller waiting
         # for that chunk forever: hand the request back for a clean new attempt.
@@ -226,14 +263,16 @@ async def _outcome(job: Job, adapter: logging.LoggerAdapter) -> dict[str, Any] |
 
     if job.publishing is not None:  # let an interrupted chunk land before the final message
         await asyncio.wait({job.publishing})
-        if not job.publishing.cancelled() and job.publishing.exception() is not None:
+        if not job.publishing.cancelled() and isinstance(job.publishing.exception(), Undeliverable):
+            job.undeliverable = job.publishing.exception()  # the handler was cancelled before it saw this
+        elif not job.publishing.cancelled() and job.publishing.exception() is not None:
             adapter.warning("a chunk could not be published: %s", job.publishing.exception())
     async with job.lock:
         job.final = True
         seq = job.seq
     request_id, attempt = ctx.request_id, ctx.attempt
     reason = ctx._abort_reason
-    if reason in ("LOST", "SHUTDOWN"):
+    if reason in ("LOST", "SHUTDOWN", "DISCONNECTED") or job.undeliverable is not None:
         return None
     if reason is not None:
         adapter.info("aborted: %s", reason)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from .errors import ConfigError
 from .handling import HandlerSpec, is_async_handler
 from .protocol import check_request_type, default_namespace, registry_defaults, topology
 from .schema import contracts_from
+from .transport.urls import parse_broker_urls
 from .validation import contract_check
 
 DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
 @dataclass(frozen=True)
 class WorkerOptions:
     service: str
+    #: The broker URLs joined with commas (as AMQP_URL takes them).
     url: str
     namespace: str
     concurrency: int
@@ -54,6 +56,8 @@ class WorkerOptions:
     registry_heartbeat_ms: int
     registry_ttl_ms: int
     instance_id: str | None
+    #: The broker URLs, one per node; the connection starts at a random one and moves on when one fails.
+    urls: tuple[str, ...] = ()
 
 
 def _int_in(name: str, value: Any, low: int, high: int) -> int:
@@ -84,7 +88,7 @@ def _from_env(given: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def normalize_options(*, service: str, url: str | None = None, namespace: str | None = None, **given: Any) -> WorkerOptions:
+def normalize_options(*, service: str, url: str | Sequence[str] | None = None, namespace: str | None = None, **given: Any) -> WorkerOptions:
     """Fill defaults (`DEFAULTS`, env AMQP_URL and WARREN_NAMESPACE) and check every option, naming the bad one."""
     unknown = set(given) - set(DEFAULTS)
     if unknown:
@@ -92,9 +96,8 @@ def normalize_options(*, service: str, url: str | None = None, namespace: str | 
     merged = {**DEFAULTS, **_from_env(given), **{k: v for k, v in given.items() if v is not None}}
     if not isinstance(service, str) or not service.strip():
         raise ConfigError(f"service must be a non-empty name, got {service!r}")
-    url = url if url is not None else os.environ.get("AMQP_URL", DEFAULT_URL)
-    if not isinstance(url, str) or not url.startswith(("amqp://", "amqps://")):
-        raise ConfigError(f"url must start with amqp:// or amqps://, got {url!r}")
+    # One URL, or the cluster's nodes: "amqp://a,amqp://b" (AMQP_URL too) or ["amqp://a", "amqp://b"].
+    urls = parse_broker_urls(url if url is not None else os.environ.get("AMQP_URL") or DEFAULT_URL)
     ns = topology(namespace if namespace is not None else os.environ.get("WARREN_NAMESPACE") or default_namespace()).namespace
     heartbeat_ms = _int_in("registry_heartbeat_ms", merged["registry_heartbeat_ms"], 100, 3_600_000)
     ttl_ms = _int_in("registry_ttl_ms", merged["registry_ttl_ms"], 200, 86_400_000)
@@ -107,7 +110,8 @@ def normalize_options(*, service: str, url: str | None = None, namespace: str | 
         raise ConfigError(f"instance_id must be a string of 1 to 200 characters, got {instance_id!r}")
     return WorkerOptions(
         service=service,
-        url=url,
+        url=",".join(urls),
+        urls=urls,
         namespace=ns,
         concurrency=_int_in("concurrency", merged["concurrency"], 1, 65_535),
         drain_timeout_ms=_ms("drain_timeout_ms", merged["drain_timeout_ms"]),

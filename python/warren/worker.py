@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from .cancels import cancel_memory
 from .handling import HandlerSpec, Runtime, handle_delivery
@@ -134,7 +134,7 @@ async def register_handlers(
     handlers: Mapping[str, Callable[..., Any]],
     *,
     service: str,
-    url: str | None = None,
+    url: str | Sequence[str] | None = None,
     namespace: str | None = None,
     transport: Transport | None = None,
     now_ms: Callable[[], float] | None = None,
@@ -143,7 +143,8 @@ async def register_handlers(
 ) -> WorkerHandle:
     """Serve `handlers` ({request type: handler}) and return the running worker's handle.
 
-    url defaults to env AMQP_URL, then amqp://guest:guest@127.0.0.1:5672/.
+    url (one AMQP URL, or a cluster's nodes as a comma-separated string or a
+    list) defaults to env AMQP_URL, then amqp://guest:guest@127.0.0.1:5672/.
     Pass `transport=` (e.g. a memory transport) to use another broker; the
     handle then leaves closing it to you. `contracts` ({type: {payload, chunk,
     result, description}}, or `@warren.contract(...)` on a handler) declares
@@ -157,7 +158,7 @@ async def register_handlers(
         from .transport.amqp import amqp_transport
 
         transport = await amqp_transport(
-            opts.url, opts.namespace, heartbeat_s=opts.heartbeat_s, connect_timeout_ms=opts.connect_timeout_ms,
+            opts.urls, opts.namespace, heartbeat_s=opts.heartbeat_s, connect_timeout_ms=opts.connect_timeout_ms,
             backoff_initial_ms=opts.backoff_initial_ms, backoff_max_ms=opts.backoff_max_ms,
             connection_name=f"warren-worker:{opts.service}",
         )

@@ -5,6 +5,9 @@ import { createChecker } from './checker.ts';
 import { closeAllConnections, consumersOn, startApp, stopApp } from './broker.ts';
 import { sleep, useStack } from './stack.ts';
 
+/** The gateway's default brokerWaitMs. */
+const BROKER_WAIT_MS = 5_000;
+
 describe('broker loss', () => {
   const stack = useStack('fbroker');
   let url = '';
@@ -33,7 +36,7 @@ describe('broker loss', () => {
     expect(consumersOn(`${stack.namespace}.req.testRequest`)).toBe(2);
   });
 
-  it('2. broker stopped for 5 s under load: accepted work completes, new work fails fast, service resumes', async () => {
+  it('2. broker stopped for 5 s under load: accepted work completes, new work is held briefly then completes or fails typed, service resumes', async () => {
     const before = createChecker();
     const during = createChecker();
     const clients = Array.from({ length: 5 }, () => stack.backend(url));
@@ -64,10 +67,14 @@ describe('broker loss', () => {
     console.log(`[fault] stop_app: service resumed ${resumedAt - startedAt} ms after start_app`);
     expect(b).toMatchObject({ total: 40, ok: 40, lost: 0, duplicated: 0, 'wrong-recipient': 0, hung: 0 });
     expect(d.hung + d.lost + d.duplicated + d['wrong-recipient']).toBe(0);
+    // The gateway holds a request for up to brokerWaitMs (5 s) while it
+    // reconnects: it completes if the broker is back by then, else it fails
+    // BROKER_UNAVAILABLE — never later, never another way.
     for (const t of during.tracked.filter((x) => x.error)) {
       expect(t.error!.code).toBe('BROKER_UNAVAILABLE');
-      expect(t.settledAt! - t.startedAt).toBeLessThan(1000);
+      expect(t.settledAt! - t.startedAt).toBeLessThan(BROKER_WAIT_MS + 1_500);
     }
+    expect(d.ok + d.rejected).toBe(d.total);
     expect(resumedAt).toBeGreaterThan(0);
     expect(resumedAt - startedAt).toBeLessThan(10_000);
   });

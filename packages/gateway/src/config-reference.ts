@@ -50,6 +50,8 @@ const typeOf = (schema: z.ZodType): string => {
       return Object.values(def.entries ?? {}).map((v) => `\`${v}\``).join(' \\| ');
     case 'array':
       return `list of ${typeOf(def.element!)}`;
+    case 'pipe': // brokerUrlsSchema: a string or an array in, URLs out
+      return 'list of URLs';
     default:
       return def.type;
   }

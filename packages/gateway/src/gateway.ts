@@ -16,6 +16,7 @@ import type { LocalRun } from './local-run.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
 import type { PendingRequests } from './pending-requests.ts';
+import type { ReplyRelay } from './reply-relay.ts';
 import type { TokenVerifier } from './plugins/authenticate.ts';
 import { builtinPlugins } from './plugins/builtins.ts';
 import { checkPlugins, composePlugins } from './plugins/compose.ts';
@@ -69,12 +70,15 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       namespace: options.namespace,
       log: log.child({ component: 'transport' }),
       connectTimeoutMs: options.connectTimeoutMs,
+      publishWaitMs: options.brokerWaitMs,
       connectionName: 'warren-gateway',
     }));
   transport.onStatus((status) => log.info({ broker: status }, 'broker status changed'));
   let draining = false;
   let topologyDeclared = false;
   const pendings = new Set<PendingRequests>();
+  const relays = new Set<ReplyRelay>();
+  const relaysDown = () => [...relays].filter((r) => !r.healthy()).length;
   const locals = new Set<LocalRun>();
   let io: Server | undefined;
   const metrics = createGatewayMetrics({
@@ -88,9 +92,17 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       staticDir: options.staticDir,
       // Connected means every setup (exchange declarations) ran on the current
       // connection; the dead-letter queue was declared once at start-up.
+      // …and every session's reply consumer is being delivered to: a gateway
+      // that cannot deliver answers to its sessions is not ready.
       ready: () => {
         const broker = transport.status();
-        return { ready: !draining && broker === 'connected' && topologyDeclared, broker, topology: topologyDeclared };
+        const replyConsumersDown = relaysDown();
+        return {
+          ready: !draining && broker === 'connected' && topologyDeclared && replyConsumersDown === 0,
+          broker,
+          topology: topologyDeclared,
+          replyConsumersDown,
+        };
       },
       metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
     })),
@@ -119,9 +131,13 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         chain,
         metrics,
         connection: socket.data.connection as ConnectionContext,
-        trackPending: (pending) => {
+        trackPending: (pending, relay) => {
           pendings.add(pending);
-          return () => pendings.delete(pending);
+          relays.add(relay);
+          return () => {
+            pendings.delete(pending);
+            relays.delete(relay);
+          };
         },
         trackLocal: (run) => {
           locals.add(run);

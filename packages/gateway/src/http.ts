@@ -22,7 +22,7 @@ const TYPES: Record<string, string> = {
 
 export interface HttpDeps {
   staticDir: string | undefined;
-  ready(): { ready: boolean; broker: string; topology: boolean };
+  ready(): { ready: boolean; broker: string; topology: boolean; replyConsumersDown: number };
   /** Prometheus text exposition for GET /metrics. */
   metrics?(): Promise<{ contentType: string; body: string }>;
 }
@@ -54,7 +54,12 @@ export const createHttpHandler = (deps: HttpDeps) => {
     if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const state = deps.ready();
-      return json(res, state.ready ? 200 : 503, { status: state.ready ? 'ready' : 'not ready', broker: state.broker, topology: state.topology });
+      return json(res, state.ready ? 200 : 503, {
+        status: state.ready ? 'ready' : 'not ready',
+        broker: state.broker,
+        topology: state.topology,
+        replyConsumersDown: state.replyConsumersDown,
+      });
     }
     if (url.pathname === '/metrics' && deps.metrics) {
       const { contentType, body } = await deps.metrics();

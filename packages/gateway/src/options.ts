@@ -4,7 +4,7 @@
 // (rendered by config-reference.ts; a unit test fails when it is stale).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS } from '@warren/protocol';
+import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS } from '@warren/protocol';
 
 export const DEFAULTS = {
   port: 3000,
@@ -18,6 +18,7 @@ export const DEFAULTS = {
   replyPrefetch: 256,
   ackTimeoutMs: 60_000,
   connectTimeoutMs: 10_000,
+  brokerWaitMs: 5_000,
   logLevel: 'info',
   rateLimitPerSecond: 200,
   rateLimitBurst: 400,
@@ -34,7 +35,16 @@ export const gatewayOptionsSchema = z
   .object({
     port: z.number().int().min(0).max(65_535).default(DEFAULTS.port).describe('TCP port; 0 picks a free one.'),
     host: z.string().min(1).default(DEFAULTS.host).describe('Interface to bind.'),
-    url: z.string().url().default(DEFAULTS.url).describe('AMQP URL of RabbitMQ (use the gateway\'s own least-privilege user).'),
+    url: brokerUrlsSchema
+      .default([DEFAULTS.url])
+      .describe('AMQP URL of RabbitMQ (use the gateway\'s own least-privilege user); the nodes of a cluster comma-separated: connections start at a random node and move on when one is down.'),
+    brokerWaitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(60_000)
+      .default(DEFAULTS.brokerWaitMs)
+      .describe('A request that arrives while the broker connection is being re-made waits this long for it, in ms, before BROKER_UNAVAILABLE.'),
     namespace: z
       .string()
       .regex(NAMESPACE_PATTERN, 'lower-case letters, digits, _ and -, starting with a letter')
@@ -145,6 +155,7 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   MAX_CONNECTIONS_PER_PRINCIPAL: ['maxConnectionsPerPrincipal', 'number'],
   MAX_CONNECTIONS_PER_IP: ['maxConnectionsPerIp', 'number'],
   CONNECT_TIMEOUT_MS: ['connectTimeoutMs', 'number'],
+  BROKER_WAIT_MS: ['brokerWaitMs', 'number'],
   LOG_LEVEL: ['logLevel', 'string'],
 };
 

@@ -22,12 +22,15 @@ export interface ReplyRelayDeps {
 export interface ReplyRelay {
   /** Starts consuming (once); lazily for new sessions, at once for resumed ones. */
   ensure(): Promise<Subscription>;
+  /** False while its consumer is started but the broker is not delivering to it (being re-made). */
+  healthy(): boolean;
   close(): void;
 }
 
 export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   const { socket, options, log, now } = deps;
   let replies: Promise<Subscription> | null = null;
+  let started: Subscription | null = null;
   let closed = false;
   // Responses emitted but not yet acked by the browser, oldest first. Prefetch
   // bounds how many; this bounds for how long.
@@ -67,6 +70,7 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
         },
         { prefetch: options.replyPrefetch },
       )
+      .then((subscription) => (started = subscription))
       .catch((error) => {
         replies = null;
         throw error;
@@ -74,6 +78,7 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
 
   return {
     ensure,
+    healthy: () => closed || started === null || (started.active?.() ?? true),
     close() {
       closed = true;
       clearInterval(stallTimer);

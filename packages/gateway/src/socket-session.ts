@@ -15,7 +15,7 @@ import { createPendingRequests, type PendingRequests } from './pending-requests.
 import type { PluginChain } from './plugins/compose.ts';
 import { createTokenBuckets } from './plugins/token-buckets.ts';
 import type { ConnectionContext } from './plugins/types.ts';
-import { createReplyRelay } from './reply-relay.ts';
+import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
 import type { Sessions } from './session.ts';
 
@@ -28,8 +28,8 @@ export interface SocketDeps {
   chain: PluginChain;
   metrics: GatewayMetrics;
   connection: ConnectionContext;
-  /** Registers the connection's pending requests for the in-flight gauge; returns the unregister function. */
-  trackPending(pending: PendingRequests): () => void;
+  /** Registers the connection's pending requests (in-flight gauge) and reply relay (readiness); returns the unregister function. */
+  trackPending(pending: PendingRequests, relay: ReplyRelay): () => void;
   trackLocal(run: LocalRun): void;
   isDraining(): boolean;
   now?: () => number;
@@ -47,8 +47,8 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const resumed = deps.sessions.verify((socket.handshake.auth as { session?: unknown } | undefined)?.session);
   const session = resumed ? { sessionId: resumed, token: String(socket.handshake.auth.session) } : deps.sessions.create();
   const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
-  const pending = createPendingRequests(now);
-  const untrack = deps.trackPending(pending);
+  // An accepted request whose answer never came (deadline + grace passed) is counted, not forgotten.
+  const pending = createPendingRequests(now, (type) => metrics.finished(type, 'lost'));
   const locals = new Map<string, LocalRun>();
   const noise = createTokenBuckets(NOISE_PER_SECOND, NOISE_BURST, now);
 
@@ -75,6 +75,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     },
   });
 
+  const untrack = deps.trackPending(pending, relay);
   socket.emit(EVENTS.session, session);
   log.info({ resumed: Boolean(resumed) }, 'socket connected');
   if (resumed) relay.ensure().catch((error) => log.warn({ err: (error as Error).message }, 'could not resume replies'));

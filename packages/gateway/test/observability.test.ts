@@ -90,7 +90,7 @@ describe('readiness and the configuration reference', () => {
     const { gateway } = await setup();
     const res = await fetch(`${gateway.url}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', broker: 'connected', topology: true });
+    expect(await res.json()).toEqual({ status: 'ready', broker: 'connected', topology: true, replyConsumersDown: 0 });
   });
 
   it('docs/deploy.md carries the current configuration reference (refresh: bun packages/gateway/scripts/config-reference.ts --write)', () => {

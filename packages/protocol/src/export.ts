@@ -17,6 +17,7 @@ import {
   NAMESPACE_PATTERN,
   PROTOCOL_VERSION,
   REPLY_QUEUE_EXPIRES_MS,
+  REPLY_RETRY,
   REQUEST_QUEUE_DELIVERY_LIMIT,
   REQUEST_TYPE_PATTERN,
   topology,
@@ -48,6 +49,7 @@ export const exportJson = (): Record<string, unknown> => {
       deadLetterQueueArguments: sample.deadLetterQueueArguments(),
       requestQueueDeliveryLimit: REQUEST_QUEUE_DELIVERY_LIMIT,
       replyQueueExpiresMs: REPLY_QUEUE_EXPIRES_MS,
+      replyRetry: REPLY_RETRY,
       headers: HEADERS,
       events: EVENTS,
       // Registry timing defaults; each announcement carries its own values.

@@ -5,3 +5,4 @@ export * from './parse.ts';
 export * from './registry.ts';
 export * from './contracts.ts';
 export * from './validation.ts';
+export * from './broker-urls.ts';

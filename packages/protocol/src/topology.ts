@@ -23,6 +23,16 @@ export const REQUEST_QUEUE_DELIVERY_LIMIT = 5;
 /** Idle reply queues vanish this long after their last consumer went away. */
 export const REPLY_QUEUE_EXPIRES_MS = 5 * 60 * 1000;
 
+/**
+ * Workers publish every response `mandatory`. One the broker returns (no
+ * queue under its reply address: the session's queue expired, or is being
+ * declared) is sent again after each of these delays in turn (the last one
+ * repeating), for `windowMs` at most and never past the request's deadline;
+ * still returned then, it has no recipient: the request is acked and logged
+ * `undeliverable`. Both SDKs use these numbers.
+ */
+export const REPLY_RETRY = { delaysMs: [250, 500, 1000], windowMs: 5_000 } as const;
+
 export const NAMESPACE_PATTERN = /^[a-z][a-z0-9_-]{0,40}$/;
 export const REQUEST_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 
@@ -64,8 +74,11 @@ export const topology = (namespace = 'warren'): Topology => {
       'x-delivery-limit': REQUEST_QUEUE_DELIVERY_LIMIT,
       'x-dead-letter-exchange': deadLetterExchange,
     }),
+    // Quorum: a session's answers survive the loss of any one node of a
+    // cluster (docs/decisions/0010). Durable + x-expires, never exclusive:
+    // another gateway must be able to resume the session.
     replyQueueArguments: () => ({
-      'x-queue-type': 'classic',
+      'x-queue-type': 'quorum',
       'x-expires': REPLY_QUEUE_EXPIRES_MS,
     }),
     deadLetterQueueArguments: () => ({ 'x-queue-type': 'quorum' }),

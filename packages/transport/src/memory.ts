@@ -245,9 +245,12 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
 
     async publishResponse(session, response) {
       ensureOpen();
-      const queue = replyQueue(session);
+      // Like a mandatory publish: only a session whose queue was declared (by consuming it) gets answers.
+      const queue = state.replies.get(session);
+      if (!queue) return 'unroutable';
       queue.messages.push({ body: copy(response), deliveries: 0 });
       pump(state, queue);
+      return 'delivered';
     },
 
     async consumeCancels(types, listener) {

@@ -54,6 +54,11 @@ export interface DeadLetter {
 }
 
 export interface Subscription {
+  /**
+   * True while the broker is delivering to it (false while it is being
+   * re-made after a lost channel or connection). Absent = always.
+   */
+  active?(): boolean;
   /** Stops new deliveries; those already delivered can still be settled. */
   pause(): Promise<void>;
   /** Stops for good; anything unsettled goes back to the queue. */
@@ -74,6 +79,14 @@ export interface ConsumeOptions {
 
 export type ResponseListener = (response: Response, settle: () => void) => void;
 
+/**
+ * What became of a published response: `delivered` (a queue took it and the
+ * broker confirmed it) or `unroutable` (no queue exists under its reply
+ * address, so the broker returned it: the session's queue expired or is
+ * not declared yet). Workers retry an unroutable one briefly (REPLY_RETRY).
+ */
+export type ResponseOutcome = 'delivered' | 'unroutable';
+
 export interface Transport {
   readonly kind: 'amqp' | 'memory';
   status(): ConnectionStatus;
@@ -87,7 +100,11 @@ export interface Transport {
    * BROKER_UNAVAILABLE when the broker cannot be reached.
    */
   publishRequest(request: RequestMessage): Promise<void>;
-  /** Reads a session's responses until closed; unsettled ones return to the queue. */
+  /**
+   * Reads a session's responses until closed; unsettled ones return to the
+   * queue. The queue is declared first (quorum, x-expires): a session has
+   * a queue, and so can be answered, from the first consume on.
+   */
   consumeReplies(session: string, listener: ResponseListener, options: ReplySubscriptionOptions): Promise<Subscription>;
   publishCancel(type: string, cancel: CancelMessage): Promise<void>;
   /** Requests dead-lettered by the broker, so their callers can be told. Gateways compete on them. */
@@ -96,15 +113,19 @@ export interface Transport {
   // Worker side
   /** Declares the type's queue and consumes from it, competing with other workers. */
   consumeRequests(type: string, listener: (delivery: RequestDelivery) => void, options: ConsumeOptions): Promise<Subscription>;
-  /** Resolves once the broker confirmed the response. */
-  /** `replyTo`: the request's own reply address, when it came with one (AMQP reply_to); else the session's queue. */
-  publishResponse(session: string, response: Response, replyTo?: string): Promise<void>;
+  /**
+   * Resolves once the broker confirmed the response (`delivered`) or returned
+   * it (`unroutable`); rejects with BROKER_UNAVAILABLE when neither happened.
+   * `replyTo`: the request's own reply address, when it came with one (AMQP
+   * reply_to); else the session's queue.
+   */
+  publishResponse(session: string, response: Response, replyTo?: string): Promise<ResponseOutcome>;
   /**
    * Publishes consecutive responses of one request as one message; resolves
    * once the broker confirmed it. Only for requests whose `batchReplies` is
    * set; a transport without it makes workers publish one by one.
    */
-  publishResponses?(session: string, responses: readonly Response[], replyTo?: string): Promise<void>;
+  publishResponses?(session: string, responses: readonly Response[], replyTo?: string): Promise<ResponseOutcome>;
   consumeCancels(types: readonly string[], listener: (cancel: CancelMessage) => void): Promise<Subscription>;
 
   // Registry

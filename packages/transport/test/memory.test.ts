@@ -74,9 +74,9 @@ describe('memory transport', () => {
 
   it('delivers responses to the session queue in order, and redelivers unsettled ones to the next reader', async () => {
     const t = memoryTransport(createMemoryBroker());
-    for (let seq = 0; seq < 3; seq++) await t.publishResponse('s1', { kind: 'chunk', id: 'a', seq, attempt: 1, data: seq });
     const seen: number[] = [];
     const sub = await t.consumeReplies('s1', (r, settle) => { seen.push(r.seq); if (r.seq === 0) settle(); }, { prefetch: 10 });
+    for (let seq = 0; seq < 3; seq++) await t.publishResponse('s1', { kind: 'chunk', id: 'a', seq, attempt: 1, data: seq });
     await tick();
     await sub.close();
     const again: Response[] = [];
@@ -84,6 +84,16 @@ describe('memory transport', () => {
     await tick();
     expect(seen).toEqual([0, 1, 2]);
     expect(again.map((r) => r.seq)).toEqual([1, 2]);
+  });
+
+  it('reports a response to a session that never declared its queue as unroutable, like a mandatory publish', async () => {
+    const t = memoryTransport(createMemoryBroker());
+    const response: Response = { kind: 'result', id: 'a', seq: 0, attempt: 1, data: 1 };
+    expect(await t.publishResponse('nobody', response)).toBe('unroutable');
+    const sub = await t.consumeReplies('s2', () => {}, { prefetch: 1 });
+    await sub.close();
+    // The queue outlives its consumer: answers wait for the session's next socket.
+    expect(await t.publishResponse('s2', response)).toBe('delivered');
   });
 
   it('routes cancels by request type only', async () => {

@@ -2,8 +2,8 @@
 // numbers every message, bounds unconfirmed chunks, and refuses to send once
 // the request was cancelled or its deadline passed.
 import type { Logger } from 'pino';
-import { createWarrenError, type Response, type WireError } from '@warren/protocol';
-import type { Transport } from '@warren/transport';
+import { createWarrenError, REPLY_RETRY, type Response, type WireError } from '@warren/protocol';
+import type { ResponseOutcome, Transport } from '@warren/transport';
 
 /** `Chunk` is what sendChunk accepts: `unknown` by default, the contract's chunk type for typed handlers. */
 export interface HandlerContext<Chunk = unknown> {
@@ -27,7 +27,10 @@ export interface HandlerContext<Chunk = unknown> {
 }
 
 export interface ResponseStream {
-  /** Aborted when a response could not be published: the answer has a gap. */
+  /**
+   * Aborted when a response could not be published: the answer has a gap.
+   * The reason tells whether anyone could receive it (isUndeliverable).
+   */
   readonly broken: AbortSignal;
   chunk(data: unknown): Promise<void>;
   final(response: { kind: 'result'; data: unknown } | { kind: 'error'; error: WireError }): Promise<void>;
@@ -55,6 +58,36 @@ const jsonSize = (data: unknown, what: string): [unknown, number] => {
 /** Checks that `data` is JSON; `undefined` becomes null. */
 export const toJsonValue = (data: unknown, what: string): unknown => jsonSize(data, what)[0];
 
+const UNDELIVERABLE = 'undeliverable';
+/** The answer has no recipient: its reply queue stayed missing for the whole retry window. */
+export const isUndeliverable = (error: unknown) =>
+  error instanceof Error && (error as { details?: { reason?: unknown } }).details?.reason === UNDELIVERABLE;
+
+export interface RetryClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+const realClock: RetryClock = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+/**
+ * Publishes until a queue takes the message: a returned (unroutable) one is
+ * sent again after REPLY_RETRY's delays, within its window and the request's
+ * deadline; still returned then, it rejects with an undeliverable error.
+ */
+export const publishRouted = async (send: () => Promise<ResponseOutcome>, deadline: number | undefined, clock: RetryClock = realClock) => {
+  if ((await send()) === 'delivered') return;
+  const giveUpAt = Math.min(clock.now() + REPLY_RETRY.windowMs, deadline ?? Infinity);
+  for (let i = 0; ; i += 1) {
+    const delay = REPLY_RETRY.delaysMs[Math.min(i, REPLY_RETRY.delaysMs.length - 1)]!;
+    if (clock.now() + delay > giveUpAt) break;
+    await clock.sleep(delay);
+    if ((await send()) === 'delivered') return;
+  }
+  throw createWarrenError('DISCONNECTED', "No queue takes this request's answers (its session's reply queue is gone); nobody can receive them.", {
+    details: { reason: UNDELIVERABLE },
+  });
+};
+
 export const createResponseStream = (
   transport: Transport,
   session: string,
@@ -65,6 +98,8 @@ export const createResponseStream = (
   batches = false,
   /** The request's own reply address (AMQP reply_to), which wins over the session's queue. */
   replyTo?: string,
+  /** The request's deadline: an unroutable answer is retried until then at most. */
+  deadline?: number,
 ): ResponseStream => {
   let seq = 0;
   /** Published, not yet confirmed, oldest first; `count` responses each. */
@@ -83,8 +118,8 @@ export const createResponseStream = (
   const publish = (responses: Response[]) => {
     const confirmed =
       responses.length === 1 || !publishMany
-        ? Promise.all(responses.map((r) => transport.publishResponse(session, r, replyTo))).then(() => {})
-        : publishMany(session, responses, replyTo);
+        ? Promise.all(responses.map((r) => publishRouted(() => transport.publishResponse(session, r, replyTo), deadline))).then(() => {})
+        : publishRouted(() => publishMany(session, responses, replyTo), deadline);
     const entry = { confirmed, count: responses.length };
     unconfirmed += entry.count;
     confirmed.then(

@@ -27,8 +27,8 @@ export interface WorkerMetrics {
 export interface WorkerMetricsRecorder extends WorkerMetrics {
   /** The same transport, with published responses counted. */
   wrap(transport: Transport): Transport;
-  /** Call when a delivery starts; call the returned function when its run is done. */
-  started(delivery: RequestDelivery): () => void;
+  /** Call when a delivery starts; call the returned function when its run is done (with 'undeliverable' when its answer reached nobody). */
+  started(delivery: RequestDelivery): (end?: 'undeliverable' | 'requeued') => void;
   close(): Promise<void>;
 }
 
@@ -47,7 +47,7 @@ export const parseMetricsOptions = (input: MetricsOptionsInput): MetricsOptions 
 export const startWorkerMetrics = async (options: MetricsOptions, transport: Transport): Promise<WorkerMetricsRecorder> => {
   const parsed = { data: options };
   const registry = new Registry();
-  const requests = new Counter({ name: 'warren_worker_requests_total', help: 'Requests by type and outcome: ok, the error code, or requeued.', labelNames: ['type', 'outcome'] as const, registers: [registry] });
+  const requests = new Counter({ name: 'warren_worker_requests_total', help: 'Requests by type and outcome: ok, the error code, requeued, or undeliverable (no queue took the answer).', labelNames: ['type', 'outcome'] as const, registers: [registry] });
   const duration = new Histogram({
     name: 'warren_worker_request_duration_seconds',
     help: 'From delivery to the final response confirmed.',
@@ -119,15 +119,17 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
       return {
         ...inner,
         async publishResponse(session, response, replyTo) {
-          await inner.publishResponse(session, response, replyTo);
-          count(session, [response]);
+          const outcome = await inner.publishResponse(session, response, replyTo);
+          if (outcome === 'delivered') count(session, [response]);
+          return outcome;
         },
         // Batches (one message, several responses) are counted response by response.
         ...(publishMany
           ? {
               async publishResponses(session: string, responses: readonly Response[], replyTo?: string) {
-                await publishMany(session, responses, replyTo);
-                count(session, responses);
+                const outcome = await publishMany(session, responses, replyTo);
+                if (outcome === 'delivered') count(session, responses);
+                return outcome;
               },
             }
           : {}),
@@ -139,10 +141,10 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
       running.set(key(session, id), entry);
       inFlight.inc({ type });
       const end = duration.startTimer({ type });
-      return () => {
+      return (runEnd) => {
         if (running.get(key(session, id)) === entry) running.delete(key(session, id));
         inFlight.dec({ type });
-        const outcome = entry.outcome ?? 'requeued';
+        const outcome = runEnd === 'undeliverable' ? runEnd : (entry.outcome ?? 'requeued');
         requests.inc({ type, outcome });
         end({ outcome });
       };

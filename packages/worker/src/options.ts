@@ -1,7 +1,7 @@
 // Worker options: one schema, one DEFAULTS constant, validated at start-up
 // with messages that name the field.
 import { z } from 'zod';
-import { NAMESPACE_PATTERN, formatIssues, REGISTRY_DEFAULTS } from '@warren/protocol';
+import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, REGISTRY_DEFAULTS } from '@warren/protocol';
 
 export const DEFAULTS = {
   url: 'amqp://guest:guest@127.0.0.1:5672',
@@ -18,8 +18,8 @@ export const DEFAULTS = {
 export const workerOptionsSchema = z.object({
   /** Name of this service, shown in logs and (later) the registry. */
   service: z.string().min(1).max(100),
-  /** AMQP URL. Env: AMQP_URL. @default amqp://guest:guest@127.0.0.1:5672 */
-  url: z.string().url().default(DEFAULTS.url),
+  /** AMQP URL; the nodes of a cluster as an array or comma-separated. Env: AMQP_URL. @default amqp://guest:guest@127.0.0.1:5672 */
+  url: brokerUrlsSchema.default([DEFAULTS.url]),
   /** Prefix of every broker name. Env: WARREN_NAMESPACE. @default 'warren' */
   namespace: z.string().regex(NAMESPACE_PATTERN).default(DEFAULTS.namespace),
   /** Handlers of one request type running at once (= AMQP prefetch per type). Env: WORKER_CONCURRENCY. @default 8 */

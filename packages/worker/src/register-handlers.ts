@@ -112,8 +112,8 @@ export const registerHandlers: RegisterHandlers = async (
             : undefined;
           const run = runRequest(traced ? { ...deps, log: traced } : deps, handler, delivery);
           running.set(key, run);
-          void run.done.finally(() => {
-            finished();
+          void run.done.then((end) => {
+            finished(end);
             if (running.get(key) === run) running.delete(key);
           });
         },

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { createWarrenError, isWarrenError, toWireError, type WarrenError } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 import type { CancelMemory } from './cancellations.ts';
-import { createResponseStream, toJsonValue, type HandlerContext } from './context.ts';
+import { createResponseStream, isUndeliverable, toJsonValue, type HandlerContext } from './context.ts';
 
 export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: HandlerContext) => Result | Promise<Result>;
 
@@ -17,10 +17,13 @@ export interface RunDeps {
   now?: () => number;
 }
 
+/** How a run ended when its final response does not say it: nobody could receive the answer, or it was handed back. */
+export type RunEnd = 'undeliverable' | 'requeued' | undefined;
+
 export interface Running {
   /** Key `${session}\u0000${id}` → abort with a reason. */
   abort(reason: WarrenError): void;
-  done: Promise<void>;
+  done: Promise<RunEnd>;
   delivery: RequestDelivery;
 }
 
@@ -37,18 +40,40 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
   const abort = (reason: WarrenError) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  const stream = createResponseStream(deps.transport, request.session, request.id, attempt, deps.chunkWindow, request.batchReplies === true, request.replyTo);
+  const stream = createResponseStream(
+    deps.transport,
+    request.session,
+    request.id,
+    attempt,
+    deps.chunkWindow,
+    request.batchReplies === true,
+    request.replyTo,
+    request.deadline,
+  );
+  /**
+   * Nobody can receive the answer (its reply queue stayed missing through the
+   * retry window): a redelivery could reach nobody either, so the request is
+   * done. Logged as such, never as `ok`.
+   */
+  const undeliverable = (error: unknown): RunEnd => {
+    log().warn({ outcome: 'undeliverable', err: (error as Error).message }, 'request finished; its answer has no recipient');
+    delivery.ack();
+    return 'undeliverable';
+  };
 
-  const finish = async (message: Parameters<typeof stream.final>[0]) => {
+  const finish = async (message: Parameters<typeof stream.final>[0]): Promise<RunEnd> => {
     try {
       await stream.final(message);
       delivery.ack();
     } catch (error) {
+      if (isUndeliverable(error)) return undeliverable(error);
       // Some response never reached the broker, so the caller's stream has a
       // gap: hand the request back for a clean new attempt rather than hold it.
       log().warn({ err: (error as Error).message }, 'a response was not confirmed; handing the request back for a new attempt');
       delivery.requeue();
+      return 'requeued';
     }
+    return undefined;
   };
 
   const execute = async () => {
@@ -70,7 +95,12 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     const onLost = () => abort(createWarrenError('DISCONNECTED', 'The broker connection carrying this request was lost.'));
     delivery.lost.addEventListener('abort', onLost, { once: true });
     // A chunk that could not be published makes the rest pointless.
-    const onBroken = () => abort(createWarrenError('BROKER_UNAVAILABLE', 'A response could not be published to the broker.'));
+    const onBroken = () =>
+      abort(
+        isUndeliverable(stream.broken.reason)
+          ? (stream.broken.reason as WarrenError)
+          : createWarrenError('BROKER_UNAVAILABLE', 'A response could not be published to the broker.'),
+      );
     stream.broken.addEventListener('abort', onBroken, { once: true });
 
     const ctx: HandlerContext = {
@@ -111,6 +141,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
       stream.broken.removeEventListener('abort', onBroken);
     }
     if (delivery.lost.aborted) return; // another worker will answer the redelivery
+    if (stream.broken.aborted && isUndeliverable(stream.broken.reason)) return undeliverable(stream.broken.reason);
     if (stream.broken.aborted) {
       log().warn('a response could not be published; handing the request back for a new attempt');
       delivery.requeue();
@@ -122,10 +153,16 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
       delivery.requeue();
       return;
     }
-    if (deps.log.isLevelEnabled('info')) log().info({ outcome: outcome.kind === 'result' ? 'ok' : outcome.error.code, durationMs: now() - startedAt }, 'request finished');
-    await finish(outcome);
+    const end = await finish(outcome);
+    if (end === undefined && deps.log.isLevelEnabled('info')) {
+      log().info({ outcome: outcome.kind === 'result' ? 'ok' : outcome.error.code, durationMs: now() - startedAt }, 'request finished');
+    }
+    return end;
   };
 
-  const done = execute().catch((error) => log().error({ err: error }, 'unexpected failure running a request'));
+  const done = execute().catch((error): RunEnd => {
+    log().error({ err: error }, 'unexpected failure running a request');
+    return undefined;
+  });
   return { abort, done, delivery };
 };

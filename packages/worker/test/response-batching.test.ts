@@ -11,9 +11,11 @@ const recordingTransport = () => {
   const transport = {
     publishResponse: async (_session: string, response: Response) => {
       messages.push([response]);
+      return 'delivered' as const;
     },
     publishResponses: async (_session: string, responses: readonly Response[]) => {
       messages.push([...responses]);
+      return 'delivered' as const;
     },
   } as unknown as Transport;
   return { transport, messages };
@@ -66,10 +68,11 @@ describe('response stream batching', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     const messages: number[] = [];
     const transport = {
-      publishResponse: async () => {},
+      publishResponse: async () => 'delivered' as const,
       publishResponses: async (_s: string, responses: readonly Response[]) => {
         messages.push(responses.length);
         await gate;
+        return 'delivered' as const;
       },
     } as unknown as Transport;
     const stream = createResponseStream(transport, 's', 'r1', 1, 300, true);

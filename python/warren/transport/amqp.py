@@ -9,9 +9,9 @@ import aio_pika
 import aiormq
 
 from .. import wire
-from ..errors import BrokerUnavailable, ConfigError, InvalidRequest
+from ..errors import BrokerUnavailable, ConfigError, InvalidRequest, ResponseReturned
 from ..protocol import Topology, topology as make_topology
-from .amqp_connection import backoff_delay_ms, connection_manager, redact
+from .amqp_connection import backoff_delay_ms, connection_manager, describe
 from .amqp_gateway import gateway_functions
 from .amqp_registry import registry_functions
 from .malformed import answer_malformed
@@ -50,7 +50,7 @@ def response_message(envelope: dict[str, Any]) -> aio_pika.Message:
 
 
 async def amqp_transport(
-    url: str,
+    url: str | Sequence[str],
     namespace: str | None = None,
     *,
     heartbeat_s: int = 10,
@@ -59,7 +59,11 @@ async def amqp_transport(
     backoff_max_ms: float = 5_000,
     connection_name: str = "warren",
 ) -> Transport:
-    """Connect (waiting up to connect_timeout_ms for the first connection) and return the transport."""
+    """Connect (waiting up to connect_timeout_ms for the first connection) and return the transport.
+
+    `url`: one AMQP URL, or the nodes of a cluster as a comma-separated string or a sequence;
+    see amqp_connection for how the connection moves between them.
+    """
     topo = make_topology(namespace)
     manager = connection_manager(
         url, heartbeat_s=heartbeat_s, connect_timeout_ms=connect_timeout_ms,
@@ -69,8 +73,14 @@ async def amqp_transport(
     publisher_lock = asyncio.Lock()
     subscriptions: set = set()
 
+    async def open_publisher(conn: Any) -> Any:
+        # on_return_raises: a mandatory publish the broker returns raises PublishError
+        # (rather than resolving with the returned message), so a response is never
+        # taken as delivered when no queue received it. Other publishes are not mandatory.
+        return await conn.channel(publisher_confirms=True, on_return_raises=True)
+
     async def setup_publisher(conn: Any) -> None:
-        channel = await conn.channel(publisher_confirms=True)
+        channel = await open_publisher(conn)
         await declare_exchanges(channel, topo)
         publisher["channel"] = channel
 
@@ -81,9 +91,9 @@ async def amqp_transport(
         async with publisher_lock:  # only the channel died (e.g. an oversized message): reopen it
             conn = manager.current()
             if conn is None:
-                raise BrokerUnavailable(f"The message broker at {redact(url)} is unreachable; try again shortly.")
+                raise BrokerUnavailable(f"The message broker at {describe(manager.urls)} is unreachable; try again shortly.")
             if publisher["channel"] is None or publisher["channel"].is_closed:
-                publisher["channel"] = await conn.channel(publisher_confirms=True)
+                publisher["channel"] = await open_publisher(conn)
             return publisher["channel"]
 
     await manager.add_setup(setup_publisher)
@@ -94,8 +104,12 @@ async def amqp_transport(
         raise
 
     async def publish_response(reply_to: str, envelope: dict[str, Any]) -> None:
+        """One attempt; raises ResponseReturned when no queue `reply_to` exists (the caller retries)."""
         channel = await publishing_channel()
-        await channel.default_exchange.publish(response_message(envelope), routing_key=reply_to, mandatory=False)
+        try:
+            await channel.default_exchange.publish(response_message(envelope), routing_key=reply_to, mandatory=True)
+        except aiormq.exceptions.PublishError:  # basic.return; a nack is a plain DeliveryError and propagates
+            raise ResponseReturned(reply_to) from None
 
     async def durable_consumer(label: str, start: Callable[[Any, Any, asyncio.Event], Awaitable[Any]]) -> Subscription:
         """A consumer that comes back on every reconnect, and after a backoff when only its channel dies."""

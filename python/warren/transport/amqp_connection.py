@@ -1,6 +1,9 @@
-"""Keeps one AMQP connection alive.
+"""Keeps one AMQP connection alive, to any node of a list.
 
-Connects with exponential backoff and jitter, notices loss (heartbeats,
+Given several broker URLs (the nodes of a cluster), the first attempt starts
+at a random one, so many workers spread over the nodes; every failed attempt
+and every lost connection moves on to the next URL; exponential backoff with
+jitter applies once a whole round of URLs failed. Notices loss (heartbeats,
 server closes such as `rabbitmqctl close_all_connections`, socket errors),
 and re-runs every registered setup on each new connection so topology and
 consumers come back by themselves. Plain `aio_pika.connect` underneath, not
@@ -14,12 +17,13 @@ import logging
 import random
 import re
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Sequence
 
 import aio_pika
 from yarl import URL
 
 from ..errors import BrokerUnavailable
+from .urls import parse_broker_urls
 from .types import ConnectionStatus
 
 log = logging.getLogger("warren.transport.amqp")
@@ -43,6 +47,21 @@ def redact(url: str) -> str:
     return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
 
 
+def describe(urls: Sequence[str]) -> str:
+    return ",".join(redact(url) for url in urls)
+
+
+def start_index(count: int, rand: Callable[[], float] = random.random) -> int:
+    """Where the first attempt starts: random, so the workers started together spread over the nodes."""
+    return min(count - 1, int(rand() * count))
+
+
+def after_failure(index: int, failures: int, count: int) -> tuple[int, int | None]:
+    """After `failures` consecutive failed attempts, the last at `index`: the next index, and
+    the number of full rounds failed when a backoff is due now (else None: try the next URL at once)."""
+    return (index + 1) % count, (failures // count if failures % count == 0 else None)
+
+
 @dataclass(frozen=True)
 class ConnectionManager:
     status: Callable[[], ConnectionStatus]
@@ -55,12 +74,17 @@ class ConnectionManager:
     ready: Callable[[float], Awaitable[None]]
     reconnects: Callable[[], int]
     close: Callable[[], Awaitable[None]]
+    #: The broker URLs, in the order given.
+    urls: tuple[str, ...] = ()
 
 
 def connection_manager(
-    url: str, *, heartbeat_s: int, connect_timeout_ms: float, backoff_initial_ms: float, backoff_max_ms: float, name: str
+    url: str | Sequence[str], *, heartbeat_s: int, connect_timeout_ms: float, backoff_initial_ms: float, backoff_max_ms: float,
+    name: str, connect: Callable[..., Awaitable[Any]] = aio_pika.connect, rand: Callable[[], float] = random.random,
 ) -> ConnectionManager:
-    full_url = connection_url(url, heartbeat_s, name)
+    """`url`: one AMQP URL, a comma-separated list, or a sequence of them (ConfigError when malformed)."""
+    urls = parse_broker_urls(url)
+    full_urls = [connection_url(u, heartbeat_s, name) for u in urls]
     state: dict[str, Any] = {"status": "connecting", "conn": None, "closing": False, "reconnects": 0, "error": None}
     setups: dict[int, Setup] = {}
     ids = itertools.count()
@@ -85,13 +109,15 @@ def connection_manager(
             pass
 
     async def run() -> None:
-        failures = 0
+        failures = 0  # consecutive failed attempts, over all URLs
         ever = False
+        index = start_index(len(urls), rand)
         while not state["closing"]:
             set_status("reconnecting" if ever else "connecting")
             conn = None
+            url = urls[index]
             try:
-                conn = await aio_pika.connect(full_url, timeout=connect_timeout_ms / 1000)
+                conn = await connect(full_urls[index], timeout=connect_timeout_ms / 1000)
                 lost = asyncio.Event()
                 conn.close_callbacks.add(lambda *_: lost.set())
                 done: set[int] = set()
@@ -106,15 +132,24 @@ def connection_manager(
                 state["error"] = error
                 if conn is not None:
                     await close_quietly(conn)
-                delay = backoff_delay_ms(failures, backoff_initial_ms, backoff_max_ms)
                 failures += 1
-                log.warning("broker %s unreachable (%s); retrying in %d ms", redact(url), error or type(error).__name__, delay)
+                index, rounds = after_failure(index, failures, len(urls))
+                reason = error or type(error).__name__
+                if rounds is None:
+                    log.warning("broker %s unreachable (%s); trying %s", redact(url), reason, redact(urls[index]))
+                    continue
+                delay = backoff_delay_ms(rounds - 1, backoff_initial_ms, backoff_max_ms, rand)
+                log.warning("broker %s unreachable (%s); retrying %s in %d ms", redact(url), reason,
+                            "it" if len(urls) == 1 else "every node", delay)
                 await asyncio.sleep(delay / 1000)
                 continue
             failures = 0
+            node = f" (node {index + 1} of {len(urls)})" if len(urls) > 1 else ""
             if ever:
                 state["reconnects"] += 1
-                log.info("reconnected to %s", redact(url))
+                log.info("reconnected to %s%s", redact(url), node)
+            else:
+                log.info("connected to %s%s", redact(url), node)
             ever = True
             state["conn"] = conn
             set_status("connected")
@@ -122,7 +157,9 @@ def connection_manager(
             await lost.wait()
             state["conn"] = None
             if not state["closing"]:
-                log.warning("lost the connection to %s; reconnecting", redact(url))
+                index = (index + 1) % len(urls)  # that node may be the one that went away
+                log.warning("lost the connection to %s; reconnecting%s", redact(url),
+                            f" to {redact(urls[index])}" if len(urls) > 1 else "")
 
     def ensure_started() -> None:
         nonlocal loop_task
@@ -146,7 +183,7 @@ def connection_manager(
         try:
             await asyncio.wait_for(connected.wait(), timeout_ms / 1000)
         except asyncio.TimeoutError:
-            raise BrokerUnavailable(f"Could not connect to {redact(url)} within {timeout_ms:.0f} ms: {state['error']}") from None
+            raise BrokerUnavailable(f"Could not connect to {describe(urls)} within {timeout_ms:.0f} ms: {state['error']}") from None
 
     async def close() -> None:
         state["closing"] = True
@@ -170,4 +207,5 @@ def connection_manager(
         ready=ready,
         reconnects=lambda: state["reconnects"],
         close=close,
+        urls=urls,
     )

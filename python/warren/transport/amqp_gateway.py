@@ -63,7 +63,8 @@ def gateway_functions(topo: Topology, manager: Any, publishing_channel: Callable
     async def publish_cancel(request_type: str, cancel: dict) -> None:
         channel = await publishing_channel()
         exchange = await channel.get_exchange(topo.control_exchange, ensure=False)
-        await exchange.publish(aio_pika.Message(wire.encode_json(cancel), content_type="application/json"), routing_key=request_type)
+        await exchange.publish(aio_pika.Message(wire.encode_json(cancel), content_type="application/json"), routing_key=request_type,
+                               mandatory=False)  # no worker holding the id is normal
 
     async def consume_replies(session: str, listener: Callable[[dict, Callable[[], None]], None], *, prefetch: int) -> Subscription:
         queue_name = topo.reply_queue(session)

@@ -32,6 +32,7 @@ def registry_functions(topo: Topology, publishing_channel: Callable, durable_con
                 expiration=None if ttl_ms is None else timedelta(milliseconds=ttl_ms),
             ),
             routing_key="",
+            mandatory=False,  # no gateway listening is normal; aio-pika's default (True) would raise on this channel
         )
 
     async def consume_announcements(listener: Callable[[dict], None]) -> Subscription:

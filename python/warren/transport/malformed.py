@@ -5,7 +5,8 @@ import logging
 from typing import Any, Awaitable, Callable
 
 from .. import wire
-from ..errors import InvalidRequest
+from ..delivery import publish_until_routed
+from ..errors import InvalidRequest, Undeliverable
 
 
 async def answer_malformed(
@@ -27,6 +28,9 @@ async def answer_malformed(
         return
     attempt = wire.attempt_from(props.headers or {}, props.redelivered)
     try:
-        await publish(reply_to, wire.error(request_id, 0, attempt, error.to_wire()))
+        await publish_until_routed(publish, reply_to, wire.error(request_id, 0, attempt, error.to_wire()))
+    except Undeliverable as failure:
+        log.warning("request %s: nobody can receive the answer to a malformed request on %s (%s): outcome=undeliverable",
+                    request_id, queue, failure, extra={"outcome": "undeliverable", "request_id": request_id})
     except Exception as failure:  # noqa: BLE001 - a bad message must never crash the worker
         log.warning("could not answer a malformed request on %s: %s", queue, failure)

@@ -3,7 +3,8 @@
 Mirrors packages/transport/src/memory.ts: unroutable types raise NoHandler,
 queues outlive their consumers, competing consumers honour prefetch,
 unsettled messages go back to the front of their queue (attempt + 1 for
-requests), expired requests are dropped at delivery, and every message
+requests), a response to a reply queue nobody declared is returned
+(`ResponseReturned`, as a mandatory publish), expired requests are dropped at delivery, and every message
 crosses a wire: requests are encoded to body + properties and parsed again
 (so malformed ones can be injected with `MemoryBroker.publish_raw`).
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
 from .. import wire
-from ..errors import BrokerUnavailable, InvalidRequest, NoHandler
+from ..errors import BrokerUnavailable, InvalidRequest, NoHandler, ResponseReturned
 from ..protocol import headers as header_names, is_valid, topology as make_topology
 from .malformed import answer_malformed
 from .types import ConnectionStatus, RequestDelivery, Subscription, Transport
@@ -187,7 +188,9 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
 
     async def publish_response(reply_to: str, response: dict) -> None:
         ensure_open()
-        queue = reply_queue(reply_to)
+        queue = broker.replies.get(reply_to)
+        if queue is None:  # like a mandatory publish RabbitMQ returns: no queue under that name
+            raise ResponseReturned(reply_to)
         queue.messages.append(_Envelope(body=_copy(response)))
         _pump(broker, queue)
 

@@ -14,7 +14,8 @@ export interface BackoffOptions {
 }
 
 export interface ConnectionOptions {
-  url: string;
+  /** The nodes of one broker (a cluster): tried in turn, from a random one. */
+  urls: readonly string[];
   log: Log;
   /** AMQP heartbeat; a dead peer is noticed after about twice this. @default 10 */
   heartbeatSeconds: number;
@@ -53,12 +54,35 @@ export const withHeartbeat = (url: string, seconds: number) => {
 
 export const redactUrl = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
 
+/**
+ * Which node to try next and how long to wait first. Starts at a random
+ * node so that many processes spread over a cluster; each failure moves on
+ * to the next node at once, and backs off only after a whole round failed.
+ */
+export const createNodeRotation = (count: number, backoff: BackoffOptions, random = Math.random) => {
+  let index = Math.floor(random() * count);
+  let failures = 0;
+  return {
+    current: () => index,
+    /** The current node failed or was lost: the next one, and the delay before trying it. */
+    fail(): number {
+      index = (index + 1) % count;
+      failures += 1;
+      return failures % count === 0 ? backoffDelay(failures / count - 1, backoff, random) : 0;
+    },
+    succeeded() {
+      failures = 0;
+    },
+  };
+};
+
 export const createConnectionManager = (options: ConnectionOptions): ConnectionManager => {
   const { log } = options;
   let status: ConnectionStatus = 'connecting';
   let model: ChannelModel | null = null;
   let closing = false;
-  let attempt = 0;
+  const nodes = createNodeRotation(options.urls.length, options.backoff);
+  const urlNow = () => options.urls[nodes.current()]!;
   let everConnected = false;
   let reconnectCount = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -90,7 +114,7 @@ export const createConnectionManager = (options: ConnectionOptions): ConnectionM
 
   const schedule = () => {
     if (closing) return;
-    const delay = backoffDelay(attempt++, options.backoff);
+    const delay = nodes.fail();
     setStatus(everConnected ? 'reconnecting' : 'connecting');
     timer = setTimeout(() => void attemptConnect(), delay);
   };
@@ -98,14 +122,15 @@ export const createConnectionManager = (options: ConnectionOptions): ConnectionM
   const attemptConnect = async () => {
     if (closing) return;
     let m: ChannelModel;
+    const url = urlNow();
     try {
-      m = await connect(withHeartbeat(options.url, options.heartbeatSeconds), {
+      m = await connect(withHeartbeat(url, options.heartbeatSeconds), {
         noDelay: true,
         timeout: 5000,
         clientProperties: { connection_name: options.connectionName },
       });
     } catch (error) {
-      log.warn({ err: (error as Error).message, url: redactUrl(options.url), attempt }, 'broker connect failed; retrying');
+      log.warn({ err: (error as Error).message, url: redactUrl(url) }, 'broker connect failed; trying the next node');
       schedule();
       return;
     }
@@ -127,10 +152,10 @@ export const createConnectionManager = (options: ConnectionOptions): ConnectionM
     m.on('close', onLost);
     m.on('blocked', (reason: string) => log.warn({ reason }, 'broker blocked this connection (resource alarm)'));
     model = m;
-    attempt = 0;
+    nodes.succeeded();
     if (everConnected) reconnectCount += 1;
     everConnected = true;
-    log.info({ url: redactUrl(options.url), reconnects: reconnectCount }, 'broker connected');
+    log.info({ url: redactUrl(url), reconnects: reconnectCount }, 'broker connected');
     for (const setup of [...setups]) {
       if (model !== m) return;
       await runSetup(m, setup);
@@ -164,7 +189,7 @@ export const createConnectionManager = (options: ConnectionOptions): ConnectionM
         };
         const t = setTimeout(() => {
           readyWaiters.delete(done);
-          reject(new Error(`could not connect to the broker at ${redactUrl(options.url)} within ${timeoutMs} ms`));
+          reject(new Error(`could not connect to the broker at ${options.urls.map(redactUrl).join(', ')} within ${timeoutMs} ms`));
         }, timeoutMs);
         readyWaiters.add(done);
       });

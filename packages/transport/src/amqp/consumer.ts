@@ -32,6 +32,7 @@ export const durableConsumer = async (
     const restart = () => {
       if (closed || paused || channel !== ch) return;
       channel = null;
+      consumerTag = null;
       if (openedOn === model) openedOn = null;
       void ch.close().catch(() => {});
       // Only the channel died: come back on the same connection after a pause.
@@ -46,6 +47,7 @@ export const durableConsumer = async (
       if (manager.current() === model) restart();
     });
     try {
+      consumerTag = null;
       consumerTag = await start(ch, restart);
       failures = 0;
     } catch (error) {
@@ -59,6 +61,7 @@ export const durableConsumer = async (
   if (model) await open(model);
 
   return {
+    active: () => !closed && !paused && channel !== null && consumerTag !== null && openedOn !== null && openedOn === manager.current(),
     async pause() {
       paused = true;
       removeSetup();

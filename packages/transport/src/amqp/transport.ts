@@ -1,7 +1,7 @@
 // The RabbitMQ implementation of the transport seam (see docs/protocol.md).
-import { createWarrenError, parseAnnouncement, parseCancelMessage, parseJson, topology, type Parsed, type Topology } from '@warren/protocol';
+import { createWarrenError, parseAnnouncement, splitBrokerUrls, parseCancelMessage, parseJson, topology, type Parsed, type Topology } from '@warren/protocol';
 import { setMaxListeners } from 'node:events';
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
 import { decodeDeadLetter, decodeRequest, decodeResponses, encodeRefusal, encodeRequest, encodeResponse, encodeResponses } from './codec.ts';
 import { createAckBatcher, type AckBatcher } from './ack-batcher.ts';
@@ -10,8 +10,12 @@ import { durableConsumer } from './consumer.ts';
 import { createPublisher } from './publisher.ts';
 
 export interface AmqpTransportOptions {
-  /** e.g. amqp://guest:guest@127.0.0.1:5672 */
-  url: string;
+  /**
+   * e.g. amqp://guest:guest@127.0.0.1:5672; the nodes of a cluster as an
+   * array or comma-separated: connections start at a random node and move
+   * on to the next when one is down.
+   */
+  url: string | readonly string[];
   /** Prefix of every broker name. @default 'warren' */
   namespace?: string;
   log?: Log;
@@ -22,6 +26,12 @@ export interface AmqpTransportOptions {
   connectTimeoutMs?: number;
   /** Shown in the RabbitMQ management UI. @default 'warren' */
   connectionName?: string;
+  /**
+   * A request or cancel published while the connection is being re-made
+   * waits this long for it before failing with BROKER_UNAVAILABLE: a node
+   * failover or a missed heartbeat should not fail calls. @default 5000
+   */
+  publishWaitMs?: number;
 }
 
 export type AmqpTransport = Transport & { readonly topology: Topology; reconnects(): number };
@@ -36,8 +46,11 @@ const declareExchanges = async (ch: Channel, topo: Topology) => {
 export const createAmqpTransport = async (options: AmqpTransportOptions): Promise<AmqpTransport> => {
   const topo = topology(options.namespace);
   const log = options.log ?? silentLog;
+  const urls = splitBrokerUrls(options.url);
+  if (urls.length === 0) throw createWarrenError('BROKER_UNAVAILABLE', 'No broker URL was given.');
+  const publishWaitMs = options.publishWaitMs ?? 5000;
   const manager = createConnectionManager({
-    url: options.url,
+    urls,
     log,
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
     backoff: { initialDelayMs: 100, maxDelayMs: 2500, ...options.backoff },
@@ -66,6 +79,7 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
   const track = (subscription: Subscription): Subscription => {
     subscriptions.add(subscription);
     return {
+      active: () => subscription.active?.() ?? true,
       pause: () => subscription.pause(),
       async close() {
         subscriptions.delete(subscription);
@@ -73,11 +87,23 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       },
     };
   };
+  const unreachable = () =>
+    createWarrenError('BROKER_UNAVAILABLE', `The message broker (${urls.map(redactUrl).join(', ')}) is unreachable; try again shortly.`);
   const ensureConnected = () => {
-    if (manager.status() !== 'connected') {
-      throw createWarrenError('BROKER_UNAVAILABLE', `The message broker at ${redactUrl(options.url)} is unreachable; try again shortly.`);
-    }
+    if (manager.status() !== 'connected') throw unreachable();
   };
+  /** Waits (bounded) for a connection being re-made instead of failing at once. */
+  const awaitConnected = async () => {
+    const status = manager.status();
+    if (status === 'connected') return;
+    if (status === 'closed') throw unreachable();
+    await manager.ready(publishWaitMs).catch(() => {
+      throw unreachable();
+    });
+  };
+  /** Responses are mandatory: one no queue takes comes back instead of vanishing. */
+  const publishMandatory = async (routingKey: string, body: Buffer, properties: Options.Publish) =>
+    (await publisher.publish('', routingKey, body, { ...properties, mandatory: true })) === 'returned' ? 'unroutable' : 'delivered';
   // Settling a message on a channel that has since closed is meaningless
   // (the broker requeues it) and would throw; guard every settle once.
   const settler = (acks: AckBatcher, message: ConsumeMessage, lost: AbortSignal) => {
@@ -165,7 +191,7 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     reconnects: () => manager.reconnects(),
 
     async publishRequest(request) {
-      ensureConnected();
+      await awaitConnected();
       // This transport's reply consumers read batch replies: say so to workers.
       const { body, properties } = encodeRequest(topo, { ...request, batchReplies: true });
       const outcome = await publisher.publish(topo.requestsExchange, request.type, body, properties);
@@ -195,7 +221,7 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     },
 
     async publishCancel(type, cancel) {
-      ensureConnected();
+      await awaitConnected();
       await publisher.publish(topo.controlExchange, type, Buffer.from(JSON.stringify(cancel)), {
         contentType: 'application/json',
       });
@@ -233,8 +259,10 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
           // worker behaviour 3), so its caller is not left waiting for a timeout.
           const refusal = encodeRefusal(message, decoded.error);
           if (!refusal) return settle('ack');
-          void publisher
-            .publish('', refusal.replyTo, refusal.body, refusal.properties)
+          void publishMandatory(refusal.replyTo, refusal.body, refusal.properties)
+            .then((outcome) => {
+              if (outcome === 'unroutable') log.warn({ queue, replyTo: refusal.replyTo }, 'the answer to a malformed request has no recipient');
+            })
             .catch((error: Error) => log.warn({ queue, err: error.message }, 'could not answer a malformed request'))
             .finally(() => settle('ack'));
           return;
@@ -254,12 +282,12 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       // status flips to 'connected', and their answers must go out. The
       // publisher itself rejects when it has no channel.
       const { body, properties } = encodeResponse(response);
-      await publisher.publish('', replyTo ?? topo.replyQueue(session), body, properties);
+      return publishMandatory(replyTo ?? topo.replyQueue(session), body, properties);
     },
 
     async publishResponses(session, responses, replyTo) {
       const { body, properties } = encodeResponses(responses);
-      await publisher.publish('', replyTo ?? topo.replyQueue(session), body, properties);
+      return publishMandatory(replyTo ?? topo.replyQueue(session), body, properties);
     },
 
     async consumeCancels(types, listener) {
