@@ -124,6 +124,27 @@ describe.skipIf(!available)('3-node cluster faults', () => {
     log(`could not place the workers apart from the gateway: ${await placement()}`);
   };
 
+  /** Restart the workers (gracefully, before the load) until both sit on the gateway's node. Bounded. */
+  const gather = async () => {
+    for (let round = 0; round < 10; round++) {
+      const c = await connectionsOf();
+      const g = c.gateway[0];
+      const nodeBad = c.node.length !== 1 || c.node[0] !== g;
+      const pythonBad = c.python.length !== 1 || c.python[0] !== g;
+      if (!nodeBad && !pythonBad) return;
+      if (nodeBad) {
+        await procs.node!.kill();
+        procs.node = await stack.nodeWorker();
+      }
+      if (pythonBad) {
+        await procs.python!.kill();
+        procs.python = await stack.pythonWorker();
+      }
+      await sleep(500);
+    }
+    log(`could not place the workers on the gateway's node: ${await placement()}`);
+  };
+
   /** Three running nodes, every quorum queue of ours with 3 members online, every component connected, a call served. */
   const healthy = async () => {
     const until = Date.now() + 120_000;
@@ -152,10 +173,10 @@ describe.skipIf(!available)('3-node cluster faults', () => {
    * node brought back DOWN_MS after the fault, load until 1 s after that.
    * Probes from every session after the fault measure when each is served again.
    */
-  const runCase = async (name: string, pick: () => Promise<number>, fault: (i: number) => Promise<void>, recover: (i: number) => Promise<void>) => {
+  const runCase = async (name: string, pick: () => Promise<number>, fault: (i: number) => Promise<void>, recover: (i: number) => Promise<void>, place: () => Promise<void> = spread) => {
     const caseStarted = Date.now();
     await healthy();
-    await spread();
+    await place();
     const before = await placement();
     const target = await pick();
     if (target < 0) throw new Error(`${name}: no target node (${before})`);
@@ -268,6 +289,14 @@ describe.skipIf(!available)('3-node cluster faults', () => {
 
   it('4. stop_app of the node leading the request queue', async () => {
     await runCase('stop_app request-queue leader', () => cluster.queueLeader(requestQueue()), (i) => cluster.stopApp(i), (i) => cluster.startApp(i));
+  });
+
+  it('5. kill -9 of the node leading the request queue', async () => {
+    await runCase('kill -9 request-queue leader', () => cluster.queueLeader(requestQueue()), (i) => cluster.kill9(i), (i) => cluster.restart(i));
+  });
+
+  it('6. kill -9 of one node holding the gateway and both workers', async () => {
+    await runCase('kill -9 node of gateway and workers', gatewayNode, (i) => cluster.kill9(i), (i) => cluster.restart(i), gather);
   });
 });
 

@@ -262,13 +262,115 @@ const partB = async (cluster: Cluster) => {
   }
 };
 
+// c. After kill -9 of a quorum queue's leader: which confirm channels on the
+//    surviving nodes get nacks, and for how long? One publisher on each
+//    surviving node, with a channel opened before the kill and one 5 s after.
+const partC = async (cluster: Cluster) => {
+  console.log('\n## c. nack windows after kill -9 of a quorum leader\n');
+  row('queue lived through', 'publisher on', 'new leader', 'channel opened', 'nacks', 'acks', 'last nack, ms after kill', 'per second after the kill (n = nacks, a = some ack)');
+  row('---', '---', '---', '---', '---', '---', '---', '---');
+  // What the queue lived through before its leader is killed.
+  const histories: [string, (queue: string) => Promise<void>][] = [
+    ['none', async () => {}],
+    ['its leader stop_app + start_app', async (queue) => {
+      const l = await cluster.queueLeader(queue);
+      await cluster.stopApp(l);
+      await cluster.startApp(l);
+    }],
+    ['a follower kill -9 + restart', async (queue) => {
+      const l = await cluster.queueLeader(queue);
+      const f = (l + 1) % 3;
+      await cluster.kill9(f);
+      await cluster.restart(f);
+    }],
+    ['its leader kill -9 + restart', async (queue) => {
+      const l = await cluster.queueLeader(queue);
+      await cluster.kill9(l);
+      await sleep(2000);
+      await cluster.restart(l);
+    }],
+  ];
+  const rounds = process.argv.includes('--all-histories') ? histories.length : 1;
+  for (let round = 1; round <= rounds; round++) {
+    const [history, live] = histories[round - 1]!;
+    const queue = `m.qc.${round}`;
+    const decl = await connect(cluster.nodes[(round - 1) % 3]!.url);
+    await (await decl.createChannel()).assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await decl.close();
+    await waitOnline(cluster, queue, 3);
+    await live(queue);
+    await waitOnline(cluster, queue, 3);
+    const lead = await cluster.queueLeader(queue);
+    const survivors = [0, 1, 2].filter((i) => i !== lead);
+    let killAt = 0;
+    let stop = false;
+    type Stat = { node: number; label: string; nacks: number; acks: number; last: number; buckets: string[] };
+    const stats: Stat[] = [];
+    // A channel opened `openAfterMs` after the kill (≤ 0: before it); with
+    // `firstAfterKill`, it publishes nothing to the queue before the kill.
+    const publishLoop = async (node: number, model: Awaited<ReturnType<typeof connect>>, label: string, openAfterMs: number, firstAfterKill = false) => {
+      while (openAfterMs > 0 && (!killAt || Date.now() - killAt < openAfterMs)) await sleep(10);
+      const ch = await model.createConfirmChannel();
+      while (firstAfterKill && !killAt) await sleep(1);
+      const s: Stat = { node, label, nacks: 0, acks: 0, last: -1, buckets: [] };
+      stats.push(s);
+      while (!stop) {
+        const v = await probePublish(ch, queue, 10_000);
+        if (killAt) {
+          const t = Date.now() - killAt;
+          const b = Math.floor(t / 1000);
+          const cur = s.buckets[b] ?? '';
+          if (v.outcome === 'ack') {
+            s.acks += 1;
+            if (!cur.includes('a')) s.buckets[b] = `${cur}a`;
+          } else {
+            s.nacks += 1;
+            s.last = t;
+            s.buckets[b] = `n${cur}`;
+          }
+        }
+        await sleep(25);
+      }
+    };
+    const models = await Promise.all(survivors.map((i) => connect(cluster.nodes[i]!.url)));
+    const loops = survivors.flatMap((node, k) => [
+      publishLoop(node, models[k]!, 'before the kill', 0),
+      publishLoop(node, models[k]!, 'before the kill, first publish right after it', 0, true),
+      publishLoop(node, models[k]!, '1 s after the kill', 1000),
+      publishLoop(node, models[k]!, '5 s after the kill', 5000),
+    ]);
+    await sleep(1000);
+    await cluster.kill9(lead);
+    killAt = Date.now();
+    await sleep(15_000);
+    stop = true;
+    await Promise.all(loops);
+    const newLeader = await cluster.queueLeader(queue);
+    for (const s of stats.sort((a, b) => a.node - b.node)) {
+      const shape = Array.from({ length: 16 }, (_, i) => {
+        const b = s.buckets[i] ?? '';
+        const n = b.split('n').length - 1;
+        return `${n ? `n${n}` : ''}${b.includes('a') ? 'a' : ''}` || '-';
+      }).join(' ');
+      row(history, `node ${s.node + 1}`, `node ${newLeader + 1}`, s.label, s.nacks, s.acks, s.last, shape);
+    }
+    for (const m of models) await m.close().catch(() => {});
+    await cluster.restart(lead);
+    await waitOnline(cluster, queue, 3);
+    const del = await connect(cluster.nodes[0]!.url);
+    await (await del.createChannel()).deleteQueue(queue);
+    await del.close();
+  }
+};
+
 const main = async () => {
   const t0 = Date.now();
   const cluster = await startCluster({ log: (l) => console.log(`[cluster] ${l}`) });
   try {
     console.log(`cluster up in ${((Date.now() - t0) / 1000).toFixed(1)} s: ${cluster.urls.join(',')}`);
-    if (!process.argv.includes('--only-b')) await partA(cluster);
-    if (!process.argv.includes('--only-a')) await partB(cluster);
+    if (!process.argv.includes('--only-b') && !process.argv.includes('--only-c')) await partA(cluster);
+    if (!process.argv.includes('--only-a') && !process.argv.includes('--only-c')) await partB(cluster);
+    if (!process.argv.includes('--only-a') && !process.argv.includes('--only-b')) await partC(cluster);
   } finally {
     await cluster.close();
     console.log(`\ndone in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -4,7 +4,7 @@
 // removes everything it started whatever happens: close(), a process 'exit'
 // hook, and a watchdog shell that outlives a SIGKILLed test process.
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -187,6 +187,17 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
           process.kill(pid, 'SIGKILL');
         } catch {
           // already gone
+        }
+      }
+    }
+    // For diagnosis, WARREN_CLUSTER_KEEP_LOGS=<dir> keeps the nodes' logs.
+    const keep = process.env.WARREN_CLUSTER_KEEP_LOGS;
+    if (keep) {
+      for (const node of nodes) {
+        try {
+          cpSync(node.env.RABBITMQ_LOG_BASE!, join(keep, node.name), { recursive: true });
+        } catch {
+          // nothing to keep
         }
       }
     }
