@@ -294,13 +294,25 @@ const partC = async (cluster: Cluster) => {
   for (let round = 1; round <= rounds; round++) {
     const [history, live] = histories[round - 1]!;
     const queue = `m.qc.${round}`;
+    // Shaped like a session reply queue: x-expires, and consumed (manual
+    // ack, prefetch 256, acks held back a little) from the leader's node, as
+    // the gateway does; the consumer dies with the node.
     const decl = await connect(cluster.nodes[(round - 1) % 3]!.url);
-    await (await decl.createChannel()).assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await (await decl.createChannel()).assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-expires': 300_000 } });
     await decl.close();
     await waitOnline(cluster, queue, 3);
     await live(queue);
     await waitOnline(cluster, queue, 3);
     const lead = await cluster.queueLeader(queue);
+    const consumer = await connect(cluster.nodes[lead]!.url);
+    {
+      const cch = await consumer.createChannel();
+      cch.on('error', () => {});
+      await cch.prefetch(256);
+      await cch.consume(queue, (m) => {
+        if (m) setTimeout(() => { try { cch.ack(m); } catch { /* channel gone with the node */ } }, 200);
+      });
+    }
     const survivors = [0, 1, 2].filter((i) => i !== lead);
     let killAt = 0;
     let stop = false;
@@ -308,9 +320,12 @@ const partC = async (cluster: Cluster) => {
     const stats: Stat[] = [];
     // A channel opened `openAfterMs` after the kill (≤ 0: before it); with
     // `firstAfterKill`, it publishes nothing to the queue before the kill.
-    const publishLoop = async (node: number, model: Awaited<ReturnType<typeof connect>>, label: string, openAfterMs: number, firstAfterKill = false) => {
-      while (openAfterMs > 0 && (!killAt || Date.now() - killAt < openAfterMs)) await sleep(10);
-      const ch = await model.createConfirmChannel();
+    const publishLoop = async (node: number, model: Awaited<ReturnType<typeof connect>> | null, label: string, openAfterMs: number, firstAfterKill = false) => {
+      while (openAfterMs >= 0 && (!killAt || Date.now() - killAt < openAfterMs)) await sleep(1);
+      // null: a new connection, made when the channel is due.
+      const conn = model ?? (await connect(cluster.nodes[node]!.url));
+      if (!model) extra.push(conn);
+      const ch = await conn.createConfirmChannel();
       while (firstAfterKill && !killAt) await sleep(1);
       const s: Stat = { node, label, nacks: 0, acks: 0, last: -1, buckets: [] };
       stats.push(s);
@@ -333,9 +348,12 @@ const partC = async (cluster: Cluster) => {
       }
     };
     const models = await Promise.all(survivors.map((i) => connect(cluster.nodes[i]!.url)));
+    const extra: Awaited<ReturnType<typeof connect>>[] = [];
     const loops = survivors.flatMap((node, k) => [
-      publishLoop(node, models[k]!, 'before the kill', 0),
-      publishLoop(node, models[k]!, 'before the kill, first publish right after it', 0, true),
+      publishLoop(node, models[k]!, 'before the kill', -1),
+      publishLoop(node, models[k]!, 'before the kill, first publish right after it', -1, true),
+      publishLoop(node, null, 'new connection right after the kill', 0),
+      publishLoop(node, null, 'new connection 1 s after the kill', 1000),
       publishLoop(node, models[k]!, '1 s after the kill', 1000),
       publishLoop(node, models[k]!, '5 s after the kill', 5000),
     ]);
@@ -354,7 +372,7 @@ const partC = async (cluster: Cluster) => {
       }).join(' ');
       row(history, `node ${s.node + 1}`, `node ${newLeader + 1}`, s.label, s.nacks, s.acks, s.last, shape);
     }
-    for (const m of models) await m.close().catch(() => {});
+    for (const m of [...models, ...extra]) await m.close().catch(() => {});
     await cluster.restart(lead);
     await waitOnline(cluster, queue, 3);
     const del = await connect(cluster.nodes[0]!.url);

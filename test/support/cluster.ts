@@ -45,6 +45,8 @@ export interface Cluster {
   queueOnline(queue: string): Promise<number[]>;
   /** Node index of each client connection whose connection_name starts with the prefix. */
   connectionNodes(prefix: string): Promise<number[]>;
+  /** The same for several prefixes from one query: one list per prefix. */
+  connectionsByPrefix(prefixes: string[]): Promise<number[][]>;
   /** Brings every node back (restart or start_app) and waits until all run. */
   heal(): Promise<void>;
   close(): Promise<void>;
@@ -274,9 +276,17 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
     }
   };
 
-  const anyRunning = async () => {
-    for (let i = 0; i < nodes.length; i++) if (await running(i)) return i;
-    throw new Error('no cluster node is running');
+  // A query answered by the first node that can (one CLI run when node 1 is up).
+  const askAny = async (...args: string[]) => {
+    let last: unknown;
+    for (let i = 0; i < nodes.length; i++) {
+      try {
+        return await ctlOn(i, 'rabbitmqctl', args, 30_000);
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw new Error(`no cluster node answered: ${(last as Error)?.message}`);
   };
 
   const nodeIndex = (text: string) => nodes.findIndex((n) => text.includes(n.name));
@@ -307,8 +317,7 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
     running,
     async queueLeader(queue) {
       // Quorum queues name a leader; a classic queue's home is its pid's node.
-      const at = await anyRunning();
-      const out = await ctl(at, 'list_queues', '--quiet', '--no-table-headers', 'name', 'pid', 'leader');
+      const out = await askAny('list_queues', '--quiet', '--no-table-headers', 'name', 'pid', 'leader');
       for (const line of out.split('\n')) {
         const [name, pid, leader] = line.split('\t').map((s) => s.trim());
         if (name === queue) return nodeIndex(leader || pid || '');
@@ -316,8 +325,7 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
       return -1;
     },
     async queueOnline(queue) {
-      const at = await anyRunning();
-      const out = await ctl(at, 'list_queues', '--quiet', '--no-table-headers', 'name', 'online');
+      const out = await askAny('list_queues', '--quiet', '--no-table-headers', 'name', 'online');
       for (const line of out.split('\n')) {
         const [name, online] = line.split('\t').map((s) => s.trim());
         if (name === queue) return nodes.map((n, i) => ((online ?? '').includes(n.name) ? i : -1)).filter((i) => i >= 0);
@@ -325,13 +333,16 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
       return [];
     },
     async connectionNodes(prefix) {
-      const at = await anyRunning();
-      const out = await ctl(at, 'list_connections', '--quiet', '--no-table-headers', 'pid', 'client_properties');
-      const found: number[] = [];
+      return (await cluster.connectionsByPrefix([prefix]))[0]!;
+    },
+    async connectionsByPrefix(prefixes) {
+      const out = await askAny('list_connections', '--quiet', '--no-table-headers', 'pid', 'client_properties');
+      const found: number[][] = prefixes.map(() => []);
       for (const line of out.split('\n')) {
-        if (!line.includes(`"${prefix}`) && !line.includes(`<<"${prefix}`)) continue;
-        // The pid names the node: <wclu…1@localhost.1.2.3>.
-        found.push(nodeIndex(line.split(/\s+/)[0] ?? ''));
+        prefixes.forEach((prefix, k) => {
+          // The pid names the node: <wclu…1@localhost.1.2.3>.
+          if (line.includes(`"${prefix}`)) found[k]!.push(nodeIndex(line.split(/\s+/)[0] ?? ''));
+        });
       }
       return found;
     },
