@@ -3,8 +3,9 @@
 // workers in Node/Bun and Python. Without a reachable broker it runs
 // everything in one process on the in-process transport, and says so.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { ensureNodeModules, ensurePython, ensureRabbit, PYTHON, root, say } from './ensure.mjs';
+import { loadSessionSecret } from './session-secret.mjs';
 import { supervise } from './supervise.mjs';
 
 const port = process.env.PORT ?? '3000';
@@ -33,7 +34,15 @@ const main = async () => {
   const staticDir = await buildWeb();
   const python = ensurePython();
   const rabbit = await ensureRabbit();
-  const env = { PORT: port, ...(staticDir ? { STATIC_DIR: staticDir } : {}) };
+  // One secret for every gateway this supervisor starts, so a restarted
+  // gateway resumes its clients' sessions. Yours wins when you set one.
+  let sessionSecret = process.env.SESSION_SECRET;
+  if (!sessionSecret) {
+    const stored = loadSessionSecret();
+    sessionSecret = stored.secret;
+    if (stored.created) say(`created a session secret in ${relative(root, stored.file) || stored.file} (kept across restarts; never commit it)`);
+  }
+  const env = { PORT: port, SESSION_SECRET: sessionSecret, ...(staticDir ? { STATIC_DIR: staticDir } : {}) };
   const pyDemo = join(root, 'python/examples/run_demo_workers.py');
   const withPython = rabbit && python && existsSync(pyDemo);
   let announced = false;

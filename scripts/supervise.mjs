@@ -8,20 +8,27 @@ const COLORS = [36, 35, 33, 32, 34, 31];
 const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'name', 'v']);
 
+// Log text comes from browsers too (client-log, request ids): a newline or a
+// terminal escape in it must not forge a log line or repaint the console.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+export const escapeControl = (text) =>
+  String(text).replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 export const formatLine = (line) => {
   let entry;
   try {
     entry = JSON.parse(line);
   } catch {
-    return line;
+    return escapeControl(line);
   }
-  if (entry === null || typeof entry !== 'object') return line;
+  if (entry === null || typeof entry !== 'object') return escapeControl(line);
   const level = LEVELS[entry.level] ?? entry.levelname ?? entry.level ?? '';
   const extra = Object.entries(entry)
     .filter(([k]) => !SKIP.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${escapeControl(k)}=${typeof v === 'string' ? escapeControl(v) : JSON.stringify(v)}`)
     .join(' ');
-  return `${String(level).padEnd(5)} ${entry.msg ?? entry.message ?? ''}${extra ? `  ${extra}` : ''}`;
+  return `${escapeControl(String(level).padEnd(5))} ${escapeControl(entry.msg ?? entry.message ?? '')}${extra ? `  ${extra}` : ''}`;
 };
 
 export const supervise = (specs, { onLine } = {}) => {
@@ -33,6 +40,8 @@ export const supervise = (specs, { onLine } = {}) => {
     const child = spawn(spec.cmd, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: spec.cwd });
     children.set(spec.name, child);
     const tag = `\x1b[${COLORS[index % COLORS.length]}m${spec.name.padEnd(width)}\x1b[0m │`;
+    // The pid, so an operator (or a test) can signal one child directly.
+    console.log(`${tag} started (pid ${child.pid})`);
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream }).on('line', (line) => {
         console.log(`${tag} ${formatLine(line)}`);

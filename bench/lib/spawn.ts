@@ -55,11 +55,13 @@ export interface SpawnOptions {
   profile?: boolean;
   /** Another checkout to run the file from (an A/B "before" tree). */
   root?: string;
+  /** Run this command instead of `file` on Bun/Node (the Python worker). */
+  command?: [string, string[]];
 }
 
 export const spawnChild = (label: string, runtime: Runtime, file: string, env: Record<string, string>, options: SpawnOptions = {}): Child => {
   const from = options.root ?? root;
-  const [cmd, args] = command(runtime, file, options.profile ? label : undefined, from);
+  const [cmd, args] = options.command ?? command(runtime, file, options.profile ? label : undefined, from);
   const child = spawn(cmd, args, { cwd: from, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   live.add(child);
   const lines: Line[] = [];

@@ -198,3 +198,27 @@ def test_registry_timing_comes_from_the_environment_unless_given(monkeypatch):
     monkeypatch.setenv("WARREN_REGISTRY_TTL_MS", "soon")
     with pytest.raises(ConfigError, match="WARREN_REGISTRY_TTL_MS"):
         normalize_options(service="x")
+
+
+def test_many_issues_are_capped_counted_and_found_in_linear_time():
+    import time
+
+    from warren.validation import invalid_payload, payload_check
+
+    schema = {
+        "type": "object",
+        "properties": {"history": {"type": "array", "items": {"type": "object", "required": ["role", "text"]}}},
+    }
+    check = payload_check(schema)
+    started = time.monotonic()
+    error = invalid_payload("chat", check({"history": [{} for _ in range(20_000)]}))
+    assert time.monotonic() - started < 2  # pairwise de-duplication took minutes
+    # Only the first 1 000 schema errors are looked at: the answer says it is partial.
+    assert error["details"]["partial"] is True
+    assert 20 <= error["details"]["issueCount"] <= 2_000
+    assert len(error["details"]["issues"]) == 20
+    assert len(error["message"]) < 2_000
+    # A payload wrong in a few places is counted exactly.
+    few = invalid_payload("chat", check({"history": [{} for _ in range(30)]}))
+    assert few["details"] == {"issues": few["details"]["issues"], "issueCount": 60}
+    assert "60 in all" in few["message"]

@@ -73,7 +73,13 @@ def _check_cancel_sdk(vector: dict[str, Any]) -> Verdict:
 
 def _check_amqp(vector: dict[str, Any], file: dict[str, Any]) -> Verdict:
     message = vector["message"]
-    body = base64.b64decode(message["bodyBase64"]) if "bodyBase64" in message else message.get("body", "").encode("utf-8")
+    if "bodyBase64" in message:
+        body = base64.b64decode(message["bodyBase64"])
+    elif "bodyNested" in message:
+        body = ("[" * message["bodyNested"] + "]" * message["bodyNested"]).encode("utf-8")
+    else:
+        body = message.get("body", "").encode("utf-8")
+    body += b" " * message.get("bodyPadBytes", 0)
     props = wire.WireProps(
         correlation_id=message["properties"].get("correlationId"),
         reply_to=message["properties"].get("replyTo"),

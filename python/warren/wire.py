@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidRequest
-from .protocol import Topology, headers as header_names, protocol_version
+from .protocol import Topology, headers as header_names, limits, protocol_version
 from .transport.types import RequestMessage
 
 
@@ -85,6 +85,41 @@ def encode_request(topo: Topology, request: RequestMessage, now_ms: int) -> tupl
     return encode_json(request.payload), props
 
 
+def _depth(value: Any, most: int) -> int:
+    """How deeply arrays and objects nest in `value` (iteratively: never a RecursionError); stops past `most`."""
+    deepest = 0
+    stack = [(value, 1)] if isinstance(value, (list, dict)) else []
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > most:
+            break
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (list, dict)))
+    return deepest
+
+
+def decode_body(body: bytes) -> Any:
+    """A request body as JSON, within the protocol's limits (size, nesting); else InvalidRequest.
+
+    Python's json.loads recurses: a body nested a few thousand levels deep
+    raises RecursionError, which must become an answer, not a stuck delivery.
+    """
+    facts = limits()
+    if len(body) > int(facts["maxBodyBytes"]):
+        raise InvalidRequest(f"Body is {len(body)} bytes; a request body may have at most {facts['maxBodyBytes']}.")
+    too_deep = f"Body nests arrays/objects deeper than {facts['maxBodyDepth']} levels."
+    try:
+        payload = json.loads(bytes(body).decode("utf-8"))
+    except RecursionError:
+        raise InvalidRequest(too_deep) from None
+    except (UnicodeDecodeError, ValueError) as error:
+        raise InvalidRequest(f"Body is not JSON: {error}") from None
+    if _depth(payload, int(facts["maxBodyDepth"])) > int(facts["maxBodyDepth"]):
+        raise InvalidRequest(too_deep)
+    return payload
+
+
 def decode_request(body: bytes, props: WireProps, *, request_type: str, topo: Topology) -> RequestMessage:
     names = header_names()
     hdrs = props.headers or {}
@@ -95,10 +130,7 @@ def decode_request(body: bytes, props: WireProps, *, request_type: str, topo: To
     version = hdrs.get(names["version"])
     if version is not None and _number(version) != protocol_version():
         raise InvalidRequest(f"Unsupported Warren protocol version {version!r}; this worker speaks {protocol_version()}.")
-    try:
-        payload = json.loads(bytes(body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise InvalidRequest(f"Body is not JSON: {error}") from None
+    payload = decode_body(body)
 
     prefix = topo.reply_queue("")
     session = _text(hdrs.get(names["session"]))

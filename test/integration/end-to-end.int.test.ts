@@ -109,8 +109,11 @@ describe.each(RUNTIMES)('end to end with gateway and workers on %s', (runtime) =
   });
 
   it('leaves no request waiting in the queues', async () => {
-    const depths = queueDepths(namespace);
-    expect(depths[`${namespace}.req.testRequest`]).toBe(0);
+    // Acks are coalesced and the broker's counts lag a little under load: settled within seconds.
+    const waiting = () => queueDepths(namespace)[`${namespace}.req.testRequest`];
+    const until = Date.now() + 5_000;
+    while (waiting() !== 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect(waiting()).toBe(0);
   });
 
   it('works from the CLI: chunks as JSON lines, result last, exit 0', async () => {

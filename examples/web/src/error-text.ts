@@ -21,6 +21,7 @@ const TEXT: Record<ErrorCode, ErrorText> = {
   FORBIDDEN: { title: 'Not allowed', hint: 'This session may not make this request.' },
   RATE_LIMITED: { title: 'Too many requests', hint: 'Slow down a little and try again.' },
   PAYLOAD_TOO_LARGE: { title: 'Too much data', hint: 'The request is larger than the server accepts.' },
+  DUPLICATE_ID: { title: 'The request could not be sent', hint: 'Its id was already used for a different request.' },
   SHUTTING_DOWN: { title: 'The server is restarting', hint: 'Try again in a moment.' },
   INTERNAL: { title: 'Something went wrong', hint: 'An unexpected error happened.' },
 };

@@ -5,15 +5,16 @@ export const USAGE = `Usage:
       result as the last line; exit 0. On error prints CODE: message on
       stderr; exit 1. URL defaults to $WARREN_URL or http://localhost:3000;
       the token (for gateways that require authentication) to $WARREN_TOKEN.
-  warren codegen [--url URL] [--out FILE] [--name BackendTypes] [--types a,b]
+  warren codegen [--url URL] [--out FILE] [--name BackendTypes] [--types a,b] [--token JWT]
       Reads the gateway's live registry (GET /registry) and writes TypeScript
       types for its request types (Python services included) to FILE, or to
-      stdout: use them as createBackend<BackendTypes>({ url }).
+      stdout: use them as createBackend<BackendTypes>({ url }). A gateway
+      with authentication needs a token (--token or $WARREN_TOKEN).
   warren help`;
 
 export type Command =
   | { kind: 'call'; type: string; payload: unknown; url: string; timeoutMs: number | undefined; token: string | undefined }
-  | { kind: 'codegen'; url: string; out: string | undefined; name: string; only: string[] | undefined }
+  | { kind: 'codegen'; url: string; out: string | undefined; name: string; only: string[] | undefined; token: string | undefined }
   | { kind: 'help' }
   | { kind: 'usage-error'; message: string };
 
@@ -58,7 +59,7 @@ export const parseArgs = (argv: readonly string[], env: Record<string, string | 
     if (!TYPE_NAME.test(name)) return { kind: 'usage-error', message: `--name must be a TypeScript identifier, got ${name}` };
     const types = flags.get('--types');
     const only = types === undefined ? undefined : types.split(',').map((t) => t.trim()).filter(Boolean);
-    return { kind: 'codegen', url, out: flags.get('--out'), name, only };
+    return { kind: 'codegen', url, out: flags.get('--out'), name, only, token };
   }
   if (command !== 'call') return { kind: 'usage-error', message: `unknown command "${command}"` };
   const stray = [...flags.keys()][0];

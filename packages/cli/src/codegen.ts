@@ -9,6 +9,8 @@ import { renderTypes } from './codegen/render.ts';
 
 export interface CodegenCommand {
   url: string;
+  /** Bearer token for a gateway with authentication on (GET /registry needs one there). */
+  token?: string | undefined;
   /** File to write; absent = stdout. */
   out: string | undefined;
   /** Name of the map type. */
@@ -21,13 +23,16 @@ export const REGISTRY_TIMEOUT_MS = 5000;
 
 export const registryUrl = (gatewayUrl: string) => new URL('/registry', gatewayUrl).toString();
 
-export const fetchCatalogue = async (gatewayUrl: string, timeoutMs = REGISTRY_TIMEOUT_MS): Promise<Catalogue> => {
+export const fetchCatalogue = async (gatewayUrl: string, timeoutMs = REGISTRY_TIMEOUT_MS, token?: string): Promise<Catalogue> => {
   const url = registryUrl(gatewayUrl);
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
   } catch (error) {
     throw createWarrenError('DISCONNECTED', `Cannot reach a Warren gateway at ${gatewayUrl} (${(error as Error).message}; is \`npm start\` running? pass --url).`);
+  }
+  if (response.status === 401 || response.status === 403) {
+    throw createWarrenError(response.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', `GET ${url} answered ${response.status}: this gateway requires ${response.status === 401 ? 'a token (--token or $WARREN_TOKEN)' : 'a token with one of its registryRoles'}.`);
   }
   if (!response.ok) throw createWarrenError('INTERNAL', `GET ${url} answered ${response.status}; is this a Warren gateway?`);
   const parsed = parseCatalogue(await response.json().catch(() => null));
@@ -37,7 +42,7 @@ export const fetchCatalogue = async (gatewayUrl: string, timeoutMs = REGISTRY_TI
 
 export const codegen = async (cmd: CodegenCommand, io: CallIo, timeoutMs = REGISTRY_TIMEOUT_MS): Promise<number> => {
   try {
-    const catalogue = await fetchCatalogue(cmd.url, timeoutMs);
+    const catalogue = await fetchCatalogue(cmd.url, timeoutMs, cmd.token);
     const missing = (cmd.only ?? []).filter((type) => !catalogue.types.some((t) => t.type === type));
     if (missing.length > 0) throw createWarrenError('NO_HANDLER', `No live instance announces ${missing.join(', ')}.`);
     const rendered = renderTypes(catalogue, {

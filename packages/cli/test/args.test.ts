@@ -34,9 +34,10 @@ describe('warren CLI arguments', () => {
 
   it('parses codegen with url, out, name and a type filter', () => {
     expect(parseArgs(['codegen', '--url', 'http://h:1', '--out', 'src/backend-types.ts', '--name=Api', '--types', 'chat, primes'])).toEqual({
-      kind: 'codegen', url: 'http://h:1', out: 'src/backend-types.ts', name: 'Api', only: ['chat', 'primes'],
+      kind: 'codegen', url: 'http://h:1', out: 'src/backend-types.ts', name: 'Api', only: ['chat', 'primes'], token: undefined,
     });
-    expect(parseArgs(['codegen'], { WARREN_URL: 'http://e:2' })).toEqual({ kind: 'codegen', url: 'http://e:2', out: undefined, name: 'BackendTypes', only: undefined });
+    expect(parseArgs(['codegen'], { WARREN_URL: 'http://e:2' })).toEqual({ kind: 'codegen', url: 'http://e:2', out: undefined, name: 'BackendTypes', only: undefined, token: undefined });
+    expect(parseArgs(['codegen', '--token', 'jwt'])).toMatchObject({ kind: 'codegen', token: 'jwt' });
   });
 
   it.each([

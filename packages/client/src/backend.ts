@@ -141,7 +141,8 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   const onSession = guard((raw: unknown) => {
     const parsed = parseSessionFrame(raw);
     if (!parsed.ok) return;
-    const { sessionId, token } = parsed.value;
+    const { sessionId, token, limits } = parsed.value;
+    registry.setMaxPayloadBytes(limits?.maxPayloadBytes);
     try {
       config.sessionStore.set(token);
     } catch {

@@ -36,6 +36,11 @@ export interface RequestRegistry {
   disconnected(): void;
   /** The gateway began a new session: answers to accepted requests cannot arrive. */
   sessionLost(): void;
+  /**
+   * The gateway's payload limit (from its session frame): requests above it
+   * fail PAYLOAD_TOO_LARGE at once, now and whenever they would be sent.
+   */
+  setMaxPayloadBytes(bytes: number | undefined): void;
   /** Rejects everything pending; `cancel` tells the gateway to stop what it accepted. */
   rejectAll(code: ErrorCode, message: string, options?: { cancel?: boolean }): void;
 }
@@ -44,6 +49,8 @@ interface InFlight {
   id: string;
   type: string;
   payload: unknown;
+  /** Bytes of the payload as JSON, once measured. */
+  payloadBytes?: number;
   deadline: number | undefined;
   phase: 'waiting' | 'sent' | 'accepted';
   /** Sent at least once, so the gateway may know it and a cancel is worth sending. */
@@ -116,7 +123,30 @@ export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
     // Anything else is malformed: ignored; the deadline still applies.
   };
 
+  let maxPayloadBytes: number | undefined;
+  const encoder = new TextEncoder();
+  const bytesOf = (request: InFlight): number => {
+    if (request.payloadBytes === undefined) {
+      try {
+        request.payloadBytes = encoder.encode(JSON.stringify(request.payload) ?? 'null').byteLength;
+      } catch {
+        request.payloadBytes = 0; // socket.io's encoder reports what JSON cannot carry
+      }
+    }
+    return request.payloadBytes;
+  };
+  /** Fails the request when it is above the gateway's limit; true when it did. */
+  const refuseOversize = (request: InFlight): boolean => {
+    if (maxPayloadBytes === undefined || request.phase === 'accepted' || request.settled) return false;
+    const bytes = bytesOf(request);
+    if (bytes <= maxPayloadBytes) return false;
+    fail(request, 'PAYLOAD_TOO_LARGE', `Request "${request.type}" has a payload of ${bytes} bytes; the gateway accepts at most ${maxPayloadBytes}.`);
+    return true;
+  };
+
   const emitRequest = (request: InFlight): void => {
+    // Never sent: a frame above the gateway's limit would only cost the connection.
+    if (refuseOversize(request)) return;
     request.phase = 'sent';
     request.emitted = true;
     const emission = ++request.emission;
@@ -231,6 +261,12 @@ export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
     for (const request of requests.values()) if (request.phase === 'sent') request.phase = 'waiting';
   };
 
+  const setMaxPayloadBytes = (bytes: number | undefined): void => {
+    maxPayloadBytes = bytes;
+    // Sent before the limit was known (the first connect): the gateway will refuse or drop it anyway.
+    for (const request of [...requests.values()]) refuseOversize(request);
+  };
+
   const sessionLost = (): void => {
     for (const request of [...requests.values()]) {
       if (request.phase !== 'accepted') continue;
@@ -246,5 +282,5 @@ export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
     if (!cancel) queuedCancels.length = 0;
   };
 
-  return { start, handleResponse, connected, disconnected, sessionLost, rejectAll };
+  return { start, handleResponse, connected, disconnected, sessionLost, setMaxPayloadBytes, rejectAll };
 };

@@ -220,4 +220,23 @@ describe('makeBackendRequest', () => {
       { status: 'fulfilled', value: 'three' },
     ]);
   });
+
+  it('refuses a payload above the limit the session frame announced with PAYLOAD_TOO_LARGE, without sending it (issue 12, finding 9)', async () => {
+    const { socket, backend } = setup();
+    socket.serverEmit('session', { sessionId: 's-1', token: 's-1.sig', limits: { maxPayloadBytes: 100 } });
+    const big = await rejectionOf(backend.makeBackendRequest('testRequest', { text: 'x'.repeat(200) }));
+    expect(big).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: expect.stringMatching(/at most 100/) });
+    expect(socket.emitted.filter((e) => e.event === 'request')).toHaveLength(0);
+    // Within the limit: sent as usual.
+    void backend.makeBackendRequest('testRequest', { text: 'ok' }).catch(() => undefined);
+    expect(socket.emitted.filter((e) => e.event === 'request')).toHaveLength(1);
+  });
+
+  it('fails at once a request sent before the limit was known once the session frame says it is too large', async () => {
+    const { socket, backend } = setup();
+    const early = backend.makeBackendRequest('testRequest', { text: 'x'.repeat(200) }, { timeoutMs: 60_000 });
+    expect(socket.emitted.filter((e) => e.event === 'request')).toHaveLength(1);
+    socket.serverEmit('session', { sessionId: 's-1', token: 's-1.sig', limits: { maxPayloadBytes: 100 } });
+    expect(await rejectionOf(early)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+  });
 });

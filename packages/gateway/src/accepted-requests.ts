@@ -1,29 +1,74 @@
-// Remembers which (session, id) pairs this gateway accepted until their
-// deadline, so a request the client re-sends after a lost ack is not
-// published (and run) twice. Bounded: the oldest entries go first.
+// Which (session, id) pairs this gateway has claimed, so a request is never
+// published (and run) twice. An id is claimed when its request ARRIVES, not
+// when the broker confirms it: a copy sent before the confirm (a re-send
+// after a lost ack, or a hostile client firing the same frame twice) waits
+// for the first one's outcome and gets the same ack. A copy with another
+// type or payload under the same id is refused with DUPLICATE_ID instead of
+// being silently answered with the first request's result. Accepted ids are
+// remembered until their deadline; refused ones are released at once (the
+// client may retry under the same id). Bounded: the oldest entries go first.
+import { createHash } from 'node:crypto';
+import type { Ack } from '@warren/protocol';
+
+export type Claim =
+  /** First of its id: run it, then settle with the ack it got (and its deadline when accepted). */
+  | { kind: 'first'; settle(ack: Ack, deadline?: number): void }
+  /** Same id, same request: the first one's ack, once it has one. */
+  | { kind: 'duplicate'; ack: Promise<Ack> }
+  /** Same id, different request. */
+  | { kind: 'conflict' };
+
 export interface AcceptedRequests {
+  /** Accepted (or being accepted) and not past its deadline. */
   has(session: string, id: string): boolean;
-  add(session: string, id: string, deadline: number): void;
+  /** Claims `id` in `session` for the request with this fingerprint (see fingerprintOf). */
+  claim(session: string, id: string, fingerprint: string): Claim;
+}
+
+/** What makes two frames "the same request": type and payload (as JSON text). */
+export const fingerprintOf = (type: string, payloadJson: string): string =>
+  createHash('sha256').update(type).update('\u0000').update(payloadJson).digest('base64url');
+
+interface Entry {
+  fingerprint: string;
+  /** Set once settled as accepted. */
+  until?: number;
+  ack: Promise<Ack>;
 }
 
 export const createAcceptedRequests = ({ max = 100_000, now = Date.now } = {}): AcceptedRequests => {
-  const entries = new Map<string, number>();
+  const entries = new Map<string, Entry>();
   const key = (session: string, id: string) => `${session}\u0000${id}`;
+  const live = (k: string): Entry | undefined => {
+    const entry = entries.get(k);
+    if (entry?.until !== undefined && entry.until <= now()) {
+      entries.delete(k);
+      return undefined;
+    }
+    return entry;
+  };
   return {
-    has(session, id) {
-      const until = entries.get(key(session, id));
-      if (until === undefined) return false;
-      if (until > now()) return true;
-      entries.delete(key(session, id));
-      return false;
-    },
-    add(session, id, deadline) {
-      entries.set(key(session, id), deadline);
+    has: (session, id) => live(key(session, id)) !== undefined,
+    claim(session, id, fingerprint) {
+      const k = key(session, id);
+      const existing = live(k);
+      if (existing) return existing.fingerprint === fingerprint ? { kind: 'duplicate', ack: existing.ack } : { kind: 'conflict' };
+      let settleAck!: (ack: Ack) => void;
+      const entry: Entry = { fingerprint, ack: new Promise<Ack>((resolve) => (settleAck = resolve)) };
+      entries.set(k, entry);
       // Map iteration is insertion order: evict the oldest beyond the cap.
-      for (const k of entries.keys()) {
+      for (const old of entries.keys()) {
         if (entries.size <= max) break;
-        entries.delete(k);
+        entries.delete(old);
       }
+      return {
+        kind: 'first',
+        settle(ack, deadline) {
+          settleAck(ack);
+          if (ack.ok && deadline !== undefined) entry.until = deadline;
+          else if (entries.get(k) === entry) entries.delete(k);
+        },
+      };
     },
   };
 };

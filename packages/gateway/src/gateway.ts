@@ -9,16 +9,17 @@ import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createAmqpTransport, type Transport } from '@warren/transport';
 import { createAcceptedRequests } from './accepted-requests.ts';
+import { createClientLogWriter } from './client-log.ts';
 import { relayDeadLetters } from './dead-letters.ts';
 import { admitConnections, allowRequest } from './handshake.ts';
-import { createHttpHandler } from './http.ts';
+import { createHttpHandler, createMetricsHandler } from './http.ts';
 import type { LocalRun } from './local-run.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
 import type { PendingRequests } from './pending-requests.ts';
 import type { ReplyRelay } from './reply-relay.ts';
 import type { TokenVerifier } from './plugins/authenticate.ts';
-import { builtinPlugins } from './plugins/builtins.ts';
+import { builtinPlugins, resolveVerifier } from './plugins/builtins.ts';
 import { checkPlugins, composePlugins } from './plugins/compose.ts';
 import type { ConnectionContext, GatewayPlugin } from './plugins/types.ts';
 import { answerRegistryEvents, createGatewayRegistry, validatePayload, withRegistryRoute, type GatewayRegistry } from './registry/index.ts';
@@ -43,8 +44,10 @@ export interface Gateway {
   readonly transport: Transport;
   readonly io: Server;
   readonly http: HttpServer;
-  /** Prometheus metrics (also served at GET /metrics). */
+  /** Prometheus metrics (also served at GET /metrics, on metricsPort when set). */
   readonly metrics: GatewayMetrics;
+  /** Where GET /metrics is served when metricsPort is set. */
+  readonly metricsUrl: string | undefined;
   /** The live service registry (also served at GET /registry and on the `registry` socket event). */
   readonly registry: GatewayRegistry;
   /** Stops taking requests, disconnects sockets (they resume elsewhere), closes the broker connection. */
@@ -60,7 +63,10 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   // Plugins are checked before anything connects: a bad one fails the boot.
   const registry = createGatewayRegistry();
   // Payloads are checked against announced schemas after auth and limits, before yours.
-  const plugins = [...builtinPlugins(options, verifyToken), validatePayload(registry), ...checkPlugins(userPlugins)];
+  const verify = resolveVerifier(options, verifyToken);
+  const plugins = [...builtinPlugins(options, verify), validatePayload(registry), ...checkPlugins(userPlugins)];
+  // With authentication on and anonymous callers refused, the catalogue (worker hosts, pids, schemas) is for them only.
+  const registryAccess = verify !== undefined && !(options.allowAnonymous ?? false) ? { verify, roles: options.registryRoles } : undefined;
   const log = injectedLog ?? pino({ name: 'warren-gateway', level: options.logLevel });
   const chain = composePlugins(plugins, log);
   const transport =
@@ -87,6 +93,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     inFlight: () => [...pendings].reduce((n, p) => n + p.size(), 0),
   });
 
+  const renderMetrics = async () => ({ contentType: metrics.contentType, body: await metrics.render() });
   const http = createServer(
     withRegistryRoute(registry, createHttpHandler({
       staticDir: options.staticDir,
@@ -104,18 +111,28 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
           replyConsumersDown,
         };
       },
-      metrics: async () => ({ contentType: metrics.contentType, body: await metrics.render() }),
-    })),
+      ...(options.metricsPort === undefined ? { metrics: renderMetrics } : {}),
+      ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
+    }), registryAccess),
   );
+  const metricsHttp =
+    options.metricsPort === undefined
+      ? undefined
+      : createServer(createMetricsHandler({ metrics: renderMetrics, ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }) }));
   const admission = { chain, metrics, log, trustProxy: options.trustProxy };
   io = new Server(http, {
     maxHttpBufferSize: options.maxFrameBytes,
+    // Socket.IO's 25 s + 20 s would leave a frozen gateway unnoticed for 45 s;
+    // clients learn these values in the handshake and time out on them.
+    pingInterval: options.pingIntervalMs,
+    pingTimeout: options.pingTimeoutMs,
     serveClient: false,
     allowRequest: allowRequest(admission),
     ...(options.corsOrigins.length > 0 ? { cors: { origin: options.corsOrigins } } : {}),
   });
-  const sessions = createSessions(options.sessionSecret);
+  const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   const accepted = createAcceptedRequests();
+  const clientLogs = createClientLogWriter({ perSecond: options.clientLogPerSecond, burst: options.clientLogBurst });
   const deadLetters = await relayDeadLetters(transport, log);
   await registry.start(transport, log);
   topologyDeclared = true;
@@ -125,6 +142,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       attachSocket(socket, {
         transport,
         sessions,
+        clientLogs,
         options,
         log,
         accepted,
@@ -150,7 +168,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       socket.disconnect(true);
     }
   });
-  io.on('connection', (socket) => answerRegistryEvents(socket, registry, log));
+  io.on('connection', (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -159,11 +177,22 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       resolve();
     });
   });
+  let metricsUrl: string | undefined;
+  if (metricsHttp) {
+    await new Promise<void>((resolve, reject) => {
+      metricsHttp.once('error', reject);
+      metricsHttp.listen(options.metricsPort, options.host, () => {
+        metricsHttp.off('error', reject);
+        resolve();
+      });
+    });
+  }
   const port = (http.address() as AddressInfo).port;
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${host}:${port}`;
+  if (metricsHttp) metricsUrl = `http://${host}:${(metricsHttp.address() as AddressInfo).port}/metrics`;
   log.info(
-    { url, namespace: options.namespace, transport: transport.kind, staticDir: options.staticDir, plugins: plugins.map((p) => p.name) },
+    { url, metricsUrl, namespace: options.namespace, transport: transport.kind, staticDir: options.staticDir, plugins: plugins.map((p) => p.name) },
     'gateway listening',
   );
 
@@ -175,6 +204,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     io: io!,
     http,
     metrics,
+    metricsUrl,
     registry,
     close: () =>
       (closing ??= (async () => {
@@ -186,6 +216,8 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         // Keep-alive HTTP connections would hold close() open until they time out.
         http.closeIdleConnections();
         await closed;
+        metricsHttp?.close();
+        metricsHttp?.closeAllConnections();
         // Local handlers cannot be handed to another gateway: they end now,
         // telling their callers to retry (their final goes to the reply queue).
         for (const run of locals) run.abort(createWarrenError('SHUTTING_DOWN', 'The gateway is shutting down; retry.'));

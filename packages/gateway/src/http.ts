@@ -1,6 +1,8 @@
 // The gateway's plain HTTP side: health, readiness, Prometheus metrics and
 // static files (the web app), with an SPA fallback to index.html and no path
-// traversal.
+// traversal. Metrics can be guarded by a bearer token (metricsToken) and
+// served on a port of their own (metricsPort) instead.
+import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -23,9 +25,40 @@ const TYPES: Record<string, string> = {
 export interface HttpDeps {
   staticDir: string | undefined;
   ready(): { ready: boolean; broker: string; topology: boolean; replyConsumersDown: number };
-  /** Prometheus text exposition for GET /metrics. */
+  /** Prometheus text exposition for GET /metrics; absent = not served here. */
   metrics?(): Promise<{ contentType: string; body: string }>;
+  /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
 }
+
+const sameSecret = (given: string | undefined, expected: string) => {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+};
+
+/** Answers GET /metrics (guarded when a token is configured); false when the request is not for it. */
+const serveMetrics = async (deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> => {
+  if (pathname !== '/metrics' || !deps.metrics) return false;
+  if (deps.metricsToken !== undefined) {
+    const m = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
+    if (!sameSecret(m?.[1], deps.metricsToken)) {
+      res.writeHead(401, { 'content-type': 'application/json', 'cache-control': 'no-store', 'www-authenticate': 'Bearer' });
+      res.end(JSON.stringify({ error: { code: 'UNAUTHORIZED', message: 'GET /metrics needs `Authorization: Bearer <metricsToken>`.' } }));
+      return true;
+    }
+  }
+  const { contentType, body } = await deps.metrics();
+  res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+  res.end(body);
+  return true;
+};
+
+/** A handler serving only GET /metrics, for the metricsPort listener. */
+export const createMetricsHandler = (deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>) => async (req: IncomingMessage, res: ServerResponse) => {
+  if (await serveMetrics(deps, req, res, new URL(req.url ?? '/', 'http://gateway').pathname)) return;
+  json(res, 404, { error: 'not found' });
+};
 
 const json = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
@@ -61,11 +94,7 @@ export const createHttpHandler = (deps: HttpDeps) => {
         replyConsumersDown: state.replyConsumersDown,
       });
     }
-    if (url.pathname === '/metrics' && deps.metrics) {
-      const { contentType, body } = await deps.metrics();
-      res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
-      return res.end(body);
-    }
+    if (await serveMetrics(deps, req, res, url.pathname)) return;
     if (root && (method === 'GET' || method === 'HEAD')) {
       let path: string;
       try {

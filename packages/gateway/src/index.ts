@@ -9,7 +9,7 @@ export {
 } from './options.ts';
 export { createSessions, type Sessions } from './session.ts';
 export type { GatewayMetrics } from './metrics.ts';
-export { isValidTraceparent, newTraceparent } from './trace.ts';
+export { isValidTraceparent, newTraceparent, traceparentFor } from './trace.ts';
 export { renderConfigReference } from './config-reference.ts';
 // Plugin API and the built-in plugins (docs/plugins.md).
 export type {

@@ -4,7 +4,7 @@
 // (rendered by config-reference.ts; a unit test fails when it is stale).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS } from '@warren/protocol';
+import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS, REPLY_QUEUE_EXPIRES_MS } from '@warren/protocol';
 
 export const DEFAULTS = {
   port: 3000,
@@ -18,14 +18,20 @@ export const DEFAULTS = {
   replyPrefetch: 256,
   ackTimeoutMs: 60_000,
   connectTimeoutMs: 10_000,
+  pingIntervalMs: 5_000,
+  pingTimeoutMs: 4_000,
   brokerWaitMs: 5_000,
   logLevel: 'info',
   rateLimitPerSecond: 200,
   rateLimitBurst: 400,
   maxInFlightPerConnection: 1024,
   maxConnectionsPerPrincipal: 0,
-  maxConnectionsPerIp: 0,
+  maxConnectionsPerIp: 64,
   jwtClockToleranceSec: 5,
+  clientLogPerSecond: 20,
+  clientLogBurst: 100,
+  // A token never outlives the reply queue of a session nobody uses.
+  sessionTokenTtlMs: REPLY_QUEUE_EXPIRES_MS,
 } as const;
 
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
@@ -66,7 +72,32 @@ export const gatewayOptionsSchema = z
       .describe('Largest request payload (as JSON), in bytes; a bigger one is refused with PAYLOAD_TOO_LARGE. Below maxFrameBytes.'),
     replyPrefetch: z.number().int().positive().max(65_535).default(DEFAULTS.replyPrefetch).describe('Responses relayed to one socket but not yet acked by it, at most (backpressure).'),
     ackTimeoutMs: z.number().int().positive().default(DEFAULTS.ackTimeoutMs).describe('A socket whose oldest relayed response stays unacked this long, in ms, is disconnected (it resumes later).'),
-    sessionSecret: z.string().min(16, 'use at least 16 characters').optional().describe('Signs session tokens; every gateway of one app must share it. Default: random per process.'),
+    pingIntervalMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(300_000)
+      .default(DEFAULTS.pingIntervalMs)
+      .describe('Socket.IO heartbeat: the gateway pings every socket this often, in ms. A client that hears nothing for pingIntervalMs + pingTimeoutMs drops the connection and reconnects, so a frozen or unreachable gateway is noticed within that sum.'),
+    pingTimeoutMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(300_000)
+      .default(DEFAULTS.pingTimeoutMs)
+      .describe('How long, in ms, the gateway waits for a pong before closing a socket; the client waits pingIntervalMs + pingTimeoutMs for a ping.'),
+    sessionSecret: z
+      .string()
+      .min(16, 'use at least 16 characters')
+      .optional()
+      .describe('Signs session tokens; every gateway of one app must share it, and a restarted gateway needs the same one for clients to resume. Default: random per process (`npm start` passes one kept in `.warren/session-secret`).'),
+    sessionTokenTtlMs: z
+      .number()
+      .int()
+      .min(3000)
+      .max(24 * 60 * 60_000)
+      .default(DEFAULTS.sessionTokenTtlMs)
+      .describe('Lifetime of a session token, in ms; refreshed every third of it while the socket is connected. Default: the reply queue\'s idle expiry.'),
     staticDir: z.string().optional().describe('Directory of static files served at / (the web app), with an SPA fallback.'),
     corsOrigins: z.array(z.string()).default([]).describe('Origins allowed cross-origin for HTTP long-polling (e.g. the Vite dev server); comma-separated in the environment.'),
     allowedOrigins: z
@@ -103,7 +134,36 @@ export const gatewayOptionsSchema = z
       .default(DEFAULTS.maxInFlightPerConnection)
       .describe('Accepted but unanswered requests per connection; 0 = no limit.'),
     maxConnectionsPerPrincipal: z.number().int().min(0).max(1_000_000).default(DEFAULTS.maxConnectionsPerPrincipal).describe('Open sockets per principal `sub`; 0 = no limit.'),
-    maxConnectionsPerIp: z.number().int().min(0).max(1_000_000).default(DEFAULTS.maxConnectionsPerIp).describe('Open sockets per client IP; 0 = no limit.'),
+    maxConnectionsPerIp: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(DEFAULTS.maxConnectionsPerIp)
+      .describe('Open sockets per client IP; 0 = no limit. Behind a load balancer set trustProxy, or every client counts as the balancer.'),
+    registryRoles: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('With authentication on (and anonymous callers refused): GET /registry and the `registry` event need a principal with one of these roles; empty = any authenticated caller. Comma-separated.'),
+    metricsPort: z
+      .number()
+      .int()
+      .min(0)
+      .max(65_535)
+      .optional()
+      .describe('Serve GET /metrics on this port (on `host`) instead of the main one, e.g. for a scraper on a private network; 0 picks a free one.'),
+    metricsToken: z
+      .string()
+      .min(16, 'use at least 16 characters')
+      .optional()
+      .describe('When set, GET /metrics needs `Authorization: Bearer <metricsToken>`.'),
+    clientLogPerSecond: z
+      .number()
+      .min(0)
+      .max(100_000)
+      .default(DEFAULTS.clientLogPerSecond)
+      .describe('Browser log entries (client-log) written per second per caller — principal `sub`, else client IP — across all its connections; 0 writes none. Each entry is cut to 2 KB.'),
+    clientLogBurst: z.number().int().min(1).max(100_000).default(DEFAULTS.clientLogBurst).describe('Browser log entries a caller may send at once before clientLogPerSecond applies.'),
     connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs).describe('How long to wait for the broker at start-up, in ms.'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel).describe('pino log level.'),
   })
@@ -137,7 +197,10 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   MAX_FRAME_BYTES: ['maxFrameBytes', 'number'],
   MAX_PAYLOAD_BYTES: ['maxPayloadBytes', 'number'],
   ACK_TIMEOUT_MS: ['ackTimeoutMs', 'number'],
+  PING_INTERVAL_MS: ['pingIntervalMs', 'number'],
+  PING_TIMEOUT_MS: ['pingTimeoutMs', 'number'],
   SESSION_SECRET: ['sessionSecret', 'string'],
+  SESSION_TOKEN_TTL_MS: ['sessionTokenTtlMs', 'number'],
   STATIC_DIR: ['staticDir', 'string'],
   CORS_ORIGINS: ['corsOrigins', 'list'],
   ALLOWED_ORIGINS: ['allowedOrigins', 'list'],
@@ -154,6 +217,11 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   MAX_IN_FLIGHT_PER_CONNECTION: ['maxInFlightPerConnection', 'number'],
   MAX_CONNECTIONS_PER_PRINCIPAL: ['maxConnectionsPerPrincipal', 'number'],
   MAX_CONNECTIONS_PER_IP: ['maxConnectionsPerIp', 'number'],
+  REGISTRY_ROLES: ['registryRoles', 'list'],
+  METRICS_PORT: ['metricsPort', 'number'],
+  METRICS_TOKEN: ['metricsToken', 'string'],
+  CLIENT_LOG_PER_SECOND: ['clientLogPerSecond', 'number'],
+  CLIENT_LOG_BURST: ['clientLogBurst', 'number'],
   CONNECT_TIMEOUT_MS: ['connectTimeoutMs', 'number'],
   BROKER_WAIT_MS: ['brokerWaitMs', 'number'],
   LOG_LEVEL: ['logLevel', 'string'],

@@ -3,10 +3,11 @@
 // when a plugin asked to). A refused request is acked with its typed error
 // and nothing reaches the broker.
 import type { Logger } from 'pino';
-import { parseRequestFrame, type Ack, type WireError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, jsonDepth, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import type { AcceptedRequests } from './accepted-requests.ts';
+import { fingerprintOf, type AcceptedRequests } from './accepted-requests.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
+import { rememberJson } from './payload-text.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { PluginChain } from './plugins/compose.ts';
@@ -44,52 +45,60 @@ const idOf = (frame: unknown) =>
     : undefined;
 
 const NOT_JSON = -1;
-/** Bytes of the payload as JSON text; NOT_JSON for binary attachments, cycles or absurd nesting. */
-export const jsonBytes = (value: unknown): number => {
+const TOO_DEEP = -2;
+/**
+ * The payload as JSON text; NOT_JSON for binary attachments, cycles or absurd
+ * nesting, TOO_DEEP past the protocol's MAX_BODY_DEPTH (workers would refuse
+ * it; Python's parser cannot even read it).
+ */
+export const payloadJson = (value: unknown): string | typeof NOT_JSON | typeof TOO_DEEP => {
   try {
     const text = JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
       const raw = this[key];
       if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) throw new TypeError('binary');
       return v;
     });
-    return text === undefined ? NOT_JSON : Buffer.byteLength(text);
+    if (text === undefined) return NOT_JSON;
+    return jsonDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH ? TOO_DEEP : text;
   } catch {
     return NOT_JSON;
   }
 };
 
+/** Bytes of the payload as JSON text; negative when it is not plain JSON or too deep. */
+export const jsonBytes = (value: unknown): number => {
+  const text = payloadJson(value);
+  return typeof text === 'string' ? Buffer.byteLength(text) : text;
+};
+
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The gateway failed to accept the request.' };
+
+/**
+ * What the broker side threw while declaring the reply queue or publishing:
+ * the transport's own codes (NO_HANDLER, BROKER_UNAVAILABLE…) as they are,
+ * anything else — amqplib's "Channel ended, no reply will be forthcoming",
+ * "Channel closed", a socket error — is the broker being unavailable, not a
+ * fault inside Warren.
+ */
+const brokerFailure = (log: Logger) => (error: unknown): never => {
+  if (isWarrenError(error)) throw error;
+  log.warn({ err: (error as Error)?.message }, 'broker operation failed');
+  throw createWarrenError('BROKER_UNAVAILABLE', 'The gateway cannot reach the message broker; try again shortly.', { cause: error });
+};
 
 export const createRequestPipeline = (deps: PipelineDeps) => {
   const { transport, options, connection, sessionId, log, now } = deps;
-  const refuse = (ack: AckFn, id: string | undefined, error: WireError, type?: string) => {
+  /** A refusal, counted. */
+  const refusal = (id: string | undefined, error: WireError, type?: string): Ack => {
     deps.metrics.rejected(error.code, type);
-    ack(id === undefined ? { ok: false, error } : { ok: false, id, error });
+    return id === undefined ? { ok: false, error } : { ok: false, id, error };
   };
+  const refuse = (ack: AckFn, id: string | undefined, error: WireError, type?: string) => ack(refusal(id, error, type));
 
-  return async (frame: unknown, ack: AckFn): Promise<void> => {
-    const parsed = parseRequestFrame(frame);
-    if (!parsed.ok) {
-      if (deps.mayLogInvalid()) log.warn({ requestId: idOf(frame), error: parsed.error.message }, 'invalid request frame');
-      return refuse(ack, idOf(frame), parsed.error);
-    }
-    const { id, type, timeoutMs } = parsed.value;
-    const traceparent = traceparentFor(parsed.value.traceparent);
-    const rlog = log.child({ requestId: id, type, traceparent });
-    if (deps.isDraining()) {
-      return refuse(ack, id, { code: 'SHUTTING_DOWN', message: 'This gateway is shutting down; reconnect and retry.' }, type);
-    }
-    if (deps.accepted.has(sessionId, id)) {
-      // A re-send after a lost ack: accepted already, must not run twice.
-      rlog.info('duplicate request; already accepted');
-      return ack({ ok: true, id });
-    }
-    const payloadBytes = jsonBytes(parsed.value.payload);
-    if (payloadBytes === NOT_JSON) {
-      rlog.warn('payload is not plain JSON');
-      return refuse(ack, id, { code: 'INVALID_REQUEST', message: 'The payload must be plain JSON (no binary attachments, no deeper nesting than JSON allows).' }, type);
-    }
-
+  type Outcome = { ack: Ack; deadline?: number };
+  /** Plugins, then publish (or a local run): the ack the request earns, and its deadline when accepted. */
+  const accept = async (frame: RequestFrame, payloadBytes: number, traceparent: string, rlog: Logger): Promise<Outcome> => {
+    const { id, type, timeoutMs } = frame;
     let local: LocalHandler | undefined;
     let published = false;
     const ctx: RequestContext = {
@@ -97,7 +106,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       sessionId,
       id,
       type,
-      payload: parsed.value.payload,
+      payload: frame.payload,
       payloadBytes,
       deadline: now() + Math.min(timeoutMs ?? options.defaultTimeoutMs, options.maxTimeoutMs),
       traceparent,
@@ -111,7 +120,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     try {
       await deps.chain.request(ctx, async () => {
         if (local) return; // a plugin already took it; the terminal step does nothing
-        await deps.ensureReplies();
+        await deps.ensureReplies().catch(brokerFailure(rlog));
         // Pending before publishing: the answer may arrive before the ack goes out.
         deps.pending.add(id, type, ctx.deadline);
         await transport.publishRequest({
@@ -125,12 +134,12 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
         }).catch((error: unknown) => {
           deps.pending.finish(id);
-          throw error;
+          brokerFailure(rlog)(error);
         });
         published = true;
       });
       if (local && !published) {
-        await deps.ensureReplies();
+        await deps.ensureReplies().catch(brokerFailure(rlog));
         deps.pending.add(id, type, ctx.deadline);
         const run = runLocally(local, { transport, sessionId, id, type, payload: ctx.payload, principal: ctx.principal, deadline: ctx.deadline, traceparent, log: rlog, now });
         deps.locals.set(id, run);
@@ -138,7 +147,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
         void run.done.finally(() => deps.locals.delete(id));
       } else if (!published) {
         rlog.error('no plugin answered the request and none passed it on');
-        return refuse(ack, id, INTERNAL, type);
+        return { ack: refusal(id, INTERNAL, type) };
       }
     } catch (error) {
       let wire = toBrowserError(error, INTERNAL);
@@ -146,11 +155,56 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       if (wire.code === 'BROKER_UNAVAILABLE') wire = { code: wire.code, message: 'The gateway cannot reach the message broker; try again shortly.' };
       if (wire === INTERNAL) rlog.error({ err: error }, 'request failed inside the gateway');
       else rlog.info({ code: wire.code }, 'request rejected');
-      return refuse(ack, id, wire, type);
+      return { ack: refusal(id, wire, type) };
     }
-    deps.accepted.add(sessionId, id, ctx.deadline);
     deps.metrics.accepted(type);
     rlog.info({ deadline: ctx.deadline, local: Boolean(local && !published) }, 'request accepted');
-    ack({ ok: true, id });
+    return { ack: { ok: true, id }, deadline: ctx.deadline };
+  };
+
+  return async (frame: unknown, ack: AckFn): Promise<void> => {
+    const parsed = parseRequestFrame(frame);
+    if (!parsed.ok) {
+      if (deps.mayLogInvalid()) log.warn({ requestId: idOf(frame), error: parsed.error.message }, 'invalid request frame');
+      return refuse(ack, idOf(frame), parsed.error);
+    }
+    const { id, type } = parsed.value;
+    const traceparent = traceparentFor(parsed.value.traceparent);
+    const rlog = log.child({ requestId: id, type, traceparent });
+    if (deps.isDraining()) {
+      return refuse(ack, id, { code: 'SHUTTING_DOWN', message: 'This gateway is shutting down; reconnect and retry.' }, type);
+    }
+    const text = payloadJson(parsed.value.payload);
+    if (text === NOT_JSON) {
+      rlog.warn('payload is not plain JSON');
+      return refuse(ack, id, { code: 'INVALID_REQUEST', message: 'The payload must be plain JSON (no binary attachments, no deeper nesting than JSON allows).' }, type);
+    }
+    if (text === TOO_DEEP) {
+      return refuse(ack, id, { code: 'INVALID_REQUEST', message: `The payload nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` }, type);
+    }
+    rememberJson(parsed.value.payload, text);
+    // Claimed on arrival, before any await: a second copy of this id cannot
+    // slip past while the first waits for the plugins or the broker confirm.
+    const claim = deps.accepted.claim(sessionId, id, fingerprintOf(type, text));
+    // Neither branch below runs the plugin chain (no rate limit applies), so
+    // their log lines share the connection's budget for invalid frames.
+    if (claim.kind === 'conflict') {
+      if (deps.mayLogInvalid()) rlog.warn('request id reused for a different request');
+      return refuse(ack, id, { code: 'DUPLICATE_ID', message: `The id "${id}" was already used in this session for a different request; send it under a new id.` }, type);
+    }
+    if (claim.kind === 'duplicate') {
+      // A re-send (lost ack, resume) or a copy racing the first: never run twice.
+      if (deps.mayLogInvalid()) rlog.info('duplicate request; answering with the first copy\'s ack');
+      return ack(await claim.ack);
+    }
+    let outcome: Outcome;
+    try {
+      outcome = await accept(parsed.value, Buffer.byteLength(text), traceparent, rlog);
+    } catch (error) {
+      rlog.error({ err: error }, 'request failed inside the gateway');
+      outcome = { ack: refusal(id, INTERNAL, type) };
+    }
+    claim.settle(outcome.ack, outcome.deadline);
+    ack(outcome.ack);
   };
 };

@@ -7,7 +7,7 @@ import type { Socket } from 'socket.io';
 import { createWarrenError, EVENTS, isFinal, parseCancelFrame, type Response } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { AcceptedRequests } from './accepted-requests.ts';
-import { writeClientLog } from './client-log.ts';
+import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
 import type { LocalRun } from './local-run.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
@@ -17,11 +17,13 @@ import { createTokenBuckets } from './plugins/token-buckets.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
-import type { Sessions } from './session.ts';
+import { subjectOf, type Sessions } from './session.ts';
 
 export interface SocketDeps {
   transport: Transport;
   sessions: Sessions;
+  /** Gateway-wide, so a caller's connections share one client-log budget. */
+  clientLogs: ClientLogWriter;
   options: GatewayOptions;
   log: Logger;
   accepted: AcceptedRequests;
@@ -44,8 +46,12 @@ const NOISE_BURST = 50;
 export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const { transport, options, connection, metrics } = deps;
   const now = deps.now ?? Date.now;
-  const resumed = deps.sessions.verify((socket.handshake.auth as { session?: unknown } | undefined)?.session);
-  const session = resumed ? { sessionId: resumed, token: String(socket.handshake.auth.session) } : deps.sessions.create();
+  // A token issued to another principal, or expired, starts a new session.
+  const subject = subjectOf(connection.principal);
+  const resumed = deps.sessions.verify((socket.handshake.auth as { session?: unknown } | undefined)?.session, subject);
+  const session = resumed ? { sessionId: resumed, token: deps.sessions.refresh(resumed, subject) } : deps.sessions.create(subject);
+  // Told with every session frame: a client refuses an oversize payload itself, at once.
+  const limits = { maxPayloadBytes: options.maxPayloadBytes };
   const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
   // An accepted request whose answer never came (deadline + grace passed) is counted, not forgotten.
   const pending = createPendingRequests(now, (type) => metrics.finished(type, 'lost'));
@@ -76,7 +82,12 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   });
 
   const untrack = deps.trackPending(pending, relay);
-  socket.emit(EVENTS.session, session);
+  socket.emit(EVENTS.session, { ...session, limits });
+  // Refreshed while connected: a token only expires once its session is unused.
+  const refresher = setInterval(() => {
+    socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits });
+  }, Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)));
+  refresher.unref?.();
   log.info({ resumed: Boolean(resumed) }, 'socket connected');
   if (resumed) relay.ensure().catch((error) => log.warn({ err: (error as Error).message }, 'could not resume replies'));
 
@@ -125,12 +136,14 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     }
   });
 
+  const logKey = logBudgetKey(connection);
   socket.on(EVENTS.clientLog, (frame: unknown) => {
     if (noise.take('log') > 0) return;
-    if (!writeClientLog(log, frame)) log.debug('invalid client-log frame');
+    if (!deps.clientLogs.write(log, frame, logKey)) log.debug('invalid client-log frame');
   });
 
   socket.on('disconnect', (reason) => {
+    clearInterval(refresher);
     relay.close();
     untrack();
     deps.chain.disconnect(connection, reason);

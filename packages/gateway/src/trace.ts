@@ -1,20 +1,32 @@
 // W3C trace context (https://www.w3.org/TR/trace-context/): the gateway
-// forwards a client's valid `traceparent` unchanged and makes one when the
-// client sent none (or an invalid one), so every request is traceable.
+// forwards a client's valid version-00 `traceparent` unchanged and makes one
+// when the client sent none (or an invalid one), so every request is
+// traceable. A later version is never forwarded as sent (its tail could carry
+// anything into AMQP headers and logs): as the spec asks of a version-00
+// implementation, its trace id, parent id and flags are kept and re-sent as
+// version 00.
 import { randomBytes } from 'node:crypto';
 
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const VERSION_00 = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+// A later version: the same first four fields, then nothing or `-` and more.
+const LATER_VERSION = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(?:$|-)/;
 
+const idsValid = (traceId: string, parentId: string) => !/^0+$/.test(traceId) && !/^0+$/.test(parentId);
+
+/** A version-00 traceparent with non-zero ids: the only form forwarded as sent. */
 export const isValidTraceparent = (value: unknown): value is string => {
   if (typeof value !== 'string') return false;
-  const m = TRACEPARENT.exec(value);
-  if (!m) return false;
-  const [, version, traceId, parentId, , rest] = m;
-  if (version === 'ff' || /^0+$/.test(traceId!) || /^0+$/.test(parentId!)) return false;
-  // Version 00 has exactly four fields; later versions may append more.
-  return version !== '00' || rest === undefined;
+  const m = VERSION_00.exec(value);
+  return m !== null && idsValid(m[1]!, m[2]!);
 };
 
 export const newTraceparent = (): string => `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
 
-export const traceparentFor = (fromClient: unknown): string => (isValidTraceparent(fromClient) ? fromClient : newTraceparent());
+export const traceparentFor = (fromClient: unknown): string => {
+  if (isValidTraceparent(fromClient)) return fromClient;
+  if (typeof fromClient === 'string' && fromClient.length <= 512) {
+    const m = LATER_VERSION.exec(fromClient);
+    if (m && m[1] !== '00' && m[1] !== 'ff' && idsValid(m[2]!, m[3]!)) return `00-${m[2]}-${m[3]}-${m[4]}`;
+  }
+  return newTraceparent();
+};

@@ -27,6 +27,22 @@ describe('JWT authentication at the handshake', () => {
     expect(await client.final('r1')).toMatchObject({ data: { principal: { sub: 'ada', iss: JWT.jwtIssuer, roles: ['admin'] } } });
   });
 
+  it('applies the clock tolerance to exp and nbf, at the handshake and at every request (issue 12, finding 7)', async () => {
+    const { gateway } = await setup({ ...JWT, jwtClockToleranceSec: 5 });
+    const nowSec = Math.floor(Date.now() / 1000);
+    // 2 s past exp, 2 s before nbf: both inside the 5 s leeway.
+    const late = connect(gateway, { auth: { token: await sign({ sub: 'late' }, { exp: nowSec - 2 }) } });
+    await late.ready;
+    await late.request({ id: 'late-1', type: 'echo' });
+    expect(await late.final('late-1')).toMatchObject({ kind: 'result' });
+    const early = connect(gateway, { auth: { token: await sign({ sub: 'early', nbf: nowSec + 2 }) } });
+    await early.ready;
+    await early.request({ id: 'early-1', type: 'echo' });
+    expect(await early.final('early-1')).toMatchObject({ kind: 'result' });
+    // Outside it: refused.
+    expect(await codeOf(connect(gateway, { auth: { token: await sign({}, { exp: nowSec - 7 }) } }).ready)).toBe('UNAUTHORIZED');
+  });
+
   it('accepts the token from an Authorization: Bearer header too', async () => {
     const { gateway } = await setup(JWT);
     const client = connect(gateway, { extraHeaders: { authorization: `Bearer ${await sign()}` } });

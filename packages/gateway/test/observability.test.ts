@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { authorize, isValidTraceparent, newTraceparent, renderConfigReference } from '@warren/gateway';
+import { authorize, isValidTraceparent, newTraceparent, renderConfigReference, traceparentFor } from '@warren/gateway';
 import { capturingLog, connect, setup } from './support.ts';
 
 /** The value of one sample in Prometheus text, e.g. metric('x_total{type="a"}'). */
@@ -82,6 +82,20 @@ describe('traceparent', () => {
     expect(isValidTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01')).toBe(false);
     expect(isValidTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra')).toBe(false);
     expect(isValidTraceparent(42)).toBe(false);
+  });
+
+  it('forwards only version-00 traceparents as sent; a later version is re-sent as 00 without its tail (issue 12, finding 7)', () => {
+    const ids = '4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7';
+    expect(isValidTraceparent(`01-${ids}-01`)).toBe(false);
+    expect(traceparentFor(`01-${ids}-01-"<script>alert(1)</script>\u0000'`)).toBe(`00-${ids}-01`);
+    expect(traceparentFor(`cc-${ids}-00`)).toBe(`00-${ids}-00`);
+    expect(traceparentFor(`00-${ids}-01`)).toBe(`00-${ids}-01`);
+    // Not parseable as a later version either: a new trace.
+    for (const bad of [`01-${ids}-01x`, `ff-${ids}-01`, `01-${ids}`, `01-${'0'.repeat(32)}-00f067aa0ba902b7-01`]) {
+      const made = traceparentFor(bad);
+      expect(isValidTraceparent(made)).toBe(true);
+      expect(made).not.toContain('4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7');
+    }
   });
 });
 

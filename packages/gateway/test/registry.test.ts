@@ -135,6 +135,26 @@ describe('gateway registry payload checks', () => {
     expect(issues.map((i) => i.path).sort()).toEqual(['extra', 'history.0.role']);
   });
 
+  it('checks large payloads on the validation thread with the same verdicts, and caps what it reports (issue 12, finding 1)', async () => {
+    const { registry, send } = await setup();
+    const payload = {
+      type: 'object',
+      properties: { history: { type: 'array', items: { type: 'object', properties: { role: { enum: ['user', 'assistant'] } }, required: ['role'] } } },
+    };
+    await send(announce('py-1', [{ type: 'chat', payload }], { language: 'python' }));
+    const fine = { history: Array.from({ length: 3000 }, () => ({ role: 'user' })) };
+    expect(await registry.validate('chat', fine, JSON.stringify(fine).length)).toBeNull();
+    const bad = { history: Array.from({ length: 3000 }, () => ({ role: 'user' })) };
+    bad.history[2999] = { role: 'robot' };
+    const error = await registry.validate('chat', bad, JSON.stringify(bad).length);
+    expect(error?.details).toEqual({ issues: [{ path: 'history.2999.role', message: expect.any(String) }], issueCount: 1 });
+    const empty = { history: Array.from({ length: 50_000 }, () => ({})) };
+    const flood = await registry.validate('chat', empty, JSON.stringify(empty).length);
+    expect(flood?.details).toMatchObject({ issueCount: 256, partial: true });
+    expect((flood?.details?.issues as unknown[]).length).toBe(20);
+    expect(JSON.stringify(flood).length).toBeLessThan(4096);
+  });
+
   it('lets through types nobody announced, types announced without a payload schema, and schemas it cannot read', async () => {
     const { registry, send } = await setup();
     await send(announce('a', [{ type: 'plain' }, { type: 'odd', payload: { type: 'object', properties: { a: { $ref: 'http://elsewhere.example/schema' } } } }]));

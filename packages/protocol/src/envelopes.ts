@@ -61,7 +61,12 @@ export const ackSchema = z.union([
   z.object({ ok: z.literal(false), id: z.string().optional(), error: wireErrorSchema }),
 ]);
 
-export const sessionFrameSchema = z.object({ sessionId: z.string(), token: z.string() });
+export const sessionFrameSchema = z.object({
+  sessionId: z.string(),
+  token: z.string(),
+  /** The gateway's limits, so a client refuses an oversize payload before sending it (absent from older gateways). */
+  limits: z.object({ maxPayloadBytes: z.number().int().positive() }).optional(),
+});
 
 export const cancelMessageSchema = z.object({ id: requestId, session: z.string() });
 

@@ -55,6 +55,10 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'The frame or payload exceeds the configured size limit.',
   },
+  DUPLICATE_ID: {
+    retryable: false,
+    description: 'The request id was already used in this session for a different request (another type or payload); send it under a new id.',
+  },
   SHUTTING_DOWN: {
     retryable: true,
     description: 'The process is draining for shutdown and takes no new work.',

@@ -22,6 +22,7 @@ import {
   REQUEST_TYPE_PATTERN,
   topology,
 } from './topology.ts';
+import { LIMITS } from './limits.ts';
 import { announcementSchema, catalogueSchema, REGISTRY_DEFAULTS } from './registry.ts';
 
 export const exportJson = (): Record<string, unknown> => {
@@ -54,6 +55,8 @@ export const exportJson = (): Record<string, unknown> => {
       events: EVENTS,
       // Registry timing defaults; each announcement carries its own values.
       registry: REGISTRY_DEFAULTS,
+      // Payload limits every SDK applies alike (see limits.ts).
+      limits: LIMITS,
     },
     'schemas.json': {
       wireError: z.toJSONSchema(wireErrorSchema),

@@ -6,3 +6,4 @@ export * from './registry.ts';
 export * from './contracts.ts';
 export * from './validation.ts';
 export * from './broker-urls.ts';
+export * from './limits.ts';

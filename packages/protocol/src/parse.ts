@@ -1,6 +1,7 @@
 // Parse once at each edge: everything past these functions is typed.
 import type { z } from 'zod';
 import type { WireError } from './errors.ts';
+import { MAX_BODY_BYTES, MAX_BODY_DEPTH } from './limits.ts';
 import {
   ackSchema,
   cancelFrameSchema,
@@ -62,4 +63,43 @@ export const parseJson = (raw: string | Uint8Array): Parsed<unknown> => {
   } catch (error) {
     return { ok: false, error: { code: 'INVALID_REQUEST', message: `Body is not JSON: ${(error as Error).message}` } };
   }
+};
+
+/**
+ * How deeply arrays and objects nest in JSON text (a scalar is 0, `[]` is 1),
+ * counted without parsing, so over-deep input can be refused before anything
+ * recursive touches it. Stops counting once past `stopAfter`.
+ */
+export const jsonDepth = (text: string, stopAfter = Infinity): number => {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > deepest && (deepest = depth) > stopAfter) return deepest;
+    } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
+  }
+  return deepest;
+};
+
+/**
+ * A request body as a worker reads it: refused with INVALID_REQUEST (never a
+ * throw) when larger than MAX_BODY_BYTES, nested deeper than MAX_BODY_DEPTH,
+ * or not JSON. Python's wire.decode_request applies the same limits.
+ */
+export const parseRequestBody = (raw: string | Uint8Array): Parsed<unknown> => {
+  const bytes = typeof raw === 'string' ? new TextEncoder().encode(raw).byteLength : raw.byteLength;
+  if (bytes > MAX_BODY_BYTES) {
+    return { ok: false, error: { code: 'INVALID_REQUEST', message: `Body is ${bytes} bytes; a request body may have at most ${MAX_BODY_BYTES}.` } };
+  }
+  const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+  if (jsonDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
+    return { ok: false, error: { code: 'INVALID_REQUEST', message: `Body nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` } };
+  }
+  return parseJson(text);
 };

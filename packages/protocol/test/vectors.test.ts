@@ -34,6 +34,10 @@ interface AmqpInput {
   headers: Record<string, unknown>;
   body?: string;
   bodyBase64?: string;
+  /** Body is `[` × n then `]` × n (too long to spell out). */
+  bodyNested?: number;
+  /** Appended to the body: this many spaces (JSON whitespace), for size limits. */
+  bodyPadBytes?: number;
 }
 
 interface VectorFile {
@@ -59,7 +63,12 @@ const matches = (got: Verdict, expected: Expectation): boolean =>
 
 const amqpMessage = (input: AmqpInput): ConsumeMessage =>
   ({
-    content: input.bodyBase64 !== undefined ? Buffer.from(input.bodyBase64, 'base64') : Buffer.from(input.body ?? '', 'utf8'),
+    content: Buffer.concat([
+      input.bodyBase64 !== undefined
+        ? Buffer.from(input.bodyBase64, 'base64')
+        : Buffer.from(input.bodyNested !== undefined ? '['.repeat(input.bodyNested) + ']'.repeat(input.bodyNested) : (input.body ?? ''), 'utf8'),
+      Buffer.alloc(input.bodyPadBytes ?? 0, ' '),
+    ]),
     properties: { ...input.properties, headers: input.headers },
     fields: { routingKey: input.routingKey, redelivered: input.redelivered },
   }) as unknown as ConsumeMessage;

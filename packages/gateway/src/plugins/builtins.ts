@@ -11,13 +11,11 @@ import { payloadLimit } from './payload-limit.ts';
 import { rateLimit } from './rate-limit.ts';
 import type { GatewayPlugin } from './types.ts';
 
-export const builtinPlugins = (options: GatewayOptions, verifyToken: TokenVerifier | undefined): GatewayPlugin[] => {
-  const plugins: GatewayPlugin[] = [];
-  if (options.allowedOrigins.length > 0) plugins.push(originCheck({ allowedOrigins: options.allowedOrigins }));
-
+/** The token check the gateway uses: `verifyToken`, or a JWT verifier from the options, or none. */
+export const resolveVerifier = (options: GatewayOptions, verifyToken: TokenVerifier | undefined): TokenVerifier | undefined => {
   const jwt = options.jwtSecret !== undefined || options.jwtPublicKey !== undefined;
   if (jwt && verifyToken) throw new Error('Invalid gateway options:\n  - verifyToken: give either verifyToken or jwtSecret/jwtPublicKey, not both');
-  const verify = verifyToken ??
+  return verifyToken ??
     (jwt
       ? jwtVerifier({
           ...(options.jwtSecret === undefined ? {} : { secret: options.jwtSecret }),
@@ -28,6 +26,11 @@ export const builtinPlugins = (options: GatewayOptions, verifyToken: TokenVerifi
           clockToleranceSec: options.jwtClockToleranceSec,
         })
       : undefined);
+};
+
+export const builtinPlugins = (options: GatewayOptions, verify: TokenVerifier | undefined): GatewayPlugin[] => {
+  const plugins: GatewayPlugin[] = [];
+  if (options.allowedOrigins.length > 0) plugins.push(originCheck({ allowedOrigins: options.allowedOrigins }));
   if (verify) plugins.push(authenticate({ verify, allowAnonymous: options.allowAnonymous ?? false }));
   else if (options.allowAnonymous === false) {
     throw new Error('Invalid gateway options:\n  - allowAnonymous: false needs authentication (jwtSecret, jwtPublicKey or verifyToken)');

@@ -91,7 +91,9 @@ export const jwtVerifier = (input: JwtVerifierOptions): TokenVerifier => {
       const { payload } = secret
         ? await jwtVerify(token, secret, verifyOptions)
         : await jwtVerify(token, (header: JWTHeaderParameters) => keyFor(header.alg), verifyOptions);
-      return { principal: toPrincipal(payload), expiresAtMs: (payload.exp as number) * 1000 };
+      // The moment the token stops being accepted, leeway included: the
+      // gateway re-checks it at every request and must agree with jose here.
+      return { principal: toPrincipal(payload), expiresAtMs: ((payload.exp as number) + options.clockToleranceSec) * 1000 };
     } catch (error) {
       throw refuse('UNAUTHORIZED', reasonOf(error));
     }

@@ -3,10 +3,13 @@
 // instances disagree on a type's schemas, and checks payloads against what
 // was announced. Types nobody announced a payload schema for pass through.
 import type { Logger } from 'pino';
-import { invalidPayload, type Announcement, type Catalogue, type Issue, type WireError } from '@warren/protocol';
+import { invalidPayload, type Announcement, type Catalogue, type WireError } from '@warren/protocol';
 import type { Subscription, Transport } from '@warren/transport';
-import { createCatalogue, type ApplyOutcome, type Variant } from './catalogue.ts';
-import { createSchemaCompiler, type CompiledSchema } from './schema-check.ts';
+import { createCatalogue, type ApplyOutcome } from './catalogue.ts';
+import { jsonOf } from '../payload-text.ts';
+import { checkBounded } from './bounded-check.ts';
+import { createOffThreadCheck } from './off-thread-check.ts';
+import { createSchemaCompiler, type VariantSchema, type VariantsOutcome } from './schema-check.ts';
 
 export interface RegistryOptions {
   /** How often expired instances are dropped. @default 1000 */
@@ -18,12 +21,20 @@ export interface GatewayRegistry {
   /** Starts listening on the registry exchange. */
   start(transport: Transport, log: Logger): Promise<void>;
   catalogue(): Catalogue;
-  /** INVALID_PAYLOAD naming every failing path, or null when the payload may go on. */
+  /** INVALID_PAYLOAD naming the first failing paths (with their count), or null when the payload may go on. Checks on the calling thread. */
   checkPayload(type: string, payload: unknown): WireError | null;
+  /**
+   * The same check, for a request of `bytes` bytes (its payload as JSON):
+   * small payloads inline, larger ones on the validation thread, so no
+   * payload blocks the event loop for long.
+   */
+  validate(type: string, payload: unknown, bytes: number): Promise<WireError | null>;
   close(): Promise<void>;
 }
 
 export const REGISTRY_SWEEP_MS = 1000;
+/** Payloads up to this size (JSON bytes) are checked inline: a few milliseconds at worst. */
+export const INLINE_CHECK_BYTES = 4 * 1024;
 
 export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayRegistry => {
   const now = options.now ?? Date.now;
@@ -33,18 +44,12 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
   }
   const state = createCatalogue();
   const compile = createSchemaCompiler();
+  const offThread = createOffThreadCheck();
   let log: Logger | undefined;
   let subscription: Subscription | undefined;
   let timer: ReturnType<typeof setInterval> | undefined;
   let reported = new Set<string>();
   const unusable = new Set<string>();
-  // Per variant object: a catalogue change makes new variants, so stale entries just fall away.
-  const compiledFor = new WeakMap<Variant, CompiledSchema>();
-  const compiledOf = (variant: Variant & { payload: NonNullable<Variant['payload']> }) => {
-    let compiled = compiledFor.get(variant);
-    if (compiled === undefined) compiledFor.set(variant, (compiled = compile(variant.payload)));
-    return compiled;
-  };
 
   // Conflicts are logged once when they appear and once when they end.
   const reportConflicts = () => {
@@ -78,24 +83,28 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
     if (expired.length > 0) reportConflicts();
   };
 
-  const checkPayload = (type: string, payload: unknown): WireError | null => {
-    const view = state.view(type);
-    if (view === undefined) return null;
-    const issues: Issue[] = [];
-    // Any live instance may get the request, so it must satisfy every variant.
-    for (const variant of view.variants) {
-      if (variant.payload === undefined) continue;
-      const compiled = compiledOf(variant as Variant & { payload: NonNullable<Variant['payload']> });
-      if (!compiled.ok) {
-        if (!unusable.has(variant.key)) log?.warn({ type, reason: compiled.reason, instances: variant.instances }, 'registry: announced payload schema cannot be checked; passing payloads through');
-        unusable.add(variant.key);
-        continue;
-      }
-      for (const issue of compiled.check(payload) ?? []) {
-        if (!issues.some((i) => i.path === issue.path && i.message === issue.message)) issues.push(issue);
-      }
+  // Any live instance may get the request, so it must satisfy every variant.
+  const schemasOf = (type: string): VariantSchema[] =>
+    (state.view(type)?.variants ?? []).flatMap((v) => (v.payload === undefined ? [] : [{ key: v.key, schema: v.payload }]));
+
+  const outcomeToError = (type: string, outcome: VariantsOutcome): WireError | null => {
+    for (const { key, reason } of outcome.unusable) {
+      if (!unusable.has(key)) log?.warn({ type, reason: reason.slice(0, 500) }, 'registry: announced payload schema cannot be checked; passing payloads through');
+      unusable.add(key);
     }
-    return issues.length === 0 ? null : invalidPayload(type, issues);
+    return outcome.issues === null ? null : invalidPayload(type, outcome.issues);
+  };
+
+  const checkPayload = (type: string, payload: unknown): WireError | null => {
+    const variants = schemasOf(type);
+    return variants.length === 0 ? null : outcomeToError(type, checkBounded(compile, variants, payload));
+  };
+
+  const validate = async (type: string, payload: unknown, bytes: number): Promise<WireError | null> => {
+    const variants = schemasOf(type);
+    if (variants.length === 0) return null;
+    if (bytes <= INLINE_CHECK_BYTES) return outcomeToError(type, checkBounded(compile, variants, payload));
+    return outcomeToError(type, await offThread.check(variants, jsonOf(payload)));
   };
 
   return {
@@ -110,8 +119,10 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
       return state.snapshot(now());
     },
     checkPayload,
+    validate,
     async close() {
       clearInterval(timer);
+      offThread.close();
       await subscription?.close();
     },
   };

@@ -1,33 +1,96 @@
 // Where the catalogue is read: `GET /registry` (codegen, curl, dashboards)
 // and the `registry` socket event with an ack (backend.services(), which
 // then works wherever the socket does: same origin, dev proxies, auth).
+// The catalogue names every worker (host, pid) and schema, and costs a
+// sweep and a snapshot to build: with authentication on, both ways need a
+// caller the gateway would admit (and one of `registryRoles` when set), and
+// the event is rate-limited per connection and refused once its token expired.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { EVENTS, type RegistryAck } from '@warren/protocol';
+import { EVENTS, type RegistryAck, type WireError } from '@warren/protocol';
+import type { TokenVerifier } from '../plugins/authenticate.ts';
+import { createTokenBuckets } from '../plugins/token-buckets.ts';
+import type { ConnectionContext, Principal } from '../plugins/types.ts';
 import type { GatewayRegistry } from './registry.ts';
 
 type HttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-/** Serves GET/HEAD /registry; hands every other request to `next`. */
-export const withRegistryRoute = (registry: Pick<GatewayRegistry, 'catalogue'>, next: HttpHandler): HttpHandler => (req, res) => {
-  const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-  if (path !== '/registry' || (req.method !== 'GET' && req.method !== 'HEAD')) return next(req, res);
-  const body = JSON.stringify(registry.catalogue());
-  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
-  res.end(req.method === 'HEAD' ? undefined : body);
+/** Who may read the catalogue; absent = anyone (authentication off, or anonymous callers allowed). */
+export interface RegistryAccess {
+  verify: TokenVerifier;
+  /** A principal needs one of these; empty = any authenticated principal. */
+  roles: readonly string[];
+}
+
+/** `registry` events per connection: a dashboard polls, a flood is refused. */
+export const REGISTRY_EVENTS_PER_SECOND = 2;
+export const REGISTRY_EVENTS_BURST = 10;
+
+const hasRole = (principal: Principal | undefined, roles: readonly string[]) =>
+  roles.length === 0 || (Array.isArray(principal?.roles) && principal.roles.some((r) => roles.includes(r)));
+
+const bearer = (req: IncomingMessage): string | undefined => {
+  const header = req.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  return m?.[1];
 };
 
+const refuseHttp = (res: ServerResponse, status: number, error: WireError) => {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...(status === 401 ? { 'www-authenticate': 'Bearer' } : {}) });
+  res.end(JSON.stringify({ error }));
+};
+
+/** Serves GET/HEAD /registry; hands every other request to `next`. */
+export const withRegistryRoute =
+  (registry: Pick<GatewayRegistry, 'catalogue'>, next: HttpHandler, access?: RegistryAccess): HttpHandler =>
+  async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
+    if (path !== '/registry' || (req.method !== 'GET' && req.method !== 'HEAD')) return next(req, res);
+    if (access) {
+      const token = bearer(req);
+      if (token === undefined) return refuseHttp(res, 401, { code: 'UNAUTHORIZED', message: 'GET /registry needs `Authorization: Bearer <token>`.' });
+      let principal: Principal;
+      try {
+        const identity = await access.verify(token, { auth: {}, headers: req.headers, ip: req.socket.remoteAddress ?? '', origin: typeof req.headers.origin === 'string' ? req.headers.origin : undefined });
+        if (identity.expiresAtMs !== undefined && identity.expiresAtMs <= Date.now()) throw new Error('expired');
+        principal = identity.principal;
+      } catch {
+        return refuseHttp(res, 401, { code: 'UNAUTHORIZED', message: 'The token is invalid or expired.' });
+      }
+      if (!hasRole(principal, access.roles)) return refuseHttp(res, 403, { code: 'FORBIDDEN', message: 'Reading the registry needs one of the roles in registryRoles.' });
+    }
+    const body = JSON.stringify(registry.catalogue());
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  };
+
 /** Answers `registry` socket events with the catalogue. */
-export const answerRegistryEvents = (socket: Socket, registry: Pick<GatewayRegistry, 'catalogue'>, log: Logger) => {
+export const answerRegistryEvents = (
+  socket: Socket,
+  registry: Pick<GatewayRegistry, 'catalogue'>,
+  log: Logger,
+  { access, now = Date.now }: { access?: RegistryAccess; now?: () => number } = {},
+) => {
+  const connection = socket.data.connection as ConnectionContext | undefined;
+  const budget = createTokenBuckets(REGISTRY_EVENTS_PER_SECOND, REGISTRY_EVENTS_BURST, now);
   socket.on(EVENTS.registry, (_body: unknown, ack: unknown) => {
     if (typeof ack !== 'function') return;
     let answer: RegistryAck;
-    try {
-      answer = { ok: true, catalogue: registry.catalogue() };
-    } catch (error) {
-      log.error({ err: error }, 'registry: could not build the catalogue');
-      answer = { ok: false, error: { code: 'INTERNAL', message: 'The gateway could not read its registry.' } };
+    const expires = connection?.expiresAtMs;
+    if (budget.take('registry') > 0) {
+      answer = { ok: false, error: { code: 'RATE_LIMITED', message: `At most ${REGISTRY_EVENTS_PER_SECOND} registry reads per second per connection.` } };
+    } else if (expires !== undefined && expires <= now()) {
+      answer = { ok: false, error: { code: 'UNAUTHORIZED', message: 'Your credentials expired; reconnect with a fresh token.' } };
+    } else if (access && (connection?.principal === undefined || !hasRole(connection.principal, access.roles))) {
+      answer = { ok: false, error: { code: 'FORBIDDEN', message: 'Reading the registry needs an authenticated caller with one of the roles in registryRoles.' } };
+    } else {
+      try {
+        answer = { ok: true, catalogue: registry.catalogue() };
+      } catch (error) {
+        log.error({ err: error }, 'registry: could not build the catalogue');
+        answer = { ok: false, error: { code: 'INTERNAL', message: 'The gateway could not read its registry.' } };
+      }
     }
     (ack as (answer: RegistryAck) => void)(answer);
   });

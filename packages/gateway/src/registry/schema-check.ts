@@ -2,11 +2,11 @@
 // a zod schema (z.fromJSONSchema) once and cached by its text, so every
 // request of a type costs one safeParse. See docs/decisions/0008.
 import { z } from 'zod';
-import { payloadIssues, type Issue, type JsonSchema } from '@warren/protocol';
+import { createIssueList, payloadIssues, type IssueList, type JsonSchema } from '@warren/protocol';
 import { canonicalJson } from './canonical.ts';
 
-/** `null` when the value passes, else the failing paths. */
-export type SchemaCheck = (value: unknown) => Issue[] | null;
+/** `null` when the value passes, else the first failing paths and their count. */
+export type SchemaCheck = (value: unknown) => IssueList | null;
 
 export type CompiledSchema = { ok: true; check: SchemaCheck } | { ok: false; reason: string };
 
@@ -16,7 +16,7 @@ const MAX_CACHED = 500;
 
 const compile = (schema: JsonSchema): CompiledSchema => {
   if (schema === true) return { ok: true, check: () => null };
-  if (schema === false) return { ok: true, check: () => [{ path: '(root)', message: 'no value is accepted' }] };
+  if (schema === false) return { ok: true, check: () => ({ issues: [{ path: '(root)', message: 'no value is accepted' }], count: 1 }) };
   try {
     const zod = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
     return {
@@ -43,4 +43,40 @@ export const createSchemaCompiler = () => {
     }
     return compiled;
   };
+};
+
+export type SchemaCompiler = ReturnType<typeof createSchemaCompiler>;
+
+/** One announced payload schema, named by its variant key. */
+export interface VariantSchema {
+  key: string;
+  schema: JsonSchema;
+}
+
+export interface VariantsOutcome {
+  /** Issues against every checkable variant (any live instance may get the request), or null. */
+  issues: IssueList | null;
+  /** Variants whose schema cannot be checked (they pass payloads through). */
+  unusable: { key: string; reason: string }[];
+}
+
+/** Checks `payload` against each variant's schema; the same code runs inline and on the validation thread. */
+export const checkVariants = (compile: SchemaCompiler, variants: readonly VariantSchema[], payload: unknown): VariantsOutcome => {
+  const unusable: VariantsOutcome['unusable'] = [];
+  const found: IssueList[] = [];
+  for (const variant of variants) {
+    const compiled = compile(variant.schema);
+    if (!compiled.ok) {
+      unusable.push({ key: variant.key, reason: compiled.reason });
+      continue;
+    }
+    const issues = compiled.check(payload);
+    if (issues !== null) found.push(issues);
+  }
+  if (found.length === 0) return { issues: null, unusable };
+  if (found.length === 1) return { issues: found[0]!, unusable };
+  // Several variants: union of their (already capped) issues; the count is the largest one's.
+  const list = createIssueList();
+  for (const f of found) for (const issue of f.issues) list.add(issue);
+  return { issues: { issues: list.result().issues, count: Math.max(list.result().count, ...found.map((f) => f.count)) }, unusable };
 };

@@ -5,14 +5,15 @@ import { createWarrenError } from '@warren/protocol';
 import type { GatewayPlugin } from '../plugins/types.ts';
 import type { GatewayRegistry } from './registry.ts';
 
-export const validatePayload = (registry: Pick<GatewayRegistry, 'checkPayload'>): GatewayPlugin => {
-  if (typeof registry?.checkPayload !== 'function') throw new Error('validatePayload: expected the gateway registry');
+export const validatePayload = (registry: Pick<GatewayRegistry, 'validate'>): GatewayPlugin => {
+  if (typeof registry?.validate !== 'function') throw new Error('validatePayload: expected the gateway registry');
   return {
     name: 'validatePayload',
     async onRequest(ctx, next) {
-      const error = registry.checkPayload(ctx.type, ctx.payload);
+      const error = await registry.validate(ctx.type, ctx.payload, ctx.payloadBytes);
       if (error !== null) {
-        ctx.log.info({ issues: error.details?.issues }, 'payload does not match the announced schema');
+        // Issues are capped (MAX_REPORTED_ISSUES), so this line stays small.
+        ctx.log.info({ issues: error.details?.issues, issueCount: error.details?.issueCount }, 'payload does not match the announced schema');
         throw createWarrenError(error.code, error.message, error.details === undefined ? {} : { details: error.details });
       }
       await next();

@@ -1,6 +1,6 @@
 // Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
 import type { ConsumeMessage, Options } from 'amqplib';
-import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseResponse, type Parsed, type Response, type Topology, type WireError } from '@warren/protocol';
+import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseRequestBody, parseResponse, type Parsed, type Response, type Topology, type WireError } from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
 
 /**
@@ -69,7 +69,8 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<D
   if (typeof id !== 'string' || id === '' || typeof replyTo !== 'string' || !replyTo.startsWith(prefix)) {
     return { ok: false, error: { code: 'INVALID_REQUEST', message: 'Message lacks correlation_id or a Warren reply_to.' } };
   }
-  const body = parseJson(content);
+  // Size and depth limits first: an over-deep body must not reach a recursive parser or schema check.
+  const body = parseRequestBody(content);
   if (!body.ok) return body;
   const session = typeof headers[HEADERS.session] === 'string' ? (headers[HEADERS.session] as string) : replyTo.slice(prefix.length);
   const request: RequestMessage = {

@@ -1,0 +1,23 @@
+// Size and shape limits every hop and every language applies alike, so a
+// payload refused by one SDK is refused by all (exported to topology.json as
+// `limits`; Python reads them there).
+
+/** Issues reported in an INVALID_PAYLOAD's `details.issues`; the rest are only counted (`details.issueCount`). */
+export const MAX_REPORTED_ISSUES = 20;
+/** Characters kept of one issue's path or message. */
+export const MAX_ISSUE_TEXT = 200;
+/**
+ * Deepest nesting of arrays and objects a request payload may have (the
+ * payload itself is depth 1). Deeper bodies are refused with INVALID_REQUEST
+ * before anything recursive (a JSON parser, a schema check) touches them.
+ */
+export const MAX_BODY_DEPTH = 128;
+/** Largest request body, in bytes, a worker parses; a larger one is answered INVALID_REQUEST unread. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export const LIMITS = {
+  maxReportedIssues: MAX_REPORTED_ISSUES,
+  maxIssueText: MAX_ISSUE_TEXT,
+  maxBodyDepth: MAX_BODY_DEPTH,
+  maxBodyBytes: MAX_BODY_BYTES,
+} as const;
