@@ -7,6 +7,10 @@
 //    and when the queue does not exist.
 // b. What a quorum reply queue costs next to a classic one: declare latency,
 //    broker memory, and confirmed publish→consume throughput.
+// c. Which publishers a quorum queue nacks after its leader's kill -9, by
+//    when their channel or connection was opened (--all-histories: after the
+//    queue first lived through a node's stop/kill).
+// Pick parts with --only-a, --only-b or --only-c.
 import { connect as amqpConnect, type ConfirmChannel } from 'amqplib';
 import { startCluster, sleep, type Cluster } from '../support/cluster.ts';
 
