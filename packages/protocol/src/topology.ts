@@ -36,6 +36,9 @@ export const REPLY_RETRY = { delaysMs: [250, 500, 1000], windowMs: 5_000 } as co
 export const NAMESPACE_PATTERN = /^[a-z][a-z0-9_-]{0,40}$/;
 export const REQUEST_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 
+/** Quorum (the default) survives the loss of a cluster node; classic is cheaper and lives on one node. */
+export type ReplyQueueType = 'quorum' | 'classic';
+
 export interface Topology {
   namespace: string;
   /** Direct exchange; routing key = request type. */
@@ -51,7 +54,8 @@ export interface Topology {
   requestQueue(type: string): string;
   replyQueue(sessionId: string): string;
   requestQueueArguments(): Record<string, unknown>;
-  replyQueueArguments(): Record<string, unknown>;
+  /** `classic` only for a single-node broker that wants the cheaper queue (gateway option replyQueueType). */
+  replyQueueArguments(type?: ReplyQueueType): Record<string, unknown>;
   deadLetterQueueArguments(): Record<string, unknown>;
 }
 
@@ -77,8 +81,8 @@ export const topology = (namespace = 'warren'): Topology => {
     // Quorum: a session's answers survive the loss of any one node of a
     // cluster (docs/decisions/0010). Durable + x-expires, never exclusive:
     // another gateway must be able to resume the session.
-    replyQueueArguments: () => ({
-      'x-queue-type': 'quorum',
+    replyQueueArguments: (type = 'quorum') => ({
+      'x-queue-type': type,
       'x-expires': REPLY_QUEUE_EXPIRES_MS,
     }),
     deadLetterQueueArguments: () => ({ 'x-queue-type': 'quorum' }),
