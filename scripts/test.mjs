@@ -50,6 +50,12 @@ const needs = (name, ok, why) => {
 };
 
 const SUITES = {
+  // Biome lint over the TypeScript tree, ruff check over python/.
+  lint: async () => {
+    const checks = [await run('npx', ['biome', 'lint', '.']), await run('node', ['scripts/lint-python.mjs'])];
+    const failed = checks.filter((c) => c.code !== 0).length;
+    return { code: failed > 0 ? 1 : 0, passed: checks.length - failed, failed, skipped: 0 };
+  },
   typecheck: async () => {
     const { code } = await run('npx', ['tsc', '-p', 'tsconfig.json']);
     return { code, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
@@ -128,7 +134,7 @@ const main = async () => {
   ensureNodeModules();
   const ctx = {
     python: names.includes('python') ? ensurePython() : false,
-    rabbit: names.some((n) => n !== 'unit' && n !== 'typecheck') ? await ensureRabbit() : false,
+    rabbit: names.some((n) => n !== 'unit' && n !== 'typecheck' && n !== 'lint') ? await ensureRabbit() : false,
     chromium: names.includes('e2e') ? ensureChromium() : false,
   };
   const results = [];

@@ -10,7 +10,7 @@ import { JWT_ENV, signToken } from '../security/tokens.ts';
 import { killAll, startGateway } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { directClient, type Direct } from './direct.ts';
-import { LANGUAGES, rawClient, startConformanceWorker, TYPES, uniqueId, waitUntil, type Language, type RawClient } from './harness.ts';
+import { LANGUAGES, rawClient, startConformanceWorker, TYPES, uniqueId, waitUntil, type RawClient } from './harness.ts';
 import { createReport } from './report.ts';
 
 const report = createReport(LANGUAGES);

@@ -47,9 +47,9 @@ export type BackendTypeSource<T> = ShapeMap<T> | Contracts | ServiceTypes | Unty
 
 /** Both typed and untyped backends fit here: for code that only passes a backend on. */
 export interface AnyCalls {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: any typed or untyped backend must fit here
   makeBackendRequest(type: any, payload?: any, options?: any): Promise<any>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: any typed or untyped backend must fit here
   stream(type: any, payload?: any, options?: any): BackendStream<any, any>;
 }
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Ack, Response } from '@warren/protocol';
 import { createGateway, gatewayOptionsFromEnv, parseGatewayOptions, type Gateway } from '@warren/gateway';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
-import { registerHandlers, type WorkerHandle } from '@warren/worker';
+import { registerHandlers, } from '@warren/worker';
 
 const quiet = pino({ level: 'silent' });
 const cleanup: (() => Promise<unknown> | unknown)[] = [];

@@ -107,7 +107,7 @@ export const boundedCheck = <R>(value: unknown, check: (v: unknown) => R, issues
   const { pruned, cut } = pruneArrays(value);
   if (cut.size > 0) {
     const first = issuesOf(check(pruned));
-    if (first !== null && first.issues.every((i) => !cut.has(i.path))) return { ...first, partial: true };
+    if (first?.issues.every((i) => !cut.has(i.path))) return { ...first, partial: true };
   }
   try {
     return check(value);

@@ -83,12 +83,12 @@ const convert = (schema: unknown, root: Schema, indent: string, refs: string[]):
   if (Array.isArray(type)) return union(type.map((t) => convert({ ...schema, type: t }, root, indent, refs)));
   switch (type) {
     case 'string':
-      return 'string' + nullable;
+      return `string${nullable}`;
     case 'number':
     case 'integer':
-      return 'number' + nullable;
+      return `number${nullable}`;
     case 'boolean':
-      return 'boolean' + nullable;
+      return `boolean${nullable}`;
     case 'null':
       return 'null';
     case 'array':

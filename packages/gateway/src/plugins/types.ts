@@ -52,6 +52,7 @@ export interface LocalHandlerContext {
   log: Logger;
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: a local handler checks its own payload
 export type LocalHandler = (payload: any, ctx: LocalHandlerContext) => unknown;
 
 /** One request on its way through the plugin chain. */
@@ -96,6 +97,7 @@ export interface GatewayPlugin {
   /** Each well-formed request. Call `next()` to pass it on, throw a WarrenError to reject it (nothing is published), or `ctx.handleLocally(fn)`. */
   onRequest?(ctx: RequestContext, next: Next): Promise<void>;
   /** Each response relayed to this connection, innermost plugin first. Return a response to replace it. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing keeps the response
   onResponse?(response: Response, ctx: ResponseContext): Response | void;
   /** The socket is gone, innermost plugin first. */
   onDisconnect?(connection: ConnectionContext, reason: string): void;

@@ -51,7 +51,7 @@ const asNumber = (value: unknown): number | undefined => {
  * number of deliveries (negative, fractional) must not make it 0 or 2.5.
  */
 const attemptOf = (message: ConsumeMessage): number => {
-  const count = asNumber((message.properties.headers ?? {})[HEADERS.deliveryCount]);
+  const count = asNumber(message.properties.headers?.[HEADERS.deliveryCount]);
   return count !== undefined && count >= 0 ? Math.trunc(count) + 1 : message.fields.redelivered ? 2 : 1;
 };
 
