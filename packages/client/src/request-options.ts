@@ -32,26 +32,26 @@ export interface CallContext {
 }
 
 export const checkCall = (type: unknown, options: RequestOptions<never>, context: CallContext): CheckedCall => {
-  const refuse = (code: 'INVALID_REQUEST' | 'CANCELLED' | 'INTERNAL', message: string): CheckedCall => ({
+  const invalidCall = (code: 'INVALID_REQUEST' | 'CANCELLED' | 'INTERNAL', message: string): CheckedCall => ({
     ok: false,
     error: createWarrenError(code, message),
   });
   if (typeof type !== 'string' || !REQUEST_TYPE_PATTERN.test(type)) {
-    return refuse('INVALID_REQUEST', `Request type ${JSON.stringify(type)} must be a letter then up to 99 of A-Z a-z 0-9 _ . -`);
+    return invalidCall('INVALID_REQUEST', `Request type ${JSON.stringify(type)} must be a letter then up to 99 of A-Z a-z 0-9 _ . -`);
   }
   const timeoutMs = options.timeoutMs ?? context.defaultTimeoutMs;
-  if (!isTimeoutMs(timeoutMs)) return refuse('INVALID_REQUEST', `timeoutMs must be ${TIMEOUT_RANGE}, got ${String(timeoutMs)}`);
+  if (!isTimeoutMs(timeoutMs)) return invalidCall('INVALID_REQUEST', `timeoutMs must be ${TIMEOUT_RANGE}, got ${String(timeoutMs)}`);
   // Already aborted: nothing was sent, so there is nothing to cancel.
-  if (options.signal?.aborted) return refuse('CANCELLED', `Request "${type}" was cancelled before it was sent`);
+  if (options.signal?.aborted) return invalidCall('CANCELLED', `Request "${type}" was cancelled before it was sent`);
   let id: unknown;
   try {
     id = context.createId();
   } catch (error) {
-    return refuse('INTERNAL', `createId threw: ${error instanceof Error ? error.message : String(error)}`);
+    return invalidCall('INTERNAL', `createId threw: ${error instanceof Error ? error.message : String(error)}`);
   }
   if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
-    return refuse('INVALID_REQUEST', `createId returned ${JSON.stringify(id)}; ids are 1–128 of A-Z a-z 0-9 _ . : -`);
+    return invalidCall('INVALID_REQUEST', `createId returned ${JSON.stringify(id)}; ids are 1–128 of A-Z a-z 0-9 _ . : -`);
   }
-  if (context.isInFlight(id)) return refuse('INVALID_REQUEST', `createId returned "${id}", which is already in flight`);
+  if (context.isInFlight(id)) return invalidCall('INVALID_REQUEST', `createId returned "${id}", which is already in flight`);
   return { ok: true, id, timeoutMs };
 };

@@ -16,7 +16,7 @@ import {
 import { checkCall, type RequestOptions } from './request-options.ts';
 import { createSequencer, type Sequencer } from './sequencer.ts';
 
-export interface RegistryDeps {
+export interface InFlightDeps {
   isConnected(): boolean;
   /** socket.emit; may throw (e.g. a payload socket.io cannot encode). */
   emit(event: string, ...args: unknown[]): void;
@@ -27,7 +27,7 @@ export interface RegistryDeps {
   now?: () => number;
 }
 
-export interface RequestRegistry {
+export interface InFlightTable {
   start<Result, Chunk>(type: string, payload: unknown, options?: RequestOptions<Chunk>): Promise<Result>;
   handleResponse(raw: unknown): void;
   /** Socket (re)connected: send queued cancels, then every request not yet acked. */
@@ -64,7 +64,7 @@ interface InFlight {
   cleanup(): void;
 }
 
-export const createRequestRegistry = (deps: RegistryDeps): RequestRegistry => {
+export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   const now = deps.now ?? Date.now;
   const requests = new Map<string, InFlight>();
   const queuedCancels: CancelFrame[] = [];

@@ -93,7 +93,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     deps.metrics.rejected(error.code, type);
     return id === undefined ? { ok: false, error } : { ok: false, id, error };
   };
-  const refuse = (ack: AckFn, id: string | undefined, error: WireError, type?: string) => ack(refusal(id, error, type));
+  const ackRefusal = (ack: AckFn, id: string | undefined, error: WireError, type?: string) => ack(refusal(id, error, type));
 
   type Outcome = { ack: Ack; deadline?: number };
   /** Plugins, then publish (or a local run): the ack the request earns, and its deadline when accepted. */
@@ -166,21 +166,21 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     const parsed = parseRequestFrame(frame);
     if (!parsed.ok) {
       if (deps.mayLogInvalid()) log.warn({ requestId: idOf(frame), error: parsed.error.message }, 'invalid request frame');
-      return refuse(ack, idOf(frame), parsed.error);
+      return ackRefusal(ack, idOf(frame), parsed.error);
     }
     const { id, type } = parsed.value;
     const traceparent = traceparentFor(parsed.value.traceparent);
     const rlog = log.child({ requestId: id, type, traceparent });
     if (deps.isDraining()) {
-      return refuse(ack, id, { code: 'SHUTTING_DOWN', message: 'This gateway is shutting down; reconnect and retry.' }, type);
+      return ackRefusal(ack, id, { code: 'SHUTTING_DOWN', message: 'This gateway is shutting down; reconnect and retry.' }, type);
     }
     const text = payloadJson(parsed.value.payload);
     if (text === NOT_JSON) {
       rlog.warn('payload is not plain JSON');
-      return refuse(ack, id, { code: 'INVALID_REQUEST', message: 'The payload must be plain JSON (no binary attachments, no deeper nesting than JSON allows).' }, type);
+      return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: 'The payload must be plain JSON (no binary attachments, no deeper nesting than JSON allows).' }, type);
     }
     if (text === TOO_DEEP) {
-      return refuse(ack, id, { code: 'INVALID_REQUEST', message: `The payload nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` }, type);
+      return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: `The payload nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` }, type);
     }
     rememberJson(parsed.value.payload, text);
     // Claimed on arrival, before any await: a second copy of this id cannot
@@ -190,7 +190,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     // their log lines share the connection's budget for invalid frames.
     if (claim.kind === 'conflict') {
       if (deps.mayLogInvalid()) rlog.warn('request id reused for a different request');
-      return refuse(ack, id, { code: 'DUPLICATE_ID', message: `The id "${id}" was already used in this session for a different request; send it under a new id.` }, type);
+      return ackRefusal(ack, id, { code: 'DUPLICATE_ID', message: `The id "${id}" was already used in this session for a different request; send it under a new id.` }, type);
     }
     if (claim.kind === 'duplicate') {
       // A re-send (lost ack, resume) or a copy racing the first: never run twice.

@@ -67,7 +67,7 @@ export const invalidPayload = (type: string, found: IssueList | Issue[], what = 
   };
 };
 
-/** Items of each array a first, cheap check looks at (see checkPayload). */
+/** Items of each array a first, cheap check looks at (see checkAgainstSchema). */
 export const PREFIX_ITEMS = 256;
 
 const joinSegments = (path: readonly (string | number)[]) => (path.length === 0 ? '(root)' : path.join('.'));
@@ -118,7 +118,7 @@ export const boundedCheck = <R>(value: unknown, check: (v: unknown) => R, issues
 };
 
 /** Parses `value` with `schema`; a failure is INVALID_PAYLOAD naming the first failing paths. */
-export const checkPayload = <T>(schema: z.ZodType<T>, type: string, value: unknown, what = 'payload'): Parsed<T> => {
+export const checkAgainstSchema = <T>(schema: z.ZodType<T>, type: string, value: unknown, what = 'payload'): Parsed<T> => {
   const outcome = boundedCheck(
     value,
     (v) => schema.safeParse(v),

@@ -6,7 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { createWarrenError, parseAnnouncement, REQUEST_QUEUE_DELIVERY_LIMIT, type Announcement, type CancelMessage, type Response } from '@warren/protocol';
 import type {
-  ConnectionStatus,
+  BrokerStatus,
   DeadLetter,
   ConsumeOptions,
   RequestDelivery,
@@ -140,8 +140,8 @@ const subscribe = <T>(state: BrokerState, queue: Queue<T>, consumer: Consumer<T>
 
 export const memoryTransport = (broker: MemoryBroker): Transport => {
   const { state } = broker;
-  let status: ConnectionStatus = 'connected';
-  const listeners = new Set<(status: ConnectionStatus) => void>();
+  let status: BrokerStatus = 'connected';
+  const listeners = new Set<(status: BrokerStatus) => void>();
   const subscriptions = new Set<Subscription>();
 
   const ensureOpen = () => {

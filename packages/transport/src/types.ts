@@ -65,7 +65,7 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type BrokerStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 export interface ReplySubscriptionOptions {
   /** Unsettled responses held for this session at most (backpressure). */
@@ -89,9 +89,9 @@ export type ResponseOutcome = 'delivered' | 'unroutable';
 
 export interface Transport {
   readonly kind: 'amqp' | 'memory';
-  status(): ConnectionStatus;
+  status(): BrokerStatus;
   /** Called on every status change; returns an unsubscribe function. */
-  onStatus(listener: (status: ConnectionStatus) => void): () => void;
+  onStatus(listener: (status: BrokerStatus) => void): () => void;
 
   // Gateway side
   /**

@@ -4,7 +4,7 @@
 // callers get exactly the types the contract names.
 import type { z } from 'zod';
 import {
-  checkPayload,
+  checkAgainstSchema,
   createWarrenError,
   fromWireError,
   type ChunkInput,
@@ -39,16 +39,16 @@ export const withContract = (type: string, contract: Contract, handler: Handler)
   if (contractOf(handler) === contract) return handler;
   const chunkSchema = contract.chunk;
   const checked: Handler = async (payload, ctx) => {
-    const parsed = checkPayload(contract.payload, type, payload);
+    const parsed = checkAgainstSchema(contract.payload, type, payload);
     if (!parsed.ok) throw fromWireError(parsed.error);
     const sendChunk = async (data: unknown) => {
       if (chunkSchema === undefined) throw createWarrenError('WORKER_ERROR', `The contract of "${type}" declares no chunks.`);
-      const chunk = checkPayload(chunkSchema, type, data, 'chunk');
+      const chunk = checkAgainstSchema(chunkSchema, type, data, 'chunk');
       if (!chunk.ok) throw broken(chunk.error);
       await ctx.sendChunk(chunk.value);
     };
     const value = await handler(parsed.value, { ...ctx, sendChunk });
-    const result = checkPayload(contract.result, type, value, 'result');
+    const result = checkAgainstSchema(contract.result, type, value, 'result');
     if (!result.ok) throw broken(result.error);
     return result.value;
   };

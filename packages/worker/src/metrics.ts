@@ -1,6 +1,6 @@
 // Prometheus metrics of one worker (prom-client): requests by type and
 // outcome, latency, chunks, in-flight, broker reconnects. Always collected in
-// `handle.metrics.registry`; with `metricsPort` also served at GET /metrics.
+// `handle.metrics.prometheus`; with `metricsPort` also served at GET /metrics.
 // Counting happens at the transport seam (every response a handler publishes)
 // so the handler code stays untouched.
 import { createServer, type Server } from 'node:http';
@@ -19,7 +19,8 @@ export const metricsOptionsSchema = z.object({
 export type MetricsOptionsInput = z.input<typeof metricsOptionsSchema>;
 
 export interface WorkerMetrics {
-  readonly registry: Registry;
+  /** The Prometheus registry holding these metrics. */
+  readonly prometheus: Registry;
   /** e.g. http://127.0.0.1:9464/metrics when `metricsPort` is set. */
   readonly url: string | undefined;
 }
@@ -102,7 +103,7 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
   }
 
   return {
-    registry,
+    prometheus: registry,
     url,
     wrap: (inner) => {
       const count = (session: string, responses: readonly Response[]) => {

@@ -163,5 +163,5 @@ export const registerHandlers: RegisterHandlers = async (
     process.once('SIGINT', onSignal);
   }
 
-  return { service: opts.service, types, inFlight: () => running.size, close, metrics: { registry: metrics.registry, url: metrics.url } };
+  return { service: opts.service, types, inFlight: () => running.size, close, metrics: { prometheus: metrics.prometheus, url: metrics.url } };
 };

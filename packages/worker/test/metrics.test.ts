@@ -44,7 +44,7 @@ describe('worker metrics', () => {
     expect(sample(text, 'warren_worker_request_duration_seconds_count{type="stream",outcome="ok"}')).toBe(4);
     expect(sample(text, 'warren_worker_requests_in_flight{type="stream"}')).toBe(0);
     expect(sample(text, 'warren_worker_broker_connected')).toBe(1);
-    expect(await worker.metrics.registry.metrics()).toContain('warren_worker_requests_total');
+    expect(await worker.metrics.prometheus.metrics()).toContain('warren_worker_requests_total');
   });
 
   it('keeps metrics in the registry without serving them unless metricsPort is set', async () => {
@@ -54,7 +54,7 @@ describe('worker metrics', () => {
     expect(worker.metrics.url).toBeUndefined();
     await (await h.call('ping', null)).done;
     await new Promise((r) => setTimeout(r, 20));
-    expect(await worker.metrics.registry.metrics()).toContain('warren_worker_requests_total{type="ping",outcome="ok"} 1');
+    expect(await worker.metrics.prometheus.metrics()).toContain('warren_worker_requests_total{type="ping",outcome="ok"} 1');
   });
 
   it('refuses a bad metricsPort at start-up, naming it', async () => {
