@@ -14,7 +14,7 @@ import { createConnectionStore, type ConnectionStatus } from './connection-store
 import { createClientLogger } from './logger.ts';
 import { resolveBackendOptions, type BackendOptions } from './options.ts';
 import type { RequestOptions } from './request-options.ts';
-import { createInFlightTable } from './requests.ts';
+import { createInFlightTable } from './in-flight.ts';
 import { requestCatalogue, type ServicesOptions } from './services.ts';
 import { connectOptions, type SocketListener } from './socket.ts';
 import { createStream, type StreamOptions } from './stream.ts';

@@ -11,7 +11,7 @@ import { createAmqpTransport, type Transport } from '@warren/transport';
 import { createAcceptedRequests } from './accepted-requests.ts';
 import { createClientLogWriter } from './client-log.ts';
 import { relayDeadLetters } from './dead-letters.ts';
-import { admitConnections, allowRequest } from './handshake.ts';
+import { admitConnections, allowRequest } from './admission.ts';
 import { createHttpHandler, createMetricsHandler } from './http.ts';
 import type { LocalRun } from './local-run.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
@@ -23,8 +23,8 @@ import { builtinPlugins, resolveVerifier } from './plugins/builtins.ts';
 import { checkPlugins, composePlugins } from './plugins/compose.ts';
 import type { ConnectionContext, GatewayPlugin } from './plugins/types.ts';
 import { answerRegistryEvents, createGatewayRegistry, validatePayload, withRegistryRoute, type GatewayRegistry } from './registry/index.ts';
-import { createSessions } from './session.ts';
-import { attachSocket } from './socket-session.ts';
+import { createSessions } from './session-tokens.ts';
+import { attachSocket } from './connection.ts';
 import { createWarrenError } from '@warren/protocol';
 
 export interface CreateGatewayOptions extends GatewayOptionsInput {

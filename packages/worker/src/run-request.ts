@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { createWarrenError, isWarrenError, toWireError, type WarrenError } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 import type { CancelMemory } from './cancellations.ts';
-import { createResponseStream, isUndeliverable, toJsonValue, type HandlerContext } from './context.ts';
+import { createResponseStream, isUndeliverable, toJsonValue, type HandlerContext } from './response-stream.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: an untyped handler takes whatever the contract (or none) says
 export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: HandlerContext) => Result | Promise<Result>;

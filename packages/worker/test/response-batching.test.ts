@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Response } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import { createResponseStream } from '../src/context.ts';
+import { createResponseStream } from '../src/response-stream.ts';
 
 const recordingTransport = () => {
   const messages: Response[][] = [];

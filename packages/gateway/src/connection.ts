@@ -1,7 +1,7 @@
 // Everything one connected socket does: its session (new or resumed), its
 // reply relay, requests (through the plugin chain to the broker), cancels
 // and client logs. The connection was already admitted by the plugins'
-// onConnect hooks (see handshake.ts).
+// onConnect hooks (see admission.ts).
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { createWarrenError, EVENTS, isFinal, parseCancelFrame, type Response } from '@warren/protocol';
@@ -17,7 +17,7 @@ import { createTokenBuckets } from './plugins/token-buckets.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
-import { subjectOf, type Sessions } from './session.ts';
+import { subjectOf, type Sessions } from './session-tokens.ts';
 
 export interface SocketDeps {
   transport: Transport;
