@@ -10,6 +10,12 @@ export type { BackendOptions } from './options.ts';
 export { DEFAULTS } from './options.ts';
 export type { ChunkMeta, RequestOptions } from './request-options.ts';
 export type { BackendStream, StreamOptions } from './stream.ts';
+// One request "slot" as a framework-free store (send/cancel/reset, subscribe/getSnapshot);
+// @warren/react's useBackendRequest is a thin hook over it.
+export { createRequestStore } from './request-store.ts';
+export type { RequestStore, RequestStoreConfig, RequestStoreOptions, SendOptions } from './request-store.ts';
+export { progressOf } from './request-state.ts';
+export type { RequestOutcome, RequestState, RequestStatus } from './request-state.ts';
 export type { BackendSnapshot, ConnectionStatus } from './connection-store.ts';
 export { createClientLogger, LOGGER_DEFAULTS } from './logger.ts';
 export type { ClientLogger, LogEntry, LoggerOptions, LogLevel, LogMethod } from './logger.ts';

@@ -6,7 +6,7 @@ import { act, fireEvent, render, screen } from '@testing-library/react';
 import { StrictMode, useEffect, useState, type ReactNode } from 'react';
 import { describe, expect, it } from 'vitest';
 import { BackendProvider, useBackendRequest, type UseBackendRequestOptions } from '../src/index.ts';
-import { createFakeBackend, flush, } from './fake-backend.ts';
+import { createFakeBackend, flush, } from '../../client/test/fake-backend.ts';
 
 interface Chunk {
   text?: string;

@@ -2,8 +2,9 @@
 // subscribe/getSnapshot pair for useSyncExternalStore. The hook is a thin
 // wrapper; everything that can go wrong with overlapping sends, restarts and
 // unmounts is decided here, where it can be tested without React.
-import { isWarrenError, type Backend, type ChunkMeta, type WarrenError } from '@warren/client';
-import { createWarrenError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, type WarrenError } from '@warren/protocol';
+import type { Backend } from './backend.ts';
+import type { ChunkMeta } from './request-options.ts';
 import { IDLE, progressOf, type RequestOutcome, type RequestState } from './request-state.ts';
 
 export interface RequestStoreOptions<Chunk = unknown> {
