@@ -1,7 +1,7 @@
 // The one interface the gateway and the worker SDK use to reach a broker.
 // Two implementations keep the same observable semantics: RabbitMQ (real)
 // and memory (unit tests, embedded fallback of `npm start`).
-import type { Announcement, CancelMessage, Response } from '@warren/protocol';
+import type { Announcement, CancelMessage, Principal, Response } from '@warren/protocol';
 
 /** A request as it travels from gateway to worker. */
 export interface RequestMessage {
@@ -18,7 +18,7 @@ export interface RequestMessage {
   /** Absolute deadline in epoch milliseconds; absent = none. */
   deadline?: number;
   /** Verified caller identity, set only by the gateway. */
-  principal?: Record<string, unknown>;
+  principal?: Principal;
   traceparent?: string;
   /**
    * The session's reply consumer reads batch messages (several responses in

@@ -12,7 +12,7 @@ import {
   type Contracts,
   type WireError,
 } from '@warren/protocol';
-import type { HandlerContext } from './response-stream.ts';
+import type { HandlerContext } from './run-request.ts';
 import type { Handler } from './run-request.ts';
 
 /** A handler typed by its contract: parsed payload in, the contract's chunk and result out. */

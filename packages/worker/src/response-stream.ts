@@ -1,30 +1,8 @@
-// The `ctx` a handler receives, and the response stream behind sendChunk:
+// The response stream behind a worker handler's sendChunk and its final message:
 // numbers every message, bounds unconfirmed chunks, and refuses to send once
 // the request was cancelled or its deadline passed.
-import type { Logger } from 'pino';
-import { createWarrenError, REPLY_RETRY, type Response, type WireError } from '@warren/protocol';
+import { createWarrenError, jsonChecked, REPLY_RETRY, type Response, type WireError } from '@warren/protocol';
 import type { ResponseOutcome, Transport } from '@warren/transport';
-
-/** `Chunk` is what sendChunk accepts: `unknown` by default, the contract's chunk type for typed handlers. */
-export interface HandlerContext<Chunk = unknown> {
-  /** Request id the client chose. */
-  id: string;
-  type: string;
-  /** 1 on first delivery; higher when a previous worker died mid-request. */
-  attempt: number;
-  /** Verified caller identity from the gateway, if any. */
-  principal: Record<string, unknown> | undefined;
-  /** Aborted on cancel, deadline, shutdown timeout or lost delivery; `reason` is a WarrenError. */
-  signal: AbortSignal;
-  /** Absolute deadline in epoch ms, if the caller set a timeout. */
-  deadline: number | undefined;
-  /** Milliseconds left before the deadline (Infinity when none). */
-  remainingMs(): number;
-  traceparent: string | undefined;
-  /** Streams one chunk to the caller. Resolves quickly; waits only when many chunks are unconfirmed. */
-  sendChunk(data: Chunk): Promise<void>;
-  log: Logger;
-}
 
 export interface ResponseStream {
   /**
@@ -44,19 +22,6 @@ export interface ResponseStream {
  */
 export const MAX_BATCH = 128;
 export const MAX_BATCH_BYTES = 16 * 1024;
-
-/** Checks that `data` is JSON and tells its encoded size (UTF-16 units: close enough for a cap). */
-const jsonSize = (data: unknown, what: string): [unknown, number] => {
-  if (data === undefined) return [null, 4];
-  try {
-    return [data, JSON.stringify(data)?.length ?? 4];
-  } catch (error) {
-    throw createWarrenError('WORKER_ERROR', `The handler's ${what} is not JSON-serialisable: ${(error as Error).message}`);
-  }
-};
-
-/** Checks that `data` is JSON; `undefined` becomes null. */
-export const toJsonValue = (data: unknown, what: string): unknown => jsonSize(data, what)[0];
 
 const UNDELIVERABLE = 'undeliverable';
 /** The answer has no recipient: its reply queue stayed missing for the whole retry window. */
@@ -155,7 +120,7 @@ export const createResponseStream = (
   return {
     broken: broken.signal,
     async chunk(data) {
-      const [value, bytes] = jsonSize(data, 'chunk');
+      const [value, bytes] = jsonChecked(data, 'chunk');
       send({ kind: 'chunk', id, seq: seq++, attempt, data: value }, bytes);
       if (unconfirmed + queued.length >= window) {
         flush();

@@ -3,15 +3,9 @@
 // runs the built-ins first, then `plugins` in order (see docs/plugins.md).
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Response } from '@warren/protocol';
+import type { Principal, Response, RunContext, RunFields } from '@warren/protocol';
 
-/** The verified caller. Workers see it as `ctx.principal`; only the gateway sets it. */
-export interface Principal {
-  /** Subject: who the caller is (JWT `sub`). */
-  sub?: string;
-  roles?: readonly string[];
-  [claim: string]: unknown;
-}
+export type { Principal } from '@warren/protocol';
 
 /** What the client sent at the Socket.IO handshake. Untrusted. */
 export interface HandshakeInfo {
@@ -34,23 +28,15 @@ export interface ConnectionContext {
   readonly log: Logger;
 }
 
-/** `ctx` of a request handled inside the gateway; the same members a worker's ctx has. */
-export interface LocalHandlerContext {
-  id: string;
-  type: string;
-  /** Always 1: a local handler is never redelivered. */
-  attempt: number;
-  principal: Principal | undefined;
-  /** Aborted on cancel, deadline or gateway shutdown; `reason` is a WarrenError. */
-  signal: AbortSignal;
-  /** Absolute deadline, epoch ms. */
+/** What a local run's ctx carries: a local handler is never redelivered (attempt 1), and always has a deadline and a trace context. */
+export interface LocalRunFields extends RunFields {
+  attempt: 1;
   deadline: number;
-  remainingMs(): number;
   traceparent: string;
-  /** Streams one chunk to the caller through the session's reply queue. */
-  sendChunk(data: unknown): Promise<void>;
-  log: Logger;
 }
+
+/** `ctx` of a request handled inside the gateway: the same runtime and members a worker's ctx has. */
+export type LocalHandlerContext = RunContext<LocalRunFields, Logger>;
 
 // biome-ignore lint/suspicious/noExplicitAny: a local handler checks its own payload
 export type LocalHandler = (payload: any, ctx: LocalHandlerContext) => unknown;

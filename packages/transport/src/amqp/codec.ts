@@ -1,6 +1,6 @@
 // Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
 import type { ConsumeMessage, Options } from 'amqplib';
-import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseRequestBody, parseResponse, type Parsed, type Response, type Topology, type WireError } from '@warren/protocol';
+import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseRequestBody, parseResponse, type Parsed, type Principal, type Response, type Topology, type WireError } from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
 
 /**
@@ -87,7 +87,7 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<D
     const parsed = parseJson(principal);
     // The principal is a JSON object (docs/protocol.md); an array is no principal either.
     if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) {
-      request.principal = parsed.value as Record<string, unknown>;
+      request.principal = parsed.value as Principal;
     }
   }
   const traceparent = headers[HEADERS.traceparent];
