@@ -8,7 +8,7 @@
 // remembered until their deadline; refused ones are released at once (the
 // client may retry under the same id). Bounded: the oldest entries go first.
 import { createHash } from 'node:crypto';
-import type { Ack } from '@warren/protocol';
+import { requestKey, type Ack } from '@warren/protocol';
 
 export type Claim =
   /** First of its id: run it, then settle with the ack it got (and its deadline when accepted). */
@@ -38,7 +38,6 @@ interface Entry {
 
 export const createAcceptedRequests = ({ max = 100_000, now = Date.now } = {}): AcceptedRequests => {
   const entries = new Map<string, Entry>();
-  const key = (session: string, id: string) => `${session}\u0000${id}`;
   const live = (k: string): Entry | undefined => {
     const entry = entries.get(k);
     if (entry?.until !== undefined && entry.until <= now()) {
@@ -48,9 +47,9 @@ export const createAcceptedRequests = ({ max = 100_000, now = Date.now } = {}): 
     return entry;
   };
   return {
-    has: (session, id) => live(key(session, id)) !== undefined,
+    has: (session, id) => live(requestKey(session, id)) !== undefined,
     claim(session, id, fingerprint) {
-      const k = key(session, id);
+      const k = requestKey(session, id);
       const existing = live(k);
       if (existing) return existing.fingerprint === fingerprint ? { kind: 'duplicate', ack: existing.ack } : { kind: 'conflict' };
       let settleAck!: (ack: Ack) => void;

@@ -57,10 +57,10 @@ const serveMetrics = async (deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>, re
 /** A handler serving only GET /metrics, for the metricsPort listener. */
 export const createMetricsHandler = (deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>) => async (req: IncomingMessage, res: ServerResponse) => {
   if (await serveMetrics(deps, req, res, new URL(req.url ?? '/', 'http://gateway').pathname)) return;
-  json(res, 404, { error: 'not found' });
+  sendJson(res, 404, { error: 'not found' });
 };
 
-const json = (res: ServerResponse, status: number, body: unknown) => {
+const sendJson = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 };
@@ -84,10 +84,10 @@ export const createHttpHandler = (deps: HttpDeps) => {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const method = req.method ?? 'GET';
-    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const state = deps.ready();
-      return json(res, state.ready ? 200 : 503, {
+      return sendJson(res, state.ready ? 200 : 503, {
         status: state.ready ? 'ready' : 'not ready',
         broker: state.broker,
         topology: state.topology,
@@ -100,15 +100,15 @@ export const createHttpHandler = (deps: HttpDeps) => {
       try {
         path = normalize(decodeURIComponent(url.pathname));
       } catch {
-        return json(res, 400, { error: 'bad path' });
+        return sendJson(res, 400, { error: 'bad path' });
       }
       const file = join(root, path);
-      if (file !== root && !file.startsWith(root + sep)) return json(res, 404, { error: 'not found' });
+      if (file !== root && !file.startsWith(root + sep)) return sendJson(res, 404, { error: 'not found' });
       const target = path.endsWith('/') ? join(file, 'index.html') : file;
       if (await serveFile(res, target, method)) return;
       // Client-side routes fall back to the app shell; missing assets stay 404.
       if (!extname(path) && (await serveFile(res, join(root, 'index.html'), method))) return;
     }
-    json(res, 404, { error: 'not found' });
+    sendJson(res, 404, { error: 'not found' });
   };
 };

@@ -3,11 +3,11 @@
 // when a plugin asked to). A refused request is acked with its typed error
 // and nothing reaches the broker.
 import type { Logger } from 'pino';
-import { createWarrenError, isWarrenError, jsonDepth, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import { fingerprintOf, type AcceptedRequests } from './accepted-requests.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
-import { rememberJson } from './payload-text.ts';
+import { NOT_JSON, payloadJson, rememberJson, TOO_DEEP } from './payload-text.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { PluginChain } from './plugins/compose.ts';
@@ -43,33 +43,6 @@ const idOf = (frame: unknown) =>
   frame !== null && typeof frame === 'object' && typeof (frame as { id?: unknown }).id === 'string'
     ? (frame as { id: string }).id.slice(0, 128)
     : undefined;
-
-const NOT_JSON = -1;
-const TOO_DEEP = -2;
-/**
- * The payload as JSON text; NOT_JSON for binary attachments, cycles or absurd
- * nesting, TOO_DEEP past the protocol's MAX_BODY_DEPTH (workers would refuse
- * it; Python's parser cannot even read it).
- */
-export const payloadJson = (value: unknown): string | typeof NOT_JSON | typeof TOO_DEEP => {
-  try {
-    const text = JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
-      const raw = this[key];
-      if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) throw new TypeError('binary');
-      return v;
-    });
-    if (text === undefined) return NOT_JSON;
-    return jsonDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH ? TOO_DEEP : text;
-  } catch {
-    return NOT_JSON;
-  }
-};
-
-/** Bytes of the payload as JSON text; negative when it is not plain JSON or too deep. */
-export const jsonBytes = (value: unknown): number => {
-  const text = payloadJson(value);
-  return typeof text === 'string' ? Buffer.byteLength(text) : text;
-};
 
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The gateway failed to accept the request.' };
 

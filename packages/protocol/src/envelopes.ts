@@ -88,4 +88,7 @@ export type ResultResponse = ResponseBase & { kind: 'result'; data: unknown };
 export type ErrorResponse = ResponseBase & { kind: 'error'; error: WireError };
 export type Response = ChunkResponse | ResultResponse | ErrorResponse;
 
+/** A request is known by its session and the id the client chose: the key of every table of requests, in every component. */
+export const requestKey = (session: string, id: string): string => `${session}\u0000${id}`;
+
 export const isFinal = (response: Response): response is ResultResponse | ErrorResponse => response.kind !== 'chunk';

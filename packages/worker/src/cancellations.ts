@@ -1,5 +1,7 @@
 // Remembers cancelled requests for a while, so one that is still queued when
 // its cancel arrives is skipped on delivery instead of being run.
+import { requestKey } from '@warren/protocol';
+
 export interface CancelMemory {
   add(session: string, id: string): void;
   has(session: string, id: string): boolean;
@@ -7,7 +9,6 @@ export interface CancelMemory {
 
 export const createCancelMemory = ({ ttlMs = 10 * 60_000, max = 10_000, now = Date.now } = {}): CancelMemory => {
   const entries = new Map<string, number>();
-  const key = (session: string, id: string) => `${session}\u0000${id}`;
   const prune = () => {
     const cutoff = now() - ttlMs;
     for (const [k, at] of entries) {
@@ -17,12 +18,12 @@ export const createCancelMemory = ({ ttlMs = 10 * 60_000, max = 10_000, now = Da
   };
   return {
     add(session, id) {
-      entries.delete(key(session, id));
-      entries.set(key(session, id), now());
+      entries.delete(requestKey(session, id));
+      entries.set(requestKey(session, id), now());
       prune();
     },
     has: (session, id) => {
-      const at = entries.get(key(session, id));
+      const at = entries.get(requestKey(session, id));
       return at !== undefined && at > now() - ttlMs;
     },
   };

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
-import { formatIssues, type Response } from '@warren/protocol';
+import { formatIssues, requestKey, type Response } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 
 export const metricsOptionsSchema = z.object({
@@ -33,7 +33,6 @@ export interface WorkerMetricsRecorder extends WorkerMetrics {
   close(): Promise<void>;
 }
 
-const key = (session: string, id: string) => `${session}\u0000${id}`;
 
 export type MetricsOptions = z.output<typeof metricsOptionsSchema>;
 
@@ -107,7 +106,7 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
     url,
     wrap: (inner) => {
       const count = (session: string, responses: readonly Response[]) => {
-        const entry = responses[0] && running.get(key(session, responses[0].id));
+        const entry = responses[0] && running.get(requestKey(session, responses[0].id));
         if (!entry) return;
         let chunked = 0;
         for (const response of responses) {
@@ -139,11 +138,11 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
     started(delivery) {
       const { type, session, id } = delivery.request;
       const entry: { type: string; outcome?: string } = { type };
-      running.set(key(session, id), entry);
+      running.set(requestKey(session, id), entry);
       inFlight.inc({ type });
       const end = duration.startTimer({ type });
       return (runEnd) => {
-        if (running.get(key(session, id)) === entry) running.delete(key(session, id));
+        if (running.get(requestKey(session, id)) === entry) running.delete(requestKey(session, id));
         inFlight.dec({ type });
         const outcome = runEnd === 'undeliverable' ? runEnd : (entry.outcome ?? 'requeued');
         requests.inc({ type, outcome });

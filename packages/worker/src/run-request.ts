@@ -25,13 +25,10 @@ export interface RunDeps {
 export type RunEnd = 'undeliverable' | 'requeued' | undefined;
 
 export interface Running {
-  /** Key `${session}\u0000${id}` → abort with a reason. */
   abort(reason: WarrenError): void;
   done: Promise<RunEnd>;
   delivery: RequestDelivery;
 }
-
-export const requestKey = (session: string, id: string) => `${session}\u0000${id}`;
 
 export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDelivery): Running => {
   const { request, attempt } = delivery;

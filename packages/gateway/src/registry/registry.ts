@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { invalidPayload, type Announcement, type Catalogue, type WireError } from '@warren/protocol';
 import type { Subscription, Transport } from '@warren/transport';
 import { createCatalogue, type ApplyOutcome } from './catalogue.ts';
-import { jsonOf } from '../payload-text.ts';
+import { payloadText } from '../payload-text.ts';
 import { checkBounded } from './bounded-check.ts';
 import { createOffThreadCheck } from './off-thread-check.ts';
 import { createSchemaCompiler, type VariantSchema, type VariantsOutcome } from './schema-check.ts';
@@ -104,7 +104,7 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
     const variants = schemasOf(type);
     if (variants.length === 0) return null;
     if (bytes <= INLINE_CHECK_BYTES) return outcomeToError(type, checkBounded(compile, variants, payload));
-    return outcomeToError(type, await offThread.check(variants, jsonOf(payload)));
+    return outcomeToError(type, await offThread.check(variants, payloadText(payload)));
   };
 
   return {
