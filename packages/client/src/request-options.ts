@@ -1,6 +1,6 @@
 // Per-call options and the checks a call passes before anything is sent.
 // A bad call rejects with a code (never throws), like every other failure.
-import { createWarrenError, REQUEST_TYPE_PATTERN, type WarrenError } from '@warren/protocol';
+import { createWarrenError, REQUEST_ID_PATTERN, REQUEST_TYPE_PATTERN, type WarrenError } from '@warren/protocol';
 import { isTimeoutMs, TIMEOUT_RANGE } from './options.ts';
 
 export interface ChunkMeta {
@@ -20,8 +20,6 @@ export interface RequestOptions<Chunk = unknown> {
   /** Deadline in ms from now; 0 = none. @default the backend's defaultTimeoutMs */
   timeoutMs?: number;
 }
-
-const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export type CheckedCall = { ok: true; id: string; timeoutMs: number } | { ok: false; error: WarrenError };
 
@@ -49,7 +47,7 @@ export const checkCall = (type: unknown, options: RequestOptions<never>, context
   } catch (error) {
     return invalidCall('INTERNAL', `createId threw: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+  if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) {
     return invalidCall('INVALID_REQUEST', `createId returned ${JSON.stringify(id)}; ids are 1–128 of A-Z a-z 0-9 _ . : -`);
   }
   if (context.isInFlight(id)) return invalidCall('INVALID_REQUEST', `createId returned "${id}", which is already in flight`);

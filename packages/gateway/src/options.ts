@@ -4,13 +4,13 @@
 // (rendered by config-reference.ts; a unit test fails when it is stale).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS, REPLY_QUEUE_EXPIRES_MS } from '@warren/protocol';
+import { brokerUrlsSchema, DEFAULT_AMQP_URL, DEFAULT_NAMESPACE, NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS, REPLY_QUEUE_EXPIRES_MS } from '@warren/protocol';
 
 export const DEFAULTS = {
   port: 3000,
   host: '0.0.0.0',
-  url: 'amqp://guest:guest@127.0.0.1:5672',
-  namespace: 'warren',
+  url: DEFAULT_AMQP_URL,
+  namespace: DEFAULT_NAMESPACE,
   defaultTimeoutMs: 60_000,
   maxTimeoutMs: 60 * 60_000,
   maxFrameBytes: 2 * 1024 * 1024,

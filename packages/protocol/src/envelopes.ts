@@ -2,7 +2,7 @@
 // response envelope, so the gateway relays it without reshaping it.
 import { z } from 'zod';
 import { errorCodes } from './errors.ts';
-import { REQUEST_TYPE_PATTERN } from './topology.ts';
+import { REQUEST_ID_PATTERN, REQUEST_TYPE_PATTERN } from './topology.ts';
 
 /** Socket.IO event names, both directions. */
 export const EVENTS = {
@@ -21,7 +21,7 @@ export const EVENTS = {
 } as const;
 
 export const MAX_TIMEOUT_MS = 24 * 60 * 60 * 1000;
-const requestId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, _ . : -');
+const requestId = z.string().min(1).max(128).regex(REQUEST_ID_PATTERN, 'use letters, digits, _ . : -');
 const requestType = z.string().regex(REQUEST_TYPE_PATTERN, 'a letter, then up to 99 letters, digits, _ . -');
 
 export const wireErrorSchema = z.object({

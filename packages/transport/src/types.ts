@@ -22,7 +22,7 @@ export interface RequestMessage {
   traceparent?: string;
   /**
    * The session's reply consumer reads batch messages (several responses in
-   * one AMQP message, protocol 1.1): workers may coalesce chunks for it.
+   * one AMQP message; a capability within protocol version 1): workers may coalesce chunks for it.
    */
   batchReplies?: boolean;
 }

@@ -1,11 +1,11 @@
 // Worker options: one schema, one DEFAULTS constant, validated at start-up
 // with messages that name the field.
 import { z } from 'zod';
-import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, REGISTRY_DEFAULTS } from '@warren/protocol';
+import { brokerUrlsSchema, DEFAULT_AMQP_URL, DEFAULT_NAMESPACE, NAMESPACE_PATTERN, formatIssues, REGISTRY_DEFAULTS } from '@warren/protocol';
 
 export const DEFAULTS = {
-  url: 'amqp://guest:guest@127.0.0.1:5672',
-  namespace: 'warren',
+  url: DEFAULT_AMQP_URL,
+  namespace: DEFAULT_NAMESPACE,
   concurrency: 8,
   drainTimeoutMs: 10_000,
   connectTimeoutMs: 10_000,

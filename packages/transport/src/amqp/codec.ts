@@ -1,16 +1,7 @@
 // Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
 import type { ConsumeMessage, Options } from 'amqplib';
-import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseRequestBody, parseResponse, type Parsed, type Principal, type Response, type Topology, type WireError } from '@warren/protocol';
+import { HEADERS, MESSAGE_TYPES, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseRequestBody, parseResponse, type Parsed, type Principal, type Response, type Topology, type WireError } from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
-
-/**
- * Request header (protocol 1.1): the gateway that published it, and every
- * gateway of its version, reads batch replies. Workers that do not know it
- * ignore it and publish one response per message.
- */
-export const BATCH_HEADER = 'x-warren-batch';
-/** AMQP `type` of a reply message whose body is a JSON array of response envelopes. */
-export const BATCH_TYPE = 'batch';
 
 export const encodeRequest = (
   topo: Topology,
@@ -24,7 +15,7 @@ export const encodeRequest = (
   if (request.deadline !== undefined) headers[HEADERS.deadline] = request.deadline;
   if (request.principal !== undefined) headers[HEADERS.principal] = JSON.stringify(request.principal);
   if (request.traceparent !== undefined) headers[HEADERS.traceparent] = request.traceparent;
-  if (request.batchReplies) headers[BATCH_HEADER] = 1;
+  if (request.batchReplies) headers[HEADERS.batch] = 1;
   const properties: Options.Publish = {
     contentType: 'application/json',
     persistent: true,
@@ -92,7 +83,7 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<D
   }
   const traceparent = headers[HEADERS.traceparent];
   if (typeof traceparent === 'string') request.traceparent = traceparent;
-  if (asNumber(headers[BATCH_HEADER]) === 1) request.batchReplies = true;
+  if (asNumber(headers[HEADERS.batch]) === 1) request.batchReplies = true;
   return { ok: true, value: { request, attempt: attemptOf(message) } };
 };
 
@@ -122,7 +113,7 @@ export const encodeResponses = (responses: readonly Response[]): { body: Buffer;
     contentType: 'application/json',
     persistent: true,
     correlationId: responses[0]?.id,
-    type: BATCH_TYPE,
+    type: MESSAGE_TYPES.batch,
   },
 });
 
@@ -135,7 +126,7 @@ export const decodeResponse = (message: ConsumeMessage): Parsed<Response> => {
 export const decodeResponses = (message: ConsumeMessage): { responses: Response[]; errors: string[] } => {
   const body = parseJson(message.content);
   if (!body.ok) return { responses: [], errors: [body.error.message] };
-  const items = message.properties.type === BATCH_TYPE && Array.isArray(body.value) ? body.value : [body.value];
+  const items = message.properties.type === MESSAGE_TYPES.batch && Array.isArray(body.value) ? body.value : [body.value];
   const responses: Response[] = [];
   const errors: string[] = [];
   for (const item of items) {
