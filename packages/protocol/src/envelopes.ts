@@ -1,7 +1,7 @@
 // Wire envelopes for both hops. Socket frames and AMQP bodies share the
 // response envelope, so the gateway relays it without reshaping it.
 import { z } from 'zod';
-import { errorCodes } from './errors.ts';
+import { errorCodes, type ErrorCode } from './errors.ts';
 import { REQUEST_ID_PATTERN, REQUEST_TYPE_PATTERN } from './topology.ts';
 
 /** Socket.IO event names, both directions. */
@@ -25,7 +25,7 @@ const requestId = z.string().min(1).max(128).regex(REQUEST_ID_PATTERN, 'use lett
 const requestType = z.string().regex(REQUEST_TYPE_PATTERN, 'a letter, then up to 99 letters, digits, _ . -');
 
 export const wireErrorSchema = z.object({
-  code: z.enum(errorCodes as [string, ...string[]]),
+  code: z.enum(errorCodes as [ErrorCode, ...ErrorCode[]]),
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
 });
@@ -77,16 +77,11 @@ export type SessionFrame = z.infer<typeof sessionFrameSchema>;
 /** Cancel as it travels on the control exchange. */
 export type CancelMessage = z.infer<typeof cancelMessageSchema>;
 
-import type { WireError } from './errors.ts';
-interface ResponseBase {
-  id: string;
-  seq: number;
-  attempt: number;
-}
-export type ChunkResponse = ResponseBase & { kind: 'chunk'; data: unknown };
-export type ResultResponse = ResponseBase & { kind: 'result'; data: unknown };
-export type ErrorResponse = ResponseBase & { kind: 'error'; error: WireError };
-export type Response = ChunkResponse | ResultResponse | ErrorResponse;
+/** One response envelope, as both hops carry it: the schema's own type. */
+export type Response = z.infer<typeof responseSchema>;
+export type ChunkResponse = Extract<Response, { kind: 'chunk' }>;
+export type ResultResponse = Extract<Response, { kind: 'result' }>;
+export type ErrorResponse = Extract<Response, { kind: 'error' }>;
 
 /** A request is known by its session and the id the client chose: the key of every table of requests, in every component. */
 export const requestKey = (session: string, id: string): string => `${session}\u0000${id}`;

@@ -43,10 +43,7 @@ const parser =
 
 export const parseRequestFrame: (value: unknown) => Parsed<RequestFrame> = parser(requestFrameSchema, 'request');
 export const parseCancelFrame: (value: unknown) => Parsed<CancelFrame> = parser(cancelFrameSchema, 'cancel');
-export const parseResponse: (value: unknown) => Parsed<Response> = parser(
-  responseSchema as unknown as z.ZodType<Response>,
-  'response',
-);
+export const parseResponse: (value: unknown) => Parsed<Response> = parser(responseSchema, 'response');
 export const parseAck: (value: unknown) => Parsed<Ack> = parser(ackSchema, 'ack');
 export const parseSessionFrame: (value: unknown) => Parsed<SessionFrame> = parser(sessionFrameSchema, 'session');
 export const parseCancelMessage: (value: unknown) => Parsed<CancelMessage> = parser(cancelMessageSchema, 'cancel');
