@@ -25,7 +25,7 @@ import type { ConnectionContext, GatewayPlugin } from './plugins/types.ts';
 import { answerRegistryEvents, createGatewayRegistry, validatePayload, withRegistryRoute, type GatewayRegistry } from './registry/index.ts';
 import { createSessions } from './session-tokens.ts';
 import { attachSocket } from './connection.ts';
-import { createWarrenError } from '@warren/protocol';
+import { configError, createWarrenError } from '@warren/protocol';
 
 export interface CreateGatewayOptions extends GatewayOptionsInput {
   /** Broker seam; defaults to RabbitMQ at `url`. Pass a memory transport in tests or the embedded demo. */
@@ -58,7 +58,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const { transport: injected, log: injectedLog, plugins: userPlugins = [], verifyToken, ...rest } = input;
   const options = parseGatewayOptions(rest);
   if (verifyToken !== undefined && typeof verifyToken !== 'function') {
-    throw new Error('Invalid gateway options:\n  - verifyToken: expected an async function (token, handshake) => { principal }');
+    throw configError('gateway options', [{ path: 'verifyToken', message: 'expected an async function (token, handshake) => { principal }' }]);
   }
   // Plugins are checked before anything connects: a bad one fails the boot.
   const registry = createGatewayRegistry();

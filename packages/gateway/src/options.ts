@@ -4,7 +4,7 @@
 // (rendered by config-reference.ts; a unit test fails when it is stale).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { brokerUrlsSchema, DEFAULT_AMQP_URL, DEFAULT_NAMESPACE, NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS, REPLY_QUEUE_EXPIRES_MS } from '@warren/protocol';
+import { brokerUrlsSchema, DEFAULT_AMQP_URL, DEFAULT_NAMESPACE, NAMESPACE_PATTERN, MAX_TIMEOUT_MS, parseOptions, REPLY_QUEUE_EXPIRES_MS } from '@warren/protocol';
 
 export const DEFAULTS = {
   port: 3000,
@@ -244,10 +244,6 @@ export const gatewayOptionsFromEnv = (env: Record<string, string | undefined> = 
 };
 
 export const parseGatewayOptions = (input: unknown): GatewayOptions => {
-  const result = gatewayOptionsSchema.safeParse(input);
-  if (!result.success) {
-    const lines = formatIssues(result.error.issues).map((i) => `  - ${i.path}: ${i.message}`);
-    throw new Error(`Invalid gateway options:\n${lines.join('\n')}`);
-  }
-  return { ...result.data, sessionSecret: result.data.sessionSecret ?? randomBytes(32).toString('base64url') };
+  const options = parseOptions('gateway options', gatewayOptionsSchema, input);
+  return { ...options, sessionSecret: options.sessionSecret ?? randomBytes(32).toString('base64url') };
 };

@@ -8,3 +8,4 @@ export * from './validation.ts';
 export * from './broker-urls.ts';
 export * from './limits.ts';
 export * from './handler-runtime.ts';
+export * from './options.ts';

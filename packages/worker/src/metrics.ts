@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
-import { formatIssues, requestKey, type Response } from '@warren/protocol';
+import { parseOptions, requestKey, type Response } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 
 export const metricsOptionsSchema = z.object({
@@ -37,12 +37,7 @@ export interface WorkerMetricsRecorder extends WorkerMetrics {
 export type MetricsOptions = z.output<typeof metricsOptionsSchema>;
 
 /** Checked before anything connects, so a bad metricsPort fails the start-up at once. */
-export const parseMetricsOptions = (input: MetricsOptionsInput): MetricsOptions => {
-  const parsed = metricsOptionsSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const lines = formatIssues(parsed.error.issues).map((i) => `  - ${i.path}: ${i.message}`);
-  throw new Error(`Invalid worker options:\n${lines.join('\n')}`);
-};
+export const parseMetricsOptions = (input: MetricsOptionsInput): MetricsOptions => parseOptions('worker options', metricsOptionsSchema, input);
 
 export const startWorkerMetrics = async (options: MetricsOptions, transport: Transport): Promise<WorkerMetricsRecorder> => {
   const parsed = { data: options };

@@ -1,7 +1,7 @@
 // Worker options: one schema, one DEFAULTS constant, validated at start-up
 // with messages that name the field.
 import { z } from 'zod';
-import { brokerUrlsSchema, DEFAULT_AMQP_URL, DEFAULT_NAMESPACE, NAMESPACE_PATTERN, formatIssues, REGISTRY_DEFAULTS } from '@warren/protocol';
+import { brokerUrlsSchema, DEFAULT_AMQP_URL, DEFAULT_NAMESPACE, NAMESPACE_PATTERN, parseOptions, REGISTRY_DEFAULTS } from '@warren/protocol';
 
 export const DEFAULTS = {
   url: DEFAULT_AMQP_URL,
@@ -58,9 +58,4 @@ export const workerOptionsFromEnv = (env: Record<string, string | undefined> = p
   return out;
 };
 
-export const parseWorkerOptions = (input: unknown): WorkerOptions => {
-  const result = workerOptionsSchema.safeParse(input);
-  if (result.success) return result.data;
-  const lines = formatIssues(result.error.issues).map((i) => `  - ${i.path}: ${i.message}`);
-  throw new Error(`Invalid worker options:\n${lines.join('\n')}`);
-};
+export const parseWorkerOptions = (input: unknown): WorkerOptions => parseOptions('worker options', workerOptionsSchema, input);
