@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, Response } from '@warren/protocol';
-import { root, startCommand, startProcess, type Proc } from '../support/processes.ts';
+import { root, startCommand, startProcess, type Proc, isReady } from '../support/processes.ts';
 
 export const LANGUAGES = ['node', 'python'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -17,7 +17,7 @@ export const TYPES = ['conf.attempt', 'conf.busy', 'conf.cancelled', 'conf.echo'
 export const startConformanceWorker = async (language: Language, namespace: string): Promise<Proc> => {
   if (language === 'node') {
     const proc = startProcess('bun', 'test/conformance/workers/node.ts', { WARREN_NAMESPACE: namespace });
-    await proc.waitFor((l) => l.msg === 'worker serving');
+    await proc.waitFor(isReady);
     return proc;
   }
   const proc = startCommand('conformance python worker', '/usr/bin/python3', [join(root, 'test/conformance/workers/python.py')], {

@@ -5,7 +5,7 @@ import { createBackend, createMemorySessionStore, type Backend } from '@warren/c
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
-import { killAll, root, startCommand, startProcess, type Proc } from '../support/processes.ts';
+import { killAll, root, startCommand, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { connect } from 'amqplib';
 import { AMQP_URL, deleteNamespace, queueDepths, queueStats, uniqueNamespace } from '../support/rabbit.ts';
 import { ensureRunning } from './broker.ts';
@@ -23,12 +23,12 @@ export const createStack = (prefix: string) => {
       SESSION_SECRET: SECRET,
       ...env,
     });
-    const line = await proc.waitFor((l) => l.msg === 'gateway listening');
+    const line = await proc.waitFor(isReady);
     return { proc, url: String(line.url), port: Number(new URL(String(line.url)).port) };
   };
   const worker = async (file = 'examples/workers-node/src/main.ts', env: Record<string, string> = {}): Promise<Proc> => {
     const proc = startProcess('bun', file, { WARREN_NAMESPACE: namespace, ...env });
-    await proc.waitFor((l) => l.msg === 'worker serving');
+    await proc.waitFor(isReady);
     return proc;
   };
   const backend = (url: string) => {

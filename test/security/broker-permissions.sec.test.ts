@@ -7,7 +7,7 @@ import { connect as amqpConnect, type ConfirmChannel as Channel } from 'amqplib'
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack, Response } from '@warren/protocol';
-import { killAll, root, startProcess } from '../support/processes.ts';
+import { killAll, root, startProcess, isReady } from '../support/processes.ts';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 
 const run = promisify(execFile);
@@ -61,9 +61,9 @@ describe('least-privilege broker users (scripts/rabbitmq-users.sh)', () => {
     await admin.close();
 
     const gateway = startProcess('bun', 'packages/gateway/src/main.ts', { PORT: '0', HOST: '127.0.0.1', WARREN_NAMESPACE: namespace, AMQP_URL: urlFor('gateway') });
-    gatewayUrl = String((await gateway.waitFor((l) => l.msg === 'gateway listening')).url);
+    gatewayUrl = String((await gateway.waitFor(isReady)).url);
     const worker = startProcess('bun', 'test/security/fixtures/worker.ts', { WARREN_NAMESPACE: namespace, AMQP_URL: urlFor('worker') });
-    await worker.waitFor((l) => l.msg === 'worker serving');
+    await worker.waitFor(isReady);
   });
 
   afterAll(async () => {

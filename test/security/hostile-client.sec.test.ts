@@ -6,7 +6,7 @@
 import { connect as amqpConnect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '@warren/protocol';
-import { killAll, startProcess, type Proc } from '../support/processes.ts';
+import { killAll, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { codeOf, createClients, refusedWith } from './clients.ts';
 import { ackBody, openRaw } from './raw-socket.ts';
@@ -34,9 +34,9 @@ describe('hostile clients against a gateway process on RabbitMQ', () => {
       ...JWT_ENV,
       ...LIMITS,
     });
-    url = String((await gateway.waitFor((l) => l.msg === 'gateway listening')).url);
+    url = String((await gateway.waitFor(isReady)).url);
     const worker = startProcess('bun', 'test/security/fixtures/worker.ts', { WARREN_NAMESPACE: namespace });
-    await worker.waitFor((l) => l.msg === 'worker serving');
+    await worker.waitFor(isReady);
     // The spy gets a copy of every request published for the served types.
     const model = await amqpConnect(AMQP_URL);
     const ch = await model.createChannel();

@@ -5,7 +5,7 @@
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, createMemorySessionStore, type AnyBackend } from '@warren/client';
-import { killAll, startProcess, type Proc } from '../support/processes.ts';
+import { killAll, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { codeOf, createClients } from './clients.ts';
 import { ackBody, openRaw } from './raw-socket.ts';
@@ -51,9 +51,9 @@ describe('hostile clients, round two', () => {
       ...JWT_ENV,
       SESSION_TOKEN_TTL_MS: String(SESSION_TTL_MS),
     });
-    url = String((await gateway.waitFor((l) => l.msg === 'gateway listening')).url);
+    url = String((await gateway.waitFor(isReady)).url);
     const worker = startProcess('bun', 'test/security/fixtures/chat-worker.ts', { WARREN_NAMESPACE: namespace });
-    await worker.waitFor((l) => l.msg === 'worker serving');
+    await worker.waitFor(isReady);
     // The gateway knows the chat schema once the worker's announcement arrived.
     const c = client({ token: await signToken('warmup') });
     await c.ready;

@@ -7,7 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack, Response } from '@warren/protocol';
 import { isValidTraceparent } from '@warren/gateway';
-import { killAll, root, startCommand, startGateway, startProcess, type Proc } from '../support/processes.ts';
+import { killAll, root, startCommand, startGateway, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 
 const namespace = uniqueNamespace('trace');
@@ -46,7 +46,7 @@ describe.skipIf(!hasAioPika && !CI)('traceparent across gateway, AMQP and worker
     });
     await python.waitFor((l) => String(l.msg ?? '').includes('serving'));
     node = startProcess('node', 'test/security/fixtures/worker.ts', { WARREN_NAMESPACE: namespace });
-    await node.waitFor((l) => l.msg === 'worker serving');
+    await node.waitFor(isReady);
     socket = io(gateway.url, { transports: ['websocket'], reconnection: false });
     socket.on('response', (r: Response, ack: () => void) => {
       responses.push(r);

@@ -92,16 +92,19 @@ export const startCommand = (label: string, cmd: string, args: string[], env: Re
   return proc;
 };
 
+/** The structured line a gateway or Node worker logs once it serves (`event: 'ready'`). */
+export const isReady = (line: Record<string, unknown>) => line.event === 'ready';
+
 export const killAll = () => Promise.all([...live].map((p) => p.kill()));
 
 export const startGateway = async (runtime: Runtime, namespace: string, env: Record<string, string> = {}) => {
   const proc = startProcess(runtime, 'packages/gateway/src/main.ts', { PORT: '0', HOST: '127.0.0.1', WARREN_NAMESPACE: namespace, ...env });
-  const line = await proc.waitFor((l) => l.msg === 'gateway listening');
+  const line = await proc.waitFor(isReady);
   return { proc, url: String(line.url) };
 };
 
 export const startNodeWorker = async (runtime: Runtime, namespace: string, env: Record<string, string> = {}) => {
   const proc = startProcess(runtime, 'examples/workers-node/src/main.ts', { WARREN_NAMESPACE: namespace, ...env });
-  await proc.waitFor((l) => l.msg === 'worker serving');
+  await proc.waitFor(isReady);
   return proc;
 };

@@ -191,8 +191,9 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${host}:${port}`;
   if (metricsHttp) metricsUrl = `http://${host}:${(metricsHttp.address() as AddressInfo).port}/metrics`;
+  // `event: 'ready'` is what supervisors and tests wait for; the message is for people.
   log.info(
-    { url, metricsUrl, namespace: options.namespace, transport: transport.kind, staticDir: options.staticDir, plugins: plugins.map((p) => p.name) },
+    { event: 'ready', url, metricsUrl, namespace: options.namespace, transport: transport.kind, staticDir: options.staticDir, plugins: plugins.map((p) => p.name) },
     'gateway listening',
   );
 

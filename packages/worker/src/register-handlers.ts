@@ -132,7 +132,8 @@ export const registerHandlers: RegisterHandlers = async (
         types: types.map((type) => typeAnnouncement(type, contractOf(served[type]))),
       })
     : null;
-  log.info({ types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind, instanceId: announcer?.instanceId }, 'worker serving');
+  // `event: 'ready'` is what supervisors and tests wait for; the message is for people.
+  log.info({ event: 'ready', types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind, instanceId: announcer?.instanceId }, 'worker serving');
 
   const close = () =>
     (closing ??= (async () => {
