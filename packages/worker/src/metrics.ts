@@ -1,13 +1,13 @@
 // Prometheus metrics of one worker (prom-client): requests by type and
 // outcome, latency, chunks, in-flight, broker reconnects. Always collected in
 // `handle.metrics.prometheus`; with `metricsPort` also served at GET /metrics.
-// Counting happens at the transport seam (every response a handler publishes)
-// so the handler code stays untouched.
+// Fed by each run's lifecycle (started, responses confirmed, ended), so the
+// handler code and the transport stay untouched.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
-import { parseOptions, requestKey, type Response } from '@warren/protocol';
+import { parseOptions, type Response } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 
 export const metricsOptionsSchema = z.object({
@@ -25,11 +25,17 @@ export interface WorkerMetrics {
   readonly url: string | undefined;
 }
 
+/** What one run tells the metrics as it goes: its lifecycle, not its transport. */
+export interface RunObserver {
+  /** Responses the broker confirmed (a batch counts response by response). */
+  published(responses: readonly Response[]): void;
+  /** The run is over (with 'undeliverable' when its answer reached nobody, 'requeued' when handed back). */
+  end(runEnd?: 'undeliverable' | 'requeued'): void;
+}
+
 export interface WorkerMetricsRecorder extends WorkerMetrics {
-  /** The same transport, with published responses counted. */
-  wrap(transport: Transport): Transport;
-  /** Call when a delivery starts; call the returned function when its run is done (with 'undeliverable' when its answer reached nobody). */
-  started(delivery: RequestDelivery): (end?: 'undeliverable' | 'requeued') => void;
+  /** Call when a delivery starts; tell the observer what the run publishes and when it ends. */
+  started(delivery: RequestDelivery): RunObserver;
   close(): Promise<void>;
 }
 
@@ -73,7 +79,6 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
     },
   });
 
-  const running = new Map<string, { type: string; outcome?: string }>();
   let server: Server | undefined;
   let url: string | undefined;
   if (parsed.data.metricsPort !== undefined) {
@@ -99,49 +104,26 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
   return {
     prometheus: registry,
     url,
-    wrap: (inner) => {
-      const count = (session: string, responses: readonly Response[]) => {
-        const entry = responses[0] && running.get(requestKey(session, responses[0].id));
-        if (!entry) return;
-        let chunked = 0;
-        for (const response of responses) {
-          if (response.kind === 'chunk') chunked += 1;
-          else entry.outcome = response.kind === 'result' ? 'ok' : response.error.code;
-        }
-        if (chunked > 0) chunks.inc({ type: entry.type }, chunked);
-      };
-      const publishMany = inner.publishResponses?.bind(inner);
-      return {
-        ...inner,
-        async publishResponse(session, response, replyTo) {
-          const outcome = await inner.publishResponse(session, response, replyTo);
-          if (outcome === 'delivered') count(session, [response]);
-          return outcome;
-        },
-        // Batches (one message, several responses) are counted response by response.
-        ...(publishMany
-          ? {
-              async publishResponses(session: string, responses: readonly Response[], replyTo?: string) {
-                const outcome = await publishMany(session, responses, replyTo);
-                if (outcome === 'delivered') count(session, responses);
-                return outcome;
-              },
-            }
-          : {}),
-      };
-    },
     started(delivery) {
-      const { type, session, id } = delivery.request;
-      const entry: { type: string; outcome?: string } = { type };
-      running.set(requestKey(session, id), entry);
+      const { type } = delivery.request;
+      let outcome: string | undefined;
       inFlight.inc({ type });
       const end = duration.startTimer({ type });
-      return (runEnd) => {
-        if (running.get(requestKey(session, id)) === entry) running.delete(requestKey(session, id));
-        inFlight.dec({ type });
-        const outcome = runEnd === 'undeliverable' ? runEnd : (entry.outcome ?? 'requeued');
-        requests.inc({ type, outcome });
-        end({ outcome });
+      return {
+        published(responses) {
+          let chunked = 0;
+          for (const response of responses) {
+            if (response.kind === 'chunk') chunked += 1;
+            else outcome = response.kind === 'result' ? 'ok' : response.error.code;
+          }
+          if (chunked > 0) chunks.inc({ type }, chunked);
+        },
+        end(runEnd) {
+          inFlight.dec({ type });
+          const final = runEnd === 'undeliverable' ? runEnd : (outcome ?? 'requeued');
+          requests.inc({ type, outcome: final });
+          end({ outcome: final });
+        },
       };
     },
     async close() {

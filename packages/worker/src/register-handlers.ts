@@ -81,7 +81,7 @@ export const registerHandlers: RegisterHandlers = async (
   const cancels = createCancelMemory();
   const running = new Map<string, Running>();
   const metrics = await startWorkerMetrics(metricsOptions, transport);
-  const deps = { transport: metrics.wrap(transport), log, cancels, chunkWindow: opts.chunkWindow };
+  const deps = { transport, log, cancels, chunkWindow: opts.chunkWindow };
   let closing: Promise<void> | null = null;
 
   const cancelSub = await transport.consumeCancels(types, ({ id, session }) => {
@@ -102,7 +102,7 @@ export const registerHandlers: RegisterHandlers = async (
         (delivery) => {
           if (closing) return delivery.requeue();
           const key = requestKey(delivery.request.session, delivery.request.id);
-          const finished = metrics.started(delivery);
+          const observer = metrics.started(delivery);
           // Every log line of the request carries its trace context. The
           // logger only adds it to the child runRequest makes on first use,
           // so a request that never logs still costs no child.
@@ -110,10 +110,10 @@ export const registerHandlers: RegisterHandlers = async (
           const traced: Logger | undefined = traceparent
             ? Object.assign(Object.create(log) as Logger, { child: (bindings: object, opts?: object) => log.child({ ...bindings, traceparent }, opts) })
             : undefined;
-          const run = runRequest(traced ? { ...deps, log: traced } : deps, handler, delivery);
+          const run = runRequest(traced ? { ...deps, log: traced } : deps, handler, delivery, observer);
           running.set(key, run);
           void run.done.then((end) => {
-            finished(end);
+            observer.end(end);
             if (running.get(key) === run) running.delete(key);
           });
         },

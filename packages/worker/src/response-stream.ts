@@ -65,6 +65,8 @@ export const createResponseStream = (
   replyTo?: string,
   /** The request's deadline: an unroutable answer is retried until then at most. */
   deadline?: number,
+  /** Told of the responses the broker confirmed (metrics). */
+  onPublished?: (responses: readonly Response[]) => void,
 ): ResponseStream => {
   let seq = 0;
   /** Published, not yet confirmed, oldest first; `count` responses each. */
@@ -90,6 +92,7 @@ export const createResponseStream = (
     confirmed.then(
       () => {
         unconfirmed -= entry.count;
+        onPublished?.(responses);
       },
       (error: unknown) => {
         if (!broken.signal.aborted) broken.abort(error);

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { createWarrenError, startHandlerRun, type HandlerOutcome, type RunContext, type RunFields, type WarrenError } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 import type { CancelMemory } from './cancellations.ts';
+import type { RunObserver } from './metrics.ts';
 import { createResponseStream, isUndeliverable } from './response-stream.ts';
 
 /** The `ctx` a handler receives (see RunContext); `Chunk` is what sendChunk accepts: the contract's chunk type for typed handlers. */
@@ -30,7 +31,7 @@ export interface Running {
   delivery: RequestDelivery;
 }
 
-export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDelivery): Running => {
+export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDelivery, observer?: RunObserver): Running => {
   const { request, attempt } = delivery;
   const now = deps.now ?? Date.now;
   // A pino child serialises its bindings when made; most requests never log,
@@ -54,6 +55,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     request.batchReplies === true,
     request.replyTo,
     request.deadline,
+    observer?.published,
   );
   /**
    * Nobody can receive the answer (its reply queue stayed missing through the
