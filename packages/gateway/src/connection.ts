@@ -1,10 +1,11 @@
-// Everything one connected socket does: its session (new or resumed), its
-// reply relay, requests (through the plugin chain to the broker), cancels
-// and client logs. The connection was already admitted by the plugins'
-// onConnect hooks (see admission.ts).
+// Everything one connected socket does, every socket event bound here: its
+// session (new or resumed), its reply relay, requests (through the plugin
+// chain to the broker), cancels, client logs and registry reads. The
+// connection was already admitted by the plugins' onConnect hooks (see
+// admission.ts).
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { createWarrenError, EVENTS, isFinal, parseCancelFrame, type Response } from '@warren/protocol';
+import { createWarrenError, EVENTS, parseCancelFrame } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { AcceptedRequests } from './accepted-requests.ts';
 import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
@@ -34,6 +35,8 @@ export interface SocketDeps {
   trackPending(pending: PendingRequests, relay: ReplyRelay): () => void;
   trackLocal(run: LocalRun): void;
   isDraining(): boolean;
+  /** Binds the `registry` event (the service catalogue) on this socket. */
+  answerRegistry(socket: Socket): void;
   now?: () => number;
 }
 
@@ -65,20 +68,10 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     sessionId: session.sessionId,
     log,
     now,
-    beforeEmit(response: Response) {
-      const type = pending.typeOf(response.id);
-      const out = deps.chain.response(response, {
-        connection,
-        sessionId: session.sessionId,
-        request: type === undefined ? undefined : { id: response.id, type },
-      });
-      if (!isFinal(response)) metrics.chunk(type);
-      else {
-        const done = pending.finish(response.id);
-        metrics.finished(done?.type, response.kind === 'result' ? 'ok' : response.error.code, done ? done.ageMs / 1000 : undefined);
-      }
-      return out;
-    },
+    chain: deps.chain,
+    connection,
+    pending,
+    metrics,
   });
 
   const untrack = deps.trackPending(pending, relay);
@@ -141,6 +134,8 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     if (noise.take('log') > 0) return;
     if (!deps.clientLogs.write(log, frame, logKey)) log.debug('invalid client-log frame');
   });
+
+  deps.answerRegistry(socket);
 
   socket.on('disconnect', (reason) => {
     clearInterval(refresher);

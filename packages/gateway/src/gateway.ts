@@ -162,13 +162,13 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
           void run.done.finally(() => locals.delete(run));
         },
         isDraining: () => draining,
+        answerRegistry: (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}),
       });
     } catch (error) {
       log.error({ err: error }, 'socket setup failed');
       socket.disconnect(true);
     }
   });
-  io.on('connection', (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
