@@ -50,9 +50,9 @@ const needs = (name, ok, why) => {
 };
 
 const SUITES = {
-  // Biome lint over the TypeScript tree, ruff check over python/.
+  // Biome over the TypeScript tree, exports nobody imports, ruff check over python/.
   lint: async () => {
-    const checks = [await run('npx', ['biome', 'lint', '.']), await run('node', ['scripts/lint-python.mjs'])];
+    const checks = [await run('npx', ['biome', 'lint', '.']), await run('node', ['scripts/dead-exports.mjs']), await run('node', ['scripts/lint-python.mjs'])];
     const failed = checks.filter((c) => c.code !== 0).length;
     return { code: failed > 0 ? 1 : 0, passed: checks.length - failed, failed, skipped: 0 };
   },

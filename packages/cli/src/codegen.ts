@@ -19,7 +19,7 @@ export interface CodegenCommand {
   only: string[] | undefined;
 }
 
-export const REGISTRY_TIMEOUT_MS = 5000;
+const REGISTRY_TIMEOUT_MS = 5000;
 
 export const registryUrl = (gatewayUrl: string) => new URL('/registry', gatewayUrl).toString();
 

@@ -10,7 +10,7 @@ export interface BackendSnapshot {
   readonly sessionId: string | null;
 }
 
-export interface ConnectionStore {
+interface ConnectionStore {
   getSnapshot(): BackendSnapshot;
   subscribe(listener: () => void): () => void;
   update(patch: Partial<BackendSnapshot>): void;

@@ -16,7 +16,7 @@ import {
 import { checkCall, type RequestOptions } from './request-options.ts';
 import { createSequencer, type Sequencer } from './sequencer.ts';
 
-export interface InFlightDeps {
+interface InFlightDeps {
   isConnected(): boolean;
   /** socket.emit; may throw (e.g. a payload socket.io cannot encode). */
   emit(event: string, ...args: unknown[]): void;
@@ -27,7 +27,7 @@ export interface InFlightDeps {
   now?: () => number;
 }
 
-export interface InFlightTable {
+interface InFlightTable {
   start<Result, Chunk>(type: string, payload: unknown, options?: RequestOptions<Chunk>): Promise<Result>;
   handleResponse(raw: unknown): void;
   /** Socket (re)connected: send queued cancels, then every request not yet acked. */

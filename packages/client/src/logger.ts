@@ -46,7 +46,7 @@ export const LOGGER_DEFAULTS: LoggerOptions = {
   maxBuffered: 200,
 };
 
-export interface LoggerDeps {
+interface LoggerDeps {
   /** Emits one batch; returns false (or throws) when it cannot be sent now. */
   send(entries: LogEntry[]): boolean;
   now?: () => number;

@@ -26,7 +26,7 @@ export interface BackendOptions {
   log?: Partial<LoggerOptions>;
 }
 
-export interface ResolvedBackendOptions {
+interface ResolvedBackendOptions {
   url: string;
   token: TokenSource | undefined;
   defaultTimeoutMs: number;

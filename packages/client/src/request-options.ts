@@ -21,9 +21,9 @@ export interface RequestOptions<Chunk = unknown> {
   timeoutMs?: number;
 }
 
-export type CheckedCall = { ok: true; id: string; timeoutMs: number } | { ok: false; error: WarrenError };
+type CheckedCall = { ok: true; id: string; timeoutMs: number } | { ok: false; error: WarrenError };
 
-export interface CallContext {
+interface CallContext {
   createId(): string;
   defaultTimeoutMs: number;
   isInFlight(id: string): boolean;

@@ -8,9 +8,9 @@ export interface ServicesOptions {
   timeoutMs?: number;
 }
 
-export const SERVICES_TIMEOUT_MS = 10_000;
+const SERVICES_TIMEOUT_MS = 10_000;
 
-export interface ServicesDeps {
+interface ServicesDeps {
   /** socket.emit with an ack; socket.io buffers it while reconnecting. */
   emit(event: string, body: unknown, ack: (raw: unknown) => void): void;
   /** Why calls fail right now (closed, refused), or null. */

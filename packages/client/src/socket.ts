@@ -22,7 +22,7 @@ export interface SocketLike {
   disconnect(): unknown;
 }
 
-export type AuthPayload = { session?: string; token?: string };
+type AuthPayload = { session?: string; token?: string };
 
 /** A credential for the gateway's authentication (e.g. a JWT): fixed, or fetched on every (re)connect. */
 export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { requestKey, type Ack } from '@warren/protocol';
 
-export type Claim =
+type Claim =
   /** First of its id: run it, then settle with the ack it got (and its deadline when accepted). */
   | { kind: 'first'; settle(ack: Ack, deadline?: number): void }
   /** Same id, same request: the first one's ack, once it has one. */

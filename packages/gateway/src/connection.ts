@@ -20,7 +20,7 @@ import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
 import { subjectOf, type Sessions } from './session-tokens.ts';
 
-export interface SocketDeps {
+interface SocketDeps {
   transport: Transport;
   sessions: Sessions;
   /** Gateway-wide, so a caller's connections share one client-log budget. */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { WireError } from '@warren/protocol';
 import type { DeadLetter, Subscription, Transport } from '@warren/transport';
 
-export const deadLetterError = (dead: DeadLetter): WireError => {
+const deadLetterError = (dead: DeadLetter): WireError => {
   if (dead.reason === 'delivery_limit') {
     return {
       code: 'DELIVERY_LIMIT',

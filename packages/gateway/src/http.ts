@@ -22,7 +22,7 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-export interface HttpDeps {
+interface HttpDeps {
   staticDir: string | undefined;
   ready(): { ready: boolean; broker: string; topology: boolean; replyConsumersDown: number };
   /** Prometheus text exposition for GET /metrics; absent = not served here. */

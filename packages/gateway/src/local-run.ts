@@ -9,7 +9,7 @@ import { jsonChecked, startHandlerRun, type Principal, type Response, type Warre
 import type { Transport } from '@warren/transport';
 import type { LocalHandler, LocalRunFields } from './plugins/types.ts';
 
-export interface LocalRunInput {
+interface LocalRunInput {
   transport: Transport;
   sessionId: string;
   id: string;

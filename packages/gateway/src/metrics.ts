@@ -20,7 +20,7 @@ export interface GatewayMetrics {
   readonly contentType: string;
 }
 
-export interface MetricsSources {
+interface MetricsSources {
   transport: Transport;
   connectedSockets(): number;
   inFlight(): number;

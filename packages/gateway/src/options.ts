@@ -35,7 +35,7 @@ export const DEFAULTS = {
 } as const;
 
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-export const JWT_ALGORITHMS = [...HMAC_ALGORITHMS, 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const JWT_ALGORITHMS = [...HMAC_ALGORITHMS, 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
 export const gatewayOptionsSchema = z
   .object({

@@ -12,7 +12,7 @@ import type { PendingRequests } from './pending-requests.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 
-export interface ReplyRelayDeps {
+interface ReplyRelayDeps {
   socket: Socket;
   transport: Transport;
   options: GatewayOptions;

@@ -16,7 +16,7 @@ import type { ConnectionContext, LocalHandler, RequestContext } from './plugins/
 import type { PendingRequests } from './pending-requests.ts';
 import { traceparentFor } from './trace.ts';
 
-export interface PipelineDeps {
+interface PipelineDeps {
   transport: Transport;
   options: GatewayOptions;
   chain: PluginChain;

@@ -8,7 +8,7 @@ import { contractJsonSchemas, PROTOCOL_VERSION, type Announce, type Contract, ty
 import type { Transport } from '@warren/transport';
 import { SDK_VERSION } from './sdk-version.ts';
 
-export interface AnnouncerConfig {
+interface AnnouncerConfig {
   service: string;
   instanceId: string;
   concurrency: number;
@@ -30,7 +30,7 @@ export const defaultInstanceId = (service: string): string =>
 export const typeAnnouncement = (type: string, contract: Contract | undefined): TypeAnnouncement =>
   contract === undefined ? { type } : { type, ...contractJsonSchemas(contract) };
 
-export const buildAnnouncement = (config: AnnouncerConfig, startedAt: number, now: number): Announce => ({
+const buildAnnouncement = (config: AnnouncerConfig, startedAt: number, now: number): Announce => ({
   kind: 'announce',
   protocolVersion: PROTOCOL_VERSION,
   service: config.service,
@@ -46,7 +46,7 @@ export const buildAnnouncement = (config: AnnouncerConfig, startedAt: number, no
 });
 
 /** A withdrawal must not hold up shutdown when the broker does not answer; TTL covers it then. */
-export const WITHDRAW_TIMEOUT_MS = 2000;
+const WITHDRAW_TIMEOUT_MS = 2000;
 
 const within = (promise: Promise<unknown>, ms: number) =>
   new Promise<void>((resolve) => {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { parseOptions, type Response } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 
-export const metricsOptionsSchema = z.object({
+const metricsOptionsSchema = z.object({
   /** Serve GET /metrics on this port (0 picks a free one); absent = not served. */
   metricsPort: z.number().int().min(0).max(65_535).optional(),
   /** Interface for the metrics port. @default '0.0.0.0' */
@@ -33,14 +33,14 @@ export interface RunObserver {
   end(runEnd?: 'undeliverable' | 'requeued'): void;
 }
 
-export interface WorkerMetricsRecorder extends WorkerMetrics {
+interface WorkerMetricsRecorder extends WorkerMetrics {
   /** Call when a delivery starts; tell the observer what the run publishes and when it ends. */
   started(delivery: RequestDelivery): RunObserver;
   close(): Promise<void>;
 }
 
 
-export type MetricsOptions = z.output<typeof metricsOptionsSchema>;
+type MetricsOptions = z.output<typeof metricsOptionsSchema>;
 
 /** Checked before anything connects, so a bad metricsPort fails the start-up at once. */
 export const parseMetricsOptions = (input: MetricsOptionsInput): MetricsOptions => parseOptions('worker options', metricsOptionsSchema, input);

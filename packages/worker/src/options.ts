@@ -15,7 +15,7 @@ export const DEFAULTS = {
   registryTtlMs: REGISTRY_DEFAULTS.ttlMs,
 } as const;
 
-export const workerOptionsSchema = z.object({
+const workerOptionsSchema = z.object({
   /** Name of this service, shown in logs and (later) the registry. */
   service: z.string().min(1).max(100),
   /** AMQP URL; the nodes of a cluster as an array or comma-separated. Env: AMQP_URL. @default amqp://guest:guest@127.0.0.1:5672 */
@@ -46,7 +46,7 @@ export const workerOptionsSchema = z.object({
 });
 
 export type WorkerOptionsInput = z.input<typeof workerOptionsSchema>;
-export type WorkerOptions = z.output<typeof workerOptionsSchema>;
+type WorkerOptions = z.output<typeof workerOptionsSchema>;
 
 export const workerOptionsFromEnv = (env: Record<string, string | undefined> = process.env): Partial<WorkerOptionsInput> => {
   const out: Partial<WorkerOptionsInput> = {};

@@ -4,7 +4,7 @@
 import { createWarrenError, jsonChecked, REPLY_RETRY, type Response, type WireError } from '@warren/protocol';
 import type { ResponseOutcome, Transport } from '@warren/transport';
 
-export interface ResponseStream {
+interface ResponseStream {
   /**
    * Aborted when a response could not be published: the answer has a gap.
    * The reason tells whether anyone could receive it (isUndeliverable).
@@ -20,8 +20,8 @@ export interface ResponseStream {
  * counts messages, so the byte cap is what keeps its per-socket buffer as
  * small as with one response per message.
  */
-export const MAX_BATCH = 128;
-export const MAX_BATCH_BYTES = 16 * 1024;
+const MAX_BATCH = 128;
+const MAX_BATCH_BYTES = 16 * 1024;
 
 const UNDELIVERABLE = 'undeliverable';
 /** The answer has no recipient: its reply queue stayed missing for the whole retry window. */

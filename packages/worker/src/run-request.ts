@@ -14,7 +14,7 @@ export type HandlerContext<Chunk = unknown> = RunContext<RunFields, Logger, Chun
 // biome-ignore lint/suspicious/noExplicitAny: an untyped handler takes whatever the contract (or none) says
 export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: HandlerContext) => Result | Promise<Result>;
 
-export interface RunDeps {
+interface RunDeps {
   transport: Transport;
   log: Logger;
   cancels: CancelMemory;
@@ -23,7 +23,7 @@ export interface RunDeps {
 }
 
 /** How a run ended when its final response does not say it: nobody could receive the answer, or it was handed back. */
-export type RunEnd = 'undeliverable' | 'requeued' | undefined;
+type RunEnd = 'undeliverable' | 'requeued' | undefined;
 
 export interface Running {
   abort(reason: WarrenError): void;

@@ -15,7 +15,7 @@ const ruleObject = z.strictObject({
   /** Anonymous callers may call it too. @default false */
   allowAnonymous: z.boolean().optional(),
 });
-export type RuleFunction = (principal: Principal | undefined, ctx: RequestContext) => boolean | Promise<boolean>;
+type RuleFunction = (principal: Principal | undefined, ctx: RequestContext) => boolean | Promise<boolean>;
 export type AuthorizeRule = z.input<typeof ruleObject> | RuleFunction;
 
 const schema = z.object({

@@ -18,7 +18,7 @@ const schema = z.object({
 
 export type RateLimitOptions = z.input<typeof schema>;
 
-export const callerKey = (ctx: RequestContext): string =>
+const callerKey = (ctx: RequestContext): string =>
   typeof ctx.principal?.sub === 'string' ? `sub:${ctx.principal.sub}` : `socket:${ctx.connection.socketId}`;
 
 export const rateLimit = (input: RateLimitOptions): GatewayPlugin => {

@@ -6,8 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { createWarrenError } from '@warren/protocol';
 import type { VariantSchema, VariantsOutcome } from './schema-check.ts';
 
-export const MAX_QUEUED = 32;
-export const CHECK_TIMEOUT_MS = 10_000;
+const MAX_QUEUED = 32;
+const CHECK_TIMEOUT_MS = 10_000;
 
 type Waiter = { resolve: (outcome: VariantsOutcome) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> };
 

@@ -34,7 +34,7 @@ export interface GatewayRegistry {
 
 export const REGISTRY_SWEEP_MS = 1000;
 /** Payloads up to this size (JSON bytes) are checked inline: a few milliseconds at worst. */
-export const INLINE_CHECK_BYTES = 4 * 1024;
+const INLINE_CHECK_BYTES = 4 * 1024;
 
 export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayRegistry => {
   const now = options.now ?? Date.now;

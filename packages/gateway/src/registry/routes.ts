@@ -17,15 +17,15 @@ import type { GatewayRegistry } from './registry.ts';
 type HttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
 /** Who may read the catalogue; absent = anyone (authentication off, or anonymous callers allowed). */
-export interface RegistryAccess {
+interface RegistryAccess {
   verify: TokenVerifier;
   /** A principal needs one of these; empty = any authenticated principal. */
   roles: readonly string[];
 }
 
 /** `registry` events per connection: a dashboard polls, a flood is refused. */
-export const REGISTRY_EVENTS_PER_SECOND = 2;
-export const REGISTRY_EVENTS_BURST = 10;
+const REGISTRY_EVENTS_PER_SECOND = 2;
+const REGISTRY_EVENTS_BURST = 10;
 
 const hasRole = (principal: Principal | undefined, roles: readonly string[]) =>
   roles.length === 0 || (Array.isArray(principal?.roles) && principal.roles.some((r) => roles.includes(r)));

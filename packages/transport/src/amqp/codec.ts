@@ -46,7 +46,7 @@ const attemptOf = (message: ConsumeMessage): number => {
   return count !== undefined && count >= 0 ? Math.trunc(count) + 1 : message.fields.redelivered ? 2 : 1;
 };
 
-export interface DecodedRequest {
+interface DecodedRequest {
   request: RequestMessage;
   attempt: number;
 }
@@ -116,11 +116,6 @@ export const encodeResponses = (responses: readonly Response[]): { body: Buffer;
     type: MESSAGE_TYPES.batch,
   },
 });
-
-export const decodeResponse = (message: ConsumeMessage): Parsed<Response> => {
-  const body = parseJson(message.content);
-  return body.ok ? parseResponse(body.value) : body;
-};
 
 /** A reply message as the responses it carries, in order: one, or a batch's. Malformed entries are reported, not returned. */
 export const decodeResponses = (message: ConsumeMessage): { responses: Response[]; errors: string[] } => {

@@ -13,7 +13,7 @@ export interface BackoffOptions {
   maxDelayMs: number;
 }
 
-export interface ConnectionOptions {
+interface ConnectionOptions {
   /** The nodes of one broker (a cluster): tried in turn, from a random one. */
   urls: readonly string[];
   log: Log;
@@ -24,7 +24,7 @@ export interface ConnectionOptions {
   connectionName: string;
 }
 
-export type Setup = (model: ChannelModel) => Promise<void>;
+type Setup = (model: ChannelModel) => Promise<void>;
 
 export interface ConnectionManager {
   status(): BrokerStatus;
@@ -46,7 +46,7 @@ export const backoffDelay = (attempt: number, { initialDelayMs, maxDelayMs }: Ba
 };
 
 /** amqplib reads the heartbeat from the URL; an explicit one there wins. */
-export const withHeartbeat = (url: string, seconds: number) => {
+const withHeartbeat = (url: string, seconds: number) => {
   const parsed = new URL(url);
   if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
   return parsed.toString();

@@ -6,7 +6,7 @@ import type { Log, Subscription } from '../types.ts';
 import { backoffDelay, type ConnectionManager } from './connection.ts';
 
 /** Sets the channel up and starts consuming; returns the consumer tag. */
-export type StartConsumer = (channel: Channel, restart: () => void) => Promise<string>;
+type StartConsumer = (channel: Channel, restart: () => void) => Promise<string>;
 
 export const durableConsumer = async (
   manager: ConnectionManager,

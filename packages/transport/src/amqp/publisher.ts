@@ -8,9 +8,9 @@ import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { createWarrenError } from '@warren/protocol';
 import type { Log } from '../types.ts';
 
-export type PublishOutcome = 'confirmed' | 'returned';
+type PublishOutcome = 'confirmed' | 'returned';
 
-export interface Publisher {
+interface Publisher {
   publish(
     exchange: string,
     routingKey: string,
