@@ -5,15 +5,13 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureNodeModules, ensurePython, ensureRabbit, PYTHON, root, say } from './ensure.mjs';
+import { tsCommand } from './launch.mjs';
 import { loadSessionSecret } from './session-secret.mjs';
 import { supervise } from './supervise.mjs';
 
 const port = process.env.PORT ?? '3000';
 const runtime = process.env.WARREN_RUNTIME === 'node' ? 'node' : 'bun';
-const ts = (file) =>
-  runtime === 'bun'
-    ? { cmd: join(root, 'node_modules/.bin/bun'), args: [join(root, file)] }
-    : { cmd: process.execPath, args: ['--import', 'tsx', join(root, file)] };
+const ts = (file) => tsCommand(runtime, file);
 
 const banner = (lines) => {
   const width = Math.max(...lines.map((l) => l.length)) + 4;
