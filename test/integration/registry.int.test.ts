@@ -13,6 +13,7 @@ import type { Announcement, Catalogue } from '@warren/protocol';
 import { createAmqpTransport } from '@warren/transport';
 import { defineContract, defineContracts, registerHandlers } from '@warren/worker';
 import { killAll, root, RUNTIMES, startGateway, startNodeWorker, type Proc } from '../support/processes.ts';
+import { disposable } from '../support/disposable.ts';
 import { AMQP_URL, deleteNamespace, queueStats, uniqueNamespace } from '../support/rabbit.ts';
 
 const run = promisify(execFile);
@@ -175,21 +176,19 @@ describe('registry exchange on the RabbitMQ transport', () => {
   afterAll(() => deleteNamespace(namespace));
 
   it('delivers every announcement to every consumer, and nothing to one that closed', async () => {
-    const [a, b, sender] = await Promise.all([0, 1, 2].map(() => createAmqpTransport({ url: AMQP_URL, namespace })));
-    try {
-      const seen: Announcement[][] = [[], []];
-      const subs = [await a!.consumeAnnouncements((m) => seen[0]!.push(m)), await b!.consumeAnnouncements((m) => seen[1]!.push(m))];
-      const message: Announcement = { kind: 'withdraw', protocolVersion: 1, service: 's', instanceId: 'i-1', sentAt: 1 };
-      await sender!.announce(message);
-      await waitUntil(async () => (seen.every((s) => s.length === 1) ? true : undefined), 2000, 'both consumers to get it');
-      expect(seen).toEqual([[message], [message]]);
-      await subs[1]!.close();
-      await sender!.announce({ ...message, instanceId: 'i-2' });
-      await waitUntil(async () => (seen[0]!.length === 2 ? true : undefined), 2000, 'the open consumer to get the second');
-      await new Promise((r) => setTimeout(r, 100));
-      expect(seen[1]).toHaveLength(1);
-    } finally {
-      await Promise.all([a, b, sender].map((t) => t!.close()));
-    }
+    await using a = disposable(await createAmqpTransport({ url: AMQP_URL, namespace }));
+    await using b = disposable(await createAmqpTransport({ url: AMQP_URL, namespace }));
+    await using sender = disposable(await createAmqpTransport({ url: AMQP_URL, namespace }));
+    const seen: Announcement[][] = [[], []];
+    const subs = [await a.consumeAnnouncements((m) => seen[0]!.push(m)), await b.consumeAnnouncements((m) => seen[1]!.push(m))];
+    const message: Announcement = { kind: 'withdraw', protocolVersion: 1, service: 's', instanceId: 'i-1', sentAt: 1 };
+    await sender.announce(message);
+    await waitUntil(async () => (seen.every((s) => s.length === 1) ? true : undefined), 2000, 'both consumers to get it');
+    expect(seen).toEqual([[message], [message]]);
+    await subs[1]!.close();
+    await sender.announce({ ...message, instanceId: 'i-2' });
+    await waitUntil(async () => (seen[0]!.length === 2 ? true : undefined), 2000, 'the open consumer to get the second');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen[1]).toHaveLength(1);
   });
 });

@@ -13,6 +13,8 @@ export interface Proc {
   /** Resolves with the first log object matching `test`. */
   waitFor(test: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   kill(signal?: NodeJS.Signals): Promise<number | null>;
+  /** `await using proc = startProcess(...)` kills it when the block ends. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const live = new Set<Proc>();
@@ -32,6 +34,9 @@ export const startCommand = (label: string, cmd: string, args: string[], env: Re
     kill(signal = 'SIGTERM') {
       live.delete(proc);
       return launched.kill(signal);
+    },
+    async [Symbol.asyncDispose]() {
+      await proc.kill();
     },
   };
   live.add(proc);

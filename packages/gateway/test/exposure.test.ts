@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createGateway, parseGatewayOptions } from '@warren/gateway';
 import type { RegistryAck } from '@warren/protocol';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
+import { disposable } from '../../../test/support/disposable.ts';
 import { connect, quiet, setup, sleep } from './support.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -83,20 +84,18 @@ describe('defaults and broker failures', () => {
   it('answers BROKER_UNAVAILABLE, not INTERNAL, when the broker channel ends under a publish', async () => {
     const broker = createMemoryBroker();
     const transport = memoryTransport(broker);
-    const gateway = await createGateway({
-      port: 0,
-      host: '127.0.0.1',
-      log: quiet,
-      transport: { ...transport, publishRequest: async () => Promise.reject(new Error('Channel ended, no reply will be forthcoming')) },
-    });
-    try {
-      const client = connect(gateway);
-      await client.ready;
-      const ack = await client.request({ id: 'b1', type: 'echo' });
-      expect(ack).toMatchObject({ ok: false, id: 'b1', error: { code: 'BROKER_UNAVAILABLE' } });
-      expect(JSON.stringify(ack)).not.toMatch(/Channel ended/);
-    } finally {
-      await gateway.close();
-    }
+    await using gateway = disposable(
+      await createGateway({
+        port: 0,
+        host: '127.0.0.1',
+        log: quiet,
+        transport: { ...transport, publishRequest: async () => Promise.reject(new Error('Channel ended, no reply will be forthcoming')) },
+      }),
+    );
+    const client = connect(gateway);
+    await client.ready;
+    const ack = await client.request({ id: 'b1', type: 'echo' });
+    expect(ack).toMatchObject({ ok: false, id: 'b1', error: { code: 'BROKER_UNAVAILABLE' } });
+    expect(JSON.stringify(ack)).not.toMatch(/Channel ended/);
   });
 });
