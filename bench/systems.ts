@@ -81,6 +81,50 @@ const warren = (gatewayRuntime: Runtime, from?: string): System => ({
   },
 });
 
+/**
+ * Warren with the Python worker (bench/servers/warren-worker.py) behind the
+ * same gateway as `warren`, to compare the two SDKs in one run.
+ * BENCH_PY_BEFORE=<dir of another checkout's python/> adds the same system
+ * on that SDK (`warren-python-before`), for a same-run before/after.
+ */
+const warrenPython = (pythonPath?: string): System => ({
+  id: pythonPath === undefined ? 'warren-python' : 'warren-python-before',
+  label: `Warren, Python worker${pythonPath === undefined ? '' : ' before'} (gateway on Bun)`,
+  async start() {
+    const namespace = `bench${hex()}`;
+    const file = 'bench/servers/warren-worker.py';
+    const worker = spawnChild('warren python worker', 'node', file, {
+      WARREN_NAMESPACE: namespace,
+      LOG_LEVEL: 'warning',
+      WORKER_CONCURRENCY: '128',
+      ...(pythonPath === undefined ? {} : { BENCH_PYTHONPATH: pythonPath }),
+    }, { command: ['/usr/bin/python3', [file]] });
+    await ready(worker);
+    const port = await freePort();
+    const gateway = spawnChild('gateway', 'bun', 'packages/gateway/src/main.ts', {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WARREN_NAMESPACE: namespace,
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_SECOND: '1000000',
+      RATE_LIMIT_BURST: '1000000',
+    }, { profile: true });
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/readyz`).catch((error: Error) => {
+      throw new Error(`${error.message}\n${gateway.tail()}`);
+    });
+    return {
+      url,
+      pids: { gateway: gateway.pid, worker: worker.pid, ...brokerPid('beam.smp') },
+      client: { file: 'bench/clients/warren.ts', env: {} },
+      async close() {
+        await Promise.all([gateway.stop(), worker.stop()]);
+        await deleteNamespace(namespace).catch(() => {});
+      },
+    };
+  },
+});
+
 const socketFloor: System = {
   id: 'socket',
   label: 'bare Socket.IO ack echo (socket floor)',
@@ -141,6 +185,8 @@ export const SYSTEMS: System[] = [
   warren('bun'),
   ...(before ? [warren('bun', before)] : []),
   warren('node'),
+  warrenPython(),
+  ...(process.env.BENCH_PY_BEFORE ? [warrenPython(process.env.BENCH_PY_BEFORE)] : []),
   socketFloor,
   amqpFloor,
   bullmqRelay,

@@ -9,7 +9,18 @@ import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const PYTHON = '/usr/bin/python3';
-const PY_MODULES = { aio_pika: 'python3-aio-pika', pytest: 'python3-pytest', pytest_asyncio: 'python3-pytest-asyncio', jsonschema: 'python3-jsonschema' };
+// mypy: the SDK's --strict check; build + ensurepip (python3-venv): the wheel test that installs into a fresh venv;
+// uvloop: the faster event loop worker.run() picks when installed (the bench measures the SDK as users run it).
+const PY_MODULES = {
+  aio_pika: 'python3-aio-pika',
+  pytest: 'python3-pytest',
+  pytest_asyncio: 'python3-pytest-asyncio',
+  jsonschema: 'python3-jsonschema',
+  mypy: 'mypy',
+  build: 'python3-build',
+  ensurepip: 'python3-venv',
+  uvloop: 'python3-uvloop',
+};
 
 export const say = (msg) => console.log(`\x1b[36m[warren]\x1b[0m ${msg}`);
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;

@@ -46,11 +46,15 @@ export interface SpawnOptions {
   profile?: boolean;
   /** Another checkout to run the file from (an A/B "before" tree). */
   root?: string;
+  /** Run this command instead of `file` on Bun/Node (the Python worker). */
+  command?: [string, string[]];
 }
 
 export const spawnChild = (label: string, runtime: Runtime, file: string, env: Record<string, string>, options: SpawnOptions = {}): Child => {
   const from = options.root ?? root;
-  const { cmd, args } = tsCommand(runtime, file, { flags: options.profile ? profileFlags(runtime, label) : [], from });
+  const { cmd, args } = options.command
+    ? { cmd: options.command[0], args: options.command[1] }
+    : tsCommand(runtime, file, { flags: options.profile ? profileFlags(runtime, label) : [], from });
   const launched = launch(label, cmd, args, { env, cwd: from, stdin: true });
   const { child } = launched;
   live.add(child);

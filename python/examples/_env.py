@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 try:
     import warren  # noqa: F401
@@ -13,7 +14,7 @@ except ImportError:  # run from a checkout without installing: python/ holds the
 from warren import Worker  # noqa: E402
 
 
-def worker_from_env(service: str, **options) -> Worker:
+def worker_from_env(service: str, **options: Any) -> Worker:
     """A Worker reading AMQP_URL (default amqp://guest:guest@127.0.0.1:5672/) and WARREN_NAMESPACE (default warren)."""
     return Worker(
         service=service,

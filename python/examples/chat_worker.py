@@ -12,13 +12,13 @@ import random
 import re
 import sys
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 if __package__ in (None, ""):  # run as a script: make `examples` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from examples._env import worker_from_env  # noqa: E402
-from warren import WarrenError, contract  # noqa: E402
+from warren import Context, Handler, WarrenError, contract  # noqa: E402
 
 #: Seconds between tokens, drawn uniformly from this range (a human typing pace).
 TOKEN_DELAY_S = (0.04, 0.08)
@@ -63,7 +63,7 @@ class ChatReply(TypedDict):
     reply: str
 
 
-def compose_reply(message: str, history: list) -> str:
+def compose_reply(message: str, history: list[Any]) -> str:
     """A scripted, deterministic reply (no model needed): it depends only on the conversation."""
     pick = random.Random(f"{len(history)}:{message}")
     turn = len(history) // 2 + 1
@@ -75,8 +75,8 @@ def tokens(text: str) -> list[str]:
     return re.findall(r"\s*\S+", text)
 
 
-def check_payload(payload) -> tuple[str, list]:
-    issues = []
+def check_payload(payload: Any) -> tuple[str, list[Any]]:
+    issues: list[dict[str, str]] = []
     if not isinstance(payload, dict) or not isinstance(payload.get("message"), str) or not payload["message"].strip():
         issues.append({"path": "message", "message": "expected a non-empty string"})
     elif not isinstance(payload.get("history", []), list):
@@ -89,7 +89,7 @@ def check_payload(payload) -> tuple[str, list]:
 
 @contract(payload=CHAT_PAYLOAD, chunk=ChatChunk, result=ChatReply,
           description="A scripted assistant reply, streamed token by token.")
-async def chat(payload, ctx):
+async def chat(payload: Any, ctx: Context) -> ChatReply:
     message, history = check_payload(payload)
     reply = compose_reply(message, history)
     ctx.log.info("replying with %d tokens", len(tokens(reply)))
@@ -99,7 +99,7 @@ async def chat(payload, ctx):
     return {"reply": reply}
 
 
-HANDLERS = {"chat": chat}
+HANDLERS: dict[str, Handler] = {"chat": chat}
 
 
 def main() -> None:

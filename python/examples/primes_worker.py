@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Optional, TypedDict
+from typing import Any, Optional, TypedDict
 
 if __package__ in (None, ""):  # run as a script: make `examples` importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from examples._env import worker_from_env  # noqa: E402
-from warren import WarrenError, contract  # noqa: E402
+from warren import Handler, SyncContext, WarrenError, contract  # noqa: E402
 
 MAX_LIMIT = 200_000_000
 PROGRESS_STEPS = 40
@@ -47,7 +47,7 @@ def base_primes(n: int) -> list[int]:
     chunk=Progress, result=PrimeCount,
     description="Counts primes up to `limit` on a CPU-bound worker, with progress.",
 )
-def primes(payload, ctx):
+def primes(payload: Any, ctx: SyncContext) -> PrimeCount:
     limit = payload.get("limit") if isinstance(payload, dict) else None
     if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= MAX_LIMIT:
         raise WarrenError("INVALID_PAYLOAD", f"limit: expected an integer from 0 to {MAX_LIMIT}",
@@ -57,7 +57,8 @@ def primes(payload, ctx):
         return {"count": 0, "last": None}
     small = base_primes(math.isqrt(limit))
     segment = max(1 << 15, limit // PROGRESS_STEPS + 1)
-    found, last = 0, None
+    found: int = 0
+    last: Optional[int] = None
     for low in range(0, limit + 1, segment):
         high = min(low + segment, limit + 1)  # sieve [low, high)
         flags = bytearray([1]) * (high - low)
@@ -76,7 +77,7 @@ def primes(payload, ctx):
     return {"count": found, "last": last}
 
 
-HANDLERS = {"primes": primes}
+HANDLERS: dict[str, Handler] = {"primes": primes}
 
 
 def main() -> None:

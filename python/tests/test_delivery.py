@@ -11,6 +11,7 @@ import time
 import pytest
 
 from warren import ResponseReturned, Undeliverable, delivery, register_handlers
+from warren.errors import BrokerUnavailable
 from warren.wire import WireProps
 
 
@@ -75,16 +76,41 @@ async def test_publish_until_routed_carries_on_once_a_retry_is_routed():
     assert retries == 2 and published[-1] == {"kind": "chunk"} and now["ms"] == 750
 
 
-async def test_a_nack_or_dead_channel_is_not_retried():
+async def test_an_unexpected_publish_failure_is_not_retried():
     calls = []
 
-    async def nacked(reply_to, envelope):
+    async def broken(reply_to, envelope):
         calls.append(1)
         raise ConnectionError("channel closed")
 
     with pytest.raises(ConnectionError):
-        await delivery.publish_until_routed(nacked, "q", {})
+        await delivery.publish_until_routed(broken, "q", {})
     assert calls == [1]
+
+
+async def test_a_nack_is_retried_on_the_same_schedule_without_spending_a_delivery():
+    # A quorum queue nacks for seconds after its leader's node is killed (decision 0010, part d).
+    now, sleep = await fake_clock()
+    calls = []
+
+    async def nacked_twice(reply_to, envelope):
+        calls.append(now["ms"])
+        if len(calls) <= 2:
+            raise BrokerUnavailable("not confirmed")
+
+    retries = await delivery.publish_until_routed(nacked_twice, "q", {}, sleep=sleep, monotonic_ms=lambda: now["ms"])
+    assert retries == 2 and calls == [0, 250, 750]
+
+
+async def test_a_nack_for_the_whole_window_propagates_as_itself_not_undeliverable():
+    now, sleep = await fake_clock()
+
+    async def always_nacked(reply_to, envelope):
+        raise BrokerUnavailable("not confirmed")
+
+    with pytest.raises(BrokerUnavailable) as raised:
+        await delivery.publish_until_routed(always_nacked, "q", {}, sleep=sleep, monotonic_ms=lambda: now["ms"])
+    assert not isinstance(raised.value, Undeliverable) and now["ms"] <= 5_000
 
 
 async def test_give_up_stops_retrying_with_a_plain_return():
@@ -144,9 +170,9 @@ async def test_a_reply_queue_declared_during_the_retries_gets_the_answer(gateway
     returns = asyncio.Event()
     real_publish = worker_transport.publish_response
 
-    async def watched_publish(reply_to, envelope):
+    async def watched_publish(reply_to, envelope, **kw):
         try:
-            await real_publish(reply_to, envelope)
+            await real_publish(reply_to, envelope, **kw)
         except ResponseReturned:
             returns.set()
             raise
@@ -250,9 +276,9 @@ async def test_a_drain_hands_back_a_request_whose_chunk_is_being_retried_without
     transport = memory_transport(broker)
     real_publish = transport.publish_response
 
-    async def watched_publish(reply_to, envelope):
+    async def watched_publish(reply_to, envelope, **kw):
         try:
-            await real_publish(reply_to, envelope)
+            await real_publish(reply_to, envelope, **kw)
         except ResponseReturned:
             returned.set()
             raise

@@ -49,7 +49,7 @@ async def test_primes_reports_progress_and_counts(gateway, worker_transport):
 @pytest.mark.integration
 @pytest.mark.asyncio
 async def test_demo_process_serves_both_types_and_drains_on_sigterm(rabbitmq):
-    from amqp_gateway import AmqpGateway
+    from raw_amqp_gateway import AmqpGateway
 
     namespace = "t" + uuid.uuid4().hex[:12]
     env = {**os.environ, "AMQP_URL": AMQP_URL, "WARREN_NAMESPACE": namespace, "PYTHONUNBUFFERED": "1"}

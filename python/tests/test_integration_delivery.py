@@ -14,7 +14,7 @@ import pytest
 from warren import RequestMessage, amqp_transport, register_handlers
 from warren.transport import amqp_connection
 
-from amqp_gateway import AmqpGateway
+from raw_amqp_gateway import AmqpGateway
 from conftest import AMQP_URL
 
 pytestmark = [pytest.mark.integration]

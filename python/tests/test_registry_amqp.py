@@ -9,7 +9,7 @@ import pytest
 from warren import amqp_transport, register_handlers
 from warren.protocol import topology
 
-from amqp_gateway import AmqpGateway
+from raw_amqp_gateway import AmqpGateway
 from conftest import AMQP_URL
 
 pytestmark = [pytest.mark.integration]

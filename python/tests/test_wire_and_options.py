@@ -7,7 +7,7 @@ import json
 import pytest
 
 from warren import ConfigError, InvalidRequest, MemoryBroker, RequestMessage, WarrenError, Worker, memory_transport
-from warren.cancels import cancel_memory
+from warren.cancellations import cancel_memory
 from warren.errors import Cancelled, DeadlineExceeded, to_wire_error
 from warren.options import DEFAULTS, normalize_options
 from warren.protocol import headers, topology
@@ -71,12 +71,15 @@ def test_cancel_messages_are_parsed_strictly():
         assert decode_cancel(bad) is None
 
 
-def test_wire_errors_never_carry_a_traceback():
+def test_wire_errors_never_carry_a_traceback_nor_the_exception_text():
     try:
         raise KeyError("missing")
     except KeyError as error:
-        assert to_wire_error(error) == {"code": "WORKER_ERROR", "message": "'missing'"}
-    assert to_wire_error(ValueError()) == {"code": "WORKER_ERROR", "message": "ValueError"}
+        wire_error = to_wire_error(error)
+    reference = wire_error["details"]["reference"]
+    assert wire_error == {"code": "WORKER_ERROR", "details": {"reference": reference},
+                          "message": f"The worker failed to handle this request (reference {reference})."}
+    assert "missing" not in str(wire_error) and "Traceback" not in str(wire_error)
     assert to_wire_error(Cancelled())["code"] == "CANCELLED"
     assert to_wire_error(DeadlineExceeded())["code"] == "TIMEOUT"
     assert WarrenError("RATE_LIMITED", "slow down").retryable is True
@@ -144,3 +147,12 @@ async def test_decorator_form_serves_until_stopped():
     stop.set()
     await asyncio.wait_for(serving, 2)
     await gateway.close()
+
+
+def test_worker_concurrency_comes_from_the_environment_as_in_typescript(monkeypatch):
+    monkeypatch.setenv("WORKER_CONCURRENCY", "12")
+    assert normalize_options(service="s").concurrency == 12
+    assert normalize_options(service="s", concurrency=3).concurrency == 3  # explicit options win
+    monkeypatch.setenv("WORKER_CONCURRENCY", "many")
+    with pytest.raises(ConfigError, match="WORKER_CONCURRENCY"):
+        normalize_options(service="s")

@@ -55,8 +55,11 @@ async def test_raised_exception_becomes_worker_error_without_traceback(gateway, 
     rid = await gateway.request("boom", None)
     chunks, final = await gateway.until_final(rid)
     assert len(chunks) == 1
-    assert final == {"kind": "error", "id": rid, "seq": 1, "attempt": 1, "error": {"code": "WORKER_ERROR", "message": "boom"}}
-    assert "Traceback" not in str(final)
+    reference = final["error"]["details"]["reference"]
+    assert final == {"kind": "error", "id": rid, "seq": 1, "attempt": 1, "error": {
+        "code": "WORKER_ERROR", "message": f"The worker failed to handle this request (reference {reference}).",
+        "details": {"reference": reference}}}
+    assert "Traceback" not in str(final) and "boom" not in str(final)
     await handle.close()
 
 
@@ -317,11 +320,11 @@ async def test_a_chunk_that_cannot_be_published_hands_the_request_back(gateway, 
     failures = {"left": 1}
     real_publish = worker_transport.publish_response
 
-    async def flaky_publish(reply_to, envelope):
+    async def flaky_publish(reply_to, envelope, **kw):
         if envelope["kind"] == "chunk" and envelope["seq"] == 1 and failures["left"] > 0:
             failures["left"] -= 1
             raise ConnectionError("broker blip")
-        await real_publish(reply_to, envelope)
+        await real_publish(reply_to, envelope, **kw)
 
     async def three(payload, ctx):
         for i in range(3):

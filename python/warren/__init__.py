@@ -11,7 +11,11 @@
 
     worker.run()
 """
+from typing import Any, Sequence
+
 from .errors import (
+    AppError,
+    BrokerRefused,
     BrokerUnavailable,
     Cancelled,
     ConfigError,
@@ -22,28 +26,40 @@ from .errors import (
     ResponseReturned,
     Undeliverable,
     WarrenError,
+    ErrorCode,
 )
+from .encoder import Encoder, default_json, json_encoder
+from .context import AbortReason
+from .handler import Handler
 from .protocol import Topology, error_codes, topology
 from .context import Context, SyncContext
 from .transport.types import RequestDelivery, RequestMessage, Subscription, Transport
 from .transport.memory import MemoryBroker, memory_transport
 from .options import DEFAULTS
-from .worker import WorkerHandle, register_handlers
-from .app import Worker
+from .register_handlers import WorkerHandle, register_handlers
+from .worker import Worker
 from .schema import Contract, contract, to_json_schema
 from .version import SDK_VERSION
 
 
-async def amqp_transport(*args, **kwargs) -> Transport:
+async def amqp_transport(url: str | Sequence[str], namespace: str | None = None, **options: Any) -> Transport:
     """The RabbitMQ transport (imports aio-pika on first use); see warren.transport.amqp.amqp_transport."""
     from .transport.amqp import amqp_transport as make
 
-    return await make(*args, **kwargs)
+    return await make(url, namespace, **options)
 
 
 __version__ = SDK_VERSION
 
 __all__ = [
+    "AbortReason",
+    "AppError",
+    "BrokerRefused",
+    "Encoder",
+    "ErrorCode",
+    "Handler",
+    "default_json",
+    "json_encoder",
     "BrokerUnavailable",
     "Cancelled",
     "ConfigError",

@@ -1,17 +1,43 @@
-"""What a handler receives beside its payload: `ctx`."""
+"""What a handler receives beside its payload: `ctx`.
+
+Named as in the TypeScript SDK's `HandlerContext` (`ctx.id`, `ctx.type`,
+`ctx.remaining_ms()`); `ctx.request_id` and `ctx.request_type` remain as
+aliases because existing handlers use them.
+"""
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
 import logging
+import math
 import time
-from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, MutableMapping
+from typing import Any, Awaitable, Callable, Literal, MutableMapping
 
 from .errors import Cancelled, DeadlineExceeded, WarrenError
 
+#: Why a request was aborted, as the wire error code the caller would see:
+#: cancelled by the caller, past its deadline, handed back at shutdown, or
+#: nobody left to answer (lost connection, or no reply queue).
+AbortReason = Literal["CANCELLED", "TIMEOUT", "SHUTTING_DOWN", "DISCONNECTED"]
 
-class RequestLogAdapter(logging.LoggerAdapter):
+ABORT_MESSAGES: dict[AbortReason, str] = {
+    "CANCELLED": "The caller cancelled the request.",
+    "TIMEOUT": "The request's deadline passed before the handler finished.",
+    "SHUTTING_DOWN": "The worker is shutting down; the request goes back to the queue.",
+    "DISCONNECTED": "Nobody can receive the answer any more: the connection or the caller's reply queue is gone.",
+}
+
+
+def abort_error(reason: AbortReason) -> WarrenError:
+    """The exception a handler sees for an abort (Cancelled and DeadlineExceeded are WarrenErrors)."""
+    if reason == "TIMEOUT":
+        return DeadlineExceeded()
+    if reason == "CANCELLED":
+        return Cancelled()
+    return WarrenError(reason, ABORT_MESSAGES[reason])
+
+
+class RequestLogAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]  # generic only in typeshed, not at run time on 3.10
     """Prefixes messages with `[type id#attempt traceparent]` and puts the same fields on the record."""
 
     def process(self, msg: Any, kwargs: MutableMapping[str, Any]) -> tuple[Any, MutableMapping[str, Any]]:
@@ -22,71 +48,104 @@ class RequestLogAdapter(logging.LoggerAdapter):
         return f"[{extra.get('request_type')} {extra.get('request_id')}#{extra.get('attempt')}{trace}] {msg}", kwargs
 
 
-@dataclass
+_handler_log = logging.getLogger("warren.handler")
+
+
 class Context:
     """Per-request context for an `async def` handler."""
 
-    request_id: str
-    request_type: str
-    session: str
-    #: 1 on first delivery, +1 per redelivery.
-    attempt: int
-    #: The verified caller (JSON of header x-warren-principal), or None.
-    principal: dict[str, Any] | None
-    #: Absolute deadline, epoch milliseconds, or None.
-    deadline: int | None
-    #: W3C trace context the caller sent, or None.
-    traceparent: str | None
-    log: logging.LoggerAdapter
-    _publish_chunk: Callable[[Any], Awaitable[None]] = field(repr=False)
-    _now_ms: Callable[[], float] = field(default=lambda: time.time() * 1000, repr=False)
-    #: Why the request was aborted: "CANCELLED", "TIMEOUT", "SHUTDOWN", "LOST", "DISCONNECTED" (no reply queue) or None.
-    _abort_reason: str | None = field(default=None, repr=False)
+    __slots__ = ("id", "type", "session", "attempt", "principal", "deadline", "traceparent", "_publish_chunk",
+                 "_now_ms", "_abort_reason", "_log")
+
+    def __init__(self, *, id: str, type: str, session: str, attempt: int, principal: dict[str, Any] | None,
+                 deadline: int | None, traceparent: str | None, publish_chunk: Callable[[Any], Awaitable[None]],
+                 now_ms: Callable[[], float] = lambda: time.time() * 1000) -> None:
+        #: The request id the client chose.
+        self.id = id
+        #: The request type.
+        self.type = type
+        #: The caller's session id.
+        self.session = session
+        #: 1 on first delivery, +1 per redelivery.
+        self.attempt = attempt
+        #: The verified caller (JSON of header x-warren-principal), or None.
+        self.principal = principal
+        #: Absolute deadline, epoch milliseconds, or None.
+        self.deadline = deadline
+        #: W3C trace context the caller sent, or None.
+        self.traceparent = traceparent
+        self._publish_chunk = publish_chunk
+        self._now_ms = now_ms
+        self._abort_reason: AbortReason | None = None
+        self._log: RequestLogAdapter | None = None
+
+    @property
+    def request_id(self) -> str:
+        """Alias of `ctx.id` (the TypeScript SDK's name); kept for existing handlers."""
+        return self.id
+
+    @property
+    def request_type(self) -> str:
+        """Alias of `ctx.type`; kept for existing handlers."""
+        return self.type
+
+    @property
+    def log(self) -> RequestLogAdapter:
+        """A logger (`warren.handler`) that prefixes `[type id#attempt]` and sets request fields on the record."""
+        if self._log is None:  # made on first use: most requests never log
+            self._log = RequestLogAdapter(_handler_log, {
+                "request_id": self.id, "request_type": self.type, "attempt": self.attempt,
+                "traceparent": self.traceparent, "principal": (self.principal or {}).get("sub"),
+            })
+        return self._log
+
+    @property
+    def abort_reason(self) -> AbortReason | None:
+        """Why the request was aborted (the error code the caller gets), or None while it is not."""
+        return self._abort_reason
 
     @property
     def cancelled(self) -> bool:
         """True once the request was cancelled, timed out or is being abandoned; poll it in long loops."""
         return self._abort_reason is not None
 
-    def remaining_ms(self) -> float | None:
-        """Milliseconds left until the deadline (never negative), or None without a deadline."""
+    def remaining_ms(self) -> float:
+        """Milliseconds left until the deadline (never negative); `math.inf` without a deadline, as in TypeScript."""
         if self.deadline is None:
-            return None
+            return math.inf
         return max(0.0, self.deadline - self._now_ms())
 
     def raise_if_cancelled(self) -> None:
-        """Raise Cancelled / DeadlineExceeded when the request was aborted."""
-        reason = self._abort_reason
-        if reason is None:
-            return
-        if reason == "TIMEOUT":
-            raise DeadlineExceeded()
-        if reason == "CANCELLED":
-            raise Cancelled()
-        if reason == "DISCONNECTED":
-            raise WarrenError("DISCONNECTED", "Nobody can receive the answer any more: the caller's reply queue does not exist.")
-        raise WarrenError("SHUTTING_DOWN", "The worker is shutting down or lost its broker connection.")
+        """Raise Cancelled / DeadlineExceeded (or SHUTTING_DOWN / DISCONNECTED) when the request was aborted."""
+        if self._abort_reason is not None:
+            raise abort_error(self._abort_reason)
 
     async def send_chunk(self, data: Any) -> None:
-        """Publish one `chunk` (JSON-serialisable `data`); resolves once the broker confirmed it."""
-        self.raise_if_cancelled()
+        """Publish one `chunk` (JSON-encodable `data`); resolves once the broker confirmed it."""
+        if self._abort_reason is not None:
+            raise abort_error(self._abort_reason)
         await self._publish_chunk(data)
 
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, type={self.type!r}, attempt={self.attempt})"
 
-@dataclass
+
 class SyncContext(Context):
-    """Context for a plain `def` handler, which runs in a worker thread."""
+    """Context for a plain `def` handler, which runs on the type's thread pool."""
 
-    _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+    __slots__ = ("_loop",)
 
-    def send_chunk(self, data: Any) -> None:  # type: ignore[override]
+    def __init__(self, *, loop: asyncio.AbstractEventLoop, **fields: Any) -> None:
+        super().__init__(**fields)
+        self._loop = loop
+
+    def send_chunk(self, data: Any) -> None:  # type: ignore[override]  # blocking on purpose: called from a thread
         """Publish one `chunk` from the handler's thread; blocks until the broker confirmed it.
 
         Raises Cancelled / DeadlineExceeded once the request was aborted, which
         also stops a CPU-bound loop that reports progress.
         """
         self.raise_if_cancelled()
-        assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(self._publish_chunk(data), self._loop)
         while True:
             try:

@@ -16,7 +16,7 @@ import asyncio
 import time
 from typing import Any, Awaitable, Callable
 
-from .errors import ResponseReturned, Undeliverable
+from .errors import BrokerUnavailable, ResponseReturned, Undeliverable
 from .protocol import topology_facts
 
 _RETRY = topology_facts()["replyRetry"]  # shared with TypeScript: protocol topology.json
@@ -55,13 +55,15 @@ async def publish_until_routed(
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     monotonic_ms: Callable[[], float] = lambda: time.monotonic() * 1000,
 ) -> int:
-    """Publish `envelope` to `reply_to`; retry it while the broker returns it. Returns the retries made.
+    """Publish `envelope` to `reply_to`; retry it while the broker returns or nacks it. Returns the retries made.
 
     Raises `Undeliverable` when it is still returned at the end of the window
-    (or at the deadline). `give_up()` true (e.g. the delivery was lost, so the
-    request is redelivered anyway) stops retrying with the last
-    `ResponseReturned`, which callers treat like any failed publish. Anything
-    else `publish` raises (nack, channel gone) propagates at once.
+    (or at the deadline). A nack (`BrokerUnavailable`: a quorum queue nacks
+    for seconds after its leader's node died) is retried on the same
+    schedule without spending a delivery; still nacked at the end, it
+    propagates and the request is handed back. `give_up()` true (e.g. the
+    delivery was lost, so the request is redelivered anyway) stops retrying
+    with the last error, which callers treat like any failed publish.
     """
     retries = 0
     first_return: float | None = None
@@ -69,17 +71,19 @@ async def publish_until_routed(
         try:
             await publish(reply_to, envelope)
             return retries
-        except ResponseReturned as returned:
+        except (ResponseReturned, BrokerUnavailable) as failure:
             now = monotonic_ms()
             if first_return is None:
                 first_return = now
-            if on_return is not None:
+            if on_return is not None and isinstance(failure, ResponseReturned):
                 on_return(retries)
             if give_up():
                 raise
             delay = return_retry_delay_ms(retries, now - first_return, remaining_ms())
             if delay is None:
-                raise Undeliverable(reply_to, retries, now - first_return) from returned
+                if isinstance(failure, ResponseReturned):
+                    raise Undeliverable(reply_to, retries, now - first_return) from failure
+                raise
         await sleep(delay / 1000)
         if give_up():
             raise ResponseReturned(reply_to)

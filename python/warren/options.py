@@ -5,8 +5,9 @@ import os
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from .encoder import DEFAULT_ENCODER, Encoder
 from .errors import ConfigError
-from .handling import HandlerSpec, is_async_handler
+from .handler import Handler, HandlerSpec, make_spec
 from .protocol import check_request_type, default_namespace, registry_defaults, topology
 from .schema import contracts_from
 from .transport.urls import parse_broker_urls
@@ -16,9 +17,9 @@ DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 DEFAULTS: dict[str, Any] = {
     #: Requests of one type handled at once by this process (= AMQP prefetch of that type's consumer).
-    "concurrency": 4,
+    "concurrency": 8,  # the TypeScript worker's default too (packages/worker/src/options.ts)
     #: How long close()/SIGTERM waits for in-flight handlers before handing them back to the queue.
-    "drain_timeout_ms": 30_000,
+    "drain_timeout_ms": 10_000,  # as the TypeScript worker
     #: AMQP heartbeat; a dead broker is noticed after about twice this.
     "heartbeat_s": 10,
     #: How long start-up waits for the first broker connection.
@@ -36,6 +37,13 @@ DEFAULTS: dict[str, Any] = {
     "registry_ttl_ms": registry_defaults()["ttlMs"],
     #: This process in the registry; default "<service>@<host>:<pid>:<random>".
     "instance_id": None,
+    #: Longest wait for one broker operation on a request (publish, ack, hand back); past it the
+    #: delivery counts as lost (the broker redelivers it when the channel goes) and the request is freed.
+    "settle_timeout_ms": 10_000,
+    #: Warn when the event loop does not run for this long (an `async def` handler that blocks); 0 = off.
+    "loop_lag_warn_ms": 500,
+    #: Results and chunks to JSON bytes (warren.encoder): datetime, Decimal, set, dataclass, UUID, Enum handled.
+    "encoder": None,
 }
 
 
@@ -56,6 +64,9 @@ class WorkerOptions:
     registry_heartbeat_ms: int
     registry_ttl_ms: int
     instance_id: str | None
+    settle_timeout_ms: float = 10_000
+    loop_lag_warn_ms: float = 500
+    encoder: Encoder = DEFAULT_ENCODER
     #: The broker URLs, one per node; the connection starts at a random one and moves on when one fails.
     urls: tuple[str, ...] = ()
 
@@ -72,8 +83,9 @@ def _ms(name: str, value: Any, low: float = 0) -> float:
     return float(value)
 
 
-#: Options an environment variable sets when the caller passes none.
-ENV = {"registry_heartbeat_ms": "WARREN_REGISTRY_HEARTBEAT_MS", "registry_ttl_ms": "WARREN_REGISTRY_TTL_MS"}
+#: Options an environment variable sets when the caller passes none (the same names as the TypeScript SDK).
+ENV = {"registry_heartbeat_ms": "WARREN_REGISTRY_HEARTBEAT_MS", "registry_ttl_ms": "WARREN_REGISTRY_TTL_MS",
+       "concurrency": "WORKER_CONCURRENCY"}
 
 
 def _from_env(given: dict[str, Any]) -> dict[str, Any]:
@@ -84,7 +96,7 @@ def _from_env(given: dict[str, Any]) -> dict[str, Any]:
             try:
                 out[option] = int(raw)
             except ValueError:
-                raise ConfigError(f"{name} must be a whole number of milliseconds, got {raw!r}") from None
+                raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     return out
 
 
@@ -108,6 +120,9 @@ def normalize_options(*, service: str, url: str | Sequence[str] | None = None, n
     instance_id = merged["instance_id"]
     if instance_id is not None and (not isinstance(instance_id, str) or not 0 < len(instance_id) <= 200):
         raise ConfigError(f"instance_id must be a string of 1 to 200 characters, got {instance_id!r}")
+    encoder = merged["encoder"] if merged["encoder"] is not None else DEFAULT_ENCODER
+    if not callable(encoder):
+        raise ConfigError(f"encoder must be a callable value -> bytes (see warren.json_encoder), got {type(encoder).__name__}")
     return WorkerOptions(
         service=service,
         url=",".join(urls),
@@ -124,20 +139,18 @@ def normalize_options(*, service: str, url: str | Sequence[str] | None = None, n
         registry_heartbeat_ms=heartbeat_ms,
         registry_ttl_ms=ttl_ms,
         instance_id=instance_id,
+        settle_timeout_ms=_ms("settle_timeout_ms", merged["settle_timeout_ms"], 1),
+        loop_lag_warn_ms=_ms("loop_lag_warn_ms", merged["loop_lag_warn_ms"]),
+        encoder=encoder,
     )
 
 
-def handler_specs(handlers: Mapping[str, Callable[..., Any]], contracts: Mapping[str, Any] | None = None) -> list[HandlerSpec]:
+def handler_specs(handlers: Mapping[str, Handler], contracts: Mapping[str, Any] | None = None) -> list[HandlerSpec]:
     if not isinstance(handlers, Mapping) or not handlers:
         raise ConfigError("handlers must be a non-empty dict of {request type: handler}")
     if contracts is not None and not isinstance(contracts, Mapping):
         raise ConfigError("contracts must be a dict of {request type: {payload, chunk, result, description}}")
-    for request_type, fn in handlers.items():
+    for request_type in handlers:
         check_request_type(request_type)
-        if not callable(fn):
-            raise ConfigError(f"handler for {request_type!r} must be callable, got {type(fn).__name__}")
     declared = contracts_from(handlers, contracts)
-    return [
-        HandlerSpec(request_type=t, fn=fn, is_async=is_async_handler(fn), contract=declared.get(t), check=contract_check(declared.get(t)))
-        for t, fn in handlers.items()
-    ]
+    return [make_spec(t, fn, declared.get(t), contract_check) for t, fn in handlers.items()]

@@ -42,7 +42,8 @@ def protocol_dir() -> Path:
 def load(name: str) -> dict[str, Any]:
     if name not in FILES:
         raise ValueError(f"unknown protocol file {name!r}")
-    return json.loads((protocol_dir() / name).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads((protocol_dir() / name).read_text(encoding="utf-8"))
+    return loaded
 
 
 def error_codes() -> dict[str, dict[str, Any]]:
@@ -60,7 +61,8 @@ def schemas() -> dict[str, Any]:
 
 def headers() -> dict[str, str]:
     """AMQP header names by role: version, deadline, principal, session, traceparent, deliveryCount."""
-    return topology_facts()["headers"]
+    names: dict[str, str] = topology_facts()["headers"]
+    return names
 
 
 def protocol_version() -> int:
@@ -111,17 +113,19 @@ class Topology:
 
     def request_queue(self, request_type: str) -> str:
         template = topology_facts()["names"]["requestQueue"]
-        return _fill(template, ns=self.namespace, type=request_type)
+        return str(_fill(template, ns=self.namespace, type=request_type))
 
     def reply_queue(self, session: str) -> str:
         template = topology_facts()["names"]["replyQueue"]
-        return _fill(template, ns=self.namespace, session=session)
+        return str(_fill(template, ns=self.namespace, session=session))
 
     def request_queue_arguments(self) -> dict[str, Any]:
-        return _fill(topology_facts()["requestQueueArguments"], ns=self.namespace)
+        arguments: dict[str, Any] = _fill(topology_facts()["requestQueueArguments"], ns=self.namespace)
+        return arguments
 
     def reply_queue_arguments(self) -> dict[str, Any]:
-        return _fill(topology_facts()["replyQueueArguments"], ns=self.namespace)
+        arguments: dict[str, Any] = _fill(topology_facts()["replyQueueArguments"], ns=self.namespace)
+        return arguments
 
 
 def topology(namespace: str | None = None) -> Topology:
@@ -155,4 +159,4 @@ def validate(schema_name: str, value: Any) -> None:
 
 
 def is_valid(schema_name: str, value: Any) -> bool:
-    return _validator(schema_name).is_valid(value)
+    return bool(_validator(schema_name).is_valid(value))

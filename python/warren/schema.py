@@ -35,6 +35,8 @@ class Contract:
     chunk: dict[str, Any] | bool | None = None
     result: dict[str, Any] | bool | None = None
     description: str | None = None
+    #: The Python type `payload` was given as (a dataclass is built from the JSON for the handler); not announced.
+    payload_type: Any = dataclasses.field(default=None, compare=False, repr=False)
 
     def announcement(self, request_type: str) -> dict[str, Any]:
         """The type's entry in a registry announcement (schemas.json `announcement.types[]`)."""
@@ -57,6 +59,7 @@ def make_contract(*, payload: Any = None, chunk: Any = None, result: Any = None,
         chunk=to_json_schema(chunk, "chunk"),
         result=to_json_schema(result, "result"),
         description=description,
+        payload_type=None if payload is None or isinstance(payload, (bool, AbcMapping)) else payload,
     )
 
 
@@ -86,7 +89,7 @@ def to_json_schema(spec: Any, what: str = "schema") -> dict[str, Any] | bool | N
     if isinstance(spec, bool):
         return spec
     if isinstance(spec, AbcMapping):
-        schema = json.loads(json.dumps(dict(spec)))  # a plain, JSON-safe copy
+        schema: dict[str, Any] = json.loads(json.dumps(dict(spec)))  # a plain, JSON-safe copy
         check_schema(schema, what)
         return schema
     return _type_schema(spec, (), what)
@@ -116,11 +119,14 @@ def _json_default(value: Any) -> dict[str, Any]:
         return {}
 
 
-def _type_schema(tp: Any, seen: tuple, what: str) -> dict[str, Any]:
+def _type_schema(tp: Any, seen: tuple[Any, ...], what: str) -> dict[str, Any]:
     if tp in seen:  # a recursive type: accept anything below the loop
         return {}
     origin, args = typing.get_origin(tp), typing.get_args(tp)
-    nested = lambda t: _type_schema(t, seen + (tp,), what)  # noqa: E731
+
+    def nested(t: Any) -> dict[str, Any]:
+        return _type_schema(t, seen + (tp,), what)
+
     if tp is Any or tp is object:
         return {}
     if tp is None or tp is type(None):
@@ -154,9 +160,9 @@ def _type_schema(tp: Any, seen: tuple, what: str) -> dict[str, Any]:
         return {"enum": [member.value for member in tp]}
     if typing.is_typeddict(tp):
         hints = typing.get_type_hints(tp, include_extras=True)
-        required = getattr(tp, "__required_keys__", frozenset(hints))
+        required_keys = getattr(tp, "__required_keys__", frozenset(hints))
         schema = {"type": "object", **_describe(tp), "properties": {k: nested(v) for k, v in hints.items()}}
-        return {**schema, "required": [k for k in hints if k in required]} if required else schema
+        return {**schema, "required": [k for k in hints if k in required_keys]} if required_keys else schema
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         hints = typing.get_type_hints(tp, include_extras=True)
         properties: dict[str, Any] = {}
@@ -170,8 +176,8 @@ def _type_schema(tp: Any, seen: tuple, what: str) -> dict[str, Any]:
             elif f.default is not dataclasses.MISSING:
                 prop = {**prop, **_json_default(f.default)}
             properties[f.name] = prop
-        schema = {"type": "object", **_describe(tp), "properties": properties}
-        return {**schema, "required": required} if required else schema
+        shape: dict[str, Any] = {"type": "object", **_describe(tp), "properties": properties}
+        return {**shape, "required": required} if required else shape
     raise ConfigError(f"{what}: cannot turn {tp!r} into a JSON Schema; pass a JSON Schema dict instead")
 
 

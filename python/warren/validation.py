@@ -13,6 +13,7 @@ import itertools
 from functools import lru_cache
 from typing import Any, Callable
 
+from .errors import WarrenError
 from .protocol import limits
 from .schema import Contract
 
@@ -22,7 +23,7 @@ Check = Callable[[Any], "list[dict[str, str]] | None"]
 MAX_SCANNED = 1000
 
 
-class IssueList(list):
+class IssueList(list[dict[str, Any]]):
     """Issues of one payload; `partial` when only the first MAX_SCANNED errors were looked at."""
 
     partial = False
@@ -106,11 +107,7 @@ def invalid_payload(request_type: str, issues: list[dict[str, str]]) -> dict[str
     details: dict[str, Any] = {"issues": reported, "issueCount": count}
     if partial:
         details["partial"] = True
-    return {
-        "code": "INVALID_PAYLOAD",
-        "message": f'Invalid payload for "{_clip(request_type)}": {named}{more}',
-        "details": details,
-    }
+    return WarrenError("INVALID_PAYLOAD", f'Invalid payload for "{_clip(request_type)}": {named}{more}', details).to_wire()
 
 
 def contract_check(contract: Contract | None) -> Check | None:

@@ -43,7 +43,7 @@ export const runLocally = (handler: LocalHandler, input: LocalRunInput): LocalRu
   );
 
   const execute = async () => {
-    const final = await run.settle(handler, input.payload, (reason) => log.warn({ err: (reason as Error)?.message ?? String(reason) }, 'local handler failed'));
+    const final = await run.settle(handler, input.payload, (reason, reference) => log.error({ err: reason, reference }, 'local handler failed'));
     const response: Response =
       final.kind === 'result'
         ? { kind: 'result', id, seq: seq++, attempt: 1, data: final.data }

@@ -105,6 +105,25 @@ export const isWarrenError = (value: unknown): value is WarrenError =>
 export const fromWireError = (wire: WireError): WarrenError =>
   createWarrenError(wire.code, wire.message, wire.details === undefined ? {} : { details: wire.details });
 
+/** A short id that ties a caller's generic error to the operator's log line. */
+export const newErrorReference = (): string => {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(6));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+};
+
+/**
+ * The WireError for a handler failure that is not a WarrenError: generic,
+ * with a reference. The exception's own text never travels (it can carry a
+ * connection string with a password, a path, a row of data); the operator
+ * finds it, with its stack, in the log under the same reference. The Python
+ * SDK sends the same (warren.errors.unexpected_error).
+ */
+export const unexpectedError = (reference: string): WireError => ({
+  code: 'WORKER_ERROR',
+  message: `The worker failed to handle this request (reference ${reference}).`,
+  details: { reference },
+});
+
 /**
  * Turns anything thrown into a WireError that is safe to show a browser:
  * Warren errors keep their code and message; anything else becomes

@@ -1,11 +1,12 @@
 // The handler runtime shared by the Node worker SDK and handlers a gateway
 // plugin answers locally: the ctx every handler gets, the abort signal with
 // its deadline timer, the race that still answers when a handler ignores its
-// signal, and the mapping of whatever it threw to a wire error. Where the
+// signal, and the mapping of whatever it threw to a wire error (its own text
+// never travels: see unexpectedError). Where the
 // chunks and the final message go (a broker stream with flow control, or the
 // session's reply queue) stays with the caller. No I/O here, so the gateway
 // does not depend on the worker's broker code.
-import { createWarrenError, isWarrenError, toWireError, type WarrenError, type WireError } from './errors.ts';
+import { createWarrenError, isWarrenError, newErrorReference, toWireError, unexpectedError, type WarrenError, type WireError } from './errors.ts';
 
 /** The verified caller. Workers see it as `ctx.principal`; only the gateway sets it (header x-warren-principal). */
 export interface Principal {
@@ -51,11 +52,13 @@ export interface HandlerRun<Ctx> {
   /**
    * Runs `handler(payload, ctx)` against the abort signal: a handler that
    * ignores its signal still gets its answer sent on abort. The result is
-   * checked to be JSON; a throw or an abort becomes a wire error (anything
-   * not a WarrenError is WORKER_ERROR, and reported to `onFailure`). Never
+   * checked to be JSON; a throw or an abort becomes a wire error. A
+   * WarrenError travels as it is; anything else becomes a generic
+   * WORKER_ERROR with a reference (unexpectedError: its text never leaves),
+   * and is reported to `onFailure` with that reference for the log. Never
    * rejects; stops the deadline timer.
    */
-  settle(handler: (payload: unknown, ctx: Ctx) => unknown, payload: unknown, onFailure: (reason: unknown) => void): Promise<HandlerOutcome>;
+  settle(handler: (payload: unknown, ctx: Ctx) => unknown, payload: unknown, onFailure: (reason: unknown, reference: string) => void): Promise<HandlerOutcome>;
 }
 
 /** Checks that `data` is JSON and tells its encoded size (UTF-16 units: close enough for a cap); `undefined` becomes null. */
@@ -100,7 +103,7 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
       return host.log();
     },
   };
-  const settle = async (handler: (payload: unknown, ctx: RunContext<Fields, Log, Chunk>) => unknown, payload: unknown, onFailure: (reason: unknown) => void) => {
+  const settle = async (handler: (payload: unknown, ctx: RunContext<Fields, Log, Chunk>) => unknown, payload: unknown, onFailure: (reason: unknown, reference: string) => void) => {
     try {
       const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
       aborted.catch(() => {});
@@ -108,8 +111,10 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
       return { kind: 'result', data: jsonChecked(data, 'result')[0] } satisfies HandlerOutcome;
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
-      if (!isWarrenError(reason)) onFailure(reason);
-      return { kind: 'error', error: toWireError(reason, 'WORKER_ERROR') } satisfies HandlerOutcome;
+      if (isWarrenError(reason)) return { kind: 'error', error: toWireError(reason) } satisfies HandlerOutcome;
+      const reference = newErrorReference();
+      onFailure(reason, reference);
+      return { kind: 'error', error: unexpectedError(reference) } satisfies HandlerOutcome;
     } finally {
       clearTimeout(timer);
     }

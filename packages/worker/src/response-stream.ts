@@ -1,7 +1,7 @@
 // The response stream behind a worker handler's sendChunk and its final message:
 // numbers every message, bounds unconfirmed chunks, and refuses to send once
 // the request was cancelled or its deadline passed.
-import { createWarrenError, jsonChecked, REPLY_RETRY, type Response, type WireError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, jsonChecked, REPLY_RETRY, type Response, type WireError } from '@warren/protocol';
 import type { ResponseOutcome, Transport } from '@warren/transport';
 
 interface ResponseStream {
@@ -35,19 +35,35 @@ export interface RetryClock {
 const realClock: RetryClock = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
 /**
- * Publishes until a queue takes the message: a returned (unroutable) one is
- * sent again after REPLY_RETRY's delays, within its window and the request's
- * deadline; still returned then, it rejects with an undeliverable error.
+ * Publishes until a queue takes the message. A returned (unroutable) one,
+ * and one the broker did not confirm (a quorum queue nacks for seconds after
+ * its leader's node died, docs/decisions/0010-measurements.md d), is sent
+ * again after REPLY_RETRY's delays, within its window and the request's
+ * deadline. Still returned then, it rejects with an undeliverable error;
+ * still not confirmed, with the broker's error (the request is handed back).
  */
 export const publishRouted = async (send: () => Promise<ResponseOutcome>, deadline: number | undefined, clock: RetryClock = realClock) => {
-  if ((await send()) === 'delivered') return;
+  let failure: unknown;
+  const attempt = async (): Promise<ResponseOutcome | 'failed'> => {
+    try {
+      return await send();
+    } catch (error) {
+      if (!isWarrenError(error) || error.code !== 'BROKER_UNAVAILABLE') throw error;
+      failure = error;
+      return 'failed';
+    }
+  };
+  let outcome = await attempt();
+  if (outcome === 'delivered') return;
   const giveUpAt = Math.min(clock.now() + REPLY_RETRY.windowMs, deadline ?? Infinity);
   for (let i = 0; ; i += 1) {
     const delay = REPLY_RETRY.delaysMs[Math.min(i, REPLY_RETRY.delaysMs.length - 1)]!;
     if (clock.now() + delay > giveUpAt) break;
     await clock.sleep(delay);
-    if ((await send()) === 'delivered') return;
+    outcome = await attempt();
+    if (outcome === 'delivered') return;
   }
+  if (outcome === 'failed') throw failure;
   throw createWarrenError('DISCONNECTED', "No queue takes this request's answers (its session's reply queue is gone); nobody can receive them.", {
     details: { reason: UNDELIVERABLE },
   });

@@ -112,7 +112,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     const startedAt = now();
     let outcome: HandlerOutcome;
     try {
-      outcome = await run.settle(handler, request.payload, (reason) => log().warn({ err: (reason as Error)?.message ?? String(reason) }, 'handler failed'));
+      outcome = await run.settle(handler, request.payload, (reason, reference) => log().error({ err: reason, reference }, 'handler failed'));
     } finally {
       delivery.lost.removeEventListener('abort', onLost);
       stream.broken.removeEventListener('abort', onBroken);

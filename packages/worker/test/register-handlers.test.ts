@@ -34,17 +34,20 @@ describe('registerHandlers', () => {
     expect(final(list)).toMatchObject({ kind: 'result', seq: 100, data: 'done' });
   });
 
-  it('turns a thrown error into WORKER_ERROR with its message only, and keeps serving', async () => {
+  it('turns a thrown error into WORKER_ERROR with a generic message and a log reference, never its text, and keeps serving', async () => {
     const h = createHarness();
     await start(h, {
       boom: () => {
-        throw new Error('kaput');
+        throw new Error('could not connect to postgres://admin:hunter2@db/shop');
       },
       ok: () => 'fine',
     });
     const err = final(await (await h.call('boom', null)).done);
-    expect(err).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', message: 'kaput' } });
-    expect(JSON.stringify(err)).not.toMatch(/at .*\.ts/);
+    expect(err).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', details: { reference: expect.stringMatching(/^[0-9a-f]{12}$/) } } });
+    if (err?.kind !== 'error') throw new Error('expected an error response');
+    const { message, details } = err.error;
+    expect(message).toContain(String(details?.reference));
+    expect(JSON.stringify(err)).not.toMatch(/hunter2|postgres|at .*\.ts/);
     expect(final(await (await h.call('ok', null)).done)).toMatchObject({ kind: 'result', data: 'fine' });
   });
 
@@ -193,29 +196,49 @@ describe('registerHandlers', () => {
     expect(final(await a.done)).toMatchObject({ kind: 'result', data: 'attempt 2', attempt: 2 });
   });
 
-  it('hands a request back for a new attempt when one of its responses cannot be published', async () => {
-    const h = createHarness();
+  const flakyWorker = async (h: ReturnType<typeof createHarness>, fails: (response: { kind: string; seq: number; attempt: number }) => boolean) => {
     const real = h.workerTransport();
-    let failures = 1;
-    // The real interface with one publish failing, as during a broker blip.
+    // The real interface with some publishes failing, as during a broker blip.
     const flaky = {
       ...real,
       publishResponse: (session: string, response: Parameters<typeof real.publishResponse>[1]) =>
-        response.kind === 'chunk' && response.seq === 1 && failures-- > 0
-          ? Promise.reject(createWarrenError('BROKER_UNAVAILABLE', 'blip'))
-          : real.publishResponse(session, response),
+        fails(response) ? Promise.reject(createWarrenError('BROKER_UNAVAILABLE', 'blip')) : real.publishResponse(session, response),
     };
-    const handle = await registerHandlers({ service: 'flaky', transport: flaky, log: quietLog, drainTimeoutMs: 200 }, {
-      three: async (_p, ctx) => {
-        for (let i = 0; i < 3; i++) {
-          await ctx.sendChunk(i);
-          await sleep(5);
-        }
-        return ctx.attempt;
-      },
-    });
-    handles.push(handle);
-    const list = await (await h.call('three', null)).done;
+    handles.push(
+      await registerHandlers({ service: 'flaky', transport: flaky, log: quietLog, drainTimeoutMs: 200 }, {
+        three: async (_p, ctx) => {
+          for (let i = 0; i < 3; i++) {
+            await ctx.sendChunk(i);
+            await sleep(5);
+          }
+          return ctx.attempt;
+        },
+      }),
+    );
+  };
+
+  it('publishes a response again after a blip, so the request completes in the same attempt', async () => {
+    const h = createHarness();
+    let failures = 1;
+    await flakyWorker(h, (r) => r.kind === 'chunk' && r.seq === 1 && failures-- > 0);
+    const { id, done } = await h.call('three', null);
+    await done;
+    // The retried chunk may arrive after the result; the client puts them back in order.
+    await sleep(400);
+    const list = h.responses.get(id)!;
+    expect(list.map((r) => r.attempt)).toEqual([1, 1, 1, 1]);
+    expect(list.map((r) => r.seq).sort()).toEqual([0, 1, 2, 3]);
+    expect(list.find((r) => r.kind === 'result')).toMatchObject({ data: 1 });
+  });
+
+  it('hands a request back for a new attempt when one of its responses cannot be published within the retry window', async () => {
+    const h = createHarness();
+    // Attempt 1's second chunk never gets through; the deadline bounds the retries.
+    await flakyWorker(h, (r) => r.kind === 'chunk' && r.seq === 1 && r.attempt === 1);
+    const { id } = await h.call('three', null, { deadline: Date.now() + 1_500 });
+    const until = Date.now() + 3_000;
+    while (!h.responses.get(id)?.some((r) => r.attempt === 2 && r.kind === 'result') && Date.now() < until) await sleep(20);
+    const list = h.responses.get(id)!;
     const second = list.filter((r) => r.attempt === 2);
     expect(second.map((r) => r.kind)).toEqual(['chunk', 'chunk', 'chunk', 'result']);
     expect(final(list)).toMatchObject({ kind: 'result', data: 2 });

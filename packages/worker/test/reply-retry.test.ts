@@ -3,7 +3,7 @@
 // logged undeliverable, and never reported as ok.
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
-import { REPLY_RETRY } from '@warren/protocol';
+import { createWarrenError, REPLY_RETRY } from '@warren/protocol';
 import { createMemoryBroker, memoryTransport, type ResponseOutcome } from '@warren/transport';
 import { isUndeliverable, publishRouted, type RetryClock } from '../src/response-stream.ts';
 import { createCancelMemory } from '../src/cancellations.ts';
@@ -50,6 +50,27 @@ describe('publishRouted', () => {
     expect(isUndeliverable(error)).toBe(true);
     expect(slept.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(REPLY_RETRY.windowMs);
     expect(slept).toEqual([250, 500, 1000, 1000, 1000, 1000]);
+  });
+
+  it('sends again after a nack (a quorum queue electing a new leader) and stops as soon as one is confirmed', async () => {
+    const { clock, slept } = fakeClock();
+    let sent = 0;
+    const send = async (): Promise<ResponseOutcome> => {
+      sent += 1;
+      if (sent <= 2) throw createWarrenError('BROKER_UNAVAILABLE', 'The message broker is unavailable: the broker did not confirm the message.');
+      return 'delivered';
+    };
+    await publishRouted(send, undefined, clock);
+    expect(sent).toBe(3);
+    expect(slept).toEqual([250, 500]);
+  });
+
+  it('hands the broker error on when every try in the window was nacked', async () => {
+    const { clock } = fakeClock();
+    const nack = createWarrenError('BROKER_UNAVAILABLE', 'The message broker is unavailable: the broker did not confirm the message.');
+    const error = await publishRouted(async () => Promise.reject(nack), undefined, clock).catch((e: unknown) => e);
+    expect(error).toBe(nack);
+    expect(isUndeliverable(error)).toBe(false);
   });
 
   it('never waits past the request deadline', async () => {

@@ -11,6 +11,7 @@ import aiormq
 from .. import wire
 from ..errors import BrokerUnavailable, ConfigError, InvalidRequest, ResponseReturned
 from ..protocol import Topology, topology as make_topology
+from .amqp_acks import AckBatcher
 from .amqp_connection import backoff_delay_ms, connection_manager, describe
 from .amqp_gateway import gateway_functions
 from .amqp_registry import registry_functions
@@ -39,16 +40,6 @@ def wire_props(message: Any) -> wire.WireProps:
     )
 
 
-def response_message(envelope: dict[str, Any]) -> aio_pika.Message:
-    return aio_pika.Message(
-        wire.encode_json(envelope),
-        content_type="application/json",
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-        correlation_id=envelope["id"],
-        type=envelope["kind"],
-    )
-
-
 async def amqp_transport(
     url: str | Sequence[str],
     namespace: str | None = None,
@@ -71,7 +62,7 @@ async def amqp_transport(
     )
     publisher: dict[str, Any] = {"channel": None}
     publisher_lock = asyncio.Lock()
-    subscriptions: set = set()
+    subscriptions: set[Subscription] = set()
 
     async def open_publisher(conn: Any) -> Any:
         # on_return_raises: a mandatory publish the broker returns raises PublishError
@@ -103,13 +94,20 @@ async def amqp_transport(
         await manager.close()
         raise
 
-    async def publish_response(reply_to: str, envelope: dict[str, Any]) -> None:
+    async def publish_response(reply_to: str, envelope: dict[str, Any], *, body: bytes | None = None) -> None:
         """One attempt; raises ResponseReturned when no queue `reply_to` exists (the caller retries)."""
         channel = await publishing_channel()
+        # Straight to aiormq (the default exchange is ""): aio-pika's Message object costs
+        # about a dozen attribute checks per response and adds nothing here.
+        properties = aiormq.spec.Basic.Properties(content_type="application/json", delivery_mode=2,
+                                                  correlation_id=envelope["id"], message_type=envelope["kind"])
         try:
-            await channel.default_exchange.publish(response_message(envelope), routing_key=reply_to, mandatory=True)
-        except aiormq.exceptions.PublishError:  # basic.return; a nack is a plain DeliveryError and propagates
+            await channel.channel.basic_publish(wire.encode_json(envelope) if body is None else body, exchange="",
+                                                routing_key=reply_to, properties=properties, mandatory=True)
+        except aiormq.exceptions.PublishError:  # basic.return
             raise ResponseReturned(reply_to) from None
+        except aiormq.exceptions.DeliveryError:  # basic.nack: e.g. a quorum queue electing a new leader
+            raise BrokerUnavailable("The message broker did not confirm a response; it will be sent again.") from None
 
     async def durable_consumer(label: str, start: Callable[[Any, Any, asyncio.Event], Awaitable[Any]]) -> Subscription:
         """A consumer that comes back on every reconnect, and after a backoff when only its channel dies."""
@@ -179,7 +177,7 @@ async def amqp_transport(
         subscriptions.add(subscription)
         return subscription
 
-    def settler(message: Any, lost: asyncio.Event, label: str) -> Callable[[bool], Awaitable[None]]:
+    def settler(message: Any, lost: asyncio.Event, label: str, acks: AckBatcher | None = None) -> Callable[[bool], Awaitable[None]]:
         settled = False
 
         async def settle(requeue: bool) -> None:
@@ -188,7 +186,12 @@ async def amqp_transport(
                 return
             settled = True
             try:
-                await (message.nack(requeue=True) if requeue else message.ack())
+                if acks is not None and not requeue:
+                    await acks.ack(message.delivery_tag)
+                else:
+                    if acks is not None:
+                        acks.forget(message.delivery_tag)
+                    await (message.nack(requeue=True) if requeue else message.ack())
             except Exception as error:  # noqa: BLE001 - the broker requeues it when the channel goes
                 log.warning("could not settle a request on %s: %s", label, error)
 
@@ -208,9 +211,11 @@ async def amqp_transport(
                     f"({error}); delete it or use another namespace"
                 ) from None
             await queue.bind(topo.requests_exchange, routing_key=request_type)
+            acks = AckBatcher(channel.channel)
 
             async def on_message(message: Any) -> None:
-                settle = settler(message, lost, queue_name)
+                acks.delivered(message.delivery_tag)
+                settle = settler(message, lost, queue_name, acks)
                 props = wire_props(message)
                 try:
                     request = wire.decode_request(message.body, props, request_type=request_type, topo=topo)
@@ -234,7 +239,7 @@ async def amqp_transport(
 
         return await durable_consumer(queue_name, start)
 
-    async def consume_cancels(types: Sequence[str], listener: Callable[[dict], None]) -> Subscription:
+    async def consume_cancels(types: Sequence[str], listener: Callable[[dict[str, str]], None]) -> Subscription:
         async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
             await declare_exchanges(channel, topo)
             queue = await channel.declare_queue("", exclusive=True)  # server-named

@@ -22,9 +22,9 @@ from typing import Any, Awaitable, Callable, Sequence
 import aio_pika
 from yarl import URL
 
-from ..errors import BrokerUnavailable
+from ..errors import BrokerRefused, BrokerUnavailable
 from .urls import parse_broker_urls
-from .types import ConnectionStatus
+from .types import ConnectionStatus, StatusListener
 
 log = logging.getLogger("warren.transport.amqp")
 
@@ -33,7 +33,7 @@ Setup = Callable[[Any], Awaitable[None]]  # receives the aio_pika connection
 
 def backoff_delay_ms(failures: int, initial_ms: float, max_ms: float, rand: Callable[[], float] = random.random) -> float:
     base = min(max_ms, initial_ms * 2 ** min(failures, 20))
-    return base * (0.5 + rand() / 2)
+    return float(base * (0.5 + rand() / 2))
 
 
 def connection_url(url: str, heartbeat_s: int, name: str) -> str:
@@ -51,6 +51,26 @@ def describe(urls: Sequence[str]) -> str:
     return ",".join(redact(url) for url in urls)
 
 
+def refusal(error: BaseException) -> str | None:
+    """Why the broker refused us for good (wrong user or password, no such vhost or no access to it), else None.
+
+    Retrying cannot fix these, so the first connection fails at once with the reason
+    instead of being retried as "unreachable" until connect_timeout_ms.
+    """
+    import aiormq
+
+    if isinstance(error, (aiormq.exceptions.ProbableAuthenticationError, aiormq.exceptions.AuthenticationError)):
+        return "the broker refused the login (ACCESS_REFUSED): check the user and password in the URL"
+    text = repr(error) + " " + " ".join(repr(getattr(arg, "reply_text", "")) for arg in getattr(error, "args", ()))
+    for arg in getattr(error, "args", ()):
+        code = getattr(arg, "reply_code", None)
+        if code in (403, 530):  # ACCESS_REFUSED, NOT_ALLOWED (e.g. a vhost that does not exist or is not allowed)
+            return f"the broker refused the connection ({getattr(arg, 'reply_text', code)}): check the vhost and the user's permissions"
+    if "ACCESS_REFUSED" in text:
+        return "the broker refused the login (ACCESS_REFUSED): check the user and password in the URL"
+    return None
+
+
 def start_index(count: int, rand: Callable[[], float] = random.random) -> int:
     """Where the first attempt starts: random, so the workers started together spread over the nodes."""
     return min(count - 1, int(rand() * count))
@@ -65,7 +85,7 @@ def after_failure(index: int, failures: int, count: int) -> tuple[int, int | Non
 @dataclass(frozen=True)
 class ConnectionManager:
     status: Callable[[], ConnectionStatus]
-    on_status: Callable[[Callable[[ConnectionStatus], None]], Callable[[], None]]
+    on_status: Callable[[StatusListener], Callable[[], None]]
     #: The live connection, or None while (re)connecting.
     current: Callable[[], Any]
     #: Register a setup: runs now when connected (errors propagate) and after every reconnect. Returns a remover.
@@ -88,9 +108,11 @@ def connection_manager(
     state: dict[str, Any] = {"status": "connecting", "conn": None, "closing": False, "reconnects": 0, "error": None}
     setups: dict[int, Setup] = {}
     ids = itertools.count()
-    listeners: set = set()
+    listeners: set[StatusListener] = set()
     connected = asyncio.Event()
-    loop_task: asyncio.Task | None = None
+    #: Set when the first connection succeeded or was refused for good.
+    first_outcome = asyncio.Event()
+    loop_task: asyncio.Task[None] | None = None
 
     def set_status(status: ConnectionStatus) -> None:
         if state["status"] == status:
@@ -117,7 +139,7 @@ def connection_manager(
             conn = None
             url = urls[index]
             try:
-                conn = await connect(full_urls[index], timeout=connect_timeout_ms / 1000)
+                conn = await connect(full_urls[index], timeout=min(connect_timeout_ms, 30_000) / 1000)
                 lost = asyncio.Event()
                 conn.close_callbacks.add(lambda *_: lost.set())
                 done: set[int] = set()
@@ -132,6 +154,13 @@ def connection_manager(
                 state["error"] = error
                 if conn is not None:
                     await close_quietly(conn)
+                refused = refusal(error)
+                if refused is not None and not ever:
+                    state["refused"] = f"{redact(url)}: {refused}"
+                    first_outcome.set()
+                    return
+                if refused is not None:  # credentials changed under a running worker: say so, keep trying
+                    log.error("broker %s: %s", redact(url), refused)
                 failures += 1
                 index, rounds = after_failure(index, failures, len(urls))
                 reason = error or type(error).__name__
@@ -154,6 +183,7 @@ def connection_manager(
             state["conn"] = conn
             set_status("connected")
             connected.set()
+            first_outcome.set()
             await lost.wait()
             state["conn"] = None
             if not state["closing"]:
@@ -176,14 +206,20 @@ def connection_manager(
             except BaseException:
                 setups.pop(key, None)
                 raise
-        return lambda: setups.pop(key, None)
+        def remove() -> None:
+            setups.pop(key, None)
+
+        return remove
 
     async def ready(timeout_ms: float) -> None:
+        """Wait for the first connection (timeout_ms = math.inf: for ever); BrokerRefused at once when refused."""
         ensure_started()
         try:
-            await asyncio.wait_for(connected.wait(), timeout_ms / 1000)
+            await asyncio.wait_for(first_outcome.wait(), None if timeout_ms == float("inf") else timeout_ms / 1000)
         except asyncio.TimeoutError:
             raise BrokerUnavailable(f"Could not connect to {describe(urls)} within {timeout_ms:.0f} ms: {state['error']}") from None
+        if state.get("refused"):
+            raise BrokerRefused(state["refused"])
 
     async def close() -> None:
         state["closing"] = True
@@ -195,17 +231,21 @@ def connection_manager(
             await close_quietly(conn)
         set_status("closed")
 
-    def on_status(listener: Callable[[ConnectionStatus], None]) -> Callable[[], None]:
+    def on_status(listener: StatusListener) -> Callable[[], None]:
         listeners.add(listener)
         return lambda: listeners.discard(listener)
 
+    def status() -> ConnectionStatus:
+        current: ConnectionStatus = state["status"]
+        return current
+
     return ConnectionManager(
-        status=lambda: state["status"],
+        status=status,
         on_status=on_status,
         current=lambda: state["conn"],
         add_setup=add_setup,
         ready=ready,
-        reconnects=lambda: state["reconnects"],
+        reconnects=lambda: int(state["reconnects"]),
         close=close,
         urls=urls,
     )

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 import aio_pika
 import aiormq
@@ -36,7 +36,9 @@ def request_message(topo: Topology, request: RequestMessage, now_ms: int) -> aio
     )
 
 
-def gateway_functions(topo: Topology, manager: Any, publishing_channel: Callable, durable_consumer: Callable, settler: Callable) -> dict:
+def gateway_functions(topo: Topology, manager: Any, publishing_channel: Callable[[], Awaitable[Any]],
+                      durable_consumer: Callable[..., Awaitable[Subscription]],
+                      settler: Callable[[Any, asyncio.Event, str], Callable[[bool], Awaitable[None]]]) -> dict[str, Callable[..., Any]]:
     returning: dict[str, Any] = {"channel": None}
     lock = asyncio.Lock()
 
@@ -60,13 +62,13 @@ def gateway_functions(topo: Topology, manager: Any, publishing_channel: Callable
         except aiormq.exceptions.PublishError:
             raise NoHandler(request.type) from None
 
-    async def publish_cancel(request_type: str, cancel: dict) -> None:
+    async def publish_cancel(request_type: str, cancel: dict[str, str]) -> None:
         channel = await publishing_channel()
         exchange = await channel.get_exchange(topo.control_exchange, ensure=False)
         await exchange.publish(aio_pika.Message(wire.encode_json(cancel), content_type="application/json"), routing_key=request_type,
                                mandatory=False)  # no worker holding the id is normal
 
-    async def consume_replies(session: str, listener: Callable[[dict, Callable[[], None]], None], *, prefetch: int) -> Subscription:
+    async def consume_replies(session: str, listener: Callable[[dict[str, Any], Callable[[], None]], None], *, prefetch: int) -> Subscription:
         queue_name = topo.reply_queue(session)
 
         async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
@@ -79,9 +81,14 @@ def gateway_functions(topo: Topology, manager: Any, publishing_channel: Callable
                     envelope = json.loads(message.body)
                 except ValueError:
                     log.warning("dropping a malformed response on %s", queue_name)
-                    return await settle(False)
+                    await settle(False)
+                    return
                 loop = asyncio.get_running_loop()
-                listener(envelope, lambda: loop.create_task(settle(False)) and None)
+
+                def done() -> None:
+                    asyncio.ensure_future(settle(False))
+
+                listener(envelope, done)
 
             return queue, await queue.consume(on_message, no_ack=False)
 

@@ -18,8 +18,10 @@ from .types import Subscription
 log = logging.getLogger("warren.transport.amqp")
 
 
-def registry_functions(topo: Topology, publishing_channel: Callable, durable_consumer: Callable, declare_exchanges: Callable[[Any, Topology], Awaitable[None]]) -> dict:
-    async def announce(message: dict) -> None:
+def registry_functions(topo: Topology, publishing_channel: Callable[[], Awaitable[Any]],
+                       durable_consumer: Callable[..., Awaitable[Subscription]],
+                       declare_exchanges: Callable[[Any, Topology], Awaitable[None]]) -> dict[str, Callable[..., Any]]:
+    async def announce(message: dict[str, Any]) -> None:
         channel = await publishing_channel()
         exchange = await channel.get_exchange(topo.registry_exchange, ensure=False)
         ttl_ms = message.get("ttlMs") if message.get("kind") == "announce" else None
@@ -35,7 +37,7 @@ def registry_functions(topo: Topology, publishing_channel: Callable, durable_con
             mandatory=False,  # no gateway listening is normal; aio-pika's default (True) would raise on this channel
         )
 
-    async def consume_announcements(listener: Callable[[dict], None]) -> Subscription:
+    async def consume_announcements(listener: Callable[[dict[str, Any]], None]) -> Subscription:
         async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
             await declare_exchanges(channel, topo)
             queue = await channel.declare_queue("", exclusive=True)  # ours alone: every consumer sees every message

@@ -16,13 +16,24 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, cast
 
 from .. import wire
 from ..errors import BrokerUnavailable, InvalidRequest, NoHandler, ResponseReturned
 from ..protocol import headers as header_names, is_valid, topology as make_topology
 from .malformed import answer_malformed
-from .types import ConnectionStatus, RequestDelivery, Subscription, Transport
+from .types import (
+    AnnouncementListener,
+    CancelListener,
+    ConnectionStatus,
+    RequestDelivery,
+    RequestListener,
+    RequestMessage,
+    ResponseListener,
+    StatusListener,
+    Subscription,
+    Transport,
+)
 
 log = logging.getLogger("warren.transport.memory")
 
@@ -43,7 +54,7 @@ class _Consumer:
 
 @dataclass(eq=False)
 class _Queue:
-    messages: deque = field(default_factory=deque)
+    messages: deque[_Envelope] = field(default_factory=deque)
     consumers: list[_Consumer] = field(default_factory=list)
     next: int = 0
 
@@ -59,9 +70,9 @@ class MemoryBroker:
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
     requests: dict[str, _Queue] = field(default_factory=dict)
     replies: dict[str, _Queue] = field(default_factory=dict)
-    cancels: dict[str, set] = field(default_factory=dict)
+    cancels: dict[str, set[CancelListener]] = field(default_factory=dict)
     #: Registry listeners: a fanout, each gets a copy; nothing is kept for late ones.
-    announcements: set = field(default_factory=set)
+    announcements: set[AnnouncementListener] = field(default_factory=set)
     published_count: int = 0
 
     def depth(self, request_type: str) -> int:
@@ -147,8 +158,8 @@ def _subscribe(broker: MemoryBroker, queue: _Queue, consumer: _Consumer) -> Subs
 def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Transport:
     topo = make_topology(namespace)
     state: dict[str, Any] = {"status": "connected"}
-    listeners: set = set()
-    subscriptions: set = set()
+    listeners: set[StatusListener] = set()
+    subscriptions: set[Subscription] = set()
 
     def ensure_open() -> None:
         if state["status"] == "closed":
@@ -166,35 +177,39 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
     def reply_queue(name: str) -> _Queue:
         return broker.replies.setdefault(name, _Queue())
 
-    def on_status(listener: Callable[[ConnectionStatus], None]) -> Callable[[], None]:
+    def on_status(listener: StatusListener) -> Callable[[], None]:
         listeners.add(listener)
         return lambda: listeners.discard(listener)
 
-    async def publish_request(request) -> None:
+    async def publish_request(request: RequestMessage) -> None:
         ensure_open()
         body, props = wire.encode_request(topo, request, broker.now_ms())
         broker.publish_raw(request.type, body, props)
 
-    async def consume_replies(session: str, listener, *, prefetch: int) -> Subscription:
+    async def consume_replies(session: str, listener: ResponseListener, *, prefetch: int) -> Subscription:
         ensure_open()
-        deliver = lambda envelope, settle: listener(_copy(envelope.body), lambda: settle(False))  # noqa: E731
+
+        def deliver(envelope: _Envelope, settle: Callable[[bool], None]) -> None:
+            listener(_copy(envelope.body), lambda: settle(False))
+
         return track(_subscribe(broker, reply_queue(topo.reply_queue(session)), _Consumer(prefetch, deliver)))
 
-    async def publish_cancel(request_type: str, cancel: dict) -> None:
+    async def publish_cancel(request_type: str, cancel: dict[str, str]) -> None:
         ensure_open()
         loop = asyncio.get_running_loop()
         for listener in list(broker.cancels.get(request_type, ())):
             loop.call_soon(listener, _copy(cancel))
 
-    async def publish_response(reply_to: str, response: dict) -> None:
+    async def publish_response(reply_to: str, response: dict[str, Any], *, body: bytes | None = None) -> None:
         ensure_open()
         queue = broker.replies.get(reply_to)
         if queue is None:  # like a mandatory publish RabbitMQ returns: no queue under that name
             raise ResponseReturned(reply_to)
-        queue.messages.append(_Envelope(body=_copy(response)))
+        # What crosses the wire: the encoded body when the worker gave one.
+        queue.messages.append(_Envelope(body=_copy(response) if body is None else json.loads(body)))
         _pump(broker, queue)
 
-    async def consume_requests(request_type: str, listener, *, prefetch: int) -> Subscription:
+    async def consume_requests(request_type: str, listener: RequestListener, *, prefetch: int) -> Subscription:
         ensure_open()
         queue = broker.requests.setdefault(request_type, _Queue())
         names = header_names()
@@ -220,11 +235,12 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
                 settle(True)
 
             attempt = wire.attempt_from(props.headers, props.redelivered)
+            assert envelope.lost is not None  # set by _pump on every delivery
             listener(RequestDelivery(request=request, attempt=attempt, ack=ack, requeue=requeue, lost=envelope.lost))
 
         return track(_subscribe(broker, queue, _Consumer(prefetch, deliver)))
 
-    async def consume_cancels(types: Sequence[str], listener) -> Subscription:
+    async def consume_cancels(types: Sequence[str], listener: CancelListener) -> Subscription:
         ensure_open()
         for request_type in types:
             broker.cancels.setdefault(request_type, set()).add(listener)
@@ -235,7 +251,7 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
 
         return track(Subscription(pause=close, close=close))
 
-    async def announce(message: dict) -> None:
+    async def announce(message: dict[str, Any]) -> None:
         ensure_open()
         copy = _copy(message)
         if not is_valid("announcement", copy):  # as the RabbitMQ consumer would drop it
@@ -245,7 +261,7 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
         for listener in list(broker.announcements):
             loop.call_soon(listener, _copy(copy))
 
-    async def consume_announcements(listener) -> Subscription:
+    async def consume_announcements(listener: AnnouncementListener) -> Subscription:
         ensure_open()
         broker.announcements.add(listener)
 
@@ -266,7 +282,7 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
 
     return Transport(
         kind="memory",
-        status=lambda: state["status"],
+        status=lambda: cast(ConnectionStatus, state["status"]),
         on_status=on_status,
         publish_request=publish_request,
         consume_replies=consume_replies,

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Literal, Sequence
 
 ConnectionStatus = Literal["connecting", "connected", "reconnecting", "closed"]
+#: Called on every status change (its return value is ignored).
+StatusListener = Callable[[ConnectionStatus], object]
 
 
 @dataclass(frozen=True)
@@ -59,11 +61,11 @@ class Subscription:
 
 RequestListener = Callable[[RequestDelivery], None]
 #: (response envelope, settle) — call settle() once the response was handled.
-ResponseListener = Callable[[dict, Callable[[], None]], None]
+ResponseListener = Callable[[dict[str, Any], Callable[[], None]], None]
 #: A parsed cancel message `{id, session}`.
-CancelListener = Callable[[dict], None]
+CancelListener = Callable[[dict[str, str]], None]
 #: A registry message `{kind: "announce" | "withdraw", ...}`.
-AnnouncementListener = Callable[[dict], None]
+AnnouncementListener = Callable[[dict[str, Any]], None]
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Transport:
     kind: Literal["amqp", "memory"]
     status: Callable[[], ConnectionStatus]
     #: Called on every status change; returns an unsubscribe function.
-    on_status: Callable[[Callable[[ConnectionStatus], None]], Callable[[], None]]
+    on_status: Callable[[StatusListener], Callable[[], None]]
 
     # Gateway side (the Python SDK uses these in tests; a gateway is TypeScript).
     #: Resolves once the broker took the request; raises NoHandler / BrokerUnavailable.
@@ -79,19 +81,20 @@ class Transport:
     #: consume_replies(session, listener, prefetch=) -> Subscription
     consume_replies: Callable[..., Awaitable[Subscription]]
     #: publish_cancel(type, {id, session})
-    publish_cancel: Callable[[str, dict], Awaitable[None]]
+    publish_cancel: Callable[[str, dict[str, str]], Awaitable[None]]
 
     # Worker side
     #: consume_requests(type, listener, prefetch=) declares the type's queue and
     #: competes for its requests with other workers.
     consume_requests: Callable[..., Awaitable[Subscription]]
-    #: publish_response(reply_to, envelope): resolves once the broker confirmed it.
-    publish_response: Callable[[str, dict], Awaitable[None]]
+    #: publish_response(reply_to, envelope, body=None): resolves once the broker confirmed it. `body`: the
+    #: envelope already encoded (by the worker's encoder; encoded once), else the transport encodes it.
+    publish_response: Callable[..., Awaitable[None]]
     consume_cancels: Callable[[Sequence[str], CancelListener], Awaitable[Subscription]]
 
     # Registry (docs/protocol.md "Service registry")
     #: announce(message): publish an announcement or withdrawal on `{ns}.registry` (fanout); resolves once confirmed.
-    announce: Callable[[dict], Awaitable[None]]
+    announce: Callable[[dict[str, Any]], Awaitable[None]]
     #: consume_announcements(listener): every registry message from now on, checked against schemas.json; malformed ones are dropped.
     consume_announcements: Callable[[AnnouncementListener], Awaitable[Subscription]]
 

@@ -12,7 +12,8 @@ from typing import Callable
 Key = tuple[str, str]  # (session, request id)
 
 
-def cancel_memory(ttl_ms: float = 10 * 60 * 1000, max_entries: int = 100_000, now_ms: Callable[[], float] | None = None):
+def cancel_memory(ttl_ms: float = 10 * 60 * 1000, max_entries: int = 100_000, now_ms: Callable[[], float] | None = None
+                  ) -> tuple[Callable[[str, str], None], Callable[[str, str], bool]]:
     """Returns (remember, was_cancelled) closures over one bounded, expiring set."""
     clock = now_ms or (lambda: time.monotonic() * 1000)
     expiries: OrderedDict[Key, float] = OrderedDict()

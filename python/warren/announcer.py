@@ -12,7 +12,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Sequence
 
-from .handling import HandlerSpec
+from .handler import HandlerSpec
 from .options import WorkerOptions
 from .protocol import protocol_version
 from .schema import Contract
