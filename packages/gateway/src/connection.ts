@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { createWarrenError, EVENTS, parseCancelFrame } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import type { AcceptedRequests } from './accepted-requests.ts';
+import type { AcceptedRequests } from './in-flight.ts';
 import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
 import type { LocalRun } from './local-run.ts';
 import type { GatewayMetrics } from './metrics.ts';

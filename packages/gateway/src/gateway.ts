@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createAmqpTransport, type Transport } from '@warren/transport';
-import { createAcceptedRequests } from './accepted-requests.ts';
+import { createAcceptedRequests } from './in-flight.ts';
 import { createClientLogWriter } from './client-log.ts';
 import { relayDeadLetters } from './dead-letters.ts';
 import { admitConnections, allowRequest } from './admission.ts';

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { createWarrenError, isWarrenError, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import { fingerprintOf, type AcceptedRequests } from './accepted-requests.ts';
+import { fingerprintOf, type AcceptedRequests } from './in-flight.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
 import { NOT_JSON, payloadJson, rememberJson, TOO_DEEP } from './payload-text.ts';
 import type { GatewayMetrics } from './metrics.ts';
