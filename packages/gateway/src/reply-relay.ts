@@ -8,7 +8,7 @@ import { EVENTS, isFinal, type Response } from '@warren/protocol';
 import type { Subscription, Transport } from '@warren/transport';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
-import type { PendingRequests } from './pending-requests.ts';
+import type { PendingRequests } from './in-flight.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { createWarrenError, isWarrenError, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import { fingerprintOf, type AcceptedRequests } from './in-flight.ts';
+import { fingerprintOf, type AcceptedRequests, type PendingRequests } from './in-flight.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
 import { NOT_JSON, payloadJson, rememberJson, TOO_DEEP } from './payload-text.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -13,7 +13,6 @@ import type { GatewayOptions } from './options.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import { toBrowserError } from './plugins/errors.ts';
 import type { ConnectionContext, LocalHandler, RequestContext } from './plugins/types.ts';
-import type { PendingRequests } from './pending-requests.ts';
 import { traceparentFor } from './trace.ts';
 
 interface PipelineDeps {

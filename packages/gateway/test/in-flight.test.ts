@@ -1,7 +1,7 @@
 // Accepted requests whose answer never came are dropped after their deadline
 // plus a grace, and reported, so a lost answer is counted rather than forgotten.
 import { describe, expect, it } from 'vitest';
-import { createPendingRequests } from '../src/pending-requests.ts';
+import { createPendingRequests } from '../src/in-flight.ts';
 
 describe('pending requests', () => {
   it('reports an entry whose deadline passed more than 5 s ago, once, and forgets it', () => {
