@@ -13,8 +13,7 @@ import {
 import { createConnectionStore, type ConnectionStatus } from './connection-store.ts';
 import { createClientLogger } from './logger.ts';
 import { resolveBackendOptions, type BackendOptions } from './options.ts';
-import type { RequestOptions } from './request-options.ts';
-import { createInFlightTable } from './in-flight.ts';
+import { createInFlightTable, type RequestOptions } from './in-flight.ts';
 import { requestCatalogue, type ServicesOptions } from './services.ts';
 import { connectOptions, type SocketListener } from './socket.ts';
 import { createStream, type StreamOptions } from './stream.ts';

@@ -8,7 +8,7 @@ export { defineContract, defineContracts } from '@warren/protocol';
 export type { Catalogue, CatalogueConflict, CatalogueInstance, CatalogueType, Contract, Contracts, ContractTypes, ServiceTypes, TypeShape, TypesOf } from '@warren/protocol';
 export type { BackendOptions } from './options.ts';
 export { DEFAULTS } from './options.ts';
-export type { ChunkMeta, RequestOptions } from './request-options.ts';
+export type { ChunkMeta, RequestOptions } from './in-flight.ts';
 export type { BackendStream, StreamOptions } from './stream.ts';
 // One request "slot" as a framework-free store (send/cancel/reset, subscribe/getSnapshot);
 // @warren/react's useBackendRequest is a thin hook over it.

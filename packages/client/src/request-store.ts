@@ -4,7 +4,7 @@
 // unmounts is decided here, where it can be tested without React.
 import { createWarrenError, isWarrenError, type WarrenError } from '@warren/protocol';
 import type { Backend } from './backend.ts';
-import type { ChunkMeta } from './request-options.ts';
+import type { ChunkMeta } from './in-flight.ts';
 import { IDLE, progressOf, type RequestOutcome, type RequestState } from './request-state.ts';
 
 export interface RequestStoreOptions<Chunk = unknown> {

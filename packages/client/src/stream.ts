@@ -6,7 +6,7 @@
 // attempt not yet taken are discarded, `onRestart(attempt)` fires, and the
 // loop goes on with the new attempt's chunks from seq 0. Chunks the loop
 // already took cannot be taken back: use onRestart to reset what was shown.
-import type { RequestOptions } from './request-options.ts';
+import type { RequestOptions } from './in-flight.ts';
 
 export interface StreamOptions {
   /** A new attempt began; chunks the loop yields next start again at seq 0. */

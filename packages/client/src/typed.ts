@@ -6,7 +6,7 @@
 import type { Catalogue, Contracts, ServiceTypes, TypeShape, TypesOf } from '@warren/protocol';
 import type { BackendSnapshot, ConnectionStatus } from './connection-store.ts';
 import type { ClientLogger } from './logger.ts';
-import type { RequestOptions } from './request-options.ts';
+import type { RequestOptions } from './in-flight.ts';
 import type { ServicesOptions } from './services.ts';
 import type { BackendStream, StreamOptions } from './stream.ts';
 
