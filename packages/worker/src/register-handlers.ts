@@ -5,11 +5,10 @@ import { pino, type Logger } from 'pino';
 import { createWarrenError, REQUEST_TYPE_PATTERN, requestKey, type Contracts } from '@warren/protocol';
 import { createAmqpTransport, type Subscription, type Transport } from '@warren/transport';
 import { defaultInstanceId, startAnnouncer, typeAnnouncement, type Announcer } from './announcer.ts';
-import { createCancelMemory } from './cancellations.ts';
 import { checkContractHandlers, contractOf, withContract, type ContractHandlers } from './contracts.ts';
 import { parseMetricsOptions, startWorkerMetrics, type MetricsOptionsInput, type WorkerMetrics } from './metrics.ts';
 import { parseWorkerOptions, type WorkerOptionsInput } from './options.ts';
-import { runRequest, type Handler, type Running } from './run-request.ts';
+import { createCancelMemory, runRequest, type Handler, type Running } from './run-request.ts';
 
 export type Handlers = Record<string, Handler>;
 

@@ -2,11 +2,38 @@
 // ones, runs the handler with a signal that aborts on cancel/deadline/loss,
 // publishes the final message, and acks only after the broker confirmed it.
 import type { Logger } from 'pino';
-import { createWarrenError, startHandlerRun, type HandlerOutcome, type RunContext, type RunFields, type WarrenError } from '@warren/protocol';
+import { createWarrenError, requestKey, startHandlerRun, type HandlerOutcome, type RunContext, type RunFields, type WarrenError } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
-import type { CancelMemory } from './cancellations.ts';
 import type { RunObserver } from './metrics.ts';
 import { createResponseStream, isUndeliverable } from './response-stream.ts';
+
+/** Remembers cancelled requests for a while, so one that is still queued when its cancel arrives is skipped on delivery instead of being run. */
+export interface CancelMemory {
+  add(session: string, id: string): void;
+  has(session: string, id: string): boolean;
+}
+
+export const createCancelMemory = ({ ttlMs = 10 * 60_000, max = 10_000, now = Date.now } = {}): CancelMemory => {
+  const entries = new Map<string, number>();
+  const prune = () => {
+    const cutoff = now() - ttlMs;
+    for (const [k, at] of entries) {
+      if (at > cutoff && entries.size <= max) break; // insertion order = age order
+      entries.delete(k);
+    }
+  };
+  return {
+    add(session, id) {
+      entries.delete(requestKey(session, id));
+      entries.set(requestKey(session, id), now());
+      prune();
+    },
+    has: (session, id) => {
+      const at = entries.get(requestKey(session, id));
+      return at !== undefined && at > now() - ttlMs;
+    },
+  };
+};
 
 /** The `ctx` a handler receives (see RunContext); `Chunk` is what sendChunk accepts: the contract's chunk type for typed handlers. */
 export type HandlerContext<Chunk = unknown> = RunContext<RunFields, Logger, Chunk>;
