@@ -8,7 +8,7 @@ import type { RunObserver } from './metrics.ts';
 import { createResponseStream, isUndeliverable } from './response-stream.ts';
 
 /** Remembers cancelled requests for a while, so one that is still queued when its cancel arrives is skipped on delivery instead of being run. */
-export interface CancelMemory {
+interface CancelMemory {
   add(session: string, id: string): void;
   has(session: string, id: string): boolean;
 }
