@@ -2,7 +2,7 @@
 // GET /registry and disappear after kill -9; payloads breaking an announced
 // schema are refused at the gateway; codegen from the live catalogue (the
 // Python chat service) compiles and types a real call; conflicts are loud.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Announcement, Catalogue } from '@warren/protocol';
 import { createAmqpTransport } from '@warren/transport';
 import { defineContract, defineContracts, registerHandlers } from '@warren/worker';
-import { killAll, root, RUNTIMES, startGateway, startNodeWorker, type Proc } from '../support/processes.ts';
+import { killAll, root, RUNTIMES, startGateway, startNodeWorker, startPython, textMatches, type Proc } from '../support/processes.ts';
 import { disposable } from '../support/disposable.ts';
 import { AMQP_URL, deleteNamespace, queueStats, uniqueNamespace } from '../support/rabbit.ts';
 
@@ -33,20 +33,13 @@ const waitUntil = async <T>(probe: () => Promise<T | undefined>, timeoutMs: numb
 
 // The Python chat demo as a process we can kill -9 (its log is plain text).
 const startPythonChat = (namespace: string) => {
-  const child: ChildProcess = spawn('/usr/bin/python3', [join(root, 'python/examples/chat_worker.py')], {
-    cwd: root,
-    env: { ...process.env, PYTHONPATH: join(root, 'python'), PYTHONUNBUFFERED: '1', AMQP_URL, WARREN_NAMESPACE: namespace, ...registryEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  const proc = startPython('python/examples/chat_worker.py', { WARREN_NAMESPACE: namespace, ...registryEnv });
   return {
-    child,
-    output: () => text,
-    serving: () => waitUntil(async () => (/serving chat/.test(text) ? Date.now() : undefined), 20_000, `python chat worker serving:\n${text}`),
+    child: proc.child,
+    output: proc.output,
+    serving: () => proc.waitFor(textMatches(/serving chat/), 20_000).then(() => Date.now()),
     stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
     },
   };
 };

@@ -2,7 +2,9 @@
 // the one launcher (scripts/launch.mjs): waits until they are ready, and
 // kills them afterwards.
 import type { ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { launch, root, tsCommand, type Runtime } from '../../scripts/launch.mjs';
+import { AMQP_URL } from './rabbit.ts';
 
 export { root, type Runtime };
 export const RUNTIMES: Runtime[] = ['bun', 'node'];
@@ -42,6 +44,13 @@ export const startCommand = (label: string, cmd: string, args: string[], env: Re
   live.add(proc);
   return proc;
 };
+
+/** A Python script (python/ on its path), with the same log plumbing. */
+export const startPython = (script: string, env: Record<string, string>): Proc =>
+  startCommand(script, '/usr/bin/python3', [resolve(root, script)], { PYTHONPATH: join(root, 'python'), PYTHONUNBUFFERED: '1', AMQP_URL, ...env });
+
+/** A line whose text (a plain-text log line, or the JSON one) matches `pattern`. */
+export const textMatches = (pattern: RegExp) => (line: Record<string, unknown>) => pattern.test(typeof line.msg === 'string' ? line.msg : JSON.stringify(line));
 
 /** The structured line a gateway or Node worker logs once it serves (`event: 'ready'`). */
 export const isReady = (line: Record<string, unknown>) => line.event === 'ready';
