@@ -21,7 +21,7 @@ import type { TokenVerifier } from './plugins/authenticate.ts';
 import { builtinPlugins, resolveVerifier } from './plugins/builtins.ts';
 import { checkPlugins, composePlugins } from './plugins/compose.ts';
 import type { ConnectionContext, GatewayPlugin } from './plugins/types.ts';
-import { answerRegistryEvents, createGatewayRegistry, validatePayload, withRegistryRoute, type GatewayRegistry } from './registry/index.ts';
+import { answerRegistryEvents, createGatewayRegistry, registryRoute, validatePayload, type GatewayRegistry } from './registry/index.ts';
 import { createSessions } from './session-tokens.ts';
 import { attachSocket } from './connection.ts';
 import { configError, createWarrenError } from '@warren/protocol';
@@ -94,7 +94,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
 
   const renderMetrics = async () => ({ contentType: metrics.contentType, body: await metrics.render() });
   const http = createServer(
-    withRegistryRoute(registry, createHttpHandler({
+    createHttpHandler({
       staticDir: options.staticDir,
       // Connected means every setup (exchange declarations) ran on the current
       // connection; the dead-letter queue was declared once at start-up.
@@ -112,7 +112,8 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       },
       ...(options.metricsPort === undefined ? { metrics: renderMetrics } : {}),
       ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
-    }), registryAccess),
+      registry: registryRoute(registry, registryAccess),
+    }),
   );
   const metricsHttp =
     options.metricsPort === undefined

@@ -1,6 +1,7 @@
-// The gateway's plain HTTP side: health, readiness, Prometheus metrics and
-// static files (the web app), with an SPA fallback to index.html and no path
-// traversal. Metrics can be guarded by a bearer token (metricsToken) and
+// The gateway's plain HTTP side, every route in one place: health,
+// readiness, Prometheus metrics, the registry catalogue (answered by
+// registry/routes.ts) and static files (the web app), with an SPA fallback
+// to index.html and no path traversal. Metrics can be guarded by a bearer token (metricsToken) and
 // served on a port of their own (metricsPort) instead.
 import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -29,6 +30,8 @@ interface HttpDeps {
   metrics?(): Promise<{ contentType: string; body: string }>;
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
+  /** GET /registry (registry/routes.ts); false when the request is not for it. */
+  registry?(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean>;
 }
 
 const sameSecret = (given: string | undefined, expected: string) => {
@@ -95,6 +98,7 @@ export const createHttpHandler = (deps: HttpDeps) => {
       });
     }
     if (await serveMetrics(deps, req, res, url.pathname)) return;
+    if (await deps.registry?.(req, res, url.pathname)) return;
     if (root && (method === 'GET' || method === 'HEAD')) {
       let path: string;
       try {

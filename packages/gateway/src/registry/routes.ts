@@ -14,8 +14,6 @@ import { createTokenBuckets } from '../plugins/token-buckets.ts';
 import type { ConnectionContext, Principal } from '../plugins/types.ts';
 import type { GatewayRegistry } from './registry.ts';
 
-type HttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
-
 /** Who may read the catalogue; absent = anyone (authentication off, or anonymous callers allowed). */
 interface RegistryAccess {
   verify: TokenVerifier;
@@ -41,28 +39,32 @@ const refuseHttp = (res: ServerResponse, status: number, error: WireError) => {
   res.end(JSON.stringify({ error }));
 };
 
-/** Serves GET/HEAD /registry; hands every other request to `next`. */
-export const withRegistryRoute =
-  (registry: Pick<GatewayRegistry, 'catalogue'>, next: HttpHandler, access?: RegistryAccess): HttpHandler =>
-  async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    if (path !== '/registry' || (req.method !== 'GET' && req.method !== 'HEAD')) return next(req, res);
+/** Answers GET/HEAD /registry (http.ts routes to it); false when the request is not for it. */
+export const registryRoute =
+  (registry: Pick<GatewayRegistry, 'catalogue'>, access?: RegistryAccess) =>
+  async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> => {
+    if (pathname !== '/registry' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    const refuse = (status: number, error: WireError) => {
+      refuseHttp(res, status, error);
+      return true;
+    };
     if (access) {
       const token = bearer(req);
-      if (token === undefined) return refuseHttp(res, 401, { code: 'UNAUTHORIZED', message: 'GET /registry needs `Authorization: Bearer <token>`.' });
+      if (token === undefined) return refuse(401, { code: 'UNAUTHORIZED', message: 'GET /registry needs `Authorization: Bearer <token>`.' });
       let principal: Principal;
       try {
         const identity = await access.verify(token, { auth: {}, headers: req.headers, ip: req.socket.remoteAddress ?? '', origin: typeof req.headers.origin === 'string' ? req.headers.origin : undefined });
         if (identity.expiresAtMs !== undefined && identity.expiresAtMs <= Date.now()) throw new Error('expired');
         principal = identity.principal;
       } catch {
-        return refuseHttp(res, 401, { code: 'UNAUTHORIZED', message: 'The token is invalid or expired.' });
+        return refuse(401, { code: 'UNAUTHORIZED', message: 'The token is invalid or expired.' });
       }
-      if (!hasRole(principal, access.roles)) return refuseHttp(res, 403, { code: 'FORBIDDEN', message: 'Reading the registry needs one of the roles in registryRoles.' });
+      if (!hasRole(principal, access.roles)) return refuse(403, { code: 'FORBIDDEN', message: 'Reading the registry needs one of the roles in registryRoles.' });
     }
     const body = JSON.stringify(registry.catalogue());
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
   };
 
 /** Answers `registry` socket events with the catalogue. */
