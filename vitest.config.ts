@@ -26,6 +26,17 @@ export default defineConfig({
       },
       {
         test: {
+          // A private 3-node RabbitMQ cluster on loopback (test/support/cluster.ts)
+          // loses one node per case under load. Runs alone, after faults.
+          name: 'cluster',
+          include: ['test/cluster/**/*.fault.test.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['test/integration/**/*.int.test.ts'],
           testTimeout: 60_000,

@@ -12,12 +12,14 @@ const dist = join(web, 'dist');
 const stamp = join(dist, 'index.html');
 
 // Everything that ends up in the bundle: the app and the workspace packages it imports.
-const SOURCES = ['examples/web', 'packages/react/src', 'packages/client/src', 'packages/protocol/src', 'packages/protocol/json'];
+// README.md and docs/ too: the app serves them at docs/ (examples/web/docs-plugin.ts).
+const SOURCES = ['examples/web', 'packages/react/src', 'packages/client/src', 'packages/protocol/src', 'packages/protocol/json', 'README.md', 'docs'];
 const SKIP = new Set(['node_modules', 'dist', '.vite']);
 
 const newestMtime = (dir) => {
   let newest = 0;
   if (!existsSync(dir)) return newest;
+  if (statSync(dir).isFile()) return statSync(dir).mtimeMs;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     if (SKIP.has(entry.name)) continue;
     const path = join(dir, entry.name);

@@ -4,7 +4,7 @@
 // and stops it. test/support/processes.ts and bench/lib/spawn.ts are thin
 // adapters over it; scripts/start.mjs uses tsCommand.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../', import.meta.url));
@@ -12,7 +12,7 @@ const BUN = join(root, 'node_modules/.bin/bun');
 
 /** The command that runs `file` (relative to `from`) on a runtime, with runtime flags before the file. */
 export const tsCommand = (runtime, file, { flags = [], from = root } = {}) =>
-  runtime === 'bun' ? { cmd: BUN, args: [...flags, join(from, file)] } : { cmd: process.execPath, args: [...flags, '--import', 'tsx', join(from, file)] };
+  runtime === 'bun' ? { cmd: BUN, args: [...flags, resolve(from, file)] } : { cmd: process.execPath, args: [...flags, '--import', 'tsx', resolve(from, file)] };
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,7 +1,11 @@
-// A tiny process supervisor for `npm start`: runs each child, prefixes and
-// prettifies its log lines, restarts it with backoff when it crashes, and
-// stops everything on Ctrl-C / SIGTERM.
+// A tiny process supervisor for `npm start` and `npm run dev`: runs each
+// child, prefixes and prettifies its log lines, restarts it with backoff when
+// it crashes, restarts it at once when a file it was started from changes
+// (a spec's `watch` directories: `npm run dev`), and stops everything on
+// Ctrl-C / SIGTERM.
 import { spawn } from 'node:child_process';
+import { watch } from 'node:fs';
+import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
 
 const COLORS = [36, 35, 33, 32, 34, 31];
@@ -31,12 +35,18 @@ export const formatLine = (line) => {
   return `${escapeControl(String(level).padEnd(5))} ${escapeControl(entry.msg ?? entry.message ?? '')}${extra ? `  ${extra}` : ''}`;
 };
 
+/** Editor droppings, caches and build output never restart anything. */
+export const IGNORED = /(^|[\\/])(node_modules|__pycache__|dist|\.git|\.vite)([\\/]|$)|\.(pyc|swp|swx|tmp)$|~$|\.#/;
+
 export const supervise = (specs, { onLine } = {}) => {
   let stopping = false;
   const children = new Map();
+  const pending = new Map(); // name → backoff timer of a crashed child
+  const changed = new Set(); // names being restarted for a file change: no backoff
   const width = Math.max(...specs.map((s) => s.name.length));
 
   const start = (spec, index, restarts = 0) => {
+    pending.delete(spec.name);
     const child = spawn(spec.cmd, spec.args, { env: { ...process.env, ...spec.env }, stdio: ['ignore', 'pipe', 'pipe'], cwd: spec.cwd });
     children.set(spec.name, child);
     const tag = `\x1b[${COLORS[index % COLORS.length]}m${spec.name.padEnd(width)}\x1b[0m │`;
@@ -52,19 +62,62 @@ export const supervise = (specs, { onLine } = {}) => {
     child.on('exit', (code, signal) => {
       children.delete(spec.name);
       if (stopping) return;
+      if (changed.delete(spec.name)) return start(spec, index, 0);
       // A child that ran a while earns its restart budget back.
       const n = Date.now() - startedAt > 30_000 ? 0 : restarts + 1;
       const delay = Math.min(10_000, 500 * 2 ** Math.min(n, 5));
       console.log(`${tag} exited (${signal ?? code}); restarting in ${delay} ms`);
-      setTimeout(() => !stopping && start(spec, index, n), delay);
+      pending.set(spec.name, setTimeout(() => !stopping && start(spec, index, n), delay));
     });
   };
+
+  /** A watched file changed: stop the child (it drains like on any SIGTERM) and start it again at once. */
+  const restartFor = (spec, index, file) => {
+    if (stopping) return;
+    const tag = `\x1b[${COLORS[index % COLORS.length]}m${spec.name.padEnd(width)}\x1b[0m │`;
+    console.log(`${tag} ${file} changed; restarting`);
+    const child = children.get(spec.name);
+    if (!child) {
+      clearTimeout(pending.get(spec.name)); // crashed and waiting out its backoff: the fix may be in
+      return start(spec, index, 0);
+    }
+    if (changed.has(spec.name)) return; // already on its way down
+    changed.add(spec.name);
+    child.kill('SIGTERM');
+    // A worker drains its requests first; in development nobody waits long for that.
+    const kill = setTimeout(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'), spec.stopMs ?? 3000);
+    child.once('exit', () => clearTimeout(kill));
+  };
+
+  const watchers = [];
+  specs.forEach((spec, index) => {
+    let timer;
+    let last = '';
+    for (const dir of spec.watch ?? []) {
+      try {
+        const watcher = watch(dir, { recursive: true }, (_event, filename) => {
+          const file = filename ? String(filename) : '';
+          if (file === '' || IGNORED.test(file)) return;
+          last = relative(process.cwd(), `${dir}/${file}`);
+          // One restart for a burst of writes (an editor saving, a git checkout).
+          clearTimeout(timer);
+          timer = setTimeout(() => restartFor(spec, index, last), 150);
+        });
+        watcher.on('error', () => {});
+        watchers.push(watcher);
+      } catch (error) {
+        console.log(`cannot watch ${dir}: ${error.message}`);
+      }
+    }
+  });
 
   specs.forEach((spec, i) => start(spec, i));
 
   const stop = (signal) => {
     if (stopping) return;
     stopping = true;
+    for (const watcher of watchers) watcher.close();
+    for (const timer of pending.values()) clearTimeout(timer);
     console.log(`\n${signal}: stopping ${children.size} processes…`);
     for (const child of children.values()) child.kill('SIGTERM');
     const check = setInterval(() => {

@@ -3,7 +3,7 @@
 // `npm test -- unit python` (names below). Under CI=true a suite whose
 // service is missing fails instead of being skipped.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureChromium, ensureNodeModules, ensurePython, ensureRabbit, portOpen, PYTHON, root, say } from './ensure.mjs';
 
@@ -124,6 +124,18 @@ const SUITES = {
     const python = ctx.python || ensurePython();
     const missing = [!ctx.rabbit && 'RabbitMQ is not reachable', !python && 'Python dependencies are missing'];
     return needs('faults', !missing.some(Boolean), missing.filter(Boolean).join('; ')) ?? vitest('faults')();
+  },
+  // A private 3-node RabbitMQ cluster on loopback (its own names, ports, data
+  // and cookie; the default node is never touched) loses one node per case
+  // under load from a gateway, a Node and a Python worker. After faults.
+  cluster: async (ctx) => {
+    const python = ctx.python || ensurePython();
+    const rabbit = existsSync('/usr/lib/rabbitmq/bin/rabbitmq-server');
+    const missing = [!rabbit && 'RabbitMQ is not installed (/usr/lib/rabbitmq/bin)', !python && 'Python dependencies are missing'];
+    const skip = needs('cluster', !missing.some(Boolean), missing.filter(Boolean).join('; '));
+    if (skip) return skip;
+    rmSync(join(out, 'cluster.md'), { force: true });
+    return vitest('cluster')();
   },
 };
 

@@ -46,6 +46,7 @@ CHAT_PAYLOAD = {
                 "required": ["role", "text"],
             },
         },
+        "variant": {"type": "integer", "minimum": 0, "maximum": 999, "description": "Another wording of the same turn (Regenerate)."},
     },
     "required": ["message"],
 }
@@ -63,11 +64,39 @@ class ChatReply(TypedDict):
     reply: str
 
 
-def compose_reply(message: str, history: list[Any]) -> str:
-    """A scripted, deterministic reply (no model needed): it depends only on the conversation."""
+NAME = re.compile(r"\bmy name is ([A-Za-z][\w'-]{0,30})", re.IGNORECASE)
+RECALL = re.compile(r"\b(remember|what did i (say|ask|write)|earlier|before)\b", re.IGNORECASE)
+
+
+def _quote(text: str, limit: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return f'"{text[:limit]}{"…" if len(text) > limit else ""}"'
+
+
+def recall(message: str, history: list[Any]) -> str:
+    """The sentence that shows the bot read the conversation: a name it was told, what was said before."""
+    said = [str(turn.get("text", "")) for turn in history if isinstance(turn, dict) and turn.get("role") == "user"]
+    names = [m.group(1) for m in (NAME.search(text) for text in [*said, message]) if m]
+    name = names[-1] if names else None
+    if not said:
+        return f'Nice to meet you, {name}.' if name else "This is the start of our conversation."
+    greeting = f"{name}, " if name else ""
+    if RECALL.search(message):
+        listed = ", then ".join(_quote(text, 40) for text in said[-3:])
+        return f"{greeting.capitalize() or ''}I remember: you said {listed}. This is message {len(said) + 1} from you."
+    return f"{greeting.capitalize() or ''}this is message {len(said) + 1} from you; just before it you said {_quote(said[-1])}."
+
+
+def compose_reply(message: str, history: list[Any], variant: int = 0) -> str:
+    """A scripted, deterministic reply (no model needed): it depends only on the conversation.
+
+    `variant` (Regenerate) shifts the wording, so each regeneration reads differently."""
     pick = random.Random(f"{len(history)}:{message}")
-    turn = len(history) // 2 + 1
-    return f'{pick.choice(OPENERS)} You said "{message.strip()[:80]}" (turn {turn}). {pick.choice(BODIES)}'
+    opener = OPENERS[(pick.randrange(len(OPENERS)) + variant) % len(OPENERS)]
+    body = BODIES[(pick.randrange(len(BODIES)) + variant) % len(BODIES)]
+    memory = recall(message, history)
+    memory = memory[0].upper() + memory[1:]
+    return f'{opener} You said {_quote(message, 80)}. {memory} {body}'
 
 
 def tokens(text: str) -> list[str]:
@@ -87,11 +116,17 @@ def check_payload(payload: Any) -> tuple[str, list[Any]]:
     return payload["message"], payload.get("history", [])
 
 
+def variant_of(payload: Any) -> int:
+    """Regenerate asks for another wording of the same turn."""
+    variant = payload.get("variant", 0) if isinstance(payload, dict) else 0
+    return variant if isinstance(variant, int) and not isinstance(variant, bool) and 0 <= variant < 1000 else 0
+
+
 @contract(payload=CHAT_PAYLOAD, chunk=ChatChunk, result=ChatReply,
-          description="A scripted assistant reply, streamed token by token.")
+          description="A scripted assistant (no model) that reads the conversation so far; its reply streams word by word.")
 async def chat(payload: Any, ctx: Context) -> ChatReply:
     message, history = check_payload(payload)
-    reply = compose_reply(message, history)
+    reply = compose_reply(message, history, variant_of(payload))
     ctx.log.info("replying with %d tokens", len(tokens(reply)))
     for token in tokens(reply):
         await asyncio.sleep(random.uniform(*TOKEN_DELAY_S))

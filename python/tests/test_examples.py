@@ -80,3 +80,15 @@ async def test_demo_process_serves_both_types_and_drains_on_sigterm(rabbitmq):
         output = process.communicate()[0]
         await gateway.delete_everything(["chat", "primes"])
     assert "draining" in output and "Traceback" not in output
+
+
+def test_chat_reply_uses_the_conversation():
+    first = chat_worker.compose_reply("Hi, my name is Ada", [])
+    assert "Nice to meet you, Ada." in first
+    history = [{"role": "user", "text": "Hi, my name is Ada"}, {"role": "assistant", "text": first}]
+    later = chat_worker.compose_reply("Do you remember what I said?", history)
+    assert 'I remember: you said "Hi, my name is Ada"' in later and later.count("Ada") >= 2
+    assert "message 2 from you" in chat_worker.compose_reply("And now?", history)
+    # Regenerate: another wording of the same turn, still about the same conversation.
+    variants = [chat_worker.compose_reply("And now?", history, v) for v in range(3)]
+    assert len(set(variants)) == 3 and all("message 2 from you" in v for v in variants)

@@ -49,6 +49,8 @@ async def test_result(env):
     rid = await gateway.request("echo", {"hello": "world"}, principal={"sub": "u1"})
     chunks, final = await gateway.until_final(rid)
     assert chunks == []
+    # seq 0 names the worker that picked the attempt up (docs/protocol.md, "Hops").
+    assert final.pop("worker")["language"] == "python"
     assert final == {"kind": "result", "id": rid, "seq": 0, "attempt": 1,
                      "data": {"echo": {"hello": "world"}, "attempt": 1, "principal": {"sub": "u1"}}}
 

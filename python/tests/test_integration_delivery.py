@@ -124,6 +124,8 @@ async def test_a_reply_queue_declared_a_second_after_the_first_return_gets_the_a
         await gateway.consume_reply_queue(late_queue)
         chunks, final = await gateway.until_final(rid, timeout=5)
         await until(lambda: records(caplog, "outcome=ok", rid), 2)
+    # seq 0 names the worker that picked the attempt up (docs/protocol.md, "Hops").
+    assert final.pop("worker")["language"] == "python"
     assert chunks == [] and final == {"kind": "result", "id": rid, "seq": 0, "attempt": 1, "data": {"echo": "hello"}}
     assert not records(caplog, "outcome=undeliverable")
     await handle.close(drain_timeout_ms=0)

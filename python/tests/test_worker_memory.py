@@ -27,6 +27,8 @@ async def test_returned_value_is_the_result(gateway, worker_transport):
     rid = await gateway.request("echo", {"x": 1})
     chunks, final = await gateway.until_final(rid)
     assert chunks == []
+    # seq 0 names the worker that picked the attempt up (docs/protocol.md, "Hops").
+    assert final.pop("worker")["language"] == "python"
     assert final == {"kind": "result", "id": rid, "seq": 0, "attempt": 1, "data": {"echo": {"x": 1}, "attempt": 1}}
     await handle.close()
 

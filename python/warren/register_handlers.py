@@ -10,7 +10,7 @@ from .cancellations import cancel_memory
 from .handler import Handler, HandlerSpec
 from .run_request import Runtime, handle_delivery
 from .options import WorkerOptions, handler_specs, normalize_options
-from .announcer import Announcer, start_announcer
+from .announcer import Announcer, default_instance_id, start_announcer
 from .request_context import install_log_record_factory
 from .thread_pool import ThreadPool
 from .transport.types import ConnectionStatus, RequestDelivery, Subscription, Transport
@@ -199,6 +199,8 @@ async def register_handlers(
         # Announced only once every queue is consumed: the registry lists what is really served.
         if opts.announce:
             handle._announcer = await start_announcer(transport, opts, specs, clock)
+        runtime.worker = {"instance": handle.instance_id or opts.instance_id or default_instance_id(opts.service),
+                          "language": "python", "service": opts.service}
     except BaseException:
         await handle.close(0)
         raise

@@ -89,6 +89,8 @@ class Runtime:
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     #: One watcher task per "lost" event (a channel), aborting every job it carries: not a task per request.
     lost_watchers: dict[asyncio.Event, tuple["asyncio.Task[None]", set[Job]]] = field(default_factory=dict)
+    #: Who this worker is, stamped on the first response of each attempt (docs/protocol.md, "Hops").
+    worker: dict[str, Any] | None = None
 
     def watch_lost(self, job: Job) -> None:
         event = job.delivery.lost
@@ -158,6 +160,7 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
     current_request.set(RequestInfo(request.id, request.type, request.traceparent))  # this task's own context
     job: Job | None = None
     adapter: RequestLogAdapter | None = None
+    picked_up_at = int(runtime.now_ms())
 
     def logger() -> RequestLogAdapter:
         nonlocal adapter
@@ -180,6 +183,11 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         return delivery.lost.is_set() or (job is not None and job.ctx._abort_reason == "SHUTTING_DOWN")
 
     async def publish(envelope: dict[str, Any], body: bytes) -> None:
+        if envelope.get("seq") == 0 and runtime.worker is not None:
+            # The first response of an attempt says which worker picked it up, and when (the hop timeline).
+            envelope = {**envelope, "worker": {**runtime.worker, "startedAt": picked_up_at}}
+            body = runtime.encoder(envelope)
+
         async def once(reply_to: str, message: dict[str, Any]) -> None:
             await within(runtime.transport.publish_response(reply_to, message, body=body), runtime.settle_timeout_s)
 

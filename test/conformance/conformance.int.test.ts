@@ -304,8 +304,10 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     const id = uniqueId('props');
     await direct.publish({ id, type: 'conf.stream', payload: { n: 3 } });
     const replies = await direct.replies(id);
+    // seq 0 of the attempt carries the worker stamp (docs/protocol.md, "Hops"); nothing else does.
+    const stamp = { worker: { instance: expect.any(String), language: expect.stringMatching(/^(typescript|python)$/), service: expect.any(String), startedAt: expect.any(Number) } };
     expect(replies.map((r) => r.response)).toEqual([
-      ...range(3).map((i) => ({ kind: 'chunk', id, seq: i, attempt: 1, data: { i } })),
+      ...range(3).map((i) => ({ kind: 'chunk', id, seq: i, attempt: 1, data: { i }, ...(i === 0 ? stamp : {}) })),
       { kind: 'result', id, seq: 3, attempt: 1, data: { n: 3 } },
     ]);
     for (const { response, properties } of replies) {

@@ -18,6 +18,17 @@ export const launchBrowser = (): Promise<Browser> =>
 export const DESKTOP = { width: 1280, height: 820 };
 export const PHONE = { width: 375, height: 812 };
 
+/** The sizes issue 18's fixed points are checked at. */
+export const VIEWPORTS = [
+  { name: 'desktop', viewport: { width: 1280, height: 800 }, mobile: false },
+  { name: 'phone', viewport: { width: 390, height: 844 }, mobile: true },
+  { name: 'narrow', viewport: { width: 320, height: 640 }, mobile: true },
+] as const;
+
+/** A page at one of VIEWPORTS (touch and mobile layout on phones). */
+export const newPageAt = (browser: Browser, size: (typeof VIEWPORTS)[number]): Promise<Page> =>
+  browser.newPage({ viewport: size.viewport, isMobile: size.mobile, hasTouch: size.mobile });
+
 /** Saves test-artifacts/screenshots/<name>.png. */
 export const screenshot = async (page: Page, name: string): Promise<string> => {
   mkdirSync(SCREENSHOTS, { recursive: true });

@@ -22,13 +22,14 @@ export interface Stack {
 
 const RUNTIME = 'bun' as const;
 
-export const startStack = async (staticDir: string): Promise<Stack> => {
+export const startStack = async (staticDir: string, { gatewayEnv = {} }: { gatewayEnv?: Record<string, string> } = {}): Promise<Stack> => {
   const namespace = uniqueNamespace('e2e');
   const env = {
     HOST: '127.0.0.1',
     WARREN_NAMESPACE: namespace,
     SESSION_SECRET: randomBytes(24).toString('hex'),
     STATIC_DIR: staticDir,
+    ...gatewayEnv,
   };
   const launch = async (port: number) => {
     const proc = startProcess(RUNTIME, 'packages/gateway/src/main.ts', { ...env, PORT: String(port) });

@@ -19,6 +19,8 @@ export interface Tracked {
   shown: Chunk[];
   restarts: number;
   results: number;
+  /** The last result value (tells which worker answered, for reports). */
+  result?: unknown;
   error?: WarrenError;
   done: boolean;
   /** Resolves when the request settles either way. */
@@ -56,8 +58,9 @@ export const createChecker = () => {
           },
         })
         .then(
-          () => {
+          (result: unknown) => {
             t.results += 1;
+            t.result = result;
           },
           (error: WarrenError) => {
             t.error = error;

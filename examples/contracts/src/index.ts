@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defineContract, defineContracts } from '@warren/protocol';
 
 export const testRequest = defineContract({
-  description: 'Streams `count` chunks, `delayMs` apart, then a summary. The seeds’ streaming example.',
+  description: 'Streams `count` chunks, `delayMs` apart, then a summary of what it did.',
   payload: z.object({
     count: z.number().int().min(0).max(10_000).default(3).describe('Chunks to stream.'),
     delayMs: z.number().int().min(0).max(60_000).default(100).describe('Pause before each chunk, ms.'),

@@ -1,12 +1,14 @@
 // The shell: header with the connection state, tabs, the reconnect banner,
 // and the pages. Pages stay mounted while hidden, so a chat or a long task
-// keeps going when you look at another tab.
-import type { ComponentType } from 'react';
+// keeps going when you look at another tab. The banner lives inside the
+// sticky header, so it stays in view however far a page is scrolled.
+import { useEffect, type ComponentType } from 'react';
 import { ConnectionBanner, ConnectionPill } from './components/Connection.tsx';
 import { ChatPage } from './pages/ChatPage.tsx';
 import { ConsolePage } from './pages/ConsolePage.tsx';
 import { ErrorsPage } from './pages/ErrorsPage.tsx';
 import { LongTaskPage } from './pages/LongTaskPage.tsx';
+import { OperationsPage } from './pages/OperationsPage.tsx';
 import { ROUTES, useHashRoute, type RouteId } from './routes.ts';
 
 const PAGES: Record<RouteId, ComponentType> = {
@@ -14,12 +16,17 @@ const PAGES: Record<RouteId, ComponentType> = {
   chat: ChatPage,
   'long-task': LongTaskPage,
   errors: ErrorsPage,
+  operations: OperationsPage,
 };
 
 export const App = () => {
   const route = useHashRoute();
+  const current = ROUTES.find((r) => r.id === route)!;
+  useEffect(() => {
+    document.title = `${current.title} · Warren demo`;
+  }, [current]);
   return (
-    <div className="app">
+    <div className={`app app-${route}`}>
       <header className="topbar">
         <div className="topbar-inner">
           <a className="brand" href="#/console">
@@ -35,8 +42,8 @@ export const App = () => {
             </a>
           ))}
         </nav>
+        <ConnectionBanner />
       </header>
-      <ConnectionBanner />
       <main className="content">
         {ROUTES.map(({ id }) => {
           const Page = PAGES[id];

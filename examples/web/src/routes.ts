@@ -7,6 +7,7 @@ export const ROUTES = [
   { id: 'chat', label: 'Chat', title: 'Chat' },
   { id: 'long-task', label: 'Long task', title: 'Long task' },
   { id: 'errors', label: 'Errors', title: 'Error states' },
+  { id: 'operations', label: 'Operations', title: 'Operations' },
 ] as const;
 
 export type RouteId = (typeof ROUTES)[number]['id'];

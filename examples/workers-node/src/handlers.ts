@@ -1,5 +1,5 @@
-// Demo handlers. `testRequest` is the seeds' streaming example; later checks
-// and docs rely on its shape, so keep it stable. Payloads, chunks and results
+// Demo handlers. `testRequest` is the streaming example the docs and tests use;
+// keep its shape stable. Payloads, chunks and results
 // are typed and checked by the shared contracts (@warren/example-contracts):
 // a handler gets the parsed payload, defaults filled in. withContracts makes
 // them plain handlers that carry their contracts, so they also mix with

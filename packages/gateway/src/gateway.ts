@@ -13,6 +13,7 @@ import { createClientLogWriter } from './client-log.ts';
 import { relayDeadLetters } from './dead-letters.ts';
 import { admitConnections, allowRequest } from './admission.ts';
 import { createHttpHandler, createMetricsHandler } from './http.ts';
+import { createOps } from './ops/index.ts';
 import type { LocalRun } from './local-run.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
@@ -68,7 +69,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const registryAccess = verify !== undefined && !(options.allowAnonymous ?? false) ? { verify, roles: options.registryRoles } : undefined;
   const log = injectedLog ?? pino({ name: 'warren-gateway', level: options.logLevel });
   const chain = composePlugins(plugins, log);
-  const transport =
+  const brokerTransport =
     injected ??
     (await createAmqpTransport({
       url: options.url,
@@ -78,6 +79,10 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       publishWaitMs: options.brokerWaitMs,
       connectionName: 'warren-gateway',
     }));
+  // The operations console listens on the transport: calls' hops, dead letters (ops/).
+  const ops = createOps(brokerTransport, options, log, verifyToken);
+  const transport = ops.transport;
+  const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   transport.onStatus((status) => log.info({ broker: status }, 'broker status changed'));
   let draining = false;
   let topologyDeclared = false;
@@ -94,7 +99,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
 
   const renderMetrics = async () => ({ contentType: metrics.contentType, body: await metrics.render() });
   const http = createServer(
-    createHttpHandler({
+    ops.routes({ sessions, registry, metrics })(createHttpHandler({
       staticDir: options.staticDir,
       // Connected means every setup (exchange declarations) ran on the current
       // connection; the dead-letter queue was declared once at start-up.
@@ -113,7 +118,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       ...(options.metricsPort === undefined ? { metrics: renderMetrics } : {}),
       ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
       registry: registryRoute(registry, registryAccess),
-    }),
+    })),
   );
   const metricsHttp =
     options.metricsPort === undefined
@@ -130,7 +135,6 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     allowRequest: allowRequest(admission),
     ...(options.corsOrigins.length > 0 ? { cors: { origin: options.corsOrigins } } : {}),
   });
-  const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   const accepted = createAcceptedRequests();
   const clientLogs = createClientLogWriter({ perSecond: options.clientLogPerSecond, burst: options.clientLogBurst });
   const deadLetters = await relayDeadLetters(transport, log);
@@ -224,6 +228,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         for (const run of locals) run.abort(createWarrenError('SHUTTING_DOWN', 'The gateway is shutting down; retry.'));
         await Promise.all([...locals].map((run) => run.done));
         await deadLetters.close();
+        await ops.close();
         await registry.close();
         if (!injected) await transport.close();
         log.info('gateway closed');

@@ -166,6 +166,9 @@ export const gatewayOptionsSchema = z
     clientLogBurst: z.number().int().min(1).max(100_000).default(DEFAULTS.clientLogBurst).describe('Browser log entries a caller may send at once before clientLogPerSecond applies.'),
     connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs).describe('How long to wait for the broker at start-up, in ms.'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel).describe('pino log level.'),
+    opsRole: z.string().min(1).max(200).default('warren-ops').describe('Principals with this role (in `roles`) may use the operations console (`/ops/api/…`, the web app\'s Operations page).'),
+    opsAllowAnonymous: z.boolean().default(false).describe('Open the operations console to anyone who can reach the gateway, without a token. For a local demo only (`npm start` and `npm run dev` set it).'),
+    opsDeadLetters: z.number().int().min(0).max(10_000).default(100).describe('Dead-lettered requests this gateway keeps in memory for inspection and replay; 0 keeps none.'),
   })
   .superRefine((o, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -225,6 +228,9 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   CONNECT_TIMEOUT_MS: ['connectTimeoutMs', 'number'],
   BROKER_WAIT_MS: ['brokerWaitMs', 'number'],
   LOG_LEVEL: ['logLevel', 'string'],
+  OPS_ROLE: ['opsRole', 'string'],
+  OPS_ALLOW_ANONYMOUS: ['opsAllowAnonymous', 'boolean'],
+  OPS_DEAD_LETTERS: ['opsDeadLetters', 'number'],
 };
 
 const BOOLEAN: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };

@@ -42,12 +42,18 @@ export const requestFrameSchema = z.object({
 
 export const cancelFrameSchema = z.object({ id: requestId, type: requestType });
 
+/** Who picked an attempt up: on seq 0 of each attempt (docs/protocol.md, "Hops"). */
+const workerHopSchema = z.object({ instance: z.string().max(200), language: z.string().max(40), service: z.string().max(200).optional(), startedAt: z.number().optional() });
+export type WorkerHop = z.infer<typeof workerHopSchema>;
+
 const responseBase = {
   id: requestId,
   /** 0-based position of this message within its attempt. */
   seq: z.number().int().nonnegative(),
   /** 1 for the first delivery to a worker; higher after a redelivery. */
   attempt: z.number().int().positive(),
+  /** On seq 0 of an attempt only: the worker that picked it up, and when (epoch ms, its clock). For hop timelines; optional. */
+  worker: workerHopSchema.optional(),
 };
 
 export const responseSchema = z.discriminatedUnion('kind', [

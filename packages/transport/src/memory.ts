@@ -216,7 +216,7 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
       if (!queue) {
         const dead = (envelope: Envelope<RequestMessage>, reason: string) => {
           const { id, type: t, session } = envelope.body;
-          state.dead.messages.push({ body: { id, type: t, session, reason, deliveries: envelope.deliveries }, deliveries: 0 });
+          state.dead.messages.push({ body: { id, type: t, session, reason, deliveries: envelope.deliveries, request: copy(envelope.body) }, deliveries: 0 });
           pump(state, state.dead);
         };
         state.requests.set(type, (queue = createQueue(dead)));

@@ -51,6 +51,8 @@ export interface DeadLetter {
   reason: string;
   /** Deliveries to workers before it was dead-lettered. */
   deliveries: number;
+  /** The request as it was published (payload, deadline, principal, traceparent), for inspection and replay. */
+  request?: RequestMessage;
 }
 
 export interface Subscription {

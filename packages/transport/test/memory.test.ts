@@ -136,8 +136,9 @@ describe('memory transport', () => {
     await t.consumeRequests('work', () => {}, { prefetch: 1 });
     await tick();
     expect(dead).toEqual([
-      { id: 'poison', type: 'work', session: 's1', reason: 'delivery_limit', deliveries: 6 },
-      { id: 'late', type: 'work', session: 's1', reason: 'expired', deliveries: 0 },
+      // The request itself comes along, for inspection and replay (the operations console).
+      { id: 'poison', type: 'work', session: 's1', reason: 'delivery_limit', deliveries: 6, request: expect.objectContaining({ id: 'poison', payload: { n: 'poison' } }) },
+      { id: 'late', type: 'work', session: 's1', reason: 'expired', deliveries: 0, request: expect.objectContaining({ id: 'late' }) },
     ]);
   });
 });

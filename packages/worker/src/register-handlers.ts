@@ -80,7 +80,9 @@ export const registerHandlers: RegisterHandlers = async (
   const cancels = createCancelMemory();
   const running = new Map<string, Running>();
   const metrics = await startWorkerMetrics(metricsOptions, transport);
-  const deps = { transport, log, cancels, chunkWindow: opts.chunkWindow };
+  const instanceId = opts.instanceId ?? defaultInstanceId(opts.service);
+  // Seq 0 of each attempt names the worker that picked it up (docs/protocol.md, "Hops").
+  const deps = { transport, log, cancels, chunkWindow: opts.chunkWindow, who: { instance: instanceId, language: 'typescript', service: opts.service } };
   let closing: Promise<void> | null = null;
 
   const cancelSub = await transport.consumeCancels(types, ({ id, session }) => {
@@ -124,7 +126,7 @@ export const registerHandlers: RegisterHandlers = async (
   const announcer: Announcer | null = opts.announce
     ? startAnnouncer(transport, log.child({ component: 'registry' }), {
         service: opts.service,
-        instanceId: opts.instanceId ?? defaultInstanceId(opts.service),
+        instanceId,
         concurrency: opts.concurrency,
         heartbeatMs: opts.registryHeartbeatMs,
         ttlMs: opts.registryTtlMs,

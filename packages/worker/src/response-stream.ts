@@ -1,7 +1,7 @@
 // The response stream behind a worker handler's sendChunk and its final message:
 // numbers every message, bounds unconfirmed chunks, and refuses to send once
 // the request was cancelled or its deadline passed.
-import { createWarrenError, isWarrenError, jsonChecked, REPLY_RETRY, type Response, type WireError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, jsonChecked, REPLY_RETRY, type Response, type WireError, type WorkerHop } from '@warren/protocol';
 import type { ResponseOutcome, Transport } from '@warren/transport';
 
 interface ResponseStream {
@@ -83,8 +83,11 @@ export const createResponseStream = (
   deadline?: number,
   /** Told of the responses the broker confirmed (metrics). */
   onPublished?: (responses: readonly Response[]) => void,
+  /** Who picked this attempt up, and when: stamped on its first response (seq 0). */
+  hop?: WorkerHop,
 ): ResponseStream => {
   let seq = 0;
+  const stamped = <R extends Response>(response: R): R => (response.seq === 0 && hop ? { ...response, worker: hop } : response);
   /** Published, not yet confirmed, oldest first; `count` responses each. */
   const pending: Array<{ confirmed: Promise<void>; count: number }> = [];
   let unconfirmed = 0;
@@ -140,17 +143,18 @@ export const createResponseStream = (
     broken: broken.signal,
     async chunk(data) {
       const [value, bytes] = jsonChecked(data, 'chunk');
-      send({ kind: 'chunk', id, seq: seq++, attempt, data: value }, bytes);
+      send(stamped({ kind: 'chunk', id, seq: seq++, attempt, data: value }), bytes);
       if (unconfirmed + queued.length >= window) {
         flush();
         await settleDownTo(Math.floor(window / 2));
       }
     },
     async final(message) {
-      const response: Response =
+      const response: Response = stamped(
         message.kind === 'result'
           ? { kind: 'result', id, seq: seq++, attempt, data: message.data }
-          : { kind: 'error', id, seq: seq++, attempt, error: message.error };
+          : { kind: 'error', id, seq: seq++, attempt, error: message.error },
+      );
       // The final leaves with the chunks still queued (a short stream is one
       // message); its size is not counted: a batch is ≤ 16 KB of chunks plus it.
       if (publishMany) queued.push(response);

@@ -2,7 +2,7 @@
 // ones, runs the handler with a signal that aborts on cancel/deadline/loss,
 // publishes the final message, and acks only after the broker confirmed it.
 import type { Logger } from 'pino';
-import { createWarrenError, requestKey, startHandlerRun, type HandlerOutcome, type RunContext, type RunFields, type WarrenError } from '@warren/protocol';
+import { createWarrenError, requestKey, startHandlerRun, type HandlerOutcome, type RunContext, type RunFields, type WarrenError, type WorkerHop } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 import type { RunObserver } from './metrics.ts';
 import { createResponseStream, isUndeliverable } from './response-stream.ts';
@@ -46,6 +46,8 @@ interface RunDeps {
   log: Logger;
   cancels: CancelMemory;
   chunkWindow: number;
+  /** This worker, named on seq 0 of each attempt with when it picked the request up (docs/protocol.md, "Hops"). */
+  who?: Omit<WorkerHop, 'startedAt'>;
   now?: () => number;
 }
 
@@ -83,6 +85,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     request.replyTo,
     request.deadline,
     observer?.published,
+    deps.who && { ...deps.who, startedAt: now() },
   );
   /**
    * Nobody can receive the answer (its reply queue stayed missing through the

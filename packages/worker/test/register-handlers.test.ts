@@ -18,7 +18,10 @@ describe('registerHandlers', () => {
     const h = createHarness();
     await start(h, { add: (p: { a: number; b: number }) => ({ sum: p.a + p.b }) });
     const { done } = await h.call('add', { a: 2, b: 3 });
-    expect(await done).toEqual([{ kind: 'result', id: expect.any(String), seq: 0, attempt: 1, data: { sum: 5 } }]);
+    // seq 0 of an attempt names the worker that picked it up (docs/protocol.md, "Hops").
+    expect(await done).toEqual([
+      { kind: 'result', id: expect.any(String), seq: 0, attempt: 1, data: { sum: 5 }, worker: { instance: expect.any(String), language: 'typescript', service: 'test', startedAt: expect.any(Number) } },
+    ]);
   });
 
   it('streams chunks in order, numbered, before the result', async () => {

@@ -1,17 +1,29 @@
 // Chat: your message shows at once; the reply of request type `chat` (a
-// Python worker) streams in token by token. Stop cancels the reply.
+// Python worker) streams in word by word. Stop cancels the reply; Retry
+// resends a failed turn; Regenerate asks for another wording of the last one.
+// The reply is one message from its first word to its end (same element), so
+// nothing re-mounts or flickers when it finishes; screen readers hear each
+// finished message once, not every word.
 import { useBackend, useBackendRequest } from '@warren/react';
-import { useEffect, useRef, useState } from 'react';
-import { ErrorNotice } from '../components/ErrorNotice.tsx';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { WarrenError } from '@warren/client';
+import { ErrorNotice } from '../components/ErrorNotice.tsx';
+import { errorText } from '../error-text.ts';
+import { useCall } from '../lib/use-call.ts';
 import { PageHeader } from './PageHeader.tsx';
 
-interface Message {
-  id: number;
+interface Turn {
   role: 'user' | 'assistant';
   text: string;
-  stopped?: boolean;
+}
+interface Message extends Turn {
+  id: number;
+  status: 'done' | 'streaming' | 'stopped' | 'error';
   error?: WarrenError;
+  requestId?: string | undefined;
+  traceId?: string | undefined;
+  /** What produced an assistant message, so Retry and Regenerate can ask again. */
+  asked?: ChatPayload;
 }
 interface ChatChunk {
   token: string;
@@ -21,53 +33,121 @@ interface ChatReply {
 }
 interface ChatPayload {
   message: string;
-  history: Array<{ role: Message['role']; text: string }>;
+  history: Turn[];
+  variant?: number;
 }
 
-const SUGGESTIONS = ['What just happened to my message?', 'How does streaming work here?', 'Can I cancel a reply?'];
+const SUGGESTIONS = ['My name is Ada. What just happened to my message?', 'How does streaming work here?', 'Can I cancel a reply?'];
 
 export const ChatPage = () => {
   const { logger } = useBackend();
   const [messages, setMessages] = useState<Message[]>([]);
   const [draft, setDraft] = useState('');
+  const [announcement, setAnnouncement] = useState('');
   const nextId = useRef(1);
   const reply = useBackendRequest<ChatReply, ChatChunk, ChatPayload>('chat', { timeoutMs: 60_000 });
+  const busy = reply.status === 'pending' || reply.status === 'streaming';
+  const call = useCall(busy);
   const live = reply.chunks.map((c) => c.token).join('');
   const liveRef = useRef(live);
   liveRef.current = live;
-  const busy = reply.status === 'pending' || reply.status === 'streaming';
-  const endRef = useRef<HTMLDivElement>(null);
+  const threadRef = useRef<HTMLDivElement>(null);
+  const inputRef = useRef<HTMLInputElement>(null);
+  const actionRef = useRef<HTMLButtonElement>(null);
+  const stick = useRef(true);
 
+  // Follow the newest words, inside the thread only (the window never
+  // scrolls, so the header and the connection banner stay in view), unless
+  // the reader scrolled up to read something earlier.
+  useLayoutEffect(() => {
+    const thread = threadRef.current;
+    if (thread && stick.current) thread.scrollTop = thread.scrollHeight;
+  }, [messages, live]);
+
+  // A reply that ends while focus is on Stop must not drop focus to the page.
+  const wasBusy = useRef(false);
   useEffect(() => {
-    endRef.current?.scrollIntoView?.({ block: 'nearest' });
-  }, [messages.length, live]);
+    if (wasBusy.current && !busy && document.activeElement === actionRef.current) inputRef.current?.focus();
+    wasBusy.current = busy;
+  }, [busy]);
 
-  const add = (message: Omit<Message, 'id'>) => setMessages((list) => [...list, { ...message, id: nextId.current++ }]);
+  const update = (id: number, patch: Partial<Message>) => setMessages((list) => list.map((m) => (m.id === id ? { ...m, ...patch } : m)));
+  // The trace id arrives from the gateway shortly after the call: kept on its message.
+  const trace = call.trace;
+  useEffect(() => {
+    if (trace) setMessages((list) => list.map((m) => (m.requestId === trace.id && m.traceId !== trace.traceId ? { ...m, traceId: trace.traceId } : m)));
+  }, [trace, messages.length]);
 
-  const submit = async (text: string) => {
-    const message = text.trim();
-    if (message === '' || busy) return;
-    const history = messages.filter((m) => !m.error).map(({ role, text }) => ({ role, text }));
-    add({ role: 'user', text: message });
-    setDraft('');
-    logger.info('chat message sent', { length: message.length, turn: history.length / 2 + 1 });
-    const outcome = await reply.send({ message, history });
-    if (outcome.status === 'success') add({ role: 'assistant', text: outcome.data.reply });
-    else if (outcome.status === 'cancelled') add({ role: 'assistant', text: liveRef.current, stopped: true });
-    else add({ role: 'assistant', text: '', error: outcome.error });
+  /** Runs one reply into the assistant message `id` (new or reused). */
+  const ask = async (id: number, payload: ChatPayload) => {
+    let requestId: string | undefined;
+    call.begin((next) => (requestId = next));
+    stick.current = true;
+    const pending = reply.send(payload);
+    update(id, { status: 'streaming', text: '', error: undefined, asked: payload, requestId, traceId: undefined });
+    const outcome = await pending;
+    if (outcome.status === 'success') {
+      update(id, { status: 'done', text: outcome.data.reply, requestId });
+      setAnnouncement(`Assistant: ${outcome.data.reply}`);
+    } else if (outcome.status === 'cancelled') {
+      update(id, { status: 'stopped', text: liveRef.current, requestId });
+      setAnnouncement('Reply stopped.');
+    } else {
+      update(id, { status: 'error', error: outcome.error, requestId });
+      setAnnouncement(`The reply failed: ${errorText(outcome.error.code).title}.`);
+    }
   };
 
+  const historyBefore = (list: Message[], index: number): Turn[] =>
+    list.slice(0, index).filter((m) => m.status === 'done' || m.status === 'stopped').map(({ role, text }) => ({ role, text }));
+
+  const submit = (text: string) => {
+    const message = text.trim();
+    inputRef.current?.focus();
+    if (message === '' || busy) return;
+    const history = historyBefore(messages, messages.length);
+    const userId = nextId.current++;
+    const id = nextId.current++;
+    setMessages((list) => [...list, { id: userId, role: 'user', text: message, status: 'done' }, { id, role: 'assistant', text: '', status: 'streaming' }]);
+    setDraft('');
+    logger.info('chat message sent', { length: message.length, turn: history.filter((t) => t.role === 'user').length + 1 });
+    void ask(id, { message, history });
+  };
+
+  const again = (m: Message, variant: number) => {
+    if (!m.asked || busy) return;
+    logger.info(variant > 0 ? 'chat reply regenerated' : 'chat reply retried', { variant });
+    inputRef.current?.focus();
+    void ask(m.id, { ...m.asked, variant });
+  };
+
+  const lastAssistant = [...messages].reverse().find((m) => m.role === 'assistant');
+
   return (
-    <>
-      <PageHeader title="Chat">Replies come from a Python worker through RabbitMQ, streamed word by word as they are written.</PageHeader>
+    <div className="chat-page">
+      <PageHeader title="Chat">
+        A scripted assistant (no language model) in a Python worker answers through RabbitMQ, word by word. It reads the whole conversation: tell it your name,
+        then ask what it remembers.
+      </PageHeader>
       <div className="card chat">
-        <div className="chat-thread" data-testid="chat-thread" aria-live="polite">
-          {messages.length === 0 && !busy && (
+        <div
+          className="chat-thread"
+          data-testid="chat-thread"
+          ref={threadRef}
+          tabIndex={0}
+          role="region"
+          aria-label="Conversation"
+          onScroll={(e) => {
+            const t = e.currentTarget;
+            stick.current = t.scrollHeight - t.scrollTop - t.clientHeight < 40;
+          }}
+        >
+          {messages.length === 0 && (
             <div className="chat-empty">
               <p>Say hello to start a conversation.</p>
               <div className="suggestions">
                 {SUGGESTIONS.map((s) => (
-                  <button key={s} type="button" className="chip" onClick={() => void submit(s)}>
+                  <button key={s} type="button" className="chip" onClick={() => submit(s)}>
                     {s}
                   </button>
                 ))}
@@ -75,65 +155,89 @@ export const ChatPage = () => {
             </div>
           )}
           {messages.map((m) =>
-            m.error ? (
+            m.status === 'error' && m.error ? (
               <div key={m.id} className="bubble-row bubble-row-assistant">
-                <ErrorNotice error={m.error} />
+                <ErrorNotice
+                  error={m.error}
+                  requestId={m.requestId}
+                  traceId={m.traceId}
+                  onRetry={busy ? undefined : () => again(m, m.asked?.variant ?? 0)}
+                />
               </div>
             ) : (
               <div key={m.id} className={`bubble-row bubble-row-${m.role}`}>
-                <div className={`bubble bubble-${m.role}`} data-testid={`chat-${m.role}`}>
-                  {m.text}
-                  {m.stopped && <span className="bubble-note">Stopped</span>}
+                <div
+                  className={`bubble bubble-${m.role}${m.status === 'streaming' ? ' bubble-live' : ''}`}
+                  data-testid={m.status === 'streaming' ? 'chat-live' : `chat-${m.role}`}
+                  aria-busy={m.status === 'streaming' || undefined}
+                >
+                  {m.status === 'streaming' ? (
+                    live === '' ? (
+                      <span className="typing" role="img" aria-label="Assistant is typing">
+                        <i />
+                        <i />
+                        <i />
+                      </span>
+                    ) : (
+                      <>
+                        {live}
+                        <span className="caret" aria-hidden="true" />
+                      </>
+                    )
+                  ) : (
+                    m.text
+                  )}
+                  {m.status === 'stopped' && <span className="bubble-note">Stopped</span>}
                 </div>
+                {m === lastAssistant && m.status !== 'streaming' && !busy && m.asked && (
+                  <button type="button" className="btn btn-small btn-quiet regenerate" onClick={() => again(m, (m.asked?.variant ?? 0) + 1)}>
+                    Regenerate
+                  </button>
+                )}
               </div>
             ),
           )}
-          {busy && (
-            <div className="bubble-row bubble-row-assistant">
-              <div className="bubble bubble-assistant bubble-live" data-testid="chat-live">
-                {live === '' ? (
-                  <span className="typing" aria-label="Assistant is typing">
-                    <i />
-                    <i />
-                    <i />
-                  </span>
-                ) : (
-                  <>
-                    {live}
-                    <span className="caret" aria-hidden="true" />
-                  </>
-                )}
-              </div>
-            </div>
-          )}
-          <div ref={endRef} />
         </div>
+        <p className="sr-only" role="status" data-testid="chat-announcer">
+          {announcement}
+        </p>
         <form
           className="chat-composer"
           onSubmit={(event) => {
             event.preventDefault();
-            void submit(draft);
+            submit(draft);
           }}
         >
           <input
+            ref={inputRef}
             className="chat-input"
             placeholder="Write a message…"
             value={draft}
             onChange={(e) => setDraft(e.target.value)}
             aria-label="Message"
             data-testid="chat-input"
+            enterKeyHint="send"
           />
-          {busy ? (
-            <button type="button" className="btn" onClick={reply.cancel}>
-              Stop
-            </button>
-          ) : (
-            <button type="submit" className="btn btn-primary" disabled={draft.trim() === ''}>
-              Send
-            </button>
-          )}
+          {/* One button that turns from Send into Stop: the same element, so focus stays on it. */}
+          <button
+            ref={actionRef}
+            type={busy ? 'button' : 'submit'}
+            className={busy ? 'btn' : 'btn btn-primary'}
+            aria-disabled={!busy && draft.trim() === ''}
+            data-testid="chat-action"
+            onClick={
+              busy
+                ? () => {
+                    reply.cancel();
+                    inputRef.current?.focus();
+                  }
+                : undefined
+            }
+          >
+            {busy ? 'Stop' : 'Send'}
+          </button>
         </form>
       </div>
-    </>
+    </div>
   );
 };

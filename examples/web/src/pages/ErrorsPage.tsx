@@ -4,6 +4,7 @@ import type { ErrorCode } from '@warren/client';
 import { useBackend, useBackendRequest } from '@warren/react';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
+import { useCall } from '../lib/use-call.ts';
 import { PageHeader } from './PageHeader.tsx';
 
 interface Scenario {
@@ -26,7 +27,9 @@ const ScenarioCard = ({ scenario }: { scenario: Scenario }) => {
   const { logger } = useBackend();
   const request = useBackendRequest(scenario.type);
   const running = request.status === 'pending' || request.status === 'streaming';
+  const call = useCall(running);
   const trigger = async () => {
+    call.begin();
     logger.info('error demo triggered', { expected: scenario.code });
     const outcome = await request.send(scenario.payload, scenario.timeoutMs === undefined ? {} : { timeoutMs: scenario.timeoutMs });
     if (outcome.status === 'error' && outcome.error.code !== scenario.code) {
@@ -41,11 +44,11 @@ const ScenarioCard = ({ scenario }: { scenario: Scenario }) => {
       </div>
       <p className="hint">{scenario.how}</p>
       <div className="actions">
-        <button type="button" className="btn" onClick={() => void trigger()} disabled={running}>
+        <button type="button" className="btn" onClick={() => !running && void trigger()} aria-disabled={running}>
           {running ? 'Waiting…' : `Trigger ${scenario.code}`}
         </button>
       </div>
-      {request.error && <ErrorNotice error={request.error} />}
+      {request.error && <ErrorNotice error={request.error} requestId={call.id} traceId={call.trace?.traceId} onRetry={running ? undefined : () => void trigger()} />}
       {request.status === 'success' && <p className="meta">Unexpectedly succeeded.</p>}
     </div>
   );

@@ -4,6 +4,7 @@ import { useBackend, useBackendRequest } from '@warren/react';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
+import { useCall } from '../lib/use-call.ts';
 import { PageHeader } from './PageHeader.tsx';
 
 const TASK = { steps: 20, stepMs: 500 };
@@ -36,9 +37,11 @@ export const LongTaskPage = () => {
   const task = useBackendRequest<{ steps: number; done: boolean }, StepChunk>('longTask', { timeoutMs: 60_000 });
   const step = task.chunks.at(-1)?.step ?? 0;
   const running = task.status === 'pending' || task.status === 'streaming';
+  const call = useCall(running, 1000);
 
   const start = () => {
     logger.info('long task started', TASK);
+    call.begin();
     void task.send(TASK);
   };
   const cancel = () => {
@@ -59,18 +62,19 @@ export const LongTaskPage = () => {
         </p>
         <ProgressBar value={task.status === 'success' ? 1 : (task.progress ?? 0)} label="Task progress" />
         <p className="meta">{Math.round((task.status === 'success' ? 1 : (task.progress ?? 0)) * 100)}%</p>
+        {/* Start and Cancel are one button (same element), so keyboard focus stays on it. */}
         <div className="actions">
           {running ? (
-            <button type="button" className="btn btn-danger" onClick={cancel}>
+            <button type="button" className="btn btn-danger" onClick={cancel} data-testid="task-action">
               Cancel
             </button>
           ) : (
-            <button type="button" className="btn btn-primary" onClick={start}>
+            <button type="button" className="btn btn-primary" onClick={start} data-testid="task-action">
               {task.status === 'idle' ? 'Start task' : 'Start again'}
             </button>
           )}
         </div>
-        {task.error && task.status === 'error' && <ErrorNotice error={task.error} />}
+        {task.error && task.status === 'error' && <ErrorNotice error={task.error} requestId={call.id} traceId={call.trace?.traceId} onRetry={start} retryLabel="Try again" />}
       </div>
     </>
   );

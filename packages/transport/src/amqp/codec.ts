@@ -149,5 +149,6 @@ export const decodeDeadLetter = (topo: Topology, message: ConsumeMessage): DeadL
     session: decoded.value.request.session,
     reason,
     deliveries,
+    request: decoded.value.request,
   };
 };

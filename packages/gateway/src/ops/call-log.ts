@@ -1,0 +1,161 @@
+// What this gateway saw of each call it accepted, hop by hop: accepted,
+// published (the broker confirmed), picked up (by which worker, which
+// attempt, from the worker's stamp on seq 0), first chunk, result or error.
+// Bounded: the newest calls are kept, calls still running are never evicted
+// before their deadline. Feeds the caller's own timeline (GET /calls/:id)
+// and the operations console (in-flight calls, recent failures).
+import type { Response, WireError, WorkerHop } from '@warren/protocol';
+
+type HopName = 'accepted' | 'published' | 'picked-up' | 'first-chunk' | 'result' | 'error' | 'cancel-sent';
+
+interface CallHop {
+  hop: HopName;
+  /** Epoch ms. `picked-up` is the worker's clock (its startedAt) when it said. */
+  at: number;
+  attempt?: number;
+  outcome?: string;
+  worker?: WorkerHop;
+}
+
+export interface CallEntry {
+  id: string;
+  type: string;
+  session: string;
+  traceparent: string | undefined;
+  /** The caller's principal `sub`, if any. */
+  principal: string | undefined;
+  acceptedAt: number;
+  deadline: number | undefined;
+  attempt: number;
+  /** Set once answered (or refused by the broker): 'ok' or the error code. */
+  outcome: string | undefined;
+  finishedAt: number | undefined;
+  error: WireError | undefined;
+  hops: CallHop[];
+}
+
+interface CallStart {
+  id: string;
+  type: string;
+  session: string;
+  traceparent?: string | undefined;
+  principal?: Record<string, unknown> | undefined;
+  deadline?: number | undefined;
+}
+
+export interface CallLog {
+  accepted(call: CallStart): void;
+  published(session: string, id: string): void;
+  refused(session: string, id: string, error: WireError): void;
+  response(session: string, response: Response): void;
+  cancelSent(session: string, id: string): void;
+  get(session: string, id: string): CallEntry | undefined;
+  /** Any session's call with this id (operators). */
+  find(id: string): CallEntry | undefined;
+  inFlight(): CallEntry[];
+  /** Newest first. */
+  failures(): CallEntry[];
+}
+
+const GRACE_MS = 5_000;
+/** Not the caller's doing: these are what an operator looks at. */
+const NOT_FAILURES = new Set(['CANCELLED']);
+
+export const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];
+
+export const createCallLog = ({ maxCalls = 2_000, maxFailures = 100, now = Date.now }: { maxCalls?: number; maxFailures?: number; now?: () => number } = {}): CallLog => {
+  const calls = new Map<string, CallEntry>(); // insertion order = age
+  const failures: CallEntry[] = [];
+  const key = (session: string, id: string) => `${session}\u0000${id}`;
+
+  const finish = (entry: CallEntry, outcome: string, error?: WireError) => {
+    if (entry.outcome !== undefined) return;
+    entry.outcome = outcome;
+    entry.finishedAt = now();
+    entry.error = error;
+    if (outcome !== 'ok' && !NOT_FAILURES.has(outcome)) {
+      failures.unshift(entry);
+      failures.length = Math.min(failures.length, maxFailures);
+    }
+  };
+
+  const evict = () => {
+    const t = now();
+    for (const [k, e] of calls) {
+      if (calls.size <= maxCalls) break;
+      // A running call stays until its deadline (plus a grace) has passed.
+      if (e.outcome === undefined && (e.deadline ?? e.acceptedAt + 60_000) + GRACE_MS > t) continue;
+      calls.delete(k);
+    }
+  };
+
+  return {
+    accepted(call) {
+      calls.delete(key(call.session, call.id));
+      const sub = call.principal?.sub;
+      calls.set(key(call.session, call.id), {
+        id: call.id,
+        type: call.type,
+        session: call.session,
+        traceparent: call.traceparent,
+        principal: typeof sub === 'string' ? sub : undefined,
+        acceptedAt: now(),
+        deadline: call.deadline,
+        attempt: 0,
+        outcome: undefined,
+        finishedAt: undefined,
+        error: undefined,
+        hops: [{ hop: 'accepted', at: now() }],
+      });
+      if (calls.size > maxCalls) evict();
+    },
+    published(session, id) {
+      calls.get(key(session, id))?.hops.push({ hop: 'published', at: now() });
+    },
+    refused(session, id, error) {
+      const entry = calls.get(key(session, id));
+      if (!entry) return;
+      entry.hops.push({ hop: 'error', at: now(), outcome: error.code });
+      finish(entry, error.code, error);
+    },
+    response(session, response) {
+      const entry = calls.get(key(session, response.id));
+      if (!entry || entry.outcome !== undefined) return;
+      const t = now();
+      if (response.seq === 0) {
+        entry.attempt = Math.max(entry.attempt, response.attempt);
+        // A dead letter's verdict (attempt = deliveries + 1) comes from the gateway, not a worker.
+        if (response.worker !== undefined || response.kind === 'chunk' || response.kind === 'result') {
+          entry.hops.push({
+            hop: 'picked-up',
+            at: typeof response.worker?.startedAt === 'number' ? response.worker.startedAt : t,
+            attempt: response.attempt,
+            ...(response.worker ? { worker: response.worker } : {}),
+          });
+        }
+        if (response.kind === 'chunk') entry.hops.push({ hop: 'first-chunk', at: t, attempt: response.attempt });
+      }
+      if (response.kind === 'result') {
+        entry.hops.push({ hop: 'result', at: t, attempt: response.attempt, outcome: 'ok' });
+        finish(entry, 'ok');
+      } else if (response.kind === 'error') {
+        entry.hops.push({ hop: 'error', at: t, attempt: response.attempt, outcome: response.error.code });
+        finish(entry, response.error.code, response.error);
+      }
+    },
+    cancelSent(session, id) {
+      calls.get(key(session, id))?.hops.push({ hop: 'cancel-sent', at: now() });
+    },
+    get: (session, id) => calls.get(key(session, id)),
+    find(id) {
+      let found: CallEntry | undefined;
+      for (const e of calls.values()) if (e.id === id) found = e; // the newest wins
+      return found;
+    },
+    inFlight() {
+      const t = now();
+      return [...calls.values()].filter((e) => e.outcome === undefined && (e.deadline === undefined || e.deadline + GRACE_MS > t));
+    },
+    failures: () => [...failures],
+  };
+};
