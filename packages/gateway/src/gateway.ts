@@ -80,7 +80,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       connectionName: 'warren-gateway',
     }));
   // The operations console listens on the transport: calls' hops, dead letters (ops/).
-  const ops = createOps(brokerTransport, options, log, verifyToken);
+  const ops = createOps(brokerTransport, options, log, verify);
   const transport = ops.transport;
   const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   transport.onStatus((status) => log.info({ broker: status }, 'broker status changed'));

@@ -5,26 +5,12 @@
 // with no authentication configured and no explicit option, nobody.
 import type { IncomingMessage } from 'node:http';
 import type { TokenVerifier } from '../plugins/authenticate.ts';
-import { jwtVerifier } from '../plugins/jwt-verifier.ts';
 import type { Principal } from '../plugins/types.ts';
 import type { GatewayOptions } from '../options.ts';
 
 export type OpsAccess =
   | { ok: true; principal: string; sub: string | undefined }
   | { ok: false; status: 401 | 403; code: 'UNAUTHORIZED' | 'FORBIDDEN'; message: string };
-
-export const verifierFor = (options: GatewayOptions, verifyToken: TokenVerifier | undefined): TokenVerifier | undefined => {
-  if (verifyToken) return verifyToken;
-  if (options.jwtSecret === undefined && options.jwtPublicKey === undefined) return undefined;
-  return jwtVerifier({
-    ...(options.jwtSecret === undefined ? {} : { secret: options.jwtSecret }),
-    ...(options.jwtPublicKey === undefined ? {} : { publicKey: options.jwtPublicKey }),
-    algorithms: options.jwtAlgorithms ?? [options.jwtSecret !== undefined ? 'HS256' : 'RS256'],
-    issuer: options.jwtIssuer!,
-    audience: options.jwtAudience!,
-    clockToleranceSec: options.jwtClockToleranceSec,
-  });
-};
 
 const bearerOf = (req: IncomingMessage): string | undefined => {
   const header = req.headers.authorization;
