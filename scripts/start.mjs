@@ -70,7 +70,7 @@ const main = async () => {
   let webUp = !dev;
   let announced = false;
   const announce = (name, line) => {
-    if (name === 'gateway' && line.includes('gateway listening')) gatewayUp = true;
+    if (name === 'gateway' && line.includes('"event":"ready"')) gatewayUp = true;
     if (name === 'web' && /ready in/.test(line)) webUp = true;
     if (announced || !gatewayUp || !webUp) return;
     announced = true;

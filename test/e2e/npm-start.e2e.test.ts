@@ -27,7 +27,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   // start.mjs builds the web app when stale, then starts everything.
   await app.waitFor((l) => l.includes('Warren is running at'), 80_000);
-  await app.waitFor((l) => l.startsWith('worker-node') && l.includes('worker serving'), 20_000);
+  await app.waitFor((l) => l.startsWith('worker-node') && l.includes('event=ready'), 20_000);
   await app.waitFor((l) => l.startsWith('worker-python') && /serving .*chat/.test(l), 20_000);
   page = await browser.newPage({ viewport: DESKTOP });
   page.on('pageerror', (error) => console.error('page error:', error.message));
