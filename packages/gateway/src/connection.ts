@@ -57,7 +57,6 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
   // An accepted request whose answer never came (deadline + grace passed) is counted, not forgotten.
   const pending = createPendingRequests(now, (type) => metrics.finished(type, 'lost'));
-  const locals = new Map<string, LocalRun>();
   const noise = createTokenBuckets(NOISE_PER_SECOND, NOISE_BURST, now);
 
   const relay = createReplyRelay({
@@ -92,7 +91,6 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     connection,
     sessionId: session.sessionId,
     pending,
-    locals,
     ensureReplies: relay.ensure,
     trackLocal: deps.trackLocal,
     isDraining: deps.isDraining,
@@ -111,7 +109,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     const parsed = parseCancelFrame(frame);
     if (!parsed.ok) return log.warn({ error: parsed.error.message }, 'invalid cancel frame');
     const { id, type } = parsed.value;
-    const local = locals.get(id);
+    const local = pending.local(id);
     if (local) {
       log.info({ requestId: id, type }, 'cancel of a local request');
       return local.abort(createWarrenError('CANCELLED', 'The request was cancelled.'));

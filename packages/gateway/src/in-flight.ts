@@ -16,6 +16,7 @@
 //   and never goes unseen.
 import { createHash } from 'node:crypto';
 import { requestKey, type Ack } from '@warren/protocol';
+import type { LocalRun } from './local-run.ts';
 
 type Claim =
   /** First of its id: run it, then settle with the ack it got (and its deadline when accepted). */
@@ -80,7 +81,10 @@ export const createAcceptedRequests = ({ max = 100_000, now = Date.now } = {}): 
 };
 
 export interface PendingRequests {
-  add(id: string, type: string, deadline: number): void;
+  /** `local`: the run, when a plugin answers it inside the gateway (a cancel aborts it there). */
+  add(id: string, type: string, deadline: number, local?: LocalRun): void;
+  /** The local run answering `id`, if it is one and still running. */
+  local(id: string): LocalRun | undefined;
   /** Removes it; returns its type and age in ms, if it was pending. */
   finish(id: string): { type: string; ageMs: number } | undefined;
   has(id: string): boolean;
@@ -95,7 +99,7 @@ const GRACE_MS = 5_000;
 const SWEEP_MS = 1_000;
 
 export const createPendingRequests = (now: () => number = Date.now, onExpired: (type: string) => void = () => {}): PendingRequests => {
-  const entries = new Map<string, { type: string; startedAt: number; deadline: number }>();
+  const entries = new Map<string, { type: string; startedAt: number; deadline: number; local?: LocalRun | undefined }>();
   let sweptAt = now();
   const prune = () => {
     sweptAt = now();
@@ -107,10 +111,16 @@ export const createPendingRequests = (now: () => number = Date.now, onExpired: (
     }
   };
   return {
-    add(id, type, deadline) {
+    add(id, type, deadline, local) {
       if (now() - sweptAt > SWEEP_MS) prune();
-      entries.set(id, { type, startedAt: now(), deadline });
+      entries.set(id, { type, startedAt: now(), deadline, local });
+      // Once it is done, a cancel of it takes the ordinary path again.
+      void local?.done.finally(() => {
+        const entry = entries.get(id);
+        if (entry?.local === local) entry.local = undefined;
+      });
     },
+    local: (id) => entries.get(id)?.local,
     finish(id) {
       const e = entries.get(id);
       if (!e) return undefined;

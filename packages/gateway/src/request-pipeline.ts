@@ -24,8 +24,6 @@ interface PipelineDeps {
   connection: ConnectionContext;
   sessionId: string;
   pending: PendingRequests;
-  /** Requests this connection is answering locally, by id. */
-  locals: Map<string, LocalRun>;
   ensureReplies(): Promise<unknown>;
   /** Gateway-wide record of local runs, so shutdown can end them. */
   trackLocal(run: LocalRun): void;
@@ -112,11 +110,10 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       });
       if (local && !published) {
         await deps.ensureReplies().catch(brokerFailure(rlog));
-        deps.pending.add(id, type, ctx.deadline);
+        // Its answers travel through the broker and the reply relay, so they arrive after this.
         const run = runLocally(local, { transport, sessionId, id, type, payload: ctx.payload, principal: ctx.principal, deadline: ctx.deadline, traceparent, log: rlog, now });
-        deps.locals.set(id, run);
+        deps.pending.add(id, type, ctx.deadline, run);
         deps.trackLocal(run);
-        void run.done.finally(() => deps.locals.delete(id));
       } else if (!published) {
         rlog.error('no plugin answered the request and none passed it on');
         return { ack: refusal(id, INTERNAL, type) };
