@@ -5,6 +5,7 @@ export type Runtime = 'bun' | 'node';
 export type Line = Record<string, unknown>;
 
 export declare const root: string;
+export declare const isAlive: (pid: number) => boolean;
 export declare const tsCommand: (runtime: Runtime, file: string, options?: { flags?: string[]; from?: string }) => { cmd: string; args: string[] };
 
 export interface Launched {

@@ -14,6 +14,16 @@ const BUN = join(root, 'node_modules/.bin/bun');
 export const tsCommand = (runtime, file, { flags = [], from = root } = {}) =>
   runtime === 'bun' ? { cmd: BUN, args: [...flags, resolve(from, file)] } : { cmd: process.execPath, args: [...flags, '--import', 'tsx', resolve(from, file)] };
 
+/** Whether a process with this pid exists (signal 0 checks without sending). */
+export const isAlive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const launch = (label, cmd, args, { env = {}, cwd = root, stdin = false } = {}) => {

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isAlive } from '../../scripts/launch.mjs';
 
 export const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
 export const rabbitInstalled = () => existsSync(join(RABBIT_BIN, 'rabbitmq-server'));
@@ -82,14 +83,6 @@ const pidOf = (node: ClusterNode): number | null => {
   }
 };
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 // Only what the node needs from our environment: RabbitMQ and Erlang settings
 // of the machine's default node (ERL_FLAGS, RABBITMQ_*) must not leak in.
@@ -184,7 +177,7 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
     closed = true;
     for (const node of nodes) {
       const pid = pidOf(node);
-      if (pid && alive(pid)) {
+      if (pid && isAlive(pid)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -309,7 +302,7 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
       if (!pid) throw new Error(`no pid file for ${nodes[i]!.name}`);
       process.kill(pid, 'SIGKILL');
       const until = Date.now() + 10_000;
-      while (alive(pid) && Date.now() < until) await sleep(50);
+      while (isAlive(pid) && Date.now() < until) await sleep(50);
     },
     async restart(i) {
       await launch(i);
@@ -350,7 +343,7 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
       for (let i = 0; i < nodes.length; i++) {
         if (await running(i)) continue;
         const pid = pidOf(nodes[i]!);
-        if (pid && alive(pid)) await cluster.startApp(i);
+        if (pid && isAlive(pid)) await cluster.startApp(i);
         else await launch(i);
       }
     },
