@@ -3,8 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'amqplib';
+import { DEFAULT_AMQP_URL } from '@warren/protocol';
 
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const AMQP_URL = process.env.AMQP_URL ?? DEFAULT_AMQP_URL;
 
 export const uniqueNamespace = (prefix = 't') => `${prefix}${randomBytes(4).toString('hex')}`;
 
