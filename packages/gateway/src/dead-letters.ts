@@ -2,7 +2,7 @@
 // exhausted its deliveries, or one whose deadline passed in the queue.
 import type { Logger } from 'pino';
 import type { WireError } from '@warren/protocol';
-import type { DeadLetter, Subscription, Transport } from '@warren/transport';
+import type { DeadLetter, GatewayTransport, Subscription, WorkerTransport } from '@warren/transport';
 
 const deadLetterError = (dead: DeadLetter): WireError => {
   if (dead.reason === 'delivery_limit') {
@@ -17,7 +17,8 @@ const deadLetterError = (dead: DeadLetter): WireError => {
   return { code: 'WORKER_ERROR', message: `The broker dropped the request (${dead.reason}).` };
 };
 
-export const relayDeadLetters = (transport: Transport, log: Logger): Promise<Subscription> =>
+// It reads dead letters as a gateway and answers them as a worker would.
+export const relayDeadLetters = (transport: GatewayTransport & WorkerTransport, log: Logger): Promise<Subscription> =>
   transport.consumeDeadLetters((dead, settle) => {
     const error = deadLetterError(dead);
     log[dead.reason === 'expired' ? 'info' : 'warn'](

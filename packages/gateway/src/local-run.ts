@@ -6,11 +6,12 @@
 // tell the difference.
 import type { Logger } from 'pino';
 import { jsonChecked, startHandlerRun, type Principal, type Response, type WarrenError } from '@warren/protocol';
-import type { Transport } from '@warren/transport';
+import type { WorkerTransport } from '@warren/transport';
 import type { LocalHandler, LocalRunFields } from './plugins/types.ts';
 
 interface LocalRunInput {
-  transport: Transport;
+  /** A local run answers as a worker would: through the session's reply queue. */
+  transport: WorkerTransport;
   sessionId: string;
   id: string;
   type: string;

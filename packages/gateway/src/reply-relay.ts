@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { EVENTS, isFinal, type Response } from '@warren/protocol';
-import type { Subscription, Transport } from '@warren/transport';
+import type { GatewayTransport, Subscription } from '@warren/transport';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { PendingRequests } from './in-flight.ts';
@@ -14,7 +14,7 @@ import type { ConnectionContext } from './plugins/types.ts';
 
 interface ReplyRelayDeps {
   socket: Socket;
-  transport: Transport;
+  transport: GatewayTransport;
   options: GatewayOptions;
   sessionId: string;
   log: Logger;

@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { contractJsonSchemas, PROTOCOL_VERSION, type Announce, type Contract, type TypeAnnouncement } from '@warren/protocol';
-import type { Transport } from '@warren/transport';
+import type { RegistryTransport } from '@warren/transport';
 import { SDK_VERSION } from './sdk-version.ts';
 
 interface AnnouncerConfig {
@@ -57,7 +57,7 @@ const within = (promise: Promise<unknown>, ms: number) =>
     });
   });
 
-export const startAnnouncer = (transport: Transport, log: Logger, config: AnnouncerConfig, now = Date.now): Announcer => {
+export const startAnnouncer = (transport: RegistryTransport, log: Logger, config: AnnouncerConfig, now = Date.now): Announcer => {
   const startedAt = now();
   let stopped = false;
   let failing = false;

@@ -2,7 +2,7 @@
 // numbers every message, bounds unconfirmed chunks, and refuses to send once
 // the request was cancelled or its deadline passed.
 import { createWarrenError, isWarrenError, jsonChecked, REPLY_RETRY, type Response, type WireError, type WorkerHop } from '@warren/protocol';
-import type { ResponseOutcome, Transport } from '@warren/transport';
+import type { ResponseOutcome, WorkerTransport } from '@warren/transport';
 
 interface ResponseStream {
   /**
@@ -70,7 +70,7 @@ export const publishRouted = async (send: () => Promise<ResponseOutcome>, deadli
 };
 
 export const createResponseStream = (
-  transport: Transport,
+  transport: WorkerTransport,
   session: string,
   id: string,
   attempt: number,

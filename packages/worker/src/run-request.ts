@@ -3,7 +3,7 @@
 // publishes the final message, and acks only after the broker confirmed it.
 import type { Logger } from 'pino';
 import { createWarrenError, requestKey, startHandlerRun, type HandlerOutcome, type RunContext, type RunFields, type WarrenError, type WorkerHop } from '@warren/protocol';
-import type { RequestDelivery, Transport } from '@warren/transport';
+import type { RequestDelivery, WorkerTransport } from '@warren/transport';
 import type { RunObserver } from './metrics.ts';
 import { createResponseStream, isUndeliverable } from './response-stream.ts';
 
@@ -42,7 +42,7 @@ export type HandlerContext<Chunk = unknown> = RunContext<RunFields, Logger, Chun
 export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: HandlerContext) => Result | Promise<Result>;
 
 interface RunDeps {
-  transport: Transport;
+  transport: WorkerTransport;
   log: Logger;
   cancels: CancelMemory;
   chunkWindow: number;

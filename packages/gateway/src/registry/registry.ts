@@ -4,7 +4,7 @@
 // was announced. Types nobody announced a payload schema for pass through.
 import type { Logger } from 'pino';
 import { invalidPayload, type Announcement, type Catalogue, type WireError } from '@warren/protocol';
-import type { Subscription, Transport } from '@warren/transport';
+import type { RegistryTransport, Subscription } from '@warren/transport';
 import { createCatalogue, type ApplyOutcome } from './catalogue.ts';
 import { payloadText } from '../payload-text.ts';
 import { checkBounded } from './bounded-check.ts';
@@ -19,7 +19,7 @@ export interface RegistryOptions {
 
 export interface GatewayRegistry {
   /** Starts listening on the registry exchange. */
-  start(transport: Transport, log: Logger): Promise<void>;
+  start(transport: RegistryTransport, log: Logger): Promise<void>;
   catalogue(): Catalogue;
   /** INVALID_PAYLOAD naming the first failing paths (with their count), or null when the payload may go on. Checks on the calling thread. */
   checkPayload(type: string, payload: unknown): WireError | null;
