@@ -55,6 +55,16 @@ describe('reply delivery on RabbitMQ', () => {
     await sub.close();
   });
 
+  it('declares classic reply queues when a single-node deployment asks for them (replyQueueType)', async () => {
+    const t = await createAmqpTransport({ url: AMQP_URL, namespace, replyQueueType: 'classic' });
+    transports.push(t);
+    const sub = await t.consumeReplies('classiccheck0000001', () => {}, { prefetch: 1 });
+    const out = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'type'], { encoding: 'utf8' });
+    const line = out.split('\n').find((l) => l.startsWith(`${namespace}.reply.classiccheck0000001`));
+    expect(line?.trim().split(/\s+/)[1]).toBe('classic');
+    await sub.close();
+  });
+
   it('reports a response to a session without a reply queue as unroutable, and one with a queue as delivered', async () => {
     const t = await transport();
     const response: Response = { kind: 'result', id: 'x', seq: 0, attempt: 1, data: 1 };

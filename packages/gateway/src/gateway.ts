@@ -77,6 +77,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       log: log.child({ component: 'transport' }),
       connectTimeoutMs: options.connectTimeoutMs,
       publishWaitMs: options.brokerWaitMs,
+      replyQueueType: options.replyQueueType,
       connectionName: 'warren-gateway',
     }));
   // The operations console listens on the transport: calls' hops, dead letters (ops/).

@@ -61,6 +61,9 @@ export const REQUEST_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 /** A request id, chosen by the client: unique among its session's requests in flight. */
 export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+/** Quorum (the default) survives the loss of a cluster node; classic is cheaper and lives on one node. */
+export type ReplyQueueType = 'quorum' | 'classic';
+
 export interface Topology {
   namespace: string;
   /** Direct exchange; routing key = request type. */
@@ -76,7 +79,8 @@ export interface Topology {
   requestQueue(type: string): string;
   replyQueue(sessionId: string): string;
   requestQueueArguments(): Record<string, unknown>;
-  replyQueueArguments(): Record<string, unknown>;
+  /** `classic` only for a single-node broker that wants the cheaper queue (gateway option replyQueueType). */
+  replyQueueArguments(type?: ReplyQueueType): Record<string, unknown>;
   deadLetterQueueArguments(): Record<string, unknown>;
 }
 
@@ -107,8 +111,8 @@ export const namesUnder = (namespace: string): Topology => {
     // Quorum: a session's answers survive the loss of any one node of a
     // cluster (docs/decisions/0010). Durable + x-expires, never exclusive:
     // another gateway must be able to resume the session.
-    replyQueueArguments: () => ({
-      'x-queue-type': 'quorum',
+    replyQueueArguments: (type = 'quorum') => ({
+      'x-queue-type': type,
       'x-expires': REPLY_QUEUE_EXPIRES_MS,
     }),
     deadLetterQueueArguments: () => ({ 'x-queue-type': 'quorum' }),

@@ -1,5 +1,5 @@
 // The RabbitMQ implementation of the transport seam (see docs/protocol.md).
-import { createWarrenError, parseAnnouncement, splitBrokerUrls, parseCancelMessage, parseJson, topology, type Parsed, type Topology } from '@warren/protocol';
+import { createWarrenError, parseAnnouncement, splitBrokerUrls, parseCancelMessage, parseJson, topology, type Parsed, type ReplyQueueType, type Topology } from '@warren/protocol';
 import { setMaxListeners } from 'node:events';
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
@@ -32,6 +32,11 @@ export interface AmqpTransportOptions {
    * failover or a missed heartbeat should not fail calls. @default 5000
    */
   publishWaitMs?: number;
+  /**
+   * Session reply queues: quorum (replicated; survives a node) or classic
+   * (one node, cheaper). Every gateway of an app must use the same. @default 'quorum'
+   */
+  replyQueueType?: ReplyQueueType;
 }
 
 export type AmqpTransport = Transport & { readonly topology: Topology; reconnects(): number };
@@ -201,7 +206,7 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     async consumeReplies(session, listener, { prefetch }) {
       const queue = topo.replyQueue(session);
       const declare = async (ch: Channel) => {
-        await ch.assertQueue(queue, { durable: true, arguments: topo.replyQueueArguments() });
+        await ch.assertQueue(queue, { durable: true, arguments: topo.replyQueueArguments(options.replyQueueType) });
       };
       return ackedConsumer(queue, prefetch, declare, (message, settle) => {
         const { responses, errors } = decodeResponses(message);
