@@ -19,4 +19,9 @@ export interface Launched {
   stop(graceMs?: number): Promise<void>;
 }
 
-export declare const launch: (label: string, cmd: string, args: string[], options?: { env?: Record<string, string>; cwd?: string; stdin?: boolean }) => Launched;
+export declare const launch: (
+  label: string,
+  cmd: string,
+  args: string[],
+  options?: { env?: Record<string, string>; cwd?: string; stdin?: boolean },
+) => Launched;

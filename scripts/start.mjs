@@ -44,7 +44,16 @@ const buildWeb = async () => {
 const viteSpec = () => ({
   name: 'web',
   cmd: process.execPath,
-  args: [join(root, 'node_modules/vite/bin/vite.js'), '--port', vitePort, '--strictPort', '--host', process.env.HOST === '0.0.0.0' ? '0.0.0.0' : '127.0.0.1', '--clearScreen', 'false'],
+  args: [
+    join(root, 'node_modules/vite/bin/vite.js'),
+    '--port',
+    vitePort,
+    '--strictPort',
+    '--host',
+    process.env.HOST === '0.0.0.0' ? '0.0.0.0' : '127.0.0.1',
+    '--clearScreen',
+    'false',
+  ],
   cwd: join(root, 'examples/web'),
   env: { WARREN_GATEWAY: `http://127.0.0.1:${port}` },
 });
@@ -64,7 +73,12 @@ const main = async () => {
   }
   // The operations console is open without a token on this local demo
   // (OPS_ALLOW_ANONYMOUS=false closes it; with JWT_SECRET set, operators sign in).
-  const env = { PORT: port, SESSION_SECRET: sessionSecret, OPS_ALLOW_ANONYMOUS: process.env.OPS_ALLOW_ANONYMOUS ?? 'true', ...(staticDir ? { STATIC_DIR: staticDir } : {}) };
+  const env = {
+    PORT: port,
+    SESSION_SECRET: sessionSecret,
+    OPS_ALLOW_ANONYMOUS: process.env.OPS_ALLOW_ANONYMOUS ?? 'true',
+    ...(staticDir ? { STATIC_DIR: staticDir } : {}),
+  };
   const withPython = rabbit && python && existsSync(pyDemo);
   let gatewayUp = false;
   let webUp = !dev;

@@ -69,10 +69,9 @@ export const spawnChild = (label: string, runtime: Runtime, file: string, env: R
     },
     waitExit(timeoutMs) {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      return Promise.race([
-        launched.exited.then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-      ]).finally(() => clearTimeout(timer));
+      return Promise.race([launched.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]).finally(
+        () => clearTimeout(timer),
+      );
     },
     stop: (graceMs = 5000) => launched.stop(graceMs),
   };

@@ -27,7 +27,9 @@ nav a{margin-right:12px;color:#0b5e58}@media (prefers-color-scheme:dark){body{ba
 
 const render = () => {
   const list = sources();
-  const nav = list.map((s) => `<a href="${s.name === 'index' ? './' : `${s.name}.html`}">${escapeHtml(s.title === 'Warren' ? 'README' : s.title)}</a>`).join('');
+  const nav = list
+    .map((s) => `<a href="${s.name === 'index' ? './' : `${s.name}.html`}">${escapeHtml(s.title === 'Warren' ? 'README' : s.title)}</a>`)
+    .join('');
   return new Map(list.map((s) => [s.name === 'index' ? 'index.html' : `${s.name}.html`, page(s.title, escapeHtml(readFileSync(s.file, 'utf8')), nav)]));
 };
 

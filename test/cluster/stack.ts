@@ -17,7 +17,13 @@ export const createClusterStack = (cluster: Cluster, prefix = 'clu') => {
   const AMQP_URL = cluster.urls.join(',');
   const backends: Backend[] = [];
   const gateway = async () => {
-    const proc = startProcess('bun', 'packages/gateway/src/main.ts', { PORT: '0', HOST: '127.0.0.1', WARREN_NAMESPACE: namespace, SESSION_SECRET: SECRET, AMQP_URL });
+    const proc = startProcess('bun', 'packages/gateway/src/main.ts', {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WARREN_NAMESPACE: namespace,
+      SESSION_SECRET: SECRET,
+      AMQP_URL,
+    });
     const line = await proc.waitFor(isReady, 60_000);
     return { proc, url: String(line.url) };
   };

@@ -63,7 +63,11 @@ export const rawClient = async (url: string): Promise<RawClient> => {
     async call(frame, timeoutMs = 10_000) {
       const ack = await new Promise<Ack>((resolve) => socket.emit('request', frame, resolve));
       if (!ack.ok) return { ack, responses: [] };
-      await waitUntil(async () => (seen.some((r) => r.id === frame.id && r.kind !== 'chunk') ? true : undefined), timeoutMs, `final answer to ${String(frame.id)}`);
+      await waitUntil(
+        async () => (seen.some((r) => r.id === frame.id && r.kind !== 'chunk') ? true : undefined),
+        timeoutMs,
+        `final answer to ${String(frame.id)}`,
+      );
       return { ack, responses: seen.filter((r) => r.id === frame.id) };
     },
     close: () => void socket.close(),

@@ -100,7 +100,9 @@ describe('npm start in Chromium', () => {
     // Same document: no reload.
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
     await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor();
-    console.log(`[e2e] npm start: gateway ${gatewayPid} killed with ${shownAtKill} characters shown; reply finished ${finishedMs} ms later through gateway ${pids[1]}`);
+    console.log(
+      `[e2e] npm start: gateway ${gatewayPid} killed with ${shownAtKill} characters shown; reply finished ${finishedMs} ms later through gateway ${pids[1]}`,
+    );
     await screenshot(page, 'npm-start-reply-finished');
   });
 });

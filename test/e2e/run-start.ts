@@ -74,4 +74,3 @@ export const runNpmStart = (env: Record<string, string>, args: string[] = []) =>
   };
   return { child, lines, pids, waitFor, stop, output: () => lines.join('\n') };
 };
-

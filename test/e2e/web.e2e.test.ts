@@ -29,7 +29,9 @@ afterEach(async ({ task }) => {
   if (task.result?.state !== 'fail' || !page) return;
   const name = `failed-${task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}`;
   await screenshot(page, name).catch(() => undefined);
-  console.error(`${name}\n--- gateway ---\n${stack.gateway().output().slice(-4000)}\n--- node worker ---\n${stack.nodeWorker.output().slice(-2000)}\n--- python ---\n${stack.python.output().slice(-2000)}`);
+  console.error(
+    `${name}\n--- gateway ---\n${stack.gateway().output().slice(-4000)}\n--- node worker ---\n${stack.nodeWorker.output().slice(-2000)}\n--- python ---\n${stack.python.output().slice(-2000)}`,
+  );
 });
 
 afterAll(async () => {
@@ -86,7 +88,10 @@ describe('web app in Chromium', () => {
     await openPage(page, stack.url, 'long-task');
     const task = scoped('long-task');
     await task.getByRole('button', { name: 'Start task' }).click();
-    await task.getByTestId('task-headline').filter({ hasText: /step [2-9] of 20/ }).waitFor({ timeout: 10_000 });
+    await task
+      .getByTestId('task-headline')
+      .filter({ hasText: /step [2-9] of 20/ })
+      .waitFor({ timeout: 10_000 });
     expect(Number(await task.getByRole('progressbar').getAttribute('aria-valuenow'))).toBeGreaterThan(0);
     await screenshot(page, 'long-task-running');
     await task.getByRole('button', { name: 'Cancel' }).click();

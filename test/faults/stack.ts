@@ -78,7 +78,10 @@ export const useStack = (prefix: string) => {
   const stack = createStack(prefix);
   afterAll(async () => {
     const depths = await stack.teardown();
-    expect(Object.values(depths).every((n) => n === 0), `work queues left non-empty: ${JSON.stringify(depths)}`).toBe(true);
+    expect(
+      Object.values(depths).every((n) => n === 0),
+      `work queues left non-empty: ${JSON.stringify(depths)}`,
+    ).toBe(true);
   });
   return stack;
 };
@@ -98,7 +101,9 @@ const describeLeftovers = async (queues: string[]) => {
     for (const queue of queues) {
       const msg = await ch.get(queue, { noAck: false });
       if (!msg) continue;
-      console.log(`[fault] leftover in ${queue}: id=${msg.properties.correlationId} redelivered=${msg.fields.redelivered} headers=${JSON.stringify(msg.properties.headers)} body=${msg.content.toString().slice(0, 200)}`);
+      console.log(
+        `[fault] leftover in ${queue}: id=${msg.properties.correlationId} redelivered=${msg.fields.redelivered} headers=${JSON.stringify(msg.properties.headers)} body=${msg.content.toString().slice(0, 200)}`,
+      );
       ch.nack(msg, false, true);
     }
     await ch.close();

@@ -121,7 +121,10 @@ describe.each(RUNTIMES)('end to end with gateway and workers on %s', (runtime) =
   it('works from the CLI: chunks as JSON lines, result last, exit 0', async () => {
     const bin = join(root, 'node_modules/.bin/warren');
     const { stdout } = await run(bin, ['call', 'testRequest', '{"count":3,"delayMs":10}', '--url', url]);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(4);
     expect(lines.slice(0, 3).map((l) => l.seq)).toEqual([0, 1, 2]);
     expect(lines[3]).toMatchObject({ count: 3 });

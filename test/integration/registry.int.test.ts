@@ -85,14 +85,22 @@ describe.each(RUNTIMES)('service registry with gateway and Node worker on %s', (
   });
 
   it('refuses `warren call testRequest {"count":"three"}` with INVALID_PAYLOAD naming count; nothing reaches a worker', async () => {
-    const finishedBefore = nodeWorker.output().split('\n').filter((l) => l.includes('request finished')).length;
+    const finishedBefore = nodeWorker
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('request finished')).length;
     const bin = join(root, 'node_modules/.bin/warren');
     const failed = await run(bin, ['call', 'testRequest', '{"count":"three"}', '--url', url]).catch((e: { code: number; stderr: string }) => e);
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stderr: string }).stderr).toMatch(/^INVALID_PAYLOAD: Invalid payload for "testRequest": count: /);
     await gatewayProc.waitFor((l) => l.msg === 'request rejected' && l.code === 'INVALID_PAYLOAD', 5000);
     expect(queueStats(namespace)[`${namespace}.req.testRequest`]).toMatchObject({ ready: 0, unacked: 0 });
-    expect(nodeWorker.output().split('\n').filter((l) => l.includes('request finished')).length).toBe(finishedBefore);
+    expect(
+      nodeWorker
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('request finished')).length,
+    ).toBe(finishedBefore);
     // The same call with a good payload goes through.
     const { stdout } = await run(bin, ['call', 'testRequest', '{"count":1,"delayMs":0}', '--url', url]);
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ count: 1 });

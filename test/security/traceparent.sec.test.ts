@@ -64,11 +64,17 @@ describe.skipIf(!hasAioPika && !CI)('traceparent across gateway, AMQP and worker
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const answer = await call({ id: 'py-1', type: 'pytrace', payload: null, traceparent });
     expect(answer).toMatchObject({ kind: 'result', data: { traceparent } });
-    const gatewayLines = gateway.proc.output().split('\n').filter((l) => l.includes('"requestId":"py-1"'));
+    const gatewayLines = gateway.proc
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"requestId":"py-1"'));
     expect(gatewayLines.length).toBeGreaterThan(0);
     for (const line of gatewayLines) expect(JSON.parse(line).traceparent).toBe(traceparent);
     await python.waitFor((l) => String(l.msg ?? '').includes('python handler saw the request'));
-    const pyLine = python.output().split('\n').find((l) => l.includes('python handler saw the request'))!;
+    const pyLine = python
+      .output()
+      .split('\n')
+      .find((l) => l.includes('python handler saw the request'))!;
     expect(pyLine).toContain(traceparent);
   });
 
@@ -83,7 +89,11 @@ describe.skipIf(!hasAioPika && !CI)('traceparent across gateway, AMQP and worker
     const answer = await call({ id: 'py-2', type: 'pytrace', payload: null });
     const made = (answer as { data: { traceparent: string } }).data.traceparent;
     expect(isValidTraceparent(made)).toBe(true);
-    const accepted = gateway.proc.output().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === 'py-2' && l.msg === 'request accepted');
+    const accepted = gateway.proc
+      .output()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.requestId === 'py-2' && l.msg === 'request accepted');
     expect(accepted?.traceparent).toBe(made);
   });
 });

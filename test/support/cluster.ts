@@ -67,7 +67,14 @@ const freePort = () =>
 const run = (cmd: string, args: string[], env: Record<string, string>, timeoutMs = 60_000) =>
   new Promise<string>((resolve, reject) => {
     execFile(cmd, args, { env, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${cmd.split('/').pop()} ${args.join(' ')}: ${String(stderr || error.message).trim().slice(0, 2000)}`));
+      if (error)
+        reject(
+          new Error(
+            `${cmd.split('/').pop()} ${args.join(' ')}: ${String(stderr || error.message)
+              .trim()
+              .slice(0, 2000)}`,
+          ),
+        );
       else resolve(stdout);
     });
   });
@@ -82,7 +89,6 @@ const pidOf = (node: ClusterNode): number | null => {
     return null;
   }
 };
-
 
 // Only what the node needs from our environment: RabbitMQ and Erlang settings
 // of the machine's default node (ERL_FLAGS, RABBITMQ_*) must not leak in.
@@ -158,7 +164,15 @@ const portRange = async (count: number): Promise<number> => {
   return freePort();
 };
 
-export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).toString('hex')}n`, log = (_: string) => {} }: { size?: number; prefix?: string; log?: (line: string) => void } = {}): Promise<Cluster> => {
+export const startCluster = async ({
+  size = 3,
+  prefix = `wclu${randomBytes(3).toString('hex')}n`,
+  log = (_: string) => {},
+}: {
+  size?: number;
+  prefix?: string;
+  log?: (line: string) => void;
+} = {}): Promise<Cluster> => {
   const dir = mkdtempSync(join(tmpdir(), 'warren-cluster-'));
   const cookie = randomBytes(20).toString('hex').toUpperCase();
   const base = await portRange(2 * size + 41);

@@ -17,7 +17,9 @@ export const queueDepths = (namespace: string): Record<string, number> => {
 };
 
 export const queueStats = (namespace: string): Record<string, { ready: number; unacked: number; consumers: number }> => {
-  const out = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'messages_ready', 'messages_unacknowledged', 'consumers'], { encoding: 'utf8' });
+  const out = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'messages_ready', 'messages_unacknowledged', 'consumers'], {
+    encoding: 'utf8',
+  });
   const stats: Record<string, { ready: number; unacked: number; consumers: number }> = {};
   for (const line of out.split('\n')) {
     const [name, ready, unacked, consumers] = line.trim().split(/\s+/);

@@ -1,15 +1,7 @@
 // createBackend: wires one socket to the in-flight table, the connection
 // store and the client logger. Socket event handlers never throw: a bad
 // frame or a broken callback must not take the connection down.
-import {
-  createWarrenError,
-  ERROR_CODES,
-  EVENTS,
-  isErrorCode,
-  parseSessionFrame,
-  type Catalogue,
-  type ErrorCode,
-} from '@warren/protocol';
+import { createWarrenError, ERROR_CODES, EVENTS, isErrorCode, parseSessionFrame, type Catalogue, type ErrorCode } from '@warren/protocol';
 import { createConnectionStore, type ConnectionStatus } from './connection-store.ts';
 import { createClientLogger } from './logger.ts';
 import { resolveBackendOptions, type BackendOptions } from './options.ts';
@@ -49,7 +41,10 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryDelayMs: number = RETRY_DELAY_MS.first;
 
-  const socket = config.connect(config.url, connectOptions(() => config.sessionStore.get(), config.token));
+  const socket = config.connect(
+    config.url,
+    connectOptions(() => config.sessionStore.get(), config.token),
+  );
   const store = createConnectionStore({ status: socket.connected ? 'connected' : 'connecting', sessionId: null });
   const isConnected = (): boolean => !closed && socket.connected;
 
@@ -176,11 +171,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   ];
   for (const [event, handler] of handlers) socket.on(event, handler);
 
-  const makeBackendRequest = <Result = unknown, Chunk = unknown>(
-    type: string,
-    payload?: unknown,
-    requestOptions?: RequestOptions<Chunk>,
-  ): Promise<Result> => {
+  const makeBackendRequest = <Result = unknown, Chunk = unknown>(type: string, payload?: unknown, requestOptions?: RequestOptions<Chunk>): Promise<Result> => {
     if (closed) return Promise.reject(createWarrenError('DISCONNECTED', 'The backend was closed'));
     if (refusal !== null) return Promise.reject(createWarrenError(refusal.code, refusal.message));
     return inFlight.start<Result, Chunk>(type, payload, requestOptions);
@@ -208,11 +199,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
           socket.emit(event, body, ack);
         },
         refusal: () =>
-          closed
-            ? createWarrenError('DISCONNECTED', 'The backend was closed')
-            : refusal === null
-              ? null
-              : createWarrenError(refusal.code, refusal.message),
+          closed ? createWarrenError('DISCONNECTED', 'The backend was closed') : refusal === null ? null : createWarrenError(refusal.code, refusal.message),
       },
       servicesOptions,
     );

@@ -148,8 +148,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     else request.resolve(outcome.value);
   };
 
-  const fail = (request: InFlight, code: ErrorCode, message: string): void =>
-    settle(request, { error: createWarrenError(code, message) });
+  const fail = (request: InFlight, code: ErrorCode, message: string): void => settle(request, { error: createWarrenError(code, message) });
 
   const call = (request: InFlight, name: 'onChunk' | 'onRestart', ...args: unknown[]): void => {
     const callback = request.options[name] as ((...a: unknown[]) => void) | undefined;

@@ -5,7 +5,18 @@ export type { AnyCalls, BackendTypeSource, CallsOf, ShapeMap, TypedCalls, TypesF
 export type { ServicesOptions } from './services.ts';
 // Contracts are shared with workers; the client reads them for their types only.
 export { defineContract, defineContracts } from '@warren/protocol';
-export type { Catalogue, CatalogueConflict, CatalogueInstance, CatalogueType, Contract, Contracts, ContractTypes, ServiceTypes, TypeShape, TypesOf } from '@warren/protocol';
+export type {
+  Catalogue,
+  CatalogueConflict,
+  CatalogueInstance,
+  CatalogueType,
+  Contract,
+  Contracts,
+  ContractTypes,
+  ServiceTypes,
+  TypeShape,
+  TypesOf,
+} from '@warren/protocol';
 export type { BackendOptions } from './options.ts';
 export { DEFAULTS } from './options.ts';
 export type { ChunkMeta, RequestOptions } from './in-flight.ts';

@@ -42,8 +42,7 @@ const fail = (field: string, expected: string, got: unknown): never => {
 };
 
 /** True for an integer timeout budget in ms: 0 (none) … MAX_TIMEOUT_MS. */
-export const isTimeoutMs = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TIMEOUT_MS;
+export const isTimeoutMs = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TIMEOUT_MS;
 
 export const TIMEOUT_RANGE = `an integer number of ms from 0 (no deadline) to ${MAX_TIMEOUT_MS}`;
 

@@ -93,8 +93,7 @@ export const createRequestStore = <Result = unknown, Chunk = unknown, Payload = 
     }
   };
 
-  const cancelled = (reason: string): WarrenError =>
-    createWarrenError('CANCELLED', `Request "${config.type}" was cancelled: ${reason}`);
+  const cancelled = (reason: string): WarrenError => createWarrenError('CANCELLED', `Request "${config.type}" was cancelled: ${reason}`);
 
   const start = (run: Run<Payload, Result>): void => {
     active = run;

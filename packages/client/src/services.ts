@@ -22,10 +22,7 @@ export const requestCatalogue = (deps: ServicesDeps, options: ServicesOptions = 
   if (refused !== null) return Promise.reject(refused);
   const timeoutMs = options.timeoutMs ?? SERVICES_TIMEOUT_MS;
   return new Promise<Catalogue>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(createWarrenError('TIMEOUT', `The gateway did not send the registry within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => reject(createWarrenError('TIMEOUT', `The gateway did not send the registry within ${timeoutMs} ms`)), timeoutMs);
     const onAck = (raw: unknown) => {
       clearTimeout(timer);
       const parsed = parseRegistryAck(raw);

@@ -19,11 +19,7 @@ export type ShapeMap<T> = { [K in keyof T]: TypeShape };
 
 export interface TypedCalls<T extends ShapeMap<T>> {
   /** Sends one request of a known type; payload, chunks and result are typed by it. */
-  makeBackendRequest<K extends keyof T & string>(
-    type: K,
-    payload: T[K]['payload'],
-    options?: RequestOptions<T[K]['chunk']>,
-  ): Promise<T[K]['result']>;
+  makeBackendRequest<K extends keyof T & string>(type: K, payload: T[K]['payload'], options?: RequestOptions<T[K]['chunk']>): Promise<T[K]['result']>;
   /** The same request, its chunks consumed with `for await`. */
   stream<K extends keyof T & string>(type: K, payload: T[K]['payload'], options?: StreamOptions): BackendStream<T[K]['chunk'], T[K]['result']>;
 }

@@ -47,7 +47,9 @@ const typeOf = (schema: z.ZodType): string => {
     case 'boolean':
       return 'boolean';
     case 'enum':
-      return Object.values(def.entries ?? {}).map((v) => `\`${v}\``).join(' \\| ');
+      return Object.values(def.entries ?? {})
+        .map((v) => `\`${v}\``)
+        .join(' \\| ');
     case 'array':
       return `list of ${typeOf(def.element!)}`;
     case 'pipe': // brokerUrlsSchema: a string or an array in, URLs out

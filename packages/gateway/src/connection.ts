@@ -75,9 +75,12 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const untrack = deps.trackPending(pending, relay);
   socket.emit(EVENTS.session, { ...session, limits });
   // Refreshed while connected: a token only expires once its session is unused.
-  const refresher = setInterval(() => {
-    socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits });
-  }, Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)));
+  const refresher = setInterval(
+    () => {
+      socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits });
+    },
+    Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)),
+  );
   refresher.unref?.();
   log.info({ resumed: Boolean(resumed) }, 'socket connected');
   if (resumed) relay.ensure().catch((error) => log.warn({ err: (error as Error).message }, 'could not resume replies'));

@@ -26,14 +26,12 @@ export const relayDeadLetters = (transport: GatewayTransport & WorkerTransport, 
       'request dead-lettered; telling its caller',
     );
     // A higher attempt than any worker used, so the client takes it as final.
-    transport
-      .publishResponse(dead.session, { kind: 'error', id: dead.id, seq: 0, attempt: dead.deliveries + 1, error })
-      .then(
-        (outcome) => {
-          // No reply queue: the session expired, nobody is left to tell.
-          if (outcome === 'unroutable') log.info({ requestId: dead.id, sessionId: dead.session }, 'dead letter dropped: its session is gone');
-          settle();
-        },
-        (err: Error) => log.warn({ requestId: dead.id, err: err.message }, 'could not relay a dead letter; will retry'),
-      );
+    transport.publishResponse(dead.session, { kind: 'error', id: dead.id, seq: 0, attempt: dead.deliveries + 1, error }).then(
+      (outcome) => {
+        // No reply queue: the session expired, nobody is left to tell.
+        if (outcome === 'unroutable') log.info({ requestId: dead.id, sessionId: dead.session }, 'dead letter dropped: its session is gone');
+        settle();
+      },
+      (err: Error) => log.warn({ requestId: dead.id, err: err.message }, 'could not relay a dead letter; will retry'),
+    );
   });

@@ -100,26 +100,28 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
 
   const renderMetrics = async () => ({ contentType: metrics.contentType, body: await metrics.render() });
   const http = createServer(
-    ops.routes({ sessions, registry, metrics })(createHttpHandler({
-      staticDir: options.staticDir,
-      // Connected means every setup (exchange declarations) ran on the current
-      // connection; the dead-letter queue was declared once at start-up.
-      // …and every session's reply consumer is being delivered to: a gateway
-      // that cannot deliver answers to its sessions is not ready.
-      ready: () => {
-        const broker = transport.status();
-        const replyConsumersDown = relaysDown();
-        return {
-          ready: !draining && broker === 'connected' && topologyDeclared && replyConsumersDown === 0,
-          broker,
-          topology: topologyDeclared,
-          replyConsumersDown,
-        };
-      },
-      ...(options.metricsPort === undefined ? { metrics: renderMetrics } : {}),
-      ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
-      registry: registryRoute(registry, registryAccess),
-    })),
+    ops.routes({ sessions, registry, metrics })(
+      createHttpHandler({
+        staticDir: options.staticDir,
+        // Connected means every setup (exchange declarations) ran on the current
+        // connection; the dead-letter queue was declared once at start-up.
+        // …and every session's reply consumer is being delivered to: a gateway
+        // that cannot deliver answers to its sessions is not ready.
+        ready: () => {
+          const broker = transport.status();
+          const replyConsumersDown = relaysDown();
+          return {
+            ready: !draining && broker === 'connected' && topologyDeclared && replyConsumersDown === 0,
+            broker,
+            topology: topologyDeclared,
+            replyConsumersDown,
+          };
+        },
+        ...(options.metricsPort === undefined ? { metrics: renderMetrics } : {}),
+        ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
+        registry: registryRoute(registry, registryAccess),
+      }),
+    ),
   );
   const metricsHttp =
     options.metricsPort === undefined
@@ -198,7 +200,15 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   if (metricsHttp) metricsUrl = `http://${host}:${(metricsHttp.address() as AddressInfo).port}/metrics`;
   // `event: 'ready'` is what supervisors and tests wait for; the message is for people.
   log.info(
-    { event: 'ready', url, metricsUrl, namespace: options.namespace, transport: transport.kind, staticDir: options.staticDir, plugins: plugins.map((p) => p.name) },
+    {
+      event: 'ready',
+      url,
+      metricsUrl,
+      namespace: options.namespace,
+      transport: transport.kind,
+      staticDir: options.staticDir,
+      plugins: plugins.map((p) => p.name),
+    },
     'gateway listening',
   );
 

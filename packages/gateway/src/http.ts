@@ -41,7 +41,12 @@ const sameSecret = (given: string | undefined, expected: string) => {
 };
 
 /** Answers GET /metrics (guarded when a token is configured); false when the request is not for it. */
-const serveMetrics = async (deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> => {
+const serveMetrics = async (
+  deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+): Promise<boolean> => {
   if (pathname !== '/metrics' || !deps.metrics) return false;
   if (deps.metricsToken !== undefined) {
     const m = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));

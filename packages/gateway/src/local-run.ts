@@ -50,9 +50,7 @@ export const runLocally = (handler: LocalHandler, input: LocalRunInput): LocalRu
         ? { kind: 'result', id, seq: seq++, attempt: 1, data: final.data }
         : { kind: 'error', id, seq: seq++, attempt: 1, error: final.error };
     log.info({ outcome: final.kind === 'result' ? 'ok' : final.error.code, local: true }, 'request finished');
-    await publish(response).catch((error: unknown) =>
-      log.error({ err: (error as Error).message }, 'could not publish the final response of a local handler'),
-    );
+    await publish(response).catch((error: unknown) => log.error({ err: (error as Error).message }, 'could not publish the final response of a local handler'));
   };
   return { abort: run.abort, done: execute() };
 };

@@ -61,20 +61,23 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   let emitted = 0;
   let stallTimer: ReturnType<typeof setInterval> | undefined;
   const watchStall = () => {
-    stallTimer ??= setInterval(() => {
-      const oldest = unacked.values().next();
-      if (oldest.done) {
-        clearInterval(stallTimer);
-        stallTimer = undefined;
-        return;
-      }
-      if (now() - oldest.value > options.ackTimeoutMs) {
-        log.warn({ unacked: unacked.size, ackTimeoutMs: options.ackTimeoutMs }, 'client stopped acking responses; disconnecting it');
-        // Discard what is buffered: a graceful close would wait for a flush
-        // that a client that stopped reading never allows.
-        socket.conn.close(true);
-      }
-    }, Math.max(250, Math.floor(options.ackTimeoutMs / 4)));
+    stallTimer ??= setInterval(
+      () => {
+        const oldest = unacked.values().next();
+        if (oldest.done) {
+          clearInterval(stallTimer);
+          stallTimer = undefined;
+          return;
+        }
+        if (now() - oldest.value > options.ackTimeoutMs) {
+          log.warn({ unacked: unacked.size, ackTimeoutMs: options.ackTimeoutMs }, 'client stopped acking responses; disconnecting it');
+          // Discard what is buffered: a graceful close would wait for a flush
+          // that a client that stopped reading never allows.
+          socket.conn.close(true);
+        }
+      },
+      Math.max(250, Math.floor(options.ackTimeoutMs / 4)),
+    );
   };
 
   const ensure = () =>

@@ -37,9 +37,7 @@ interface PipelineDeps {
 export type AckFn = (ack: Ack) => void;
 
 const idOf = (frame: unknown) =>
-  frame !== null && typeof frame === 'object' && typeof (frame as { id?: unknown }).id === 'string'
-    ? (frame as { id: string }).id.slice(0, 128)
-    : undefined;
+  frame !== null && typeof frame === 'object' && typeof (frame as { id?: unknown }).id === 'string' ? (frame as { id: string }).id.slice(0, 128) : undefined;
 
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The gateway failed to accept the request.' };
 
@@ -50,11 +48,13 @@ const INTERNAL: WireError = { code: 'INTERNAL', message: 'The gateway failed to 
  * "Channel closed", a socket error — is the broker being unavailable, not a
  * fault inside Warren.
  */
-const brokerFailure = (log: Logger) => (error: unknown): never => {
-  if (isWarrenError(error)) throw error;
-  log.warn({ err: (error as Error)?.message }, 'broker operation failed');
-  throw createWarrenError('BROKER_UNAVAILABLE', 'The gateway cannot reach the message broker; try again shortly.', { cause: error });
-};
+const brokerFailure =
+  (log: Logger) =>
+  (error: unknown): never => {
+    if (isWarrenError(error)) throw error;
+    log.warn({ err: (error as Error)?.message }, 'broker operation failed');
+    throw createWarrenError('BROKER_UNAVAILABLE', 'The gateway cannot reach the message broker; try again shortly.', { cause: error });
+  };
 
 export const createRequestPipeline = (deps: PipelineDeps) => {
   const { transport, options, connection, sessionId, log, now } = deps;
@@ -93,25 +93,38 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
         await deps.ensureReplies().catch(brokerFailure(rlog));
         // Pending before publishing: the answer may arrive before the ack goes out.
         deps.pending.add(id, type, ctx.deadline);
-        await transport.publishRequest({
-          id,
-          type,
-          payload: ctx.payload,
-          session: sessionId,
-          deadline: ctx.deadline,
-          traceparent,
-          // Only what plugins put here reaches workers: a client cannot set it.
-          ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
-        }).catch((error: unknown) => {
-          deps.pending.finish(id);
-          brokerFailure(rlog)(error);
-        });
+        await transport
+          .publishRequest({
+            id,
+            type,
+            payload: ctx.payload,
+            session: sessionId,
+            deadline: ctx.deadline,
+            traceparent,
+            // Only what plugins put here reaches workers: a client cannot set it.
+            ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
+          })
+          .catch((error: unknown) => {
+            deps.pending.finish(id);
+            brokerFailure(rlog)(error);
+          });
         published = true;
       });
       if (local && !published) {
         await deps.ensureReplies().catch(brokerFailure(rlog));
         // Its answers travel through the broker and the reply relay, so they arrive after this.
-        const run = runLocally(local, { transport, sessionId, id, type, payload: ctx.payload, principal: ctx.principal, deadline: ctx.deadline, traceparent, log: rlog, now });
+        const run = runLocally(local, {
+          transport,
+          sessionId,
+          id,
+          type,
+          payload: ctx.payload,
+          principal: ctx.principal,
+          deadline: ctx.deadline,
+          traceparent,
+          log: rlog,
+          now,
+        });
         deps.pending.add(id, type, ctx.deadline, run);
         deps.trackLocal(run);
       } else if (!published) {
@@ -146,7 +159,12 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     const text = payloadJson(parsed.value.payload);
     if (text === NOT_JSON) {
       rlog.warn('payload is not plain JSON');
-      return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: 'The payload must be plain JSON (no binary attachments, no deeper nesting than JSON allows).' }, type);
+      return ackRefusal(
+        ack,
+        id,
+        { code: 'INVALID_REQUEST', message: 'The payload must be plain JSON (no binary attachments, no deeper nesting than JSON allows).' },
+        type,
+      );
     }
     if (text === TOO_DEEP) {
       return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: `The payload nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` }, type);
@@ -159,11 +177,16 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     // their log lines share the connection's budget for invalid frames.
     if (claim.kind === 'conflict') {
       if (deps.mayLogInvalid()) rlog.warn('request id reused for a different request');
-      return ackRefusal(ack, id, { code: 'DUPLICATE_ID', message: `The id "${id}" was already used in this session for a different request; send it under a new id.` }, type);
+      return ackRefusal(
+        ack,
+        id,
+        { code: 'DUPLICATE_ID', message: `The id "${id}" was already used in this session for a different request; send it under a new id.` },
+        type,
+      );
     }
     if (claim.kind === 'duplicate') {
       // A re-send (lost ack, resume) or a copy racing the first: never run twice.
-      if (deps.mayLogInvalid()) rlog.info('duplicate request; answering with the first copy\'s ack');
+      if (deps.mayLogInvalid()) rlog.info("duplicate request; answering with the first copy's ack");
       return ack(await claim.ack);
     }
     let outcome: Outcome;

@@ -22,8 +22,7 @@ const sign = (claims: Record<string, unknown> = {}, expSec = 600) =>
     .setExpirationTime(Math.floor(Date.now() / 1000) + expSec)
     .sign(new TextEncoder().encode(SECRET));
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-const registryEvent = (socket: Socket) =>
-  new Promise<RegistryAck>((resolve) => socket.emit('registry', {}, resolve));
+const registryEvent = (socket: Socket) => new Promise<RegistryAck>((resolve) => socket.emit('registry', {}, resolve));
 
 describe('exposure with authentication on', () => {
   it('serves GET /registry only to an authenticated caller, and only with a registryRoles role when set', async () => {
@@ -77,7 +76,10 @@ describe('defaults and broker failures', () => {
     const { gateway } = await setup();
     const clients = Array.from({ length: 64 }, () => connect(gateway));
     await Promise.all(clients.map((c) => c.ready));
-    const refused = await connect(gateway).ready.then(() => 'CONNECTED', (e: { data?: { code?: string } }) => e.data?.code);
+    const refused = await connect(gateway).ready.then(
+      () => 'CONNECTED',
+      (e: { data?: { code?: string } }) => e.data?.code,
+    );
     expect(refused).toBe('RATE_LIMITED');
   });
 

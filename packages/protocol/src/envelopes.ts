@@ -34,7 +34,10 @@ export const requestFrameSchema = z.object({
   id: requestId,
   type: requestType,
   /** Any JSON value; absent means null. */
-  payload: z.unknown().optional().transform((value) => (value === undefined ? null : value)),
+  payload: z
+    .unknown()
+    .optional()
+    .transform((value) => (value === undefined ? null : value)),
   /** Relative budget; the gateway turns it into an absolute deadline. */
   timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
   traceparent: z.string().max(128).optional(),
@@ -43,7 +46,12 @@ export const requestFrameSchema = z.object({
 export const cancelFrameSchema = z.object({ id: requestId, type: requestType });
 
 /** Who picked an attempt up: on seq 0 of each attempt (docs/protocol.md, "Hops"). */
-const workerHopSchema = z.object({ instance: z.string().max(200), language: z.string().max(40), service: z.string().max(200).optional(), startedAt: z.number().optional() });
+const workerHopSchema = z.object({
+  instance: z.string().max(200),
+  language: z.string().max(40),
+  service: z.string().max(200).optional(),
+  startedAt: z.number().optional(),
+});
 export type WorkerHop = z.infer<typeof workerHopSchema>;
 
 const responseBase = {

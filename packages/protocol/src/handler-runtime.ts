@@ -103,7 +103,11 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
       return host.log();
     },
   };
-  const settle = async (handler: (payload: unknown, ctx: RunContext<Fields, Log, Chunk>) => unknown, payload: unknown, onFailure: (reason: unknown, reference: string) => void) => {
+  const settle = async (
+    handler: (payload: unknown, ctx: RunContext<Fields, Log, Chunk>) => unknown,
+    payload: unknown,
+    onFailure: (reason: unknown, reference: string) => void,
+  ) => {
     try {
       const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
       aborted.catch(() => {});

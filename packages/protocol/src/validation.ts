@@ -54,7 +54,10 @@ export const payloadIssues = (zodIssues: readonly z.core.$ZodIssue[], max = MAX_
 
 export const invalidPayload = (type: string, found: IssueList | Issue[], what = 'payload'): WireError => {
   const { issues, count, partial = false } = Array.isArray(found) ? { issues: found.slice(0, MAX_REPORTED_ISSUES), count: found.length } : found;
-  const named = issues.slice(0, NAMED_IN_MESSAGE).map((i) => `${clip(i.path)}: ${clip(i.message)}`).join('; ');
+  const named = issues
+    .slice(0, NAMED_IN_MESSAGE)
+    .map((i) => `${clip(i.path)}: ${clip(i.message)}`)
+    .join('; ');
   const more = partial
     ? ` (${count} found in the part checked; the rest of the payload was not checked)`
     : count > NAMED_IN_MESSAGE
@@ -69,7 +72,6 @@ export const invalidPayload = (type: string, found: IssueList | Issue[], what = 
 
 /** Items of each array a first, cheap check looks at (see checkAgainstSchema). */
 export const PREFIX_ITEMS = 256;
-
 
 /** `value` with every array longer than `max` cut to `max` items, and the paths (as issues name them) of the cut arrays. */
 export const pruneArrays = (value: unknown, max = PREFIX_ITEMS): { pruned: unknown; cut: Set<string> } => {

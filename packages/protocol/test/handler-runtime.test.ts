@@ -41,7 +41,11 @@ describe('handler runtime', () => {
 
   it('times out at the deadline', async () => {
     const run = startHandlerRun(fields(Date.now() + 20), host());
-    const outcome = await run.settle(() => new Promise(() => {}), null, () => {});
+    const outcome = await run.settle(
+      () => new Promise(() => {}),
+      null,
+      () => {},
+    );
     expect(outcome).toMatchObject({ kind: 'error', error: { code: 'TIMEOUT' } });
   });
 
@@ -71,10 +75,22 @@ describe('handler runtime', () => {
   it('refuses a result that is not JSON, and turns undefined into null', async () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(await startHandlerRun(fields(), host()).settle(() => cyclic, null, () => {})).toMatchObject({
+    expect(
+      await startHandlerRun(fields(), host()).settle(
+        () => cyclic,
+        null,
+        () => {},
+      ),
+    ).toMatchObject({
       kind: 'error',
       error: { code: 'WORKER_ERROR', message: expect.stringContaining('not JSON-serialisable') },
     });
-    expect(await startHandlerRun(fields(), host()).settle(() => undefined, null, () => {})).toEqual({ kind: 'result', data: null });
+    expect(
+      await startHandlerRun(fields(), host()).settle(
+        () => undefined,
+        null,
+        () => {},
+      ),
+    ).toEqual({ kind: 'result', data: null });
   });
 });

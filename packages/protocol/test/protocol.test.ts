@@ -24,7 +24,19 @@ describe('JSON export for other languages', () => {
   });
 
   it('lists every error code with a description', () => {
-    for (const code of ['NO_HANDLER', 'TIMEOUT', 'CANCELLED', 'INVALID_REQUEST', 'INVALID_PAYLOAD', 'WORKER_ERROR', 'BROKER_UNAVAILABLE', 'UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE']) {
+    for (const code of [
+      'NO_HANDLER',
+      'TIMEOUT',
+      'CANCELLED',
+      'INVALID_REQUEST',
+      'INVALID_PAYLOAD',
+      'WORKER_ERROR',
+      'BROKER_UNAVAILABLE',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'RATE_LIMITED',
+      'PAYLOAD_TOO_LARGE',
+    ]) {
       expect(ERROR_CODES).toHaveProperty(code);
     }
   });
@@ -118,7 +130,10 @@ describe('checkAgainstSchema on payloads wrong in many places (issue 12, finding
     const history = Array.from({ length: 3000 }, () => ({ role: 'user', text: 'x' }));
     expect(checkAgainstSchema(schema, 'chat', { history })).toMatchObject({ ok: true });
     history[2500] = { role: 'robot', text: 'x' };
-    expect(checkAgainstSchema(schema, 'chat', { history })).toMatchObject({ ok: false, error: { details: { issues: [{ path: 'history.2500.role' }], issueCount: 1 } } });
+    expect(checkAgainstSchema(schema, 'chat', { history })).toMatchObject({
+      ok: false,
+      error: { details: { issues: [{ path: 'history.2500.role' }], issueCount: 1 } },
+    });
     const tooMany = Array.from({ length: 6000 }, () => ({ role: 'user', text: 'x' }));
     expect(checkAgainstSchema(schema, 'chat', { history: tooMany })).toMatchObject({ ok: false, error: { details: { issues: [{ path: 'history' }] } } });
   });

@@ -9,7 +9,12 @@ import type { Parsed } from '@warren/protocol';
 
 export const VECTOR_DIR = new URL('../vectors/', import.meta.url);
 /** Every vector file, and which test checks it. */
-export const VECTOR_FILES = { 'amqp-requests.json': 'transport', 'cancel-messages.json': 'protocol', 'request-frames.json': 'protocol', 'responses.json': 'protocol' } as const;
+export const VECTOR_FILES = {
+  'amqp-requests.json': 'transport',
+  'cancel-messages.json': 'protocol',
+  'request-frames.json': 'protocol',
+  'responses.json': 'protocol',
+} as const;
 
 export interface Expectation {
   valid: boolean;
@@ -93,13 +98,18 @@ export const describeVectors = (title: string, files: string[], checkers: Record
         if (expected.code) expect(got.code).toBe(expected.code);
         if (expected.path) expect(got.paths).toContain(expected.path);
         // A recorded difference that went away must be removed from the vector, not linger.
-        if (vector.divergent?.typescript) expect(matches(got, vector.expect), `now agrees with expect: drop divergent.typescript (${vector.divergent.note})`).toBe(false);
+        if (vector.divergent?.typescript)
+          expect(matches(got, vector.expect), `now agrees with expect: drop divergent.typescript (${vector.divergent.note})`).toBe(false);
       });
     });
 
     it('visited every vector of every file', () => {
       for (const name of files) {
-        expect([...(visited.get(name) ?? [])].sort(), name).toEqual(loadVectors(name).vectors.map((v) => v.name).sort());
+        expect([...(visited.get(name) ?? [])].sort(), name).toEqual(
+          loadVectors(name)
+            .vectors.map((v) => v.name)
+            .sort(),
+        );
       }
     });
   });

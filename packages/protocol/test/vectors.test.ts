@@ -10,7 +10,11 @@ import { parseCancelMessage, parseJson, parseRequestFrame, parseResponse } from 
 import { describeVectors, fromParsed, VECTOR_DIR, VECTOR_FILES } from './vector-runner.ts';
 
 it('knows every vector file, and which test checks it', () => {
-  expect(readdirSync(VECTOR_DIR).filter((f) => f.endsWith('.json')).sort()).toEqual(Object.keys(VECTOR_FILES).sort());
+  expect(
+    readdirSync(VECTOR_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort(),
+  ).toEqual(Object.keys(VECTOR_FILES).sort());
 });
 
 describeVectors(

@@ -6,8 +6,7 @@ import { useBackend } from './useBackend.ts';
 
 export type UseBackendRequestOptions<Chunk = unknown> = RequestStoreOptions<Chunk>;
 
-export interface UseBackendRequestResult<Result = unknown, Chunk = unknown, Payload = unknown>
-  extends RequestState<Result, Chunk> {
+export interface UseBackendRequestResult<Result = unknown, Chunk = unknown, Payload = unknown> extends RequestState<Result, Chunk> {
   send: RequestStore<Result, Chunk, Payload>['send'];
   cancel: RequestStore<Result, Chunk, Payload>['cancel'];
   reset: RequestStore<Result, Chunk, Payload>['reset'];

@@ -8,8 +8,15 @@ import { BackendProvider, useBackend, useBackendRequest } from '../src/index.ts'
 import { createFakeBackend, flush } from '../../client/test/fake-backend.ts';
 
 // --- from README.md ---
-interface Step { step: number; steps: number; progress: number }
-interface Done { steps: number; done: boolean }
+interface Step {
+  step: number;
+  steps: number;
+  progress: number;
+}
+interface Done {
+  steps: number;
+  done: boolean;
+}
 
 export const LongTask = () => {
   const { logger } = useBackend();

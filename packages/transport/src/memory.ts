@@ -5,16 +5,7 @@
 // dropped at delivery, and every message is copied through JSON as on a wire.
 import { setMaxListeners } from 'node:events';
 import { createWarrenError, parseAnnouncement, REQUEST_QUEUE_DELIVERY_LIMIT, type Announcement, type CancelMessage, type Response } from '@warren/protocol';
-import type {
-  BrokerStatus,
-  DeadLetter,
-  ConsumeOptions,
-  RequestDelivery,
-  RequestMessage,
-  ResponseListener,
-  Subscription,
-  Transport,
-} from './types.ts';
+import type { BrokerStatus, DeadLetter, ConsumeOptions, RequestDelivery, RequestMessage, ResponseListener, Subscription, Transport } from './types.ts';
 
 interface Envelope<T> {
   body: T;

@@ -23,8 +23,7 @@ export interface Announcer {
   withdraw(): Promise<void>;
 }
 
-export const defaultInstanceId = (service: string): string =>
-  `${service}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+export const defaultInstanceId = (service: string): string => `${service}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 /** What one type is announced as: its contract's JSON Schemas, or just its name. */
 export const typeAnnouncement = (type: string, contract: Contract | undefined): TypeAnnouncement =>
@@ -95,7 +94,13 @@ export const startAnnouncer = (transport: RegistryTransport, log: Logger, config
       offStatus();
       const withdrawal = (async () => {
         await last; // a heartbeat still in flight must not land after the withdrawal
-        await transport.announce({ kind: 'withdraw', protocolVersion: PROTOCOL_VERSION, service: config.service, instanceId: config.instanceId, sentAt: now() });
+        await transport.announce({
+          kind: 'withdraw',
+          protocolVersion: PROTOCOL_VERSION,
+          service: config.service,
+          instanceId: config.instanceId,
+          sentAt: now(),
+        });
       })().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'registry withdrawal failed; gateways will expire this instance'));
       await within(withdrawal, WITHDRAW_TIMEOUT_MS);
     },

@@ -3,15 +3,7 @@
 // behind the gateway), chunks and results before they leave the worker, so
 // callers get exactly the types the contract names.
 import type { z } from 'zod';
-import {
-  checkAgainstSchema,
-  createWarrenError,
-  fromWireError,
-  type ChunkInput,
-  type Contract,
-  type Contracts,
-  type WireError,
-} from '@warren/protocol';
+import { checkAgainstSchema, createWarrenError, fromWireError, type ChunkInput, type Contract, type Contracts, type WireError } from '@warren/protocol';
 import type { HandlerContext } from './run-request.ts';
 import type { Handler } from './run-request.ts';
 
@@ -33,7 +25,7 @@ const CONTRACT = Symbol.for('warren.handlerContract');
 
 /** The contract a handler was bound to with withContracts, if any. */
 export const contractOf = (handler: unknown): Contract | undefined =>
-  typeof handler === 'function' ? ((handler as unknown as Record<symbol, Contract | undefined>)[CONTRACT]) : undefined;
+  typeof handler === 'function' ? (handler as unknown as Record<symbol, Contract | undefined>)[CONTRACT] : undefined;
 
 export const withContract = (type: string, contract: Contract, handler: Handler): Handler => {
   if (contractOf(handler) === contract) return handler;

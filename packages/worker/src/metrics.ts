@@ -39,7 +39,6 @@ interface WorkerMetricsRecorder extends WorkerMetrics {
   close(): Promise<void>;
 }
 
-
 type MetricsOptions = z.output<typeof metricsOptionsSchema>;
 
 /** Checked before anything connects, so a bad metricsPort fails the start-up at once. */
@@ -48,7 +47,12 @@ export const parseMetricsOptions = (input: MetricsOptionsInput): MetricsOptions 
 export const startWorkerMetrics = async (options: MetricsOptions, transport: Transport): Promise<WorkerMetricsRecorder> => {
   const parsed = { data: options };
   const registry = new Registry();
-  const requests = new Counter({ name: 'warren_worker_requests_total', help: 'Requests by type and outcome: ok, the error code, requeued, or undeliverable (no queue took the answer).', labelNames: ['type', 'outcome'] as const, registers: [registry] });
+  const requests = new Counter({
+    name: 'warren_worker_requests_total',
+    help: 'Requests by type and outcome: ok, the error code, requeued, or undeliverable (no queue took the answer).',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'warren_worker_request_duration_seconds',
     help: 'From delivery to the final response confirmed.',
@@ -57,7 +61,12 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
     registers: [registry],
   });
   const chunks = new Counter({ name: 'warren_worker_chunks_total', help: 'Chunks published, by type.', labelNames: ['type'] as const, registers: [registry] });
-  const inFlight = new Gauge({ name: 'warren_worker_requests_in_flight', help: 'Requests being handled, by type.', labelNames: ['type'] as const, registers: [registry] });
+  const inFlight = new Gauge({
+    name: 'warren_worker_requests_in_flight',
+    help: 'Requests being handled, by type.',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'warren_worker_broker_connected',
     help: '1 when the broker connection is up, else 0.',

@@ -134,7 +134,10 @@ export const registerHandlers: RegisterHandlers = async (
       })
     : null;
   // `event: 'ready'` is what supervisors and tests wait for; the message is for people.
-  log.info({ event: 'ready', types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind, instanceId: announcer?.instanceId }, 'worker serving');
+  log.info(
+    { event: 'ready', types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind, instanceId: announcer?.instanceId },
+    'worker serving',
+  );
 
   const close = () =>
     (closing ??= (async () => {

@@ -25,8 +25,7 @@ const MAX_BATCH_BYTES = 16 * 1024;
 
 const UNDELIVERABLE = 'undeliverable';
 /** The answer has no recipient: its reply queue stayed missing for the whole retry window. */
-export const isUndeliverable = (error: unknown) =>
-  error instanceof Error && (error as { details?: { reason?: unknown } }).details?.reason === UNDELIVERABLE;
+export const isUndeliverable = (error: unknown) => error instanceof Error && (error as { details?: { reason?: unknown } }).details?.reason === UNDELIVERABLE;
 
 export interface RetryClock {
   now(): number;

@@ -2,7 +2,16 @@
 // ones, runs the handler with a signal that aborts on cancel/deadline/loss,
 // publishes the final message, and acks only after the broker confirmed it.
 import type { Logger } from 'pino';
-import { createWarrenError, requestKey, startHandlerRun, type HandlerOutcome, type RunContext, type RunFields, type WarrenError, type WorkerHop } from '@warren/protocol';
+import {
+  createWarrenError,
+  requestKey,
+  startHandlerRun,
+  type HandlerOutcome,
+  type RunContext,
+  type RunFields,
+  type WarrenError,
+  type WorkerHop,
+} from '@warren/protocol';
 import type { RequestDelivery, WorkerTransport } from '@warren/transport';
 import type { RunObserver } from './metrics.ts';
 import { createResponseStream, isUndeliverable } from './response-stream.ts';

@@ -59,20 +59,30 @@ describe('worker metrics', () => {
 
   it('refuses a bad metricsPort at start-up, naming it', async () => {
     const h = createHarness();
-    await expect(registerHandlers({ service: 'm', transport: h.workerTransport(), log: quietLog, metricsPort: 70_000 }, { ping: () => 1 })).rejects.toThrow(/metricsPort/);
+    await expect(registerHandlers({ service: 'm', transport: h.workerTransport(), log: quietLog, metricsPort: 70_000 }, { ping: () => 1 })).rejects.toThrow(
+      /metricsPort/,
+    );
   });
 
   it('puts the traceparent on every log line of a request', async () => {
     const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({ write(chunk, _e, done) { lines.push(JSON.parse(chunk.toString())); done(); } });
+    const sink = new Writable({
+      write(chunk, _e, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
     const h = createHarness();
     handles.push(
-      await registerHandlers({ service: 'm', transport: h.workerTransport(), log: pino({ level: 'info' }, sink) }, {
-        ping: (_p, ctx) => {
-          ctx.log.info('inside the handler');
-          return 'pong';
+      await registerHandlers(
+        { service: 'm', transport: h.workerTransport(), log: pino({ level: 'info' }, sink) },
+        {
+          ping: (_p, ctx) => {
+            ctx.log.info('inside the handler');
+            return 'pong';
+          },
         },
-      }),
+      ),
     );
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const { id, done } = await h.call('ping', null, { traceparent });

@@ -116,7 +116,9 @@ describe('response stream lifecycle', () => {
   it('tells the observer each response once the broker confirmed it', async () => {
     const { transport } = recordingTransport();
     const published: number[] = [];
-    const stream = createResponseStream(transport, 's', 'r1', 1, 256, true, undefined, undefined, (responses) => published.push(...responses.map((r) => r.seq)));
+    const stream = createResponseStream(transport, 's', 'r1', 1, 256, true, undefined, undefined, (responses) =>
+      published.push(...responses.map((r) => r.seq)),
+    );
     await stream.chunk({ i: 0 });
     await stream.chunk({ i: 1 });
     await stream.final({ kind: 'result', data: 2 });

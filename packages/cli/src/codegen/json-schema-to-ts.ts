@@ -45,7 +45,11 @@ const comment = (text: unknown, pad: string): string =>
 /** Resolves `#/…` JSON pointers against the schema they appear in. */
 const resolveRef = (root: Schema, ref: string): unknown => {
   if (!ref.startsWith('#')) return undefined;
-  const parts = ref.slice(1).split('/').filter(Boolean).map((p) => decodeURIComponent(p).replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = ref
+    .slice(1)
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p).replace(/~1/g, '/').replace(/~0/g, '~'));
   let node: unknown = root;
   for (const part of parts) node = isObject(node) ? node[part] : undefined;
   return node;

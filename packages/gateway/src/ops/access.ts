@@ -37,14 +37,21 @@ export const principalOf = async (req: IncomingMessage, verify: TokenVerifier | 
   }
 };
 
-export const createOpsAccess = (options: GatewayOptions, verify: TokenVerifier | undefined) => async (req: IncomingMessage): Promise<OpsAccess> => {
-  const principal = await principalOf(req, verify);
-  const sub = typeof principal?.sub === 'string' ? principal.sub : undefined;
-  if (principal && Array.isArray(principal.roles) && principal.roles.includes(options.opsRole)) return { ok: true, principal: `sub:${sub ?? '?'}`, sub };
-  if (options.opsAllowAnonymous) return { ok: true, principal: sub ? `sub:${sub}` : 'anonymous (opsAllowAnonymous)', sub };
-  if (!verify) {
-    return { ok: false, status: 403, code: 'FORBIDDEN', message: 'The operations console is off: this gateway has no authentication configured and opsAllowAnonymous is not set.' };
-  }
-  if (!principal) return { ok: false, status: 401, code: 'UNAUTHORIZED', message: 'Sign in with an operator token to use the operations console.' };
-  return { ok: false, status: 403, code: 'FORBIDDEN', message: `Your account does not have the "${options.opsRole}" role.` };
-};
+export const createOpsAccess =
+  (options: GatewayOptions, verify: TokenVerifier | undefined) =>
+  async (req: IncomingMessage): Promise<OpsAccess> => {
+    const principal = await principalOf(req, verify);
+    const sub = typeof principal?.sub === 'string' ? principal.sub : undefined;
+    if (principal && Array.isArray(principal.roles) && principal.roles.includes(options.opsRole)) return { ok: true, principal: `sub:${sub ?? '?'}`, sub };
+    if (options.opsAllowAnonymous) return { ok: true, principal: sub ? `sub:${sub}` : 'anonymous (opsAllowAnonymous)', sub };
+    if (!verify) {
+      return {
+        ok: false,
+        status: 403,
+        code: 'FORBIDDEN',
+        message: 'The operations console is off: this gateway has no authentication configured and opsAllowAnonymous is not set.',
+      };
+    }
+    if (!principal) return { ok: false, status: 401, code: 'UNAUTHORIZED', message: 'Sign in with an operator token to use the operations console.' };
+    return { ok: false, status: 403, code: 'FORBIDDEN', message: `Your account does not have the "${options.opsRole}" role.` };
+  };

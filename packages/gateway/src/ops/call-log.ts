@@ -63,7 +63,15 @@ const NOT_FAILURES = new Set(['CANCELLED']);
 
 export const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];
 
-export const createCallLog = ({ maxCalls = 2_000, maxFailures = 100, now = Date.now }: { maxCalls?: number; maxFailures?: number; now?: () => number } = {}): CallLog => {
+export const createCallLog = ({
+  maxCalls = 2_000,
+  maxFailures = 100,
+  now = Date.now,
+}: {
+  maxCalls?: number;
+  maxFailures?: number;
+  now?: () => number;
+} = {}): CallLog => {
   const calls = new Map<string, CallEntry>(); // insertion order = age
   const failures: CallEntry[] = [];
   const key = (session: string, id: string) => `${session}\u0000${id}`;

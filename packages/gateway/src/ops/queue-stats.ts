@@ -58,7 +58,11 @@ export const createQueueStats = (urls: readonly string[], namespace: string): Qu
         m = await open();
       } catch {
         // The broker's address is not for the browser.
-        return { queues: types.map((type) => ({ type, queue: topo.requestQueue(type), messages: null, consumers: null })), deadLetters: null, error: 'The broker cannot be reached for queue statistics.' };
+        return {
+          queues: types.map((type) => ({ type, queue: topo.requestQueue(type), messages: null, consumers: null })),
+          deadLetters: null,
+          error: 'The broker cannot be reached for queue statistics.',
+        };
       }
       const queues = await Promise.all(types.map(async (type) => ({ type, queue: topo.requestQueue(type), ...(await checkOne(m, topo.requestQueue(type))) })));
       const dead = await checkOne(m, topo.deadLetterQueue);

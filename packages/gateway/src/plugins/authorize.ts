@@ -55,9 +55,7 @@ export const authorize = (input: AuthorizeOptions): GatewayPlugin => {
       else allowed = principal === undefined ? rule.allowAnonymous === true : matches(rule, principal);
       if (!allowed) {
         ctx.log.info({ principal: principal?.sub }, 'request refused by authorization rule');
-        throw principal === undefined
-          ? refuse('UNAUTHORIZED', `Sign in to call "${ctx.type}".`)
-          : refuse('FORBIDDEN', `You may not call "${ctx.type}".`);
+        throw principal === undefined ? refuse('UNAUTHORIZED', `Sign in to call "${ctx.type}".`) : refuse('FORBIDDEN', `You may not call "${ctx.type}".`);
       }
       await next();
     },

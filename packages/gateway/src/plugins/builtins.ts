@@ -15,8 +15,10 @@ import type { GatewayPlugin } from './types.ts';
 /** The token check the gateway uses: `verifyToken`, or a JWT verifier from the options, or none. */
 export const resolveVerifier = (options: GatewayOptions, verifyToken: TokenVerifier | undefined): TokenVerifier | undefined => {
   const jwt = options.jwtSecret !== undefined || options.jwtPublicKey !== undefined;
-  if (jwt && verifyToken) throw configError('gateway options', [{ path: 'verifyToken', message: 'give either verifyToken or jwtSecret/jwtPublicKey, not both' }]);
-  return verifyToken ??
+  if (jwt && verifyToken)
+    throw configError('gateway options', [{ path: 'verifyToken', message: 'give either verifyToken or jwtSecret/jwtPublicKey, not both' }]);
+  return (
+    verifyToken ??
     (jwt
       ? jwtVerifier({
           ...(options.jwtSecret === undefined ? {} : { secret: options.jwtSecret }),
@@ -26,7 +28,8 @@ export const resolveVerifier = (options: GatewayOptions, verifyToken: TokenVerif
           audience: options.jwtAudience!,
           clockToleranceSec: options.jwtClockToleranceSec,
         })
-      : undefined);
+      : undefined)
+  );
 };
 
 export const builtinPlugins = (options: GatewayOptions, verify: TokenVerifier | undefined): GatewayPlugin[] => {

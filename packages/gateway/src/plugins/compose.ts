@@ -23,7 +23,9 @@ export const checkPlugins = (plugins: unknown): GatewayPlugin[] => {
   if (!Array.isArray(plugins)) throw configError('gateway options', [{ path: 'plugins', message: 'expected an array of plugins' }]);
   plugins.forEach((plugin, i) => {
     if (plugin === null || typeof plugin !== 'object' || typeof (plugin as GatewayPlugin).name !== 'string') {
-      throw configError('gateway options', [{ path: `plugins.${i}`, message: 'expected a plugin object with a name (did you pass the factory instead of calling it?)' }]);
+      throw configError('gateway options', [
+        { path: `plugins.${i}`, message: 'expected a plugin object with a name (did you pass the factory instead of calling it?)' },
+      ]);
     }
     for (const hook of HOOKS) {
       const fn = (plugin as Record<string, unknown>)[hook];

@@ -158,4 +158,3 @@ export const createCatalogue = () => {
     size: () => instances.size,
   };
 };
-

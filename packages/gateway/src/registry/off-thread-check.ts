@@ -64,7 +64,9 @@ export const createOffThreadCheck = ({ maxQueued = MAX_QUEUED, timeoutMs = CHECK
           waiting.delete(id);
           stop();
           failAll(new Error('the validation thread was restarted'));
-          reject(createWarrenError('INVALID_PAYLOAD', `The payload is too costly to check against the announced schema (over ${timeoutMs} ms); send a smaller one.`));
+          reject(
+            createWarrenError('INVALID_PAYLOAD', `The payload is too costly to check against the announced schema (over ${timeoutMs} ms); send a smaller one.`),
+          );
         }, timeoutMs);
         waiting.set(id, { resolve, reject, timer });
         thread!.postMessage({ id, variants, json });

@@ -89,7 +89,8 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
 
   const outcomeToError = (type: string, outcome: VariantsOutcome): WireError | null => {
     for (const { key, reason } of outcome.unusable) {
-      if (!unusable.has(key)) log?.warn({ type, reason: reason.slice(0, 500) }, 'registry: announced payload schema cannot be checked; passing payloads through');
+      if (!unusable.has(key))
+        log?.warn({ type, reason: reason.slice(0, 500) }, 'registry: announced payload schema cannot be checked; passing payloads through');
       unusable.add(key);
     }
     return outcome.issues === null ? null : invalidPayload(type, outcome.issues);

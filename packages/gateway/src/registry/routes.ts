@@ -53,13 +53,19 @@ export const registryRoute =
       if (token === undefined) return refuse(401, { code: 'UNAUTHORIZED', message: 'GET /registry needs `Authorization: Bearer <token>`.' });
       let principal: Principal;
       try {
-        const identity = await access.verify(token, { auth: {}, headers: req.headers, ip: req.socket.remoteAddress ?? '', origin: typeof req.headers.origin === 'string' ? req.headers.origin : undefined });
+        const identity = await access.verify(token, {
+          auth: {},
+          headers: req.headers,
+          ip: req.socket.remoteAddress ?? '',
+          origin: typeof req.headers.origin === 'string' ? req.headers.origin : undefined,
+        });
         if (identity.expiresAtMs !== undefined && identity.expiresAtMs <= Date.now()) throw new Error('expired');
         principal = identity.principal;
       } catch {
         return refuse(401, { code: 'UNAUTHORIZED', message: 'The token is invalid or expired.' });
       }
-      if (!hasRole(principal, access.roles)) return refuse(403, { code: 'FORBIDDEN', message: 'Reading the registry needs one of the roles in registryRoles.' });
+      if (!hasRole(principal, access.roles))
+        return refuse(403, { code: 'FORBIDDEN', message: 'Reading the registry needs one of the roles in registryRoles.' });
     }
     const body = JSON.stringify(registry.catalogue());
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
@@ -85,7 +91,10 @@ export const answerRegistryEvents = (
     } else if (expires !== undefined && expires <= now()) {
       answer = { ok: false, error: { code: 'UNAUTHORIZED', message: 'Your credentials expired; reconnect with a fresh token.' } };
     } else if (access && (connection?.principal === undefined || !hasRole(connection.principal, access.roles))) {
-      answer = { ok: false, error: { code: 'FORBIDDEN', message: 'Reading the registry needs an authenticated caller with one of the roles in registryRoles.' } };
+      answer = {
+        ok: false,
+        error: { code: 'FORBIDDEN', message: 'Reading the registry needs an authenticated caller with one of the roles in registryRoles.' },
+      };
     } else {
       try {
         answer = { ok: true, catalogue: registry.catalogue() };

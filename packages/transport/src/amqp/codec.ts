@@ -1,13 +1,22 @@
 // Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
 import type { ConsumeMessage, Options } from 'amqplib';
-import { HEADERS, MESSAGE_TYPES, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseRequestBody, parseResponse, type Parsed, type Principal, type Response, type Topology, type WireError } from '@warren/protocol';
+import {
+  HEADERS,
+  MESSAGE_TYPES,
+  PROTOCOL_VERSION,
+  REQUEST_QUEUE_DELIVERY_LIMIT,
+  parseJson,
+  parseRequestBody,
+  parseResponse,
+  type Parsed,
+  type Principal,
+  type Response,
+  type Topology,
+  type WireError,
+} from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
 
-export const encodeRequest = (
-  topo: Topology,
-  request: RequestMessage,
-  now = Date.now(),
-): { body: Buffer; properties: Options.Publish } => {
+export const encodeRequest = (topo: Topology, request: RequestMessage, now = Date.now()): { body: Buffer; properties: Options.Publish } => {
   const headers: Record<string, unknown> = {
     [HEADERS.version]: PROTOCOL_VERSION,
     [HEADERS.session]: request.session,

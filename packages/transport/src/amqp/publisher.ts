@@ -11,12 +11,7 @@ import type { Log } from '../types.ts';
 type PublishOutcome = 'confirmed' | 'returned';
 
 interface Publisher {
-  publish(
-    exchange: string,
-    routingKey: string,
-    body: Buffer,
-    properties: Options.Publish,
-  ): Promise<PublishOutcome>;
+  publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<PublishOutcome>;
   /** Opens a fresh channel on a new connection. */
   attach(model: ChannelModel): Promise<void>;
   detach(): void;
