@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { root } from '../support/processes.ts';
-import { DESKTOP, launchBrowser, openPage, PHONE, screenshot } from './browser.ts';
+import { DESKTOP, launchBrowser, openPage, PHONE, screenshot, recordLiveTexts } from './browser.ts';
 import { startStack, type Stack } from './stack.ts';
 
 let stack: Stack;
@@ -58,14 +58,7 @@ describe('web app in Chromium', () => {
     await openPage(page, stack.url, 'chat');
     const chat = scoped('chat');
     // Record every text the live bubble shows, from inside the page.
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { liveTexts: string[] }).liveTexts = seen;
-      new MutationObserver(() => {
-        const text = document.querySelector('[data-testid="chat-live"]')?.textContent ?? '';
-        if (text !== '' && text !== seen.at(-1)) seen.push(text);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    await recordLiveTexts(page);
     await chat.getByTestId('chat-input').fill('Does streaming work?');
     await chat.getByTestId('chat-input').press('Enter');
     await chat.getByTestId('chat-user').filter({ hasText: 'Does streaming work?' }).waitFor({ timeout: 1000 });
