@@ -5,7 +5,6 @@
 // them plain handlers that carry their contracts, so they also mix with
 // untyped ones (`{ ...handlers, extra }`) and still announce their schemas.
 import { contracts } from '@warren/example-contracts';
-import { createWarrenError } from '@warren/protocol';
 import { withContracts } from '@warren/worker';
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -30,9 +29,7 @@ export const handlers = withContracts(contracts, {
       if (delayMs > 0) await sleep(delayMs, ctx.signal);
       await ctx.sendChunk({ seq, text: `chunk ${seq + 1} of ${count}`, ...(tag === undefined ? {} : { tag }), ...(pad ? { pad } : {}) });
     }
-    // A WarrenError is the handler's own answer and travels as it is; any other
-    // throw reaches the caller as a generic WORKER_ERROR with a log reference.
-    if (fail) throw createWarrenError('WORKER_ERROR', fail);
+    if (fail) throw new Error(fail);
     return { count, elapsedMs: Date.now() - started, attempt: ctx.attempt };
   },
 

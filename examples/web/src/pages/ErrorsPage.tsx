@@ -29,7 +29,7 @@ const SCENARIOS: Scenario[] = [
   {
     code: 'WORKER_ERROR',
     title: 'Worker failure',
-    how: 'The worker streams two chunks, then throws.',
+    how: 'The worker streams two chunks, then throws. What it threw stays in its log (it could hold a password); you get a plain message and a reference to that log line.',
     type: 'testRequest',
     payload: { count: 2, delayMs: 100, fail: 'The demo worker gave up on purpose' },
   },
