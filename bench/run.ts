@@ -45,7 +45,9 @@ for (const system of SYSTEMS.filter((s) => args.systems.includes(s.id))) {
       const cell = await withRetry(`${system.id} ${workload} C=${c}`, () =>
         runCell(system.id, running, workload, c, { warmupMs: args.warmupMs, measureMs: args.measureMs }, args.runtime),
       );
-      log(`${system.id} ${workload} C=${c}: ${cell.reqPerSec.toFixed(0)} req/s, p50 ${cell.p50.toFixed(2)} ms, ${cell.chunksPerSec.toFixed(0)} chunks/s, errors ${cell.errors}`);
+      log(
+        `${system.id} ${workload} C=${c}: ${cell.reqPerSec.toFixed(0)} req/s, p50 ${cell.p50.toFixed(2)} ms, ${cell.chunksPerSec.toFixed(0)} chunks/s, errors ${cell.errors}`,
+      );
       cells.push(cell);
     }
   } finally {
@@ -61,7 +63,9 @@ if (args.scale) {
 
 // Rows grouped by workload and C, so each system sits beside its baselines.
 const order = (id: string) => args.systems.indexOf(id);
-cells.sort((a, b) => args.workloads.indexOf(a.workload) - args.workloads.indexOf(b.workload) || a.concurrency - b.concurrency || order(a.system) - order(b.system));
+cells.sort(
+  (a, b) => args.workloads.indexOf(a.workload) - args.workloads.indexOf(b.workload) || a.concurrency - b.concurrency || order(a.system) - order(b.system),
+);
 const markdown = [
   `## Results (${args.quick ? 'quick' : 'full'} run, ${new Date().toISOString().slice(0, 16)}Z, ${((Date.now() - started) / 1000).toFixed(0)} s)`,
   '',

@@ -35,6 +35,33 @@ const brokerPid = (program: string) => {
   return pid === undefined ? {} : { broker: pid };
 };
 
+/** Warren's gateway as every Warren system runs it: defaults except the limits a load test must lift. */
+const startGateway = async (runtime: Runtime, namespace: string, where: { root?: string } = {}) => {
+  const port = await freePort();
+  const gateway = spawnChild(
+    'gateway',
+    runtime,
+    'packages/gateway/src/main.ts',
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      WARREN_NAMESPACE: namespace,
+      LOG_LEVEL: 'warn',
+      // The per-connection limits stay in the path, set above what a load test sends.
+      RATE_LIMIT_PER_SECOND: '1000000',
+      RATE_LIMIT_BURST: '1000000',
+      // Every bench client and idle holder connects from loopback.
+      MAX_CONNECTIONS_PER_IP: '0',
+    },
+    { profile: true, ...where },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  await waitForHttp(`${url}/readyz`).catch((error: Error) => {
+    throw new Error(`${error.message}\n${gateway.tail()}`);
+  });
+  return { gateway, url };
+};
+
 /**
  * Warren: bench worker, gateway on `gatewayRuntime`, defaults except the
  * limits a load test must lift. `from` runs gateway, worker and client from
@@ -47,28 +74,19 @@ const warren = (gatewayRuntime: Runtime, from?: string): System => ({
   async start(runtime) {
     const where = from === undefined ? {} : { root: from };
     const namespace = `bench${hex()}`;
-    const worker = spawnChild('warren worker', runtime, 'bench/servers/warren-worker.ts', {
-      WARREN_NAMESPACE: namespace,
-      LOG_LEVEL: 'warn',
-      WORKER_CONCURRENCY: '128',
-    }, { profile: true, ...where });
+    const worker = spawnChild(
+      'warren worker',
+      runtime,
+      'bench/servers/warren-worker.ts',
+      {
+        WARREN_NAMESPACE: namespace,
+        LOG_LEVEL: 'warn',
+        WORKER_CONCURRENCY: '128',
+      },
+      { profile: true, ...where },
+    );
     await ready(worker);
-    const port = await freePort();
-    const gateway = spawnChild('gateway', gatewayRuntime, 'packages/gateway/src/main.ts', {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WARREN_NAMESPACE: namespace,
-      LOG_LEVEL: 'warn',
-      // The per-connection limits stay in the path, set above what a load test sends.
-      RATE_LIMIT_PER_SECOND: '1000000',
-      RATE_LIMIT_BURST: '1000000',
-      // Every bench client and idle holder connects from loopback.
-      MAX_CONNECTIONS_PER_IP: '0',
-    }, { profile: true, ...where });
-    const url = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${url}/readyz`).catch((error: Error) => {
-      throw new Error(`${error.message}\n${gateway.tail()}`);
-    });
+    const { gateway, url } = await startGateway(gatewayRuntime, namespace, where);
     return {
       url,
       pids: { gateway: gateway.pid, worker: worker.pid, ...brokerPid('beam.smp') },
@@ -93,26 +111,20 @@ const warrenPython = (pythonPath?: string): System => ({
   async start() {
     const namespace = `bench${hex()}`;
     const file = 'bench/servers/warren-worker.py';
-    const worker = spawnChild('warren python worker', 'node', file, {
-      WARREN_NAMESPACE: namespace,
-      LOG_LEVEL: 'warning',
-      WORKER_CONCURRENCY: '128',
-      ...(pythonPath === undefined ? {} : { BENCH_PYTHONPATH: pythonPath }),
-    }, { command: ['/usr/bin/python3', [file]] });
+    const worker = spawnChild(
+      'warren python worker',
+      'node',
+      file,
+      {
+        WARREN_NAMESPACE: namespace,
+        LOG_LEVEL: 'warning',
+        WORKER_CONCURRENCY: '128',
+        ...(pythonPath === undefined ? {} : { BENCH_PYTHONPATH: pythonPath }),
+      },
+      { command: ['/usr/bin/python3', [file]] },
+    );
     await ready(worker);
-    const port = await freePort();
-    const gateway = spawnChild('gateway', 'bun', 'packages/gateway/src/main.ts', {
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      WARREN_NAMESPACE: namespace,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_PER_SECOND: '1000000',
-      RATE_LIMIT_BURST: '1000000',
-    }, { profile: true });
-    const url = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${url}/readyz`).catch((error: Error) => {
-      throw new Error(`${error.message}\n${gateway.tail()}`);
-    });
+    const { gateway, url } = await startGateway('bun', namespace);
     return {
       url,
       pids: { gateway: gateway.pid, worker: worker.pid, ...brokerPid('beam.smp') },

@@ -67,7 +67,9 @@ export const buildWebApp = async ({ force = false, quiet = false } = {}) => {
   const { build } = await import('vite');
   await build({ root: web, configFile: join(web, 'vite.config.ts'), logLevel: 'warn', mode: 'production' });
   const saved = precompress(dist);
-  say(`precompressed ${saved.files} files: ${(saved.raw / 1024).toFixed(0)} kB → ${(saved.br / 1024).toFixed(0)} kB brotli, ${(saved.gz / 1024).toFixed(0)} kB gzip`);
+  say(
+    `precompressed ${saved.files} files: ${(saved.raw / 1024).toFixed(0)} kB → ${(saved.br / 1024).toFixed(0)} kB brotli, ${(saved.gz / 1024).toFixed(0)} kB gzip`,
+  );
   say(`web app built in ${((Date.now() - started) / 1000).toFixed(1)} s → ${dist}`);
   return dist;
 };

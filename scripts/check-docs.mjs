@@ -30,13 +30,22 @@ export const extractBlocks = (markdown) => {
     const start = i + 1;
     let end = start;
     while (end < lines.length && !lines[end].startsWith('```')) end++;
-    blocks.push({ lang: open[1] === 'tsx' ? 'tsx' : 'ts', flags: (open[2] ?? '').split(/\s+/).filter(Boolean), line: start + 1, code: lines.slice(start, end).join('\n') });
+    blocks.push({
+      lang: open[1] === 'tsx' ? 'tsx' : 'ts',
+      flags: (open[2] ?? '').split(/\s+/).filter(Boolean),
+      line: start + 1,
+      code: lines.slice(start, end).join('\n'),
+    });
     i = end;
   }
   return blocks;
 };
 
-const slug = (file) => file.replace(/\/README\.md$/, '').replace(/README\.md$/, 'root').replace(/\W+/g, '-');
+const slug = (file) =>
+  file
+    .replace(/\/README\.md$/, '')
+    .replace(/README\.md$/, 'root')
+    .replace(/\W+/g, '-');
 
 export const checkDocs = ({ keep = false } = {}) => {
   rmSync(out, { recursive: true, force: true });

@@ -11,6 +11,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ensureNodeModules, ensurePython, ensureRabbit, PYTHON, root, say } from './ensure.mjs';
+import { tsCommand } from './launch.mjs';
 import { loadSessionSecret } from './session-secret.mjs';
 import { supervise } from './supervise.mjs';
 
@@ -23,10 +24,7 @@ const pyDemo = resolve(root, process.env.WARREN_DEV_PYTHON_WORKER ?? 'python/exa
 const src = (...dirs) => (dev ? dirs.map((d) => resolve(root, d)).filter((d) => existsSync(d)) : undefined);
 const GATEWAY_SOURCES = ['packages/gateway/src', 'packages/protocol/src', 'packages/transport/src'];
 const runtime = process.env.WARREN_RUNTIME === 'node' ? 'node' : 'bun';
-const ts = (file) =>
-  runtime === 'bun'
-    ? { cmd: join(root, 'node_modules/.bin/bun'), args: [resolve(root, file)] }
-    : { cmd: process.execPath, args: ['--import', 'tsx', resolve(root, file)] };
+const ts = (file) => tsCommand(runtime, file);
 
 const banner = (lines) => {
   const width = Math.max(...lines.map((l) => l.length)) + 4;
@@ -46,7 +44,16 @@ const buildWeb = async () => {
 const viteSpec = () => ({
   name: 'web',
   cmd: process.execPath,
-  args: [join(root, 'node_modules/vite/bin/vite.js'), '--port', vitePort, '--strictPort', '--host', process.env.HOST === '0.0.0.0' ? '0.0.0.0' : '127.0.0.1', '--clearScreen', 'false'],
+  args: [
+    join(root, 'node_modules/vite/bin/vite.js'),
+    '--port',
+    vitePort,
+    '--strictPort',
+    '--host',
+    process.env.HOST === '0.0.0.0' ? '0.0.0.0' : '127.0.0.1',
+    '--clearScreen',
+    'false',
+  ],
   cwd: join(root, 'examples/web'),
   env: { WARREN_GATEWAY: `http://127.0.0.1:${port}` },
 });
@@ -66,13 +73,18 @@ const main = async () => {
   }
   // The operations console is open without a token on this local demo
   // (OPS_ALLOW_ANONYMOUS=false closes it; with JWT_SECRET set, operators sign in).
-  const env = { PORT: port, SESSION_SECRET: sessionSecret, OPS_ALLOW_ANONYMOUS: process.env.OPS_ALLOW_ANONYMOUS ?? 'true', ...(staticDir ? { STATIC_DIR: staticDir } : {}) };
+  const env = {
+    PORT: port,
+    SESSION_SECRET: sessionSecret,
+    OPS_ALLOW_ANONYMOUS: process.env.OPS_ALLOW_ANONYMOUS ?? 'true',
+    ...(staticDir ? { STATIC_DIR: staticDir } : {}),
+  };
   const withPython = rabbit && python && existsSync(pyDemo);
   let gatewayUp = false;
   let webUp = !dev;
   let announced = false;
   const announce = (name, line) => {
-    if (name === 'gateway' && line.includes('gateway listening')) gatewayUp = true;
+    if (name === 'gateway' && line.includes('"event":"ready"')) gatewayUp = true;
     if (name === 'web' && /ready in/.test(line)) webUp = true;
     if (announced || !gatewayUp || !webUp) return;
     announced = true;

@@ -16,8 +16,7 @@ const SKIP = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'name', 'v']);
 // terminal escape in it must not forge a log line or repaint the console.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-export const escapeControl = (text) =>
-  String(text).replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+export const escapeControl = (text) => String(text).replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export const formatLine = (line) => {
   let entry;
@@ -67,7 +66,10 @@ export const supervise = (specs, { onLine } = {}) => {
       const n = Date.now() - startedAt > 30_000 ? 0 : restarts + 1;
       const delay = Math.min(10_000, 500 * 2 ** Math.min(n, 5));
       console.log(`${tag} exited (${signal ?? code}); restarting in ${delay} ms`);
-      pending.set(spec.name, setTimeout(() => !stopping && start(spec, index, n), delay));
+      pending.set(
+        spec.name,
+        setTimeout(() => !stopping && start(spec, index, n), delay),
+      );
     });
   };
 

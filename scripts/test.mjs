@@ -30,7 +30,12 @@ const vitest = (project) => async () => {
   const { code } = await run('npx', ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${file}`]);
   try {
     const report = JSON.parse(readFileSync(file, 'utf8'));
-    return { code, passed: report.numPassedTests, failed: report.numFailedTests + (code !== 0 && report.numFailedTests === 0 ? 1 : 0), skipped: report.numPendingTests + report.numTodoTests };
+    return {
+      code,
+      passed: report.numPassedTests,
+      failed: report.numFailedTests + (code !== 0 && report.numFailedTests === 0 ? 1 : 0),
+      skipped: report.numPendingTests + report.numTodoTests,
+    };
   } catch {
     return { code, passed: 0, failed: 1, skipped: 0 };
   }
@@ -50,6 +55,12 @@ const needs = (name, ok, why) => {
 };
 
 const SUITES = {
+  // Biome (lint and format check) over the TypeScript tree, exports nobody imports, ruff check over python/.
+  lint: async () => {
+    const checks = [await run('npx', ['biome', 'ci', '.']), await run('node', ['scripts/dead-exports.mjs']), await run('node', ['scripts/lint-python.mjs'])];
+    const failed = checks.filter((c) => c.code !== 0).length;
+    return { code: failed > 0 ? 1 : 0, passed: checks.length - failed, failed, skipped: 0 };
+  },
   typecheck: async () => {
     const { code } = await run('npx', ['tsc', '-p', 'tsconfig.json']);
     return { code, passed: code === 0 ? 1 : 0, failed: code === 0 ? 0 : 1, skipped: 0 };
@@ -66,7 +77,11 @@ const SUITES = {
   python: async (ctx) =>
     needs('python', ctx.python, 'Python dependencies are missing') ??
     (async () => {
-      const { code, text } = await run(PYTHON, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'], ctx.rabbit ? {} : { WARREN_SKIP_INTEGRATION: '1' });
+      const { code, text } = await run(
+        PYTHON,
+        ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', 'python/tests'],
+        ctx.rabbit ? {} : { WARREN_SKIP_INTEGRATION: '1' },
+      );
       return pytestCounts(text, code);
     })(),
   // Hostile clients, least-privilege broker users, traceparent into a Python
@@ -104,7 +119,12 @@ const SUITES = {
     if (skip) return skip;
     const redis = await portOpen({ host: '127.0.0.1', port: 6379 });
     const systems = ['warren', 'socket', 'amqp', ...(redis ? ['bullmq'] : [])];
-    const { code, text } = await run('node', ['--import', 'tsx', 'bench/run.ts', '--quick', `--systems=${systems.join(',')}`, `--out=${join(out, 'bench')}`], {}, 120_000);
+    const { code, text } = await run(
+      'node',
+      ['--import', 'tsx', 'bench/run.ts', '--quick', `--systems=${systems.join(',')}`, `--out=${join(out, 'bench')}`],
+      {},
+      120_000,
+    );
     const rows = (system) => text.split('\n').filter((line) => line.startsWith('| echo-100B |') && line.includes(system)).length;
     const checks = [
       code === 0,
@@ -153,7 +173,7 @@ const main = async () => {
   ensureNodeModules();
   const ctx = {
     python: names.includes('python') ? ensurePython() : false,
-    rabbit: names.some((n) => !['unit', 'typecheck', 'docs'].includes(n)) ? await ensureRabbit() : false,
+    rabbit: names.some((n) => !['unit', 'typecheck', 'lint', 'docs'].includes(n)) ? await ensureRabbit() : false,
     chromium: names.includes('e2e') || names.includes('packages') ? ensureChromium() : false,
   };
   const results = [];

@@ -41,7 +41,12 @@ await clientMain(async (spec) => {
         const options: Options.Publish = { persistent: true, correlationId: id, replyTo: queues[vu]!, contentType: 'application/json' };
         if (MIMIC.has('headers')) {
           Object.assign(options, { messageId: randomUUID(), type: workload.op, timestamp: Math.floor(Date.now() / 1000) });
-          options.headers = { 'x-warren-version': 1, 'x-warren-session': 'Zm9vYmFyYmF6cXV4MTIzNDU2', 'x-warren-deadline': Date.now() + 60_000, traceparent: `00-${randomUUID().replaceAll('-', '')}-0123456789abcdef-01` };
+          options.headers = {
+            'x-warren-version': 1,
+            'x-warren-session': 'Zm9vYmFyYmF6cXV4MTIzNDU2',
+            'x-warren-deadline': Date.now() + 60_000,
+            traceparent: `00-${randomUUID().replaceAll('-', '')}-0123456789abcdef-01`,
+          };
         }
         if (MIMIC.has('ttl')) options.expiration = '60000';
         if (MIMIC.has('exchange')) options.mandatory = true;

@@ -17,5 +17,8 @@ const open = () =>
       }
     });
   });
-await connectAll(Array.from({ length: spec.connections }, () => open), 180_000);
+await connectAll(
+  Array.from({ length: spec.connections }, () => open),
+  180_000,
+);
 serveUntilStdinCloses({ connections: backends.length });

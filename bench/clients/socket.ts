@@ -7,18 +7,19 @@ import { clientMain } from '../lib/closed-loop.ts';
 import { connectAll } from './connect.ts';
 
 await clientMain(async (spec) => {
-  const sockets: Socket[] = Array.from({ length: spec.concurrency }, () =>
-    io(spec.url, { transports: ['websocket'], forceNew: true, reconnection: false }),
-  );
+  const sockets: Socket[] = Array.from({ length: spec.concurrency }, () => io(spec.url, { transports: ['websocket'], forceNew: true, reconnection: false }));
   // One call at a time per socket (closed loop), so the chunk listener is the VU's current call.
   const current: Array<(() => void) | undefined> = [];
   sockets.forEach((socket, vu) => socket.on('chunk', () => current[vu]?.()));
   await connectAll(
-    sockets.map((socket) => () => new Promise<void>((resolve, reject) => {
-      if (socket.connected) return resolve();
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    })),
+    sockets.map(
+      (socket) => () =>
+        new Promise<void>((resolve, reject) => {
+          if (socket.connected) return resolve();
+          socket.once('connect', () => resolve());
+          socket.once('connect_error', reject);
+        }),
+    ),
   );
   return {
     call: (vu, workload, onChunk) =>

@@ -10,8 +10,7 @@ await clientMain(async (spec) => {
   );
   await connectAll(backends.map((backend) => () => waitConnected(backend)));
   return {
-    call: (vu, workload, onChunk) =>
-      backends[vu]!.makeBackendRequest(workload.op, workload.payload, { onChunk, timeoutMs: workload.timeoutMs }),
+    call: (vu, workload, onChunk) => backends[vu]!.makeBackendRequest(workload.op, workload.payload, { onChunk, timeoutMs: workload.timeoutMs }),
     async close() {
       for (const backend of backends) backend.close();
     },

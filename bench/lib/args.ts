@@ -16,7 +16,11 @@ export interface BenchArgs {
   out: string | undefined;
 }
 
-const list = (value: string | undefined) => value?.split(',').map((s) => s.trim()).filter(Boolean);
+const list = (value: string | undefined) =>
+  value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 export const parseBenchArgs = (argv: string[]): BenchArgs => {
   const { values } = parseArgs({
@@ -39,7 +43,8 @@ export const parseBenchArgs = (argv: string[]): BenchArgs => {
   const before = process.env.BENCH_BEFORE_ROOT ? ['warren-before'] : [];
   return {
     quick,
-    systems: list(values.systems) ?? (quick ? ['warren', ...before, 'socket', 'amqp', 'bullmq'] : ['warren', ...before, 'warren-node', 'socket', 'amqp', 'bullmq']),
+    systems:
+      list(values.systems) ?? (quick ? ['warren', ...before, 'socket', 'amqp', 'bullmq'] : ['warren', ...before, 'warren-node', 'socket', 'amqp', 'bullmq']),
     workloads: list(values.workloads) ?? (quick ? ['echo-100B', 'stream-10'] : ['echo-100B', 'stream-10', 'stream-1000', 'echo-1MB']),
     concurrency: list(values.concurrency)?.map(Number) ?? [1, 64],
     warmupMs: Number(values['warmup-ms'] ?? (quick ? 250 : 800)),

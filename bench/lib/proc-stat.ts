@@ -45,8 +45,7 @@ export const pidOf = (program: string): number | undefined => {
 
 export type CpuSnapshot = Map<string, number>;
 
-export const snapshot = (pids: Record<string, number>): CpuSnapshot =>
-  new Map(Object.entries(pids).map(([role, pid]) => [role, cpuMs(pid)]));
+export const snapshot = (pids: Record<string, number>): CpuSnapshot => new Map(Object.entries(pids).map(([role, pid]) => [role, cpuMs(pid)]));
 
 /** CPU ms each role spent between two snapshots. */
 export const cpuDelta = (before: CpuSnapshot, after: CpuSnapshot): Record<string, number> => {

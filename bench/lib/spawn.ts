@@ -1,12 +1,10 @@
 // Spawns the processes of a run (servers, workers, load clients) on Bun or
-// Node, reads their JSON lines, and makes sure none outlives the harness.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Node over the one launcher (scripts/launch.mjs), reads their JSON lines,
+// and makes sure none outlives the harness.
+import type { ChildProcess } from 'node:child_process';
+import { launch, root, tsCommand, type Line, type Runtime } from '../../scripts/launch.mjs';
 
-export const root = fileURLToPath(new URL('../../', import.meta.url));
-export type Runtime = 'bun' | 'node';
-const BUN = join(root, 'node_modules/.bin/bun');
+export { root, type Line, type Runtime };
 
 /** BENCH_PROFILE_DIR=dir: profiled processes write CPU profiles there on exit (Bun also as markdown). */
 const profileFlags = (runtime: Runtime, label: string): string[] => {
@@ -18,17 +16,10 @@ const profileFlags = (runtime: Runtime, label: string): string[] => {
     : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
 };
 
-export const command = (runtime: Runtime, file: string, profileAs?: string, from = root): [string, string[]] => {
-  const flags = profileAs === undefined ? [] : profileFlags(runtime, profileAs);
-  return runtime === 'bun' ? [BUN, [...flags, join(from, file)]] : [process.execPath, [...flags, '--import', 'tsx', join(from, file)]];
-};
-
-export type Line = Record<string, unknown>;
-
 export interface Child {
   readonly label: string;
   readonly pid: number;
-  /** Resolves with the first line (parsed JSON, or { msg: text }) that passes `test`. */
+  /** Resolves with the first line (parsed JSON, or { msg: text }) that passes `test`; it and older lines are consumed. */
   waitFor(test: (line: Line) => boolean, timeoutMs?: number): Promise<Line>;
   send(command: Record<string, unknown>): void;
   /** True when the child exited by itself within `timeoutMs`. */
@@ -61,91 +52,28 @@ export interface SpawnOptions {
 
 export const spawnChild = (label: string, runtime: Runtime, file: string, env: Record<string, string>, options: SpawnOptions = {}): Child => {
   const from = options.root ?? root;
-  const [cmd, args] = options.command ?? command(runtime, file, options.profile ? label : undefined, from);
-  const child = spawn(cmd, args, { cwd: from, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const { cmd, args } = options.command
+    ? { cmd: options.command[0], args: options.command[1] }
+    : tsCommand(runtime, file, { flags: options.profile ? profileFlags(runtime, label) : [], from });
+  const launched = launch(label, cmd, args, { env, cwd: from, stdin: true });
+  const { child } = launched;
   live.add(child);
-  const lines: Line[] = [];
-  const recent: string[] = [];
-  const watchers = new Set<() => void>();
-  let buffered = '';
-  const onData = (data: Buffer) => {
-    buffered += data.toString();
-    const parts = buffered.split('\n');
-    buffered = parts.pop() ?? '';
-    for (const part of parts) {
-      if (part.trim() === '') continue;
-      recent.push(part.length > 400 ? `${part.slice(0, 400)}…` : part);
-      if (recent.length > 40) recent.shift();
-      try {
-        lines.push(JSON.parse(part) as Line);
-      } catch {
-        lines.push({ msg: part });
-      }
-    }
-    for (const watcher of [...watchers]) watcher();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  child.stdin!.on('error', () => {}); // a child that exited first closes the pipe
-  const exited = new Promise<void>((resolve) =>
-    child.once('exit', () => {
-      live.delete(child);
-      resolve();
-    }),
-  );
-  const tail = () => recent.join('\n');
+  void launched.exited.then(() => live.delete(child));
   return {
     label,
     pid: child.pid!,
-    tail,
-    waitFor: (test, timeoutMs = 30_000) =>
-      new Promise((resolve, reject) => {
-        let seen = 0;
-        const check = () => {
-          for (; seen < lines.length; seen++) {
-            if (test(lines[seen]!)) {
-              const hit = lines[seen]!;
-              lines.splice(0, seen + 1); // consumed: a later wait sees only newer lines
-              watchers.delete(check);
-              clearTimeout(timer);
-              resolve(hit);
-              return;
-            }
-          }
-        };
-        const timer = setTimeout(() => {
-          watchers.delete(check);
-          reject(new Error(`${label} did not answer within ${timeoutMs} ms:\n${tail()}`));
-        }, timeoutMs);
-        watchers.add(check);
-        check();
-        void exited.then(() => {
-          if (!watchers.has(check)) return;
-          watchers.delete(check);
-          clearTimeout(timer);
-          reject(new Error(`${label} exited:\n${tail()}`));
-        });
-      }),
+    tail: launched.tail,
+    waitFor: (test, timeoutMs = 30_000) => launched.waitFor(test, { timeoutMs, consume: true }),
     send(commandLine) {
       if (child.stdin!.writable) child.stdin!.write(`${JSON.stringify(commandLine)}\n`);
     },
     waitExit(timeoutMs) {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      return Promise.race([
-        exited.then(() => true),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs))),
-      ]).finally(() => clearTimeout(timer));
+      return Promise.race([launched.exited.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]).finally(
+        () => clearTimeout(timer),
+      );
     },
-    async stop(graceMs = 5000) {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.stdin!.end();
-      // Our own children exit on a closed stdin (and write their profiles); others need the signal.
-      if (await Promise.race([exited.then(() => true), sleep(1500).then(() => false)])) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: (graceMs = 5000) => launched.stop(graceMs),
   };
 };
 

@@ -22,7 +22,11 @@ const queueFor = (name: string, large: boolean) => {
 };
 const parse = (value: unknown) => (typeof value === 'string' ? JSON.parse(value) : value);
 
-for (const [op, large] of [['echo', false], ['echo', true], ['stream', false]] as const) {
+for (const [op, large] of [
+  ['echo', false],
+  ['echo', true],
+  ['stream', false],
+] as const) {
   const name = queueName(prefix, op, large);
   queueFor(name, large);
   const events = new QueueEvents(name, { connection: REDIS });

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from warren import MemoryBroker, RequestMessage, memory_transport  # noqa: E402
 from warren.protocol import validate  # noqa: E402
+from response_inbox import ResponseInbox  # noqa: E402
 
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 _broker_reachable: dict[str, object] = {}
@@ -61,14 +62,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.fixturenames.insert(0, "rabbitmq") if "rabbitmq" not in item.fixturenames else None
 
 
-class MemoryGateway:
+class MemoryGateway(ResponseInbox):
     """Plays the gateway on a memory broker: publishes requests, collects each request's responses."""
 
     def __init__(self, broker: MemoryBroker, namespace: str = "warren") -> None:
+        super().__init__()
         self.broker = broker
         self.transport = memory_transport(broker, namespace)
         self.session = "s" + uuid.uuid4().hex[:8]
-        self.responses: dict[str, asyncio.Queue] = {}
         self._subscription = None
 
     async def start(self) -> "MemoryGateway":
@@ -77,7 +78,7 @@ class MemoryGateway:
 
     def _on_response(self, response: dict, settle) -> None:
         validate("response", response)  # every envelope the worker sends must match schemas.json
-        self.responses.setdefault(response["id"], asyncio.Queue()).put_nowait(response)
+        self.file(response)
         settle()
 
     async def request(self, request_type: str, payload, *, id: str | None = None, **fields) -> str:
@@ -92,16 +93,10 @@ class MemoryGateway:
         await self.transport.publish_cancel(request_type, {"id": request_id, "session": self.session})
 
     async def next(self, request_id: str, timeout: float = 2.0) -> dict:
-        return await asyncio.wait_for(self.responses.setdefault(request_id, asyncio.Queue()).get(), timeout)
+        return await super().next(request_id, timeout)
 
     async def until_final(self, request_id: str, timeout: float = 3.0) -> tuple[list[dict], dict]:
-        chunks = []
-        while True:
-            response = await self.next(request_id, timeout)
-            if response["kind"] == "chunk":
-                chunks.append(response)
-            else:
-                return chunks, response
+        return await super().until_final(request_id, timeout)
 
     async def close(self) -> None:
         await self.transport.close()

@@ -12,15 +12,16 @@ from datetime import datetime, timezone
 import aio_pika
 
 from warren.protocol import headers, protocol_version, topology, validate
+from response_inbox import ResponseInbox
 
 
-class AmqpGateway:
+class AmqpGateway(ResponseInbox):
     def __init__(self, url: str, namespace: str) -> None:
+        super().__init__()
         self.url = url
         self.topo = topology(namespace)
         self.session = "s" + uuid.uuid4().hex[:10]
         self.reply_queue = self.topo.reply_queue(self.session)
-        self.responses: dict[str, asyncio.Queue] = {}
         #: Reply queues declared besides the session's own (deleted by delete_everything).
         self.extra_reply_queues: list[str] = []
         self.connection = None
@@ -46,7 +47,7 @@ class AmqpGateway:
         validate("response", envelope)
         assert message.correlation_id == envelope["id"] and message.type == envelope["kind"]
         assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
-        self.responses.setdefault(envelope["id"], asyncio.Queue()).put_nowait(envelope)
+        self.file(envelope)
         await message.ack()
 
     async def publish_raw(self, request_type: str, body: bytes, **properties) -> None:
@@ -89,16 +90,10 @@ class AmqpGateway:
         await exchange.publish(aio_pika.Message(body, content_type="application/json"), routing_key=request_type, mandatory=False)
 
     async def next(self, request_id: str, timeout: float = 5.0) -> dict:
-        return await asyncio.wait_for(self.responses.setdefault(request_id, asyncio.Queue()).get(), timeout)
+        return await super().next(request_id, timeout)
 
     async def until_final(self, request_id: str, timeout: float = 5.0) -> tuple[list[dict], dict]:
-        chunks = []
-        while True:
-            response = await self.next(request_id, timeout)
-            if response["kind"] == "chunk":
-                chunks.append(response)
-            else:
-                return chunks, response
+        return await super().until_final(request_id, timeout)
 
     async def delete_everything(self, request_types: list[str]) -> None:
         """Remove every queue and exchange this namespace created (on a fresh connection)."""

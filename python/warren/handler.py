@@ -21,7 +21,7 @@ import inspect
 import types
 import typing
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, TypeVar, Union
+from typing import Any, AsyncIterator, Callable, Iterator, Literal, TypeVar, Union
 
 from .context import Context, SyncContext
 from .errors import ConfigError
@@ -183,3 +183,15 @@ def make_spec(request_type: str, fn: Callable[..., Any], declared: Contract | No
         request_type=request_type, fn=fn, kind=handler_kind(fn), contract=declared, check=check_for(declared),
         convert=None if typed is None else converter(typed),
     )
+
+
+async def stream_generator(agen: AsyncIterator[Any], ctx: Context) -> None:
+    """An `async def … yield` handler: each value is a chunk; the result is null."""
+    async for item in agen:
+        await ctx.send_chunk(item)
+
+
+def stream_generator_in_thread(gen: Iterator[Any], ctx: SyncContext) -> None:
+    """A `def … yield` handler on its thread: each value is a chunk; the result is null."""
+    for item in gen:
+        ctx.send_chunk(item)

@@ -22,14 +22,15 @@ import asyncio
 import inspect
 import logging
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterator, TypeVar
+from typing import Any, Callable
 
 from . import wire
 from .context import AbortReason, Context, RequestLogAdapter, SyncContext, abort_error
 from .delivery import publish_until_routed
 from .encoder import Encoder
 from .errors import Undeliverable, WarrenError, to_wire_error
-from .handler import HandlerSpec
+from .bounded import SettleTimeout, within
+from .handler import HandlerSpec, stream_generator, stream_generator_in_thread
 from .request_context import RequestInfo, current_request
 from .thread_pool import ThreadPool
 from .transport.types import RequestDelivery, Transport
@@ -37,11 +38,6 @@ from .validation import invalid_payload
 
 log = logging.getLogger("warren.worker")
 _handler_log = logging.getLogger("warren.handler")
-T = TypeVar("T")
-
-
-class SettleTimeout(Exception):
-    """A broker operation did not finish within settle_timeout_ms."""
 
 
 @dataclass(eq=False)
@@ -114,44 +110,6 @@ class Runtime:
             if not entry[1]:
                 entry[0].cancel()
                 del self.lost_watchers[job.delivery.lost]
-
-
-async def within(awaitable: Awaitable[T], seconds: float) -> T:
-    """`await awaitable`, or SettleTimeout after `seconds`, without a task of its own (cheaper than wait_for)."""
-    current = asyncio.current_task()
-    assert current is not None
-    task: asyncio.Task[Any] = current
-    fired = False
-
-    def expire() -> None:
-        nonlocal fired
-        fired = True
-        task.cancel()
-
-    timer = asyncio.get_running_loop().call_later(seconds, expire)
-    try:
-        return await awaitable
-    except asyncio.CancelledError:
-        if not fired:
-            raise
-        uncancel = getattr(task, "uncancel", None)  # 3.11+: keep the task's cancel count right
-        if uncancel is not None:
-            uncancel()
-        raise SettleTimeout(f"no answer from the broker within {seconds * 1000:.0f} ms") from None
-    finally:
-        timer.cancel()
-
-
-async def _stream(agen: AsyncIterator[Any], ctx: Context) -> None:
-    """An `async def … yield` handler: each value is a chunk; the result is null."""
-    async for item in agen:
-        await ctx.send_chunk(item)
-
-
-def _stream_in_thread(gen: Iterator[Any], ctx: SyncContext) -> None:
-    """A `def … yield` handler on its thread: each value is a chunk; the result is null."""
-    for item in gen:
-        ctx.send_chunk(item)
 
 
 async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: RequestDelivery) -> None:
@@ -299,7 +257,7 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         job.running = True
         try:
             if spec.kind == "stream":
-                await _stream(spec.fn(payload, ctx), ctx)
+                await stream_generator(spec.fn(payload, ctx), ctx)
             elif spec.kind == "async":
                 value = await spec.fn(payload, ctx)
             else:
@@ -307,7 +265,7 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
                 call: Callable[[], Any] = (lambda: spec.fn(payload, ctx))
                 if spec.kind == "sync_stream" and isinstance(ctx, SyncContext):
                     in_thread = ctx
-                    call = lambda: _stream_in_thread(spec.fn(payload, in_thread), in_thread)  # noqa: E731
+                    call = lambda: stream_generator_in_thread(spec.fn(payload, in_thread), in_thread)  # noqa: E731
                 thread = pool.run(call, skip=lambda: ctx._abort_reason is not None)
                 value = await asyncio.shield(thread)
                 if inspect.isawaitable(value):  # a plain def that returned a coroutine

@@ -4,16 +4,16 @@
 // that declares the same name shadows it. Not part of the repository's own
 // typecheck (tsconfig.json excludes scripts/docs).
 import type { Backend, ContractTypes, RegistryReader } from '@warren/client';
-import { defineContract, defineContracts } from '@warren/protocol';
+import * as protocol from '@warren/protocol';
 import type { contracts as demo } from '@warren/example-contracts';
-import { z as zod } from 'zod';
+import * as zod from 'zod';
 
 /** The README's `greet` type (packages/worker/README.md § Contracts). */
-const greetContracts = defineContracts({
-  greet: defineContract({
-    payload: zod.object({ name: zod.string().min(1), times: zod.number().int().default(1) }),
-    chunk: zod.object({ word: zod.string() }),
-    result: zod.object({ greeting: zod.string() }),
+const greetContracts = protocol.defineContracts({
+  greet: protocol.defineContract({
+    payload: zod.z.object({ name: zod.z.string().min(1), times: zod.z.number().int().default(1) }),
+    chunk: zod.z.object({ word: zod.z.string() }),
+    result: zod.z.object({ greeting: zod.z.string() }),
   }),
 });
 
@@ -25,7 +25,7 @@ declare global {
   const contracts: typeof greetContracts;
   const abortController: AbortController;
   const root: HTMLElement;
-  const z: typeof zod;
+  const z: typeof zod.z;
   const defineContract: typeof import('@warren/protocol').defineContract;
   const defineContracts: typeof import('@warren/protocol').defineContracts;
   const registerHandlers: typeof import('@warren/worker').registerHandlers;

@@ -127,14 +127,16 @@ describe.skipIf(!available)('3-node cluster faults', () => {
             procs.gateway = gw.proc;
             gatewayUrl = gw.url;
           })(),
-        wrong.node && (async () => {
-          await procs.node!.kill();
-          procs.node = await stack.nodeWorker();
-        })(),
-        wrong.python && (async () => {
-          await procs.python!.kill();
-          procs.python = await stack.pythonWorker();
-        })(),
+        wrong.node &&
+          (async () => {
+            await procs.node!.kill();
+            procs.node = await stack.nodeWorker();
+          })(),
+        wrong.python &&
+          (async () => {
+            await procs.python!.kill();
+            procs.python = await stack.pythonWorker();
+          })(),
       ]);
       await sleep(300);
     }
@@ -156,7 +158,14 @@ describe.skipIf(!available)('3-node cluster faults', () => {
       const short = quorum.filter(([, , online]) => (online ?? '').split(',').length < 3).map(([name]) => name);
       const c = await connectionsOf().catch(() => ({ gateway: [], node: [], python: [] }));
       const connected = c.gateway.length > 0 && c.node.length > 0 && c.python.length > 0;
-      const served = quorum.length > 0 && short.length === 0 && connected && (await probe.makeBackendRequest('testRequest', { count: 1, delayMs: 0 }, { timeoutMs: 5000 }).then(() => true, () => false));
+      const served =
+        quorum.length > 0 &&
+        short.length === 0 &&
+        connected &&
+        (await probe.makeBackendRequest('testRequest', { count: 1, delayMs: 0 }, { timeoutMs: 5000 }).then(
+          () => true,
+          () => false,
+        ));
       if (served) return;
       last = `quorum queues short of members: ${short.join(', ') || 'none'}; connections ${JSON.stringify(c)}`;
       await sleep(500);
@@ -169,7 +178,13 @@ describe.skipIf(!available)('3-node cluster faults', () => {
    * node brought back DOWN_MS after the fault, load until 1 s after that.
    * Probes from every session after the fault measure when each is served again.
    */
-  const runCase = async (name: string, pick: () => Promise<number>, fault: (i: number) => Promise<void>, recover: (i: number) => Promise<void>, place: () => Promise<void> = arrange('apart')) => {
+  const runCase = async (
+    name: string,
+    pick: () => Promise<number>,
+    fault: (i: number) => Promise<void>,
+    recover: (i: number) => Promise<void>,
+    place: () => Promise<void> = arrange('apart'),
+  ) => {
     const caseStarted = Date.now();
     await healthy();
     await place();
@@ -196,7 +211,10 @@ describe.skipIf(!available)('3-node cluster faults', () => {
       clients.map(async (client) => {
         const until = Date.now() + 60_000;
         while (Date.now() < until) {
-          const ok = await client.makeBackendRequest('testRequest', { count: 1, delayMs: 0 }, { timeoutMs: 5000 }).then(() => true, () => false);
+          const ok = await client.makeBackendRequest('testRequest', { count: 1, delayMs: 0 }, { timeoutMs: 5000 }).then(
+            () => true,
+            () => false,
+          );
           if (ok) return Date.now() - faultAt;
           await sleep(200);
         }
@@ -215,7 +233,9 @@ describe.skipIf(!available)('3-node cluster faults', () => {
     const all = tally(checker.tracked);
     const duringOutage = checker.tracked.filter((t) => t.startedAt >= faultAt && t.startedAt <= recoverAt);
     const failures = checker.tracked.filter((t) => t.error);
-    const codes = [...new Set(failures.map((t) => t.error!.code))].map((code) => `${code} ×${failures.filter((t) => t.error!.code === code).length}`).join(', ');
+    const codes = [...new Set(failures.map((t) => t.error!.code))]
+      .map((code) => `${code} ×${failures.filter((t) => t.error!.code === code).length}`)
+      .join(', ');
     const servedAgainMs = servedTimes.every((t) => t !== null) ? Math.max(...(servedTimes as number[])) : null;
     const result: CaseResult = {
       name,
@@ -246,10 +266,20 @@ describe.skipIf(!available)('3-node cluster faults', () => {
           .output()
           .split('\n')
           .filter((l) => /"level":(40|50)|"level":"(warn|error)"|WARNING|ERROR|nack|undeliverable/i.test(l));
-        log(`${label}: ${lines.length} warnings so far; last ones:\n    ${lines.slice(-8).map((l) => l.slice(0, 400)).join('\n    ')}`);
+        log(
+          `${label}: ${lines.length} warnings so far; last ones:\n    ${lines
+            .slice(-8)
+            .map((l) => l.slice(0, 400))
+            .join('\n    ')}`,
+        );
       }
     }
-    expect({ lost: all.lost, duplicated: all.duplicated, hung: all.hung, 'wrong-recipient': all['wrong-recipient'] }).toEqual({ lost: 0, duplicated: 0, hung: 0, 'wrong-recipient': 0 });
+    expect({ lost: all.lost, duplicated: all.duplicated, hung: all.hung, 'wrong-recipient': all['wrong-recipient'] }).toEqual({
+      lost: 0,
+      duplicated: 0,
+      hung: 0,
+      'wrong-recipient': 0,
+    });
     // What failed, failed typed and retryable (classify counts anything else as lost) and fast.
     for (const t of failures) expect(t.settledAt! - t.startedAt, `${t.tag} failed ${t.error!.code} late`).toBeLessThan(FAIL_FAST_MS);
     expect(servedAgainMs, 'every session must be served again').not.toBeNull();
@@ -273,27 +303,58 @@ describe.skipIf(!available)('3-node cluster faults', () => {
   };
 
   it('1. stop_app of the gateway connection node', async () => {
-    await runCase('stop_app gateway node', gatewayNode, (i) => cluster.stopApp(i), (i) => cluster.startApp(i));
+    await runCase(
+      'stop_app gateway node',
+      gatewayNode,
+      (i) => cluster.stopApp(i),
+      (i) => cluster.startApp(i),
+    );
   });
 
   it('2. kill -9 of the gateway connection node', async () => {
-    await runCase('kill -9 gateway node', gatewayNode, (i) => cluster.kill9(i), (i) => cluster.restart(i));
+    await runCase(
+      'kill -9 gateway node',
+      gatewayNode,
+      (i) => cluster.kill9(i),
+      (i) => cluster.restart(i),
+    );
   });
 
   it('3. kill -9 of the workers node', async () => {
-    await runCase('kill -9 workers node', workersNode, (i) => cluster.kill9(i), (i) => cluster.restart(i));
+    await runCase(
+      'kill -9 workers node',
+      workersNode,
+      (i) => cluster.kill9(i),
+      (i) => cluster.restart(i),
+    );
   });
 
   it('4. stop_app of the node leading the request queue', async () => {
-    await runCase('stop_app request-queue leader', () => cluster.queueLeader(requestQueue()), (i) => cluster.stopApp(i), (i) => cluster.startApp(i));
+    await runCase(
+      'stop_app request-queue leader',
+      () => cluster.queueLeader(requestQueue()),
+      (i) => cluster.stopApp(i),
+      (i) => cluster.startApp(i),
+    );
   });
 
   it('5. kill -9 of the node leading the request queue', async () => {
-    await runCase('kill -9 request-queue leader', () => cluster.queueLeader(requestQueue()), (i) => cluster.kill9(i), (i) => cluster.restart(i));
+    await runCase(
+      'kill -9 request-queue leader',
+      () => cluster.queueLeader(requestQueue()),
+      (i) => cluster.kill9(i),
+      (i) => cluster.restart(i),
+    );
   });
 
   it('6. kill -9 of one node holding the gateway and both workers', async () => {
-    await runCase('kill -9 node of gateway and workers', gatewayNode, (i) => cluster.kill9(i), (i) => cluster.restart(i), arrange('together'));
+    await runCase(
+      'kill -9 node of gateway and workers',
+      gatewayNode,
+      (i) => cluster.kill9(i),
+      (i) => cluster.restart(i),
+      arrange('together'),
+    );
   });
 });
 

@@ -141,7 +141,14 @@ const partA = async (cluster: Cluster) => {
     for (const v of seen) tally.set(v.outcome, (tally.get(v.outcome) ?? 0) + 1);
     const answer = [...tally].map(([k, n]) => `${k} ×${n}`).join(', ');
     const lastBad = seen.findLastIndex((v) => v.outcome !== 'ack');
-    const acksAgain = lastBad >= 0 && lastBad < seen.length - 1 ? `acks again ${seen[lastBad + 1]!.at - startedAt} ms after the fault began` : lastBad < 0 ? 'acked throughout' : untilAck ? 'not acked again within 20 s' : 'not acked again while the node was down';
+    const acksAgain =
+      lastBad >= 0 && lastBad < seen.length - 1
+        ? `acks again ${seen[lastBad + 1]!.at - startedAt} ms after the fault began`
+        : lastBad < 0
+          ? 'acked throughout'
+          : untilAck
+            ? 'not acked again within 20 s'
+            : 'not acked again while the node was down';
     return { answer: `${answer}; ${acksAgain}`, maxMs: Math.max(...seen.map((v) => v.ms)) };
   };
 
@@ -195,7 +202,10 @@ const partB = async (cluster: Cluster) => {
     const started = Date.now();
     for (let i = 0; i < N; i++) {
       const t = performance.now();
-      await ch.assertQueue(`m.${type}.${i}`, { durable: true, arguments: { 'x-expires': 300_000, ...(type === 'quorum' ? { 'x-queue-type': 'quorum' } : {}) } });
+      await ch.assertQueue(`m.${type}.${i}`, {
+        durable: true,
+        arguments: { 'x-expires': 300_000, ...(type === 'quorum' ? { 'x-queue-type': 'quorum' } : {}) },
+      });
       lat.push(performance.now() - t);
     }
     const seconds = (Date.now() - started) / 1000;
@@ -205,7 +215,8 @@ const partB = async (cluster: Cluster) => {
   }
   row('queue type (×300, 3 nodes)', 'declare p50 ms', 'declare p99 ms', 'declare all, s', 'memory Δ, sum of 3 nodes, MB', 'per queue, KB');
   row('---', '---', '---', '---', '---', '---');
-  for (const [type, r] of Object.entries(results)) row(type, r.p50.toFixed(1), r.p99.toFixed(1), r.seconds.toFixed(1), r.memMB.toFixed(1), r.perQueueKB.toFixed(0));
+  for (const [type, r] of Object.entries(results))
+    row(type, r.p50.toFixed(1), r.p99.toFixed(1), r.seconds.toFixed(1), r.memMB.toFixed(1), r.perQueueKB.toFixed(0));
   for (const type of ['classic', 'quorum']) for (let i = 0; i < N; i++) await ch.deleteQueue(`m.${type}.${i}`);
   await model.close();
 
@@ -271,28 +282,46 @@ const partB = async (cluster: Cluster) => {
 //    surviving node, with a channel opened before the kill and one 5 s after.
 const partC = async (cluster: Cluster) => {
   console.log('\n## c. nack windows after kill -9 of a quorum leader\n');
-  row('queue lived through', 'publisher on', 'new leader', 'channel opened', 'nacks', 'acks', 'last nack, ms after kill', 'per second after the kill (n = nacks, a = some ack)');
+  row(
+    'queue lived through',
+    'publisher on',
+    'new leader',
+    'channel opened',
+    'nacks',
+    'acks',
+    'last nack, ms after kill',
+    'per second after the kill (n = nacks, a = some ack)',
+  );
   row('---', '---', '---', '---', '---', '---', '---', '---');
   // What the queue lived through before its leader is killed.
   const histories: [string, (queue: string) => Promise<void>][] = [
     ['none', async () => {}],
-    ['its leader stop_app + start_app', async (queue) => {
-      const l = await cluster.queueLeader(queue);
-      await cluster.stopApp(l);
-      await cluster.startApp(l);
-    }],
-    ['a follower kill -9 + restart', async (queue) => {
-      const l = await cluster.queueLeader(queue);
-      const f = (l + 1) % 3;
-      await cluster.kill9(f);
-      await cluster.restart(f);
-    }],
-    ['its leader kill -9 + restart', async (queue) => {
-      const l = await cluster.queueLeader(queue);
-      await cluster.kill9(l);
-      await sleep(2000);
-      await cluster.restart(l);
-    }],
+    [
+      'its leader stop_app + start_app',
+      async (queue) => {
+        const l = await cluster.queueLeader(queue);
+        await cluster.stopApp(l);
+        await cluster.startApp(l);
+      },
+    ],
+    [
+      'a follower kill -9 + restart',
+      async (queue) => {
+        const l = await cluster.queueLeader(queue);
+        const f = (l + 1) % 3;
+        await cluster.kill9(f);
+        await cluster.restart(f);
+      },
+    ],
+    [
+      'its leader kill -9 + restart',
+      async (queue) => {
+        const l = await cluster.queueLeader(queue);
+        await cluster.kill9(l);
+        await sleep(2000);
+        await cluster.restart(l);
+      },
+    ],
   ];
   const rounds = process.argv.includes('--all-histories') ? histories.length : 1;
   for (let round = 1; round <= rounds; round++) {
@@ -314,7 +343,14 @@ const partC = async (cluster: Cluster) => {
       cch.on('error', () => {});
       await cch.prefetch(256);
       await cch.consume(queue, (m) => {
-        if (m) setTimeout(() => { try { cch.ack(m); } catch { /* channel gone with the node */ } }, 200);
+        if (m)
+          setTimeout(() => {
+            try {
+              cch.ack(m);
+            } catch {
+              /* channel gone with the node */
+            }
+          }, 200);
       });
     }
     const survivors = [0, 1, 2].filter((i) => i !== lead);

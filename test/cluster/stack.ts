@@ -3,7 +3,7 @@
 // given every node of the private cluster as one comma-separated AMQP_URL.
 import { createBackend, createMemorySessionStore, type Backend } from '@warren/client';
 import { join } from 'node:path';
-import { killAll, root, startCommand, startProcess, type Proc } from '../support/processes.ts';
+import { killAll, root, startCommand, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { uniqueNamespace } from '../support/rabbit.ts';
 import type { Cluster } from '../support/cluster.ts';
 import { SECRET } from '../faults/stack.ts';
@@ -17,13 +17,19 @@ export const createClusterStack = (cluster: Cluster, prefix = 'clu') => {
   const AMQP_URL = cluster.urls.join(',');
   const backends: Backend[] = [];
   const gateway = async () => {
-    const proc = startProcess('bun', 'packages/gateway/src/main.ts', { PORT: '0', HOST: '127.0.0.1', WARREN_NAMESPACE: namespace, SESSION_SECRET: SECRET, AMQP_URL });
-    const line = await proc.waitFor((l) => l.msg === 'gateway listening', 60_000);
+    const proc = startProcess('bun', 'packages/gateway/src/main.ts', {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WARREN_NAMESPACE: namespace,
+      SESSION_SECRET: SECRET,
+      AMQP_URL,
+    });
+    const line = await proc.waitFor(isReady, 60_000);
     return { proc, url: String(line.url) };
   };
   const nodeWorker = async (): Promise<Proc> => {
     const proc = startProcess('bun', 'examples/workers-node/src/main.ts', { WARREN_NAMESPACE: namespace, AMQP_URL, WORKER_CONCURRENCY: '100' });
-    await proc.waitFor((l) => l.msg === 'worker serving', 60_000);
+    await proc.waitFor(isReady, 60_000);
     return proc;
   };
   const pythonWorker = async (): Promise<Proc> => {

@@ -10,7 +10,7 @@ import { JWT_ENV, signToken } from '../security/tokens.ts';
 import { killAll, startGateway } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { directClient, type Direct } from './direct.ts';
-import { LANGUAGES, rawClient, startConformanceWorker, TYPES, uniqueId, waitUntil, type Language, type RawClient } from './harness.ts';
+import { LANGUAGES, rawClient, startConformanceWorker, TYPES, uniqueId, waitUntil, type RawClient } from './harness.ts';
 import { createReport } from './report.ts';
 
 const report = createReport(LANGUAGES);
@@ -32,8 +32,7 @@ interface SleepState {
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 /** The failing paths of an INVALID_PAYLOAD, sorted: what both SDKs and the gateway must agree on. */
-const issuePaths = (error: unknown) =>
-  [...new Set(((error as { details?: { issues?: { path: string }[] } }).details?.issues ?? []).map((i) => i.path))].sort();
+const issuePaths = (error: unknown) => [...new Set(((error as { details?: { issues?: { path: string }[] } }).details?.issues ?? []).map((i) => i.path))].sort();
 const finalOf = (responses: Response[]) => responses[responses.length - 1];
 const errorOf = (response: Response | undefined) => (response?.kind === 'error' ? response.error : undefined);
 
@@ -80,7 +79,11 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     url = gateway.url;
     await startConformanceWorker(language, namespace);
     // The gateway checks payloads against announced schemas: wait until it has them.
-    await waitUntil(async () => ((await catalogue()).instances.some((i) => i.service === SDK[language].service) ? true : undefined), 10_000, 'the worker in /registry');
+    await waitUntil(
+      async () => ((await catalogue()).instances.some((i) => i.service === SDK[language].service) ? true : undefined),
+      10_000,
+      'the worker in /registry',
+    );
     client = backend();
     await client.makeBackendRequest('conf.echo', null); // connected
     raw = await rawClient(url);
@@ -122,9 +125,13 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
 
   conformance('stream: 100 chunks complete and in order, then the result', async () => {
     const chunks: { i: number; seq: number; attempt: number }[] = [];
-    const result = await client.makeBackendRequest<{ n: number }, { i: number }>('conf.stream', { n: 100 }, {
-      onChunk: (chunk, meta) => chunks.push({ i: chunk.i, ...meta }),
-    });
+    const result = await client.makeBackendRequest<{ n: number }, { i: number }>(
+      'conf.stream',
+      { n: 100 },
+      {
+        onChunk: (chunk, meta) => chunks.push({ i: chunk.i, ...meta }),
+      },
+    );
     expect(chunks.map((c) => c.i)).toEqual(range(100));
     expect(chunks.map((c) => c.seq)).toEqual(range(100));
     expect(chunks.every((c) => c.attempt === 1)).toBe(true);
@@ -165,10 +172,14 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(450);
     expect(elapsed).toBeLessThan(1500);
-    const state = await waitUntil(async () => {
-      const s = await sleepState(id);
-      return s.observed && !s.running ? s : undefined;
-    }, 1000, 'the handler stopping');
+    const state = await waitUntil(
+      async () => {
+        const s = await sleepState(id);
+        return s.observed && !s.running ? s : undefined;
+      },
+      1000,
+      'the handler stopping',
+    );
     expect(state.started).toBe(true);
     // The client cancels when its own timer fires, racing the worker's deadline timer.
     expect(['TIMEOUT', 'CANCELLED']).toContain(state.reason);
@@ -184,10 +195,14 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     expect(finalOf(responses)).toMatchObject({ kind: 'error', seq: 0, attempt: 1, error: { code: 'TIMEOUT' } });
     expect(elapsed).toBeGreaterThanOrEqual(450);
     expect(elapsed).toBeLessThan(1500);
-    const state = await waitUntil(async () => {
-      const s = await sleepState(id);
-      return s.observed ? s : undefined;
-    }, 1000, 'the handler observing its deadline');
+    const state = await waitUntil(
+      async () => {
+        const s = await sleepState(id);
+        return s.observed ? s : undefined;
+      },
+      1000,
+      'the handler observing its deadline',
+    );
     expect(state).toEqual({ started: true, running: false, observed: true, reason: 'TIMEOUT' });
   });
 
@@ -207,10 +222,14 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     await waitUntil(async () => ((await sleepState(id)).started ? true : undefined), 5000, 'the handler starting');
     controller.abort();
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
-    const state = await waitUntil(async () => {
-      const s = await sleepState(id);
-      return s.observed ? s : undefined;
-    }, 1000, 'the handler observing its cancellation');
+    const state = await waitUntil(
+      async () => {
+        const s = await sleepState(id);
+        return s.observed ? s : undefined;
+      },
+      1000,
+      'the handler observing its cancellation',
+    );
     expect(state).toEqual({ started: true, running: false, observed: true, reason: 'CANCELLED' });
   });
 
@@ -293,7 +312,9 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     for (const id of ids) await direct.publish({ id, type: 'conf.echo', body: deep });
     for (const id of ids) {
       const replies = await direct.replies(id, 3000);
-      expect(replies.map((r) => r.response)).toMatchObject([{ kind: 'error', id, seq: 0, error: { code: 'INVALID_REQUEST', message: expect.stringMatching(/deeper than 128/) } }]);
+      expect(replies.map((r) => r.response)).toMatchObject([
+        { kind: 'error', id, seq: 0, error: { code: 'INVALID_REQUEST', message: expect.stringMatching(/deeper than 128/) } },
+      ]);
     }
     const after = uniqueId('after-deep');
     await direct.publish({ id: after, type: 'conf.echo', payload: 2 });
@@ -305,7 +326,14 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     await direct.publish({ id, type: 'conf.stream', payload: { n: 3 } });
     const replies = await direct.replies(id);
     // seq 0 of the attempt carries the worker stamp (docs/protocol.md, "Hops"); nothing else does.
-    const stamp = { worker: { instance: expect.any(String), language: expect.stringMatching(/^(typescript|python)$/), service: expect.any(String), startedAt: expect.any(Number) } };
+    const stamp = {
+      worker: {
+        instance: expect.any(String),
+        language: expect.stringMatching(/^(typescript|python)$/),
+        service: expect.any(String),
+        startedAt: expect.any(Number),
+      },
+    };
     expect(replies.map((r) => r.response)).toEqual([
       ...range(3).map((i) => ({ kind: 'chunk', id, seq: i, attempt: 1, data: { i }, ...(i === 0 ? stamp : {}) })),
       { kind: 'result', id, seq: 3, attempt: 1, data: { n: 3 } },

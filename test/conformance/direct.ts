@@ -41,16 +41,20 @@ export const directClient = async (namespace: string): Promise<Direct> => {
   await ch.assertQueue(replyQueue, { durable: true, arguments: topo.replyQueueArguments() });
   const seen: Reply[] = [];
   const malformed: string[] = [];
-  await ch.consume(replyQueue, (message: ConsumeMessage | null) => {
-    if (!message) return;
-    const body = parseJson(message.content);
-    const parsed = body.ok ? parseResponse(body.value) : body;
-    if (!parsed.ok) malformed.push(`${parsed.error.message}: ${message.content.toString('utf8')}`);
-    else {
-      const { correlationId, type, contentType, deliveryMode } = message.properties;
-      seen.push({ response: parsed.value, properties: { correlationId, type, contentType, deliveryMode } });
-    }
-  }, { noAck: true });
+  await ch.consume(
+    replyQueue,
+    (message: ConsumeMessage | null) => {
+      if (!message) return;
+      const body = parseJson(message.content);
+      const parsed = body.ok ? parseResponse(body.value) : body;
+      if (!parsed.ok) malformed.push(`${parsed.error.message}: ${message.content.toString('utf8')}`);
+      else {
+        const { correlationId, type, contentType, deliveryMode } = message.properties;
+        seen.push({ response: parsed.value, properties: { correlationId, type, contentType, deliveryMode } });
+      }
+    },
+    { noAck: true },
+  );
 
   const send = (exchange: string, key: string, body: Buffer, options: object) =>
     new Promise<void>((resolve, reject) => ch.publish(exchange, key, body, options, (error) => (error ? reject(error) : resolve())));
@@ -68,10 +72,14 @@ export const directClient = async (namespace: string): Promise<Direct> => {
       }),
     cancel: (type, id) => send(topo.controlExchange, type, Buffer.from(JSON.stringify({ id, session })), { contentType: 'application/json' }),
     async replies(id, timeoutMs = 5000) {
-      await waitUntil(async () => {
-        if (malformed.length > 0) throw new Error(`a reply is not a protocol response: ${malformed.join('; ')}`);
-        return seen.some((r) => r.response.id === id && r.response.kind !== 'chunk') ? true : undefined;
-      }, timeoutMs, `final reply to ${id}`);
+      await waitUntil(
+        async () => {
+          if (malformed.length > 0) throw new Error(`a reply is not a protocol response: ${malformed.join('; ')}`);
+          return seen.some((r) => r.response.id === id && r.response.kind !== 'chunk') ? true : undefined;
+        },
+        timeoutMs,
+        `final reply to ${id}`,
+      );
       return seen.filter((r) => r.response.id === id);
     },
     async close() {

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, Response } from '@warren/protocol';
-import { root, startCommand, startProcess, type Proc } from '../support/processes.ts';
+import { root, startCommand, startProcess, type Proc, isReady } from '../support/processes.ts';
 
 export const LANGUAGES = ['node', 'python'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -17,7 +17,7 @@ export const TYPES = ['conf.attempt', 'conf.busy', 'conf.cancelled', 'conf.echo'
 export const startConformanceWorker = async (language: Language, namespace: string): Promise<Proc> => {
   if (language === 'node') {
     const proc = startProcess('bun', 'test/conformance/workers/node.ts', { WARREN_NAMESPACE: namespace });
-    await proc.waitFor((l) => l.msg === 'worker serving');
+    await proc.waitFor(isReady);
     return proc;
   }
   const proc = startCommand('conformance python worker', '/usr/bin/python3', [join(root, 'test/conformance/workers/python.py')], {
@@ -63,7 +63,11 @@ export const rawClient = async (url: string): Promise<RawClient> => {
     async call(frame, timeoutMs = 10_000) {
       const ack = await new Promise<Ack>((resolve) => socket.emit('request', frame, resolve));
       if (!ack.ok) return { ack, responses: [] };
-      await waitUntil(async () => (seen.some((r) => r.id === frame.id && r.kind !== 'chunk') ? true : undefined), timeoutMs, `final answer to ${String(frame.id)}`);
+      await waitUntil(
+        async () => (seen.some((r) => r.id === frame.id && r.kind !== 'chunk') ? true : undefined),
+        timeoutMs,
+        `final answer to ${String(frame.id)}`,
+      );
       return { ack, responses: seen.filter((r) => r.id === frame.id) };
     },
     close: () => void socket.close(),

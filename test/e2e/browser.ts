@@ -44,3 +44,14 @@ export const openPage = async (page: Page, baseUrl: string, route: string): Prom
   await page.locator(`[data-page="${route}"]`).waitFor({ state: 'visible' });
   await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor();
 };
+
+/** Records, inside the page, every text the chat's live bubble shows (read back from `window.liveTexts`). */
+export const recordLiveTexts = (page: Page) =>
+  page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { liveTexts: string[] }).liveTexts = seen;
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="chat-live"]')?.textContent ?? '';
+      if (text !== '' && text !== seen.at(-1)) seen.push(text);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });

@@ -89,7 +89,7 @@ beforeAll(async () => {
     ['--dev'],
   );
   await app.waitFor((l) => l.includes('Warren is running at') && l.includes('hot reload'), 60_000);
-  await app.waitFor((l) => l.startsWith('worker-node') && l.includes('worker serving'), 20_000);
+  await app.waitFor((l) => l.startsWith('worker-node') && l.includes('event=ready'), 20_000);
   await app.waitFor((l) => l.startsWith('worker-python') && /serving .*chat/.test(l), 20_000);
 });
 
@@ -120,9 +120,10 @@ describe('npm run dev', () => {
   it('an edit to the Node worker: the next call is answered by the new code', async () => {
     expect((await call('testRequest', { count: 1, delayMs: 0 })).chunks).toEqual([{ seq: 0, text: 'chunk 1 of 1' }]);
     const from = app.lines.length;
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text being edited, not a template
     edit(join(nodeCopy, 'handlers.ts'), 'text: `chunk ${seq + 1} of ${count}`', 'text: `edited chunk ${seq + 1} of ${count}`');
     await app.waitFor((l) => l.startsWith('worker-node') && l.includes('handlers.ts changed; restarting'), 10_000, from);
-    await app.waitFor((l) => l.startsWith('worker-node') && l.includes('worker serving'), 20_000, from);
+    await app.waitFor((l) => l.startsWith('worker-node') && l.includes('event=ready'), 20_000, from);
     expect((await call('testRequest', { count: 1, delayMs: 0 })).chunks).toEqual([{ seq: 0, text: 'edited chunk 1 of 1' }]);
   });
 
@@ -143,7 +144,7 @@ describe('npm run dev', () => {
     const now = new Date();
     utimesSync(file, now, now); // content untouched: the repository stays as it was
     await app.waitFor((l) => l.startsWith('gateway') && l.includes('main.ts changed; restarting'), 10_000, from);
-    await app.waitFor((l) => l.startsWith('gateway') && l.includes('gateway listening'), 20_000, from);
+    await app.waitFor((l) => l.startsWith('gateway') && l.includes('event=ready'), 20_000, from);
     expect((await call('testRequest', { count: 1, delayMs: 0 })).final.kind).toBe('result');
     expect(app.pids.get('gateway')!.length).toBe(2);
   });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
-import { DESKTOP, launchBrowser, openPage, screenshot } from './browser.ts';
+import { DESKTOP, launchBrowser, openPage, screenshot, recordLiveTexts } from './browser.ts';
 import { freePort, runNpmStart } from './run-start.ts';
 
 let app: ReturnType<typeof runNpmStart> | undefined;
@@ -27,7 +27,7 @@ beforeAll(async () => {
   browser = await launchBrowser();
   // start.mjs builds the web app when stale, then starts everything.
   await app.waitFor((l) => l.includes('Warren is running at'), 80_000);
-  await app.waitFor((l) => l.startsWith('worker-node') && l.includes('worker serving'), 20_000);
+  await app.waitFor((l) => l.startsWith('worker-node') && l.includes('event=ready'), 20_000);
   await app.waitFor((l) => l.startsWith('worker-python') && /serving .*chat/.test(l), 20_000);
   page = await browser.newPage({ viewport: DESKTOP });
   page.on('pageerror', (error) => console.error('page error:', error.message));
@@ -52,14 +52,7 @@ describe('npm start in Chromium', () => {
     const chat = page.locator('[data-page="chat"]');
     const marker = await page.evaluate(() => ((window as unknown as { marker: number }).marker = Math.random()));
     // Every text the live bubble shows, recorded inside the page.
-    await page.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { liveTexts: string[] }).liveTexts = seen;
-      new MutationObserver(() => {
-        const text = document.querySelector('[data-testid="chat-live"]')?.textContent ?? '';
-        if (text !== '' && text !== seen.at(-1)) seen.push(text);
-      }).observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    await recordLiveTexts(page);
     // The reply quotes the message word by word: 40 one-letter words make it
     // about 65 tokens, some 4 s of streaming, so the kill lands mid-reply.
     const message = Array.from({ length: 40 }, (_, i) => String.fromCharCode(97 + (i % 26))).join(' ');
@@ -100,7 +93,9 @@ describe('npm start in Chromium', () => {
     // Same document: no reload.
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
     await page.getByTestId('connection').filter({ hasText: 'Connected' }).waitFor();
-    console.log(`[e2e] npm start: gateway ${gatewayPid} killed with ${shownAtKill} characters shown; reply finished ${finishedMs} ms later through gateway ${pids[1]}`);
+    console.log(
+      `[e2e] npm start: gateway ${gatewayPid} killed with ${shownAtKill} characters shown; reply finished ${finishedMs} ms later through gateway ${pids[1]}`,
+    );
     await screenshot(page, 'npm-start-reply-finished');
   });
 });

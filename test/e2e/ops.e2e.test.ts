@@ -27,7 +27,13 @@ const SECRET = 'an-e2e-secret-that-is-long-enough-for-hs256';
 const ISSUER = 'https://issuer.e2e';
 const AUDIENCE = 'warren-e2e';
 const sign = (sub: string, roles: string[]) =>
-  new SignJWT({ roles }).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+  new SignJWT({ roles })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(sub)
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
 
 let stack: Stack;
 let browser: Browser;
@@ -148,7 +154,10 @@ describe('operations console', () => {
       { poisonable: (payload: { n: number }) => ({ doubled: payload.n * 2 }) },
     );
     cleanups.push(() => fixed.close());
-    await ops.locator('[data-testid="ops-types"] tr[data-type="poisonable"]').filter({ hasText: /poisonable\s*0\s*0\s*1/ }).waitFor({ timeout: 10_000 });
+    await ops
+      .locator('[data-testid="ops-types"] tr[data-type="poisonable"]')
+      .filter({ hasText: /poisonable\s*0\s*0\s*1/ })
+      .waitFor({ timeout: 10_000 });
 
     await row.getByRole('button', { name: 'Replay' }).click();
     await row.getByTestId('replay-status').filter({ hasText: 'succeeded' }).waitFor({ timeout: 15_000 });
@@ -163,16 +172,26 @@ describe('operations console', () => {
     const ops = page.locator('[data-page="operations"]');
     const running = call({ id: `long-${Date.now()}`, type: 'longTask', payload: { steps: 12, stepMs: 500 }, timeoutMs: 30_000 });
     // Type, age, attempt: once the worker's first chunk is back, the attempt is known.
-    await ops.getByTestId('ops-inflight').locator('tr').filter({ hasText: /longTask\s*\d+(\.\d)? (ms|s)\s*1/ }).waitFor({ timeout: 8000 });
+    await ops
+      .getByTestId('ops-inflight')
+      .locator('tr')
+      .filter({ hasText: /longTask\s*\d+(\.\d)? (ms|s)\s*1/ })
+      .waitFor({ timeout: 8000 });
     const workers = (await ops.getByTestId('ops-workers').textContent()) ?? '';
     expect(workers).toMatch(/demo-node\s*Node/);
     expect(workers).toMatch(/demo-workers\s*Python/);
     expect(workers).toMatch(/fixed-worker\s*Node/);
     // In flight 1, none waiting in the queue, one consumer, one live instance.
-    await ops.locator('[data-testid="ops-types"] tr[data-type="longTask"]').filter({ hasText: /longTask\s*1\s*0\s*1\s*1/ }).waitFor({ timeout: 6000 });
+    await ops
+      .locator('[data-testid="ops-types"] tr[data-type="longTask"]')
+      .filter({ hasText: /longTask\s*1\s*0\s*1\s*1/ })
+      .waitFor({ timeout: 6000 });
     await screenshot(page, 'ops-console');
     expect((await running).kind).toBe('result');
-    await ops.getByTestId('ops-throughput').filter({ hasText: /^\d+\.\d$/ }).waitFor();
+    await ops
+      .getByTestId('ops-throughput')
+      .filter({ hasText: /^\d+\.\d$/ })
+      .waitFor();
   });
 
   it('axe-core: no serious or critical violations on any page, light and dark', async () => {

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { isAlive } from '../../scripts/launch.mjs';
 import { root } from '../support/processes.ts';
 
 export const freePort = () =>
@@ -64,21 +65,12 @@ export const runNpmStart = (env: Record<string, string>, args: string[] = []) =>
       watchers.add(check);
       check();
     });
-  const alive = (pid: number) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
   /** SIGTERM to the supervisor (it stops its children), then SIGKILL to anything of ours still there. */
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     await Promise.race([exited, sleep(20_000)]);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const pid of [...pids.values()].flat()) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of [...pids.values()].flat()) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   };
   return { child, lines, pids, waitFor, stop, output: () => lines.join('\n') };
 };
-

@@ -4,7 +4,7 @@
 // same port with the same SESSION_SECRET, as a redeploy would.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { startNodeWorker, startProcess, root, type Proc } from '../support/processes.ts';
+import { startNodeWorker, startProcess, root, type Proc, isReady } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { startPython, type PyProc } from './python.ts';
 
@@ -33,7 +33,7 @@ export const startStack = async (staticDir: string, { gatewayEnv = {} }: { gatew
   };
   const launch = async (port: number) => {
     const proc = startProcess(RUNTIME, 'packages/gateway/src/main.ts', { ...env, PORT: String(port) });
-    const line = await proc.waitFor((l) => l.msg === 'gateway listening');
+    const line = await proc.waitFor(isReady);
     return { proc, url: String(line.url) };
   };
 

@@ -72,9 +72,7 @@ describe('backpressure', () => {
       return q.ready + q.unacked > 500;
     }
     // A paused client cannot see its own disconnect: ask the gateway's log.
-    const cut = await gateway.proc
-      .waitFor((l) => l.msg === 'socket disconnected' && l.socketId === slowId, 20_000)
-      .catch(() => null);
+    const cut = await gateway.proc.waitFor((l) => l.msg === 'socket disconnected' && l.socketId === slowId, 20_000).catch(() => null);
     const cutAt = cut ? Number(cut.time) : 0;
     slow.close();
 

@@ -56,7 +56,10 @@ describe('broker loss', () => {
     const startedAt = Date.now();
     let resumedAt = 0;
     while (!resumedAt && Date.now() - startedAt < 20_000) {
-      const probe = await clients[0]!.makeBackendRequest('testRequest', { count: 0, delayMs: 0 }, { timeoutMs: 5000 }).then(() => true, () => false);
+      const probe = await clients[0]!.makeBackendRequest('testRequest', { count: 0, delayMs: 0 }, { timeoutMs: 5000 }).then(
+        () => true,
+        () => false,
+      );
       if (probe) resumedAt = Date.now();
       else await sleep(250);
     }

@@ -45,8 +45,22 @@ export const createChecker = () => {
   return {
     tracked,
     /** Sends testRequest-shaped work and records what the caller sees. */
-    track(backend: Backend, type: string, payload: Record<string, unknown> & { count: number; tag: string }, options: { timeoutMs?: number; signal?: AbortSignal } = {}) {
-      const t: Tracked = { tag: payload.tag, expected: payload.count, startedAt: Date.now(), shown: [], restarts: 0, results: 0, done: false, settled: Promise.resolve() };
+    track(
+      backend: Backend,
+      type: string,
+      payload: Record<string, unknown> & { count: number; tag: string },
+      options: { timeoutMs?: number; signal?: AbortSignal } = {},
+    ) {
+      const t: Tracked = {
+        tag: payload.tag,
+        expected: payload.count,
+        startedAt: Date.now(),
+        shown: [],
+        restarts: 0,
+        results: 0,
+        done: false,
+        settled: Promise.resolve(),
+      };
       t.settled = backend
         .makeBackendRequest(type, payload, {
           ...options,

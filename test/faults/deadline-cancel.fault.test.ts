@@ -13,16 +13,20 @@ describe('deadlines and cancellation', () => {
     await first.kill('SIGTERM');
     const backend = stack.backend(url);
     const started = Date.now();
-    const outcome = await backend
-      .makeBackendRequest('testRequest', { count: 1, delayMs: 0 }, { timeoutMs: 2000 })
-      .then(() => 'ok', (e: { code: string }) => e.code);
+    const outcome = await backend.makeBackendRequest('testRequest', { count: 1, delayMs: 0 }, { timeoutMs: 2000 }).then(
+      () => 'ok',
+      (e: { code: string }) => e.code,
+    );
     const elapsed = Date.now() - started;
     console.log(`[fault] deadline: ${outcome} after ${elapsed} ms with no worker running`);
     expect(outcome).toBe('TIMEOUT');
     expect(Math.abs(elapsed - 2000)).toBeLessThanOrEqual(500);
     const back = await stack.worker();
     await sleep(1500);
-    const ran = back.output().split('\n').filter((l) => l.includes('"request finished"'));
+    const ran = back
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"request finished"'));
     expect(ran, 'the expired request must not run').toEqual([]);
     await back.kill('SIGTERM'); // the next case counts its own worker's handlers
   });
@@ -33,13 +37,18 @@ describe('deadlines and cancellation', () => {
     const backend = stack.backend(url);
     const controllers = Array.from({ length: 20 }, () => new AbortController());
     const runs = controllers.map((_, i) =>
-      backend
-        .makeBackendRequest('longTask', { steps: 100, stepMs: 100 }, { signal: controllers[i]!.signal, timeoutMs: 60_000 })
-        .then(() => 'ok', (e: { code: string }) => e.code),
+      backend.makeBackendRequest('longTask', { steps: 100, stepMs: 100 }, { signal: controllers[i]!.signal, timeoutMs: 60_000 }).then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      ),
     );
     // Cancel only once every handler runs (a request cancelled while still
     // queued is skipped, never started: a different case, covered elsewhere).
-    const started = () => worker.output().split('\n').filter((l) => l.includes('longTask started')).length;
+    const started = () =>
+      worker
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('longTask started')).length;
     const until = Date.now() + 15_000;
     while (started() < 20 && Date.now() < until) await sleep(100);
     expect(started()).toBe(20);
@@ -61,4 +70,3 @@ describe('deadlines and cancellation', () => {
     await worker.kill('SIGTERM');
   });
 });
-

@@ -78,7 +78,11 @@ describe('gateway freeze', () => {
     const back = statuses.find((s) => s.at >= resumedAt && s.status === 'connected');
     if (back) console.log(`[fault] gateway freeze: connected again ${back.at - resumedAt} ms after SIGCONT`);
     // Whether the broker dropped the frozen gateway's connection (heartbeats) shows here.
-    const broker = gateway.proc.output().split('\n').filter((l) => l.includes('broker status changed')).map((l) => (JSON.parse(l) as { broker: string }).broker);
+    const broker = gateway.proc
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('broker status changed'))
+      .map((l) => (JSON.parse(l) as { broker: string }).broker);
     console.log(`[fault] gateway freeze: broker status changes after the thaw: ${broker.join(' → ') || 'none'}`);
     expect(broker, 'the broker did not drop the frozen gateway: the freeze was too short to test a reconnect').toContain('reconnecting');
     for (const t of checker.tracked) if (t.error) console.log(`[fault] ${t.tag}: ${t.error.code} ${t.error.message}`);

@@ -5,7 +5,7 @@ import { createBackend, createMemorySessionStore, type Backend } from '@warren/c
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
-import { killAll, root, startCommand, startProcess, type Proc } from '../support/processes.ts';
+import { killAll, root, startCommand, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { connect } from 'amqplib';
 import { AMQP_URL, deleteNamespace, queueDepths, queueStats, uniqueNamespace } from '../support/rabbit.ts';
 import { ensureRunning } from './broker.ts';
@@ -23,12 +23,12 @@ export const createStack = (prefix: string) => {
       SESSION_SECRET: SECRET,
       ...env,
     });
-    const line = await proc.waitFor((l) => l.msg === 'gateway listening');
+    const line = await proc.waitFor(isReady);
     return { proc, url: String(line.url), port: Number(new URL(String(line.url)).port) };
   };
   const worker = async (file = 'examples/workers-node/src/main.ts', env: Record<string, string> = {}): Promise<Proc> => {
     const proc = startProcess('bun', file, { WARREN_NAMESPACE: namespace, ...env });
-    await proc.waitFor((l) => l.msg === 'worker serving');
+    await proc.waitFor(isReady);
     return proc;
   };
   const backend = (url: string) => {
@@ -78,7 +78,10 @@ export const useStack = (prefix: string) => {
   const stack = createStack(prefix);
   afterAll(async () => {
     const depths = await stack.teardown();
-    expect(Object.values(depths).every((n) => n === 0), `work queues left non-empty: ${JSON.stringify(depths)}`).toBe(true);
+    expect(
+      Object.values(depths).every((n) => n === 0),
+      `work queues left non-empty: ${JSON.stringify(depths)}`,
+    ).toBe(true);
   });
   return stack;
 };
@@ -98,7 +101,9 @@ const describeLeftovers = async (queues: string[]) => {
     for (const queue of queues) {
       const msg = await ch.get(queue, { noAck: false });
       if (!msg) continue;
-      console.log(`[fault] leftover in ${queue}: id=${msg.properties.correlationId} redelivered=${msg.fields.redelivered} headers=${JSON.stringify(msg.properties.headers)} body=${msg.content.toString().slice(0, 200)}`);
+      console.log(
+        `[fault] leftover in ${queue}: id=${msg.properties.correlationId} redelivered=${msg.fields.redelivered} headers=${JSON.stringify(msg.properties.headers)} body=${msg.content.toString().slice(0, 200)}`,
+      );
       ch.nack(msg, false, true);
     }
     await ch.close();

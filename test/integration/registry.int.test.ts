@@ -2,7 +2,7 @@
 // GET /registry and disappear after kill -9; payloads breaking an announced
 // schema are refused at the gateway; codegen from the live catalogue (the
 // Python chat service) compiles and types a real call; conflicts are loud.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,8 @@ import { z } from 'zod';
 import type { Announcement, Catalogue } from '@warren/protocol';
 import { createAmqpTransport } from '@warren/transport';
 import { defineContract, defineContracts, registerHandlers } from '@warren/worker';
-import { killAll, root, RUNTIMES, startGateway, startNodeWorker, type Proc } from '../support/processes.ts';
+import { killAll, root, RUNTIMES, startGateway, startNodeWorker, startPython, textMatches, type Proc } from '../support/processes.ts';
+import { disposable } from '../support/disposable.ts';
 import { AMQP_URL, deleteNamespace, queueStats, uniqueNamespace } from '../support/rabbit.ts';
 
 const run = promisify(execFile);
@@ -32,20 +33,13 @@ const waitUntil = async <T>(probe: () => Promise<T | undefined>, timeoutMs: numb
 
 // The Python chat demo as a process we can kill -9 (its log is plain text).
 const startPythonChat = (namespace: string) => {
-  const child: ChildProcess = spawn('/usr/bin/python3', [join(root, 'python/examples/chat_worker.py')], {
-    cwd: root,
-    env: { ...process.env, PYTHONPATH: join(root, 'python'), PYTHONUNBUFFERED: '1', AMQP_URL, WARREN_NAMESPACE: namespace, ...registryEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let text = '';
-  child.stdout!.on('data', (d: Buffer) => (text += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (text += d.toString()));
+  const proc = startPython('python/examples/chat_worker.py', { WARREN_NAMESPACE: namespace, ...registryEnv });
   return {
-    child,
-    output: () => text,
-    serving: () => waitUntil(async () => (/serving chat/.test(text) ? Date.now() : undefined), 20_000, `python chat worker serving:\n${text}`),
+    child: proc.child,
+    output: proc.output,
+    serving: () => proc.waitFor(textMatches(/serving chat/), 20_000).then(() => Date.now()),
     stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
     },
   };
 };
@@ -91,14 +85,22 @@ describe.each(RUNTIMES)('service registry with gateway and Node worker on %s', (
   });
 
   it('refuses `warren call testRequest {"count":"three"}` with INVALID_PAYLOAD naming count; nothing reaches a worker', async () => {
-    const finishedBefore = nodeWorker.output().split('\n').filter((l) => l.includes('request finished')).length;
+    const finishedBefore = nodeWorker
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('request finished')).length;
     const bin = join(root, 'node_modules/.bin/warren');
     const failed = await run(bin, ['call', 'testRequest', '{"count":"three"}', '--url', url]).catch((e: { code: number; stderr: string }) => e);
     expect(failed).toMatchObject({ code: 1 });
     expect((failed as { stderr: string }).stderr).toMatch(/^INVALID_PAYLOAD: Invalid payload for "testRequest": count: /);
     await gatewayProc.waitFor((l) => l.msg === 'request rejected' && l.code === 'INVALID_PAYLOAD', 5000);
     expect(queueStats(namespace)[`${namespace}.req.testRequest`]).toMatchObject({ ready: 0, unacked: 0 });
-    expect(nodeWorker.output().split('\n').filter((l) => l.includes('request finished')).length).toBe(finishedBefore);
+    expect(
+      nodeWorker
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('request finished')).length,
+    ).toBe(finishedBefore);
     // The same call with a good payload goes through.
     const { stdout } = await run(bin, ['call', 'testRequest', '{"count":1,"delayMs":0}', '--url', url]);
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ count: 1 });
@@ -175,21 +177,19 @@ describe('registry exchange on the RabbitMQ transport', () => {
   afterAll(() => deleteNamespace(namespace));
 
   it('delivers every announcement to every consumer, and nothing to one that closed', async () => {
-    const [a, b, sender] = await Promise.all([0, 1, 2].map(() => createAmqpTransport({ url: AMQP_URL, namespace })));
-    try {
-      const seen: Announcement[][] = [[], []];
-      const subs = [await a!.consumeAnnouncements((m) => seen[0]!.push(m)), await b!.consumeAnnouncements((m) => seen[1]!.push(m))];
-      const message: Announcement = { kind: 'withdraw', protocolVersion: 1, service: 's', instanceId: 'i-1', sentAt: 1 };
-      await sender!.announce(message);
-      await waitUntil(async () => (seen.every((s) => s.length === 1) ? true : undefined), 2000, 'both consumers to get it');
-      expect(seen).toEqual([[message], [message]]);
-      await subs[1]!.close();
-      await sender!.announce({ ...message, instanceId: 'i-2' });
-      await waitUntil(async () => (seen[0]!.length === 2 ? true : undefined), 2000, 'the open consumer to get the second');
-      await new Promise((r) => setTimeout(r, 100));
-      expect(seen[1]).toHaveLength(1);
-    } finally {
-      await Promise.all([a, b, sender].map((t) => t!.close()));
-    }
+    await using a = disposable(await createAmqpTransport({ url: AMQP_URL, namespace }));
+    await using b = disposable(await createAmqpTransport({ url: AMQP_URL, namespace }));
+    await using sender = disposable(await createAmqpTransport({ url: AMQP_URL, namespace }));
+    const seen: Announcement[][] = [[], []];
+    const subs = [await a.consumeAnnouncements((m) => seen[0]!.push(m)), await b.consumeAnnouncements((m) => seen[1]!.push(m))];
+    const message: Announcement = { kind: 'withdraw', protocolVersion: 1, service: 's', instanceId: 'i-1', sentAt: 1 };
+    await sender.announce(message);
+    await waitUntil(async () => (seen.every((s) => s.length === 1) ? true : undefined), 2000, 'both consumers to get it');
+    expect(seen).toEqual([[message], [message]]);
+    await subs[1]!.close();
+    await sender.announce({ ...message, instanceId: 'i-2' });
+    await waitUntil(async () => (seen[0]!.length === 2 ? true : undefined), 2000, 'the open consumer to get the second');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen[1]).toHaveLength(1);
   });
 });

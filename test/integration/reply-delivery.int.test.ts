@@ -76,14 +76,19 @@ describe('reply delivery on RabbitMQ', () => {
 
   it('delivers an answer whose reply queue is declared while the worker retries the route', async () => {
     const gateway = await transport();
-    workers.push(
-      await registerHandlers({ service: 'late', url: AMQP_URL, namespace, log, announce: false }, { 'late.echo': async (p: unknown) => p }),
-    );
+    workers.push(await registerHandlers({ service: 'late', url: AMQP_URL, namespace, log, announce: false }, { 'late.echo': async (p: unknown) => p }));
     await gateway.publishRequest({ id: 'late-1', type: 'late.echo', payload: { hello: 1 }, session: 'latesession000001', deadline: Date.now() + 10_000 });
     // The worker answers at once, before the session has a queue: returned, retried.
     await new Promise((r) => setTimeout(r, 400));
     const got: Response[] = [];
-    await gateway.consumeReplies('latesession000001', (r, settle) => { got.push(r); settle(); }, { prefetch: 10 });
+    await gateway.consumeReplies(
+      'latesession000001',
+      (r, settle) => {
+        got.push(r);
+        settle();
+      },
+      { prefetch: 10 },
+    );
     expect(await waitFor(() => got.length > 0, 3_000)).toBe(true);
     expect(got[0]).toMatchObject({ kind: 'result', id: 'late-1', data: { hello: 1 } });
   });
@@ -92,12 +97,15 @@ describe('reply delivery on RabbitMQ', () => {
     const gateway = await transport();
     let runs = 0;
     workers.push(
-      await registerHandlers({ service: 'gone', url: AMQP_URL, namespace, log, announce: false }, {
-        'gone.echo': async (p: unknown) => {
-          runs += 1;
-          return p;
+      await registerHandlers(
+        { service: 'gone', url: AMQP_URL, namespace, log, announce: false },
+        {
+          'gone.echo': async (p: unknown) => {
+            runs += 1;
+            return p;
+          },
         },
-      }),
+      ),
     );
     await gateway.publishRequest({ id: 'gone-1', type: 'gone.echo', payload: 1, session: 'gonesession000001', deadline: Date.now() + 1_500 });
     const mine = () => lines.filter((l) => l.requestId === 'gone-1');

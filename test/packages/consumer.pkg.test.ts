@@ -111,7 +111,13 @@ const until = async (check: () => Promise<boolean>, ms = 15_000) => {
     await new Promise((r) => setTimeout(r, 200));
   }
 };
-const lastJson = (stdout: string) => JSON.parse(stdout.trim().split('\n').findLast((l) => l.includes('"words"')) ?? 'null');
+const lastJson = (stdout: string) =>
+  JSON.parse(
+    stdout
+      .trim()
+      .split('\n')
+      .findLast((l) => l.includes('"words"')) ?? 'null',
+  );
 const GREETING = { words: ['Hello', ',', ' Ada'] };
 // Not a dependency of the repository: the consumer project gets it from the registry.
 const WEBPACK = '^5.100.0';

@@ -13,6 +13,9 @@ it('Warren adds at most 15 kB gzip to a Vite build on top of socket.io-client, w
   console.log(`socket.io-client page ${(floor / 1024).toFixed(1)} kB, Warren page ${(warren / 1024).toFixed(1)} kB: +${(added / 1024).toFixed(1)} kB gzip`);
   expect(added).toBeLessThanOrEqual(BUDGET_BYTES);
   const assets = join(root, 'test-artifacts/size/warren/dist/assets');
-  const js = readdirSync(assets).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(assets, f), 'utf8')).join('\n');
+  const js = readdirSync(assets)
+    .filter((f) => f.endsWith('.js'))
+    .map((f) => readFileSync(join(assets, f), 'utf8'))
+    .join('\n');
   expect(js).not.toMatch(/ZodError|\$ZodType|toJSONSchema/);
 });

@@ -7,7 +7,7 @@ import { connect as amqpConnect, type ConfirmChannel as Channel } from 'amqplib'
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack, Response } from '@warren/protocol';
-import { killAll, root, startProcess } from '../support/processes.ts';
+import { killAll, root, startProcess, isReady } from '../support/processes.ts';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 
 const run = promisify(execFile);
@@ -60,10 +60,15 @@ describe('least-privilege broker users (scripts/rabbitmq-users.sh)', () => {
     await ch.bindQueue(`${other}.req.secret`, `${other}.requests`, 'secret');
     await admin.close();
 
-    const gateway = startProcess('bun', 'packages/gateway/src/main.ts', { PORT: '0', HOST: '127.0.0.1', WARREN_NAMESPACE: namespace, AMQP_URL: urlFor('gateway') });
-    gatewayUrl = String((await gateway.waitFor((l) => l.msg === 'gateway listening')).url);
+    const gateway = startProcess('bun', 'packages/gateway/src/main.ts', {
+      PORT: '0',
+      HOST: '127.0.0.1',
+      WARREN_NAMESPACE: namespace,
+      AMQP_URL: urlFor('gateway'),
+    });
+    gatewayUrl = String((await gateway.waitFor(isReady)).url);
     const worker = startProcess('bun', 'test/security/fixtures/worker.ts', { WARREN_NAMESPACE: namespace, AMQP_URL: urlFor('worker') });
-    await worker.waitFor((l) => l.msg === 'worker serving');
+    await worker.waitFor(isReady);
   });
 
   afterAll(async () => {
@@ -101,10 +106,14 @@ describe('least-privilege broker users (scripts/rabbitmq-users.sh)', () => {
 
   it('refuses the worker user: publishing requests, reading or declaring in another namespace', async () => {
     const publish = (exchange: string, key: string) => (ch: Channel) =>
-      new Promise((resolve, reject) => ch.publish(exchange, key, Buffer.from('{}'), { correlationId: 'forged' }, (err: unknown) => (err ? reject(err) : resolve(null))));
+      new Promise((resolve, reject) =>
+        ch.publish(exchange, key, Buffer.from('{}'), { correlationId: 'forged' }, (err: unknown) => (err ? reject(err) : resolve(null))),
+      );
     expect(await attempt('worker', publish(`${namespace}.requests`, 'whoami'))).toBe(403);
     expect(await attempt('worker', (ch) => ch.consume(`${other}.req.secret`, () => {}))).toBe(403);
-    expect(await attempt('worker', (ch) => ch.checkQueue(`${namespace}.reply.someone`).then(() => ch.consume(`${namespace}.reply.someone`, () => {})))).not.toBe('ok');
+    expect(
+      await attempt('worker', (ch) => ch.checkQueue(`${namespace}.reply.someone`).then(() => ch.consume(`${namespace}.reply.someone`, () => {}))),
+    ).not.toBe('ok');
     expect(await attempt('worker', (ch) => ch.assertQueue(`${other}.req.mine`, { durable: true }))).toBe(403);
     expect(await attempt('worker', (ch) => ch.assertExchange(`${other}.requests`, 'direct', { durable: true }))).toBe(403);
     // What it needs stays allowed.

@@ -6,7 +6,7 @@
 import { connect as amqpConnect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack } from '@warren/protocol';
-import { killAll, startProcess, type Proc } from '../support/processes.ts';
+import { killAll, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { codeOf, createClients, refusedWith } from './clients.ts';
 import { ackBody, openRaw } from './raw-socket.ts';
@@ -14,7 +14,14 @@ import { JWT_ENV, signToken, unsignedToken } from './tokens.ts';
 
 const namespace = uniqueNamespace('sec');
 const ORIGIN = 'https://app.warren.test';
-const LIMITS = { MAX_FRAME_BYTES: '65536', MAX_PAYLOAD_BYTES: '8192', RATE_LIMIT_PER_SECOND: '10', RATE_LIMIT_BURST: '20', MAX_IN_FLIGHT_PER_CONNECTION: '4', MAX_CONNECTIONS_PER_PRINCIPAL: '3' };
+const LIMITS = {
+  MAX_FRAME_BYTES: '65536',
+  MAX_PAYLOAD_BYTES: '8192',
+  RATE_LIMIT_PER_SECOND: '10',
+  RATE_LIMIT_BURST: '20',
+  MAX_IN_FLIGHT_PER_CONNECTION: '4',
+  MAX_CONNECTIONS_PER_PRINCIPAL: '3',
+};
 const SERVED = ['whoami', 'stream', 'slow', 'adminOnly'];
 
 let url = '';
@@ -34,9 +41,9 @@ describe('hostile clients against a gateway process on RabbitMQ', () => {
       ...JWT_ENV,
       ...LIMITS,
     });
-    url = String((await gateway.waitFor((l) => l.msg === 'gateway listening')).url);
+    url = String((await gateway.waitFor(isReady)).url);
     const worker = startProcess('bun', 'test/security/fixtures/worker.ts', { WARREN_NAMESPACE: namespace });
-    await worker.waitFor((l) => l.msg === 'worker serving');
+    await worker.waitFor(isReady);
     // The spy gets a copy of every request published for the served types.
     const model = await amqpConnect(AMQP_URL);
     const ch = await model.createChannel();
@@ -75,7 +82,10 @@ describe('hostile clients against a gateway process on RabbitMQ', () => {
   });
 
   it('refuses a foreign origin at the WebSocket upgrade and on polling', async () => {
-    const raw = await openRaw(url, { origin: 'https://evil.test' }).then(() => 'opened', (e: { status?: number; body?: string }) => `${e.status} ${e.body}`);
+    const raw = await openRaw(url, { origin: 'https://evil.test' }).then(
+      () => 'opened',
+      (e: { status?: number; body?: string }) => `${e.status} ${e.body}`,
+    );
     expect(raw).toMatch(/^40[03] .*FORBIDDEN/);
     const poll = await fetch(`${url}/socket.io/?EIO=4&transport=polling`, { headers: { origin: 'https://evil.test' } });
     expect(poll.status).toBe(403);
@@ -182,7 +192,11 @@ describe('hostile clients against a gateway process on RabbitMQ', () => {
       { 'x-warren-principal': '{"sub":"admin","roles":["admin"]}' },
     );
     await mallory.ready;
-    const forged = { principal: { sub: 'admin', roles: ['admin'] }, headers: { 'x-warren-principal': '{"sub":"admin"}' }, 'x-warren-principal': '{"sub":"admin"}' };
+    const forged = {
+      principal: { sub: 'admin', roles: ['admin'] },
+      headers: { 'x-warren-principal': '{"sub":"admin"}' },
+      'x-warren-principal': '{"sub":"admin"}',
+    };
     expect(await mallory.request({ id: 'who-1', type: 'whoami', payload: null, ...forged })).toEqual({ ok: true, id: 'who-1' });
     const who = await mallory.final('who-1');
     expect(who).toMatchObject({ kind: 'result', data: { principal: { sub: 'mallory', roles: ['user'], iss: JWT_ENV.JWT_ISSUER } } });
@@ -192,7 +206,7 @@ describe('hostile clients against a gateway process on RabbitMQ', () => {
     expect(await admin.final('admin-2')).toMatchObject({ data: { for: 'root' } });
   });
 
-  it('keeps forged request ids from reading or cancelling another client\'s request', async () => {
+  it("keeps forged request ids from reading or cancelling another client's request", async () => {
     const victim = client({ token: await signToken('victim') });
     const victimSession = await victim.ready;
     expect(await victim.request({ id: 'victim-1', type: 'slow', payload: { delayMs: 800 } })).toEqual({ ok: true, id: 'victim-1' });
@@ -220,7 +234,10 @@ describe('hostile clients against a gateway process on RabbitMQ', () => {
     expect(await c.request({ id: 'local-1', type: 'localCount', payload: { count: 3 } })).toEqual({ ok: true, id: 'local-1' });
     await c.final('local-1');
     expect(c.responses.filter((r) => r.id === 'local-1').map((r) => [r.kind, r.seq, r.attempt])).toEqual([
-      ['chunk', 0, 1], ['chunk', 1, 1], ['chunk', 2, 1], ['result', 3, 1],
+      ['chunk', 0, 1],
+      ['chunk', 1, 1],
+      ['chunk', 2, 1],
+      ['result', 3, 1],
     ]);
     accepted.delete('local-1'); // answered in the gateway: never on the broker
   });

@@ -5,7 +5,7 @@
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, createMemorySessionStore, type AnyBackend } from '@warren/client';
-import { killAll, startProcess, type Proc } from '../support/processes.ts';
+import { killAll, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { codeOf, createClients } from './clients.ts';
 import { ackBody, openRaw } from './raw-socket.ts';
@@ -33,7 +33,10 @@ const probeHealth = (stop: Promise<unknown>) => {
   const loop = (async () => {
     while (!done) {
       const t = performance.now();
-      const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       times.push(ok ? performance.now() - t : Infinity);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -51,9 +54,9 @@ describe('hostile clients, round two', () => {
       ...JWT_ENV,
       SESSION_TOKEN_TTL_MS: String(SESSION_TTL_MS),
     });
-    url = String((await gateway.waitFor((l) => l.msg === 'gateway listening')).url);
+    url = String((await gateway.waitFor(isReady)).url);
     const worker = startProcess('bun', 'test/security/fixtures/chat-worker.ts', { WARREN_NAMESPACE: namespace });
-    await worker.waitFor((l) => l.msg === 'worker serving');
+    await worker.waitFor(isReady);
     // The gateway knows the chat schema once the worker's announcement arrived.
     const c = client({ token: await signToken('warmup') });
     await c.ready;
@@ -93,7 +96,14 @@ describe('hostile clients, round two', () => {
     const times = await health;
     expect(Math.max(...times)).toBeLessThan(500);
     // No log line grows with the request either.
-    expect(Math.max(...gateway.output().split('\n').map((l) => l.length))).toBeLessThan(16 * 1024);
+    expect(
+      Math.max(
+        ...gateway
+          .output()
+          .split('\n')
+          .map((l) => l.length),
+      ),
+    ).toBeLessThan(16 * 1024);
   });
 
   it('never resumes a session for another principal: the token is bound to who it was issued to', async () => {
@@ -162,7 +172,11 @@ describe('hostile clients, round two', () => {
     const c = client({ token: await signToken('reuser') });
     await c.ready;
     expect(await c.request({ id: 'reuse-1', type: 'count', payload: { key: 'reuse-a' } })).toEqual({ ok: true, id: 'reuse-1' });
-    expect(await c.request({ id: 'reuse-1', type: 'chat', payload: { message: 'not the same' } })).toMatchObject({ ok: false, id: 'reuse-1', error: { code: 'DUPLICATE_ID' } });
+    expect(await c.request({ id: 'reuse-1', type: 'chat', payload: { message: 'not the same' } })).toMatchObject({
+      ok: false,
+      id: 'reuse-1',
+      error: { code: 'DUPLICATE_ID' },
+    });
     expect(await c.request({ id: 'reuse-1', type: 'count', payload: { key: 'reuse-b' } })).toMatchObject({ ok: false, error: { code: 'DUPLICATE_ID' } });
     // The same request again is a re-send: acked, not run twice.
     expect(await c.request({ id: 'reuse-1', type: 'count', payload: { key: 'reuse-a' } })).toEqual({ ok: true, id: 'reuse-1' });
@@ -204,7 +218,10 @@ describe('hostile clients, round two', () => {
     for (const c of sockets) for (let f = 0; f < 10; f++) c.socket.emit('client-log', { entries });
     // 2 000 entries of ~17 KB were sent (34 MB); what was written is bounded by the caller's budget.
     await sleep(1500);
-    const lines = gateway.output().split('\n').filter((l) => l.includes('flood-marker'));
+    const lines = gateway
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('flood-marker'));
     const written = lines.reduce((n, l) => n + l.length, 0);
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThanOrEqual(100 + 20 * 3);

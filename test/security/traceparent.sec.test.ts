@@ -7,7 +7,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack, Response } from '@warren/protocol';
 import { isValidTraceparent } from '@warren/gateway';
-import { killAll, root, startCommand, startGateway, startProcess, type Proc } from '../support/processes.ts';
+import { killAll, root, startCommand, startGateway, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 
 const namespace = uniqueNamespace('trace');
@@ -46,7 +46,7 @@ describe.skipIf(!hasAioPika && !CI)('traceparent across gateway, AMQP and worker
     });
     await python.waitFor((l) => String(l.msg ?? '').includes('serving'));
     node = startProcess('node', 'test/security/fixtures/worker.ts', { WARREN_NAMESPACE: namespace });
-    await node.waitFor((l) => l.msg === 'worker serving');
+    await node.waitFor(isReady);
     socket = io(gateway.url, { transports: ['websocket'], reconnection: false });
     socket.on('response', (r: Response, ack: () => void) => {
       responses.push(r);
@@ -64,11 +64,17 @@ describe.skipIf(!hasAioPika && !CI)('traceparent across gateway, AMQP and worker
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
     const answer = await call({ id: 'py-1', type: 'pytrace', payload: null, traceparent });
     expect(answer).toMatchObject({ kind: 'result', data: { traceparent } });
-    const gatewayLines = gateway.proc.output().split('\n').filter((l) => l.includes('"requestId":"py-1"'));
+    const gatewayLines = gateway.proc
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"requestId":"py-1"'));
     expect(gatewayLines.length).toBeGreaterThan(0);
     for (const line of gatewayLines) expect(JSON.parse(line).traceparent).toBe(traceparent);
     await python.waitFor((l) => String(l.msg ?? '').includes('python handler saw the request'));
-    const pyLine = python.output().split('\n').find((l) => l.includes('python handler saw the request'))!;
+    const pyLine = python
+      .output()
+      .split('\n')
+      .find((l) => l.includes('python handler saw the request'))!;
     expect(pyLine).toContain(traceparent);
   });
 
@@ -83,7 +89,11 @@ describe.skipIf(!hasAioPika && !CI)('traceparent across gateway, AMQP and worker
     const answer = await call({ id: 'py-2', type: 'pytrace', payload: null });
     const made = (answer as { data: { traceparent: string } }).data.traceparent;
     expect(isValidTraceparent(made)).toBe(true);
-    const accepted = gateway.proc.output().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.requestId === 'py-2' && l.msg === 'request accepted');
+    const accepted = gateway.proc
+      .output()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.requestId === 'py-2' && l.msg === 'request accepted');
     expect(accepted?.traceparent).toBe(made);
   });
 });

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isAlive } from '../../scripts/launch.mjs';
 
 export const RABBIT_BIN = '/usr/lib/rabbitmq/bin';
 export const rabbitInstalled = () => existsSync(join(RABBIT_BIN, 'rabbitmq-server'));
@@ -66,7 +67,14 @@ const freePort = () =>
 const run = (cmd: string, args: string[], env: Record<string, string>, timeoutMs = 60_000) =>
   new Promise<string>((resolve, reject) => {
     execFile(cmd, args, { env, timeout: timeoutMs, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${cmd.split('/').pop()} ${args.join(' ')}: ${String(stderr || error.message).trim().slice(0, 2000)}`));
+      if (error)
+        reject(
+          new Error(
+            `${cmd.split('/').pop()} ${args.join(' ')}: ${String(stderr || error.message)
+              .trim()
+              .slice(0, 2000)}`,
+          ),
+        );
       else resolve(stdout);
     });
   });
@@ -79,15 +87,6 @@ const pidOf = (node: ClusterNode): number | null => {
     return pid > 0 ? pid : null;
   } catch {
     return null;
-  }
-};
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 };
 
@@ -165,7 +164,15 @@ const portRange = async (count: number): Promise<number> => {
   return freePort();
 };
 
-export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).toString('hex')}n`, log = (_: string) => {} }: { size?: number; prefix?: string; log?: (line: string) => void } = {}): Promise<Cluster> => {
+export const startCluster = async ({
+  size = 3,
+  prefix = `wclu${randomBytes(3).toString('hex')}n`,
+  log = (_: string) => {},
+}: {
+  size?: number;
+  prefix?: string;
+  log?: (line: string) => void;
+} = {}): Promise<Cluster> => {
   const dir = mkdtempSync(join(tmpdir(), 'warren-cluster-'));
   const cookie = randomBytes(20).toString('hex').toUpperCase();
   const base = await portRange(2 * size + 41);
@@ -184,7 +191,7 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
     closed = true;
     for (const node of nodes) {
       const pid = pidOf(node);
-      if (pid && alive(pid)) {
+      if (pid && isAlive(pid)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {
@@ -309,7 +316,7 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
       if (!pid) throw new Error(`no pid file for ${nodes[i]!.name}`);
       process.kill(pid, 'SIGKILL');
       const until = Date.now() + 10_000;
-      while (alive(pid) && Date.now() < until) await sleep(50);
+      while (isAlive(pid) && Date.now() < until) await sleep(50);
     },
     async restart(i) {
       await launch(i);
@@ -350,7 +357,7 @@ export const startCluster = async ({ size = 3, prefix = `wclu${randomBytes(3).to
       for (let i = 0; i < nodes.length; i++) {
         if (await running(i)) continue;
         const pid = pidOf(nodes[i]!);
-        if (pid && alive(pid)) await cluster.startApp(i);
+        if (pid && isAlive(pid)) await cluster.startApp(i);
         else await launch(i);
       }
     },

@@ -3,8 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect } from 'amqplib';
+import { DEFAULT_AMQP_URL } from '@warren/protocol';
 
-export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const AMQP_URL = process.env.AMQP_URL ?? DEFAULT_AMQP_URL;
 
 export const uniqueNamespace = (prefix = 't') => `${prefix}${randomBytes(4).toString('hex')}`;
 
@@ -16,7 +17,9 @@ export const queueDepths = (namespace: string): Record<string, number> => {
 };
 
 export const queueStats = (namespace: string): Record<string, { ready: number; unacked: number; consumers: number }> => {
-  const out = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'messages_ready', 'messages_unacknowledged', 'consumers'], { encoding: 'utf8' });
+  const out = execFileSync('rabbitmqctl', ['list_queues', '-q', '--no-table-headers', 'name', 'messages_ready', 'messages_unacknowledged', 'consumers'], {
+    encoding: 'utf8',
+  });
   const stats: Record<string, { ready: number; unacked: number; consumers: number }> = {};
   for (const line of out.split('\n')) {
     const [name, ready, unacked, consumers] = line.trim().split(/\s+/);

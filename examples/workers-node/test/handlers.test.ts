@@ -16,10 +16,14 @@ const setup = async () => {
   handles.push(await registerHandlers({ service: 'demo-node', transport: memoryTransport(broker), log: pino({ level: 'silent' }) }, handlers));
   const gateway = memoryTransport(broker);
   const answers = new Map<string, Response[]>();
-  await gateway.consumeReplies('s', (r, settle) => {
-    settle();
-    answers.set(r.id, [...(answers.get(r.id) ?? []), r]);
-  }, { prefetch: 100 });
+  await gateway.consumeReplies(
+    's',
+    (r, settle) => {
+      settle();
+      answers.set(r.id, [...(answers.get(r.id) ?? []), r]);
+    },
+    { prefetch: 100 },
+  );
   const call = async (id: string, type: string, payload: unknown) => {
     await gateway.publishRequest({ id, type, payload, session: 's' });
     for (let i = 0; i < 200 && !(answers.get(id) ?? []).some((r) => r.kind !== 'chunk'); i++) await new Promise((r) => setTimeout(r, 5));

@@ -69,7 +69,13 @@ export const parseArgs = (argv: readonly string[], env: Record<string, string | 
     const name = flags.get('--name') ?? 'BackendTypes';
     if (!TYPE_NAME.test(name)) return { kind: 'usage-error', message: `--name must be a TypeScript identifier, got ${name}` };
     const types = flags.get('--types');
-    const only = types === undefined ? undefined : types.split(',').map((t) => t.trim()).filter(Boolean);
+    const only =
+      types === undefined
+        ? undefined
+        : types
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean);
     return { kind: 'codegen', url, out: flags.get('--out'), name, only, token };
   }
   if (command !== 'call') return { kind: 'usage-error', message: `unknown command "${command}"` };

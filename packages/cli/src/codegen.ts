@@ -19,7 +19,7 @@ export interface CodegenCommand {
   only: string[] | undefined;
 }
 
-export const REGISTRY_TIMEOUT_MS = 5000;
+const REGISTRY_TIMEOUT_MS = 5000;
 
 export const registryUrl = (gatewayUrl: string) => new URL('/registry', gatewayUrl).toString();
 
@@ -27,12 +27,21 @@ export const fetchCatalogue = async (gatewayUrl: string, timeoutMs = REGISTRY_TI
   const url = registryUrl(gatewayUrl);
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    });
   } catch (error) {
-    throw createWarrenError('DISCONNECTED', `Cannot reach a Warren gateway at ${gatewayUrl} (${(error as Error).message}; is \`npm start\` running? pass --url).`);
+    throw createWarrenError(
+      'DISCONNECTED',
+      `Cannot reach a Warren gateway at ${gatewayUrl} (${(error as Error).message}; is \`npm start\` running? pass --url).`,
+    );
   }
   if (response.status === 401 || response.status === 403) {
-    throw createWarrenError(response.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN', `GET ${url} answered ${response.status}: this gateway requires ${response.status === 401 ? 'a token (--token or $WARREN_TOKEN)' : 'a token with one of its registryRoles'}.`);
+    throw createWarrenError(
+      response.status === 401 ? 'UNAUTHORIZED' : 'FORBIDDEN',
+      `GET ${url} answered ${response.status}: this gateway requires ${response.status === 401 ? 'a token (--token or $WARREN_TOKEN)' : 'a token with one of its registryRoles'}.`,
+    );
   }
   if (!response.ok) throw createWarrenError('INTERNAL', `GET ${url} answered ${response.status}; is this a Warren gateway?`);
   const parsed = parseCatalogue(await response.json().catch(() => null));

@@ -2,7 +2,7 @@
 // stdin or a file, for payloads too large (or too awkward to quote) for argv.
 import { readFile } from 'node:fs/promises';
 
-export type PayloadFrom = { stdin: true } | { file: string };
+type PayloadFrom = { stdin: true } | { file: string };
 
 const readStream = async (stream: AsyncIterable<Buffer | string>): Promise<string> => {
   let text = '';
@@ -11,7 +11,10 @@ const readStream = async (stream: AsyncIterable<Buffer | string>): Promise<strin
 };
 
 /** The payload as JSON, or a usage error naming where it came from. */
-export const readPayload = async (from: PayloadFrom, stdin: AsyncIterable<Buffer | string> = process.stdin): Promise<{ ok: true; payload: unknown } | { ok: false; message: string }> => {
+export const readPayload = async (
+  from: PayloadFrom,
+  stdin: AsyncIterable<Buffer | string> = process.stdin,
+): Promise<{ ok: true; payload: unknown } | { ok: false; message: string }> => {
   const where = 'stdin' in from ? 'stdin' : from.file;
   let text: string;
   try {

@@ -4,7 +4,12 @@ import { parseArgs } from '@warren/cli';
 describe('warren CLI arguments', () => {
   it('parses a call with payload, url and timeout', () => {
     expect(parseArgs(['call', 'testRequest', '{"count":3}', '--url', 'http://h:1', '--timeout=500'])).toEqual({
-      kind: 'call', type: 'testRequest', payload: { count: 3 }, url: 'http://h:1', timeoutMs: 500, token: undefined,
+      kind: 'call',
+      type: 'testRequest',
+      payload: { count: 3 },
+      url: 'http://h:1',
+      timeoutMs: 500,
+      token: undefined,
     });
   });
 
@@ -34,9 +39,21 @@ describe('warren CLI arguments', () => {
 
   it('parses codegen with url, out, name and a type filter', () => {
     expect(parseArgs(['codegen', '--url', 'http://h:1', '--out', 'src/backend-types.ts', '--name=Api', '--types', 'chat, primes'])).toEqual({
-      kind: 'codegen', url: 'http://h:1', out: 'src/backend-types.ts', name: 'Api', only: ['chat', 'primes'], token: undefined,
+      kind: 'codegen',
+      url: 'http://h:1',
+      out: 'src/backend-types.ts',
+      name: 'Api',
+      only: ['chat', 'primes'],
+      token: undefined,
     });
-    expect(parseArgs(['codegen'], { WARREN_URL: 'http://e:2' })).toEqual({ kind: 'codegen', url: 'http://e:2', out: undefined, name: 'BackendTypes', only: undefined, token: undefined });
+    expect(parseArgs(['codegen'], { WARREN_URL: 'http://e:2' })).toEqual({
+      kind: 'codegen',
+      url: 'http://e:2',
+      out: undefined,
+      name: 'BackendTypes',
+      only: undefined,
+      token: undefined,
+    });
     expect(parseArgs(['codegen', '--token', 'jwt'])).toMatchObject({ kind: 'codegen', token: 'jwt' });
   });
 

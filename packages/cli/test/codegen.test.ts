@@ -20,8 +20,17 @@ describe('JSON Schema → TypeScript', () => {
     [{ type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }], items: false }, '[string, number]'],
     [{ type: 'object', additionalProperties: { type: 'number' } }, 'Record<string, number>'],
     [{ type: 'object' }, 'Record<string, unknown>'],
-    [{ allOf: [{ $ref: '#/$defs/A' }, { type: 'object', properties: { b: { type: 'number' } }, required: ['b'] }], $defs: { A: { type: 'object', properties: { a: { type: 'string' } } } } }, '{\n  a?: string;\n} & {\n  b: number;\n}'],
-    [{ type: 'object', properties: { 'odd-key': { type: 'string', description: 'Not an identifier.' } }, required: ['odd-key'] }, '{\n  /** Not an identifier. */\n  "odd-key": string;\n}'],
+    [
+      {
+        allOf: [{ $ref: '#/$defs/A' }, { type: 'object', properties: { b: { type: 'number' } }, required: ['b'] }],
+        $defs: { A: { type: 'object', properties: { a: { type: 'string' } } } },
+      },
+      '{\n  a?: string;\n} & {\n  b: number;\n}',
+    ],
+    [
+      { type: 'object', properties: { 'odd-key': { type: 'string', description: 'Not an identifier.' } }, required: ['odd-key'] },
+      '{\n  /** Not an identifier. */\n  "odd-key": string;\n}',
+    ],
     [{ type: 'object', properties: { a: { type: 'string' } }, additionalProperties: true }, '{\n  a?: string;\n  [key: string]: unknown;\n}'],
     [{ anyOf: [{ type: 'object', properties: { a: { type: 'string' } }, required: ['a'] }, { type: 'null' }] }, '{\n  a: string;\n} | null'],
     [{ $defs: { N: { type: 'object', properties: { next: { $ref: '#/$defs/N' } } } }, $ref: '#/$defs/N' }, '{\n  next?: unknown;\n}'],

@@ -13,9 +13,13 @@ describe('generated BackendTypes', () => {
   it('types a chat call from the Python service', () => {
     check(async () => {
       const typed = createBackend<BackendTypes>({ url: '/' });
-      const reply = await typed.makeBackendRequest('chat', { message: 'hi', history: [{ role: 'user', text: 'earlier' }] }, {
-        onChunk: (chunk) => expectTypeOf(chunk).toEqualTypeOf<ChatChunk>(),
-      });
+      const reply = await typed.makeBackendRequest(
+        'chat',
+        { message: 'hi', history: [{ role: 'user', text: 'earlier' }] },
+        {
+          onChunk: (chunk) => expectTypeOf(chunk).toEqualTypeOf<ChatChunk>(),
+        },
+      );
       expectTypeOf(reply).toEqualTypeOf<ChatResult>();
       expectTypeOf(reply.reply).toEqualTypeOf<string>();
       expectTypeOf(await backend.makeBackendRequest('primes', { limit: 10 })).toEqualTypeOf<{ count: number; last: number | null }>();

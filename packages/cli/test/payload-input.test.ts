@@ -29,6 +29,9 @@ describe('payload from stdin or a file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warren-payload-'));
     writeFileSync(join(dir, 'p.json'), '[1,2]');
     expect(await readPayload({ file: join(dir, 'p.json') })).toEqual({ ok: true, payload: [1, 2] });
-    expect(await readPayload({ file: join(dir, 'missing.json') })).toMatchObject({ ok: false, message: expect.stringContaining('cannot read the payload from') });
+    expect(await readPayload({ file: join(dir, 'missing.json') })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('cannot read the payload from'),
+    });
   });
 });

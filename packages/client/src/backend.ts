@@ -1,20 +1,11 @@
-// createBackend: wires one socket to the request registry, the connection
+// createBackend: wires one socket to the in-flight table, the connection
 // store and the client logger. Socket event handlers never throw: a bad
 // frame or a broken callback must not take the connection down.
-import {
-  createWarrenError,
-  ERROR_CODES,
-  EVENTS,
-  isErrorCode,
-  parseSessionFrame,
-  type Catalogue,
-  type ErrorCode,
-} from '@warren/protocol';
+import { createWarrenError, ERROR_CODES, EVENTS, isErrorCode, parseSessionFrame, type Catalogue, type ErrorCode } from '@warren/protocol';
 import { createConnectionStore, type ConnectionStatus } from './connection-store.ts';
 import { createClientLogger } from './logger.ts';
 import { resolveBackendOptions, type BackendOptions } from './options.ts';
-import type { RequestOptions } from './request-options.ts';
-import { createRequestRegistry } from './requests.ts';
+import { createInFlightTable, type RequestOptions } from './in-flight.ts';
 import { requestCatalogue, type ServicesOptions } from './services.ts';
 import { connectOptions, type SocketListener } from './socket.ts';
 import { createStream, type StreamOptions } from './stream.ts';
@@ -52,7 +43,10 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let retryDelayMs: number = RETRY_DELAY_MS.first;
 
-  const socket = config.connect(config.url, connectOptions(() => config.sessionStore.get(), config.token));
+  const socket = config.connect(
+    config.url,
+    connectOptions(() => config.sessionStore.get(), config.token),
+  );
   const store = createConnectionStore({ status: socket.connected ? 'connected' : 'connecting', sessionId: null });
   const isConnected = (): boolean => !closed && socket.connected;
 
@@ -67,7 +61,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     config.log,
   );
 
-  const registry = createRequestRegistry({
+  const inFlight = createInFlightTable({
     isConnected,
     emit: (event, ...args) => {
       socket.emit(event, ...args);
@@ -97,7 +91,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   const goOffline = (code: ErrorCode, message: string, byGateway = false): void => {
     refusal = { code, message };
     store.update({ status: 'offline', ...(byGateway ? { refused: { code, message } } : {}) });
-    registry.rejectAll(code, message);
+    inFlight.rejectAll(code, message);
   };
 
   const onConnect = guard(() => {
@@ -107,12 +101,12 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     clearTimeout(retryTimer);
     retryTimer = undefined;
     store.update({ status: 'connected', refused: undefined });
-    registry.connected();
+    inFlight.connected();
     logger.flush();
   });
 
   const onDisconnect = guard((reason: unknown) => {
-    registry.disconnected();
+    inFlight.disconnected();
     if (closed) return;
     if (reason === 'io client disconnect') {
       // Someone disconnected the injected socket by hand: nothing will reconnect it.
@@ -162,20 +156,20 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     const parsed = parseSessionFrame(raw);
     if (!parsed.ok) return;
     const { sessionId, token, limits } = parsed.value;
-    registry.setMaxPayloadBytes(limits?.maxPayloadBytes);
+    inFlight.setMaxPayloadBytes(limits?.maxPayloadBytes);
     try {
       config.sessionStore.set(token);
     } catch {
       // a custom store failing only costs the next resume
     }
     const previous = store.getSnapshot().sessionId;
-    if (previous !== null && previous !== sessionId) registry.sessionLost();
+    if (previous !== null && previous !== sessionId) inFlight.sessionLost();
     store.update({ sessionId });
   });
 
   const onResponse = (raw: unknown, ack?: unknown): void => {
     try {
-      registry.handleResponse(raw);
+      inFlight.handleResponse(raw);
     } catch {
       // malformed or unexpected: dropped
     } finally {
@@ -197,20 +191,16 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   ];
   for (const [event, handler] of handlers) socket.on(event, handler);
 
-  const makeBackendRequest = <Result = unknown, Chunk = unknown>(
-    type: string,
-    payload?: unknown,
-    requestOptions?: RequestOptions<Chunk>,
-  ): Promise<Result> => {
+  const makeBackendRequest = <Result = unknown, Chunk = unknown>(type: string, payload?: unknown, requestOptions?: RequestOptions<Chunk>): Promise<Result> => {
     if (closed) return Promise.reject(createWarrenError('DISCONNECTED', 'The backend was closed'));
     if (refusal !== null) return Promise.reject(createWarrenError(refusal.code, refusal.message));
-    return registry.start<Result, Chunk>(type, payload, requestOptions);
+    return inFlight.start<Result, Chunk>(type, payload, requestOptions);
   };
 
   const close = (): void => {
     if (closed) return;
     logger.close(); // last batch goes out before the socket does
-    registry.rejectAll('DISCONNECTED', 'The backend was closed', { cancel: true });
+    inFlight.rejectAll('DISCONNECTED', 'The backend was closed', { cancel: true });
     closed = true;
     clearTimeout(retryTimer);
     for (const [event, handler] of handlers) socket.off(event, handler);
@@ -229,11 +219,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
           socket.emit(event, body, ack);
         },
         refusal: () =>
-          closed
-            ? createWarrenError('DISCONNECTED', 'The backend was closed')
-            : refusal === null
-              ? null
-              : createWarrenError(refusal.code, refusal.message),
+          closed ? createWarrenError('DISCONNECTED', 'The backend was closed') : refusal === null ? null : createWarrenError(refusal.code, refusal.message),
       },
       servicesOptions,
     );

@@ -15,7 +15,7 @@ export interface BackendSnapshot {
   readonly refused?: { readonly code: string; readonly message: string };
 }
 
-export interface ConnectionStore {
+interface ConnectionStore {
   getSnapshot(): BackendSnapshot;
   subscribe(listener: () => void): () => void;
   update(patch: Partial<BackendSnapshot>): void;

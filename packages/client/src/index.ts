@@ -5,11 +5,28 @@ export type { AnyCalls, BackendTypeSource, CallsOf, ShapeMap, TypedCalls, TypesF
 export type { ServicesOptions } from './services.ts';
 // Contracts are shared with workers; the client reads them for their types only.
 export { defineContract, defineContracts } from '@warren/protocol';
-export type { Catalogue, CatalogueConflict, CatalogueInstance, CatalogueType, Contract, Contracts, ContractTypes, ServiceTypes, TypeShape, TypesOf } from '@warren/protocol';
+export type {
+  Catalogue,
+  CatalogueConflict,
+  CatalogueInstance,
+  CatalogueType,
+  Contract,
+  Contracts,
+  ContractTypes,
+  ServiceTypes,
+  TypeShape,
+  TypesOf,
+} from '@warren/protocol';
 export type { BackendOptions } from './options.ts';
 export { DEFAULTS } from './options.ts';
-export type { ChunkMeta, RequestOptions } from './request-options.ts';
+export type { ChunkMeta, RequestOptions } from './in-flight.ts';
 export type { BackendStream, StreamOptions } from './stream.ts';
+// One request "slot" as a framework-free store (send/cancel/reset, subscribe/getSnapshot);
+// @warren/react's useBackendRequest is a thin hook over it.
+export { createRequestStore } from './request-store.ts';
+export type { RequestStore, RequestStoreConfig, RequestStoreOptions, SendOptions } from './request-store.ts';
+export { progressOf } from './request-state.ts';
+export type { RequestOutcome, RequestState, RequestStatus } from './request-state.ts';
 export type { BackendSnapshot, ConnectionStatus } from './connection-store.ts';
 export { createClientLogger, LOGGER_DEFAULTS } from './logger.ts';
 export type { ClientLogger, LogEntry, LoggerOptions, LogLevel, LogMethod } from './logger.ts';

@@ -46,7 +46,7 @@ export const LOGGER_DEFAULTS: LoggerOptions = {
   maxBuffered: 200,
 };
 
-export interface LoggerDeps {
+interface LoggerDeps {
   /** Emits one batch; returns false (or throws) when it cannot be sent now. */
   send(entries: LogEntry[]): boolean;
   now?: () => number;
@@ -99,10 +99,7 @@ const toEntry = (level: LogLevel, msg: unknown, fields: unknown, ts: number): Lo
   return entry;
 };
 
-export const createClientLogger = (
-  deps: LoggerDeps,
-  input: Partial<LoggerOptions> = {},
-): ClientLogger & { close(): void } => {
+export const createClientLogger = (deps: LoggerDeps, input: Partial<LoggerOptions> = {}): ClientLogger & { close(): void } => {
   const options = resolveLoggerOptions(input);
   const now = deps.now ?? Date.now;
   const queue: LogEntry[] = [];

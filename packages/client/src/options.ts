@@ -33,7 +33,7 @@ export interface BackendOptions {
   refusalProbe?: RefusalProbe;
 }
 
-export interface ResolvedBackendOptions {
+interface ResolvedBackendOptions {
   url: string;
   token: TokenSource | undefined;
   defaultTimeoutMs: number;
@@ -50,8 +50,7 @@ const fail = (field: string, expected: string, got: unknown): never => {
 };
 
 /** True for an integer timeout budget in ms: 0 (none) … MAX_TIMEOUT_MS. */
-export const isTimeoutMs = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TIMEOUT_MS;
+export const isTimeoutMs = (value: unknown): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_TIMEOUT_MS;
 
 export const TIMEOUT_RANGE = `an integer number of ms from 0 (no deadline) to ${MAX_TIMEOUT_MS}`;
 

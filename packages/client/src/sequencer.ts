@@ -19,7 +19,7 @@ export interface Sequencer {
 }
 
 /** @default 256 responses held at most per request. */
-export const DEFAULT_MAX_HELD = 256;
+const DEFAULT_MAX_HELD = 256;
 
 export const createSequencer = (maxHeld: number = DEFAULT_MAX_HELD): Sequencer => {
   // Attempt 1 is assumed from the start, so a first response of attempt 2

@@ -8,9 +8,9 @@ export interface ServicesOptions {
   timeoutMs?: number;
 }
 
-export const SERVICES_TIMEOUT_MS = 10_000;
+const SERVICES_TIMEOUT_MS = 10_000;
 
-export interface ServicesDeps {
+interface ServicesDeps {
   /** socket.emit with an ack; socket.io buffers it while reconnecting. */
   emit(event: string, body: unknown, ack: (raw: unknown) => void): void;
   /** Why calls fail right now (closed, refused), or null. */
@@ -22,10 +22,7 @@ export const requestCatalogue = (deps: ServicesDeps, options: ServicesOptions = 
   if (refused !== null) return Promise.reject(refused);
   const timeoutMs = options.timeoutMs ?? SERVICES_TIMEOUT_MS;
   return new Promise<Catalogue>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(createWarrenError('TIMEOUT', `The gateway did not send the registry within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => reject(createWarrenError('TIMEOUT', `The gateway did not send the registry within ${timeoutMs} ms`)), timeoutMs);
     const onAck = (raw: unknown) => {
       clearTimeout(timer);
       const parsed = parseRegistryAck(raw);

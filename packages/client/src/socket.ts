@@ -4,7 +4,7 @@
 import { io } from 'socket.io-client';
 
 // Listener parameters stay `any` so a real Socket (typed event maps) fits.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: listener arguments must accept socket.io's typed event maps
 export type SocketListener = (...args: any[]) => void;
 
 export interface SocketLike {
@@ -16,13 +16,13 @@ export interface SocketLike {
   readonly active?: boolean;
   on(event: string, listener: SocketListener): unknown;
   off(event: string, listener?: SocketListener): unknown;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: listener arguments must accept socket.io's typed event maps
   emit(event: string, ...args: any[]): unknown;
   connect(): unknown;
   disconnect(): unknown;
 }
 
-export type AuthPayload = { session?: string; token?: string };
+type AuthPayload = { session?: string; token?: string };
 
 /** A credential for the gateway's authentication (e.g. a JWT): fixed, or fetched on every (re)connect. */
 export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);

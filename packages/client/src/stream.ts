@@ -6,7 +6,7 @@
 // attempt not yet taken are discarded, `onRestart(attempt)` fires, and the
 // loop goes on with the new attempt's chunks from seq 0. Chunks the loop
 // already took cannot be taken back: use onRestart to reset what was shown.
-import type { RequestOptions } from './request-options.ts';
+import type { RequestOptions } from './in-flight.ts';
 
 export interface StreamOptions {
   /** A new attempt began; chunks the loop yields next start again at seq 0. */
@@ -26,10 +26,7 @@ export interface BackendStream<Chunk, Result> extends AsyncIterable<Chunk> {
 
 type Start<Chunk, Result> = (options: RequestOptions<Chunk>) => Promise<Result>;
 
-export const createStream = <Chunk, Result>(
-  start: Start<Chunk, Result>,
-  options: StreamOptions = {},
-): BackendStream<Chunk, Result> => {
+export const createStream = <Chunk, Result>(start: Start<Chunk, Result>, options: StreamOptions = {}): BackendStream<Chunk, Result> => {
   const controller = new AbortController();
   const userSignal = options.signal;
   const forwardAbort = (): void => controller.abort(userSignal?.reason);
@@ -65,16 +62,18 @@ export const createStream = <Chunk, Result>(
 
   // Handling the rejection here also keeps an unobserved `.result` from
   // surfacing as an unhandled rejection when the caller only iterates.
-  result.then(
-    () => undefined,
-    (error: unknown) => {
-      failure = { error };
-    },
-  ).finally(() => {
-    settled = true;
-    userSignal?.removeEventListener('abort', forwardAbort);
-    wake();
-  });
+  result
+    .then(
+      () => undefined,
+      (error: unknown) => {
+        failure = { error };
+      },
+    )
+    .finally(() => {
+      settled = true;
+      userSignal?.removeEventListener('abort', forwardAbort);
+      wake();
+    });
 
   const iterator: AsyncIterator<Chunk, undefined> = {
     next: async () => {

@@ -6,7 +6,7 @@
 import type { Catalogue, Contracts, ServiceTypes, TypeShape, TypesOf } from '@warren/protocol';
 import type { BackendSnapshot, ConnectionStatus } from './connection-store.ts';
 import type { ClientLogger } from './logger.ts';
-import type { RequestOptions } from './request-options.ts';
+import type { RequestOptions } from './in-flight.ts';
 import type { ServicesOptions } from './services.ts';
 import type { BackendStream, StreamOptions } from './stream.ts';
 
@@ -19,11 +19,7 @@ export type ShapeMap<T> = { [K in keyof T]: TypeShape };
 
 export interface TypedCalls<T extends ShapeMap<T>> {
   /** Sends one request of a known type; payload, chunks and result are typed by it. */
-  makeBackendRequest<K extends keyof T & string>(
-    type: K,
-    payload: T[K]['payload'],
-    options?: RequestOptions<T[K]['chunk']>,
-  ): Promise<T[K]['result']>;
+  makeBackendRequest<K extends keyof T & string>(type: K, payload: T[K]['payload'], options?: RequestOptions<T[K]['chunk']>): Promise<T[K]['result']>;
   /** The same request, its chunks consumed with `for await`. */
   stream<K extends keyof T & string>(type: K, payload: T[K]['payload'], options?: StreamOptions): BackendStream<T[K]['chunk'], T[K]['result']>;
 }
@@ -47,9 +43,9 @@ export type BackendTypeSource<T> = ShapeMap<T> | Contracts | ServiceTypes | Unty
 
 /** Both typed and untyped backends fit here: for code that only passes a backend on. */
 export interface AnyCalls {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: any typed or untyped backend must fit here
   makeBackendRequest(type: any, payload?: any, options?: any): Promise<any>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: any typed or untyped backend must fit here
   stream(type: any, payload?: any, options?: any): BackendStream<any, any>;
 }
 

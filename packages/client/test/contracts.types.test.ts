@@ -41,12 +41,16 @@ const check = (_: () => unknown) => undefined;
 describe('typed backends (types)', () => {
   it('infers payload, chunk and result from contracts', () => {
     check(async () => {
-      const result = await fromContracts.makeBackendRequest('testRequest', { count: 2 }, {
-        onChunk: (chunk, meta) => {
-          expectTypeOf(chunk).toEqualTypeOf<{ seq: number; text: string }>();
-          expectTypeOf(meta).toEqualTypeOf<ChunkMeta>();
+      const result = await fromContracts.makeBackendRequest(
+        'testRequest',
+        { count: 2 },
+        {
+          onChunk: (chunk, meta) => {
+            expectTypeOf(chunk).toEqualTypeOf<{ seq: number; text: string }>();
+            expectTypeOf(meta).toEqualTypeOf<ChunkMeta>();
+          },
         },
-      });
+      );
       expectTypeOf(result).toEqualTypeOf<{ count: number; elapsedMs: number }>();
       // Defaults may be left out of the payload: it is typed as callers write it.
       await fromContracts.makeBackendRequest('testRequest', {});
@@ -92,14 +96,22 @@ describe('typed backends (types)', () => {
 
   it('rejects wrong chunk use', () => {
     check(() => {
-      void fromContracts.makeBackendRequest('testRequest', {}, {
-        // @ts-expect-error: chunks have seq and text, no progress
-        onChunk: (chunk) => chunk.progress,
-      });
-      void generated.makeBackendRequest('chat', { message: 'x' }, {
-        // @ts-expect-error: a chunk is { token: string }, not a string
-        onChunk: (chunk: string) => chunk.length,
-      });
+      void fromContracts.makeBackendRequest(
+        'testRequest',
+        {},
+        {
+          // @ts-expect-error: chunks have seq and text, no progress
+          onChunk: (chunk) => chunk.progress,
+        },
+      );
+      void generated.makeBackendRequest(
+        'chat',
+        { message: 'x' },
+        {
+          // @ts-expect-error: a chunk is { token: string }, not a string
+          onChunk: (chunk: string) => chunk.length,
+        },
+      );
       void fromContracts.makeBackendRequest('ping', null, {
         // ping declares no chunks: its chunk type is never, so nothing can be read from one
         onChunk: (chunk) => expectTypeOf(chunk).toEqualTypeOf<never>(),

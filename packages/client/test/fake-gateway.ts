@@ -20,12 +20,7 @@ export interface FakeGateway {
   respond(socket: Socket, frame: Record<string, unknown>): Promise<void>;
 }
 
-type OnRequest = (
-  frame: { id: string; type: string; payload: unknown },
-  ack: (value: unknown) => void,
-  socket: Socket,
-  gateway: FakeGateway,
-) => void;
+type OnRequest = (frame: { id: string; type: string; payload: unknown }, ack: (value: unknown) => void, socket: Socket, gateway: FakeGateway) => void;
 
 const running: Array<() => Promise<void>> = [];
 afterEach(async () => {

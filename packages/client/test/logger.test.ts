@@ -130,9 +130,7 @@ describe('backend.logger', () => {
     const { socket, backend } = setup();
     backend.logger.info('hello', { requestId: 'r-7' });
     vi.advanceTimersByTime(1000);
-    expect(socket.bodies('client-log')).toEqual([
-      { entries: [{ level: 'info', msg: 'hello', requestId: 'r-7', ts: 1_700_000_000_000 }] },
-    ]);
+    expect(socket.bodies('client-log')).toEqual([{ entries: [{ level: 'info', msg: 'hello', requestId: 'r-7', ts: 1_700_000_000_000 }] }]);
     socket.goOffline();
     backend.logger.warn('while offline');
     vi.advanceTimersByTime(5000);

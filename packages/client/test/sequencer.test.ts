@@ -21,20 +21,11 @@ describe('sequencer', () => {
   });
 
   it('drops duplicates', () => {
-    expect(feed([chunk(0), chunk(0), chunk(1), chunk(0), result(2), result(2)])).toEqual([
-      'chunk:0@1',
-      'chunk:1@1',
-      'result:2@1',
-    ]);
+    expect(feed([chunk(0), chunk(0), chunk(1), chunk(0), result(2), result(2)])).toEqual(['chunk:0@1', 'chunk:1@1', 'result:2@1']);
   });
 
   it('holds out-of-order responses until the gap fills', () => {
-    expect(feed([result(3), chunk(2), chunk(2), chunk(0), chunk(1)])).toEqual([
-      'chunk:0@1',
-      'chunk:1@1',
-      'chunk:2@1',
-      'result:3@1',
-    ]);
+    expect(feed([result(3), chunk(2), chunk(2), chunk(0), chunk(1)])).toEqual(['chunk:0@1', 'chunk:1@1', 'chunk:2@1', 'result:3@1']);
   });
 
   it('restarts on a higher attempt and ignores lower ones afterwards', () => {

@@ -8,9 +8,7 @@ afterEach(() => {
   for (const backend of open.splice(0)) backend.close();
 });
 
-export const setup = (
-  { connected = true, ...options }: Partial<BackendOptions> & { connected?: boolean } = {},
-) => {
+export const setup = ({ connected = true, ...options }: Partial<BackendOptions> & { connected?: boolean } = {}) => {
   const socket: FakeSocket = createFakeSocket({ connected });
   const sessionStore = createMemorySessionStore();
   const backend = createBackend({

@@ -7,12 +7,16 @@ import { setup } from './setup.ts';
 describe('public types', () => {
   it('infers results and chunks from the generics', () => {
     const { backend } = setup();
-    const call = backend.makeBackendRequest<{ count: number }, { text: string }>('t', {}, {
-      onChunk: (chunk, meta) => {
-        expectTypeOf(chunk).toEqualTypeOf<{ text: string }>();
-        expectTypeOf(meta).toEqualTypeOf<ChunkMeta>();
+    const call = backend.makeBackendRequest<{ count: number }, { text: string }>(
+      't',
+      {},
+      {
+        onChunk: (chunk, meta) => {
+          expectTypeOf(chunk).toEqualTypeOf<{ text: string }>();
+          expectTypeOf(meta).toEqualTypeOf<ChunkMeta>();
+        },
       },
-    });
+    );
     call.catch(() => undefined);
     expectTypeOf(call).toEqualTypeOf<Promise<{ count: number }>>();
     expectTypeOf<ReturnType<Backend['makeBackendRequest']>>().toEqualTypeOf<Promise<unknown>>();

@@ -11,7 +11,7 @@ import { createTokenBuckets } from './plugins/token-buckets.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 
 /** Bytes of one entry's message plus its fields (as JSON) that reach the log. */
-export const MAX_ENTRY_BYTES = 2048;
+const MAX_ENTRY_BYTES = 2048;
 const MAX_MSG_CHARS = 1000;
 
 const entrySchema = z.object({

@@ -2,9 +2,9 @@
 // exhausted its deliveries, or one whose deadline passed in the queue.
 import type { Logger } from 'pino';
 import type { WireError } from '@warren/protocol';
-import type { DeadLetter, Subscription, Transport } from '@warren/transport';
+import type { DeadLetter, GatewayTransport, Subscription, WorkerTransport } from '@warren/transport';
 
-export const deadLetterError = (dead: DeadLetter): WireError => {
+const deadLetterError = (dead: DeadLetter): WireError => {
   if (dead.reason === 'delivery_limit') {
     return {
       code: 'DELIVERY_LIMIT',
@@ -17,7 +17,8 @@ export const deadLetterError = (dead: DeadLetter): WireError => {
   return { code: 'WORKER_ERROR', message: `The broker dropped the request (${dead.reason}).` };
 };
 
-export const relayDeadLetters = (transport: Transport, log: Logger): Promise<Subscription> =>
+// It reads dead letters as a gateway and answers them as a worker would.
+export const relayDeadLetters = (transport: GatewayTransport & WorkerTransport, log: Logger): Promise<Subscription> =>
   transport.consumeDeadLetters((dead, settle) => {
     const error = deadLetterError(dead);
     log[dead.reason === 'expired' ? 'info' : 'warn'](
@@ -25,14 +26,12 @@ export const relayDeadLetters = (transport: Transport, log: Logger): Promise<Sub
       'request dead-lettered; telling its caller',
     );
     // A higher attempt than any worker used, so the client takes it as final.
-    transport
-      .publishResponse(dead.session, { kind: 'error', id: dead.id, seq: 0, attempt: dead.deliveries + 1, error })
-      .then(
-        (outcome) => {
-          // No reply queue: the session expired, nobody is left to tell.
-          if (outcome === 'unroutable') log.info({ requestId: dead.id, sessionId: dead.session }, 'dead letter dropped: its session is gone');
-          settle();
-        },
-        (err: Error) => log.warn({ requestId: dead.id, err: err.message }, 'could not relay a dead letter; will retry'),
-      );
+    transport.publishResponse(dead.session, { kind: 'error', id: dead.id, seq: 0, attempt: dead.deliveries + 1, error }).then(
+      (outcome) => {
+        // No reply queue: the session expired, nobody is left to tell.
+        if (outcome === 'unroutable') log.info({ requestId: dead.id, sessionId: dead.session }, 'dead letter dropped: its session is gone');
+        settle();
+      },
+      (err: Error) => log.warn({ requestId: dead.id, err: err.message }, 'could not relay a dead letter; will retry'),
+    );
   });

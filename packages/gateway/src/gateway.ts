@@ -8,25 +8,24 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createAmqpTransport, type Transport } from '@warren/transport';
-import { createAcceptedRequests } from './accepted-requests.ts';
+import { createAcceptedRequests, type PendingRequests } from './in-flight.ts';
 import { createClientLogWriter } from './client-log.ts';
 import { relayDeadLetters } from './dead-letters.ts';
-import { admitConnections, allowRequest } from './handshake.ts';
+import { admitConnections, allowRequest } from './admission.ts';
 import { createHttpHandler, createMetricsHandler } from './http.ts';
 import { createOps } from './ops/index.ts';
 import type { LocalRun } from './local-run.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
-import type { PendingRequests } from './pending-requests.ts';
 import type { ReplyRelay } from './reply-relay.ts';
 import type { TokenVerifier } from './plugins/authenticate.ts';
 import { builtinPlugins, resolveVerifier } from './plugins/builtins.ts';
 import { checkPlugins, composePlugins } from './plugins/compose.ts';
 import type { ConnectionContext, GatewayPlugin } from './plugins/types.ts';
-import { answerRegistryEvents, createGatewayRegistry, validatePayload, withRegistryRoute, type GatewayRegistry } from './registry/index.ts';
-import { createSessions } from './session.ts';
-import { attachSocket } from './socket-session.ts';
-import { createWarrenError } from '@warren/protocol';
+import { answerRegistryEvents, createGatewayRegistry, registryRoute, validatePayload, type GatewayRegistry } from './registry/index.ts';
+import { createSessions } from './session-tokens.ts';
+import { attachSocket } from './connection.ts';
+import { configError, createWarrenError } from '@warren/protocol';
 
 export interface CreateGatewayOptions extends GatewayOptionsInput {
   /** Broker seam; defaults to RabbitMQ at `url`. Pass a memory transport in tests or the embedded demo. */
@@ -59,7 +58,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const { transport: injected, log: injectedLog, plugins: userPlugins = [], verifyToken, ...rest } = input;
   const options = parseGatewayOptions(rest);
   if (verifyToken !== undefined && typeof verifyToken !== 'function') {
-    throw new Error('Invalid gateway options:\n  - verifyToken: expected an async function (token, handshake) => { principal }');
+    throw configError('gateway options', [{ path: 'verifyToken', message: 'expected an async function (token, handshake) => { principal }' }]);
   }
   // Plugins are checked before anything connects: a bad one fails the boot.
   const registry = createGatewayRegistry();
@@ -82,7 +81,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
       connectionName: 'warren-gateway',
     }));
   // The operations console listens on the transport: calls' hops, dead letters (ops/).
-  const ops = createOps(brokerTransport, options, log, verifyToken);
+  const ops = createOps(brokerTransport, options, log, verify);
   const transport = ops.transport;
   const sessions = createSessions(options.sessionSecret, { ttlMs: options.sessionTokenTtlMs });
   transport.onStatus((status) => log.info({ broker: status }, 'broker status changed'));
@@ -101,25 +100,28 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
 
   const renderMetrics = async () => ({ contentType: metrics.contentType, body: await metrics.render() });
   const http = createServer(
-    ops.routes({ sessions, registry, metrics })(withRegistryRoute(registry, createHttpHandler({
-      staticDir: options.staticDir,
-      // Connected means every setup (exchange declarations) ran on the current
-      // connection; the dead-letter queue was declared once at start-up.
-      // …and every session's reply consumer is being delivered to: a gateway
-      // that cannot deliver answers to its sessions is not ready.
-      ready: () => {
-        const broker = transport.status();
-        const replyConsumersDown = relaysDown();
-        return {
-          ready: !draining && broker === 'connected' && topologyDeclared && replyConsumersDown === 0,
-          broker,
-          topology: topologyDeclared,
-          replyConsumersDown,
-        };
-      },
-      ...(options.metricsPort === undefined ? { metrics: renderMetrics } : {}),
-      ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
-    }), registryAccess)),
+    ops.routes({ sessions, registry, metrics })(
+      createHttpHandler({
+        staticDir: options.staticDir,
+        // Connected means every setup (exchange declarations) ran on the current
+        // connection; the dead-letter queue was declared once at start-up.
+        // …and every session's reply consumer is being delivered to: a gateway
+        // that cannot deliver answers to its sessions is not ready.
+        ready: () => {
+          const broker = transport.status();
+          const replyConsumersDown = relaysDown();
+          return {
+            ready: !draining && broker === 'connected' && topologyDeclared && replyConsumersDown === 0,
+            broker,
+            topology: topologyDeclared,
+            replyConsumersDown,
+          };
+        },
+        ...(options.metricsPort === undefined ? { metrics: renderMetrics } : {}),
+        ...(options.metricsToken === undefined ? {} : { metricsToken: options.metricsToken }),
+        registry: registryRoute(registry, registryAccess),
+      }),
+    ),
   );
   const metricsHttp =
     options.metricsPort === undefined
@@ -176,13 +178,13 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
           void run.done.finally(() => locals.delete(run));
         },
         isDraining: () => draining,
+        answerRegistry: (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}),
       });
     } catch (error) {
       log.error({ err: error }, 'socket setup failed');
       socket.disconnect(true);
     }
   });
-  io.on('connection', (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}));
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -205,8 +207,17 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const host = options.host === '0.0.0.0' || options.host === '::' ? '127.0.0.1' : options.host;
   const url = `http://${host}:${port}`;
   if (metricsHttp) metricsUrl = `http://${host}:${(metricsHttp.address() as AddressInfo).port}/metrics`;
+  // `event: 'ready'` is what supervisors and tests wait for; the message is for people.
   log.info(
-    { url, metricsUrl, namespace: options.namespace, transport: transport.kind, staticDir: options.staticDir, plugins: plugins.map((p) => p.name) },
+    {
+      event: 'ready',
+      url,
+      metricsUrl,
+      namespace: options.namespace,
+      transport: transport.kind,
+      staticDir: options.staticDir,
+      plugins: plugins.map((p) => p.name),
+    },
     'gateway listening',
   );
 

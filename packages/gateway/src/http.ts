@@ -1,6 +1,7 @@
-// The gateway's plain HTTP side: health, readiness, Prometheus metrics and
-// static files (the web app), with an SPA fallback to index.html and no path
-// traversal. Metrics can be guarded by a bearer token (metricsToken) and
+// The gateway's plain HTTP side, every route in one place: health,
+// readiness, Prometheus metrics, the registry catalogue (answered by
+// registry/routes.ts) and static files (the web app), with an SPA fallback
+// to index.html and no path traversal. Metrics can be guarded by a bearer token (metricsToken) and
 // served on a port of their own (metricsPort) instead.
 import { timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -22,13 +23,15 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-export interface HttpDeps {
+interface HttpDeps {
   staticDir: string | undefined;
   ready(): { ready: boolean; broker: string; topology: boolean; replyConsumersDown: number };
   /** Prometheus text exposition for GET /metrics; absent = not served here. */
   metrics?(): Promise<{ contentType: string; body: string }>;
   /** When set, GET /metrics needs `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string;
+  /** GET /registry (registry/routes.ts); false when the request is not for it. */
+  registry?(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean>;
 }
 
 const sameSecret = (given: string | undefined, expected: string) => {
@@ -38,7 +41,12 @@ const sameSecret = (given: string | undefined, expected: string) => {
 };
 
 /** Answers GET /metrics (guarded when a token is configured); false when the request is not for it. */
-const serveMetrics = async (deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>, req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> => {
+const serveMetrics = async (
+  deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+): Promise<boolean> => {
   if (pathname !== '/metrics' || !deps.metrics) return false;
   if (deps.metricsToken !== undefined) {
     const m = /^Bearer\s+(\S+)$/i.exec(String(req.headers.authorization ?? ''));
@@ -57,10 +65,10 @@ const serveMetrics = async (deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>, re
 /** A handler serving only GET /metrics, for the metricsPort listener. */
 export const createMetricsHandler = (deps: Pick<HttpDeps, 'metrics' | 'metricsToken'>) => async (req: IncomingMessage, res: ServerResponse) => {
   if (await serveMetrics(deps, req, res, new URL(req.url ?? '/', 'http://gateway').pathname)) return;
-  json(res, 404, { error: 'not found' });
+  sendJson(res, 404, { error: 'not found' });
 };
 
-const json = (res: ServerResponse, status: number, body: unknown) => {
+const sendJson = (res: ServerResponse, status: number, body: unknown) => {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
 };
@@ -110,10 +118,10 @@ export const createHttpHandler = (deps: HttpDeps) => {
   return async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://gateway');
     const method = req.method ?? 'GET';
-    if (url.pathname === '/healthz') return json(res, 200, { status: 'ok' });
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') {
       const state = deps.ready();
-      return json(res, state.ready ? 200 : 503, {
+      return sendJson(res, state.ready ? 200 : 503, {
         status: state.ready ? 'ready' : 'not ready',
         broker: state.broker,
         topology: state.topology,
@@ -121,21 +129,22 @@ export const createHttpHandler = (deps: HttpDeps) => {
       });
     }
     if (await serveMetrics(deps, req, res, url.pathname)) return;
+    if (await deps.registry?.(req, res, url.pathname)) return;
     if (root && (method === 'GET' || method === 'HEAD')) {
       let path: string;
       try {
         path = normalize(decodeURIComponent(url.pathname));
       } catch {
-        return json(res, 400, { error: 'bad path' });
+        return sendJson(res, 400, { error: 'bad path' });
       }
       const file = join(root, path);
-      if (file !== root && !file.startsWith(root + sep)) return json(res, 404, { error: 'not found' });
+      if (file !== root && !file.startsWith(root + sep)) return sendJson(res, 404, { error: 'not found' });
       const target = path.endsWith('/') ? join(file, 'index.html') : file;
       const encodings = req.headers['accept-encoding'];
       if (await serveFile(res, target, method, encodings)) return;
       // Client-side routes fall back to the app shell; missing assets stay 404.
       if (!extname(path) && (await serveFile(res, join(root, 'index.html'), method, encodings))) return;
     }
-    json(res, 404, { error: 'not found' });
+    sendJson(res, 404, { error: 'not found' });
   };
 };

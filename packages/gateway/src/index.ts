@@ -7,7 +7,7 @@ export {
   parseGatewayOptions,
   type GatewayOptionsInput,
 } from './options.ts';
-export { createSessions, type Sessions } from './session.ts';
+export { createSessions, type Sessions } from './session-tokens.ts';
 export type { GatewayMetrics } from './metrics.ts';
 export { isValidTraceparent, newTraceparent, traceparentFor } from './trace.ts';
 export { renderConfigReference } from './config-reference.ts';

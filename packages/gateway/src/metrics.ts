@@ -7,7 +7,8 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Transport } from '@warren/transport';
 
 export interface GatewayMetrics {
-  readonly registry: Registry;
+  /** The Prometheus registry holding these metrics. */
+  readonly prometheus: Registry;
   /** A request or connection refused; `reason` is the error code. */
   rejected(reason: string, type?: string): void;
   /** A request accepted here reached its end: final response relayed (outcome 'ok' or the error code). */
@@ -19,7 +20,7 @@ export interface GatewayMetrics {
   readonly contentType: string;
 }
 
-export interface MetricsSources {
+interface MetricsSources {
   transport: Transport;
   connectedSockets(): number;
   inFlight(): number;
@@ -119,7 +120,7 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
   });
 
   return {
-    registry,
+    prometheus: registry,
     contentType: registry.contentType,
     rejected(reason, type) {
       rejected.inc({ reason });

@@ -4,13 +4,21 @@
 // (rendered by config-reference.ts; a unit test fails when it is stale).
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, MAX_TIMEOUT_MS, REPLY_QUEUE_EXPIRES_MS } from '@warren/protocol';
+import {
+  brokerUrlsSchema,
+  DEFAULT_AMQP_URL,
+  DEFAULT_NAMESPACE,
+  NAMESPACE_PATTERN,
+  MAX_TIMEOUT_MS,
+  parseOptions,
+  REPLY_QUEUE_EXPIRES_MS,
+} from '@warren/protocol';
 
 export const DEFAULTS = {
   port: 3000,
   host: '0.0.0.0',
-  url: 'amqp://guest:guest@127.0.0.1:5672',
-  namespace: 'warren',
+  url: DEFAULT_AMQP_URL,
+  namespace: DEFAULT_NAMESPACE,
   defaultTimeoutMs: 60_000,
   maxTimeoutMs: 60 * 60_000,
   maxFrameBytes: 2 * 1024 * 1024,
@@ -36,7 +44,7 @@ export const DEFAULTS = {
 } as const;
 
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-export const JWT_ALGORITHMS = [...HMAC_ALGORITHMS, 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+const JWT_ALGORITHMS = [...HMAC_ALGORITHMS, 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
 export const gatewayOptionsSchema = z
   .object({
@@ -44,11 +52,15 @@ export const gatewayOptionsSchema = z
     host: z.string().min(1).default(DEFAULTS.host).describe('Interface to bind.'),
     url: brokerUrlsSchema
       .default([DEFAULTS.url])
-      .describe('AMQP URL of RabbitMQ (use the gateway\'s own least-privilege user); the nodes of a cluster comma-separated: connections start at a random node and move on when one is down.'),
+      .describe(
+        "AMQP URL of RabbitMQ (use the gateway's own least-privilege user); the nodes of a cluster comma-separated: connections start at a random node and move on when one is down.",
+      ),
     replyQueueType: z
       .enum(['quorum', 'classic'])
       .default(DEFAULTS.replyQueueType)
-      .describe('Session reply queues: `quorum` survives the loss of a cluster node; `classic` lives on one node and costs less (about 1.5× the throughput at 64 concurrent calls on one node, docs/performance.md) — for a single-node broker only. Every gateway of an app must agree.'),
+      .describe(
+        'Session reply queues: `quorum` survives the loss of a cluster node; `classic` lives on one node and costs less (about 1.5× the throughput at 64 concurrent calls on one node, docs/performance.md) — for a single-node broker only. Every gateway of an app must agree.',
+      ),
     brokerWaitMs: z
       .number()
       .int()
@@ -61,7 +73,13 @@ export const gatewayOptionsSchema = z
       .regex(NAMESPACE_PATTERN, 'lower-case letters, digits, _ and -, starting with a letter')
       .default(DEFAULTS.namespace)
       .describe('Prefix of every broker name; gateways and workers of one app share it.'),
-    defaultTimeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).default(DEFAULTS.defaultTimeoutMs).describe('Deadline of requests that name none, in ms.'),
+    defaultTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .max(MAX_TIMEOUT_MS)
+      .default(DEFAULTS.defaultTimeoutMs)
+      .describe('Deadline of requests that name none, in ms.'),
     maxTimeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).default(DEFAULTS.maxTimeoutMs).describe('Longest deadline a client may ask for, in ms.'),
     maxFrameBytes: z
       .number()
@@ -75,15 +93,28 @@ export const gatewayOptionsSchema = z
       .positive()
       .default(DEFAULTS.maxPayloadBytes)
       .describe('Largest request payload (as JSON), in bytes; a bigger one is refused with PAYLOAD_TOO_LARGE. Below maxFrameBytes.'),
-    replyPrefetch: z.number().int().positive().max(65_535).default(DEFAULTS.replyPrefetch).describe('Responses relayed to one socket but not yet acked by it, at most (backpressure).'),
-    ackTimeoutMs: z.number().int().positive().default(DEFAULTS.ackTimeoutMs).describe('A socket whose oldest relayed response stays unacked this long, in ms, is disconnected (it resumes later).'),
+    replyPrefetch: z
+      .number()
+      .int()
+      .positive()
+      .max(65_535)
+      .default(DEFAULTS.replyPrefetch)
+      .describe('Responses relayed to one socket but not yet acked by it, at most (backpressure).'),
+    ackTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(DEFAULTS.ackTimeoutMs)
+      .describe('A socket whose oldest relayed response stays unacked this long, in ms, is disconnected (it resumes later).'),
     pingIntervalMs: z
       .number()
       .int()
       .min(1_000)
       .max(300_000)
       .default(DEFAULTS.pingIntervalMs)
-      .describe('Socket.IO heartbeat: the gateway pings every socket this often, in ms. A client that hears nothing for pingIntervalMs + pingTimeoutMs drops the connection and reconnects, so a frozen or unreachable gateway is noticed within that sum.'),
+      .describe(
+        'Socket.IO heartbeat: the gateway pings every socket this often, in ms. A client that hears nothing for pingIntervalMs + pingTimeoutMs drops the connection and reconnects, so a frozen or unreachable gateway is noticed within that sum.',
+      ),
     pingTimeoutMs: z
       .number()
       .int()
@@ -95,20 +126,27 @@ export const gatewayOptionsSchema = z
       .string()
       .min(16, 'use at least 16 characters')
       .optional()
-      .describe('Signs session tokens; every gateway of one app must share it, and a restarted gateway needs the same one for clients to resume. Default: random per process (`npm start` passes one kept in `.warren/session-secret`).'),
+      .describe(
+        'Signs session tokens; every gateway of one app must share it, and a restarted gateway needs the same one for clients to resume. Default: random per process (`npm start` passes one kept in `.warren/session-secret`).',
+      ),
     sessionTokenTtlMs: z
       .number()
       .int()
       .min(3000)
       .max(24 * 60 * 60_000)
       .default(DEFAULTS.sessionTokenTtlMs)
-      .describe('Lifetime of a session token, in ms; refreshed every third of it while the socket is connected. Default: the reply queue\'s idle expiry.'),
+      .describe("Lifetime of a session token, in ms; refreshed every third of it while the socket is connected. Default: the reply queue's idle expiry."),
     staticDir: z.string().optional().describe('Directory of static files served at / (the web app), with an SPA fallback.'),
-    corsOrigins: z.array(z.string()).default([]).describe('Origins allowed cross-origin for HTTP long-polling (e.g. the Vite dev server); comma-separated in the environment.'),
+    corsOrigins: z
+      .array(z.string())
+      .default([])
+      .describe('Origins allowed cross-origin for HTTP long-polling (e.g. the Vite dev server); comma-separated in the environment.'),
     allowedOrigins: z
       .array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'an origin like https://app.example.com (no path)'))
       .default([])
-      .describe('When set, browsers from other origins are refused at the handshake: HTTP 400 at the WebSocket upgrade, 403 (readable by the refused page) on HTTP polling; the client then goes offline with FORBIDDEN instead of retrying. Same-origin pages and clients without an Origin header pass. Comma-separated.'),
+      .describe(
+        'When set, browsers from other origins are refused at the handshake: HTTP 400 at the WebSocket upgrade, 403 (readable by the refused page) on HTTP polling; the client then goes offline with FORBIDDEN instead of retrying. Same-origin pages and clients without an Origin header pass. Comma-separated.',
+      ),
     trustProxy: z.boolean().default(false).describe('Take the client IP from the last X-Forwarded-For hop (set behind a load balancer).'),
     jwtSecret: z.string().min(32, 'use at least 32 characters').optional().describe('HMAC secret: turns on JWT authentication (HS256/384/512).'),
     jwtPublicKey: z.string().optional().describe('PEM public key: turns on JWT authentication (RS/PS/ES/EdDSA).'),
@@ -120,17 +158,20 @@ export const gatewayOptionsSchema = z
     jwtIssuer: z.string().min(1).optional().describe('Required `iss` of tokens; needed with JWT authentication.'),
     jwtAudience: z.string().min(1).optional().describe('Required `aud` of tokens; needed with JWT authentication.'),
     jwtClockToleranceSec: z.number().int().min(0).max(300).default(DEFAULTS.jwtClockToleranceSec).describe('Leeway for `exp`/`nbf`, in seconds.'),
-    allowAnonymous: z
-      .boolean()
-      .optional()
-      .describe('Let clients without a token connect. Default: true without authentication configured, false with it.'),
+    allowAnonymous: z.boolean().optional().describe('Let clients without a token connect. Default: true without authentication configured, false with it.'),
     rateLimitPerSecond: z
       .number()
       .min(0)
       .max(1_000_000)
       .default(DEFAULTS.rateLimitPerSecond)
       .describe('Requests per second per caller (principal `sub`, else per connection); 0 turns the limit off.'),
-    rateLimitBurst: z.number().int().min(1).max(1_000_000).default(DEFAULTS.rateLimitBurst).describe('Requests a caller may send at once before rateLimitPerSecond applies.'),
+    rateLimitBurst: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(DEFAULTS.rateLimitBurst)
+      .describe('Requests a caller may send at once before rateLimitPerSecond applies.'),
     maxInFlightPerConnection: z
       .number()
       .int()
@@ -138,7 +179,13 @@ export const gatewayOptionsSchema = z
       .max(1_000_000)
       .default(DEFAULTS.maxInFlightPerConnection)
       .describe('Accepted but unanswered requests per connection; 0 = no limit.'),
-    maxConnectionsPerPrincipal: z.number().int().min(0).max(1_000_000).default(DEFAULTS.maxConnectionsPerPrincipal).describe('Open sockets per principal `sub`; 0 = no limit.'),
+    maxConnectionsPerPrincipal: z
+      .number()
+      .int()
+      .min(0)
+      .max(1_000_000)
+      .default(DEFAULTS.maxConnectionsPerPrincipal)
+      .describe('Open sockets per principal `sub`; 0 = no limit.'),
     maxConnectionsPerIp: z
       .number()
       .int()
@@ -149,7 +196,9 @@ export const gatewayOptionsSchema = z
     registryRoles: z
       .array(z.string().min(1))
       .default([])
-      .describe('With authentication on (and anonymous callers refused): GET /registry and the `registry` event need a principal with one of these roles; empty = any authenticated caller. Comma-separated.'),
+      .describe(
+        'With authentication on (and anonymous callers refused): GET /registry and the `registry` event need a principal with one of these roles; empty = any authenticated caller. Comma-separated.',
+      ),
     metricsPort: z
       .number()
       .int()
@@ -157,27 +206,51 @@ export const gatewayOptionsSchema = z
       .max(65_535)
       .optional()
       .describe('Serve GET /metrics on this port (on `host`) instead of the main one, e.g. for a scraper on a private network; 0 picks a free one.'),
-    metricsToken: z
-      .string()
-      .min(16, 'use at least 16 characters')
-      .optional()
-      .describe('When set, GET /metrics needs `Authorization: Bearer <metricsToken>`.'),
+    metricsToken: z.string().min(16, 'use at least 16 characters').optional().describe('When set, GET /metrics needs `Authorization: Bearer <metricsToken>`.'),
     clientLogPerSecond: z
       .number()
       .min(0)
       .max(100_000)
       .default(DEFAULTS.clientLogPerSecond)
-      .describe('Browser log entries (client-log) written per second per caller — principal `sub`, else client IP — across all its connections; 0 writes none. Each entry is cut to 2 KB.'),
-    clientLogBurst: z.number().int().min(1).max(100_000).default(DEFAULTS.clientLogBurst).describe('Browser log entries a caller may send at once before clientLogPerSecond applies.'),
+      .describe(
+        'Browser log entries (client-log) written per second per caller — principal `sub`, else client IP — across all its connections; 0 writes none. Each entry is cut to 2 KB.',
+      ),
+    clientLogBurst: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(DEFAULTS.clientLogBurst)
+      .describe('Browser log entries a caller may send at once before clientLogPerSecond applies.'),
     connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs).describe('How long to wait for the broker at start-up, in ms.'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel).describe('pino log level.'),
-    opsRole: z.string().min(1).max(200).default('warren-ops').describe('Principals with this role (in `roles`) may use the operations console (`/ops/api/…`, the web app\'s Operations page).'),
-    opsAllowAnonymous: z.boolean().default(false).describe('Open the operations console to anyone who can reach the gateway, without a token. For a local demo only (`npm start` and `npm run dev` set it).'),
-    opsDeadLetters: z.number().int().min(0).max(10_000).default(100).describe('Dead-lettered requests this gateway keeps in memory for inspection and replay; 0 keeps none.'),
+    opsRole: z
+      .string()
+      .min(1)
+      .max(200)
+      .default('warren-ops')
+      .describe("Principals with this role (in `roles`) may use the operations console (`/ops/api/…`, the web app's Operations page)."),
+    opsAllowAnonymous: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Open the operations console to anyone who can reach the gateway, without a token. For a local demo only (`npm start` and `npm run dev` set it).',
+      ),
+    opsDeadLetters: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .default(100)
+      .describe('Dead-lettered requests this gateway keeps in memory for inspection and replay; 0 keeps none.'),
   })
   .superRefine((o, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
-    if (o.maxPayloadBytes >= o.maxFrameBytes) issue('maxPayloadBytes', `must be below maxFrameBytes (${o.maxFrameBytes}), or oversize payloads drop the connection instead of getting PAYLOAD_TOO_LARGE`);
+    if (o.maxPayloadBytes >= o.maxFrameBytes)
+      issue(
+        'maxPayloadBytes',
+        `must be below maxFrameBytes (${o.maxFrameBytes}), or oversize payloads drop the connection instead of getting PAYLOAD_TOO_LARGE`,
+      );
     const jwt = o.jwtSecret !== undefined || o.jwtPublicKey !== undefined;
     if (o.jwtSecret !== undefined && o.jwtPublicKey !== undefined) issue('jwtPublicKey', 'set jwtSecret or jwtPublicKey, not both');
     if (jwt && o.jwtIssuer === undefined) issue('jwtIssuer', 'required with JWT authentication');
@@ -186,7 +259,8 @@ export const gatewayOptionsSchema = z
     if (o.jwtAlgorithms && jwt) {
       const hmac = o.jwtSecret !== undefined;
       const wrong = o.jwtAlgorithms.filter((a) => (HMAC_ALGORITHMS as readonly string[]).includes(a) !== hmac);
-      if (wrong.length > 0) issue('jwtAlgorithms', `${wrong.join(', ')} cannot be used with ${hmac ? 'jwtSecret (HS256/384/512 only)' : 'jwtPublicKey (no HS*)'}`);
+      if (wrong.length > 0)
+        issue('jwtAlgorithms', `${wrong.join(', ')} cannot be used with ${hmac ? 'jwtSecret (HS256/384/512 only)' : 'jwtPublicKey (no HS*)'}`);
     }
   });
 
@@ -247,7 +321,11 @@ export const gatewayOptionsFromEnv = (env: Record<string, string | undefined> = 
     const raw = env[name];
     if (raw === undefined || raw === '') continue;
     if (kind === 'number') out[key] = Number(raw);
-    else if (kind === 'list') out[key] = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    else if (kind === 'list')
+      out[key] = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     // An unknown spelling stays a string, so the schema names the field.
     else if (kind === 'boolean') out[key] = BOOLEAN[raw.trim().toLowerCase()] ?? raw;
     else out[key] = raw;
@@ -256,10 +334,6 @@ export const gatewayOptionsFromEnv = (env: Record<string, string | undefined> = 
 };
 
 export const parseGatewayOptions = (input: unknown): GatewayOptions => {
-  const result = gatewayOptionsSchema.safeParse(input);
-  if (!result.success) {
-    const lines = formatIssues(result.error.issues).map((i) => `  - ${i.path}: ${i.message}`);
-    throw new Error(`Invalid gateway options:\n${lines.join('\n')}`);
-  }
-  return { ...result.data, sessionSecret: result.data.sessionSecret ?? randomBytes(32).toString('base64url') };
+  const options = parseOptions('gateway options', gatewayOptionsSchema, input);
+  return { ...options, sessionSecret: options.sessionSecret ?? randomBytes(32).toString('base64url') };
 };

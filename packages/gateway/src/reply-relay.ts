@@ -4,19 +4,27 @@
 // responses wait in RabbitMQ, not in gateway memory.
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { EVENTS, type Response } from '@warren/protocol';
-import type { Subscription, Transport } from '@warren/transport';
+import { EVENTS, isFinal, type Response } from '@warren/protocol';
+import type { GatewayTransport, Subscription } from '@warren/transport';
+import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
+import type { PendingRequests } from './in-flight.ts';
+import type { PluginChain } from './plugins/compose.ts';
+import type { ConnectionContext } from './plugins/types.ts';
 
-export interface ReplyRelayDeps {
+interface ReplyRelayDeps {
   socket: Socket;
-  transport: Transport;
+  transport: GatewayTransport;
   options: GatewayOptions;
   sessionId: string;
   log: Logger;
   now: () => number;
-  /** Plugins and metrics see each response before the socket does. */
-  beforeEmit(response: Response): Response;
+  /** Plugins' onResponse hooks see each response before the socket does. */
+  chain: PluginChain;
+  connection: ConnectionContext;
+  /** The connection's accepted requests: a final answer finishes one (metrics). */
+  pending: PendingRequests;
+  metrics: GatewayMetrics;
 }
 
 export interface ReplyRelay {
@@ -28,7 +36,22 @@ export interface ReplyRelay {
 }
 
 export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
-  const { socket, options, log, now } = deps;
+  const { socket, options, log, now, pending, metrics } = deps;
+  /** Plugins and metrics see each response before the socket does. */
+  const beforeEmit = (response: Response): Response => {
+    const type = pending.typeOf(response.id);
+    const out = deps.chain.response(response, {
+      connection: deps.connection,
+      sessionId: deps.sessionId,
+      request: type === undefined ? undefined : { id: response.id, type },
+    });
+    if (!isFinal(response)) metrics.chunk(type);
+    else {
+      const done = pending.finish(response.id);
+      metrics.finished(done?.type, response.kind === 'result' ? 'ok' : response.error.code, done ? done.ageMs / 1000 : undefined);
+    }
+    return out;
+  };
   let replies: Promise<Subscription> | null = null;
   let started: Subscription | null = null;
   let closed = false;
@@ -38,20 +61,23 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   let emitted = 0;
   let stallTimer: ReturnType<typeof setInterval> | undefined;
   const watchStall = () => {
-    stallTimer ??= setInterval(() => {
-      const oldest = unacked.values().next();
-      if (oldest.done) {
-        clearInterval(stallTimer);
-        stallTimer = undefined;
-        return;
-      }
-      if (now() - oldest.value > options.ackTimeoutMs) {
-        log.warn({ unacked: unacked.size, ackTimeoutMs: options.ackTimeoutMs }, 'client stopped acking responses; disconnecting it');
-        // Discard what is buffered: a graceful close would wait for a flush
-        // that a client that stopped reading never allows.
-        socket.conn.close(true);
-      }
-    }, Math.max(250, Math.floor(options.ackTimeoutMs / 4)));
+    stallTimer ??= setInterval(
+      () => {
+        const oldest = unacked.values().next();
+        if (oldest.done) {
+          clearInterval(stallTimer);
+          stallTimer = undefined;
+          return;
+        }
+        if (now() - oldest.value > options.ackTimeoutMs) {
+          log.warn({ unacked: unacked.size, ackTimeoutMs: options.ackTimeoutMs }, 'client stopped acking responses; disconnecting it');
+          // Discard what is buffered: a graceful close would wait for a flush
+          // that a client that stopped reading never allows.
+          socket.conn.close(true);
+        }
+      },
+      Math.max(250, Math.floor(options.ackTimeoutMs / 4)),
+    );
   };
 
   const ensure = () =>
@@ -63,7 +89,7 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
           const n = emitted++;
           unacked.set(n, now());
           watchStall();
-          socket.emit(EVENTS.response, deps.beforeEmit(response), () => {
+          socket.emit(EVENTS.response, beforeEmit(response), () => {
             unacked.delete(n);
             settle();
           });

@@ -3,20 +3,19 @@
 // when a plugin asked to). A refused request is acked with its typed error
 // and nothing reaches the broker.
 import type { Logger } from 'pino';
-import { createWarrenError, isWarrenError, jsonDepth, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import { fingerprintOf, type AcceptedRequests } from './accepted-requests.ts';
+import { fingerprintOf, type AcceptedRequests, type PendingRequests } from './in-flight.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
-import { rememberJson } from './payload-text.ts';
+import { NOT_JSON, payloadJson, rememberJson, TOO_DEEP } from './payload-text.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import { toBrowserError } from './plugins/errors.ts';
 import type { ConnectionContext, LocalHandler, RequestContext } from './plugins/types.ts';
-import type { PendingRequests } from './pending-requests.ts';
 import { traceparentFor } from './trace.ts';
 
-export interface PipelineDeps {
+interface PipelineDeps {
   transport: Transport;
   options: GatewayOptions;
   chain: PluginChain;
@@ -25,8 +24,6 @@ export interface PipelineDeps {
   connection: ConnectionContext;
   sessionId: string;
   pending: PendingRequests;
-  /** Requests this connection is answering locally, by id. */
-  locals: Map<string, LocalRun>;
   ensureReplies(): Promise<unknown>;
   /** Gateway-wide record of local runs, so shutdown can end them. */
   trackLocal(run: LocalRun): void;
@@ -40,36 +37,7 @@ export interface PipelineDeps {
 export type AckFn = (ack: Ack) => void;
 
 const idOf = (frame: unknown) =>
-  frame !== null && typeof frame === 'object' && typeof (frame as { id?: unknown }).id === 'string'
-    ? (frame as { id: string }).id.slice(0, 128)
-    : undefined;
-
-const NOT_JSON = -1;
-const TOO_DEEP = -2;
-/**
- * The payload as JSON text; NOT_JSON for binary attachments, cycles or absurd
- * nesting, TOO_DEEP past the protocol's MAX_BODY_DEPTH (workers would refuse
- * it; Python's parser cannot even read it).
- */
-export const payloadJson = (value: unknown): string | typeof NOT_JSON | typeof TOO_DEEP => {
-  try {
-    const text = JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
-      const raw = this[key];
-      if (raw instanceof ArrayBuffer || ArrayBuffer.isView(raw)) throw new TypeError('binary');
-      return v;
-    });
-    if (text === undefined) return NOT_JSON;
-    return jsonDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH ? TOO_DEEP : text;
-  } catch {
-    return NOT_JSON;
-  }
-};
-
-/** Bytes of the payload as JSON text; negative when it is not plain JSON or too deep. */
-export const jsonBytes = (value: unknown): number => {
-  const text = payloadJson(value);
-  return typeof text === 'string' ? Buffer.byteLength(text) : text;
-};
+  frame !== null && typeof frame === 'object' && typeof (frame as { id?: unknown }).id === 'string' ? (frame as { id: string }).id.slice(0, 128) : undefined;
 
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The gateway failed to accept the request.' };
 
@@ -80,11 +48,13 @@ const INTERNAL: WireError = { code: 'INTERNAL', message: 'The gateway failed to 
  * "Channel closed", a socket error — is the broker being unavailable, not a
  * fault inside Warren.
  */
-const brokerFailure = (log: Logger) => (error: unknown): never => {
-  if (isWarrenError(error)) throw error;
-  log.warn({ err: (error as Error)?.message }, 'broker operation failed');
-  throw createWarrenError('BROKER_UNAVAILABLE', 'The gateway cannot reach the message broker; try again shortly.', { cause: error });
-};
+const brokerFailure =
+  (log: Logger) =>
+  (error: unknown): never => {
+    if (isWarrenError(error)) throw error;
+    log.warn({ err: (error as Error)?.message }, 'broker operation failed');
+    throw createWarrenError('BROKER_UNAVAILABLE', 'The gateway cannot reach the message broker; try again shortly.', { cause: error });
+  };
 
 export const createRequestPipeline = (deps: PipelineDeps) => {
   const { transport, options, connection, sessionId, log, now } = deps;
@@ -93,7 +63,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     deps.metrics.rejected(error.code, type);
     return id === undefined ? { ok: false, error } : { ok: false, id, error };
   };
-  const refuse = (ack: AckFn, id: string | undefined, error: WireError, type?: string) => ack(refusal(id, error, type));
+  const ackRefusal = (ack: AckFn, id: string | undefined, error: WireError, type?: string) => ack(refusal(id, error, type));
 
   type Outcome = { ack: Ack; deadline?: number };
   /** Plugins, then publish (or a local run): the ack the request earns, and its deadline when accepted. */
@@ -123,28 +93,40 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
         await deps.ensureReplies().catch(brokerFailure(rlog));
         // Pending before publishing: the answer may arrive before the ack goes out.
         deps.pending.add(id, type, ctx.deadline);
-        await transport.publishRequest({
-          id,
-          type,
-          payload: ctx.payload,
-          session: sessionId,
-          deadline: ctx.deadline,
-          traceparent,
-          // Only what plugins put here reaches workers: a client cannot set it.
-          ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
-        }).catch((error: unknown) => {
-          deps.pending.finish(id);
-          brokerFailure(rlog)(error);
-        });
+        await transport
+          .publishRequest({
+            id,
+            type,
+            payload: ctx.payload,
+            session: sessionId,
+            deadline: ctx.deadline,
+            traceparent,
+            // Only what plugins put here reaches workers: a client cannot set it.
+            ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
+          })
+          .catch((error: unknown) => {
+            deps.pending.finish(id);
+            brokerFailure(rlog)(error);
+          });
         published = true;
       });
       if (local && !published) {
         await deps.ensureReplies().catch(brokerFailure(rlog));
-        deps.pending.add(id, type, ctx.deadline);
-        const run = runLocally(local, { transport, sessionId, id, type, payload: ctx.payload, principal: ctx.principal, deadline: ctx.deadline, traceparent, log: rlog, now });
-        deps.locals.set(id, run);
+        // Its answers travel through the broker and the reply relay, so they arrive after this.
+        const run = runLocally(local, {
+          transport,
+          sessionId,
+          id,
+          type,
+          payload: ctx.payload,
+          principal: ctx.principal,
+          deadline: ctx.deadline,
+          traceparent,
+          log: rlog,
+          now,
+        });
+        deps.pending.add(id, type, ctx.deadline, run);
         deps.trackLocal(run);
-        void run.done.finally(() => deps.locals.delete(id));
       } else if (!published) {
         rlog.error('no plugin answered the request and none passed it on');
         return { ack: refusal(id, INTERNAL, type) };
@@ -166,21 +148,26 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     const parsed = parseRequestFrame(frame);
     if (!parsed.ok) {
       if (deps.mayLogInvalid()) log.warn({ requestId: idOf(frame), error: parsed.error.message }, 'invalid request frame');
-      return refuse(ack, idOf(frame), parsed.error);
+      return ackRefusal(ack, idOf(frame), parsed.error);
     }
     const { id, type } = parsed.value;
     const traceparent = traceparentFor(parsed.value.traceparent);
     const rlog = log.child({ requestId: id, type, traceparent });
     if (deps.isDraining()) {
-      return refuse(ack, id, { code: 'SHUTTING_DOWN', message: 'This gateway is shutting down; reconnect and retry.' }, type);
+      return ackRefusal(ack, id, { code: 'SHUTTING_DOWN', message: 'This gateway is shutting down; reconnect and retry.' }, type);
     }
     const text = payloadJson(parsed.value.payload);
     if (text === NOT_JSON) {
       rlog.warn('payload is not plain JSON');
-      return refuse(ack, id, { code: 'INVALID_REQUEST', message: 'The payload must be plain JSON (no binary attachments, no deeper nesting than JSON allows).' }, type);
+      return ackRefusal(
+        ack,
+        id,
+        { code: 'INVALID_REQUEST', message: 'The payload must be plain JSON (no binary attachments, no deeper nesting than JSON allows).' },
+        type,
+      );
     }
     if (text === TOO_DEEP) {
-      return refuse(ack, id, { code: 'INVALID_REQUEST', message: `The payload nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` }, type);
+      return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: `The payload nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` }, type);
     }
     rememberJson(parsed.value.payload, text);
     // Claimed on arrival, before any await: a second copy of this id cannot
@@ -190,11 +177,16 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     // their log lines share the connection's budget for invalid frames.
     if (claim.kind === 'conflict') {
       if (deps.mayLogInvalid()) rlog.warn('request id reused for a different request');
-      return refuse(ack, id, { code: 'DUPLICATE_ID', message: `The id "${id}" was already used in this session for a different request; send it under a new id.` }, type);
+      return ackRefusal(
+        ack,
+        id,
+        { code: 'DUPLICATE_ID', message: `The id "${id}" was already used in this session for a different request; send it under a new id.` },
+        type,
+      );
     }
     if (claim.kind === 'duplicate') {
       // A re-send (lost ack, resume) or a copy racing the first: never run twice.
-      if (deps.mayLogInvalid()) rlog.info('duplicate request; answering with the first copy\'s ack');
+      if (deps.mayLogInvalid()) rlog.info("duplicate request; answering with the first copy's ack");
       return ack(await claim.ack);
     }
     let outcome: Outcome;

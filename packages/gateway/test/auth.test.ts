@@ -16,7 +16,13 @@ const sign = (claims: Record<string, unknown> = {}, opts: { exp?: number | strin
     .setExpirationTime(opts.exp ?? '1h')
     .sign(new TextEncoder().encode(opts.secret ?? SECRET));
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const codeOf = async (ready: Promise<unknown>) => ((await ready.then(() => null, (e: { data?: { code?: string } }) => e)) as { data?: { code?: string } } | null)?.data?.code ?? 'CONNECTED';
+const codeOf = async (ready: Promise<unknown>) =>
+  (
+    (await ready.then(
+      () => null,
+      (e: { data?: { code?: string } }) => e,
+    )) as { data?: { code?: string } } | null
+  )?.data?.code ?? 'CONNECTED';
 
 describe('JWT authentication at the handshake', () => {
   it('verifies a token and hands its principal to the worker', async () => {
@@ -177,8 +183,7 @@ describe('authorization per request type', () => {
 describe('origin allow-list', () => {
   it('refuses a foreign Origin at the handshake with 403 and admits listed and same origins', async () => {
     const { gateway } = await setup({ allowedOrigins: ['https://app.example.com'] });
-    const poll = (origin?: string) =>
-      fetch(`${gateway.url}/socket.io/?EIO=4&transport=polling`, { headers: origin ? { origin } : {} });
+    const poll = (origin?: string) => fetch(`${gateway.url}/socket.io/?EIO=4&transport=polling`, { headers: origin ? { origin } : {} });
     const evil = await poll('https://evil.example.com');
     expect(evil.status).toBe(403);
     expect(await evil.text()).toContain('FORBIDDEN');

@@ -6,7 +6,8 @@ import { checkBounded, PREFIX_ITEMS, pruneArrays } from '../src/registry/bounded
 import { createSchemaCompiler } from '../src/registry/schema-check.ts';
 
 const item = { type: 'object', properties: { role: { enum: ['user', 'assistant'] }, text: { type: 'string' } }, required: ['role', 'text'] };
-const chat = (history: Record<string, unknown>): JsonSchema => ({ type: 'object', properties: { message: { type: 'string' }, history: { type: 'array', items: item, ...history } }, required: ['message'] }) as JsonSchema;
+const chat = (history: Record<string, unknown>): JsonSchema =>
+  ({ type: 'object', properties: { message: { type: 'string' }, history: { type: 'array', items: item, ...history } }, required: ['message'] }) as JsonSchema;
 const check = (schema: JsonSchema, payload: unknown) => checkBounded(createSchemaCompiler(), [{ key: 'k', schema }], payload).issues;
 const ok = { role: 'user', text: 'x' };
 

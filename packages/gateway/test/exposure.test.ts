@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createGateway, parseGatewayOptions } from '@warren/gateway';
 import type { RegistryAck } from '@warren/protocol';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
+import { disposable } from '../../../test/support/disposable.ts';
 import { connect, quiet, setup, sleep } from './support.ts';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -21,8 +22,7 @@ const sign = (claims: Record<string, unknown> = {}, expSec = 600) =>
     .setExpirationTime(Math.floor(Date.now() / 1000) + expSec)
     .sign(new TextEncoder().encode(SECRET));
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
-const registryEvent = (socket: Socket) =>
-  new Promise<RegistryAck>((resolve) => socket.emit('registry', {}, resolve));
+const registryEvent = (socket: Socket) => new Promise<RegistryAck>((resolve) => socket.emit('registry', {}, resolve));
 
 describe('exposure with authentication on', () => {
   it('serves GET /registry only to an authenticated caller, and only with a registryRoles role when set', async () => {
@@ -76,27 +76,28 @@ describe('defaults and broker failures', () => {
     const { gateway } = await setup();
     const clients = Array.from({ length: 64 }, () => connect(gateway));
     await Promise.all(clients.map((c) => c.ready));
-    const refused = await connect(gateway).ready.then(() => 'CONNECTED', (e: { data?: { code?: string } }) => e.data?.code);
+    const refused = await connect(gateway).ready.then(
+      () => 'CONNECTED',
+      (e: { data?: { code?: string } }) => e.data?.code,
+    );
     expect(refused).toBe('RATE_LIMITED');
   });
 
   it('answers BROKER_UNAVAILABLE, not INTERNAL, when the broker channel ends under a publish', async () => {
     const broker = createMemoryBroker();
     const transport = memoryTransport(broker);
-    const gateway = await createGateway({
-      port: 0,
-      host: '127.0.0.1',
-      log: quiet,
-      transport: { ...transport, publishRequest: async () => Promise.reject(new Error('Channel ended, no reply will be forthcoming')) },
-    });
-    try {
-      const client = connect(gateway);
-      await client.ready;
-      const ack = await client.request({ id: 'b1', type: 'echo' });
-      expect(ack).toMatchObject({ ok: false, id: 'b1', error: { code: 'BROKER_UNAVAILABLE' } });
-      expect(JSON.stringify(ack)).not.toMatch(/Channel ended/);
-    } finally {
-      await gateway.close();
-    }
+    await using gateway = disposable(
+      await createGateway({
+        port: 0,
+        host: '127.0.0.1',
+        log: quiet,
+        transport: { ...transport, publishRequest: async () => Promise.reject(new Error('Channel ended, no reply will be forthcoming')) },
+      }),
+    );
+    const client = connect(gateway);
+    await client.ready;
+    const ack = await client.request({ id: 'b1', type: 'echo' });
+    expect(ack).toMatchObject({ ok: false, id: 'b1', error: { code: 'BROKER_UNAVAILABLE' } });
+    expect(JSON.stringify(ack)).not.toMatch(/Channel ended/);
   });
 });

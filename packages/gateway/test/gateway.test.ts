@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Ack, Response } from '@warren/protocol';
 import { createGateway, gatewayOptionsFromEnv, parseGatewayOptions, type Gateway } from '@warren/gateway';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
-import { registerHandlers, type WorkerHandle } from '@warren/worker';
+import { registerHandlers } from '@warren/worker';
 
 const quiet = pino({ level: 'silent' });
 const cleanup: (() => Promise<unknown> | unknown)[] = [];
@@ -165,13 +165,24 @@ describe('gateway over the memory transport', () => {
 
   it('writes client-log entries as structured gateway log lines', async () => {
     const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({ write(chunk, _enc, done) { lines.push(JSON.parse(chunk.toString())); done(); } });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
     const { gateway } = await setup({ log: pino({ level: 'info' }, sink) });
     const { socket, session } = connect(gateway);
     const { sessionId } = await session;
     socket.emit('client-log', { entries: [{ level: 'warn', msg: 'button broke', fields: { button: 'send' }, requestId: 'r9', ts: 1 }] });
     await until(() => lines.some((l) => l.msg === 'button broke'));
-    expect(lines.find((l) => l.msg === 'button broke')).toMatchObject({ level: 40, source: 'client', sessionId, requestId: 'r9', clientFields: { button: 'send' } });
+    expect(lines.find((l) => l.msg === 'button broke')).toMatchObject({
+      level: 40,
+      source: 'client',
+      sessionId,
+      requestId: 'r9',
+      clientFields: { button: 'send' },
+    });
   });
 });
 

@@ -29,7 +29,10 @@ describe('limits', () => {
   it('refuses binary attachments as INVALID_REQUEST', async () => {
     const { gateway } = await setup();
     const client = connect(gateway);
-    expect(await client.request({ id: 'bin', type: 'echo', payload: { blob: Buffer.from('hello') } })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
+    expect(await client.request({ id: 'bin', type: 'echo', payload: { blob: Buffer.from('hello') } })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_REQUEST' },
+    });
     expect(await client.request({ id: 'after', type: 'echo' })).toEqual({ ok: true, id: 'after' });
   });
 

@@ -8,7 +8,13 @@ import { capturingLog, connect, setup, sleep, until } from './support.ts';
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
 const JWT = { jwtSecret: SECRET, jwtIssuer: 'https://issuer.test', jwtAudience: 'warren-test' };
 const sign = (claims: Record<string, unknown>) =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setSubject(String(claims.sub ?? 'ada')).setIssuer(JWT.jwtIssuer).setAudience(JWT.jwtAudience).setExpirationTime('1h').sign(new TextEncoder().encode(SECRET));
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(String(claims.sub ?? 'ada'))
+    .setIssuer(JWT.jwtIssuer)
+    .setAudience(JWT.jwtAudience)
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode(SECRET));
 
 const get = async (url: string, headers: Record<string, string> = {}) => {
   const res = await fetch(url, { headers });

@@ -12,16 +12,18 @@ const cleanup: (() => Promise<void>)[] = [];
 const EVIL = 'https://evil.example.com';
 
 // Node's fetch and WebSocket send no Origin by themselves: add the page's, as a browser would.
-const fromOrigin = (origin: string): RefusalProbe => async (url) => {
-  const original = globalThis.fetch;
-  const withOrigin: typeof fetch = (input, init) => original(input, { ...init, headers: { ...(init?.headers as Record<string, string>), origin } });
-  globalThis.fetch = withOrigin;
-  try {
-    return await probeRefusal(url);
-  } finally {
-    globalThis.fetch = original;
-  }
-};
+const fromOrigin =
+  (origin: string): RefusalProbe =>
+  async (url) => {
+    const original = globalThis.fetch;
+    const withOrigin: typeof fetch = (input, init) => original(input, { ...init, headers: { ...(init?.headers as Record<string, string>), origin } });
+    globalThis.fetch = withOrigin;
+    try {
+      return await probeRefusal(url);
+    } finally {
+      globalThis.fetch = original;
+    }
+  };
 
 afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()!();

@@ -26,10 +26,16 @@ describe('plugin chain', () => {
     client.socket.close();
     await until(() => calls.includes('a:disconnect'));
     expect(calls).toEqual([
-      'a:connect', 'b:connect',
-      'a:before:r1', 'b:before:r1', 'b:after:r1', 'a:after:r1',
-      'b:response:result', 'a:response:result',
-      'b:disconnect', 'a:disconnect',
+      'a:connect',
+      'b:connect',
+      'a:before:r1',
+      'b:before:r1',
+      'b:after:r1',
+      'a:after:r1',
+      'b:response:result',
+      'a:response:result',
+      'b:disconnect',
+      'a:disconnect',
     ]);
   });
 
@@ -44,12 +50,21 @@ describe('plugin chain', () => {
     const { gateway, broker } = await setup({ plugins: [gate] });
     const client = connect(gateway);
     const before = broker.published();
-    expect(await client.request({ id: 'r1', type: 'echo', payload: { secret: true } })).toEqual({ ok: false, id: 'r1', error: { code: 'FORBIDDEN', message: 'No secrets.' } });
+    expect(await client.request({ id: 'r1', type: 'echo', payload: { secret: true } })).toEqual({
+      ok: false,
+      id: 'r1',
+      error: { code: 'FORBIDDEN', message: 'No secrets.' },
+    });
     expect(broker.published()).toBe(before);
   });
 
   it('hides an unexpected plugin failure behind INTERNAL with no internals', async () => {
-    const buggy: GatewayPlugin = { name: 'buggy', onRequest: async () => { throw new Error('db password is hunter2 at /srv/app.ts:12'); } };
+    const buggy: GatewayPlugin = {
+      name: 'buggy',
+      onRequest: async () => {
+        throw new Error('db password is hunter2 at /srv/app.ts:12');
+      },
+    };
     const { gateway } = await setup({ plugins: [buggy] });
     const ack = await connect(gateway).request({ id: 'r1', type: 'echo' });
     expect(ack).toEqual({ ok: false, id: 'r1', error: { code: 'INTERNAL', message: 'The gateway failed to accept the request.' } });
@@ -83,7 +98,12 @@ describe('plugin chain', () => {
   });
 
   it('refuses a connection from onConnect with connect_error data { code, message }', async () => {
-    const door: GatewayPlugin = { name: 'door', onConnect: () => { throw refuse('UNAUTHORIZED', 'Knock first.'); } };
+    const door: GatewayPlugin = {
+      name: 'door',
+      onConnect: () => {
+        throw refuse('UNAUTHORIZED', 'Knock first.');
+      },
+    };
     const { gateway } = await setup({ plugins: [door] });
     const error = await connect(gateway).ready.catch((e: { data?: unknown }) => e);
     expect((error as { data?: unknown }).data).toEqual({ code: 'UNAUTHORIZED', message: 'Knock first.' });
@@ -92,7 +112,12 @@ describe('plugin chain', () => {
   it('lets earlier plugins forget a connection a later one refused', async () => {
     const seen: string[] = [];
     const counter: GatewayPlugin = { name: 'counter', onConnect: () => void seen.push('in'), onDisconnect: (_c, reason) => void seen.push(`out:${reason}`) };
-    const door: GatewayPlugin = { name: 'door', onConnect: () => { throw refuse('FORBIDDEN', 'no'); } };
+    const door: GatewayPlugin = {
+      name: 'door',
+      onConnect: () => {
+        throw refuse('FORBIDDEN', 'no');
+      },
+    };
     const { gateway } = await setup({ plugins: [counter, door] });
     await connect(gateway).ready.catch(() => {});
     expect(seen).toEqual(['in', 'out:refused']);
@@ -100,7 +125,10 @@ describe('plugin chain', () => {
 });
 
 describe('local handlers', () => {
-  const testRequest = async (payload: { count: number; delayMs?: number }, ctx: { sendChunk(d: unknown): Promise<void>; signal: AbortSignal; principal: unknown }) => {
+  const testRequest = async (
+    payload: { count: number; delayMs?: number },
+    ctx: { sendChunk(d: unknown): Promise<void>; signal: AbortSignal; principal: unknown },
+  ) => {
     for (let i = 0; i < payload.count; i++) {
       if (payload.delayMs) await sleep(payload.delayMs);
       await ctx.sendChunk({ seq: i, text: `chunk ${i + 1} of ${payload.count}` });
@@ -143,7 +171,16 @@ describe('local handlers', () => {
 
   it('reports a throwing local handler as WORKER_ERROR (or its own code), never a stack', async () => {
     const { gateway } = await setup({
-      plugins: [localHandlers({ boom: () => { throw new Error('kaput'); }, picky: () => { throw createWarrenError('INVALID_PAYLOAD', 'count must be a number'); } })],
+      plugins: [
+        localHandlers({
+          boom: () => {
+            throw new Error('kaput');
+          },
+          picky: () => {
+            throw createWarrenError('INVALID_PAYLOAD', 'count must be a number');
+          },
+        }),
+      ],
     });
     const client = connect(gateway);
     await client.request({ id: 'b', type: 'boom' });
@@ -177,13 +214,15 @@ describe('plugin options fail the boot', () => {
 
   it('refuses a factory passed instead of a plugin, naming its position', async () => {
     const broker = createMemoryBroker();
-    await expect(
-      createGateway({ port: 0, log: quiet, transport: memoryTransport(broker), plugins: [rateLimit as unknown as GatewayPlugin] }),
-    ).rejects.toThrow(/plugins\.0/);
+    await expect(createGateway({ port: 0, log: quiet, transport: memoryTransport(broker), plugins: [rateLimit as unknown as GatewayPlugin] })).rejects.toThrow(
+      /plugins\.0/,
+    );
   });
 
   it('refuses maxPayloadBytes at or above maxFrameBytes', async () => {
     const broker = createMemoryBroker();
-    await expect(createGateway({ port: 0, log: quiet, transport: memoryTransport(broker), maxFrameBytes: 1000, maxPayloadBytes: 1000 })).rejects.toThrow(/maxPayloadBytes/);
+    await expect(createGateway({ port: 0, log: quiet, transport: memoryTransport(broker), maxFrameBytes: 1000, maxPayloadBytes: 1000 })).rejects.toThrow(
+      /maxPayloadBytes/,
+    );
   });
 });

@@ -27,9 +27,12 @@ const setup = async () => {
   const broker = createMemoryBroker();
   const gateway = await createGateway({ port: 0, host: '127.0.0.1', log: quiet, transport: memoryTransport(broker) });
   cleanup.push(() => gateway.close());
-  const typed = await registerHandlers({ service: 'math', transport: memoryTransport(broker), log: quiet, contracts, instanceId: 'math-1' }, {
-    add: ({ a, b }) => ({ sum: a + b }),
-  });
+  const typed = await registerHandlers(
+    { service: 'math', transport: memoryTransport(broker), log: quiet, contracts, instanceId: 'math-1' },
+    {
+      add: ({ a, b }) => ({ sum: a + b }),
+    },
+  );
   cleanup.push(() => typed.close());
   const plain = await registerHandlers({ service: 'misc', transport: memoryTransport(broker), log: quiet, instanceId: 'misc-1' }, { echo: (p) => p });
   cleanup.push(() => plain.close());

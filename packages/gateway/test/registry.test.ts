@@ -60,10 +60,25 @@ describe('gateway registry catalogue', () => {
     await send(announce('node-1', [{ type: 'testRequest', ...testRequest }]));
     const catalogue = registry.catalogue();
     expect(catalogue.instances).toEqual([
-      expect.objectContaining({ service: 'demo-node', instanceId: 'node-1', language: 'typescript', concurrency: 8, lastSeenAt: now(), expiresAt: now() + 3000, types: ['testRequest'] }),
+      expect.objectContaining({
+        service: 'demo-node',
+        instanceId: 'node-1',
+        language: 'typescript',
+        concurrency: 8,
+        lastSeenAt: now(),
+        expiresAt: now() + 3000,
+        types: ['testRequest'],
+      }),
     ]);
     expect(catalogue.types).toEqual([
-      expect.objectContaining({ type: 'testRequest', description: 'Streams count chunks.', payload: testRequest.payload, services: ['demo-node'], instances: ['node-1'], conflict: false }),
+      expect.objectContaining({
+        type: 'testRequest',
+        description: 'Streams count chunks.',
+        payload: testRequest.payload,
+        services: ['demo-node'],
+        instances: ['node-1'],
+        conflict: false,
+      }),
     ]);
     expect(catalogue.conflicts).toEqual([]);
   });
@@ -157,7 +172,9 @@ describe('gateway registry payload checks', () => {
 
   it('lets through types nobody announced, types announced without a payload schema, and schemas it cannot read', async () => {
     const { registry, send } = await setup();
-    await send(announce('a', [{ type: 'plain' }, { type: 'odd', payload: { type: 'object', properties: { a: { $ref: 'http://elsewhere.example/schema' } } } }]));
+    await send(
+      announce('a', [{ type: 'plain' }, { type: 'odd', payload: { type: 'object', properties: { a: { $ref: 'http://elsewhere.example/schema' } } } }]),
+    );
     expect(registry.checkPayload('unknown', { anything: true })).toBeNull();
     expect(registry.checkPayload('plain', 42)).toBeNull();
     expect(registry.checkPayload('odd', { a: 1 })).toBeNull();

@@ -58,7 +58,13 @@ export interface Client {
 }
 
 export const connect = (gateway: Gateway, options: { auth?: Record<string, unknown>; extraHeaders?: Record<string, string> } = {}): Client => {
-  const socket = io(gateway.url, { transports: ['websocket'], auth: options.auth ?? {}, reconnection: false, forceNew: true, ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}) });
+  const socket = io(gateway.url, {
+    transports: ['websocket'],
+    auth: options.auth ?? {},
+    reconnection: false,
+    forceNew: true,
+    ...(options.extraHeaders ? { extraHeaders: options.extraHeaders } : {}),
+  });
   cleanup.push(() => socket.close());
   const responses: Response[] = [];
   socket.on('response', (r: Response, ack: () => void) => {

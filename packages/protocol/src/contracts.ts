@@ -20,11 +20,7 @@ export interface TypeShape {
 /** Request type → its shape. `warren codegen` writes one of these. */
 export type ServiceTypes = { [type: string]: TypeShape };
 
-export interface Contract<
-  P extends z.ZodType = z.ZodType,
-  C extends z.ZodType | undefined = z.ZodType | undefined,
-  R extends z.ZodType = z.ZodType,
-> {
+export interface Contract<P extends z.ZodType = z.ZodType, C extends z.ZodType | undefined = z.ZodType | undefined, R extends z.ZodType = z.ZodType> {
   /** Runtime brand, so a contract is told apart from any other object. */
   readonly kind: 'warren.contract';
   readonly description: string | undefined;
@@ -73,9 +69,7 @@ export const defineContract = <P extends z.ZodType, R extends z.ZodType, C exten
     // zod is a peer dependency: a zod 3 schema would pass the check above and
     // then fail deep inside z.toJSONSchema with a bare TypeError.
     if (!('_zod' in (value as object))) {
-      throw new TypeError(
-        `defineContract: ${field} is a zod 3 schema; Warren needs zod 4 (npm i zod@^4, or import { z } from 'zod/v4' with zod 3.25)`,
-      );
+      throw new TypeError(`defineContract: ${field} is a zod 3 schema; Warren needs zod 4 (npm i zod@^4, or import { z } from 'zod/v4' with zod 3.25)`);
     }
   };
   check('payload', spec.payload);
@@ -111,8 +105,7 @@ export interface ContractJsonSchemas {
 // Payloads are checked as callers write them (defaults optional); chunks and
 // results as callers receive them. Zod types JSON cannot express (dates,
 // transforms) become `{}` rather than failing the announcement.
-const toJson = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema =>
-  z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+const toJson = (schema: z.ZodType, io: 'input' | 'output'): JsonSchema => z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
 
 /** JSON Schemas of a contract, as a worker announces them on the registry. */
 export const contractJsonSchemas = (contract: Contract): ContractJsonSchemas => {

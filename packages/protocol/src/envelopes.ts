@@ -1,18 +1,18 @@
 // Wire envelopes for both hops. Socket frames and AMQP bodies share the
 // response envelope, so the gateway relays it without reshaping it.
 import { z } from 'zod';
-import { errorCodes } from './errors.ts';
-import { REQUEST_TYPE_PATTERN } from './topology.ts';
+import { errorCodes, type ErrorCode } from './errors.ts';
+import { REQUEST_ID_PATTERN, REQUEST_TYPE_PATTERN } from './topology.ts';
 
 // Event names and the timeout ceiling live in events.ts, which does not import
 // zod, so a browser bundle that needs them does not pull the schemas in.
 import { MAX_TIMEOUT_MS } from './events.ts';
 export { EVENTS, MAX_TIMEOUT_MS } from './events.ts';
-const requestId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:-]+$/, 'use letters, digits, _ . : -');
+const requestId = z.string().min(1).max(128).regex(REQUEST_ID_PATTERN, 'use letters, digits, _ . : -');
 const requestType = z.string().regex(REQUEST_TYPE_PATTERN, 'a letter, then up to 99 letters, digits, _ . -');
 
 export const wireErrorSchema = z.object({
-  code: z.enum(errorCodes as [string, ...string[]]),
+  code: z.enum(errorCodes as [ErrorCode, ...ErrorCode[]]),
   message: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
 });
@@ -21,13 +21,25 @@ export const requestFrameSchema = z.object({
   id: requestId,
   type: requestType,
   /** Any JSON value; absent means null. */
-  payload: z.unknown().optional().transform((value) => (value === undefined ? null : value)),
+  payload: z
+    .unknown()
+    .optional()
+    .transform((value) => (value === undefined ? null : value)),
   /** Relative budget; the gateway turns it into an absolute deadline. */
   timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
   traceparent: z.string().max(128).optional(),
 });
 
 export const cancelFrameSchema = z.object({ id: requestId, type: requestType });
+
+/** Who picked an attempt up: on seq 0 of each attempt (docs/protocol.md, "Hops"). */
+const workerHopSchema = z.object({
+  instance: z.string().max(200),
+  language: z.string().max(40),
+  service: z.string().max(200).optional(),
+  startedAt: z.number().optional(),
+});
+export type WorkerHop = z.infer<typeof workerHopSchema>;
 
 const responseBase = {
   id: requestId,
@@ -36,9 +48,7 @@ const responseBase = {
   /** 1 for the first delivery to a worker; higher after a redelivery. */
   attempt: z.number().int().positive(),
   /** On seq 0 of an attempt only: the worker that picked it up, and when (epoch ms, its clock). For hop timelines; optional. */
-  worker: z
-    .object({ instance: z.string().max(200), language: z.string().max(40), service: z.string().max(200).optional(), startedAt: z.number().optional() })
-    .optional(),
+  worker: workerHopSchema.optional(),
 };
 
 export const responseSchema = z.discriminatedUnion('kind', [
@@ -68,23 +78,13 @@ export type SessionFrame = z.infer<typeof sessionFrameSchema>;
 /** Cancel as it travels on the control exchange. */
 export type CancelMessage = z.infer<typeof cancelMessageSchema>;
 
-import type { WireError } from './errors.ts';
-/** Who picked an attempt up: on seq 0 of each attempt (docs/protocol.md, "Hops"). */
-export interface WorkerHop {
-  instance: string;
-  language: string;
-  service?: string;
-  startedAt?: number;
-}
-interface ResponseBase {
-  id: string;
-  seq: number;
-  attempt: number;
-  worker?: WorkerHop;
-}
-export type ChunkResponse = ResponseBase & { kind: 'chunk'; data: unknown };
-export type ResultResponse = ResponseBase & { kind: 'result'; data: unknown };
-export type ErrorResponse = ResponseBase & { kind: 'error'; error: WireError };
-export type Response = ChunkResponse | ResultResponse | ErrorResponse;
+/** One response envelope, as both hops carry it: the schema's own type. */
+export type Response = z.infer<typeof responseSchema>;
+export type ChunkResponse = Extract<Response, { kind: 'chunk' }>;
+export type ResultResponse = Extract<Response, { kind: 'result' }>;
+export type ErrorResponse = Extract<Response, { kind: 'error' }>;
+
+/** A request is known by its session and the id the client chose: the key of every table of requests, in every component. */
+export const requestKey = (session: string, id: string): string => `${session}\u0000${id}`;
 
 export const isFinal = (response: Response): response is ResultResponse | ErrorResponse => response.kind !== 'chunk';

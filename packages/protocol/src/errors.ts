@@ -73,8 +73,7 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export const errorCodes = Object.keys(ERROR_CODES) as ErrorCode[];
 
-export const isErrorCode = (value: unknown): value is ErrorCode =>
-  typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+export const isErrorCode = (value: unknown): value is ErrorCode => typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
 
 /** The serialisable form an error takes on every hop. */
 export interface WireError {
@@ -87,11 +86,7 @@ export interface WireError {
 /** A thrown/rejected Warren error: a plain Error carrying a stable `code`. */
 export type WarrenError = Error & WireError & { readonly warren: true };
 
-export const createWarrenError = (
-  code: ErrorCode,
-  message: string,
-  extra: { details?: Record<string, unknown>; cause?: unknown } = {},
-): WarrenError => {
+export const createWarrenError = (code: ErrorCode, message: string, extra: { details?: Record<string, unknown>; cause?: unknown } = {}): WarrenError => {
   const error = new Error(message, extra.cause === undefined ? undefined : { cause: extra.cause }) as WarrenError;
   error.name = `WarrenError[${code}]`;
   Object.assign(error, { code, warren: true });
@@ -131,9 +126,7 @@ export const unexpectedError = (reference: string): WireError => ({
  */
 export const toWireError = (value: unknown, fallback: ErrorCode = 'INTERNAL'): WireError => {
   if (isWarrenError(value)) {
-    return value.details === undefined
-      ? { code: value.code, message: value.message }
-      : { code: value.code, message: value.message, details: value.details };
+    return value.details === undefined ? { code: value.code, message: value.message } : { code: value.code, message: value.message, details: value.details };
   }
   if (value instanceof Error) return { code: fallback, message: value.message || value.name };
   if (typeof value === 'string') return { code: fallback, message: value };

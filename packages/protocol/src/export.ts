@@ -13,45 +13,51 @@ import {
   wireErrorSchema,
 } from './envelopes.ts';
 import {
+  DEFAULT_NAMESPACE,
   HEADERS,
+  MESSAGE_TYPES,
+  namesUnder,
   NAMESPACE_PATTERN,
   PROTOCOL_VERSION,
   REPLY_QUEUE_EXPIRES_MS,
   REPLY_RETRY,
   REQUEST_QUEUE_DELIVERY_LIMIT,
+  REQUEST_ID_PATTERN,
   REQUEST_TYPE_PATTERN,
-  topology,
 } from './topology.ts';
 import { LIMITS } from './limits.ts';
 import { announcementSchema, catalogueSchema, REGISTRY_DEFAULTS } from './registry.ts';
 
 export const exportJson = (): Record<string, unknown> => {
-  const sample = topology('NS'.toLowerCase());
+  // The same code that names queues in TypeScript renders the templates.
+  const names = namesUnder('{ns}');
   return {
     'errors.json': ERROR_CODES,
     'topology.json': {
       protocolVersion: PROTOCOL_VERSION,
-      defaultNamespace: 'warren',
+      defaultNamespace: DEFAULT_NAMESPACE,
       namespacePattern: NAMESPACE_PATTERN.source,
       requestTypePattern: REQUEST_TYPE_PATTERN.source,
+      requestIdPattern: REQUEST_ID_PATTERN.source,
       maxTimeoutMs: MAX_TIMEOUT_MS,
       // Names are templates: replace {ns}, {type}, {session}.
       names: {
-        requestsExchange: '{ns}.requests',
-        controlExchange: '{ns}.control',
-        registryExchange: '{ns}.registry',
-        deadLetterExchange: '{ns}.dead',
-        deadLetterQueue: '{ns}.dead',
-        requestQueue: '{ns}.req.{type}',
-        replyQueue: '{ns}.reply.{session}',
+        requestsExchange: names.requestsExchange,
+        controlExchange: names.controlExchange,
+        registryExchange: names.registryExchange,
+        deadLetterExchange: names.deadLetterExchange,
+        deadLetterQueue: names.deadLetterQueue,
+        requestQueue: names.requestQueue('{type}'),
+        replyQueue: names.replyQueue('{session}'),
       },
-      requestQueueArguments: { ...sample.requestQueueArguments(), 'x-dead-letter-exchange': '{ns}.dead' },
-      replyQueueArguments: sample.replyQueueArguments(),
-      deadLetterQueueArguments: sample.deadLetterQueueArguments(),
+      requestQueueArguments: names.requestQueueArguments(),
+      replyQueueArguments: names.replyQueueArguments(),
+      deadLetterQueueArguments: names.deadLetterQueueArguments(),
       requestQueueDeliveryLimit: REQUEST_QUEUE_DELIVERY_LIMIT,
       replyQueueExpiresMs: REPLY_QUEUE_EXPIRES_MS,
       replyRetry: REPLY_RETRY,
       headers: HEADERS,
+      messageTypes: MESSAGE_TYPES,
       events: EVENTS,
       // Registry timing defaults; each announcement carries its own values.
       registry: REGISTRY_DEFAULTS,

@@ -6,9 +6,10 @@
 // test/frames.test.ts holds these parsers to the same vectors and to the zod
 // schemas' verdicts and outputs.
 import { errorCodes } from './errors.ts';
+import { REQUEST_ID_PATTERN } from './topology.ts';
 import type { Ack, Response, SessionFrame } from './envelopes.ts';
 import type { Parsed } from './parse.ts';
-import type { Catalogue, RegistryAck } from './registry.ts';
+import type { RegistryAck } from './registry.ts';
 
 type Path = (string | number)[];
 interface Issue {
@@ -101,7 +102,7 @@ const wireError = object({
   'details?': record,
 });
 
-const requestId = string({ min: 1, max: 128, pattern: /^[A-Za-z0-9_.:-]+$/, hint: 'use letters, digits, _ . : -' });
+const requestId = string({ min: 1, max: 128, pattern: REQUEST_ID_PATTERN, hint: 'use letters, digits, _ . : -' });
 const base = { id: requestId, seq: number({ int: true, min: 0 }), attempt: number({ int: true, min: 1 }) };
 
 const responseCheck = oneOf('kind', {
@@ -167,5 +168,3 @@ export const parseResponse: (value: unknown) => Parsed<Response> = parser(respon
 export const parseAck: (value: unknown) => Parsed<Ack> = parser(ackCheck, 'ack');
 export const parseSessionFrame: (value: unknown) => Parsed<SessionFrame> = parser(sessionCheck, 'session');
 export const parseRegistryAck: (value: unknown) => Parsed<RegistryAck> = parser(registryAckCheck, 'registry ack');
-/** The catalogue alone (GET /registry). */
-export const parseCatalogueFrame: (value: unknown) => Parsed<Catalogue> = parser(catalogueCheck, 'registry catalogue');

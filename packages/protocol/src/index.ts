@@ -7,3 +7,5 @@ export * from './contracts.ts';
 export * from './validation.ts';
 export * from './broker-urls.ts';
 export * from './limits.ts';
+export * from './handler-runtime.ts';
+export * from './options.ts';

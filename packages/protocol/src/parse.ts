@@ -12,11 +12,10 @@ export interface Issue {
   message: string;
 }
 
-export const formatIssues = (issues: readonly z.core.$ZodIssue[]): Issue[] =>
-  issues.map((issue) => ({
-    path: issue.path.length === 0 ? '(root)' : issue.path.map(String).join('.'),
-    message: issue.message,
-  }));
+/** A zod issue path as every Warren message names it: `history.2.role`, or `(root)`. */
+export const issuePath = (path: readonly PropertyKey[]): string => (path.length === 0 ? '(root)' : path.map(String).join('.'));
+
+export const formatIssues = (issues: readonly z.core.$ZodIssue[]): Issue[] => issues.map((issue) => ({ path: issuePath(issue.path), message: issue.message }));
 
 /** A zod schema as a Parsed-returning parser (what the gateway and workers check with). */
 export const schemaParser =

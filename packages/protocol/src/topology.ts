@@ -1,7 +1,18 @@
 // Every broker name Warren uses, derived from one namespace prefix so that
 // tests and several apps can share one broker without touching each other.
 
+/**
+ * The wire protocol's version (header x-warren-version, announcements).
+ * Additions old peers safely ignore (the service registry, batch replies)
+ * are capabilities within a version, not new versions: see the version
+ * history in docs/protocol.md.
+ */
 export const PROTOCOL_VERSION = 1;
+
+/** Where a gateway or worker looks for RabbitMQ when nothing says otherwise. */
+export const DEFAULT_AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
+/** The namespace every broker name starts with when nothing says otherwise. */
+export const DEFAULT_NAMESPACE = 'warren';
 
 /** Names of AMQP headers Warren sets on request messages. */
 export const HEADERS = {
@@ -15,6 +26,18 @@ export const HEADERS = {
   traceparent: 'traceparent',
   /** Set by quorum queues on redelivery; attempt = count + 1. */
   deliveryCount: 'x-delivery-count',
+  /**
+   * Request header, value 1 (capability "batch replies", within version 1):
+   * the publishing gateway reads batch replies. Workers that do not know it
+   * ignore it and publish one response per message.
+   */
+  batch: 'x-warren-batch',
+} as const;
+
+/** AMQP `type` property of reply messages that are not a single response. */
+export const MESSAGE_TYPES = {
+  /** The body is a JSON array of response envelopes, in order (see HEADERS.batch). */
+  batch: 'batch',
 } as const;
 
 /** Arguments every per-type request queue is declared with (must match across SDKs). */
@@ -35,6 +58,8 @@ export const REPLY_RETRY = { delaysMs: [250, 500, 1000], windowMs: 5_000 } as co
 
 export const NAMESPACE_PATTERN = /^[a-z][a-z0-9_-]{0,40}$/;
 export const REQUEST_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
+/** A request id, chosen by the client: unique among its session's requests in flight. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /** Quorum (the default) survives the loss of a cluster node; classic is cheaper and lives on one node. */
 export type ReplyQueueType = 'quorum' | 'classic';
@@ -59,10 +84,15 @@ export interface Topology {
   deadLetterQueueArguments(): Record<string, unknown>;
 }
 
-export const topology = (namespace = 'warren'): Topology => {
+export const topology = (namespace = DEFAULT_NAMESPACE): Topology => {
   if (!NAMESPACE_PATTERN.test(namespace)) {
     throw new Error(`namespace "${namespace}" must match ${NAMESPACE_PATTERN} (lower-case letters, digits, _ and -)`);
   }
+  return namesUnder(namespace);
+};
+
+/** The names under any prefix, unchecked: export.ts renders them with the template `{ns}`. */
+export const namesUnder = (namespace: string): Topology => {
   const deadLetterExchange = `${namespace}.dead`;
   return {
     namespace,

@@ -8,12 +8,12 @@
 import type { z } from 'zod';
 import type { WireError } from './errors.ts';
 import { MAX_ISSUE_TEXT, MAX_REPORTED_ISSUES } from './limits.ts';
-import type { Issue, Parsed } from './parse.ts';
+import { issuePath, type Issue, type Parsed } from './parse.ts';
 /** Issues named in the error's message (all reported ones are in details). */
 const NAMED_IN_MESSAGE = 5;
 
 const clip = (text: string) => (text.length > MAX_ISSUE_TEXT ? `${text.slice(0, MAX_ISSUE_TEXT - 1)}…` : text);
-const joinPath = (path: readonly PropertyKey[]) => (path.length === 0 ? '(root)' : clip(path.map(String).join('.')));
+const joinPath = (path: readonly PropertyKey[]) => clip(issuePath(path));
 
 /** The first `max` issues and how many there were in all (de-duplicated by path and message, in linear time). */
 export interface IssueList {
@@ -54,7 +54,10 @@ export const payloadIssues = (zodIssues: readonly z.core.$ZodIssue[], max = MAX_
 
 export const invalidPayload = (type: string, found: IssueList | Issue[], what = 'payload'): WireError => {
   const { issues, count, partial = false } = Array.isArray(found) ? { issues: found.slice(0, MAX_REPORTED_ISSUES), count: found.length } : found;
-  const named = issues.slice(0, NAMED_IN_MESSAGE).map((i) => `${clip(i.path)}: ${clip(i.message)}`).join('; ');
+  const named = issues
+    .slice(0, NAMED_IN_MESSAGE)
+    .map((i) => `${clip(i.path)}: ${clip(i.message)}`)
+    .join('; ');
   const more = partial
     ? ` (${count} found in the part checked; the rest of the payload was not checked)`
     : count > NAMED_IN_MESSAGE
@@ -67,17 +70,15 @@ export const invalidPayload = (type: string, found: IssueList | Issue[], what = 
   };
 };
 
-/** Items of each array a first, cheap check looks at (see checkPayload). */
+/** Items of each array a first, cheap check looks at (see checkAgainstSchema). */
 export const PREFIX_ITEMS = 256;
-
-const joinSegments = (path: readonly (string | number)[]) => (path.length === 0 ? '(root)' : path.join('.'));
 
 /** `value` with every array longer than `max` cut to `max` items, and the paths (as issues name them) of the cut arrays. */
 export const pruneArrays = (value: unknown, max = PREFIX_ITEMS): { pruned: unknown; cut: Set<string> } => {
   const cut = new Set<string>();
   const walk = (v: unknown, path: (string | number)[]): unknown => {
     if (Array.isArray(v)) {
-      if (v.length > max) cut.add(joinSegments(path));
+      if (v.length > max) cut.add(issuePath(path));
       const out = new Array<unknown>(Math.min(v.length, max));
       for (let i = 0; i < out.length; i++) out[i] = walk(v[i], [...path, i]);
       return out;
@@ -107,7 +108,7 @@ export const boundedCheck = <R>(value: unknown, check: (v: unknown) => R, issues
   const { pruned, cut } = pruneArrays(value);
   if (cut.size > 0) {
     const first = issuesOf(check(pruned));
-    if (first !== null && first.issues.every((i) => !cut.has(i.path))) return { ...first, partial: true };
+    if (first?.issues.every((i) => !cut.has(i.path))) return { ...first, partial: true };
   }
   try {
     return check(value);
@@ -118,7 +119,7 @@ export const boundedCheck = <R>(value: unknown, check: (v: unknown) => R, issues
 };
 
 /** Parses `value` with `schema`; a failure is INVALID_PAYLOAD naming the first failing paths. */
-export const checkPayload = <T>(schema: z.ZodType<T>, type: string, value: unknown, what = 'payload'): Parsed<T> => {
+export const checkAgainstSchema = <T>(schema: z.ZodType<T>, type: string, value: unknown, what = 'payload'): Parsed<T> => {
   const outcome = boundedCheck(
     value,
     (v) => schema.safeParse(v),

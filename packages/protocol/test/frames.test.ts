@@ -12,7 +12,8 @@ import type { z } from 'zod';
 
 const vectors = JSON.parse(readFileSync(new URL('../vectors/responses.json', import.meta.url), 'utf8')).vectors as { name: string; value: unknown }[];
 
-const verdict = (p: Parsed<unknown>) => (p.ok ? { ok: true, value: p.value } : { ok: false, paths: (p.error.details?.issues as { path: string }[]).map((i) => i.path).sort() });
+const verdict = (p: Parsed<unknown>) =>
+  p.ok ? { ok: true, value: p.value } : { ok: false, paths: (p.error.details?.issues as { path: string }[]).map((i) => i.path).sort() };
 const same = (hand: (v: unknown) => Parsed<unknown>, schema: z.ZodType, value: unknown) => {
   const zod = verdict(schemaParser(schema, 'x')(value));
   const mine = verdict(hand(value));
@@ -24,7 +25,22 @@ const same = (hand: (v: unknown) => Parsed<unknown>, schema: z.ZodType, value: u
 const catalogue = {
   protocolVersion: 1,
   generatedAt: 1,
-  instances: [{ service: 's', instanceId: 'i', language: 'python', sdkVersion: '1', concurrency: 4, heartbeatMs: 5000, ttlMs: 15000, startedAt: 1, lastSeenAt: 2, expiresAt: 3, types: ['a'], extra: 1 }],
+  instances: [
+    {
+      service: 's',
+      instanceId: 'i',
+      language: 'python',
+      sdkVersion: '1',
+      concurrency: 4,
+      heartbeatMs: 5000,
+      ttlMs: 15000,
+      startedAt: 1,
+      lastSeenAt: 2,
+      expiresAt: 3,
+      types: ['a'],
+      extra: 1,
+    },
+  ],
   types: [{ type: 'a', services: ['s'], instances: ['i'], conflict: false, payload: { type: 'object' }, result: true }],
   conflicts: [{ type: 'b', message: 'm', variants: [{ services: ['s'], instances: ['i'], chunk: {} }] }],
 };
@@ -37,10 +53,25 @@ describe('zod-free client frame parsers', () => {
 
   it('agree with the zod schemas on acks, session frames and registry acks', () => {
     const err = { code: 'NO_HANDLER', message: 'm', details: { a: 1 } };
-    for (const v of [{ ok: true, id: 'a' }, { ok: true, id: '' }, { ok: false, error: err }, { ok: false, id: 'x', error: { code: 'NOPE', message: 'm' } }, { ok: 'yes' }, null, [], { ok: true, id: 'a', extra: 1 }]) {
+    for (const v of [
+      { ok: true, id: 'a' },
+      { ok: true, id: '' },
+      { ok: false, error: err },
+      { ok: false, id: 'x', error: { code: 'NOPE', message: 'm' } },
+      { ok: 'yes' },
+      null,
+      [],
+      { ok: true, id: 'a', extra: 1 },
+    ]) {
       same(parseAck, ackSchema, v);
     }
-    for (const v of [{ sessionId: 's', token: 't' }, { sessionId: 's', token: 't', limits: { maxPayloadBytes: 10 } }, { sessionId: 's', token: 't', limits: { maxPayloadBytes: 0 } }, { sessionId: 's' }, 'x']) {
+    for (const v of [
+      { sessionId: 's', token: 't' },
+      { sessionId: 's', token: 't', limits: { maxPayloadBytes: 10 } },
+      { sessionId: 's', token: 't', limits: { maxPayloadBytes: 0 } },
+      { sessionId: 's' },
+      'x',
+    ]) {
       same(parseSessionFrame, sessionFrameSchema, v);
     }
     for (const v of [{ ok: true, catalogue }, { ok: true, catalogue: { ...catalogue, types: [{ type: 'a' }] } }, { ok: false, error: err }, { ok: true }]) {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  checkPayload,
+  checkAgainstSchema,
   createWarrenError,
   ERROR_CODES,
   fromWireError,
@@ -24,7 +24,19 @@ describe('JSON export for other languages', () => {
   });
 
   it('lists every error code with a description', () => {
-    for (const code of ['NO_HANDLER', 'TIMEOUT', 'CANCELLED', 'INVALID_REQUEST', 'INVALID_PAYLOAD', 'WORKER_ERROR', 'BROKER_UNAVAILABLE', 'UNAUTHORIZED', 'FORBIDDEN', 'RATE_LIMITED', 'PAYLOAD_TOO_LARGE']) {
+    for (const code of [
+      'NO_HANDLER',
+      'TIMEOUT',
+      'CANCELLED',
+      'INVALID_REQUEST',
+      'INVALID_PAYLOAD',
+      'WORKER_ERROR',
+      'BROKER_UNAVAILABLE',
+      'UNAUTHORIZED',
+      'FORBIDDEN',
+      'RATE_LIMITED',
+      'PAYLOAD_TOO_LARGE',
+    ]) {
       expect(ERROR_CODES).toHaveProperty(code);
     }
   });
@@ -103,12 +115,12 @@ describe('topology', () => {
   });
 });
 
-describe('checkPayload on payloads wrong in many places (issue 12, finding 1)', () => {
+describe('checkAgainstSchema on payloads wrong in many places (issue 12, finding 1)', () => {
   const schema = z.object({ history: z.array(z.object({ role: z.enum(['user', 'assistant']), text: z.string() })).max(5000) });
 
   it('answers from the first items, fast, with at most 20 issues and a partial count', () => {
     const started = performance.now();
-    const parsed = checkPayload(schema, 'chat', { history: Array.from({ length: 100_000 }, () => ({})) });
+    const parsed = checkAgainstSchema(schema, 'chat', { history: Array.from({ length: 100_000 }, () => ({})) });
     expect(performance.now() - started).toBeLessThan(1000);
     expect(parsed).toMatchObject({ ok: false, error: { code: 'INVALID_PAYLOAD', details: { issueCount: 512, partial: true } } });
     if (!parsed.ok) expect((parsed.error.details?.issues as unknown[]).length).toBe(20);
@@ -116,10 +128,13 @@ describe('checkPayload on payloads wrong in many places (issue 12, finding 1)', 
 
   it('still checks the whole payload when the first items pass', () => {
     const history = Array.from({ length: 3000 }, () => ({ role: 'user', text: 'x' }));
-    expect(checkPayload(schema, 'chat', { history })).toMatchObject({ ok: true });
+    expect(checkAgainstSchema(schema, 'chat', { history })).toMatchObject({ ok: true });
     history[2500] = { role: 'robot', text: 'x' };
-    expect(checkPayload(schema, 'chat', { history })).toMatchObject({ ok: false, error: { details: { issues: [{ path: 'history.2500.role' }], issueCount: 1 } } });
+    expect(checkAgainstSchema(schema, 'chat', { history })).toMatchObject({
+      ok: false,
+      error: { details: { issues: [{ path: 'history.2500.role' }], issueCount: 1 } },
+    });
     const tooMany = Array.from({ length: 6000 }, () => ({ role: 'user', text: 'x' }));
-    expect(checkPayload(schema, 'chat', { history: tooMany })).toMatchObject({ ok: false, error: { details: { issues: [{ path: 'history' }] } } });
+    expect(checkAgainstSchema(schema, 'chat', { history: tooMany })).toMatchObject({ ok: false, error: { details: { issues: [{ path: 'history' }] } } });
   });
 });

@@ -6,7 +6,7 @@ export { useBackendRequest } from './useBackendRequest.ts';
 export type { UseBackendRequestOptions, UseBackendRequestResult } from './useBackendRequest.ts';
 export { useConnection, toConnection } from './useConnection.ts';
 export type { Connection } from './useConnection.ts';
-export { createRequestStore } from './request-store.ts';
-export type { RequestStore, RequestStoreConfig, RequestStoreOptions, SendOptions } from './request-store.ts';
-export { progressOf } from './request-state.ts';
-export type { RequestOutcome, RequestState, RequestStatus } from './request-state.ts';
+// The request store lives in @warren/client (framework-free); re-exported so
+// apps that imported it from here keep working.
+export { createRequestStore, progressOf } from '@warren/client';
+export type { RequestOutcome, RequestState, RequestStatus, RequestStore, RequestStoreConfig, RequestStoreOptions, SendOptions } from '@warren/client';

@@ -1,14 +1,12 @@
 // One request slot in a component: send it, watch it stream, cancel it.
 // A thin wrapper over createRequestStore; the store decides the behaviour.
 import { useEffect, useLayoutEffect, useMemo, useState, useSyncExternalStore } from 'react';
-import { createRequestStore, type RequestStore, type RequestStoreOptions } from './request-store.ts';
-import type { RequestState } from './request-state.ts';
+import { createRequestStore, type RequestState, type RequestStore, type RequestStoreOptions } from '@warren/client';
 import { useBackend } from './useBackend.ts';
 
 export type UseBackendRequestOptions<Chunk = unknown> = RequestStoreOptions<Chunk>;
 
-export interface UseBackendRequestResult<Result = unknown, Chunk = unknown, Payload = unknown>
-  extends RequestState<Result, Chunk> {
+export interface UseBackendRequestResult<Result = unknown, Chunk = unknown, Payload = unknown> extends RequestState<Result, Chunk> {
   send: RequestStore<Result, Chunk, Payload>['send'];
   cancel: RequestStore<Result, Chunk, Payload>['cancel'];
   reset: RequestStore<Result, Chunk, Payload>['reset'];

@@ -5,11 +5,18 @@ import { act, fireEvent, render, screen } from '@testing-library/react';
 import { StrictMode } from 'react';
 import { describe, expect, it } from 'vitest';
 import { BackendProvider, useBackend, useBackendRequest } from '../src/index.ts';
-import { createFakeBackend, flush } from './fake-backend.ts';
+import { createFakeBackend, flush } from '../../client/test/fake-backend.ts';
 
 // --- from README.md ---
-interface Step { step: number; steps: number; progress: number }
-interface Done { steps: number; done: boolean }
+interface Step {
+  step: number;
+  steps: number;
+  progress: number;
+}
+interface Done {
+  steps: number;
+  done: boolean;
+}
 
 export const LongTask = () => {
   const { logger } = useBackend();

@@ -3,13 +3,7 @@
 import type { Backend, WarrenError } from '@warren/client';
 import type { BackendProviderProps } from '../src/BackendProvider.tsx';
 import { describe, expectTypeOf, it } from 'vitest';
-import type {
-  Connection,
-  RequestOutcome,
-  RequestStatus,
-  useBackendRequest,
-  UseBackendRequestResult,
-} from '../src/index.ts';
+import type { Connection, RequestOutcome, RequestStatus, useBackendRequest, UseBackendRequestResult } from '../src/index.ts';
 
 type Typed = UseBackendRequestResult<{ count: number }, { text: string }, { n: number }>;
 

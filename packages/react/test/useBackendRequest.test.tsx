@@ -6,7 +6,7 @@ import { act, fireEvent, render, screen } from '@testing-library/react';
 import { StrictMode, useEffect, useState, type ReactNode } from 'react';
 import { describe, expect, it } from 'vitest';
 import { BackendProvider, useBackendRequest, type UseBackendRequestOptions } from '../src/index.ts';
-import { createFakeBackend, flush, type FakeBackend } from './fake-backend.ts';
+import { createFakeBackend, flush } from '../../client/test/fake-backend.ts';
 
 interface Chunk {
   text?: string;
@@ -40,10 +40,11 @@ const mount = (ui: ReactNode, { strict = false } = {}) => {
 
 const text = (id: string) => screen.getByTestId(id).textContent;
 const click = (name: string) => fireEvent.click(screen.getByRole('button', { name }));
-const step = (fn: () => void) => act(async () => {
-  fn();
-  await flush();
-});
+const step = (fn: () => void) =>
+  act(async () => {
+    fn();
+    await flush();
+  });
 
 describe('useBackendRequest', () => {
   it('renders idle, pending, streaming with progress, then success', async () => {

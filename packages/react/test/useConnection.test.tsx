@@ -4,7 +4,7 @@ import './dom.ts';
 import { act, render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { BackendProvider, toConnection, useBackend, useConnection } from '../src/index.ts';
-import { createFakeBackend } from './fake-backend.ts';
+import { createFakeBackend } from '../../client/test/fake-backend.ts';
 
 const Status = () => <output data-testid="connection">{useConnection()}</output>;
 

@@ -5,16 +5,7 @@
 // dropped at delivery, and every message is copied through JSON as on a wire.
 import { setMaxListeners } from 'node:events';
 import { createWarrenError, parseAnnouncement, REQUEST_QUEUE_DELIVERY_LIMIT, type Announcement, type CancelMessage, type Response } from '@warren/protocol';
-import type {
-  ConnectionStatus,
-  DeadLetter,
-  ConsumeOptions,
-  RequestDelivery,
-  RequestMessage,
-  ResponseListener,
-  Subscription,
-  Transport,
-} from './types.ts';
+import type { BrokerStatus, DeadLetter, ConsumeOptions, RequestDelivery, RequestMessage, ResponseListener, Subscription, Transport } from './types.ts';
 
 interface Envelope<T> {
   body: T;
@@ -140,8 +131,8 @@ const subscribe = <T>(state: BrokerState, queue: Queue<T>, consumer: Consumer<T>
 
 export const memoryTransport = (broker: MemoryBroker): Transport => {
   const { state } = broker;
-  let status: ConnectionStatus = 'connected';
-  const listeners = new Set<(status: ConnectionStatus) => void>();
+  let status: BrokerStatus = 'connected';
+  const listeners = new Set<(status: BrokerStatus) => void>();
   const subscriptions = new Set<Subscription>();
 
   const ensureOpen = () => {

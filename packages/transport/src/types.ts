@@ -1,7 +1,7 @@
 // The one interface the gateway and the worker SDK use to reach a broker.
 // Two implementations keep the same observable semantics: RabbitMQ (real)
 // and memory (unit tests, embedded fallback of `npm start`).
-import type { Announcement, CancelMessage, Response } from '@warren/protocol';
+import type { Announcement, CancelMessage, Principal, Response } from '@warren/protocol';
 
 /** A request as it travels from gateway to worker. */
 export interface RequestMessage {
@@ -18,11 +18,11 @@ export interface RequestMessage {
   /** Absolute deadline in epoch milliseconds; absent = none. */
   deadline?: number;
   /** Verified caller identity, set only by the gateway. */
-  principal?: Record<string, unknown>;
+  principal?: Principal;
   traceparent?: string;
   /**
    * The session's reply consumer reads batch messages (several responses in
-   * one AMQP message, protocol 1.1): workers may coalesce chunks for it.
+   * one AMQP message; a capability within protocol version 1): workers may coalesce chunks for it.
    */
   batchReplies?: boolean;
 }
@@ -67,7 +67,7 @@ export interface Subscription {
   close(): Promise<void>;
 }
 
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+export type BrokerStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
 export interface ReplySubscriptionOptions {
   /** Unsettled responses held for this session at most (backpressure). */
@@ -89,13 +89,22 @@ export type ResponseListener = (response: Response, settle: () => void) => void;
  */
 export type ResponseOutcome = 'delivered' | 'unroutable';
 
-export interface Transport {
+/**
+ * The transport seam, by role. A gateway publishes requests and reads its
+ * sessions' replies; a worker reads requests and publishes responses; both
+ * take part in the service registry. Both implementations (amqp, memory) play
+ * every role (Transport); code that plays one asks for that one.
+ */
+export interface BrokerConnection {
   readonly kind: 'amqp' | 'memory';
-  status(): ConnectionStatus;
+  status(): BrokerStatus;
   /** Called on every status change; returns an unsubscribe function. */
-  onStatus(listener: (status: ConnectionStatus) => void): () => void;
+  onStatus(listener: (status: BrokerStatus) => void): () => void;
+  close(): Promise<void>;
+}
 
-  // Gateway side
+/** The gateway's side of the seam. */
+export interface GatewayTransport extends BrokerConnection {
   /**
    * Publishes a request, resolving once the broker has taken responsibility
    * for it. Rejects with NO_HANDLER when no queue serves the type, and with
@@ -111,8 +120,10 @@ export interface Transport {
   publishCancel(type: string, cancel: CancelMessage): Promise<void>;
   /** Requests dead-lettered by the broker, so their callers can be told. Gateways compete on them. */
   consumeDeadLetters(listener: (dead: DeadLetter, settle: () => void) => void): Promise<Subscription>;
+}
 
-  // Worker side
+/** The worker's side of the seam (a gateway-local handler publishes responses through it too). */
+export interface WorkerTransport extends BrokerConnection {
   /** Declares the type's queue and consumes from it, competing with other workers. */
   consumeRequests(type: string, listener: (delivery: RequestDelivery) => void, options: ConsumeOptions): Promise<Subscription>;
   /**
@@ -129,8 +140,10 @@ export interface Transport {
    */
   publishResponses?(session: string, responses: readonly Response[], replyTo?: string): Promise<ResponseOutcome>;
   consumeCancels(types: readonly string[], listener: (cancel: CancelMessage) => void): Promise<Subscription>;
+}
 
-  // Registry
+/** The service registry's side: workers announce, gateways listen. */
+export interface RegistryTransport extends BrokerConnection {
   /**
    * Publishes an announcement or withdrawal on the registry exchange; every
    * consumer gets a copy. Resolves once the broker confirmed it. Not kept
@@ -139,9 +152,10 @@ export interface Transport {
   announce(message: Announcement): Promise<void>;
   /** Every registry message from now on, parsed; malformed ones are logged and dropped. */
   consumeAnnouncements(listener: (message: Announcement) => void): Promise<Subscription>;
-
-  close(): Promise<void>;
 }
+
+/** Every role: what createAmqpTransport and memoryTransport make. */
+export interface Transport extends GatewayTransport, WorkerTransport, RegistryTransport {}
 
 /** Minimal structured logger both implementations accept (pino fits). */
 export interface Log {

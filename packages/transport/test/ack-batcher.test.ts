@@ -57,7 +57,12 @@ describe('ack batcher', () => {
 
   it('settles each delivery once and reports a channel that refuses', async () => {
     const errors: unknown[] = [];
-    const ch = { ack: () => { throw new Error('channel closed'); }, nack: () => {} } as unknown as Channel;
+    const ch = {
+      ack: () => {
+        throw new Error('channel closed');
+      },
+      nack: () => {},
+    } as unknown as Channel;
     const acks = createAckBatcher(ch, (error) => errors.push(error));
     const m = message(7);
     acks.delivered(m);

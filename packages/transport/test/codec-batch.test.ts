@@ -1,9 +1,9 @@
-// Batch replies (protocol 1.1): requests say the gateway reads them, and a
+// Batch replies (a capability within protocol version 1): requests say the gateway reads them, and a
 // batch message decodes to its responses in order.
 import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { topology, type Response } from '@warren/protocol';
-import { BATCH_HEADER, decodeRequest, decodeResponses, encodeRequest, encodeResponse, encodeResponses } from '../src/amqp/codec.ts';
+import { HEADERS, topology, type Response } from '@warren/protocol';
+import { decodeRequest, decodeResponses, encodeRequest, encodeResponse, encodeResponses } from '../src/amqp/codec.ts';
 
 const asMessage = ({ body, properties }: { body: Buffer; properties: object }) =>
   ({ content: body, properties: { headers: {}, ...properties }, fields: { routingKey: 'echo', redelivered: false } }) as unknown as ConsumeMessage;
@@ -12,7 +12,7 @@ describe('batch replies', () => {
   const topo = topology('t');
   it('carries the capability from gateway to worker', () => {
     const encoded = encodeRequest(topo, { id: 'r1', type: 'echo', payload: 1, session: 's', batchReplies: true });
-    expect((encoded.properties.headers as Record<string, unknown>)[BATCH_HEADER]).toBe(1);
+    expect((encoded.properties.headers as Record<string, unknown>)[HEADERS.batch]).toBe(1);
     const decoded = decodeRequest(topo, asMessage(encoded));
     expect(decoded.ok && decoded.value.request.batchReplies).toBe(true);
     const plain = decodeRequest(topo, asMessage(encodeRequest(topo, { id: 'r2', type: 'echo', payload: 1, session: 's' })));

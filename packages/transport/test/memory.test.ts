@@ -25,7 +25,14 @@ describe('memory transport', () => {
     await t.publishRequest(request('a'));
     expect(broker.depth('work')).toBe(1);
     const got: string[] = [];
-    await t.consumeRequests('work', (d) => { got.push(d.request.id); d.ack(); }, { prefetch: 1 });
+    await t.consumeRequests(
+      'work',
+      (d) => {
+        got.push(d.request.id);
+        d.ack();
+      },
+      { prefetch: 1 },
+    );
     await tick();
     expect(got).toEqual(['a']);
   });
@@ -67,7 +74,14 @@ describe('memory transport', () => {
     await t.publishRequest(request('late', { deadline: 1500 }));
     await t.publishRequest(request('fine', { deadline: 5000 }));
     now = 2000;
-    await t.consumeRequests('work', (d) => { got.push(d.request.id); d.ack(); }, { prefetch: 5 });
+    await t.consumeRequests(
+      'work',
+      (d) => {
+        got.push(d.request.id);
+        d.ack();
+      },
+      { prefetch: 5 },
+    );
     await tick();
     expect(got).toEqual(['fine']);
   });
@@ -75,12 +89,26 @@ describe('memory transport', () => {
   it('delivers responses to the session queue in order, and redelivers unsettled ones to the next reader', async () => {
     const t = memoryTransport(createMemoryBroker());
     const seen: number[] = [];
-    const sub = await t.consumeReplies('s1', (r, settle) => { seen.push(r.seq); if (r.seq === 0) settle(); }, { prefetch: 10 });
+    const sub = await t.consumeReplies(
+      's1',
+      (r, settle) => {
+        seen.push(r.seq);
+        if (r.seq === 0) settle();
+      },
+      { prefetch: 10 },
+    );
     for (let seq = 0; seq < 3; seq++) await t.publishResponse('s1', { kind: 'chunk', id: 'a', seq, attempt: 1, data: seq });
     await tick();
     await sub.close();
     const again: Response[] = [];
-    await t.consumeReplies('s1', (r, settle) => { again.push(r); settle(); }, { prefetch: 10 });
+    await t.consumeReplies(
+      's1',
+      (r, settle) => {
+        again.push(r);
+        settle();
+      },
+      { prefetch: 10 },
+    );
     await tick();
     expect(seen).toEqual([0, 1, 2]);
     expect(again.map((r) => r.seq)).toEqual([1, 2]);
@@ -110,7 +138,14 @@ describe('memory transport', () => {
     const t = memoryTransport(createMemoryBroker());
     const payload = { nested: { n: 1 } };
     let received: unknown;
-    await t.consumeRequests('work', (d) => { received = d.request.payload; d.ack(); }, { prefetch: 1 });
+    await t.consumeRequests(
+      'work',
+      (d) => {
+        received = d.request.payload;
+        d.ack();
+      },
+      { prefetch: 1 },
+    );
     await t.publishRequest(request('a', { payload }));
     payload.nested.n = 2;
     await tick();
@@ -121,7 +156,10 @@ describe('memory transport', () => {
     let now = 1000;
     const t = memoryTransport(createMemoryBroker({ now: () => now }));
     const dead: { id: string; reason: string; deliveries: number }[] = [];
-    await t.consumeDeadLetters((d, settle) => { dead.push(d); settle(); });
+    await t.consumeDeadLetters((d, settle) => {
+      dead.push(d);
+      settle();
+    });
     // A consumer that never settles and keeps dying: the poison pattern.
     for (let i = 0; i < 7; i++) {
       const sub = await t.consumeRequests('work', () => {}, { prefetch: 1 });
@@ -137,7 +175,14 @@ describe('memory transport', () => {
     await tick();
     expect(dead).toEqual([
       // The request itself comes along, for inspection and replay (the operations console).
-      { id: 'poison', type: 'work', session: 's1', reason: 'delivery_limit', deliveries: 6, request: expect.objectContaining({ id: 'poison', payload: { n: 'poison' } }) },
+      {
+        id: 'poison',
+        type: 'work',
+        session: 's1',
+        reason: 'delivery_limit',
+        deliveries: 6,
+        request: expect.objectContaining({ id: 'poison', payload: { n: 'poison' } }),
+      },
       { id: 'late', type: 'work', session: 's1', reason: 'expired', deliveries: 0, request: expect.objectContaining({ id: 'late' }) },
     ]);
   });

@@ -5,10 +5,10 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { contractJsonSchemas, PROTOCOL_VERSION, type Announce, type Contract, type TypeAnnouncement } from '@warren/protocol';
-import type { Transport } from '@warren/transport';
+import type { RegistryTransport } from '@warren/transport';
 import { SDK_VERSION } from './sdk-version.ts';
 
-export interface AnnouncerConfig {
+interface AnnouncerConfig {
   service: string;
   instanceId: string;
   concurrency: number;
@@ -23,14 +23,13 @@ export interface Announcer {
   withdraw(): Promise<void>;
 }
 
-export const defaultInstanceId = (service: string): string =>
-  `${service}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+export const defaultInstanceId = (service: string): string => `${service}@${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 /** What one type is announced as: its contract's JSON Schemas, or just its name. */
 export const typeAnnouncement = (type: string, contract: Contract | undefined): TypeAnnouncement =>
   contract === undefined ? { type } : { type, ...contractJsonSchemas(contract) };
 
-export const buildAnnouncement = (config: AnnouncerConfig, startedAt: number, now: number): Announce => ({
+const buildAnnouncement = (config: AnnouncerConfig, startedAt: number, now: number): Announce => ({
   kind: 'announce',
   protocolVersion: PROTOCOL_VERSION,
   service: config.service,
@@ -46,7 +45,7 @@ export const buildAnnouncement = (config: AnnouncerConfig, startedAt: number, no
 });
 
 /** A withdrawal must not hold up shutdown when the broker does not answer; TTL covers it then. */
-export const WITHDRAW_TIMEOUT_MS = 2000;
+const WITHDRAW_TIMEOUT_MS = 2000;
 
 const within = (promise: Promise<unknown>, ms: number) =>
   new Promise<void>((resolve) => {
@@ -57,7 +56,7 @@ const within = (promise: Promise<unknown>, ms: number) =>
     });
   });
 
-export const startAnnouncer = (transport: Transport, log: Logger, config: AnnouncerConfig, now = Date.now): Announcer => {
+export const startAnnouncer = (transport: RegistryTransport, log: Logger, config: AnnouncerConfig, now = Date.now): Announcer => {
   const startedAt = now();
   let stopped = false;
   let failing = false;
@@ -95,7 +94,13 @@ export const startAnnouncer = (transport: Transport, log: Logger, config: Announ
       offStatus();
       const withdrawal = (async () => {
         await last; // a heartbeat still in flight must not land after the withdrawal
-        await transport.announce({ kind: 'withdraw', protocolVersion: PROTOCOL_VERSION, service: config.service, instanceId: config.instanceId, sentAt: now() });
+        await transport.announce({
+          kind: 'withdraw',
+          protocolVersion: PROTOCOL_VERSION,
+          service: config.service,
+          instanceId: config.instanceId,
+          sentAt: now(),
+        });
       })().catch((error: unknown) => log.warn({ err: (error as Error).message }, 'registry withdrawal failed; gateways will expire this instance'));
       await within(withdrawal, WITHDRAW_TIMEOUT_MS);
     },

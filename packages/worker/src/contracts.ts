@@ -3,16 +3,8 @@
 // behind the gateway), chunks and results before they leave the worker, so
 // callers get exactly the types the contract names.
 import type { z } from 'zod';
-import {
-  checkPayload,
-  createWarrenError,
-  fromWireError,
-  type ChunkInput,
-  type Contract,
-  type Contracts,
-  type WireError,
-} from '@warren/protocol';
-import type { HandlerContext } from './context.ts';
+import { checkAgainstSchema, createWarrenError, fromWireError, type ChunkInput, type Contract, type Contracts, type WireError } from '@warren/protocol';
+import type { HandlerContext } from './run-request.ts';
 import type { Handler } from './run-request.ts';
 
 /** A handler typed by its contract: parsed payload in, the contract's chunk and result out. */
@@ -33,22 +25,22 @@ const CONTRACT = Symbol.for('warren.handlerContract');
 
 /** The contract a handler was bound to with withContracts, if any. */
 export const contractOf = (handler: unknown): Contract | undefined =>
-  typeof handler === 'function' ? ((handler as unknown as Record<symbol, Contract | undefined>)[CONTRACT]) : undefined;
+  typeof handler === 'function' ? (handler as unknown as Record<symbol, Contract | undefined>)[CONTRACT] : undefined;
 
 export const withContract = (type: string, contract: Contract, handler: Handler): Handler => {
   if (contractOf(handler) === contract) return handler;
   const chunkSchema = contract.chunk;
   const checked: Handler = async (payload, ctx) => {
-    const parsed = checkPayload(contract.payload, type, payload);
+    const parsed = checkAgainstSchema(contract.payload, type, payload);
     if (!parsed.ok) throw fromWireError(parsed.error);
     const sendChunk = async (data: unknown) => {
       if (chunkSchema === undefined) throw createWarrenError('WORKER_ERROR', `The contract of "${type}" declares no chunks.`);
-      const chunk = checkPayload(chunkSchema, type, data, 'chunk');
+      const chunk = checkAgainstSchema(chunkSchema, type, data, 'chunk');
       if (!chunk.ok) throw broken(chunk.error);
       await ctx.sendChunk(chunk.value);
     };
     const value = await handler(parsed.value, { ...ctx, sendChunk });
-    const result = checkPayload(contract.result, type, value, 'result');
+    const result = checkAgainstSchema(contract.result, type, value, 'result');
     if (!result.ok) throw broken(result.error);
     return result.value;
   };

@@ -1,16 +1,16 @@
 // Prometheus metrics of one worker (prom-client): requests by type and
 // outcome, latency, chunks, in-flight, broker reconnects. Always collected in
-// `handle.metrics.registry`; with `metricsPort` also served at GET /metrics.
-// Counting happens at the transport seam (every response a handler publishes)
-// so the handler code stays untouched.
+// `handle.metrics.prometheus`; with `metricsPort` also served at GET /metrics.
+// Fed by each run's lifecycle (started, responses confirmed, ended), so the
+// handler code and the transport stay untouched.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
-import { formatIssues, type Response } from '@warren/protocol';
+import { parseOptions, type Response } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 
-export const metricsOptionsSchema = z.object({
+const metricsOptionsSchema = z.object({
   /** Serve GET /metrics on this port (0 picks a free one); absent = not served. */
   metricsPort: z.number().int().min(0).max(65_535).optional(),
   /** Interface for the metrics port. @default '0.0.0.0' */
@@ -19,35 +19,40 @@ export const metricsOptionsSchema = z.object({
 export type MetricsOptionsInput = z.input<typeof metricsOptionsSchema>;
 
 export interface WorkerMetrics {
-  readonly registry: Registry;
+  /** The Prometheus registry holding these metrics. */
+  readonly prometheus: Registry;
   /** e.g. http://127.0.0.1:9464/metrics when `metricsPort` is set. */
   readonly url: string | undefined;
 }
 
-export interface WorkerMetricsRecorder extends WorkerMetrics {
-  /** The same transport, with published responses counted. */
-  wrap(transport: Transport): Transport;
-  /** Call when a delivery starts; call the returned function when its run is done (with 'undeliverable' when its answer reached nobody). */
-  started(delivery: RequestDelivery): (end?: 'undeliverable' | 'requeued') => void;
+/** What one run tells the metrics as it goes: its lifecycle, not its transport. */
+export interface RunObserver {
+  /** Responses the broker confirmed (a batch counts response by response). */
+  published(responses: readonly Response[]): void;
+  /** The run is over (with 'undeliverable' when its answer reached nobody, 'requeued' when handed back). */
+  end(runEnd?: 'undeliverable' | 'requeued'): void;
+}
+
+interface WorkerMetricsRecorder extends WorkerMetrics {
+  /** Call when a delivery starts; tell the observer what the run publishes and when it ends. */
+  started(delivery: RequestDelivery): RunObserver;
   close(): Promise<void>;
 }
 
-const key = (session: string, id: string) => `${session}\u0000${id}`;
-
-export type MetricsOptions = z.output<typeof metricsOptionsSchema>;
+type MetricsOptions = z.output<typeof metricsOptionsSchema>;
 
 /** Checked before anything connects, so a bad metricsPort fails the start-up at once. */
-export const parseMetricsOptions = (input: MetricsOptionsInput): MetricsOptions => {
-  const parsed = metricsOptionsSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const lines = formatIssues(parsed.error.issues).map((i) => `  - ${i.path}: ${i.message}`);
-  throw new Error(`Invalid worker options:\n${lines.join('\n')}`);
-};
+export const parseMetricsOptions = (input: MetricsOptionsInput): MetricsOptions => parseOptions('worker options', metricsOptionsSchema, input);
 
 export const startWorkerMetrics = async (options: MetricsOptions, transport: Transport): Promise<WorkerMetricsRecorder> => {
   const parsed = { data: options };
   const registry = new Registry();
-  const requests = new Counter({ name: 'warren_worker_requests_total', help: 'Requests by type and outcome: ok, the error code, requeued, or undeliverable (no queue took the answer).', labelNames: ['type', 'outcome'] as const, registers: [registry] });
+  const requests = new Counter({
+    name: 'warren_worker_requests_total',
+    help: 'Requests by type and outcome: ok, the error code, requeued, or undeliverable (no queue took the answer).',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'warren_worker_request_duration_seconds',
     help: 'From delivery to the final response confirmed.',
@@ -56,7 +61,12 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
     registers: [registry],
   });
   const chunks = new Counter({ name: 'warren_worker_chunks_total', help: 'Chunks published, by type.', labelNames: ['type'] as const, registers: [registry] });
-  const inFlight = new Gauge({ name: 'warren_worker_requests_in_flight', help: 'Requests being handled, by type.', labelNames: ['type'] as const, registers: [registry] });
+  const inFlight = new Gauge({
+    name: 'warren_worker_requests_in_flight',
+    help: 'Requests being handled, by type.',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
   new Gauge({
     name: 'warren_worker_broker_connected',
     help: '1 when the broker connection is up, else 0.',
@@ -78,7 +88,6 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
     },
   });
 
-  const running = new Map<string, { type: string; outcome?: string }>();
   let server: Server | undefined;
   let url: string | undefined;
   if (parsed.data.metricsPort !== undefined) {
@@ -102,51 +111,28 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
   }
 
   return {
-    registry,
+    prometheus: registry,
     url,
-    wrap: (inner) => {
-      const count = (session: string, responses: readonly Response[]) => {
-        const entry = responses[0] && running.get(key(session, responses[0].id));
-        if (!entry) return;
-        let chunked = 0;
-        for (const response of responses) {
-          if (response.kind === 'chunk') chunked += 1;
-          else entry.outcome = response.kind === 'result' ? 'ok' : response.error.code;
-        }
-        if (chunked > 0) chunks.inc({ type: entry.type }, chunked);
-      };
-      const publishMany = inner.publishResponses?.bind(inner);
-      return {
-        ...inner,
-        async publishResponse(session, response, replyTo) {
-          const outcome = await inner.publishResponse(session, response, replyTo);
-          if (outcome === 'delivered') count(session, [response]);
-          return outcome;
-        },
-        // Batches (one message, several responses) are counted response by response.
-        ...(publishMany
-          ? {
-              async publishResponses(session: string, responses: readonly Response[], replyTo?: string) {
-                const outcome = await publishMany(session, responses, replyTo);
-                if (outcome === 'delivered') count(session, responses);
-                return outcome;
-              },
-            }
-          : {}),
-      };
-    },
     started(delivery) {
-      const { type, session, id } = delivery.request;
-      const entry: { type: string; outcome?: string } = { type };
-      running.set(key(session, id), entry);
+      const { type } = delivery.request;
+      let outcome: string | undefined;
       inFlight.inc({ type });
       const end = duration.startTimer({ type });
-      return (runEnd) => {
-        if (running.get(key(session, id)) === entry) running.delete(key(session, id));
-        inFlight.dec({ type });
-        const outcome = runEnd === 'undeliverable' ? runEnd : (entry.outcome ?? 'requeued');
-        requests.inc({ type, outcome });
-        end({ outcome });
+      return {
+        published(responses) {
+          let chunked = 0;
+          for (const response of responses) {
+            if (response.kind === 'chunk') chunked += 1;
+            else outcome = response.kind === 'result' ? 'ok' : response.error.code;
+          }
+          if (chunked > 0) chunks.inc({ type }, chunked);
+        },
+        end(runEnd) {
+          inFlight.dec({ type });
+          const final = runEnd === 'undeliverable' ? runEnd : (outcome ?? 'requeued');
+          requests.inc({ type, outcome: final });
+          end({ outcome: final });
+        },
       };
     },
     async close() {

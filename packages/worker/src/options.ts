@@ -1,11 +1,11 @@
 // Worker options: one schema, one DEFAULTS constant, validated at start-up
 // with messages that name the field.
 import { z } from 'zod';
-import { brokerUrlsSchema, NAMESPACE_PATTERN, formatIssues, REGISTRY_DEFAULTS } from '@warren/protocol';
+import { brokerUrlsSchema, DEFAULT_AMQP_URL, DEFAULT_NAMESPACE, NAMESPACE_PATTERN, parseOptions, REGISTRY_DEFAULTS } from '@warren/protocol';
 
 export const DEFAULTS = {
-  url: 'amqp://guest:guest@127.0.0.1:5672',
-  namespace: 'warren',
+  url: DEFAULT_AMQP_URL,
+  namespace: DEFAULT_NAMESPACE,
   concurrency: 8,
   drainTimeoutMs: 10_000,
   connectTimeoutMs: 10_000,
@@ -15,38 +15,40 @@ export const DEFAULTS = {
   registryTtlMs: REGISTRY_DEFAULTS.ttlMs,
 } as const;
 
-export const workerOptionsSchema = z.object({
-  /** Name of this service, shown in logs and (later) the registry. */
-  service: z.string().min(1).max(100),
-  /** AMQP URL; the nodes of a cluster as an array or comma-separated. Env: AMQP_URL. @default amqp://guest:guest@127.0.0.1:5672 */
-  url: brokerUrlsSchema.default([DEFAULTS.url]),
-  /** Prefix of every broker name. Env: WARREN_NAMESPACE. @default 'warren' */
-  namespace: z.string().regex(NAMESPACE_PATTERN).default(DEFAULTS.namespace),
-  /** Handlers of one request type running at once (= AMQP prefetch per type). Env: WORKER_CONCURRENCY. @default 8 */
-  concurrency: z.number().int().min(1).max(10_000).default(DEFAULTS.concurrency),
-  /** On close/SIGTERM, how long in-flight handlers may finish before they are handed back. Env: WORKER_DRAIN_TIMEOUT_MS. @default 10000 */
-  drainTimeoutMs: z.number().int().nonnegative().default(DEFAULTS.drainTimeoutMs),
-  /** How long to wait for the broker at start-up. @default 10000 */
-  connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs),
-  /** @default 256 */
-  chunkWindow: z.number().int().positive().default(DEFAULTS.chunkWindow),
-  /** Install SIGTERM/SIGINT handlers that drain and exit. @default false */
-  handleSignals: z.boolean().default(false),
-  /** Announce on the registry (types, schemas) and heartbeat; off = invisible to GET /registry. @default true */
-  announce: z.boolean().default(true),
-  /** How often to announce. Env: WARREN_REGISTRY_HEARTBEAT_MS. @default 5000 */
-  registryHeartbeatMs: z.number().int().min(100).max(3_600_000).default(DEFAULTS.registryHeartbeatMs),
-  /** Gateways forget this instance this long after its last announcement (> heartbeat). Env: WARREN_REGISTRY_TTL_MS. @default 15000 */
-  registryTtlMs: z.number().int().min(200).max(86_400_000).default(DEFAULTS.registryTtlMs),
-  /** This process in the registry. @default `${service}@${hostname}:${pid}:${random}` */
-  instanceId: z.string().min(1).max(200).optional(),
-}).refine((o) => o.registryTtlMs > o.registryHeartbeatMs, {
-  path: ['registryTtlMs'],
-  message: 'must be longer than registryHeartbeatMs, or instances expire between heartbeats',
-});
+const workerOptionsSchema = z
+  .object({
+    /** Name of this service, shown in logs and (later) the registry. */
+    service: z.string().min(1).max(100),
+    /** AMQP URL; the nodes of a cluster as an array or comma-separated. Env: AMQP_URL. @default amqp://guest:guest@127.0.0.1:5672 */
+    url: brokerUrlsSchema.default([DEFAULTS.url]),
+    /** Prefix of every broker name. Env: WARREN_NAMESPACE. @default 'warren' */
+    namespace: z.string().regex(NAMESPACE_PATTERN).default(DEFAULTS.namespace),
+    /** Handlers of one request type running at once (= AMQP prefetch per type). Env: WORKER_CONCURRENCY. @default 8 */
+    concurrency: z.number().int().min(1).max(10_000).default(DEFAULTS.concurrency),
+    /** On close/SIGTERM, how long in-flight handlers may finish before they are handed back. Env: WORKER_DRAIN_TIMEOUT_MS. @default 10000 */
+    drainTimeoutMs: z.number().int().nonnegative().default(DEFAULTS.drainTimeoutMs),
+    /** How long to wait for the broker at start-up. @default 10000 */
+    connectTimeoutMs: z.number().int().positive().default(DEFAULTS.connectTimeoutMs),
+    /** @default 256 */
+    chunkWindow: z.number().int().positive().default(DEFAULTS.chunkWindow),
+    /** Install SIGTERM/SIGINT handlers that drain and exit. @default false */
+    handleSignals: z.boolean().default(false),
+    /** Announce on the registry (types, schemas) and heartbeat; off = invisible to GET /registry. @default true */
+    announce: z.boolean().default(true),
+    /** How often to announce. Env: WARREN_REGISTRY_HEARTBEAT_MS. @default 5000 */
+    registryHeartbeatMs: z.number().int().min(100).max(3_600_000).default(DEFAULTS.registryHeartbeatMs),
+    /** Gateways forget this instance this long after its last announcement (> heartbeat). Env: WARREN_REGISTRY_TTL_MS. @default 15000 */
+    registryTtlMs: z.number().int().min(200).max(86_400_000).default(DEFAULTS.registryTtlMs),
+    /** This process in the registry. @default `${service}@${hostname}:${pid}:${random}` */
+    instanceId: z.string().min(1).max(200).optional(),
+  })
+  .refine((o) => o.registryTtlMs > o.registryHeartbeatMs, {
+    path: ['registryTtlMs'],
+    message: 'must be longer than registryHeartbeatMs, or instances expire between heartbeats',
+  });
 
 export type WorkerOptionsInput = z.input<typeof workerOptionsSchema>;
-export type WorkerOptions = z.output<typeof workerOptionsSchema>;
+type WorkerOptions = z.output<typeof workerOptionsSchema>;
 
 export const workerOptionsFromEnv = (env: Record<string, string | undefined> = process.env): Partial<WorkerOptionsInput> => {
   const out: Partial<WorkerOptionsInput> = {};
@@ -68,9 +70,4 @@ export const workerOptionsFromEnv = (env: Record<string, string | undefined> = p
 export const withEnvironment = <T extends object>(given: T, env: Record<string, string | undefined> = process.env): T =>
   ({ ...workerOptionsFromEnv(env), ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) }) as T;
 
-export const parseWorkerOptions = (input: unknown): WorkerOptions => {
-  const result = workerOptionsSchema.safeParse(input);
-  if (result.success) return result.data;
-  const lines = formatIssues(result.error.issues).map((i) => `  - ${i.path}: ${i.message}`);
-  throw new Error(`Invalid worker options:\n${lines.join('\n')}`);
-};
+export const parseWorkerOptions = (input: unknown): WorkerOptions => parseOptions('worker options', workerOptionsSchema, input);

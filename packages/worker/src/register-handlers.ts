@@ -2,15 +2,13 @@
 // type, prefetch = concurrency, ack after the final message is confirmed,
 // cancels abort the matching handler, close()/SIGTERM drains in-flight work.
 import { pino, type Logger } from 'pino';
-import { createWarrenError, REQUEST_TYPE_PATTERN, type Contracts } from '@warren/protocol';
+import { createWarrenError, REQUEST_TYPE_PATTERN, requestKey, type Contracts } from '@warren/protocol';
 import { createAmqpTransport, type Subscription, type Transport } from '@warren/transport';
 import { defaultInstanceId, startAnnouncer, typeAnnouncement, type Announcer } from './announcer.ts';
-import { createCancelMemory } from './cancellations.ts';
 import { checkContractHandlers, contractOf, withContract, type ContractHandlers } from './contracts.ts';
 import { parseMetricsOptions, startWorkerMetrics, type MetricsOptionsInput, type WorkerMetrics } from './metrics.ts';
 import { parseWorkerOptions, withEnvironment, type WorkerOptionsInput } from './options.ts';
-import { createHopStamper } from './hop-stamp.ts';
-import { requestKey, runRequest, type Handler, type Running } from './run-request.ts';
+import { createCancelMemory, runRequest, type Handler, type Running } from './run-request.ts';
 
 export type Handlers = Record<string, Handler>;
 
@@ -84,8 +82,8 @@ export const registerHandlers: RegisterHandlers = async (
   const running = new Map<string, Running>();
   const metrics = await startWorkerMetrics(metricsOptions, transport);
   const instanceId = opts.instanceId ?? defaultInstanceId(opts.service);
-  const hops = createHopStamper(metrics.wrap(transport), { instance: instanceId, language: 'typescript', service: opts.service });
-  const deps = { transport: hops.transport, log, cancels, chunkWindow: opts.chunkWindow };
+  // Seq 0 of each attempt names the worker that picked it up (docs/protocol.md, "Hops").
+  const deps = { transport, log, cancels, chunkWindow: opts.chunkWindow, who: { instance: instanceId, language: 'typescript', service: opts.service } };
   let closing: Promise<void> | null = null;
 
   const cancelSub = await transport.consumeCancels(types, ({ id, session }) => {
@@ -106,8 +104,7 @@ export const registerHandlers: RegisterHandlers = async (
         (delivery) => {
           if (closing) return delivery.requeue();
           const key = requestKey(delivery.request.session, delivery.request.id);
-          hops.pickedUp(delivery.request.session, delivery.request.id, delivery.attempt);
-          const finished = metrics.started(delivery);
+          const observer = metrics.started(delivery);
           // Every log line of the request carries its trace context. The
           // logger only adds it to the child runRequest makes on first use,
           // so a request that never logs still costs no child.
@@ -115,10 +112,10 @@ export const registerHandlers: RegisterHandlers = async (
           const traced: Logger | undefined = traceparent
             ? Object.assign(Object.create(log) as Logger, { child: (bindings: object, opts?: object) => log.child({ ...bindings, traceparent }, opts) })
             : undefined;
-          const run = runRequest(traced ? { ...deps, log: traced } : deps, handler, delivery);
+          const run = runRequest(traced ? { ...deps, log: traced } : deps, handler, delivery, observer);
           running.set(key, run);
           void run.done.then((end) => {
-            finished(end);
+            observer.end(end);
             if (running.get(key) === run) running.delete(key);
           });
         },
@@ -137,7 +134,11 @@ export const registerHandlers: RegisterHandlers = async (
         types: types.map((type) => typeAnnouncement(type, contractOf(served[type]))),
       })
     : null;
-  log.info({ types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind, instanceId: announcer?.instanceId }, 'worker serving');
+  // `event: 'ready'` is what supervisors and tests wait for; the message is for people.
+  log.info(
+    { event: 'ready', types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind, instanceId: announcer?.instanceId },
+    'worker serving',
+  );
 
   const close = () =>
     (closing ??= (async () => {
@@ -168,5 +169,5 @@ export const registerHandlers: RegisterHandlers = async (
     process.once('SIGINT', onSignal);
   }
 
-  return { service: opts.service, types, inFlight: () => running.size, close, metrics: { registry: metrics.registry, url: metrics.url } };
+  return { service: opts.service, types, inFlight: () => running.size, close, metrics: { prometheus: metrics.prometheus, url: metrics.url } };
 };

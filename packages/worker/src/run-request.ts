@@ -2,43 +2,87 @@
 // ones, runs the handler with a signal that aborts on cancel/deadline/loss,
 // publishes the final message, and acks only after the broker confirmed it.
 import type { Logger } from 'pino';
-import { createWarrenError, isWarrenError, newErrorReference, toWireError, unexpectedError, type WarrenError } from '@warren/protocol';
-import type { RequestDelivery, Transport } from '@warren/transport';
-import type { CancelMemory } from './cancellations.ts';
-import { createResponseStream, isUndeliverable, toJsonValue, type HandlerContext } from './context.ts';
+import {
+  createWarrenError,
+  requestKey,
+  startHandlerRun,
+  type HandlerOutcome,
+  type RunContext,
+  type RunFields,
+  type WarrenError,
+  type WorkerHop,
+} from '@warren/protocol';
+import type { RequestDelivery, WorkerTransport } from '@warren/transport';
+import type { RunObserver } from './metrics.ts';
+import { createResponseStream, isUndeliverable } from './response-stream.ts';
 
+/** Remembers cancelled requests for a while, so one that is still queued when its cancel arrives is skipped on delivery instead of being run. */
+interface CancelMemory {
+  add(session: string, id: string): void;
+  has(session: string, id: string): boolean;
+}
+
+export const createCancelMemory = ({ ttlMs = 10 * 60_000, max = 10_000, now = Date.now } = {}): CancelMemory => {
+  const entries = new Map<string, number>();
+  const prune = () => {
+    const cutoff = now() - ttlMs;
+    for (const [k, at] of entries) {
+      if (at > cutoff && entries.size <= max) break; // insertion order = age order
+      entries.delete(k);
+    }
+  };
+  return {
+    add(session, id) {
+      entries.delete(requestKey(session, id));
+      entries.set(requestKey(session, id), now());
+      prune();
+    },
+    has: (session, id) => {
+      const at = entries.get(requestKey(session, id));
+      return at !== undefined && at > now() - ttlMs;
+    },
+  };
+};
+
+/** The `ctx` a handler receives (see RunContext); `Chunk` is what sendChunk accepts: the contract's chunk type for typed handlers. */
+export type HandlerContext<Chunk = unknown> = RunContext<RunFields, Logger, Chunk>;
+
+// biome-ignore lint/suspicious/noExplicitAny: an untyped handler takes whatever the contract (or none) says
 export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: HandlerContext) => Result | Promise<Result>;
 
-export interface RunDeps {
-  transport: Transport;
+interface RunDeps {
+  transport: WorkerTransport;
   log: Logger;
   cancels: CancelMemory;
   chunkWindow: number;
+  /** This worker, named on seq 0 of each attempt with when it picked the request up (docs/protocol.md, "Hops"). */
+  who?: Omit<WorkerHop, 'startedAt'>;
   now?: () => number;
 }
 
 /** How a run ended when its final response does not say it: nobody could receive the answer, or it was handed back. */
-export type RunEnd = 'undeliverable' | 'requeued' | undefined;
+type RunEnd = 'undeliverable' | 'requeued' | undefined;
 
 export interface Running {
-  /** Key `${session}\u0000${id}` → abort with a reason. */
   abort(reason: WarrenError): void;
   done: Promise<RunEnd>;
   delivery: RequestDelivery;
 }
 
-export const requestKey = (session: string, id: string) => `${session}\u0000${id}`;
-
-export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDelivery): Running => {
+export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDelivery, observer?: RunObserver): Running => {
   const { request, attempt } = delivery;
   const now = deps.now ?? Date.now;
   // A pino child serialises its bindings when made; most requests never log,
   // so it is made on first use.
   let child: Logger | undefined;
   const log = () => (child ??= deps.log.child({ requestId: request.id, type: request.type, attempt }));
-  const controller = new AbortController();
+  // The run starts after the pre-delivery checks; an abort that comes
+  // before it is kept for it.
+  let abortRun: ((reason: WarrenError) => void) | undefined;
+  let pendingAbort: WarrenError | undefined;
   const abort = (reason: WarrenError) => {
-    if (!controller.signal.aborted) controller.abort(reason);
+    if (abortRun) abortRun(reason);
+    else pendingAbort ??= reason;
   };
   const stream = createResponseStream(
     deps.transport,
@@ -49,6 +93,8 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     request.batchReplies === true,
     request.replyTo,
     request.deadline,
+    observer?.published,
+    deps.who && { ...deps.who, startedAt: now() },
   );
   /**
    * Nobody can receive the answer (its reply queue stayed missing through the
@@ -85,62 +131,28 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
       log().info('cancelled before delivery; not running the handler');
       return finish({ kind: 'error', error: { code: 'CANCELLED', message: 'The request was cancelled.' } });
     }
-    let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-    if (request.deadline !== undefined) {
-      deadlineTimer = setTimeout(
-        () => abort(createWarrenError('TIMEOUT', 'The request deadline passed while the handler was running.')),
-        request.deadline - now(),
-      );
-    }
-    const onLost = () => abort(createWarrenError('DISCONNECTED', 'The broker connection carrying this request was lost.'));
+    const run = startHandlerRun<RunFields, Logger>(
+      { id: request.id, type: request.type, attempt, principal: request.principal, deadline: request.deadline, traceparent: request.traceparent },
+      { log, sendChunk: (data) => stream.chunk(data), now },
+    );
+    abortRun = run.abort;
+    if (pendingAbort !== undefined) run.abort(pendingAbort);
+    const onLost = () => run.abort(createWarrenError('DISCONNECTED', 'The broker connection carrying this request was lost.'));
     delivery.lost.addEventListener('abort', onLost, { once: true });
     // A chunk that could not be published makes the rest pointless.
     const onBroken = () =>
-      abort(
+      run.abort(
         isUndeliverable(stream.broken.reason)
           ? (stream.broken.reason as WarrenError)
           : createWarrenError('BROKER_UNAVAILABLE', 'A response could not be published to the broker.'),
       );
     stream.broken.addEventListener('abort', onBroken, { once: true });
 
-    const ctx: HandlerContext = {
-      id: request.id,
-      type: request.type,
-      attempt,
-      principal: request.principal,
-      signal: controller.signal,
-      deadline: request.deadline,
-      remainingMs: () => (request.deadline === undefined ? Infinity : Math.max(0, request.deadline - now())),
-      traceparent: request.traceparent,
-      sendChunk: async (data) => {
-        if (controller.signal.aborted) throw controller.signal.reason;
-        await stream.chunk(data);
-      },
-      get log() {
-        return log();
-      },
-    };
-
     const startedAt = now();
-    let outcome: { kind: 'result'; data: unknown } | { kind: 'error'; error: ReturnType<typeof toWireError> };
+    let outcome: HandlerOutcome;
     try {
-      const aborted = new Promise<never>((_, reject) =>
-        controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }),
-      );
-      aborted.catch(() => {});
-      // A handler that ignores its signal still gets its answer sent on abort.
-      const data = await Promise.race([Promise.resolve().then(() => handler(request.payload, ctx)), aborted]);
-      outcome = { kind: 'result', data: toJsonValue(data, 'result') };
-    } catch (error) {
-      const reason = controller.signal.aborted ? controller.signal.reason : error;
-      if (isWarrenError(reason)) outcome = { kind: 'error', error: toWireError(reason) };
-      else {
-        const reference = newErrorReference();
-        log().error({ err: reason, reference }, 'handler failed');
-        outcome = { kind: 'error', error: unexpectedError(reference) };
-      }
+      outcome = await run.settle(handler, request.payload, (reason, reference) => log().error({ err: reason, reference }, 'handler failed'));
     } finally {
-      clearTimeout(deadlineTimer);
       delivery.lost.removeEventListener('abort', onLost);
       stream.broken.removeEventListener('abort', onBroken);
     }
@@ -151,7 +163,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
       delivery.requeue();
       return;
     }
-    const reason = controller.signal.reason as WarrenError | undefined;
+    const reason = run.signal.reason as WarrenError | undefined;
     if (reason?.code === 'SHUTTING_DOWN') {
       log().info('handed back on shutdown');
       delivery.requeue();

@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Announcement } from '@warren/protocol';
-import { contractOf, defineContract, defineContracts, registerHandlers, SDK_VERSION, withContracts, workerOptionsFromEnv, type WorkerHandle } from '@warren/worker';
+import {
+  contractOf,
+  defineContract,
+  defineContracts,
+  registerHandlers,
+  SDK_VERSION,
+  withContracts,
+  workerOptionsFromEnv,
+  type WorkerHandle,
+} from '@warren/worker';
 import { createHarness, final, quietLog, sleep } from './harness.ts';
 
 const contracts = defineContracts({
@@ -31,14 +40,17 @@ describe('registerHandlers with contracts', () => {
     const h = createHarness();
     const got: unknown[] = [];
     handles.push(
-      await registerHandlers({ service: 'greeter', transport: h.workerTransport(), log: quietLog, contracts }, {
-        async greet(payload, ctx) {
-          got.push(payload);
-          await ctx.sendChunk({ word: 'Hello' });
-          return { greeting: `Hello, ${payload.name}` };
+      await registerHandlers(
+        { service: 'greeter', transport: h.workerTransport(), log: quietLog, contracts },
+        {
+          async greet(payload, ctx) {
+            got.push(payload);
+            await ctx.sendChunk({ word: 'Hello' });
+            return { greeting: `Hello, ${payload.name}` };
+          },
+          ping: () => 'pong' as const,
         },
-        ping: () => 'pong' as const,
-      }),
+      ),
     );
     const list = await (await h.call('greet', { name: 'Ada' })).done;
     expect(got).toEqual([{ name: 'Ada', times: 1 }]);
@@ -50,13 +62,16 @@ describe('registerHandlers with contracts', () => {
     const h = createHarness();
     let ran = false;
     handles.push(
-      await registerHandlers({ service: 'greeter', transport: h.workerTransport(), log: quietLog, contracts }, {
-        greet: () => {
-          ran = true;
-          return { greeting: '' };
+      await registerHandlers(
+        { service: 'greeter', transport: h.workerTransport(), log: quietLog, contracts },
+        {
+          greet: () => {
+            ran = true;
+            return { greeting: '' };
+          },
+          ping: () => 'pong' as const,
         },
-        ping: () => 'pong' as const,
-      }),
+      ),
     );
     const error = final(await (await h.call('greet', { name: '', times: 'twice' })).done);
     expect(error).toMatchObject({ kind: 'error', error: { code: 'INVALID_PAYLOAD' } });
@@ -68,26 +83,35 @@ describe('registerHandlers with contracts', () => {
   it('reports a chunk or result that breaks the contract as WORKER_ERROR', async () => {
     const h = createHarness();
     handles.push(
-      await registerHandlers({ service: 'greeter', transport: h.workerTransport(), log: quietLog, contracts }, {
-        // Untyped JavaScript callers can still get it wrong; the contract catches it.
-        greet: async (_p, ctx) => {
-          await (ctx.sendChunk as (c: unknown) => Promise<void>)({ word: 42 });
-          return { greeting: 'x' };
+      await registerHandlers(
+        { service: 'greeter', transport: h.workerTransport(), log: quietLog, contracts },
+        {
+          // Untyped JavaScript callers can still get it wrong; the contract catches it.
+          greet: async (_p, ctx) => {
+            await (ctx.sendChunk as (c: unknown) => Promise<void>)({ word: 42 });
+            return { greeting: 'x' };
+          },
+          ping: () => 'ping' as unknown as 'pong',
         },
-        ping: () => 'ping' as unknown as 'pong',
-      }),
+      ),
     );
-    expect(final(await (await h.call('greet', { name: 'A' })).done)).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', message: expect.stringMatching(/chunk.*word/) } });
-    expect(final(await (await h.call('ping', null)).done)).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', message: expect.stringMatching(/result/) } });
+    expect(final(await (await h.call('greet', { name: 'A' })).done)).toMatchObject({
+      kind: 'error',
+      error: { code: 'WORKER_ERROR', message: expect.stringMatching(/chunk.*word/) },
+    });
+    expect(final(await (await h.call('ping', null)).done)).toMatchObject({
+      kind: 'error',
+      error: { code: 'WORKER_ERROR', message: expect.stringMatching(/result/) },
+    });
   });
 
   it('refuses at start-up when contracts and handlers name different types', async () => {
     const h = createHarness();
     const options = { service: 'x', transport: h.workerTransport(), log: quietLog, contracts };
     await expect(registerHandlers(options, { greet: () => ({ greeting: '' }) } as never)).rejects.toThrow(/no handler for contract type\(s\) ping/);
-    await expect(
-      registerHandlers(options, { greet: () => ({ greeting: '' }), ping: () => 'pong' as const, extra: () => 1 } as never),
-    ).rejects.toThrow(/extra have no contract/);
+    await expect(registerHandlers(options, { greet: () => ({ greeting: '' }), ping: () => 'pong' as const, extra: () => 1 } as never)).rejects.toThrow(
+      /extra have no contract/,
+    );
   });
 });
 
@@ -102,7 +126,11 @@ describe('withContracts', () => {
     expect(final(await (await h.call('greet', { name: 7 })).done)).toMatchObject({ kind: 'error', error: { code: 'INVALID_PAYLOAD' } });
     expect(final(await (await h.call('echo', { any: 1 })).done)).toMatchObject({ kind: 'result', data: { any: 1 } });
     const types = (seen[0] as { types: { type: string; payload?: unknown }[] }).types;
-    expect(types.map((t) => [t.type, t.payload !== undefined])).toEqual([['greet', true], ['ping', true], ['echo', false]]);
+    expect(types.map((t) => [t.type, t.payload !== undefined])).toEqual([
+      ['greet', true],
+      ['ping', true],
+      ['echo', false],
+    ]);
   });
 });
 
@@ -111,7 +139,16 @@ describe('registry announcements', () => {
     const h = createHarness();
     const seen = await listen(h);
     const handle = await registerHandlers(
-      { service: 'greeter', transport: h.workerTransport(), log: quietLog, contracts, concurrency: 3, registryHeartbeatMs: 100, registryTtlMs: 300, instanceId: 'greeter-1' },
+      {
+        service: 'greeter',
+        transport: h.workerTransport(),
+        log: quietLog,
+        contracts,
+        concurrency: 3,
+        registryHeartbeatMs: 100,
+        registryTtlMs: 300,
+        instanceId: 'greeter-1',
+      },
       { greet: () => ({ greeting: '' }), ping: () => 'pong' as const },
     );
     await sleep(250);
@@ -119,7 +156,15 @@ describe('registry announcements', () => {
     expect(announces.length).toBeGreaterThanOrEqual(2);
     const first = announces[0]!;
     if (first.kind !== 'announce') throw new Error('unreachable');
-    expect(first).toMatchObject({ service: 'greeter', instanceId: 'greeter-1', language: 'typescript', sdkVersion: SDK_VERSION, concurrency: 3, heartbeatMs: 100, ttlMs: 300 });
+    expect(first).toMatchObject({
+      service: 'greeter',
+      instanceId: 'greeter-1',
+      language: 'typescript',
+      sdkVersion: SDK_VERSION,
+      concurrency: 3,
+      heartbeatMs: 100,
+      ttlMs: 300,
+    });
     const greet = first.types.find((t) => t.type === 'greet')!;
     expect(greet.description).toBe('Says hello, word by word.');
     // Payload as callers write it: `times` has a default, so it is optional.
@@ -152,7 +197,10 @@ describe('registry announcements', () => {
   });
 
   it('reads the registry timing from the environment', () => {
-    expect(workerOptionsFromEnv({ WARREN_REGISTRY_HEARTBEAT_MS: '1000', WARREN_REGISTRY_TTL_MS: '3000' })).toEqual({ registryHeartbeatMs: 1000, registryTtlMs: 3000 });
+    expect(workerOptionsFromEnv({ WARREN_REGISTRY_HEARTBEAT_MS: '1000', WARREN_REGISTRY_TTL_MS: '3000' })).toEqual({
+      registryHeartbeatMs: 1000,
+      registryTtlMs: 3000,
+    });
   });
 
   it('reports the SDK version of package.json', () => {

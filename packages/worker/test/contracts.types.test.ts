@@ -78,13 +78,16 @@ describe('registerHandlers with contracts (types)', () => {
 
   it('keeps the untyped form: any handlers, ctx.sendChunk takes unknown', () => {
     check(() =>
-      registerHandlers({ service: 'plain' }, {
-        echo: async (payload: { text: string }, ctx) => {
-          expectTypeOf(ctx).toEqualTypeOf<HandlerContext>();
-          await ctx.sendChunk(payload.text);
-          return payload;
+      registerHandlers(
+        { service: 'plain' },
+        {
+          echo: async (payload: { text: string }, ctx) => {
+            expectTypeOf(ctx).toEqualTypeOf<HandlerContext>();
+            await ctx.sendChunk(payload.text);
+            return payload;
+          },
         },
-      }),
+      ),
     );
   });
 });

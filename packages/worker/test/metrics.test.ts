@@ -44,7 +44,7 @@ describe('worker metrics', () => {
     expect(sample(text, 'warren_worker_request_duration_seconds_count{type="stream",outcome="ok"}')).toBe(4);
     expect(sample(text, 'warren_worker_requests_in_flight{type="stream"}')).toBe(0);
     expect(sample(text, 'warren_worker_broker_connected')).toBe(1);
-    expect(await worker.metrics.registry.metrics()).toContain('warren_worker_requests_total');
+    expect(await worker.metrics.prometheus.metrics()).toContain('warren_worker_requests_total');
   });
 
   it('keeps metrics in the registry without serving them unless metricsPort is set', async () => {
@@ -54,25 +54,35 @@ describe('worker metrics', () => {
     expect(worker.metrics.url).toBeUndefined();
     await (await h.call('ping', null)).done;
     await new Promise((r) => setTimeout(r, 20));
-    expect(await worker.metrics.registry.metrics()).toContain('warren_worker_requests_total{type="ping",outcome="ok"} 1');
+    expect(await worker.metrics.prometheus.metrics()).toContain('warren_worker_requests_total{type="ping",outcome="ok"} 1');
   });
 
   it('refuses a bad metricsPort at start-up, naming it', async () => {
     const h = createHarness();
-    await expect(registerHandlers({ service: 'm', transport: h.workerTransport(), log: quietLog, metricsPort: 70_000 }, { ping: () => 1 })).rejects.toThrow(/metricsPort/);
+    await expect(registerHandlers({ service: 'm', transport: h.workerTransport(), log: quietLog, metricsPort: 70_000 }, { ping: () => 1 })).rejects.toThrow(
+      /metricsPort/,
+    );
   });
 
   it('puts the traceparent on every log line of a request', async () => {
     const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({ write(chunk, _e, done) { lines.push(JSON.parse(chunk.toString())); done(); } });
+    const sink = new Writable({
+      write(chunk, _e, done) {
+        lines.push(JSON.parse(chunk.toString()));
+        done();
+      },
+    });
     const h = createHarness();
     handles.push(
-      await registerHandlers({ service: 'm', transport: h.workerTransport(), log: pino({ level: 'info' }, sink) }, {
-        ping: (_p, ctx) => {
-          ctx.log.info('inside the handler');
-          return 'pong';
+      await registerHandlers(
+        { service: 'm', transport: h.workerTransport(), log: pino({ level: 'info' }, sink) },
+        {
+          ping: (_p, ctx) => {
+            ctx.log.info('inside the handler');
+            return 'pong';
+          },
         },
-      }),
+      ),
     );
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const { id, done } = await h.call('ping', null, { traceparent });

@@ -20,7 +20,14 @@ describe('registerHandlers', () => {
     const { done } = await h.call('add', { a: 2, b: 3 });
     // seq 0 of an attempt names the worker that picked it up (docs/protocol.md, "Hops").
     expect(await done).toEqual([
-      { kind: 'result', id: expect.any(String), seq: 0, attempt: 1, data: { sum: 5 }, worker: { instance: expect.any(String), language: 'typescript', service: 'test', startedAt: expect.any(Number) } },
+      {
+        kind: 'result',
+        id: expect.any(String),
+        seq: 0,
+        attempt: 1,
+        data: { sum: 5 },
+        worker: { instance: expect.any(String), language: 'typescript', service: 'test', startedAt: expect.any(Number) },
+      },
     ]);
   });
 
@@ -47,8 +54,9 @@ describe('registerHandlers', () => {
     });
     const err = final(await (await h.call('boom', null)).done);
     expect(err).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', details: { reference: expect.stringMatching(/^[0-9a-f]{12}$/) } } });
-    const { message, details } = (err as unknown as { error: { message: string; details: { reference: string } } }).error;
-    expect(message).toContain(details.reference);
+    if (err?.kind !== 'error') throw new Error('expected an error response');
+    const { message, details } = err.error;
+    expect(message).toContain(String(details?.reference));
     expect(JSON.stringify(err)).not.toMatch(/hunter2|postgres|at .*\.ts/);
     expect(final(await (await h.call('ok', null)).done)).toMatchObject({ kind: 'result', data: 'fine' });
   });
@@ -70,7 +78,11 @@ describe('registerHandlers', () => {
     // A broker whose clock lags still delivers it; the worker must check itself.
     const h = createHarness({ brokerNow: () => 0 });
     let ran = false;
-    await start(h, { work: () => { ran = true; } });
+    await start(h, {
+      work: () => {
+        ran = true;
+      },
+    });
     const { done } = await h.call('work', null, { deadline: Date.now() - 1000 });
     expect(final(await done)).toMatchObject({ kind: 'error', seq: 0, error: { code: 'TIMEOUT' } });
     expect(ran).toBe(false);
@@ -118,7 +130,12 @@ describe('registerHandlers', () => {
 
   it('ignores a cancel from another session', async () => {
     const h = createHarness();
-    await start(h, { wait: async () => { await sleep(60); return 'finished'; } });
+    await start(h, {
+      wait: async () => {
+        await sleep(60);
+        return 'finished';
+      },
+    });
     const { id, done } = await h.call('wait', null);
     await sleep(10);
     await h.cancel('wait', id, 'someone-else');
@@ -176,7 +193,16 @@ describe('registerHandlers', () => {
 
   it('drains on close: in-flight work finishes, new work is left for other workers', async () => {
     const h = createHarness();
-    const w = await start(h, { job: async () => { await sleep(40); return 'ok'; } }, 1);
+    const w = await start(
+      h,
+      {
+        job: async () => {
+          await sleep(40);
+          return 'ok';
+        },
+      },
+      1,
+    );
     const a = await h.call('job', null);
     await sleep(5);
     const closing = w.close();
@@ -207,15 +233,18 @@ describe('registerHandlers', () => {
         fails(response) ? Promise.reject(createWarrenError('BROKER_UNAVAILABLE', 'blip')) : real.publishResponse(session, response),
     };
     handles.push(
-      await registerHandlers({ service: 'flaky', transport: flaky, log: quietLog, drainTimeoutMs: 200 }, {
-        three: async (_p, ctx) => {
-          for (let i = 0; i < 3; i++) {
-            await ctx.sendChunk(i);
-            await sleep(5);
-          }
-          return ctx.attempt;
+      await registerHandlers(
+        { service: 'flaky', transport: flaky, log: quietLog, drainTimeoutMs: 200 },
+        {
+          three: async (_p, ctx) => {
+            for (let i = 0; i < 3; i++) {
+              await ctx.sendChunk(i);
+              await sleep(5);
+            }
+            return ctx.attempt;
+          },
         },
-      }),
+      ),
     );
   };
 

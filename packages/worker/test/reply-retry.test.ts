@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { createWarrenError, REPLY_RETRY } from '@warren/protocol';
 import { createMemoryBroker, memoryTransport, type ResponseOutcome } from '@warren/transport';
-import { isUndeliverable, publishRouted, type RetryClock } from '../src/context.ts';
-import { createCancelMemory } from '../src/cancellations.ts';
+import { isUndeliverable, publishRouted, type RetryClock } from '../src/response-stream.ts';
+import { createCancelMemory } from '../src/run-request.ts';
 import { runRequest } from '../src/run-request.ts';
 
 const fakeClock = () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Response } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import { createResponseStream } from '../src/context.ts';
+import { createResponseStream } from '../src/response-stream.ts';
 
 const recordingTransport = () => {
   const messages: Response[][] = [];
@@ -90,5 +90,38 @@ describe('response stream batching', () => {
     await producing;
     await stream.final({ kind: 'result', data: null });
     expect(messages.reduce((a, b) => a + b, 0)).toBe(401);
+  });
+});
+
+describe('response stream lifecycle', () => {
+  const hop = { instance: 'w@host:1:abc', language: 'typescript', service: 'svc', startedAt: 1767225600000 };
+
+  it('stamps only the first response of the attempt with the worker hop', async () => {
+    const { transport, messages } = recordingTransport();
+    const stream = createResponseStream(transport, 's', 'r1', 2, 256, true, undefined, undefined, undefined, hop);
+    await stream.chunk({ i: 0 });
+    await stream.chunk({ i: 1 });
+    await stream.final({ kind: 'result', data: null });
+    const sent = messages.flat();
+    expect(sent.map((r) => r.worker)).toEqual([hop, undefined, undefined]);
+  });
+
+  it('stamps the final when it is the first response (no chunks)', async () => {
+    const { transport, messages } = recordingTransport();
+    const stream = createResponseStream(transport, 's', 'r1', 1, 256, false, undefined, undefined, undefined, hop);
+    await stream.final({ kind: 'error', error: { code: 'TIMEOUT', message: 'late' } });
+    expect(messages.flat()).toEqual([{ kind: 'error', id: 'r1', seq: 0, attempt: 1, error: { code: 'TIMEOUT', message: 'late' }, worker: hop }]);
+  });
+
+  it('tells the observer each response once the broker confirmed it', async () => {
+    const { transport } = recordingTransport();
+    const published: number[] = [];
+    const stream = createResponseStream(transport, 's', 'r1', 1, 256, true, undefined, undefined, (responses) =>
+      published.push(...responses.map((r) => r.seq)),
+    );
+    await stream.chunk({ i: 0 });
+    await stream.chunk({ i: 1 });
+    await stream.final({ kind: 'result', data: 2 });
+    expect(published).toEqual([0, 1, 2]);
   });
 });

@@ -12,16 +12,7 @@
 //   conf.typed      { name, times } → { greeting } (payload schema declared and announced; no other fields)
 import { z } from 'zod';
 import { createWarrenError, defineContract, defineContracts, registerHandlers, withContracts, workerOptionsFromEnv, type ErrorCode } from '@warren/worker';
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
-  });
+import { abortableSleep as sleep } from '../../support/abortable-sleep.ts';
 
 // Worker-local memory of conf.sleep runs, so a test can ask whether a handler saw its abort.
 const started = new Set<string>();

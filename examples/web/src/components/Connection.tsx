@@ -46,18 +46,18 @@ export const ConnectionBanner = () => {
   return (
     <div className="banner-wrap">
       <div className={`banner banner-${connection}`} role="status" data-testid="connection-banner">
-      {connection === 'offline' ? (
-        <span>
-          <strong>You are offline.</strong> The server closed the connection. Reload the page to try again.
-        </span>
-      ) : (
-        <>
-          <span className="spinner" aria-hidden="true" />
+        {connection === 'offline' ? (
           <span>
-            <strong>Connection lost.</strong> Reconnecting… Your requests will continue once it is back.
+            <strong>You are offline.</strong> The server closed the connection. Reload the page to try again.
           </span>
-        </>
-      )}
+        ) : (
+          <>
+            <span className="spinner" aria-hidden="true" />
+            <span>
+              <strong>Connection lost.</strong> Reconnecting… Your requests will continue once it is back.
+            </span>
+          </>
+        )}
       </div>
     </div>
   );

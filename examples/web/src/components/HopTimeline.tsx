@@ -31,7 +31,10 @@ export const HopTimeline = ({ trace }: { trace: CallTrace }) => {
   return (
     <div className="hops">
       <h3>
-        Hops <span className="trace-id" title="W3C trace id: search your logs for it">trace {trace.traceId}</span>
+        Hops{' '}
+        <span className="trace-id" title="W3C trace id: search your logs for it">
+          trace {trace.traceId}
+        </span>
       </h3>
       <ol className="hop-list" data-testid="hop-timeline">
         {trace.hops.map((hop, i) => (

@@ -67,7 +67,7 @@ export interface Overview {
 
 export type OpsResult<T> = { ok: true; value: T } | { ok: false; status: number; message: string };
 
-const call = async <T,>(path: string, init: RequestInit = {}): Promise<OpsResult<T>> => {
+const call = async <T>(path: string, init: RequestInit = {}): Promise<OpsResult<T>> => {
   const token = opsToken();
   const headers: Record<string, string> = { ...(init.method === 'POST' ? { 'x-warren-ops': '1' } : {}) };
   if (token) headers.authorization = `Bearer ${token}`;

@@ -99,7 +99,10 @@ export const ChatPage = () => {
   };
 
   const historyBefore = (list: Message[], index: number): Turn[] =>
-    list.slice(0, index).filter((m) => m.status === 'done' || m.status === 'stopped').map(({ role, text }) => ({ role, text }));
+    list
+      .slice(0, index)
+      .filter((m) => m.status === 'done' || m.status === 'stopped')
+      .map(({ role, text }) => ({ role, text }));
 
   const submit = (text: string) => {
     const message = text.trim();
@@ -157,12 +160,7 @@ export const ChatPage = () => {
           {messages.map((m) =>
             m.status === 'error' && m.error ? (
               <div key={m.id} className="bubble-row bubble-row-assistant">
-                <ErrorNotice
-                  error={m.error}
-                  requestId={m.requestId}
-                  traceId={m.traceId}
-                  onRetry={busy ? undefined : () => again(m, m.asked?.variant ?? 0)}
-                />
+                <ErrorNotice error={m.error} requestId={m.requestId} traceId={m.traceId} onRetry={busy ? undefined : () => again(m, m.asked?.variant ?? 0)} />
               </div>
             ) : (
               <div key={m.id} className={`bubble-row bubble-row-${m.role}`}>

@@ -40,7 +40,11 @@ export const ConsolePage = () => {
   const [live, setLive] = useState<Catalogue | null>(null);
   useEffect(() => {
     let mounted = true;
-    const load = () => backend.services().then((catalogue) => mounted && setLive(catalogue), () => undefined); // the static list still works
+    const load = () =>
+      backend.services().then(
+        (catalogue) => mounted && setLive(catalogue),
+        () => undefined,
+      ); // the static list still works
     void load();
     // Workers come and go: the tags below follow them without a reload.
     const timer = setInterval(() => void load(), REGISTRY_REFRESH_MS);

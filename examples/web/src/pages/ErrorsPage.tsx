@@ -18,9 +18,28 @@ interface Scenario {
 
 const SCENARIOS: Scenario[] = [
   { code: 'NO_HANDLER', title: 'Unknown request type', how: 'Asks for “reticulateSplines”, which no worker serves.', type: 'reticulateSplines', payload: {} },
-  { code: 'TIMEOUT', title: 'Too slow', how: 'A 5-second job with a 1-second deadline.', type: 'testRequest', payload: { count: 1, delayMs: 5000 }, timeoutMs: 1000 },
-  { code: 'WORKER_ERROR', title: 'Worker failure', how: 'The worker streams two chunks, then throws.', type: 'testRequest', payload: { count: 2, delayMs: 100, fail: 'The demo worker gave up on purpose' } },
-  { code: 'INVALID_PAYLOAD', title: 'Bad input', how: 'Sends { count: "three" } where a number is expected.', type: 'testRequest', payload: { count: 'three' } },
+  {
+    code: 'TIMEOUT',
+    title: 'Too slow',
+    how: 'A 5-second job with a 1-second deadline.',
+    type: 'testRequest',
+    payload: { count: 1, delayMs: 5000 },
+    timeoutMs: 1000,
+  },
+  {
+    code: 'WORKER_ERROR',
+    title: 'Worker failure',
+    how: 'The worker streams two chunks, then throws. What it threw stays in its log (it could hold a password); you get a plain message and a reference to that log line.',
+    type: 'testRequest',
+    payload: { count: 2, delayMs: 100, fail: 'The demo worker gave up on purpose' },
+  },
+  {
+    code: 'INVALID_PAYLOAD',
+    title: 'Bad input',
+    how: 'Sends { count: "three" } where a number is expected.',
+    type: 'testRequest',
+    payload: { count: 'three' },
+  },
 ];
 
 const ScenarioCard = ({ scenario }: { scenario: Scenario }) => {
@@ -48,7 +67,9 @@ const ScenarioCard = ({ scenario }: { scenario: Scenario }) => {
           {running ? 'Waiting…' : `Trigger ${scenario.code}`}
         </button>
       </div>
-      {request.error && <ErrorNotice error={request.error} requestId={call.id} traceId={call.trace?.traceId} onRetry={running ? undefined : () => void trigger()} />}
+      {request.error && (
+        <ErrorNotice error={request.error} requestId={call.id} traceId={call.trace?.traceId} onRetry={running ? undefined : () => void trigger()} />
+      )}
       {request.status === 'success' && <p className="meta">Unexpectedly succeeded.</p>}
     </div>
   );

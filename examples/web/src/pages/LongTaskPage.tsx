@@ -74,7 +74,9 @@ export const LongTaskPage = () => {
             </button>
           )}
         </div>
-        {task.error && task.status === 'error' && <ErrorNotice error={task.error} requestId={call.id} traceId={call.trace?.traceId} onRetry={start} retryLabel="Try again" />}
+        {task.error && task.status === 'error' && (
+          <ErrorNotice error={task.error} requestId={call.id} traceId={call.trace?.traceId} onRetry={start} retryLabel="Try again" />
+        )}
       </div>
     </>
   );

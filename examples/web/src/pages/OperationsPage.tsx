@@ -73,7 +73,13 @@ const DeadLetterRow = ({ dead, onChanged }: { dead: OpsDeadLetter; onChanged: ()
     <li className="dead-letter" data-testid="dead-letter" data-request-id={dead.id}>
       <div className="dead-head">
         <strong>{dead.type}</strong>
-        <span className="tag">{dead.reason === 'delivery_limit' ? `workers failed ${dead.deliveries} times` : dead.reason === 'expired' ? 'deadline passed in the queue' : dead.reason}</span>
+        <span className="tag">
+          {dead.reason === 'delivery_limit'
+            ? `workers failed ${dead.deliveries} times`
+            : dead.reason === 'expired'
+              ? 'deadline passed in the queue'
+              : dead.reason}
+        </span>
         <span className="meta">at {time(dead.receivedAt)}</span>
       </div>
       <p className="meta">
@@ -104,7 +110,11 @@ const DeadLetterRow = ({ dead, onChanged }: { dead: OpsDeadLetter; onChanged: ()
       {last && (
         <p className="meta" data-testid="replay-status" role="status">
           Replayed by {last.by} at {time(last.at)}:{' '}
-          {last.outcome === undefined ? 'running…' : last.outcome === 'ok' ? 'succeeded' : `failed with ${last.outcome}${last.error ? ` (${last.error.message})` : ''}`}
+          {last.outcome === undefined
+            ? 'running…'
+            : last.outcome === 'ok'
+              ? 'succeeded'
+              : `failed with ${last.outcome}${last.error ? ` (${last.error.message})` : ''}`}
         </p>
       )}
       {detail?.request && (
@@ -158,8 +168,8 @@ export const OperationsPage = () => {
   return (
     <>
       <PageHeader title="Operations">
-        For the people who run Warren: what is running now, what queues up, which workers are alive, what failed, and requests set aside after repeated failures,
-        which you can inspect and send again.
+        For the people who run Warren: what is running now, what queues up, which workers are alive, what failed, and requests set aside after repeated
+        failures, which you can inspect and send again.
       </PageHeader>
       {denied && (denied.status === 401 || (denied.status === 403 && opsToken() !== '')) && <SignIn message={denied.message} onToken={signIn} />}
       {denied && denied.status !== 401 && !(denied.status === 403 && opsToken() !== '') && (

@@ -45,7 +45,11 @@ const comment = (text: unknown, pad: string): string =>
 /** Resolves `#/…` JSON pointers against the schema they appear in. */
 const resolveRef = (root: Schema, ref: string): unknown => {
   if (!ref.startsWith('#')) return undefined;
-  const parts = ref.slice(1).split('/').filter(Boolean).map((p) => decodeURIComponent(p).replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = ref
+    .slice(1)
+    .split('/')
+    .filter(Boolean)
+    .map((p) => decodeURIComponent(p).replace(/~1/g, '/').replace(/~0/g, '~'));
   let node: unknown = root;
   for (const part of parts) node = isObject(node) ? node[part] : undefined;
   return node;
@@ -83,12 +87,12 @@ const convert = (schema: unknown, root: Schema, indent: string, refs: string[]):
   if (Array.isArray(type)) return union(type.map((t) => convert({ ...schema, type: t }, root, indent, refs)));
   switch (type) {
     case 'string':
-      return 'string' + nullable;
+      return `string${nullable}`;
     case 'number':
     case 'integer':
-      return 'number' + nullable;
+      return `number${nullable}`;
     case 'boolean':
-      return 'boolean' + nullable;
+      return `boolean${nullable}`;
     case 'null':
       return 'null';
     case 'array':

@@ -5,7 +5,6 @@
 // with no authentication configured and no explicit option, nobody.
 import type { IncomingMessage } from 'node:http';
 import type { TokenVerifier } from '../plugins/authenticate.ts';
-import { jwtVerifier } from '../plugins/jwt-verifier.ts';
 import type { Principal } from '../plugins/types.ts';
 import type { GatewayOptions } from '../options.ts';
 
@@ -13,20 +12,7 @@ export type OpsAccess =
   | { ok: true; principal: string; sub: string | undefined }
   | { ok: false; status: 401 | 403; code: 'UNAUTHORIZED' | 'FORBIDDEN'; message: string };
 
-export const verifierFor = (options: GatewayOptions, verifyToken: TokenVerifier | undefined): TokenVerifier | undefined => {
-  if (verifyToken) return verifyToken;
-  if (options.jwtSecret === undefined && options.jwtPublicKey === undefined) return undefined;
-  return jwtVerifier({
-    ...(options.jwtSecret === undefined ? {} : { secret: options.jwtSecret }),
-    ...(options.jwtPublicKey === undefined ? {} : { publicKey: options.jwtPublicKey }),
-    algorithms: options.jwtAlgorithms ?? [options.jwtSecret !== undefined ? 'HS256' : 'RS256'],
-    issuer: options.jwtIssuer!,
-    audience: options.jwtAudience!,
-    clockToleranceSec: options.jwtClockToleranceSec,
-  });
-};
-
-export const bearerOf = (req: IncomingMessage): string | undefined => {
+const bearerOf = (req: IncomingMessage): string | undefined => {
   const header = req.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer\s+(\S{1,8192})$/i.exec(header) : null;
   return match?.[1];
@@ -51,14 +37,21 @@ export const principalOf = async (req: IncomingMessage, verify: TokenVerifier | 
   }
 };
 
-export const createOpsAccess = (options: GatewayOptions, verify: TokenVerifier | undefined) => async (req: IncomingMessage): Promise<OpsAccess> => {
-  const principal = await principalOf(req, verify);
-  const sub = typeof principal?.sub === 'string' ? principal.sub : undefined;
-  if (principal && Array.isArray(principal.roles) && principal.roles.includes(options.opsRole)) return { ok: true, principal: `sub:${sub ?? '?'}`, sub };
-  if (options.opsAllowAnonymous) return { ok: true, principal: sub ? `sub:${sub}` : 'anonymous (opsAllowAnonymous)', sub };
-  if (!verify) {
-    return { ok: false, status: 403, code: 'FORBIDDEN', message: 'The operations console is off: this gateway has no authentication configured and opsAllowAnonymous is not set.' };
-  }
-  if (!principal) return { ok: false, status: 401, code: 'UNAUTHORIZED', message: 'Sign in with an operator token to use the operations console.' };
-  return { ok: false, status: 403, code: 'FORBIDDEN', message: `Your account does not have the "${options.opsRole}" role.` };
-};
+export const createOpsAccess =
+  (options: GatewayOptions, verify: TokenVerifier | undefined) =>
+  async (req: IncomingMessage): Promise<OpsAccess> => {
+    const principal = await principalOf(req, verify);
+    const sub = typeof principal?.sub === 'string' ? principal.sub : undefined;
+    if (principal && Array.isArray(principal.roles) && principal.roles.includes(options.opsRole)) return { ok: true, principal: `sub:${sub ?? '?'}`, sub };
+    if (options.opsAllowAnonymous) return { ok: true, principal: sub ? `sub:${sub}` : 'anonymous (opsAllowAnonymous)', sub };
+    if (!verify) {
+      return {
+        ok: false,
+        status: 403,
+        code: 'FORBIDDEN',
+        message: 'The operations console is off: this gateway has no authentication configured and opsAllowAnonymous is not set.',
+      };
+    }
+    if (!principal) return { ok: false, status: 401, code: 'UNAUTHORIZED', message: 'Sign in with an operator token to use the operations console.' };
+    return { ok: false, status: 403, code: 'FORBIDDEN', message: `Your account does not have the "${options.opsRole}" role.` };
+  };

@@ -6,9 +6,9 @@
 // and the operations console (in-flight calls, recent failures).
 import type { Response, WireError, WorkerHop } from '@warren/protocol';
 
-export type HopName = 'accepted' | 'published' | 'picked-up' | 'first-chunk' | 'result' | 'error' | 'cancel-sent';
+type HopName = 'accepted' | 'published' | 'picked-up' | 'first-chunk' | 'result' | 'error' | 'cancel-sent';
 
-export interface CallHop {
+interface CallHop {
   hop: HopName;
   /** Epoch ms. `picked-up` is the worker's clock (its startedAt) when it said. */
   at: number;
@@ -34,7 +34,7 @@ export interface CallEntry {
   hops: CallHop[];
 }
 
-export interface CallStart {
+interface CallStart {
   id: string;
   type: string;
   session: string;
@@ -63,7 +63,15 @@ const NOT_FAILURES = new Set(['CANCELLED']);
 
 export const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];
 
-export const createCallLog = ({ maxCalls = 2_000, maxFailures = 100, now = Date.now }: { maxCalls?: number; maxFailures?: number; now?: () => number } = {}): CallLog => {
+export const createCallLog = ({
+  maxCalls = 2_000,
+  maxFailures = 100,
+  now = Date.now,
+}: {
+  maxCalls?: number;
+  maxFailures?: number;
+  now?: () => number;
+} = {}): CallLog => {
   const calls = new Map<string, CallEntry>(); // insertion order = age
   const failures: CallEntry[] = [];
   const key = (session: string, id: string) => `${session}\u0000${id}`;

@@ -7,22 +7,22 @@ import type { GatewayMetrics } from '../metrics.ts';
 import type { GatewayOptions } from '../options.ts';
 import type { TokenVerifier } from '../plugins/authenticate.ts';
 import type { GatewayRegistry } from '../registry/index.ts';
-import type { Sessions } from '../session.ts';
-import { createOpsAccess, verifierFor } from './access.ts';
+import type { Sessions } from '../session-tokens.ts';
+import { createOpsAccess } from './access.ts';
 import { createCallLog } from './call-log.ts';
 import { createDeadLetterStore, type DeadLetterStore } from './dead-letter-store.ts';
 import { createQueueStats } from './queue-stats.ts';
 import { recordingTransport } from './recording-transport.ts';
 import { withOpsRoutes } from './routes.ts';
 
-export const createOps = (raw: Transport, options: GatewayOptions, log: Logger, verifyToken: TokenVerifier | undefined) => {
+/** `verify` is the gateway's own token check (resolveVerifier), so the console admits whom the gateway admits. */
+export const createOps = (raw: Transport, options: GatewayOptions, log: Logger, verify: TokenVerifier | undefined) => {
   const calls = createCallLog();
   let store: DeadLetterStore | undefined;
   const transport = recordingTransport(raw, calls, (dead) => store?.add(dead));
   store = createDeadLetterStore({ transport, log: log.child({ component: 'ops' }), max: options.opsDeadLetters });
   const deadLetters = store;
   const queues = raw.kind === 'amqp' ? createQueueStats(options.url, options.namespace) : undefined;
-  const verify = verifierFor(options, verifyToken);
   return {
     transport,
     calls,

@@ -58,7 +58,7 @@ export const deadLetterView = (d: StoredDeadLetter, withRequest: boolean) => ({
 
 /** Counters summed over labels: what the page differences into rates. */
 const totals = async (metrics: GatewayMetrics) => {
-  const read = async (name: string) => (await metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
+  const read = async (name: string) => (await metrics.prometheus.getSingleMetric(name)?.get())?.values ?? [];
   const sum = (values: Array<{ value: number }>) => values.reduce((n, v) => n + v.value, 0);
   const finished = (await read('warren_gateway_requests_total')) as Array<{ value: number; labels: Record<string, string | number> }>;
   const duration = (await read('warren_gateway_request_duration_seconds')) as Array<{ value: number; metricName?: string }>;
@@ -76,7 +76,9 @@ export const buildOverview = async (deps: OverviewDeps, principal: string) => {
   const now = (deps.now ?? Date.now)();
   const catalogue = deps.catalogue();
   const inFlight = deps.calls.inFlight();
-  const types = [...new Set([...catalogue.types.map((t) => t.type), ...inFlight.map((c) => c.type), ...deps.deadLetters.list().map((d) => d.dead.type)])].sort();
+  const types = [
+    ...new Set([...catalogue.types.map((t) => t.type), ...inFlight.map((c) => c.type), ...deps.deadLetters.list().map((d) => d.dead.type)]),
+  ].sort();
   const stats = deps.queues ? await deps.queues.check(types) : undefined;
   return {
     principal,
@@ -105,7 +107,10 @@ export const buildOverview = async (deps: OverviewDeps, principal: string) => {
       startedAt: i.startedAt,
       lastSeenAt: i.lastSeenAt,
     })),
-    failures: deps.calls.failures().slice(0, 50).map((c) => callView(c, now)),
+    failures: deps.calls
+      .failures()
+      .slice(0, 50)
+      .map((c) => callView(c, now)),
     deadLetters: deps.deadLetters.list().map((d) => deadLetterView(d, false)),
     metrics: await totals(deps.metrics),
   };

@@ -6,7 +6,7 @@
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { topology } from '@warren/protocol';
 
-export interface QueueStat {
+interface QueueStat {
   type: string;
   queue: string;
   /** Ready messages (waiting for a worker); null when the queue does not exist. */
@@ -58,7 +58,11 @@ export const createQueueStats = (urls: readonly string[], namespace: string): Qu
         m = await open();
       } catch {
         // The broker's address is not for the browser.
-        return { queues: types.map((type) => ({ type, queue: topo.requestQueue(type), messages: null, consumers: null })), deadLetters: null, error: 'The broker cannot be reached for queue statistics.' };
+        return {
+          queues: types.map((type) => ({ type, queue: topo.requestQueue(type), messages: null, consumers: null })),
+          deadLetters: null,
+          error: 'The broker cannot be reached for queue statistics.',
+        };
       }
       const queues = await Promise.all(types.map(async (type) => ({ type, queue: topo.requestQueue(type), ...(await checkOne(m, topo.requestQueue(type))) })));
       const dead = await checkOne(m, topo.deadLetterQueue);

@@ -19,7 +19,11 @@ export const recordingTransport = (inner: Transport, calls: CallLog, onDeadLette
     published.then(
       () => calls.published(request.session, request.id),
       (error: unknown) =>
-        calls.refused(request.session, request.id, isWarrenError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'publish failed' }),
+        calls.refused(
+          request.session,
+          request.id,
+          isWarrenError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'publish failed' },
+        ),
     );
     return published;
   },

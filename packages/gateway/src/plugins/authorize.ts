@@ -15,7 +15,7 @@ const ruleObject = z.strictObject({
   /** Anonymous callers may call it too. @default false */
   allowAnonymous: z.boolean().optional(),
 });
-export type RuleFunction = (principal: Principal | undefined, ctx: RequestContext) => boolean | Promise<boolean>;
+type RuleFunction = (principal: Principal | undefined, ctx: RequestContext) => boolean | Promise<boolean>;
 export type AuthorizeRule = z.input<typeof ruleObject> | RuleFunction;
 
 const schema = z.object({
@@ -55,9 +55,7 @@ export const authorize = (input: AuthorizeOptions): GatewayPlugin => {
       else allowed = principal === undefined ? rule.allowAnonymous === true : matches(rule, principal);
       if (!allowed) {
         ctx.log.info({ principal: principal?.sub }, 'request refused by authorization rule');
-        throw principal === undefined
-          ? refuse('UNAUTHORIZED', `Sign in to call "${ctx.type}".`)
-          : refuse('FORBIDDEN', `You may not call "${ctx.type}".`);
+        throw principal === undefined ? refuse('UNAUTHORIZED', `Sign in to call "${ctx.type}".`) : refuse('FORBIDDEN', `You may not call "${ctx.type}".`);
       }
       await next();
     },

@@ -1,6 +1,7 @@
 // The built-in plugins createGateway puts in front of yours, in this order:
 // originCheck → authenticate → connectionLimit → payloadLimit → rateLimit →
 // inFlightLimit. Each is the same kind of plugin you can write yourself.
+import { configError } from '@warren/protocol';
 import type { GatewayOptions } from '../options.ts';
 import { authenticate, type TokenVerifier } from './authenticate.ts';
 import { connectionLimit } from './connection-limit.ts';
@@ -14,8 +15,10 @@ import type { GatewayPlugin } from './types.ts';
 /** The token check the gateway uses: `verifyToken`, or a JWT verifier from the options, or none. */
 export const resolveVerifier = (options: GatewayOptions, verifyToken: TokenVerifier | undefined): TokenVerifier | undefined => {
   const jwt = options.jwtSecret !== undefined || options.jwtPublicKey !== undefined;
-  if (jwt && verifyToken) throw new Error('Invalid gateway options:\n  - verifyToken: give either verifyToken or jwtSecret/jwtPublicKey, not both');
-  return verifyToken ??
+  if (jwt && verifyToken)
+    throw configError('gateway options', [{ path: 'verifyToken', message: 'give either verifyToken or jwtSecret/jwtPublicKey, not both' }]);
+  return (
+    verifyToken ??
     (jwt
       ? jwtVerifier({
           ...(options.jwtSecret === undefined ? {} : { secret: options.jwtSecret }),
@@ -25,7 +28,8 @@ export const resolveVerifier = (options: GatewayOptions, verifyToken: TokenVerif
           audience: options.jwtAudience!,
           clockToleranceSec: options.jwtClockToleranceSec,
         })
-      : undefined);
+      : undefined)
+  );
 };
 
 export const builtinPlugins = (options: GatewayOptions, verify: TokenVerifier | undefined): GatewayPlugin[] => {
@@ -33,7 +37,7 @@ export const builtinPlugins = (options: GatewayOptions, verify: TokenVerifier | 
   if (options.allowedOrigins.length > 0) plugins.push(originCheck({ allowedOrigins: options.allowedOrigins }));
   if (verify) plugins.push(authenticate({ verify, allowAnonymous: options.allowAnonymous ?? false }));
   else if (options.allowAnonymous === false) {
-    throw new Error('Invalid gateway options:\n  - allowAnonymous: false needs authentication (jwtSecret, jwtPublicKey or verifyToken)');
+    throw configError('gateway options', [{ path: 'allowAnonymous', message: 'false needs authentication (jwtSecret, jwtPublicKey or verifyToken)' }]);
   }
 
   if (options.maxConnectionsPerPrincipal > 0 || options.maxConnectionsPerIp > 0) {

@@ -4,7 +4,7 @@
 // onDisconnect is logged and skipped: one bad plugin never loses a response.
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import { createWarrenError, type Response } from '@warren/protocol';
+import { configError, createWarrenError, type Response } from '@warren/protocol';
 import type { ConnectionContext, GatewayPlugin, RequestContext, ResponseContext } from './types.ts';
 
 export interface PluginChain {
@@ -20,15 +20,17 @@ const HOOKS = ['onHandshake', 'onConnect', 'onRequest', 'onResponse', 'onDisconn
 
 /** Fails the boot when something in `plugins` is not a plugin, naming its position. */
 export const checkPlugins = (plugins: unknown): GatewayPlugin[] => {
-  if (!Array.isArray(plugins)) throw new Error('Invalid gateway options:\n  - plugins: expected an array of plugins');
+  if (!Array.isArray(plugins)) throw configError('gateway options', [{ path: 'plugins', message: 'expected an array of plugins' }]);
   plugins.forEach((plugin, i) => {
     if (plugin === null || typeof plugin !== 'object' || typeof (plugin as GatewayPlugin).name !== 'string') {
-      throw new Error(`Invalid gateway options:\n  - plugins.${i}: expected a plugin object with a name (did you pass the factory instead of calling it?)`);
+      throw configError('gateway options', [
+        { path: `plugins.${i}`, message: 'expected a plugin object with a name (did you pass the factory instead of calling it?)' },
+      ]);
     }
     for (const hook of HOOKS) {
       const fn = (plugin as Record<string, unknown>)[hook];
       if (fn !== undefined && typeof fn !== 'function') {
-        throw new Error(`Invalid gateway options:\n  - plugins.${i} (${(plugin as GatewayPlugin).name}).${hook}: expected a function`);
+        throw configError('gateway options', [{ path: `plugins.${i} (${(plugin as GatewayPlugin).name}).${hook}`, message: 'expected a function' }]);
       }
     }
   });

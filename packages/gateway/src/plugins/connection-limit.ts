@@ -36,7 +36,10 @@ export const connectionLimit = (input: ConnectionLimitOptions): GatewayPlugin =>
         }
       }
       for (const [key] of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
-      held.set(connection, keys.map(([k]) => k));
+      held.set(
+        connection,
+        keys.map(([k]) => k),
+      );
     },
     onDisconnect(connection) {
       for (const key of held.get(connection) ?? []) {

@@ -8,7 +8,5 @@ export const refuse = (code: ErrorCode, message: string, details?: Record<string
 
 export const toBrowserError = (error: unknown, fallback: WireError): WireError => {
   if (!isWarrenError(error)) return fallback;
-  return error.details === undefined
-    ? { code: error.code, message: error.message }
-    : { code: error.code, message: error.message, details: error.details };
+  return error.details === undefined ? { code: error.code, message: error.message } : { code: error.code, message: error.message, details: error.details };
 };

@@ -57,8 +57,7 @@ const schema = z
 export type JwtVerifierOptions = z.input<typeof schema>;
 
 const REGISTERED = new Set(['exp', 'iat', 'nbf', 'jti', 'aud']);
-export const defaultToPrincipal = (claims: JWTPayload): Principal =>
-  Object.fromEntries(Object.entries(claims).filter(([k]) => !REGISTERED.has(k))) as Principal;
+const defaultToPrincipal = (claims: JWTPayload): Principal => Object.fromEntries(Object.entries(claims).filter(([k]) => !REGISTERED.has(k))) as Principal;
 
 // Messages for people; the code is always UNAUTHORIZED.
 const reasonOf = (error: unknown): string => {

@@ -7,7 +7,10 @@ import { parsePluginOptions } from './plugin-options.ts';
 import type { GatewayPlugin, LocalHandler } from './types.ts';
 
 const schema = z
-  .record(z.string().regex(REQUEST_TYPE_PATTERN, 'a request type name'), z.custom<LocalHandler>((v) => typeof v === 'function', 'expected a handler function'))
+  .record(
+    z.string().regex(REQUEST_TYPE_PATTERN, 'a request type name'),
+    z.custom<LocalHandler>((v) => typeof v === 'function', 'expected a handler function'),
+  )
   .refine((h) => Object.keys(h).length > 0, 'give at least one handler');
 
 export const localHandlers = (handlers: Record<string, LocalHandler>): GatewayPlugin => {

@@ -8,7 +8,11 @@ import type { GatewayPlugin } from './types.ts';
 
 const schema = z.object({
   /** Largest payload, as JSON text, in bytes. */
-  maxPayloadBytes: z.number().int().min(1).max(512 * 1024 * 1024),
+  maxPayloadBytes: z
+    .number()
+    .int()
+    .min(1)
+    .max(512 * 1024 * 1024),
 });
 
 export type PayloadLimitOptions = z.input<typeof schema>;

@@ -18,8 +18,7 @@ const schema = z.object({
 
 export type RateLimitOptions = z.input<typeof schema>;
 
-export const callerKey = (ctx: RequestContext): string =>
-  typeof ctx.principal?.sub === 'string' ? `sub:${ctx.principal.sub}` : `socket:${ctx.connection.socketId}`;
+const callerKey = (ctx: RequestContext): string => (typeof ctx.principal?.sub === 'string' ? `sub:${ctx.principal.sub}` : `socket:${ctx.connection.socketId}`);
 
 export const rateLimit = (input: RateLimitOptions): GatewayPlugin => {
   const options = parsePluginOptions('rateLimit', schema, input);

@@ -1,6 +1,6 @@
 // Token buckets keyed by caller: `ratePerSecond` refill, `burst` capacity.
 // Full buckets are forgotten, so memory follows the active callers only.
-export interface TokenBuckets {
+interface TokenBuckets {
   /** Takes one token; returns 0 when granted, else the ms until one is available. */
   take(key: string): number;
   size(): number;

@@ -3,15 +3,9 @@
 // runs the built-ins first, then `plugins` in order (see docs/plugins.md).
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { Response } from '@warren/protocol';
+import type { Principal, Response, RunContext, RunFields } from '@warren/protocol';
 
-/** The verified caller. Workers see it as `ctx.principal`; only the gateway sets it. */
-export interface Principal {
-  /** Subject: who the caller is (JWT `sub`). */
-  sub?: string;
-  roles?: readonly string[];
-  [claim: string]: unknown;
-}
+export type { Principal } from '@warren/protocol';
 
 /** What the client sent at the Socket.IO handshake. Untrusted. */
 export interface HandshakeInfo {
@@ -34,24 +28,17 @@ export interface ConnectionContext {
   readonly log: Logger;
 }
 
-/** `ctx` of a request handled inside the gateway; the same members a worker's ctx has. */
-export interface LocalHandlerContext {
-  id: string;
-  type: string;
-  /** Always 1: a local handler is never redelivered. */
-  attempt: number;
-  principal: Principal | undefined;
-  /** Aborted on cancel, deadline or gateway shutdown; `reason` is a WarrenError. */
-  signal: AbortSignal;
-  /** Absolute deadline, epoch ms. */
+/** What a local run's ctx carries: a local handler is never redelivered (attempt 1), and always has a deadline and a trace context. */
+export interface LocalRunFields extends RunFields {
+  attempt: 1;
   deadline: number;
-  remainingMs(): number;
   traceparent: string;
-  /** Streams one chunk to the caller through the session's reply queue. */
-  sendChunk(data: unknown): Promise<void>;
-  log: Logger;
 }
 
+/** `ctx` of a request handled inside the gateway: the same runtime and members a worker's ctx has. */
+export type LocalHandlerContext = RunContext<LocalRunFields, Logger>;
+
+// biome-ignore lint/suspicious/noExplicitAny: a local handler checks its own payload
 export type LocalHandler = (payload: any, ctx: LocalHandlerContext) => unknown;
 
 /** One request on its way through the plugin chain. */
@@ -96,6 +83,7 @@ export interface GatewayPlugin {
   /** Each well-formed request. Call `next()` to pass it on, throw a WarrenError to reject it (nothing is published), or `ctx.handleLocally(fn)`. */
   onRequest?(ctx: RequestContext, next: Next): Promise<void>;
   /** Each response relayed to this connection, innermost plugin first. Return a response to replace it. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a hook that returns nothing keeps the response
   onResponse?(response: Response, ctx: ResponseContext): Response | void;
   /** The socket is gone, innermost plugin first. */
   onDisconnect?(connection: ConnectionContext, reason: string): void;

@@ -13,20 +13,20 @@ import {
 } from '@warren/protocol';
 import { canonicalJson } from './canonical.ts';
 
-export interface TypeSchemas {
+interface TypeSchemas {
   payload?: JsonSchema;
   chunk?: JsonSchema;
   result?: JsonSchema;
 }
 
 /** Instances of one type that announce the same schemas. */
-export interface Variant extends TypeSchemas {
+interface Variant extends TypeSchemas {
   key: string;
   services: string[];
   instances: string[];
 }
 
-export interface TypeView {
+interface TypeView {
   type: string;
   description: string | undefined;
   services: string[];
@@ -35,7 +35,7 @@ export interface TypeView {
   variants: Variant[];
 }
 
-export interface Instance {
+interface Instance {
   announce: Announce;
   lastSeenAt: number;
   expiresAt: number;
@@ -158,5 +158,3 @@ export const createCatalogue = () => {
     size: () => instances.size,
   };
 };
-
-export type CatalogueState = ReturnType<typeof createCatalogue>;

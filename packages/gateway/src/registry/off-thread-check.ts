@@ -6,8 +6,8 @@ import { Worker } from 'node:worker_threads';
 import { createWarrenError } from '@warren/protocol';
 import type { VariantSchema, VariantsOutcome } from './schema-check.ts';
 
-export const MAX_QUEUED = 32;
-export const CHECK_TIMEOUT_MS = 10_000;
+const MAX_QUEUED = 32;
+const CHECK_TIMEOUT_MS = 10_000;
 
 type Waiter = { resolve: (outcome: VariantsOutcome) => void; reject: (error: Error) => void; timer: ReturnType<typeof setTimeout> };
 
@@ -64,7 +64,9 @@ export const createOffThreadCheck = ({ maxQueued = MAX_QUEUED, timeoutMs = CHECK
           waiting.delete(id);
           stop();
           failAll(new Error('the validation thread was restarted'));
-          reject(createWarrenError('INVALID_PAYLOAD', `The payload is too costly to check against the announced schema (over ${timeoutMs} ms); send a smaller one.`));
+          reject(
+            createWarrenError('INVALID_PAYLOAD', `The payload is too costly to check against the announced schema (over ${timeoutMs} ms); send a smaller one.`),
+          );
         }, timeoutMs);
         waiting.set(id, { resolve, reject, timer });
         thread!.postMessage({ id, variants, json });

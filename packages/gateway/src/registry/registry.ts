@@ -4,9 +4,9 @@
 // was announced. Types nobody announced a payload schema for pass through.
 import type { Logger } from 'pino';
 import { invalidPayload, type Announcement, type Catalogue, type WireError } from '@warren/protocol';
-import type { Subscription, Transport } from '@warren/transport';
+import type { RegistryTransport, Subscription } from '@warren/transport';
 import { createCatalogue, type ApplyOutcome } from './catalogue.ts';
-import { jsonOf } from '../payload-text.ts';
+import { payloadText } from '../payload-text.ts';
 import { checkBounded } from './bounded-check.ts';
 import { createOffThreadCheck } from './off-thread-check.ts';
 import { createSchemaCompiler, type VariantSchema, type VariantsOutcome } from './schema-check.ts';
@@ -19,7 +19,7 @@ export interface RegistryOptions {
 
 export interface GatewayRegistry {
   /** Starts listening on the registry exchange. */
-  start(transport: Transport, log: Logger): Promise<void>;
+  start(transport: RegistryTransport, log: Logger): Promise<void>;
   catalogue(): Catalogue;
   /** INVALID_PAYLOAD naming the first failing paths (with their count), or null when the payload may go on. Checks on the calling thread. */
   checkPayload(type: string, payload: unknown): WireError | null;
@@ -34,7 +34,7 @@ export interface GatewayRegistry {
 
 export const REGISTRY_SWEEP_MS = 1000;
 /** Payloads up to this size (JSON bytes) are checked inline: a few milliseconds at worst. */
-export const INLINE_CHECK_BYTES = 4 * 1024;
+const INLINE_CHECK_BYTES = 4 * 1024;
 
 export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayRegistry => {
   const now = options.now ?? Date.now;
@@ -89,7 +89,8 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
 
   const outcomeToError = (type: string, outcome: VariantsOutcome): WireError | null => {
     for (const { key, reason } of outcome.unusable) {
-      if (!unusable.has(key)) log?.warn({ type, reason: reason.slice(0, 500) }, 'registry: announced payload schema cannot be checked; passing payloads through');
+      if (!unusable.has(key))
+        log?.warn({ type, reason: reason.slice(0, 500) }, 'registry: announced payload schema cannot be checked; passing payloads through');
       unusable.add(key);
     }
     return outcome.issues === null ? null : invalidPayload(type, outcome.issues);
@@ -104,7 +105,7 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
     const variants = schemasOf(type);
     if (variants.length === 0) return null;
     if (bytes <= INLINE_CHECK_BYTES) return outcomeToError(type, checkBounded(compile, variants, payload));
-    return outcomeToError(type, await offThread.check(variants, jsonOf(payload)));
+    return outcomeToError(type, await offThread.check(variants, payloadText(payload)));
   };
 
   return {

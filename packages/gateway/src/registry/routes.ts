@@ -14,18 +14,16 @@ import { createTokenBuckets } from '../plugins/token-buckets.ts';
 import type { ConnectionContext, Principal } from '../plugins/types.ts';
 import type { GatewayRegistry } from './registry.ts';
 
-type HttpHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
-
 /** Who may read the catalogue; absent = anyone (authentication off, or anonymous callers allowed). */
-export interface RegistryAccess {
+interface RegistryAccess {
   verify: TokenVerifier;
   /** A principal needs one of these; empty = any authenticated principal. */
   roles: readonly string[];
 }
 
 /** `registry` events per connection: a dashboard polls, a flood is refused. */
-export const REGISTRY_EVENTS_PER_SECOND = 2;
-export const REGISTRY_EVENTS_BURST = 10;
+const REGISTRY_EVENTS_PER_SECOND = 2;
+const REGISTRY_EVENTS_BURST = 10;
 
 const hasRole = (principal: Principal | undefined, roles: readonly string[]) =>
   roles.length === 0 || (Array.isArray(principal?.roles) && principal.roles.some((r) => roles.includes(r)));
@@ -41,28 +39,38 @@ const refuseHttp = (res: ServerResponse, status: number, error: WireError) => {
   res.end(JSON.stringify({ error }));
 };
 
-/** Serves GET/HEAD /registry; hands every other request to `next`. */
-export const withRegistryRoute =
-  (registry: Pick<GatewayRegistry, 'catalogue'>, next: HttpHandler, access?: RegistryAccess): HttpHandler =>
-  async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://gateway').pathname;
-    if (path !== '/registry' || (req.method !== 'GET' && req.method !== 'HEAD')) return next(req, res);
+/** Answers GET/HEAD /registry (http.ts routes to it); false when the request is not for it. */
+export const registryRoute =
+  (registry: Pick<GatewayRegistry, 'catalogue'>, access?: RegistryAccess) =>
+  async (req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean> => {
+    if (pathname !== '/registry' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
+    const refuse = (status: number, error: WireError) => {
+      refuseHttp(res, status, error);
+      return true;
+    };
     if (access) {
       const token = bearer(req);
-      if (token === undefined) return refuseHttp(res, 401, { code: 'UNAUTHORIZED', message: 'GET /registry needs `Authorization: Bearer <token>`.' });
+      if (token === undefined) return refuse(401, { code: 'UNAUTHORIZED', message: 'GET /registry needs `Authorization: Bearer <token>`.' });
       let principal: Principal;
       try {
-        const identity = await access.verify(token, { auth: {}, headers: req.headers, ip: req.socket.remoteAddress ?? '', origin: typeof req.headers.origin === 'string' ? req.headers.origin : undefined });
+        const identity = await access.verify(token, {
+          auth: {},
+          headers: req.headers,
+          ip: req.socket.remoteAddress ?? '',
+          origin: typeof req.headers.origin === 'string' ? req.headers.origin : undefined,
+        });
         if (identity.expiresAtMs !== undefined && identity.expiresAtMs <= Date.now()) throw new Error('expired');
         principal = identity.principal;
       } catch {
-        return refuseHttp(res, 401, { code: 'UNAUTHORIZED', message: 'The token is invalid or expired.' });
+        return refuse(401, { code: 'UNAUTHORIZED', message: 'The token is invalid or expired.' });
       }
-      if (!hasRole(principal, access.roles)) return refuseHttp(res, 403, { code: 'FORBIDDEN', message: 'Reading the registry needs one of the roles in registryRoles.' });
+      if (!hasRole(principal, access.roles))
+        return refuse(403, { code: 'FORBIDDEN', message: 'Reading the registry needs one of the roles in registryRoles.' });
     }
     const body = JSON.stringify(registry.catalogue());
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(body) });
     res.end(req.method === 'HEAD' ? undefined : body);
+    return true;
   };
 
 /** Answers `registry` socket events with the catalogue. */
@@ -83,7 +91,10 @@ export const answerRegistryEvents = (
     } else if (expires !== undefined && expires <= now()) {
       answer = { ok: false, error: { code: 'UNAUTHORIZED', message: 'Your credentials expired; reconnect with a fresh token.' } };
     } else if (access && (connection?.principal === undefined || !hasRole(connection.principal, access.roles))) {
-      answer = { ok: false, error: { code: 'FORBIDDEN', message: 'Reading the registry needs an authenticated caller with one of the roles in registryRoles.' } };
+      answer = {
+        ok: false,
+        error: { code: 'FORBIDDEN', message: 'Reading the registry needs an authenticated caller with one of the roles in registryRoles.' },
+      };
     } else {
       try {
         answer = { ok: true, catalogue: registry.catalogue() };

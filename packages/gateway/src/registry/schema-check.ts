@@ -6,9 +6,9 @@ import { createIssueList, payloadIssues, type IssueList, type JsonSchema } from 
 import { canonicalJson } from './canonical.ts';
 
 /** `null` when the value passes, else the first failing paths and their count. */
-export type SchemaCheck = (value: unknown) => IssueList | null;
+type SchemaCheck = (value: unknown) => IssueList | null;
 
-export type CompiledSchema = { ok: true; check: SchemaCheck } | { ok: false; reason: string };
+type CompiledSchema = { ok: true; check: SchemaCheck } | { ok: false; reason: string };
 
 // Announced schemas change rarely; the bound only stops a misbehaving worker
 // that announces a new schema every heartbeat from growing memory.

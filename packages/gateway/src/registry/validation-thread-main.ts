@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { checkBounded } from './bounded-check.ts';
 import { createSchemaCompiler, type VariantSchema } from './schema-check.ts';
 
-export interface ThreadJob {
+interface ThreadJob {
   id: number;
   variants: VariantSchema[];
   /** The payload as JSON text (cheaper to hand over than the object). */

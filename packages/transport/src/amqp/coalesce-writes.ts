@@ -9,9 +9,7 @@ import type { ChannelModel } from 'amqplib';
 /** amqplib keeps its socket at `model.connection.stream` (2.x); anything else is left alone. */
 const socketOf = (model: ChannelModel): Writable | undefined => {
   const stream = (model as unknown as { connection?: { stream?: Writable } }).connection?.stream;
-  return stream && typeof stream.cork === 'function' && typeof stream.uncork === 'function' && typeof stream.write === 'function'
-    ? stream
-    : undefined;
+  return stream && typeof stream.cork === 'function' && typeof stream.uncork === 'function' && typeof stream.write === 'function' ? stream : undefined;
 };
 
 export const coalesceWrites = (model: ChannelModel): boolean => {

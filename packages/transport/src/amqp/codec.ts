@@ -1,22 +1,22 @@
 // Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
 import type { ConsumeMessage, Options } from 'amqplib';
-import { HEADERS, PROTOCOL_VERSION, REQUEST_QUEUE_DELIVERY_LIMIT, parseJson, parseRequestBody, parseResponse, type Parsed, type Response, type Topology, type WireError } from '@warren/protocol';
+import {
+  HEADERS,
+  MESSAGE_TYPES,
+  PROTOCOL_VERSION,
+  REQUEST_QUEUE_DELIVERY_LIMIT,
+  parseJson,
+  parseRequestBody,
+  parseResponse,
+  type Parsed,
+  type Principal,
+  type Response,
+  type Topology,
+  type WireError,
+} from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
 
-/**
- * Request header (protocol 1.1): the gateway that published it, and every
- * gateway of its version, reads batch replies. Workers that do not know it
- * ignore it and publish one response per message.
- */
-export const BATCH_HEADER = 'x-warren-batch';
-/** AMQP `type` of a reply message whose body is a JSON array of response envelopes. */
-export const BATCH_TYPE = 'batch';
-
-export const encodeRequest = (
-  topo: Topology,
-  request: RequestMessage,
-  now = Date.now(),
-): { body: Buffer; properties: Options.Publish } => {
+export const encodeRequest = (topo: Topology, request: RequestMessage, now = Date.now()): { body: Buffer; properties: Options.Publish } => {
   const headers: Record<string, unknown> = {
     [HEADERS.version]: PROTOCOL_VERSION,
     [HEADERS.session]: request.session,
@@ -24,7 +24,7 @@ export const encodeRequest = (
   if (request.deadline !== undefined) headers[HEADERS.deadline] = request.deadline;
   if (request.principal !== undefined) headers[HEADERS.principal] = JSON.stringify(request.principal);
   if (request.traceparent !== undefined) headers[HEADERS.traceparent] = request.traceparent;
-  if (request.batchReplies) headers[BATCH_HEADER] = 1;
+  if (request.batchReplies) headers[HEADERS.batch] = 1;
   const properties: Options.Publish = {
     contentType: 'application/json',
     persistent: true,
@@ -51,11 +51,11 @@ const asNumber = (value: unknown): number | undefined => {
  * number of deliveries (negative, fractional) must not make it 0 or 2.5.
  */
 const attemptOf = (message: ConsumeMessage): number => {
-  const count = asNumber((message.properties.headers ?? {})[HEADERS.deliveryCount]);
+  const count = asNumber(message.properties.headers?.[HEADERS.deliveryCount]);
   return count !== undefined && count >= 0 ? Math.trunc(count) + 1 : message.fields.redelivered ? 2 : 1;
 };
 
-export interface DecodedRequest {
+interface DecodedRequest {
   request: RequestMessage;
   attempt: number;
 }
@@ -87,12 +87,12 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<D
     const parsed = parseJson(principal);
     // The principal is a JSON object (docs/protocol.md); an array is no principal either.
     if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) {
-      request.principal = parsed.value as Record<string, unknown>;
+      request.principal = parsed.value as Principal;
     }
   }
   const traceparent = headers[HEADERS.traceparent];
   if (typeof traceparent === 'string') request.traceparent = traceparent;
-  if (asNumber(headers[BATCH_HEADER]) === 1) request.batchReplies = true;
+  if (asNumber(headers[HEADERS.batch]) === 1) request.batchReplies = true;
   return { ok: true, value: { request, attempt: attemptOf(message) } };
 };
 
@@ -122,20 +122,15 @@ export const encodeResponses = (responses: readonly Response[]): { body: Buffer;
     contentType: 'application/json',
     persistent: true,
     correlationId: responses[0]?.id,
-    type: BATCH_TYPE,
+    type: MESSAGE_TYPES.batch,
   },
 });
-
-export const decodeResponse = (message: ConsumeMessage): Parsed<Response> => {
-  const body = parseJson(message.content);
-  return body.ok ? parseResponse(body.value) : body;
-};
 
 /** A reply message as the responses it carries, in order: one, or a batch's. Malformed entries are reported, not returned. */
 export const decodeResponses = (message: ConsumeMessage): { responses: Response[]; errors: string[] } => {
   const body = parseJson(message.content);
   if (!body.ok) return { responses: [], errors: [body.error.message] };
-  const items = message.properties.type === BATCH_TYPE && Array.isArray(body.value) ? body.value : [body.value];
+  const items = message.properties.type === MESSAGE_TYPES.batch && Array.isArray(body.value) ? body.value : [body.value];
   const responses: Response[] = [];
   const errors: string[] = [];
   for (const item of items) {

@@ -3,7 +3,7 @@
 // every registered setup on each new connection so topology and consumers
 // come back by themselves.
 import { connect, type ChannelModel } from 'amqplib';
-import type { ConnectionStatus, Log } from '../types.ts';
+import type { BrokerStatus, Log } from '../types.ts';
 import { coalesceWrites } from './coalesce-writes.ts';
 
 export interface BackoffOptions {
@@ -13,7 +13,7 @@ export interface BackoffOptions {
   maxDelayMs: number;
 }
 
-export interface ConnectionOptions {
+interface ConnectionOptions {
   /** The nodes of one broker (a cluster): tried in turn, from a random one. */
   urls: readonly string[];
   log: Log;
@@ -24,11 +24,11 @@ export interface ConnectionOptions {
   connectionName: string;
 }
 
-export type Setup = (model: ChannelModel) => Promise<void>;
+type Setup = (model: ChannelModel) => Promise<void>;
 
 export interface ConnectionManager {
-  status(): ConnectionStatus;
-  onStatus(listener: (status: ConnectionStatus) => void): () => void;
+  status(): BrokerStatus;
+  onStatus(listener: (status: BrokerStatus) => void): () => void;
   /** The live connection, or null while (re)connecting. */
   current(): ChannelModel | null;
   /** Runs after every (re)connect, before status turns 'connected'; returns a remover. Not run now. */
@@ -46,7 +46,7 @@ export const backoffDelay = (attempt: number, { initialDelayMs, maxDelayMs }: Ba
 };
 
 /** amqplib reads the heartbeat from the URL; an explicit one there wins. */
-export const withHeartbeat = (url: string, seconds: number) => {
+const withHeartbeat = (url: string, seconds: number) => {
   const parsed = new URL(url);
   if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
   return parsed.toString();
@@ -78,7 +78,7 @@ export const createNodeRotation = (count: number, backoff: BackoffOptions, rando
 
 export const createConnectionManager = (options: ConnectionOptions): ConnectionManager => {
   const { log } = options;
-  let status: ConnectionStatus = 'connecting';
+  let status: BrokerStatus = 'connecting';
   let model: ChannelModel | null = null;
   let closing = false;
   const nodes = createNodeRotation(options.urls.length, options.backoff);
@@ -87,10 +87,10 @@ export const createConnectionManager = (options: ConnectionOptions): ConnectionM
   let reconnectCount = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const setups = new Set<Setup>();
-  const statusListeners = new Set<(status: ConnectionStatus) => void>();
+  const statusListeners = new Set<(status: BrokerStatus) => void>();
   const readyWaiters = new Set<() => void>();
 
-  const setStatus = (next: ConnectionStatus) => {
+  const setStatus = (next: BrokerStatus) => {
     if (next === status) return;
     status = next;
     for (const listener of statusListeners) {

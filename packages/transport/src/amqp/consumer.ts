@@ -6,14 +6,9 @@ import type { Log, Subscription } from '../types.ts';
 import { backoffDelay, type ConnectionManager } from './connection.ts';
 
 /** Sets the channel up and starts consuming; returns the consumer tag. */
-export type StartConsumer = (channel: Channel, restart: () => void) => Promise<string>;
+type StartConsumer = (channel: Channel, restart: () => void) => Promise<string>;
 
-export const durableConsumer = async (
-  manager: ConnectionManager,
-  log: Log,
-  name: string,
-  start: StartConsumer,
-): Promise<Subscription> => {
+export const durableConsumer = async (manager: ConnectionManager, log: Log, name: string, start: StartConsumer): Promise<Subscription> => {
   let closed = false;
   let paused = false;
   let channel: Channel | null = null;
@@ -38,10 +33,13 @@ export const durableConsumer = async (
       // Only the channel died: come back on the same connection after a pause.
       // If the connection died too, the manager's reconnect setup reopens it.
       clearTimeout(retry);
-      retry = setTimeout(() => {
-        if (manager.current() !== model) return;
-        void open(model).catch((error) => log.error({ consumer: name, err: error }, 'consumer restart failed'));
-      }, backoffDelay(failures++, { initialDelayMs: 200, maxDelayMs: 5000 }));
+      retry = setTimeout(
+        () => {
+          if (manager.current() !== model) return;
+          void open(model).catch((error) => log.error({ consumer: name, err: error }, 'consumer restart failed'));
+        },
+        backoffDelay(failures++, { initialDelayMs: 200, maxDelayMs: 5000 }),
+      );
     };
     ch.on('close', () => {
       if (manager.current() === model) restart();

@@ -8,15 +8,10 @@ import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { createWarrenError } from '@warren/protocol';
 import type { Log } from '../types.ts';
 
-export type PublishOutcome = 'confirmed' | 'returned';
+type PublishOutcome = 'confirmed' | 'returned';
 
-export interface Publisher {
-  publish(
-    exchange: string,
-    routingKey: string,
-    body: Buffer,
-    properties: Options.Publish,
-  ): Promise<PublishOutcome>;
+interface Publisher {
+  publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<PublishOutcome>;
   /** Opens a fresh channel on a new connection. */
   attach(model: ChannelModel): Promise<void>;
   detach(): void;

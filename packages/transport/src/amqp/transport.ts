@@ -1,5 +1,15 @@
 // The RabbitMQ implementation of the transport seam (see docs/protocol.md).
-import { createWarrenError, parseAnnouncement, splitBrokerUrls, parseCancelMessage, parseJson, topology, type Parsed, type ReplyQueueType, type Topology } from '@warren/protocol';
+import {
+  createWarrenError,
+  parseAnnouncement,
+  splitBrokerUrls,
+  parseCancelMessage,
+  parseJson,
+  topology,
+  type Parsed,
+  type ReplyQueueType,
+  type Topology,
+} from '@warren/protocol';
 import { setMaxListeners } from 'node:events';
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
@@ -121,8 +131,7 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       else acks.requeue(message);
     };
   };
-  const ackBatcher = (ch: Channel) =>
-    createAckBatcher(ch, (error) => log.warn({ err: (error as Error).message }, 'could not settle a message'));
+  const ackBatcher = (ch: Channel) => createAckBatcher(ch, (error) => log.warn({ err: (error as Error).message }, 'could not settle a message'));
   const lostSignal = (ch: Channel) => {
     const controller = new AbortController();
     // Every delivery in flight on the channel listens: that is use, not a leak.

@@ -1,32 +1,10 @@
-// The `ctx` a handler receives, and the response stream behind sendChunk:
+// The response stream behind a worker handler's sendChunk and its final message:
 // numbers every message, bounds unconfirmed chunks, and refuses to send once
 // the request was cancelled or its deadline passed.
-import type { Logger } from 'pino';
-import { createWarrenError, isWarrenError, REPLY_RETRY, type Response, type WireError } from '@warren/protocol';
-import type { ResponseOutcome, Transport } from '@warren/transport';
+import { createWarrenError, isWarrenError, jsonChecked, REPLY_RETRY, type Response, type WireError, type WorkerHop } from '@warren/protocol';
+import type { ResponseOutcome, WorkerTransport } from '@warren/transport';
 
-/** `Chunk` is what sendChunk accepts: `unknown` by default, the contract's chunk type for typed handlers. */
-export interface HandlerContext<Chunk = unknown> {
-  /** Request id the client chose. */
-  id: string;
-  type: string;
-  /** 1 on first delivery; higher when a previous worker died mid-request. */
-  attempt: number;
-  /** Verified caller identity from the gateway, if any. */
-  principal: Record<string, unknown> | undefined;
-  /** Aborted on cancel, deadline, shutdown timeout or lost delivery; `reason` is a WarrenError. */
-  signal: AbortSignal;
-  /** Absolute deadline in epoch ms, if the caller set a timeout. */
-  deadline: number | undefined;
-  /** Milliseconds left before the deadline (Infinity when none). */
-  remainingMs(): number;
-  traceparent: string | undefined;
-  /** Streams one chunk to the caller. Resolves quickly; waits only when many chunks are unconfirmed. */
-  sendChunk(data: Chunk): Promise<void>;
-  log: Logger;
-}
-
-export interface ResponseStream {
+interface ResponseStream {
   /**
    * Aborted when a response could not be published: the answer has a gap.
    * The reason tells whether anyone could receive it (isUndeliverable).
@@ -42,26 +20,12 @@ export interface ResponseStream {
  * counts messages, so the byte cap is what keeps its per-socket buffer as
  * small as with one response per message.
  */
-export const MAX_BATCH = 128;
-export const MAX_BATCH_BYTES = 16 * 1024;
-
-/** Checks that `data` is JSON and tells its encoded size (UTF-16 units: close enough for a cap). */
-const jsonSize = (data: unknown, what: string): [unknown, number] => {
-  if (data === undefined) return [null, 4];
-  try {
-    return [data, JSON.stringify(data)?.length ?? 4];
-  } catch (error) {
-    throw createWarrenError('WORKER_ERROR', `The handler's ${what} is not JSON-serialisable: ${(error as Error).message}`);
-  }
-};
-
-/** Checks that `data` is JSON; `undefined` becomes null. */
-export const toJsonValue = (data: unknown, what: string): unknown => jsonSize(data, what)[0];
+const MAX_BATCH = 128;
+const MAX_BATCH_BYTES = 16 * 1024;
 
 const UNDELIVERABLE = 'undeliverable';
 /** The answer has no recipient: its reply queue stayed missing for the whole retry window. */
-export const isUndeliverable = (error: unknown) =>
-  error instanceof Error && (error as { details?: { reason?: unknown } }).details?.reason === UNDELIVERABLE;
+export const isUndeliverable = (error: unknown) => error instanceof Error && (error as { details?: { reason?: unknown } }).details?.reason === UNDELIVERABLE;
 
 export interface RetryClock {
   now(): number;
@@ -105,7 +69,7 @@ export const publishRouted = async (send: () => Promise<ResponseOutcome>, deadli
 };
 
 export const createResponseStream = (
-  transport: Transport,
+  transport: WorkerTransport,
   session: string,
   id: string,
   attempt: number,
@@ -116,8 +80,13 @@ export const createResponseStream = (
   replyTo?: string,
   /** The request's deadline: an unroutable answer is retried until then at most. */
   deadline?: number,
+  /** Told of the responses the broker confirmed (metrics). */
+  onPublished?: (responses: readonly Response[]) => void,
+  /** Who picked this attempt up, and when: stamped on its first response (seq 0). */
+  hop?: WorkerHop,
 ): ResponseStream => {
   let seq = 0;
+  const stamped = <R extends Response>(response: R): R => (response.seq === 0 && hop ? { ...response, worker: hop } : response);
   /** Published, not yet confirmed, oldest first; `count` responses each. */
   const pending: Array<{ confirmed: Promise<void>; count: number }> = [];
   let unconfirmed = 0;
@@ -141,6 +110,7 @@ export const createResponseStream = (
     confirmed.then(
       () => {
         unconfirmed -= entry.count;
+        onPublished?.(responses);
       },
       (error: unknown) => {
         if (!broken.signal.aborted) broken.abort(error);
@@ -171,18 +141,19 @@ export const createResponseStream = (
   return {
     broken: broken.signal,
     async chunk(data) {
-      const [value, bytes] = jsonSize(data, 'chunk');
-      send({ kind: 'chunk', id, seq: seq++, attempt, data: value }, bytes);
+      const [value, bytes] = jsonChecked(data, 'chunk');
+      send(stamped({ kind: 'chunk', id, seq: seq++, attempt, data: value }), bytes);
       if (unconfirmed + queued.length >= window) {
         flush();
         await settleDownTo(Math.floor(window / 2));
       }
     },
     async final(message) {
-      const response: Response =
+      const response: Response = stamped(
         message.kind === 'result'
           ? { kind: 'result', id, seq: seq++, attempt, data: message.data }
-          : { kind: 'error', id, seq: seq++, attempt, error: message.error };
+          : { kind: 'error', id, seq: seq++, attempt, error: message.error },
+      );
       // The final leaves with the chunks still queued (a short stream is one
       // message); its size is not counted: a batch is ≤ 16 KB of chunks plus it.
       if (publishMany) queued.push(response);

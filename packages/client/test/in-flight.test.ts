@@ -28,23 +28,23 @@ describe('makeBackendRequest', () => {
   it('sends no timeoutMs and sets no deadline when timeoutMs is 0', async () => {
     const { socket, backend } = setup({ defaultTimeoutMs: 10 });
     let settled = false;
-    void backend.makeBackendRequest('ping', null, { timeoutMs: 0 }).finally(() => (settled = true)).catch(() => undefined);
+    void backend
+      .makeBackendRequest('ping', null, { timeoutMs: 0 })
+      .finally(() => (settled = true))
+      .catch(() => undefined);
     expect(socket.request('r-1').body).not.toHaveProperty('timeoutMs');
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(settled).toBe(false);
   });
 
-  it.each(['NO_HANDLER', 'RATE_LIMITED', 'UNAUTHORIZED', 'BROKER_UNAVAILABLE'] as const)(
-    'rejects with the gateway ack code %s',
-    async (code) => {
-      const { socket, backend } = setup();
-      const call = backend.makeBackendRequest('nope', null);
-      socket.request('r-1').ack?.({ ok: false, id: 'r-1', error: { code, message: `refused: ${code}` } });
-      const error = await rejectionOf(call);
-      expect(isWarrenError(error)).toBe(true);
-      expect(error).toMatchObject({ code, message: `refused: ${code}` });
-    },
-  );
+  it.each(['NO_HANDLER', 'RATE_LIMITED', 'UNAUTHORIZED', 'BROKER_UNAVAILABLE'] as const)('rejects with the gateway ack code %s', async (code) => {
+    const { socket, backend } = setup();
+    const call = backend.makeBackendRequest('nope', null);
+    socket.request('r-1').ack?.({ ok: false, id: 'r-1', error: { code, message: `refused: ${code}` } });
+    const error = await rejectionOf(call);
+    expect(isWarrenError(error)).toBe(true);
+    expect(error).toMatchObject({ code, message: `refused: ${code}` });
+  });
 
   it('rejects with the code of an error response', async () => {
     const { socket, backend } = setup();
@@ -82,10 +82,14 @@ describe('makeBackendRequest', () => {
   it('restarts on a higher attempt: onRestart fires and chunks start again at seq 0', async () => {
     const { socket, backend } = setup();
     const events: unknown[] = [];
-    const call = backend.makeBackendRequest('testRequest', {}, {
-      onChunk: (data, meta) => events.push(`${String(data)}@${meta.attempt}:${meta.seq}`),
-      onRestart: (attempt) => events.push(`restart ${attempt}`),
-    });
+    const call = backend.makeBackendRequest(
+      'testRequest',
+      {},
+      {
+        onChunk: (data, meta) => events.push(`${String(data)}@${meta.attempt}:${meta.seq}`),
+        onRestart: (attempt) => events.push(`restart ${attempt}`),
+      },
+    );
     socket.respond(chunk('r-1', 0, 'a'));
     socket.respond(chunk('r-1', 1, 'b'));
     socket.respond(chunk('r-1', 0, 'A', 2));
@@ -147,13 +151,17 @@ describe('makeBackendRequest', () => {
     const { socket, backend } = setup();
     const controller = new AbortController();
     const seen: unknown[] = [];
-    const call = backend.makeBackendRequest('t', {}, {
-      signal: controller.signal,
-      onChunk: (data) => {
-        seen.push(data);
-        controller.abort();
+    const call = backend.makeBackendRequest(
+      't',
+      {},
+      {
+        signal: controller.signal,
+        onChunk: (data) => {
+          seen.push(data);
+          controller.abort();
+        },
       },
-    });
+    );
     socket.respond(chunk('r-1', 1, 'b'));
     socket.respond(chunk('r-1', 0, 'a')); // releases a and b in one go
     await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
@@ -192,11 +200,15 @@ describe('makeBackendRequest', () => {
     const original = console.error;
     console.error = () => undefined;
     try {
-      const call = backend.makeBackendRequest('t', {}, {
-        onChunk: () => {
-          throw new Error('render failed');
+      const call = backend.makeBackendRequest(
+        't',
+        {},
+        {
+          onChunk: () => {
+            throw new Error('render failed');
+          },
         },
-      });
+      );
       expect(socket.respond(chunk('r-1', 0, 'a'))).toBe(true);
       socket.respond(result('r-1', 1, 'ok'));
       await expect(call).resolves.toBe('ok');

@@ -11,7 +11,7 @@ import type { PluginChain } from './plugins/compose.ts';
 import { toBrowserError } from './plugins/errors.ts';
 import type { ConnectionContext, HandshakeInfo } from './plugins/types.ts';
 
-export interface AdmissionDeps {
+interface AdmissionDeps {
   chain: PluginChain;
   metrics: GatewayMetrics;
   log: Logger;
@@ -42,7 +42,7 @@ export const allowRequest =
     );
   };
 
-export const handshakeInfo = (socket: Socket, trustProxy: boolean): HandshakeInfo => {
+const handshakeInfo = (socket: Socket, trustProxy: boolean): HandshakeInfo => {
   const { headers, address } = socket.handshake;
   const forwarded = trustProxy && typeof headers['x-forwarded-for'] === 'string' ? headers['x-forwarded-for'].split(',').pop()?.trim() : undefined;
   const auth = socket.handshake.auth;

@@ -1,6 +1,6 @@
 // The state one useBackendRequest shows, as plain data: what a component
 // renders, and what `send` resolves with once a request is over.
-import type { WarrenError } from '@warren/client';
+import type { WarrenError } from '@warren/protocol';
 
 export type RequestStatus = 'idle' | 'pending' | 'streaming' | 'success' | 'error' | 'cancelled';
 

@@ -20,8 +20,7 @@ export interface Sessions {
 }
 
 /** What a session is bound to: the principal's `sub`, or "anon" for callers without one. */
-export const subjectOf = (principal: Principal | undefined): string =>
-  typeof principal?.sub === 'string' ? `sub:${principal.sub}` : 'anon';
+export const subjectOf = (principal: Principal | undefined): string => (typeof principal?.sub === 'string' ? `sub:${principal.sub}` : 'anon');
 
 const VERSION = 'warren-session-2';
 

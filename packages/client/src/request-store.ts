@@ -2,8 +2,9 @@
 // subscribe/getSnapshot pair for useSyncExternalStore. The hook is a thin
 // wrapper; everything that can go wrong with overlapping sends, restarts and
 // unmounts is decided here, where it can be tested without React.
-import { isWarrenError, type Backend, type ChunkMeta, type WarrenError } from '@warren/client';
-import { createWarrenError } from '@warren/protocol';
+import { createWarrenError, isWarrenError, type WarrenError } from '@warren/protocol';
+import type { Backend } from './backend.ts';
+import type { ChunkMeta } from './in-flight.ts';
 import { IDLE, progressOf, type RequestOutcome, type RequestState } from './request-state.ts';
 
 export interface RequestStoreOptions<Chunk = unknown> {
@@ -92,8 +93,7 @@ export const createRequestStore = <Result = unknown, Chunk = unknown, Payload = 
     }
   };
 
-  const cancelled = (reason: string): WarrenError =>
-    createWarrenError('CANCELLED', `Request "${config.type}" was cancelled: ${reason}`);
+  const cancelled = (reason: string): WarrenError => createWarrenError('CANCELLED', `Request "${config.type}" was cancelled: ${reason}`);
 
   const start = (run: Run<Payload, Result>): void => {
     active = run;

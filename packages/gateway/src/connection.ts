@@ -1,25 +1,25 @@
-// Everything one connected socket does: its session (new or resumed), its
-// reply relay, requests (through the plugin chain to the broker), cancels
-// and client logs. The connection was already admitted by the plugins'
-// onConnect hooks (see handshake.ts).
+// Everything one connected socket does, every socket event bound here: its
+// session (new or resumed), its reply relay, requests (through the plugin
+// chain to the broker), cancels, client logs and registry reads. The
+// connection was already admitted by the plugins' onConnect hooks (see
+// admission.ts).
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { createWarrenError, EVENTS, isFinal, parseCancelFrame, type Response } from '@warren/protocol';
+import { createWarrenError, EVENTS, parseCancelFrame } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import type { AcceptedRequests } from './accepted-requests.ts';
+import { createPendingRequests, type AcceptedRequests, type PendingRequests } from './in-flight.ts';
 import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
 import type { LocalRun } from './local-run.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
-import { createPendingRequests, type PendingRequests } from './pending-requests.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import { createTokenBuckets } from './plugins/token-buckets.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
-import { subjectOf, type Sessions } from './session.ts';
+import { subjectOf, type Sessions } from './session-tokens.ts';
 
-export interface SocketDeps {
+interface SocketDeps {
   transport: Transport;
   sessions: Sessions;
   /** Gateway-wide, so a caller's connections share one client-log budget. */
@@ -34,6 +34,8 @@ export interface SocketDeps {
   trackPending(pending: PendingRequests, relay: ReplyRelay): () => void;
   trackLocal(run: LocalRun): void;
   isDraining(): boolean;
+  /** Binds the `registry` event (the service catalogue) on this socket. */
+  answerRegistry(socket: Socket): void;
   now?: () => number;
 }
 
@@ -55,7 +57,6 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
   // An accepted request whose answer never came (deadline + grace passed) is counted, not forgotten.
   const pending = createPendingRequests(now, (type) => metrics.finished(type, 'lost'));
-  const locals = new Map<string, LocalRun>();
   const noise = createTokenBuckets(NOISE_PER_SECOND, NOISE_BURST, now);
 
   const relay = createReplyRelay({
@@ -65,28 +66,21 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     sessionId: session.sessionId,
     log,
     now,
-    beforeEmit(response: Response) {
-      const type = pending.typeOf(response.id);
-      const out = deps.chain.response(response, {
-        connection,
-        sessionId: session.sessionId,
-        request: type === undefined ? undefined : { id: response.id, type },
-      });
-      if (!isFinal(response)) metrics.chunk(type);
-      else {
-        const done = pending.finish(response.id);
-        metrics.finished(done?.type, response.kind === 'result' ? 'ok' : response.error.code, done ? done.ageMs / 1000 : undefined);
-      }
-      return out;
-    },
+    chain: deps.chain,
+    connection,
+    pending,
+    metrics,
   });
 
   const untrack = deps.trackPending(pending, relay);
   socket.emit(EVENTS.session, { ...session, limits });
   // Refreshed while connected: a token only expires once its session is unused.
-  const refresher = setInterval(() => {
-    socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits });
-  }, Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)));
+  const refresher = setInterval(
+    () => {
+      socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits });
+    },
+    Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)),
+  );
   refresher.unref?.();
   log.info({ resumed: Boolean(resumed) }, 'socket connected');
   if (resumed) relay.ensure().catch((error) => log.warn({ err: (error as Error).message }, 'could not resume replies'));
@@ -100,7 +94,6 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     connection,
     sessionId: session.sessionId,
     pending,
-    locals,
     ensureReplies: relay.ensure,
     trackLocal: deps.trackLocal,
     isDraining: deps.isDraining,
@@ -119,7 +112,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     const parsed = parseCancelFrame(frame);
     if (!parsed.ok) return log.warn({ error: parsed.error.message }, 'invalid cancel frame');
     const { id, type } = parsed.value;
-    const local = locals.get(id);
+    const local = pending.local(id);
     if (local) {
       log.info({ requestId: id, type }, 'cancel of a local request');
       return local.abort(createWarrenError('CANCELLED', 'The request was cancelled.'));
@@ -141,6 +134,8 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     if (noise.take('log') > 0) return;
     if (!deps.clientLogs.write(log, frame, logKey)) log.debug('invalid client-log frame');
   });
+
+  deps.answerRegistry(socket);
 
   socket.on('disconnect', (reason) => {
     clearInterval(refresher);

@@ -1,7 +1,7 @@
 // A scripted Backend built from the client's real interface: each call is
 // recorded and the test decides what it streams and how it ends. No module
 // mocks; the hooks get it through <BackendProvider> like a real one.
-import type { Backend, BackendSnapshot, ConnectionStatus, RequestOptions } from '@warren/client';
+import type { Backend, BackendSnapshot, ConnectionStatus, RequestOptions } from '../src/index.ts';
 import { createWarrenError, type ErrorCode } from '@warren/protocol';
 
 export interface FakeCall {

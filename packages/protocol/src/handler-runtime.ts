@@ -1,0 +1,127 @@
+// The handler runtime shared by the Node worker SDK and handlers a gateway
+// plugin answers locally: the ctx every handler gets, the abort signal with
+// its deadline timer, the race that still answers when a handler ignores its
+// signal, and the mapping of whatever it threw to a wire error (its own text
+// never travels: see unexpectedError). Where the
+// chunks and the final message go (a broker stream with flow control, or the
+// session's reply queue) stays with the caller. No I/O here, so the gateway
+// does not depend on the worker's broker code.
+import { createWarrenError, isWarrenError, newErrorReference, toWireError, unexpectedError, type WarrenError, type WireError } from './errors.ts';
+
+/** The verified caller. Workers see it as `ctx.principal`; only the gateway sets it (header x-warren-principal). */
+export interface Principal {
+  /** Subject: who the caller is (JWT `sub`). */
+  sub?: string;
+  roles?: readonly string[];
+  [claim: string]: unknown;
+}
+
+/** What identifies one run of a request; copied onto its ctx as they are. */
+export interface RunFields {
+  /** Request id the client chose. */
+  id: string;
+  type: string;
+  /** 1 on first delivery; higher when a previous worker died mid-request. */
+  attempt: number;
+  /** Verified caller identity from the gateway, if any. */
+  principal: Principal | undefined;
+  /** Absolute deadline in epoch ms, if the caller set a timeout. */
+  deadline: number | undefined;
+  traceparent: string | undefined;
+}
+
+/** The members of `ctx` that are the same wherever a handler runs; `Log` is the host's logger. */
+export type RunContext<Fields extends RunFields, Log, Chunk = unknown> = Fields & {
+  /** Aborted on cancel, deadline, shutdown or lost delivery; `reason` is a WarrenError. */
+  signal: AbortSignal;
+  /** Milliseconds left before the deadline (Infinity when none). */
+  remainingMs(): number;
+  /** Streams one chunk to the caller; throws the abort reason once aborted. */
+  sendChunk(data: Chunk): Promise<void>;
+  readonly log: Log;
+};
+
+/** How a handler ended: its JSON result, or the error to send. */
+export type HandlerOutcome = { kind: 'result'; data: unknown } | { kind: 'error'; error: WireError };
+
+export interface HandlerRun<Ctx> {
+  readonly ctx: Ctx;
+  readonly signal: AbortSignal;
+  /** Aborts the handler with a WarrenError (the first reason wins). */
+  abort(reason: WarrenError): void;
+  /**
+   * Runs `handler(payload, ctx)` against the abort signal: a handler that
+   * ignores its signal still gets its answer sent on abort. The result is
+   * checked to be JSON; a throw or an abort becomes a wire error. A
+   * WarrenError travels as it is; anything else becomes a generic
+   * WORKER_ERROR with a reference (unexpectedError: its text never leaves),
+   * and is reported to `onFailure` with that reference for the log. Never
+   * rejects; stops the deadline timer.
+   */
+  settle(handler: (payload: unknown, ctx: Ctx) => unknown, payload: unknown, onFailure: (reason: unknown, reference: string) => void): Promise<HandlerOutcome>;
+}
+
+/** Checks that `data` is JSON and tells its encoded size (UTF-16 units: close enough for a cap); `undefined` becomes null. */
+export const jsonChecked = (data: unknown, what: string): [unknown, number] => {
+  if (data === undefined) return [null, 4];
+  try {
+    return [data, JSON.stringify(data)?.length ?? 4];
+  } catch (error) {
+    throw createWarrenError('WORKER_ERROR', `The handler's ${what} is not JSON-serialisable: ${(error as Error).message}`);
+  }
+};
+
+export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
+  fields: Fields,
+  host: {
+    /** Called on each ctx.log read: a host may make its child logger lazily. */
+    log: () => Log;
+    /** Publishes one chunk (already past the abort check). */
+    sendChunk: (data: Chunk) => Promise<void>;
+    now?: () => number;
+  },
+): HandlerRun<RunContext<Fields, Log, Chunk>> => {
+  const now = host.now ?? Date.now;
+  const controller = new AbortController();
+  const abort = (reason: WarrenError) => {
+    if (!controller.signal.aborted) controller.abort(reason);
+  };
+  const { deadline } = fields;
+  const timer =
+    deadline === undefined
+      ? undefined
+      : setTimeout(() => abort(createWarrenError('TIMEOUT', 'The request deadline passed while the handler was running.')), Math.max(0, deadline - now()));
+  const ctx: RunContext<Fields, Log, Chunk> = {
+    ...fields,
+    signal: controller.signal,
+    remainingMs: () => (deadline === undefined ? Infinity : Math.max(0, deadline - now())),
+    sendChunk: async (data: Chunk) => {
+      if (controller.signal.aborted) throw controller.signal.reason;
+      await host.sendChunk(data);
+    },
+    get log() {
+      return host.log();
+    },
+  };
+  const settle = async (
+    handler: (payload: unknown, ctx: RunContext<Fields, Log, Chunk>) => unknown,
+    payload: unknown,
+    onFailure: (reason: unknown, reference: string) => void,
+  ) => {
+    try {
+      const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+      aborted.catch(() => {});
+      const data = await Promise.race([Promise.resolve().then(() => handler(payload, ctx)), aborted]);
+      return { kind: 'result', data: jsonChecked(data, 'result')[0] } satisfies HandlerOutcome;
+    } catch (error) {
+      const reason = controller.signal.aborted ? controller.signal.reason : error;
+      if (isWarrenError(reason)) return { kind: 'error', error: toWireError(reason) } satisfies HandlerOutcome;
+      const reference = newErrorReference();
+      onFailure(reason, reference);
+      return { kind: 'error', error: unexpectedError(reference) } satisfies HandlerOutcome;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return { ctx, signal: controller.signal, abort, settle };
+};

@@ -1,0 +1,96 @@
+// The handler runtime workers and gateway-local handlers share: ctx, the
+// abort race, the deadline, and what a throw becomes on the wire.
+import { describe, expect, it } from 'vitest';
+import { createWarrenError, startHandlerRun, type RunFields } from '../src/index.ts';
+
+const fields = (deadline?: number): RunFields => ({ id: 'r1', type: 't', attempt: 1, principal: { sub: 'ada' }, deadline, traceparent: undefined });
+const host = (sent: unknown[] = []) => ({ log: () => 'log', sendChunk: async (data: unknown) => void sent.push(data) });
+
+describe('handler runtime', () => {
+  it('gives the handler its ctx and answers with its JSON result', async () => {
+    const sent: unknown[] = [];
+    const run = startHandlerRun(fields(), host(sent));
+    const outcome = await run.settle(
+      async (payload, ctx) => {
+        await ctx.sendChunk({ got: payload });
+        return { id: ctx.id, sub: ctx.principal?.sub, log: ctx.log, left: ctx.remainingMs() };
+      },
+      7,
+      () => {},
+    );
+    expect(sent).toEqual([{ got: 7 }]);
+    expect(outcome).toEqual({ kind: 'result', data: { id: 'r1', sub: 'ada', log: 'log', left: Infinity } });
+  });
+
+  it('answers on abort even when the handler ignores its signal, and refuses chunks after it', async () => {
+    const run = startHandlerRun(fields(), host());
+    let late: unknown;
+    const settled = run.settle(
+      (_p, ctx) =>
+        new Promise(() => {
+          setTimeout(() => ctx.sendChunk(1).catch((e: unknown) => (late = e)), 5);
+        }),
+      null,
+      () => {},
+    );
+    run.abort(createWarrenError('CANCELLED', 'The request was cancelled.'));
+    expect(await settled).toEqual({ kind: 'error', error: { code: 'CANCELLED', message: 'The request was cancelled.' } });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(late).toMatchObject({ code: 'CANCELLED' });
+  });
+
+  it('times out at the deadline', async () => {
+    const run = startHandlerRun(fields(Date.now() + 20), host());
+    const outcome = await run.settle(
+      () => new Promise(() => {}),
+      null,
+      () => {},
+    );
+    expect(outcome).toMatchObject({ kind: 'error', error: { code: 'TIMEOUT' } });
+  });
+
+  it('sends a WarrenError as it is, and anything else as a generic WORKER_ERROR with a reference', async () => {
+    const failures: Array<[unknown, string]> = [];
+    const own = await startHandlerRun(fields(), host()).settle(
+      () => {
+        throw createWarrenError('FORBIDDEN', 'Not yours.');
+      },
+      null,
+      () => {},
+    );
+    expect(own).toEqual({ kind: 'error', error: { code: 'FORBIDDEN', message: 'Not yours.' } });
+    const secret = new Error('postgres://admin:hunter2@db');
+    const other = await startHandlerRun(fields(), host()).settle(
+      () => {
+        throw secret;
+      },
+      null,
+      (reason, reference) => failures.push([reason, reference]),
+    );
+    expect(other).toMatchObject({ kind: 'error', error: { code: 'WORKER_ERROR', details: { reference: failures[0]![1] } } });
+    expect(JSON.stringify(other)).not.toContain('hunter2');
+    expect(failures[0]![0]).toBe(secret);
+  });
+
+  it('refuses a result that is not JSON, and turns undefined into null', async () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    expect(
+      await startHandlerRun(fields(), host()).settle(
+        () => cyclic,
+        null,
+        () => {},
+      ),
+    ).toMatchObject({
+      kind: 'error',
+      error: { code: 'WORKER_ERROR', message: expect.stringContaining('not JSON-serialisable') },
+    });
+    expect(
+      await startHandlerRun(fields(), host()).settle(
+        () => undefined,
+        null,
+        () => {},
+      ),
+    ).toEqual({ kind: 'result', data: null });
+  });
+});
