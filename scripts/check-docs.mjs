@@ -65,36 +65,44 @@ export const checkDocs = ({ keep = false } = {}) => {
       const name = `${slug(readme)}-${n + 1}.${block.lang}`;
       // Its own module (names do not clash across blocks); the prelude's globals fill in the prose.
       writeFileSync(join(out, name), `// ${readme}:${block.line}\n${block.code}\nexport {};\n`);
-      files.push({ name, readme, line: block.line });
+      // A block that registers its own backend for the hooks gets a program of its own.
+      files.push({ name, readme, line: block.line, own: /interface Register\b/.test(block.code) });
       if (block.flags.includes('run')) runnable.push({ name, readme, line: block.line });
     }
   }
-  writeFileSync(
-    join(out, 'tsconfig.json'),
-    JSON.stringify(
-      {
-        extends: relative(out, join(root, 'tsconfig.json')),
-        compilerOptions: { noUnusedLocals: false, noUnusedParameters: false },
-        include: ['./*.ts', './*.tsx'],
-      },
-      null,
-      2,
-    ),
-  );
+  const programs = [
+    { config: 'tsconfig.json', files: ['prelude.ts', 'register.ts', 'backend-types.ts', 'App.tsx', ...files.filter((f) => !f.own).map((f) => f.name)] },
+    ...files.filter((f) => f.own).map((f) => ({ config: `tsconfig.${f.name}.json`, files: ['prelude.ts', 'backend-types.ts', 'App.tsx', f.name] })),
+  ];
   const failures = [];
-  const tsc = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(out, 'tsconfig.json')], { cwd: root, encoding: 'utf8' });
-  // Point each error at the README line it comes from.
   const where = new Map(files.map((f) => [f.name, f]));
-  const errors = (tsc.stdout + tsc.stderr)
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) =>
-      l.replace(/^(?:.*\/)?test-artifacts\/docs\/([\w.-]+)\((\d+),(\d+)\)/, (all, name, row, col) => {
-        const f = where.get(name);
-        return f ? `${f.readme}:${f.line + Number(row) - 2}:${col} (${name})` : all;
-      }),
+  for (const program of programs) {
+    writeFileSync(
+      join(out, program.config),
+      JSON.stringify(
+        {
+          extends: relative(out, join(root, 'tsconfig.json')),
+          compilerOptions: { noUnusedLocals: false, noUnusedParameters: false },
+          include: [],
+          files: program.files,
+        },
+        null,
+        2,
+      ),
     );
-  if (tsc.status !== 0) failures.push(`typecheck failed:\n${errors.join('\n')}`);
+    const tsc = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', join(out, program.config)], { cwd: root, encoding: 'utf8' });
+    // Point each error at the README line it comes from.
+    const errors = (tsc.stdout + tsc.stderr)
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) =>
+        l.replace(/^(?:.*\/)?test-artifacts\/docs\/([\w.-]+)\((\d+),(\d+)\)/, (all, name, row, col) => {
+          const f = where.get(name);
+          return f ? `${f.readme}:${f.line + Number(row) - 2}:${col} (${name})` : all;
+        }),
+      );
+    if (tsc.status !== 0) failures.push(`typecheck failed (${program.config}):\n${errors.join('\n')}`);
+  }
   for (const f of runnable) {
     const run = spawnSync(join(root, 'node_modules/.bin/bun'), [join(out, f.name)], { cwd: root, encoding: 'utf8', timeout: 20_000 });
     if (run.status !== 0) failures.push(`${f.readme}:${f.line} (${f.name}) exited ${run.status ?? run.signal}:\n${run.stdout}${run.stderr}`);

@@ -157,6 +157,7 @@ beforeAll(async () => {
         ...Object.fromEntries(['protocol', 'client', 'react'].map((n) => [`@warren/${n}`, tgz(n)])),
         react: versionOf('react'),
         'react-dom': versionOf('react-dom'),
+        zod: `^${versionOf('zod')}`,
       },
       devDependencies: {
         vite: versionOf('vite'),

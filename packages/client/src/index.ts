@@ -1,7 +1,7 @@
 // Public entry of @warren/client. Everything else is internal.
 export { createBackend } from './backend.ts';
 export type { AnyBackend, Backend, BackendCore, RegistryReader } from './backend.ts';
-export type { AnyCalls, BackendTypeSource, CallsOf, ShapeMap, TypedCalls, TypesFrom, Untyped, UntypedCalls } from './typed.ts';
+export type { AnyCalls, BackendTypesOf, BackendTypeSource, CallsOf, ShapeMap, TypedCalls, TypesFrom, Untyped, UntypedCalls } from './typed.ts';
 export type { ServicesOptions } from './services.ts';
 // Contracts are shared with workers; the client reads them for their types only.
 export { defineContract, defineContracts } from '@warren/protocol';
@@ -26,7 +26,7 @@ export type { BackendStream, StreamOptions } from './stream.ts';
 export { createRequestStore } from './request-store.ts';
 export type { RequestStore, RequestStoreConfig, RequestStoreOptions, SendOptions } from './request-store.ts';
 export { progressOf } from './request-state.ts';
-export type { RequestOutcome, RequestState, RequestStatus } from './request-state.ts';
+export type { RequestOutcome, RequestProgress, RequestState, RequestStatus } from './request-state.ts';
 export type { BackendSnapshot, ConnectionStatus } from './connection-store.ts';
 export { createClientLogger, LOGGER_DEFAULTS } from './logger.ts';
 export type { ClientLogger, LogEntry, LoggerOptions, LogLevel, LogMethod } from './logger.ts';

@@ -4,21 +4,28 @@ import type { WarrenError } from '@warren/protocol';
 
 export type RequestStatus = 'idle' | 'pending' | 'streaming' | 'success' | 'error' | 'cancelled';
 
-export interface RequestState<Result = unknown, Chunk = unknown> {
-  readonly status: RequestStatus;
-  /** The result of the last successful request. */
-  readonly data: Result | undefined;
+export interface RequestProgress<Chunk> {
   /** Chunks of the current attempt, in order; a restarted request starts over. */
   readonly chunks: readonly Chunk[];
   /** The latest chunk's numeric `progress` field in [0, 1], if it has one. */
   readonly progress: number | undefined;
-  /** Set when status is 'error' or 'cancelled'. */
-  readonly error: WarrenError | undefined;
   /** Delivery attempt being shown: 0 before the first send, then 1, 2, … */
   readonly attempt: number;
   /** Sends waiting their turn (only with `concurrent: 'queue'`). */
   readonly queued: number;
 }
+
+/**
+ * A discriminated union on `status`: `data` is the result exactly when
+ * `status === 'success'`, `error` is set exactly when it is 'error' or
+ * 'cancelled', so checking the status narrows both.
+ */
+export type RequestState<Result = unknown, Chunk = unknown> = RequestProgress<Chunk> &
+  (
+    | { readonly status: 'idle' | 'pending' | 'streaming'; readonly data: undefined; readonly error: undefined }
+    | { readonly status: 'success'; readonly data: Result; readonly error: undefined }
+    | { readonly status: 'error' | 'cancelled'; readonly data: undefined; readonly error: WarrenError }
+  );
 
 /** What `send` resolves with. It never rejects, so ignoring it is safe. */
 export type RequestOutcome<Result = unknown> =

@@ -5,7 +5,7 @@
 import { createWarrenError, isWarrenError, type WarrenError } from '@warren/protocol';
 import type { Backend } from './backend.ts';
 import type { ChunkMeta } from './in-flight.ts';
-import { IDLE, progressOf, type RequestOutcome, type RequestState } from './request-state.ts';
+import { IDLE, progressOf, type RequestOutcome, type RequestProgress, type RequestState, type RequestStatus } from './request-state.ts';
 
 export interface RequestStoreOptions<Chunk = unknown> {
   /** What a `send` does while another request runs. @default 'cancel' */
@@ -79,8 +79,10 @@ export const createRequestStore = <Result = unknown, Chunk = unknown, Payload = 
   // the replayed effect's identical send joins it instead of duplicating it.
   let replayable: Run<Payload, Result> | undefined;
 
-  const set = (patch: Partial<RequestState<Result, Chunk>>): void => {
-    const next = { ...state, ...patch, queued: queue.length };
+  // Every patch below keeps status, data and error consistent (the union of
+  // RequestState); spreading a union loses that, hence the one cast.
+  const set = (patch: Partial<RequestProgress<Chunk>> & { status?: RequestStatus; data?: Result | undefined; error?: WarrenError | undefined }): void => {
+    const next = { ...state, ...patch, queued: queue.length } as RequestState<Result, Chunk>;
     // Same snapshot object until a field changes, as useSyncExternalStore requires.
     if ((Object.keys(next) as Array<keyof typeof next>).every((key) => Object.is(next[key], state[key]))) return;
     state = Object.freeze(next);

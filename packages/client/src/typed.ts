@@ -17,7 +17,11 @@ export type Untyped = { readonly [untyped]: true };
 /** Every key maps to a TypeShape; works for interfaces too (no index signature needed). */
 export type ShapeMap<T> = { [K in keyof T]: TypeShape };
 
+declare const knownTypes: unique symbol;
+
 export interface TypedCalls<T extends ShapeMap<T>> {
+  /** Type-level only (never set): the request types, for `BackendTypesOf` and the React hooks. */
+  readonly [knownTypes]?: T;
   /** Sends one request of a known type; payload, chunks and result are typed by it. */
   makeBackendRequest<K extends keyof T & string>(type: K, payload: T[K]['payload'], options?: RequestOptions<T[K]['chunk']>): Promise<T[K]['result']>;
   /** The same request, its chunks consumed with `for await`. */
@@ -48,6 +52,9 @@ export interface AnyCalls {
   // biome-ignore lint/suspicious/noExplicitAny: any typed or untyped backend must fit here
   stream(type: any, payload?: any, options?: any): BackendStream<any, any>;
 }
+
+/** The request types a backend was created with (`typeof backend`); Untyped for an untyped one. */
+export type BackendTypesOf<B> = B extends { readonly [knownTypes]?: infer T } ? (unknown extends T ? Untyped : T) : Untyped;
 
 /** Contracts → their shapes; codegen's shapes stay; Untyped stays Untyped. */
 export type TypesFrom<T> = [T] extends [Untyped] ? Untyped : TypesOf<T>;
