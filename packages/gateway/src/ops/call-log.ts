@@ -8,7 +8,7 @@ import type { Response, WireError, WorkerHop } from '@warren/protocol';
 
 type HopName = 'accepted' | 'published' | 'picked-up' | 'first-chunk' | 'result' | 'error' | 'cancel-sent';
 
-interface CallHop {
+export interface CallHop {
   hop: HopName;
   /** Epoch ms. `picked-up` is the worker's clock (its startedAt) when it said. */
   at: number;

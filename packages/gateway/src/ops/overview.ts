@@ -4,7 +4,7 @@
 // rates and latencies are the differences between two snapshots.
 import type { Catalogue } from '@warren/protocol';
 import type { GatewayMetrics } from '../metrics.ts';
-import { traceIdOf, type CallEntry, type CallLog } from './call-log.ts';
+import { traceIdOf, type CallEntry, type CallHop, type CallLog } from './call-log.ts';
 import type { DeadLetterStore, StoredDeadLetter } from './dead-letter-store.ts';
 import type { QueueStats } from './queue-stats.ts';
 
@@ -31,7 +31,7 @@ export const callView = (e: CallEntry, now: number) => ({
   error: e.error ?? null,
   acceptedAt: e.acceptedAt,
   finishedAt: e.finishedAt ?? null,
-  hops: e.hops,
+  hops: e.hops satisfies CallHop[], // named, so the published .d.ts can name it too
 });
 
 export const deadLetterView = (d: StoredDeadLetter, withRequest: boolean) => ({
