@@ -156,3 +156,9 @@ def test_worker_concurrency_comes_from_the_environment_as_in_typescript(monkeypa
     monkeypatch.setenv("WORKER_CONCURRENCY", "many")
     with pytest.raises(ConfigError, match="WORKER_CONCURRENCY"):
         normalize_options(service="s")
+
+
+def test_drain_time_comes_from_the_environment_as_in_typescript(monkeypatch):
+    monkeypatch.setenv("WORKER_DRAIN_TIMEOUT_MS", "2500")
+    assert normalize_options(service="s").drain_timeout_ms == 2500
+    assert normalize_options(service="s", drain_timeout_ms=100).drain_timeout_ms == 100  # explicit options win

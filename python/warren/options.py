@@ -85,7 +85,7 @@ def _ms(name: str, value: Any, low: float = 0) -> float:
 
 #: Options an environment variable sets when the caller passes none (the same names as the TypeScript SDK).
 ENV = {"registry_heartbeat_ms": "WARREN_REGISTRY_HEARTBEAT_MS", "registry_ttl_ms": "WARREN_REGISTRY_TTL_MS",
-       "concurrency": "WORKER_CONCURRENCY"}
+       "concurrency": "WORKER_CONCURRENCY", "drain_timeout_ms": "WORKER_DRAIN_TIMEOUT_MS"}
 
 
 def _from_env(given: dict[str, Any]) -> dict[str, Any]:
