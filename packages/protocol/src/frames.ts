@@ -103,7 +103,9 @@ const wireError = object({
 });
 
 const requestId = string({ min: 1, max: 128, pattern: REQUEST_ID_PATTERN, hint: 'use letters, digits, _ . : -' });
-const base = { id: requestId, seq: number({ int: true, min: 0 }), attempt: number({ int: true, min: 1 }) };
+// On seq 0 of each attempt: the worker that picked it up (envelopes.ts workerHopSchema; the hop timeline).
+const workerHop = object({ instance: string({ max: 200 }), language: string({ max: 40 }), 'service?': string({ max: 200 }), 'startedAt?': number() });
+const base = { id: requestId, seq: number({ int: true, min: 0 }), attempt: number({ int: true, min: 1 }), 'worker?': workerHop };
 
 const responseCheck = oneOf('kind', {
   chunk: object({ kind: literal('chunk'), ...base, data: unknownValue }),

@@ -51,6 +51,20 @@ describe('zod-free client frame parsers', () => {
     for (const v of vectors) same(parseResponse, responseSchema, v.value);
   });
 
+  it('keep the worker hop on the first response of an attempt, as the zod schema does (the hop timeline reads it)', () => {
+    const hop = { instance: 'demo-node@host:1', language: 'typescript', service: 'demo', startedAt: 1 };
+    const first = { kind: 'chunk', id: 'r1', seq: 0, attempt: 1, data: 1, worker: hop };
+    for (const value of [
+      first,
+      { ...first, worker: { instance: 'i', language: 'python' } },
+      { ...first, worker: { language: 'x' } },
+      { ...first, worker: 'me' },
+    ]) {
+      same(parseResponse, responseSchema, value);
+    }
+    expect(parseResponse(first)).toEqual({ ok: true, value: first });
+  });
+
   it('agree with the zod schemas on acks, session frames and registry acks', () => {
     const err = { code: 'NO_HANDLER', message: 'm', details: { a: 1 } };
     for (const v of [
