@@ -36,9 +36,14 @@ const viteApp = join(work, 'vite-app');
 const namespace = `pkg${Math.random().toString(36).slice(2, 8)}`;
 const keep = Boolean(process.env.WARREN_KEEP_PACKAGES_DIR);
 
+// Under `npm test`, npm hands its own settings to scripts as npm_* variables
+// (the repository as local prefix, the command, …); a consumer's npm must
+// not inherit them, or it installs as if it were inside this repository.
+const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^npm_/i.test(key)));
+
 const run = async (cmd: string, args: string[], cwd: string, env: Record<string, string> = {}) => {
   try {
-    return await exec(cmd, args, { cwd, env: { ...process.env, WARREN_NAMESPACE: namespace, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
+    return await exec(cmd, args, { cwd, env: { ...cleanEnv(), WARREN_NAMESPACE: namespace, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 180_000 });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) failed: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
@@ -47,7 +52,7 @@ const run = async (cmd: string, args: string[], cwd: string, env: Record<string,
 
 // npm without the repository's workspace: a clean environment for the consumer.
 const npm = (args: string[], cwd: string) =>
-  run('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], cwd, { npm_config_workspaces: '', npm_config_workspace: '' });
+  run('npm', [...args, '--include=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], cwd, { npm_config_workspaces: '', npm_config_workspace: '' });
 
 interface Proc {
   child: ChildProcess;
