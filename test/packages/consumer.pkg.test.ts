@@ -52,7 +52,10 @@ const run = async (cmd: string, args: string[], cwd: string, env: Record<string,
 
 // npm without the repository's workspace: a clean environment for the consumer.
 const npm = (args: string[], cwd: string) =>
-  run('npm', [...args, '--include=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], cwd, { npm_config_workspaces: '', npm_config_workspace: '' });
+  run('npm', [...args, '--include=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], cwd, {
+    npm_config_workspaces: '',
+    npm_config_workspace: '',
+  });
 
 interface Proc {
   child: ChildProcess;
