@@ -107,17 +107,24 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     return 'undeliverable';
   };
 
+  /**
+   * A response never reached a queue, so the caller's stream has a gap:
+   * hand the request back for a clean new attempt rather than hold it —
+   * unless nobody could receive any answer at all.
+   */
+  const publishFailed = (error: unknown, what: string): RunEnd => {
+    if (isUndeliverable(error)) return undeliverable(error);
+    log().warn({ err: (error as Error | undefined)?.message }, `${what}; handing the request back for a new attempt`);
+    delivery.requeue();
+    return 'requeued';
+  };
+
   const finish = async (message: Parameters<typeof stream.final>[0]): Promise<RunEnd> => {
     try {
       await stream.final(message);
       delivery.ack();
     } catch (error) {
-      if (isUndeliverable(error)) return undeliverable(error);
-      // Some response never reached the broker, so the caller's stream has a
-      // gap: hand the request back for a clean new attempt rather than hold it.
-      log().warn({ err: (error as Error).message }, 'a response was not confirmed; handing the request back for a new attempt');
-      delivery.requeue();
-      return 'requeued';
+      return publishFailed(error, 'a response was not confirmed');
     }
     return undefined;
   };
@@ -157,12 +164,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
       stream.broken.removeEventListener('abort', onBroken);
     }
     if (delivery.lost.aborted) return; // another worker will answer the redelivery
-    if (stream.broken.aborted && isUndeliverable(stream.broken.reason)) return undeliverable(stream.broken.reason);
-    if (stream.broken.aborted) {
-      log().warn('a response could not be published; handing the request back for a new attempt');
-      delivery.requeue();
-      return;
-    }
+    if (stream.broken.aborted) return publishFailed(stream.broken.reason, 'a response could not be published');
     const reason = run.signal.reason as WarrenError | undefined;
     if (reason?.code === 'SHUTTING_DOWN') {
       log().info('handed back on shutdown');
