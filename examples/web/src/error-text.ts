@@ -20,6 +20,7 @@ const TEXT: Record<ErrorCode, ErrorText> = {
   },
   INVALID_REQUEST: { title: 'The request could not be sent', hint: 'Something in the request itself was wrong, so it was not sent.' },
   CANCELLED: { title: 'Stopped', hint: 'You stopped this before it finished.' },
+  EXPIRED: { title: 'This is no longer available', hint: 'The server kept it for a while after it ended, and that time has passed. Start it again.' },
   DELIVERY_LIMIT: {
     title: 'The service kept failing',
     hint: 'The service broke down on this several times, so it was set aside for the people who run it to look at.',

@@ -28,6 +28,15 @@ export const requestFrameSchema = z.object({
   /** Relative budget; the gateway turns it into an absolute deadline. */
   timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
   traceparent: z.string().max(128).optional(),
+  /**
+   * A retained call (docs/protocol.md, "Retained calls"): the caller's name
+   * for it, unique per principal (or per session for anonymous callers).
+   * The first request with a key runs; any later one with the same key,
+   * through any gateway, attaches to that call instead of running it again.
+   */
+  key: requestId.optional(),
+  /** With `key`: only attach to the retained call, never start one (EXPIRED when there is none). */
+  attach: z.boolean().optional(),
 });
 
 export const cancelFrameSchema = z.object({ id: requestId, type: requestType });
@@ -58,7 +67,8 @@ export const responseSchema = z.discriminatedUnion('kind', [
 ]);
 
 export const ackSchema = z.union([
-  z.object({ ok: z.literal(true), id: requestId }),
+  /** `attached`: a keyed request found its call already running or retained, and now receives it (nothing new ran). */
+  z.object({ ok: z.literal(true), id: requestId, attached: z.boolean().optional() }),
   z.object({ ok: z.literal(false), id: z.string().optional(), error: wireErrorSchema }),
 ]);
 
@@ -69,12 +79,16 @@ export const sessionFrameSchema = z.object({
   limits: z.object({ maxPayloadBytes: z.number().int().positive() }).optional(),
 });
 
+/** gateway → client: the call `id` waits in its queue with about `position` requests ahead of it (0: next). */
+export const queuedFrameSchema = z.object({ id: requestId, position: z.number().int().nonnegative() });
+
 export const cancelMessageSchema = z.object({ id: requestId, session: z.string() });
 
 export type RequestFrame = z.infer<typeof requestFrameSchema>;
 export type CancelFrame = z.infer<typeof cancelFrameSchema>;
 export type Ack = z.infer<typeof ackSchema>;
 export type SessionFrame = z.infer<typeof sessionFrameSchema>;
+export type QueuedFrame = z.infer<typeof queuedFrameSchema>;
 /** Cancel as it travels on the control exchange. */
 export type CancelMessage = z.infer<typeof cancelMessageSchema>;
 

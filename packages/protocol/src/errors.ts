@@ -59,6 +59,10 @@ export const ERROR_CODES = {
     retryable: false,
     description: 'The request id was already used in this session for a different request (another type or payload); send it under a new id.',
   },
+  EXPIRED: {
+    retryable: false,
+    description: 'The call this key or attach names is no longer retained (its retention window passed, or it never existed); start it again.',
+  },
   SHUTTING_DOWN: {
     retryable: true,
     description: 'The process is draining for shutdown and takes no new work.',

@@ -13,6 +13,8 @@ export const EVENTS = {
   session: 'session',
   /** client → gateway: browser log lines (client logger). */
   clientLog: 'client-log',
+  /** gateway → client, no ack: how many requests are ahead of a call still waiting in its queue ({@link QueuedFrame}). */
+  queued: 'queued',
   /** client → gateway, with an ack callback answered by the live registry catalogue. */
   registry: 'registry',
 } as const;

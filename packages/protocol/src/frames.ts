@@ -7,7 +7,7 @@
 // schemas' verdicts and outputs.
 import { errorCodes } from './errors.ts';
 import { REQUEST_ID_PATTERN } from './topology.ts';
-import type { Ack, Response, SessionFrame } from './envelopes.ts';
+import type { Ack, QueuedFrame, Response, SessionFrame } from './envelopes.ts';
 import type { Parsed } from './parse.ts';
 import type { RegistryAck } from './registry.ts';
 
@@ -114,7 +114,7 @@ const responseCheck = oneOf('kind', {
 });
 
 const ackCheck = oneOf('ok', {
-  true: object({ ok: literal(true), id: requestId }),
+  true: object({ ok: literal(true), id: requestId, 'attached?': boolean }),
   false: object({ ok: literal(false), 'id?': string(), error: wireError }),
 });
 
@@ -123,6 +123,8 @@ const sessionCheck = object({
   token: string(),
   'limits?': object({ maxPayloadBytes: number({ int: true, min: 1 }) }),
 });
+
+const queuedCheck = object({ id: requestId, position: number({ int: true, min: 0 }) });
 
 const jsonSchema: Check = (v, path, issues) => (typeof v === 'boolean' ? v : record(v, path, issues));
 const strings = array(string());
@@ -169,4 +171,5 @@ const parser =
 export const parseResponse: (value: unknown) => Parsed<Response> = parser(responseCheck, 'response');
 export const parseAck: (value: unknown) => Parsed<Ack> = parser(ackCheck, 'ack');
 export const parseSessionFrame: (value: unknown) => Parsed<SessionFrame> = parser(sessionCheck, 'session');
+export const parseQueuedFrame: (value: unknown) => Parsed<QueuedFrame> = parser(queuedCheck, 'queued frame');
 export const parseRegistryAck: (value: unknown) => Parsed<RegistryAck> = parser(registryAckCheck, 'registry ack');

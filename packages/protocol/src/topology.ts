@@ -56,6 +56,30 @@ export const REPLY_QUEUE_EXPIRES_MS = 5 * 60 * 1000;
  */
 export const REPLY_RETRY = { delaysMs: [250, 500, 1000], windowMs: 5_000 } as const;
 
+/**
+ * Retained calls (a request sent with a `key`): each has its own reply
+ * queue, `ns.call.<call>`, that nobody acks, so a caller who re-attaches
+ * (after a reload, through any gateway) reads every response from the first.
+ * The queue vanishes `retentionMs` after its last reader left (x-expires:
+ * every gateway of a namespace must use the same value, RabbitMQ refuses a
+ * redeclare with another). At most `maxResponses` responses / `maxBytes`
+ * of bodies are retained per call; a call that goes past either fails.
+ */
+export const CALL_RETENTION = { retentionMs: 10 * 60 * 1000, maxResponses: 10_000, maxBytes: 16 * 1024 * 1024 } as const;
+
+/**
+ * Every cancel is also appended to one stream per namespace, `ns.cancels`,
+ * which workers read from its start when they start: a cancel sent while
+ * no worker ran is honoured by the worker that later picks the request up.
+ * Bounded by age (a request waits at most MAX_TIMEOUT_MS) and size.
+ */
+export const CANCEL_STREAM_ARGUMENTS = {
+  'x-queue-type': 'stream',
+  'x-max-age': '1D',
+  'x-max-length-bytes': 64 * 1024 * 1024,
+  'x-stream-max-segment-size-bytes': 4 * 1024 * 1024,
+} as const;
+
 export const NAMESPACE_PATTERN = /^[a-z][a-z0-9_-]{0,40}$/;
 export const REQUEST_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 /** A request id, chosen by the client: unique among its session's requests in flight. */
@@ -78,10 +102,18 @@ export interface Topology {
   deadLetterQueue: string;
   requestQueue(type: string): string;
   replyQueue(sessionId: string): string;
+  /** A retained call's own reply queue (see CALL_RETENTION). */
+  callQueue(callId: string): string;
+  /** Exclusive queue a gateway holds for a moment while it decides whether a keyed call is new: RabbitMQ lets one connection hold it. */
+  callLock(callId: string): string;
+  /** The stream every cancel is appended to (see CANCEL_STREAM_ARGUMENTS). */
+  cancelStream: string;
   requestQueueArguments(): Record<string, unknown>;
   /** `classic` only for a single-node broker that wants the cheaper queue (gateway option replyQueueType). */
   replyQueueArguments(type?: ReplyQueueType): Record<string, unknown>;
   deadLetterQueueArguments(): Record<string, unknown>;
+  /** Single active consumer: one reader (the attached caller's gateway) at a time receives every response, in order. */
+  callQueueArguments(type?: ReplyQueueType, retentionMs?: number): Record<string, unknown>;
 }
 
 export const topology = (namespace = DEFAULT_NAMESPACE): Topology => {
@@ -103,6 +135,9 @@ export const namesUnder = (namespace: string): Topology => {
     deadLetterQueue: `${namespace}.dead`,
     requestQueue: (type) => `${namespace}.req.${type}`,
     replyQueue: (sessionId) => `${namespace}.reply.${sessionId}`,
+    callQueue: (callId) => `${namespace}.call.${callId}`,
+    callLock: (callId) => `${namespace}.call-lock.${callId}`,
+    cancelStream: `${namespace}.cancels`,
     requestQueueArguments: () => ({
       'x-queue-type': 'quorum',
       'x-delivery-limit': REQUEST_QUEUE_DELIVERY_LIMIT,
@@ -116,5 +151,13 @@ export const namesUnder = (namespace: string): Topology => {
       'x-expires': REPLY_QUEUE_EXPIRES_MS,
     }),
     deadLetterQueueArguments: () => ({ 'x-queue-type': 'quorum' }),
+    callQueueArguments: (type = 'quorum', retentionMs = CALL_RETENTION.retentionMs) => ({
+      'x-queue-type': type,
+      'x-expires': retentionMs,
+      'x-single-active-consumer': true,
+      'x-max-length': CALL_RETENTION.maxResponses,
+      'x-max-length-bytes': CALL_RETENTION.maxBytes,
+      'x-overflow': 'reject-publish',
+    }),
   };
 };
