@@ -8,6 +8,7 @@ import {
   EVENTS,
   fromWireError,
   parseAck,
+  parseQueuedFrame,
   parseResponse,
   REQUEST_ID_PATTERN,
   REQUEST_TYPE_PATTERN,
@@ -17,6 +18,7 @@ import {
   type WarrenError,
   type WireError,
 } from '@warren/protocol';
+import type { CallStore } from './call-store.ts';
 import { isTimeoutMs, TIMEOUT_RANGE } from './options.ts';
 import { createSequencer, type Sequencer } from './sequencer.ts';
 
@@ -37,7 +39,19 @@ export interface RequestOptions<Chunk = unknown> {
   signal?: AbortSignal;
   /** Deadline in ms from now; 0 = none. @default the backend's defaultTimeoutMs */
   timeoutMs?: number;
+  /**
+   * Makes it a retained call (1–128 of `A-Z a-z 0-9 _ . : -`): the first
+   * request with this key runs, a later one attaches to it (even after a
+   * reload, through any gateway) instead of running it again. Kept in the
+   * backend's call store until `forget(key)` or EXPIRED.
+   */
+  key?: string;
+  /** The request waits in its queue with about `position` requests ahead (0: next); called as that changes. */
+  onQueued?: (position: number) => void;
 }
+
+/** `backend.attach`'s options: a call's, without the key (given apart). */
+export type AttachOptions<Chunk = unknown> = Omit<RequestOptions<Chunk>, 'key'>;
 
 type CheckedCall = { ok: true; id: string; timeoutMs: number } | { ok: false; error: WarrenError };
 
@@ -59,6 +73,9 @@ const checkCall = (type: unknown, options: RequestOptions<never>, context: CallC
   if (!isTimeoutMs(timeoutMs)) return invalidCall('INVALID_REQUEST', `timeoutMs must be ${TIMEOUT_RANGE}, got ${String(timeoutMs)}`);
   // Already aborted: nothing was sent, so there is nothing to cancel.
   if (options.signal?.aborted) return invalidCall('CANCELLED', `Request "${type}" was cancelled before it was sent`);
+  if (options.key !== undefined && (typeof options.key !== 'string' || !REQUEST_ID_PATTERN.test(options.key))) {
+    return invalidCall('INVALID_REQUEST', `key ${JSON.stringify(options.key)} must be 1–128 of A-Z a-z 0-9 _ . : -`);
+  }
   let id: unknown;
   try {
     id = context.createId();
@@ -78,15 +95,22 @@ interface InFlightDeps {
   emit(event: string, ...args: unknown[]): void;
   createId(): string;
   defaultTimeoutMs: number;
+  /** Where keyed calls are remembered (see call-store.ts). */
+  calls: CallStore;
   /** A caller's callback threw; reported, never rethrown into socket handlers. */
   onCallbackError(error: unknown, requestId: string, callback: string): void;
   now?: () => number;
 }
 
+/** 'run': send the request (with a key: run or attach); 'attach': only attach to the retained call `options.key`. */
+type StartMode = 'run' | 'attach';
+
 interface InFlightTable {
-  start<Result, Chunk>(type: string, payload: unknown, options?: RequestOptions<Chunk>): Promise<Result>;
+  start<Result, Chunk>(type: string, payload: unknown, options?: RequestOptions<Chunk>, mode?: StartMode): Promise<Result>;
   handleResponse(raw: unknown): void;
-  /** Socket (re)connected: send queued cancels, then every request not yet acked. */
+  /** A `queued` frame: tells the request how many wait ahead of it. */
+  handleQueued(raw: unknown): void;
+  /** Socket (re)connected: send queued cancels, then every request not yet acked, and attach again to every keyed call. */
   connected(): void;
   /** Socket dropped: requests not yet acked will be sent again on reconnect. */
   disconnected(): void;
@@ -111,6 +135,16 @@ interface InFlight {
   phase: 'waiting' | 'sent' | 'accepted';
   /** Sent at least once, so the gateway may know it and a cancel is worth sending. */
   emitted: boolean;
+  /** A retained call's key. */
+  key: string | undefined;
+  /** Only attach (backend.attach), never start. */
+  attachOnly: boolean;
+  /**
+   * The gateway accepted it at least once. A keyed call is then attached
+   * again (never re-sent) after a reconnect: the gateway detaches a call
+   * from a socket that left, and replays it from the first response.
+   */
+  acceptedOnce: boolean;
   emission: number;
   settled: boolean;
   sequencer: Sequencer;
@@ -139,18 +173,29 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     }
   };
 
+  const forgetKey = (request: InFlight): void => {
+    if (request.key === undefined) return;
+    try {
+      deps.calls.delete(request.key);
+    } catch {
+      // a custom store failing costs a useless attach later (answered EXPIRED)
+    }
+  };
+
   const settle = (request: InFlight, outcome: { value: unknown } | { error: WarrenError }): void => {
     if (request.settled) return;
     request.settled = true;
     requests.delete(request.id);
     request.cleanup();
+    // The gateway no longer has it: attaching again could only say so again.
+    if ('error' in outcome && outcome.error.code === 'EXPIRED') forgetKey(request);
     if ('error' in outcome) request.reject(outcome.error);
     else request.resolve(outcome.value);
   };
 
   const fail = (request: InFlight, code: ErrorCode, message: string): void => settle(request, { error: createWarrenError(code, message) });
 
-  const call = (request: InFlight, name: 'onChunk' | 'onRestart', ...args: unknown[]): void => {
+  const call = (request: InFlight, name: 'onChunk' | 'onRestart' | 'onQueued', ...args: unknown[]): void => {
     const callback = request.options[name] as ((...a: unknown[]) => void) | undefined;
     if (callback === undefined) return;
     try {
@@ -165,12 +210,15 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     const parsed = parseAck(raw);
     if (parsed.ok && parsed.value.ok) {
       request.phase = 'accepted'; // even from an earlier send: no need to send it again
+      request.acceptedOnce = true;
       return;
     }
     // Once accepted, a refusal can only answer a duplicate re-send of the
     // same id; the original is running, so it is ignored. Likewise an
     // answer to an earlier send than the latest.
     if (request.phase === 'accepted' || emission !== request.emission) return;
+    // Refused before the gateway ever took it: no call exists under its key.
+    if (!request.acceptedOnce && !request.attachOnly) forgetKey(request);
     if (parsed.ok && !parsed.value.ok) settle(request, { error: fromWireError(parsed.value.error as WireError) });
     else if ((raw as { ok?: unknown } | null)?.ok === false) {
       fail(request, 'INTERNAL', `The gateway refused request "${request.type}" with an unreadable error`);
@@ -192,7 +240,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   };
   /** Fails the request when it is above the gateway's limit; true when it did. */
   const refuseOversize = (request: InFlight): boolean => {
-    if (maxPayloadBytes === undefined || request.phase === 'accepted' || request.settled) return false;
+    if (maxPayloadBytes === undefined || request.phase === 'accepted' || request.acceptedOnce || request.attachOnly || request.settled) return false;
     const bytes = bytesOf(request);
     if (bytes <= maxPayloadBytes) return false;
     fail(request, 'PAYLOAD_TOO_LARGE', `Request "${request.type}" has a payload of ${bytes} bytes; the gateway accepts at most ${maxPayloadBytes}.`);
@@ -205,10 +253,17 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     request.phase = 'sent';
     request.emitted = true;
     const emission = ++request.emission;
-    // The schema types payload as non-undefined JSON; start() already turned undefined into null.
-    const frame: RequestFrame = { id: request.id, type: request.type, payload: request.payload as RequestFrame['payload'] };
-    // Send what is left of the budget, so the gateway's deadline is never later than ours.
-    if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
+    let frame: RequestFrame;
+    if (request.key !== undefined && (request.attachOnly || request.acceptedOnce)) {
+      // The call runs (or ran) already with its own deadline; this only reads it.
+      frame = { id: request.id, type: request.type, key: request.key, attach: true } as RequestFrame;
+    } else {
+      // The schema types payload as non-undefined JSON; start() already turned undefined into null.
+      frame = { id: request.id, type: request.type, payload: request.payload as RequestFrame['payload'] };
+      if (request.key !== undefined) frame.key = request.key;
+      // Send what is left of the budget, so the gateway's deadline is never later than ours.
+      if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
+    }
     try {
       deps.emit(EVENTS.request, frame, (raw: unknown) => {
         try {
@@ -223,7 +278,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     }
   };
 
-  const start = <Result, Chunk>(type: string, payload: unknown, options: RequestOptions<Chunk> = {}): Promise<Result> =>
+  const start = <Result, Chunk>(type: string, payload: unknown, options: RequestOptions<Chunk> = {}, mode: StartMode = 'run'): Promise<Result> =>
     new Promise<Result>((resolve, reject) => {
       const checked = checkCall(type, options as RequestOptions<never>, {
         createId: deps.createId,
@@ -247,6 +302,9 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
         deadline: timeoutMs === 0 ? undefined : now() + timeoutMs,
         phase: 'waiting',
         emitted: false,
+        key: options.key,
+        attachOnly: mode === 'attach',
+        acceptedOnce: false,
         emission: 0,
         settled: false,
         sequencer: createSequencer(),
@@ -259,6 +317,14 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
         },
       };
       requests.set(id, request);
+      if (options.key !== undefined && mode === 'run') {
+        // Remembered before it is sent: a reload a moment later must find it.
+        try {
+          deps.calls.set(options.key, { id, type, startedAt: now() });
+        } catch {
+          // a custom store failing only costs the re-attach after a reload
+        }
+      }
       if (timeoutMs > 0) {
         // Runs while waiting for a connection too: a deadline is a promise to the caller.
         timer = setTimeout(() => {
@@ -277,6 +343,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     if (request === undefined) return; // settled, cancelled or not ours
     // A response can overtake the ack; either proves the gateway accepted it.
     request.phase = 'accepted';
+    request.acceptedOnce = true;
     for (const event of request.sequencer.accept(parsed.value)) {
       if (request.settled) return; // a callback aborted it
       if (event.kind === 'restart') call(request, 'onRestart', event.attempt);
@@ -299,6 +366,13 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     }
   };
 
+  const handleQueued = (raw: unknown): void => {
+    const parsed = parseQueuedFrame(raw);
+    if (!parsed.ok) return;
+    const request = requests.get(parsed.value.id);
+    if (request !== undefined && !request.settled) call(request, 'onQueued', parsed.value.position);
+  };
+
   const connected = (): void => {
     for (const frame of queuedCancels.splice(0)) {
       try {
@@ -308,7 +382,9 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
       }
     }
     for (const request of [...requests.values()]) {
-      if (request.phase !== 'accepted' && !request.settled && deps.isConnected()) emitRequest(request);
+      // A keyed call was detached from the socket that left: attach again, same id.
+      const resend = request.phase !== 'accepted' || request.key !== undefined;
+      if (resend && !request.settled && deps.isConnected()) emitRequest(request);
     }
   };
 
@@ -324,7 +400,8 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
 
   const sessionLost = (): void => {
     for (const request of [...requests.values()]) {
-      if (request.phase !== 'accepted') continue;
+      // A keyed call lives on without the session: its re-attach finds it, or answers EXPIRED.
+      if (request.phase !== 'accepted' || request.key !== undefined) continue;
       fail(request, 'DISCONNECTED', `Request "${request.type}" (${request.id}) was lost: the gateway could not resume the session`);
     }
   };
@@ -337,5 +414,5 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     if (!cancel) queuedCancels.length = 0;
   };
 
-  return { start, handleResponse, connected, disconnected, sessionLost, setMaxPayloadBytes, rejectAll };
+  return { start, handleResponse, handleQueued, connected, disconnected, sessionLost, setMaxPayloadBytes, rejectAll };
 };
