@@ -196,7 +196,12 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   ];
   for (const [event, handler] of handlers) socket.on(event, handler);
 
-  const startCall = <Result, Chunk>(type: string, payload: unknown, requestOptions: RequestOptions<Chunk> | undefined, mode: 'run' | 'attach'): Promise<Result> => {
+  const startCall = <Result, Chunk>(
+    type: string,
+    payload: unknown,
+    requestOptions: RequestOptions<Chunk> | undefined,
+    mode: 'run' | 'attach',
+  ): Promise<Result> => {
     if (closed) return Promise.reject(createWarrenError('DISCONNECTED', 'The backend was closed'));
     if (refusal !== null) return Promise.reject(createWarrenError(refusal.code, refusal.message));
     return inFlight.start<Result, Chunk>(type, payload, requestOptions, mode);

@@ -94,7 +94,12 @@ export const createRequestStore = <Result = unknown, Chunk = unknown, Payload = 
   // Every patch below keeps status, data and error consistent (the union of
   // RequestState); spreading a union loses that, hence the one cast.
   const set = (
-    patch: Partial<RequestProgress<Chunk>> & { status?: RequestStatus; data?: Result | undefined; error?: WarrenError | undefined; position?: number | undefined },
+    patch: Partial<RequestProgress<Chunk>> & {
+      status?: RequestStatus;
+      data?: Result | undefined;
+      error?: WarrenError | undefined;
+      position?: number | undefined;
+    },
   ): void => {
     const next = { ...state, ...patch, queued: queue.length } as RequestState<Result, Chunk>;
     // Same snapshot object until a field changes, as useSyncExternalStore requires.
@@ -153,12 +158,12 @@ export const createRequestStore = <Result = unknown, Chunk = unknown, Payload = 
         ? backend.attach<Result, Chunk>(type, run.key, callOptions)
         : backend.makeBackendRequest<Result, Chunk>(type, run.payload, { ...callOptions, ...(run.key === undefined ? {} : { key: run.key }) });
     call.then(
-        (data) => finish(run, { status: 'success', data }),
-        (error: unknown) => {
-          const warren = asWarrenError(error);
-          finish(run, warren.code === 'CANCELLED' ? { status: 'cancelled', error: warren } : { status: 'error', error: warren });
-        },
-      );
+      (data) => finish(run, { status: 'success', data }),
+      (error: unknown) => {
+        const warren = asWarrenError(error);
+        finish(run, warren.code === 'CANCELLED' ? { status: 'cancelled', error: warren } : { status: 'error', error: warren });
+      },
+    );
   };
 
   const finish = (run: Run<Payload, Result>, outcome: RequestOutcome<Result>): void => {
