@@ -157,13 +157,24 @@ interface InFlight {
 export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   const now = deps.now ?? Date.now;
   const requests = new Map<string, InFlight>();
-  const queuedCancels: CancelFrame[] = [];
+  // A keyed call's cancel names its key: the id that attached it belonged to a socket that is gone.
+  const queuedCancels: Array<CancelFrame | { type: string; key: string }> = [];
+
+  /** A fresh id for a keyed call's next frame, or undefined when createId fails. */
+  const freshId = (): string | undefined => {
+    try {
+      const id = deps.createId();
+      return typeof id === 'string' && REQUEST_ID_PATTERN.test(id) && !requests.has(id) ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 
   const sendCancel = (request: InFlight): void => {
     if (!request.emitted) return; // the gateway never heard of it
     const frame: CancelFrame = { id: request.id, type: request.type };
     if (!deps.isConnected()) {
-      queuedCancels.push(frame);
+      queuedCancels.push(request.key === undefined ? frame : { type: request.type, key: request.key });
       return;
     }
     try {
@@ -373,18 +384,53 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     if (request !== undefined && !request.settled) call(request, 'onQueued', parsed.value.position);
   };
 
-  const connected = (): void => {
-    for (const frame of queuedCancels.splice(0)) {
+  /** A keyed call cancelled while offline: attach to it under a fresh id, then cancel that. */
+  const cancelByKey = (type: string, key: string): void => {
+    const id = freshId();
+    if (id === undefined) return;
+    deps.emit(EVENTS.request, { id, type, key, attach: true }, (raw: unknown) => {
       try {
-        deps.emit(EVENTS.cancel, frame);
+        const parsed = parseAck(raw);
+        if (parsed.ok && parsed.value.ok) deps.emit(EVENTS.cancel, { id, type });
+      } catch {
+        // best effort: the call's deadline still stops it
+      }
+    });
+  };
+
+  /**
+   * A keyed call that went out on a socket that is gone gets a fresh id for
+   * its next frame: the gateway has detached it, and its id from then may
+   * still be claimed there (an attach under it would be a duplicate). The key
+   * names the call whatever the id; responses arrive under the new one.
+   */
+  const renew = (request: InFlight): boolean => {
+    const id = freshId();
+    if (id === undefined) {
+      fail(request, 'INTERNAL', `Request "${request.type}" could not attach again: createId failed`);
+      return false;
+    }
+    requests.delete(request.id);
+    request.id = id;
+    requests.set(id, request);
+    return true;
+  };
+
+  const connected = (): void => {
+    for (const queued of queuedCancels.splice(0)) {
+      try {
+        if ('key' in queued) cancelByKey(queued.type, queued.key);
+        else deps.emit(EVENTS.cancel, queued);
       } catch {
         // best effort
       }
     }
     for (const request of [...requests.values()]) {
-      // A keyed call was detached from the socket that left: attach again, same id.
-      const resend = request.phase !== 'accepted' || request.key !== undefined;
-      if (resend && !request.settled && deps.isConnected()) emitRequest(request);
+      if (request.settled || !deps.isConnected()) continue;
+      // A keyed call: attach again (or, never acked, send it again: its key keeps it from running twice).
+      if (request.key !== undefined && request.emitted) {
+        if (renew(request)) emitRequest(request);
+      } else if (request.phase !== 'accepted') emitRequest(request);
     }
   };
 

@@ -206,7 +206,7 @@ describe('attach after a reload', () => {
 });
 
 describe('reconnects', () => {
-  it('re-sends an attach frame with the same id for every accepted keyed call; no gap, no duplicate', async () => {
+  it('attaches again to every accepted keyed call, under a fresh id; no gap, no duplicate', async () => {
     const { socket, backend } = setup();
     const seen: unknown[] = [];
     const keyed = backend.makeBackendRequest('work', { n: 1 }, { key: 'k1', onChunk: (c) => seen.push(c) });
@@ -219,11 +219,13 @@ describe('reconnects', () => {
     socket.goOnline();
     const requests = socket.bodies('request');
     expect(requests).toHaveLength(3); // the unkeyed call waits for its session's replies: not re-sent
-    expect(requests[2]).toEqual({ id: 'r-1', type: 'work', key: 'k1', attach: true });
-    socket.request('r-1').ack?.({ ok: true, id: 'r-1', attached: true });
-    // Replay from seq 0, then what the worker sent while the socket was away.
-    for (const frame of [chunk('r-1', 0, 'a'), chunk('r-1', 1, 'b'), chunk('r-1', 2, 'c'), chunk('r-1', 3, 'd')]) socket.respond(frame);
-    socket.respond(result('r-1', 4, 'abcd'));
+    // A fresh id: the gateway may still hold r-1 as claimed, and an attach under it would be a duplicate.
+    expect(requests[2]).toEqual({ id: 'r-3', type: 'work', key: 'k1', attach: true });
+    socket.request('r-3').ack?.({ ok: true, id: 'r-3', attached: true });
+    // Replay from seq 0 under the new id, then what the worker sent while the socket was away.
+    for (const frame of [chunk('r-3', 0, 'a'), chunk('r-3', 1, 'b'), chunk('r-3', 2, 'c'), chunk('r-3', 3, 'd')]) socket.respond(frame);
+    expect(socket.respond(chunk('r-1', 4, 'stale id'))).toBe(true); // nothing answers under the old id any more: acked, ignored
+    socket.respond(result('r-3', 4, 'abcd'));
     await expect(keyed).resolves.toBe('abcd');
     expect(seen).toEqual(['a', 'b', 'c', 'd']);
     socket.respond(result('r-2', 0, 'plain'));
@@ -240,29 +242,62 @@ describe('reconnects', () => {
     );
     socket.request('r-1').ack?.({ ok: true, id: 'r-1' });
     socket.respond(chunk('r-1', 0, 'a'));
-    for (let round = 0; round < 2; round++) {
+    for (const id of ['r-2', 'r-3']) {
       socket.goOffline();
       socket.goOnline();
-      socket.request('r-1').ack?.({ ok: true, id: 'r-1', attached: true });
+      socket.request(id).ack?.({ ok: true, id, attached: true });
     }
-    expect(socket.bodies('request').filter((b) => (b as { attach?: boolean }).attach === true)).toHaveLength(2);
+    expect(socket.bodies('request').filter((b) => (b as { attach?: boolean }).attach === true)).toEqual([
+      { id: 'r-2', type: 'work', key: 'k1', attach: true },
+      { id: 'r-3', type: 'work', key: 'k1', attach: true },
+    ]);
     // The worker was lost meanwhile: the replay holds attempt 1's chunk, then attempt 2's.
-    socket.respond(chunk('r-1', 0, 'a', 1));
-    socket.respond(chunk('r-1', 0, 'x', 2));
-    socket.respond(chunk('r-1', 0, 'a', 1)); // stale: dropped
-    socket.respond(result('r-1', 1, 'x!', 2));
+    socket.respond(chunk('r-3', 0, 'a', 1));
+    socket.respond(chunk('r-3', 0, 'x', 2));
+    socket.respond(chunk('r-3', 0, 'a', 1)); // stale: dropped
+    socket.respond(result('r-3', 1, 'x!', 2));
     await expect(call).resolves.toBe('x!');
     expect(events).toEqual(['a@1', 'restart 2', 'x@2']);
   });
 
-  it('a keyed request the gateway had not acked before the drop is sent again as a request, payload and key', async () => {
+  it('a keyed request the gateway had not acked before the drop is sent again as a request, payload and key, under a fresh id', async () => {
     const { socket, backend } = setup();
-    void backend.makeBackendRequest('work', { n: 1 }, { key: 'k1' }).catch(() => undefined);
+    const call = backend.makeBackendRequest('work', { n: 1 }, { key: 'k1' });
     socket.goOffline();
     socket.goOnline();
     const again = socket.bodies('request')[1];
-    expect(again).toMatchObject({ id: 'r-1', type: 'work', payload: { n: 1 }, key: 'k1' });
+    // Had the gateway taken the first copy, the key attaches this one to it: it never runs twice.
+    expect(again).toMatchObject({ id: 'r-2', type: 'work', payload: { n: 1 }, key: 'k1' });
     expect(again).not.toHaveProperty('attach');
+    socket.request('r-2').ack?.({ ok: true, id: 'r-2', attached: true });
+    socket.respond(result('r-2', 0, 'once'));
+    await expect(call).resolves.toBe('once');
+    expect(backend.retainedCall('k1')?.id).toBe('r-1'); // the store names the call as it was first sent
+  });
+
+  it('a keyed request queued before the first connect goes out under its own id', () => {
+    const { socket, backend } = setup({ connected: false });
+    void backend.makeBackendRequest('work', {}, { key: 'k1' }).catch(() => undefined);
+    socket.goOnline();
+    expect(socket.bodies('request')).toEqual([expect.objectContaining({ id: 'r-1', key: 'k1' })]);
+  });
+
+  it('a keyed call cancelled while offline is cancelled on reconnect: attach under its key, then cancel that id', async () => {
+    const { socket, backend } = setup();
+    const controller = new AbortController();
+    const call = backend.makeBackendRequest('work', {}, { key: 'k1', signal: controller.signal });
+    socket.request('r-1').ack?.({ ok: true, id: 'r-1' });
+    socket.goOffline();
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
+    socket.goOnline();
+    // r-1 meant nothing to the gateway once the socket left; the key still names the call.
+    expect(socket.bodies('cancel')).toEqual([]);
+    const attach = socket.request('r-2');
+    expect(attach.body).toEqual({ id: 'r-2', type: 'work', key: 'k1', attach: true });
+    attach.ack?.({ ok: true, id: 'r-2', attached: true });
+    expect(socket.bodies('cancel')).toEqual([{ id: 'r-2', type: 'work' }]);
+    expect(socket.respond(chunk('r-2', 0, 'replayed'))).toBe(true); // acked and ignored
   });
 
   it('a re-attach answered EXPIRED rejects and forgets the key', async () => {
@@ -271,7 +306,7 @@ describe('reconnects', () => {
     socket.request('r-1').ack?.({ ok: true, id: 'r-1' });
     socket.goOffline();
     socket.goOnline();
-    socket.request('r-1').ack?.({ ok: false, id: 'r-1', error: { code: 'EXPIRED', message: 'gone' } });
+    socket.request('r-2').ack?.({ ok: false, id: 'r-2', error: { code: 'EXPIRED', message: 'gone' } });
     await expect(call).rejects.toMatchObject({ code: 'EXPIRED' });
     expect(backend.retainedCall('k1')).toBeUndefined();
   });
@@ -287,8 +322,8 @@ describe('reconnects', () => {
     socket.goOnline();
     socket.serverEmit('session', { sessionId: 's-2', token: 't2' });
     await expect(plain).rejects.toMatchObject({ code: 'DISCONNECTED' });
-    expect(socket.request('r-1').body).toMatchObject({ attach: true, key: 'k1' });
-    socket.respond(result('r-1', 0, 'still here'));
+    expect(socket.request('r-3').body).toEqual({ id: 'r-3', type: 'work', key: 'k1', attach: true });
+    socket.respond(result('r-3', 0, 'still here'));
     await expect(keyed).resolves.toBe('still here');
   });
 
