@@ -1,8 +1,8 @@
 // Reload-proof calls (issue 15) in Debian's Chromium against the real stack
 // (gateway serving the built app, Node and Python demo workers, real
 // RabbitMQ): a reload mid-reply in the chat and mid-run in the long task
-// carries on with every chunk exactly once; Cancel after a reload stops the
-// worker; a reload after the end shows the result without running it again
+// carries on with every chunk exactly once, and so does a reply through a
+// gateway restart; Cancel after a reload stops the worker; a reload after the end shows the result without running it again
 // (the workers' own log lines count the runs); a job waiting for a worker
 // shows its place in the queue.
 import { pathToFileURL } from 'node:url';
@@ -134,6 +134,33 @@ describe('reload-proof calls in Chromium', () => {
     await sleep(500);
     expect(chatRuns()).toBe(runsBefore + 1);
     await screenshot(page, 'retained-chat-after-reload');
+  });
+
+  it('chat: a gateway restart mid-reply: the page attaches again on reconnect and the reply ends with every word once', async () => {
+    await openPage(page, stack.url, 'chat');
+    const chat = scoped('chat');
+    const replies = chat.getByTestId('chat-assistant');
+    const before = await replies.count();
+    const runsBefore = chatRuns();
+    await chat.getByTestId('chat-input').fill('What happens to this reply if the gateway restarts while it is being written out?');
+    await chat.getByTestId('chat-input').press('Enter');
+    await until(
+      async () => tokens((await chat.getByTestId('chat-live').textContent()) ?? '').length,
+      (n) => n >= 3,
+      15_000,
+      'words before the restart',
+    );
+    const marker = await page.evaluate(() => ((window as unknown as { marker: number }).marker = Math.random()));
+    await stack.stopGateway();
+    await stack.startGateway();
+    await replies.nth(before).waitFor({ timeout: 30_000 });
+    const finalText = (await replies.nth(before).textContent()) ?? '';
+    expect(finalText).toContain('You said');
+    expect(Number(await replies.nth(before).getAttribute('data-chunks'))).toBe(tokens(finalText).length);
+    // Same document: the socket reconnected by itself, no reload.
+    expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
+    await sleep(500);
+    expect(chatRuns()).toBe(runsBefore + 1);
   });
 
   it('long task: a reload mid-run shows where the worker is; the run finishes with every step once; a reload after the end shows the result without running it again', async () => {
