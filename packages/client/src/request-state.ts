@@ -20,9 +20,9 @@ export interface RequestProgress<Chunk> {
 /**
  * A discriminated union on `status`: `data` is the result exactly when
  * `status === 'success'`, `error` is set exactly when it is 'error' or
- * 'cancelled', `position` exactly when it is 'queued' (the request waits in
- * the broker's queue with about that many ahead of it; 0: next), so checking
- * the status narrows all three.
+ * 'cancelled', `position` exactly when it is 'queued' (the request waits
+ * behind others in the broker's queue, about that many ahead of it; 0: next),
+ * so checking the status narrows all three.
  */
 export type RequestState<Result = unknown, Chunk = unknown> = RequestProgress<Chunk> &
   (

@@ -140,9 +140,12 @@ export const createRequestStore = <Result = unknown, Chunk = unknown, Payload = 
       if (active !== run) return;
       set({ status: 'pending', chunks: [], progress: undefined, attempt, position: undefined });
     };
-    // Waiting in the broker's queue; a chunk already shown means it left it.
+    // Waiting behind others in the broker's queue; a chunk already shown means it left it.
+    // A first position of 0 is not shown: the gateway cannot tell "next" from
+    // "a worker has it", and every request hears it once right after acceptance.
     const onQueued = (position: number): void => {
       if (active !== run || state.status === 'streaming') return;
+      if (position === 0 && state.status !== 'queued') return;
       set({ status: 'queued', position });
     };
     const timeoutMs = run.timeoutMs ?? options.timeoutMs;

@@ -392,6 +392,18 @@ describe('queued frames', () => {
     await flushMicrotasks();
     expect(store.getSnapshot()).toMatchObject({ status: 'success', data: 'done', position: undefined });
   });
+
+  it("a first position of 0 leaves the store 'pending' (next, or already with a worker); once queued, 0 shows as next", () => {
+    const { socket, backend } = setup();
+    const store = createRequestStore<string, string>({ backend, type: 'work' });
+    void store.send({});
+    socket.serverEmit('queued', { id: 'r-1', position: 0 });
+    expect(store.getSnapshot()).toMatchObject({ status: 'pending', position: undefined });
+    socket.serverEmit('queued', { id: 'r-1', position: 2 });
+    expect(store.getSnapshot()).toMatchObject({ status: 'queued', position: 2 });
+    socket.serverEmit('queued', { id: 'r-1', position: 0 });
+    expect(store.getSnapshot()).toMatchObject({ status: 'queued', position: 0 });
+  });
 });
 
 describe('a request store with a key', () => {

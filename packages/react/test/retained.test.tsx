@@ -112,6 +112,14 @@ describe('useBackendRequest with a key', () => {
     expect(text('status')).toBe('streaming');
   });
 
+  it("a first position of 0 keeps 'pending': every request hears it right after acceptance, worker or not", async () => {
+    const { calls } = mount(<Probe />);
+    await step(() => click('send'));
+    await step(() => calls[0]!.queued(0));
+    expect(text('status')).toBe('pending');
+    expect(text('position')).toBe('');
+  });
+
   it('cancel while queued shows cancelled without a position', async () => {
     const { calls } = mount(<Probe />);
     await step(() => click('send'));

@@ -206,7 +206,11 @@ export const ChatPage = () => {
                   aria-busy={m.status === 'streaming' || undefined}
                 >
                   {m.status === 'streaming' ? (
-                    live === '' ? (
+                    reply.status === 'queued' ? (
+                      <span className="bubble-note" data-testid="chat-queued">
+                        Waiting for the assistant: {reply.position === 0 ? 'next in the queue' : `${reply.position} ahead of you`}
+                      </span>
+                    ) : live === '' ? (
                       <span className="typing" role="img" aria-label="Assistant is typing">
                         <i />
                         <i />
