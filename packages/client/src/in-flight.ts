@@ -266,15 +266,16 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     const emission = ++request.emission;
     let frame: RequestFrame;
     if (request.key !== undefined && (request.attachOnly || request.acceptedOnce)) {
-      // The call runs (or ran) already with its own deadline; this only reads it.
+      // The call runs (or ran) already: this only reads it, so no payload.
       frame = { id: request.id, type: request.type, key: request.key, attach: true } as RequestFrame;
     } else {
       // The schema types payload as non-undefined JSON; start() already turned undefined into null.
       frame = { id: request.id, type: request.type, payload: request.payload as RequestFrame['payload'] };
       if (request.key !== undefined) frame.key = request.key;
-      // Send what is left of the budget, so the gateway's deadline is never later than ours.
-      if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
     }
+    // What is left of the budget, so the gateway's deadline is never later than ours
+    // (for an attach: how long this reader waits; the call keeps its own).
+    if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
     try {
       deps.emit(EVENTS.request, frame, (raw: unknown) => {
         try {

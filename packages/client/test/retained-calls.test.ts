@@ -38,6 +38,9 @@ const recordingStore = () => {
   return { store, log };
 };
 
+/** An attach frame as the client sends it: no payload, the wait's own deadline. */
+const attachFrame = (id: string, key: string) => ({ id, type: 'work', key, attach: true, timeoutMs: expect.any(Number) });
+
 /** A second page load of the same tab: a new backend and socket over the same stores. */
 const reload = (callStore: CallStore, prefix = 'p2-') => {
   let n = 0;
@@ -144,7 +147,7 @@ describe('attach after a reload', () => {
     const seen: Array<[unknown, number]> = [];
     const call = second.backend.attach('work', 'job-7', { onChunk: (c, meta) => seen.push([c, meta.seq]) });
     const sent = second.socket.request('p2-1');
-    expect(sent.body).toEqual({ id: 'p2-1', type: 'work', key: 'job-7', attach: true });
+    expect(sent.body).toEqual(attachFrame('p2-1', 'job-7'));
     sent.ack?.({ ok: true, id: 'p2-1', attached: true });
     // The gateway replays the retained responses under the attaching id, then the live ones.
     for (const frame of [chunk('p2-1', 0, 'a'), chunk('p2-1', 1, 'b'), chunk('p2-1', 1, 'b'), chunk('p2-1', 2, 'c'), chunk('p2-1', 0, 'a')]) {
@@ -220,7 +223,7 @@ describe('reconnects', () => {
     const requests = socket.bodies('request');
     expect(requests).toHaveLength(3); // the unkeyed call waits for its session's replies: not re-sent
     // A fresh id: the gateway may still hold r-1 as claimed, and an attach under it would be a duplicate.
-    expect(requests[2]).toEqual({ id: 'r-3', type: 'work', key: 'k1', attach: true });
+    expect(requests[2]).toEqual(attachFrame('r-3', 'k1'));
     socket.request('r-3').ack?.({ ok: true, id: 'r-3', attached: true });
     // Replay from seq 0 under the new id, then what the worker sent while the socket was away.
     for (const frame of [chunk('r-3', 0, 'a'), chunk('r-3', 1, 'b'), chunk('r-3', 2, 'c'), chunk('r-3', 3, 'd')]) socket.respond(frame);
@@ -247,10 +250,7 @@ describe('reconnects', () => {
       socket.goOnline();
       socket.request(id).ack?.({ ok: true, id, attached: true });
     }
-    expect(socket.bodies('request').filter((b) => (b as { attach?: boolean }).attach === true)).toEqual([
-      { id: 'r-2', type: 'work', key: 'k1', attach: true },
-      { id: 'r-3', type: 'work', key: 'k1', attach: true },
-    ]);
+    expect(socket.bodies('request').filter((b) => (b as { attach?: boolean }).attach === true)).toEqual([attachFrame('r-2', 'k1'), attachFrame('r-3', 'k1')]);
     // The worker was lost meanwhile: the replay holds attempt 1's chunk, then attempt 2's.
     socket.respond(chunk('r-3', 0, 'a', 1));
     socket.respond(chunk('r-3', 0, 'x', 2));
@@ -322,7 +322,7 @@ describe('reconnects', () => {
     socket.goOnline();
     socket.serverEmit('session', { sessionId: 's-2', token: 't2' });
     await expect(plain).rejects.toMatchObject({ code: 'DISCONNECTED' });
-    expect(socket.request('r-3').body).toEqual({ id: 'r-3', type: 'work', key: 'k1', attach: true });
+    expect(socket.request('r-3').body).toEqual(attachFrame('r-3', 'k1'));
     socket.respond(result('r-3', 0, 'still here'));
     await expect(keyed).resolves.toBe('still here');
   });
@@ -420,7 +420,7 @@ describe('a request store with a key', () => {
     const second = reload(callStore);
     const after = createRequestStore<string, string>({ backend: second.backend, type: 'work', options: { key: 'task' } });
     after.attach();
-    expect(second.socket.request('p2-1').body).toEqual({ id: 'p2-1', type: 'work', key: 'task', attach: true });
+    expect(second.socket.request('p2-1').body).toEqual(attachFrame('p2-1', 'task'));
     expect(after.getSnapshot()).toMatchObject({ status: 'pending', key: 'task', chunks: [] });
     second.socket.respond(chunk('p2-1', 0, 'a'));
     second.socket.respond(chunk('p2-1', 1, 'b'));
