@@ -1,0 +1,147 @@
+// Issue 15, "a cancel that cannot be lost", on real RabbitMQ: a request
+// accepted while no worker runs is cancelled; a worker started afterwards
+// (Node, then Python) answers it CANCELLED and never runs its handler, and
+// the queue is empty afterwards. The cancel reached it through the stream
+// ns.cancels: ns.control only reaches workers that are alive.
+import { connect } from 'amqplib';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBackend, createMemorySessionStore, type Backend } from '@warren/client';
+import { topology } from '@warren/protocol';
+import { registerHandlers, type WorkerHandle } from '@warren/worker';
+import { killAll, startGateway, startPython, textMatches, type Proc } from '../support/processes.ts';
+import { AMQP_URL, deleteNamespace, queueDepths, uniqueNamespace } from '../support/rabbit.ts';
+
+const namespace = uniqueNamespace('dcancel');
+const topo = topology(namespace);
+const TYPE = 'dc.job';
+const queue = topo.requestQueue(TYPE);
+const workers: WorkerHandle[] = [];
+let gateway: Proc;
+let backend: Backend;
+let runs = 0;
+const CANCELLED_LINE = 'cancelled before delivery; not running the handler';
+
+const waitUntil = async (check: () => boolean, ms: number, what: string) => {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`${what} did not happen within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+const nodeWorker = async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const handle = await registerHandlers(
+    { service: 'durable-cancel-node', url: AMQP_URL, namespace, log, announce: false },
+    {
+      [TYPE]: () => {
+        runs += 1;
+        return 'ran';
+      },
+    },
+  );
+  workers.push(handle);
+  return { handle, lines };
+};
+/** Sends a request nobody serves right now, waits until it is in its queue, cancels it, and waits until the gateway forwarded the cancel. */
+const requestThenCancel = async () => {
+  const controller = new AbortController();
+  const call = backend.makeBackendRequest(TYPE, { n: 1 }, { signal: controller.signal, timeoutMs: 120_000 });
+  const outcome = call.then(
+    () => 'resolved',
+    (error: { code?: string }) => error.code,
+  );
+  await waitUntil(() => queueDepths(namespace)[queue] === 1, 10_000, 'the request reaching its queue');
+  const forwarded = gateway.waitFor((line) => line.msg === 'cancel forwarded', 10_000);
+  controller.abort();
+  // The client answers CANCELLED at once, as always.
+  expect(await outcome).toBe('CANCELLED');
+  const line = await forwarded;
+  return String(line.requestId);
+};
+/** The records of the cancel stream, read from its start. */
+const streamRecords = async () => {
+  const model = await connect(AMQP_URL);
+  try {
+    const ch = await model.createChannel();
+    await ch.prefetch(100);
+    const records: { body: Record<string, unknown>; type: unknown }[] = [];
+    await ch.consume(
+      topo.cancelStream,
+      (message) => {
+        if (!message) return;
+        records.push({ body: JSON.parse(message.content.toString()), type: message.properties.type });
+        ch.ack(message);
+      },
+      { arguments: { 'x-stream-offset': 'first' } },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    await ch.close();
+    return records;
+  } finally {
+    await model.close();
+  }
+};
+
+beforeAll(async () => {
+  gateway = (await startGateway('bun', namespace)).proc;
+  const url = String((await gateway.waitFor((line) => line.event === 'ready')).url);
+  backend = createBackend({ url, sessionStore: createMemorySessionStore() });
+  // A worker declared the queue once, then went away: requests are accepted and wait.
+  await (await nodeWorker()).handle.close();
+  workers.length = 0;
+});
+
+afterAll(async () => {
+  backend?.close();
+  await Promise.all(workers.map((w) => w.close()));
+  await killAll();
+  await deleteNamespace(namespace);
+});
+
+describe('a cancel sent while no worker runs', () => {
+  it('is kept in the cancel stream as {id, session, type, at}', async () => {
+    const before = Date.now();
+    const id = await requestThenCancel();
+    const record = (await streamRecords()).find((r) => r.body.id === id);
+    expect(record).toEqual({ type: TYPE, body: { id, session: expect.any(String), type: TYPE, at: expect.any(Number) } });
+    expect(record!.body.at as number).toBeGreaterThanOrEqual(before - 1000);
+    // Leave the queue empty for the next case: a Node worker answers it (and must not run it either).
+    const { handle, lines } = await nodeWorker();
+    await waitUntil(() => queueDepths(namespace)[queue] === 0, 10_000, 'the queue emptying');
+    await waitUntil(() => lines.some((l) => l.requestId === id && l.msg === CANCELLED_LINE), 5_000, 'the worker saying it skipped the request');
+    await handle.close();
+    expect(runs).toBe(0);
+  });
+
+  it('Node: the worker started afterwards answers CANCELLED and never runs the handler; the queue is empty', async () => {
+    const id = await requestThenCancel();
+    expect(queueDepths(namespace)[queue]).toBe(1);
+    const { handle, lines } = await nodeWorker();
+    await waitUntil(() => queueDepths(namespace)[queue] === 0, 10_000, 'the queue emptying');
+    await waitUntil(() => lines.some((l) => l.requestId === id && l.msg === CANCELLED_LINE), 5_000, 'the worker saying it skipped the request');
+    // Its own marker came back: it did not start on the timeout.
+    expect(lines.some((l) => /marker/.test(String(l.msg)))).toBe(false);
+    expect(runs).toBe(0);
+    // It serves: a request nobody cancelled runs.
+    expect(await backend.makeBackendRequest(TYPE, {})).toBe('ran');
+    expect(runs).toBe(1);
+    await handle.close();
+    runs = 0;
+  });
+
+  it('Python: the worker started afterwards answers CANCELLED and never runs the handler; the queue is empty', async () => {
+    const id = await requestThenCancel();
+    expect(queueDepths(namespace)[queue]).toBe(1);
+    const python = startPython('test/integration/workers/durable_cancel_worker.py', { WARREN_NAMESPACE: namespace });
+    await python.waitFor(textMatches(/durable-cancel-python serving /), 20_000);
+    await waitUntil(() => queueDepths(namespace)[queue] === 0, 10_000, 'the queue emptying');
+    await python.waitFor(textMatches(new RegExp(`cancelled before delivery.*${id}|${id}.*cancelled before delivery`)), 5_000);
+    expect(python.output()).not.toContain(`dc.job ran ${id}`);
+    expect(python.output()).not.toMatch(/marker/);
+    expect(await backend.makeBackendRequest(TYPE, {})).toBe('ran');
+    expect(python.output()).toMatch(/dc\.job ran /);
+    await python.kill();
+  });
+});
