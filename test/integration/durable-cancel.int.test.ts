@@ -3,14 +3,15 @@
 // (Node, then Python) answers it CANCELLED and never runs its handler, and
 // the queue is empty afterwards. The cancel reached it through the stream
 // ns.cancels: ns.control only reaches workers that are alive.
-import { connect } from 'amqplib';
+import { randomBytes } from 'node:crypto';
+import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, createMemorySessionStore, type Backend } from '@warren/client';
 import { topology } from '@warren/protocol';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
 import { killAll, startGateway, startPython, textMatches, type Proc } from '../support/processes.ts';
-import { AMQP_URL, deleteNamespace, queueDepths, uniqueNamespace } from '../support/rabbit.ts';
+import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 
 const namespace = uniqueNamespace('dcancel');
 const topo = topology(namespace);
@@ -20,11 +21,17 @@ const workers: WorkerHandle[] = [];
 let gateway: Proc;
 let backend: Backend;
 let runs = 0;
+/** The id the client gives its next request (createId), so the test can follow it in the logs. */
+let nextId = '';
+let broker: ChannelModel;
+let probe: Channel;
+/** Requests ready in the queue, from the broker itself (rabbitmqctl's figures lag by seconds). */
+const ready = async () => (await probe.checkQueue(queue)).messageCount;
 const CANCELLED_LINE = 'cancelled before delivery; not running the handler';
 
-const waitUntil = async (check: () => boolean, ms: number, what: string) => {
+const waitUntil = async (check: () => boolean | Promise<boolean>, ms: number, what: string) => {
   const until = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > until) throw new Error(`${what} did not happen within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -47,18 +54,21 @@ const nodeWorker = async () => {
 /** Sends a request nobody serves right now, waits until it is in its queue, cancels it, and waits until the gateway forwarded the cancel. */
 const requestThenCancel = async () => {
   const controller = new AbortController();
+  nextId = `dc-${randomBytes(4).toString('hex')}`;
   const call = backend.makeBackendRequest(TYPE, { n: 1 }, { signal: controller.signal, timeoutMs: 120_000 });
   const outcome = call.then(
     () => 'resolved',
     (error: { code?: string }) => error.code,
   );
-  await waitUntil(() => queueDepths(namespace)[queue] === 1, 10_000, 'the request reaching its queue');
-  const forwarded = gateway.waitFor((line) => line.msg === 'cancel forwarded', 10_000);
+  await waitUntil(async () => (await ready()) === 1, 10_000, 'the request reaching its queue');
+  const id = nextId;
+  const forwarded = gateway.waitFor((line) => line.msg === 'cancel forwarded' && line.requestId === id, 10_000);
   controller.abort();
   // The client answers CANCELLED at once, as always.
   expect(await outcome).toBe('CANCELLED');
-  const line = await forwarded;
-  return String(line.requestId);
+  await forwarded;
+  nextId = '';
+  return id;
 };
 /** The records of the cancel stream, read from its start. */
 const streamRecords = async () => {
@@ -85,9 +95,11 @@ const streamRecords = async () => {
 };
 
 beforeAll(async () => {
+  broker = await connect(AMQP_URL);
+  probe = await broker.createChannel();
   gateway = (await startGateway('bun', namespace)).proc;
   const url = String((await gateway.waitFor((line) => line.event === 'ready')).url);
-  backend = createBackend({ url, sessionStore: createMemorySessionStore() });
+  backend = createBackend({ url, sessionStore: createMemorySessionStore(), createId: () => nextId || `dc-${randomBytes(4).toString('hex')}` });
   // A worker declared the queue once, then went away: requests are accepted and wait.
   await (await nodeWorker()).handle.close();
   workers.length = 0;
@@ -95,6 +107,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   backend?.close();
+  await broker?.close();
   await Promise.all(workers.map((w) => w.close()));
   await killAll();
   await deleteNamespace(namespace);
@@ -109,17 +122,15 @@ describe('a cancel sent while no worker runs', () => {
     expect(record!.body.at as number).toBeGreaterThanOrEqual(before - 1000);
     // Leave the queue empty for the next case: a Node worker answers it (and must not run it either).
     const { handle, lines } = await nodeWorker();
-    await waitUntil(() => queueDepths(namespace)[queue] === 0, 10_000, 'the queue emptying');
     await waitUntil(() => lines.some((l) => l.requestId === id && l.msg === CANCELLED_LINE), 5_000, 'the worker saying it skipped the request');
     await handle.close();
+    expect(await ready()).toBe(0); // acked: a closed worker hands back what it did not ack
     expect(runs).toBe(0);
   });
 
   it('Node: the worker started afterwards answers CANCELLED and never runs the handler; the queue is empty', async () => {
     const id = await requestThenCancel();
-    expect(queueDepths(namespace)[queue]).toBe(1);
     const { handle, lines } = await nodeWorker();
-    await waitUntil(() => queueDepths(namespace)[queue] === 0, 10_000, 'the queue emptying');
     await waitUntil(() => lines.some((l) => l.requestId === id && l.msg === CANCELLED_LINE), 5_000, 'the worker saying it skipped the request');
     // Its own marker came back: it did not start on the timeout.
     expect(lines.some((l) => /marker/.test(String(l.msg)))).toBe(false);
@@ -128,20 +139,20 @@ describe('a cancel sent while no worker runs', () => {
     expect(await backend.makeBackendRequest(TYPE, {})).toBe('ran');
     expect(runs).toBe(1);
     await handle.close();
+    expect(await ready()).toBe(0);
     runs = 0;
   });
 
   it('Python: the worker started afterwards answers CANCELLED and never runs the handler; the queue is empty', async () => {
     const id = await requestThenCancel();
-    expect(queueDepths(namespace)[queue]).toBe(1);
     const python = startPython('test/integration/workers/durable_cancel_worker.py', { WARREN_NAMESPACE: namespace });
     await python.waitFor(textMatches(/durable-cancel-python serving /), 20_000);
-    await waitUntil(() => queueDepths(namespace)[queue] === 0, 10_000, 'the queue emptying');
     await python.waitFor(textMatches(new RegExp(`cancelled before delivery.*${id}|${id}.*cancelled before delivery`)), 5_000);
     expect(python.output()).not.toContain(`dc.job ran ${id}`);
     expect(python.output()).not.toMatch(/marker/);
     expect(await backend.makeBackendRequest(TYPE, {})).toBe('ran');
     expect(python.output()).toMatch(/dc\.job ran /);
     await python.kill();
+    expect(await ready()).toBe(0);
   });
 });
