@@ -1,14 +1,18 @@
 // Issue 15, "a cancel that cannot be lost", on real RabbitMQ: a request
 // accepted while no worker runs is cancelled; a worker started afterwards
 // (Node, then Python) answers it CANCELLED and never runs its handler, and
-// the queue is empty afterwards. The cancel reached it through the stream
-// ns.cancels: ns.control only reaches workers that are alive.
+// the queue is empty afterwards; and a worker whose connection was down when
+// the cancel went out reads the stream again once reconnected. The cancel
+// reached it through the stream ns.cancels: ns.control only reaches workers
+// that are alive and connected.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { connect, type Channel, type ChannelModel } from 'amqplib';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, createMemorySessionStore, type Backend } from '@warren/client';
 import { topology } from '@warren/protocol';
+import { createAmqpTransport } from '@warren/transport';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
 import { killAll, startGateway, startPython, textMatches, type Proc } from '../support/processes.ts';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
@@ -36,11 +40,11 @@ const waitUntil = async (check: () => boolean | Promise<boolean>, ms: number, wh
     await new Promise((r) => setTimeout(r, 25));
   }
 };
-const nodeWorker = async () => {
+const nodeWorker = async (transport?: Awaited<ReturnType<typeof createAmqpTransport>>) => {
   const lines: Array<Record<string, unknown>> = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
   const handle = await registerHandlers(
-    { service: 'durable-cancel-node', url: AMQP_URL, namespace, log, announce: false },
+    { service: 'durable-cancel-node', url: AMQP_URL, namespace, log, announce: false, ...(transport ? { transport } : {}) },
     {
       [TYPE]: () => {
         runs += 1;
@@ -153,6 +157,28 @@ describe('a cancel sent while no worker runs', () => {
     expect(await backend.makeBackendRequest(TYPE, {})).toBe('ran');
     expect(python.output()).toMatch(/dc\.job ran /);
     await python.kill();
+    expect(await ready()).toBe(0);
+  });
+
+  it('Node: after a reconnect it reads the stream again, so a cancel sent while its connection was down is honoured', async () => {
+    // Its own connection, reconnecting slowly (2–4 s), so the test can act while it is down.
+    const connectionName = `dcancel-${randomBytes(4).toString('hex')}`;
+    const transport = await createAmqpTransport({ url: AMQP_URL, namespace, connectionName, backoff: { initialDelayMs: 4000, maxDelayMs: 4000 } });
+    const { handle, lines } = await nodeWorker(transport);
+    const down = new Promise<void>((resolve) => transport.onStatus((status) => status === 'reconnecting' && resolve()));
+    const pid = execFileSync('rabbitmqctl', ['list_connections', '-q', '--no-table-headers', 'pid', 'client_properties'], { encoding: 'utf8' })
+      .split('\n')
+      .find((line) => line.includes(`{"connection_name","${connectionName}"}`))
+      ?.split('\t')[0];
+    expect(pid).toBeDefined();
+    execFileSync('rabbitmqctl', ['close_connection', pid!, 'durable-cancel test']);
+    await down;
+    // ns.control has nobody to give it to now (the worker's exclusive queue went with its connection).
+    const id = await requestThenCancel();
+    await waitUntil(() => lines.some((l) => l.requestId === id && l.msg === CANCELLED_LINE), 15_000, 'the worker saying it skipped the request');
+    expect(runs).toBe(0);
+    await handle.close();
+    await transport.close();
     expect(await ready()).toBe(0);
   });
 });
