@@ -71,9 +71,9 @@ class WorkerHandle:
             except (asyncio.TimeoutError, Exception):  # noqa: BLE001
                 log.warning("could not hand %s back; the broker redelivers it when the channel closes", delivery.request.id)
 
-    def _on_cancel(self, cancel: dict[str, str]) -> None:
+    def _on_cancel(self, cancel: dict[str, Any]) -> None:
         session, request_id = cancel["session"], cancel["id"]
-        self._runtime.remember_cancel(session, request_id)
+        self._runtime.remember_cancel(session, request_id, cancel.get("at"))
         job = self._runtime.jobs.get((session, request_id))
         if job is not None:
             job.abort("CANCELLED")
@@ -180,6 +180,7 @@ async def register_handlers(
             connection_name=f"warren-worker:{opts.service}",
         )
     clock = now_ms or (lambda: time.time() * 1000)
+    # Wall clock, not now_ms: stream records say when they were sent in epoch ms.
     remember, was_cancelled = cancel_memory(ttl_ms=opts.cancel_memory_ms)
     runtime = Runtime(transport=transport, now_ms=clock, remember_cancel=remember, was_cancelled=was_cancelled,
                       encoder=opts.encoder, settle_timeout_s=opts.settle_timeout_ms / 1000)
@@ -190,8 +191,12 @@ async def register_handlers(
     handle = WorkerHandle(opts, transport, runtime, owns)
     handle._watchdog = start_watchdog(asyncio.get_running_loop(), opts.loop_lag_warn_ms)
     try:
-        # Cancels first, so none is missed for a request delivered right after.
-        handle._cancel_subscription = await transport.consume_cancels([s.request_type for s in specs], handle._on_cancel)
+        # Cancels first: this returns once the cancel stream was read up to now (or after the marker
+        # wait), so a request cancelled while no worker ran is never started, and none is missed for a
+        # request delivered right after.
+        instance = opts.instance_id or default_instance_id(opts.service)
+        handle._cancel_subscription = await transport.consume_cancels([s.request_type for s in specs], handle._on_cancel,
+                                                                      instance=instance)
         for spec in specs:
             handle._subscriptions.append(
                 await transport.consume_requests(spec.request_type, handle._listener(spec), prefetch=opts.concurrency)

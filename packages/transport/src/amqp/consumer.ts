@@ -72,6 +72,10 @@ export const durableConsumer = async (manager: ConnectionManager, log: Log, name
       removeSetup();
       const ch = channel;
       channel = null;
+      // Acks are coalesced on process.nextTick (ack-batcher.ts): let those of
+      // work that just finished go out first, or closing the channel would hand
+      // an answered request back for a second run.
+      await new Promise((resolve) => setImmediate(resolve));
       if (ch) await ch.close().catch(() => {});
     },
   };
