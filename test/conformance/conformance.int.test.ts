@@ -61,6 +61,7 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
   };
   const sleepState = (id: string) => client.makeBackendRequest<SleepState>('conf.cancelled', { id });
   const catalogue = async () => (await fetch(`${url}/registry`)).json() as Promise<Catalogue>;
+  let ready: Record<string, unknown> = {};
 
   /**
    * One case: recorded for the table. Both languages run the identical list;
@@ -77,7 +78,7 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     // Authentication on, anonymous callers allowed: a token gives ctx a principal.
     const gateway = await startGateway('bun', namespace, { ...JWT_ENV, ALLOW_ANONYMOUS: 'true' });
     url = gateway.url;
-    await startConformanceWorker(language, namespace);
+    ({ ready } = await startConformanceWorker(language, namespace));
     // The gateway checks payloads against announced schemas: wait until it has them.
     await waitUntil(
       async () => ((await catalogue()).instances.some((i) => i.service === SDK[language].service) ? true : undefined),
@@ -107,6 +108,20 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     expect(typed?.payload).toMatchObject({ type: 'object', additionalProperties: false });
     expect(Object.keys((typed?.payload as { properties: object }).properties).sort()).toEqual(['name', 'times']);
     expect([...(typed?.payload as { required: string[] }).required].sort()).toEqual(['name', 'times']);
+  });
+
+  conformance('ready: one structured event once it serves (service, types, concurrency, namespace, transport, instance)', async () => {
+    const instance = (await catalogue()).instances.find((i) => i.service === SDK[language].service);
+    const { types, ...rest } = ready;
+    expect(rest).toMatchObject({
+      event: 'ready',
+      service: SDK[language].service,
+      concurrency: 2,
+      namespace,
+      transport: 'amqp',
+      instanceId: instance?.instanceId,
+    });
+    expect([...(types as string[])].sort()).toEqual(TYPES);
   });
 
   conformance('result: conf.echo answers any JSON payload unchanged', async () => {
