@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any, Callable, Mapping, Sequence
@@ -209,6 +210,12 @@ async def register_handlers(
     except BaseException:
         await handle.close(0)
         raise
-    log.info("%s serving %s on namespace %s (concurrency %d per type; registry instance %s)", opts.service,
-             ", ".join(s.request_type for s in specs), opts.namespace, opts.concurrency, handle.instance_id or "not announced")
+    # The text is for people; the JSON after it is the `ready` event the Node worker logs (same keys, none
+    # when unset), what supervisors and tests wait for, kept in the message so any log format carries it.
+    ready = {k: v for k, v in {"event": "ready", "service": opts.service, "types": [s.request_type for s in specs],
+                               "concurrency": opts.concurrency, "namespace": opts.namespace, "transport": transport.kind,
+                               "instanceId": handle.instance_id}.items() if v is not None}
+    log.info("%s serving %s on namespace %s (concurrency %d per type; registry instance %s) %s", opts.service,
+             ", ".join(s.request_type for s in specs), opts.namespace, opts.concurrency, handle.instance_id or "not announced",
+             json.dumps(ready, separators=(",", ":")))
     return handle

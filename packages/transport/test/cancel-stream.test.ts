@@ -3,7 +3,7 @@
 import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { CANCEL_STREAM, type CancelMessage } from '@warren/protocol';
-import type { AckBatcher } from '../src/amqp/ack-batcher.ts';
+import type { AckBatcher } from '../src/amqp/consumer.ts';
 import { cancelRecord, cancelStreamReader } from '../src/amqp/cancel-stream.ts';
 import type { Log } from '../src/types.ts';
 

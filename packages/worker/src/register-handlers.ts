@@ -142,7 +142,15 @@ export const registerHandlers: RegisterHandlers = async (
     : null;
   // `event: 'ready'` is what supervisors and tests wait for; the message is for people.
   log.info(
-    { event: 'ready', types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind, instanceId: announcer?.instanceId },
+    {
+      event: 'ready',
+      service: opts.service,
+      types,
+      concurrency: opts.concurrency,
+      namespace: opts.namespace,
+      transport: transport.kind,
+      instanceId: announcer?.instanceId,
+    },
     'worker serving',
   );
 

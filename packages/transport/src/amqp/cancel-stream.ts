@@ -16,7 +16,7 @@ import {
 } from '@warren/protocol';
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import type { CancelListener, Log } from '../types.ts';
-import type { AckBatcher } from './ack-batcher.ts';
+import type { AckBatcher } from './consumer.ts';
 
 type Publish = (exchange: string, routingKey: string, body: Buffer, properties: Options.Publish) => Promise<'confirmed' | 'returned'>;
 

@@ -15,9 +15,8 @@ import { setMaxListeners } from 'node:events';
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
 import { decodeDeadLetter, decodeRequest, decodeResponses, encodeRefusal, encodeRequest, encodeResponse, encodeResponses } from './codec.ts';
-import { createAckBatcher, type AckBatcher } from './ack-batcher.ts';
 import { createConnectionManager, redactUrl, type BackoffOptions } from './connection.ts';
-import { durableConsumer } from './consumer.ts';
+import { createAckBatcher, durableConsumer, type AckBatcher } from './consumer.ts';
 import { createPublisher } from './publisher.ts';
 import { appendToCancelStream, cancelRecord, cancelStreamReader, declareCancelStream } from './cancel-stream.ts';
 
