@@ -28,16 +28,19 @@ n="${ns}\\."  # the namespace prefix as a regex: "warren\."
 
 # gateway: declares the requests/control/dead exchanges, the dead-letter queue
 # and the per-session reply queues; publishes requests and cancels; reads
-# replies, dead letters and the registry. It never reads a request queue.
-gw_configure="^(${n}(requests|control|dead|registry|reply\\..+)|amq\\.gen-.+)\$"
+# replies, dead letters and the registry; declares the cancel stream and
+# appends to it (through the default exchange). It never reads a request queue.
+gw_configure="^(${n}(requests|control|dead|registry|cancels|reply\\..+)|amq\\.gen-.+)\$"
 gw_write="^(${n}(requests|control|dead|reply\\..+)|amq\\.gen-.+|amq\\.default)\$"
 gw_read="^(${n}(reply\\..+|dead|registry)|amq\\.gen-.+)\$"
 # worker: declares and reads its request queues, binds them to the requests
 # exchange, reads cancels, announces itself, answers through the default
-# exchange. It cannot publish a request (no write on the requests exchange).
-wk_configure="^(${n}(requests|control|dead|registry|req\\..+)|amq\\.gen-.+)\$"
+# exchange; declares and reads the cancel stream (and appends its start-up
+# marker through the default exchange). It cannot publish a request (no write
+# on the requests exchange).
+wk_configure="^(${n}(requests|control|dead|registry|cancels|req\\..+)|amq\\.gen-.+)\$"
 wk_write="^(${n}(req\\..+|registry|dead)|amq\\.gen-.+|amq\\.default)\$"
-wk_read="^(${n}(req\\..+|requests|control)|amq\\.gen-.+)\$"
+wk_read="^(${n}(req\\..+|requests|control|cancels)|amq\\.gen-.+)\$"
 
 case "$action" in
   print)

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { createWarrenError, EVENTS, parseCancelFrame } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import { createPendingRequests, type AcceptedRequests, type PendingRequests } from './in-flight.ts';
+import type { InFlightTable } from './in-flight.ts';
 import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
 import type { LocalRun } from './local-run.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -26,12 +26,13 @@ interface SocketDeps {
   clientLogs: ClientLogWriter;
   options: GatewayOptions;
   log: Logger;
-  accepted: AcceptedRequests;
+  /** Gateway-wide: a request is known by its session and id, whichever socket carries them. */
+  inFlight: InFlightTable;
   chain: PluginChain;
   metrics: GatewayMetrics;
   connection: ConnectionContext;
-  /** Registers the connection's pending requests (in-flight gauge) and reply relay (readiness); returns the unregister function. */
-  trackPending(pending: PendingRequests, relay: ReplyRelay): () => void;
+  /** Registers the connection's reply relay (readiness); returns the unregister function. */
+  trackRelay(relay: ReplyRelay): () => void;
   trackLocal(run: LocalRun): void;
   isDraining(): boolean;
   /** Binds the `registry` event (the service catalogue) on this socket. */
@@ -55,8 +56,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   // Told with every session frame: a client refuses an oversize payload itself, at once.
   const limits = { maxPayloadBytes: options.maxPayloadBytes };
   const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
-  // An accepted request whose answer never came (deadline + grace passed) is counted, not forgotten.
-  const pending = createPendingRequests(now, (type) => metrics.finished(type, 'lost'));
+  const requests = deps.inFlight.connection(session.sessionId);
   const noise = createTokenBuckets(NOISE_PER_SECOND, NOISE_BURST, now);
 
   const relay = createReplyRelay({
@@ -68,11 +68,11 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     now,
     chain: deps.chain,
     connection,
-    pending,
+    requests,
     metrics,
   });
 
-  const untrack = deps.trackPending(pending, relay);
+  const untrack = deps.trackRelay(relay);
   socket.emit(EVENTS.session, { ...session, limits });
   // Refreshed while connected: a token only expires once its session is unused.
   const refresher = setInterval(
@@ -89,11 +89,10 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     transport,
     options,
     chain: deps.chain,
-    accepted: deps.accepted,
+    requests,
     metrics,
     connection,
     sessionId: session.sessionId,
-    pending,
     ensureReplies: relay.ensure,
     trackLocal: deps.trackLocal,
     isDraining: deps.isDraining,
@@ -112,12 +111,12 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     const parsed = parseCancelFrame(frame);
     if (!parsed.ok) return log.warn({ error: parsed.error.message }, 'invalid cancel frame');
     const { id, type } = parsed.value;
-    const local = pending.local(id);
+    const local = requests.local(id);
     if (local) {
       log.info({ requestId: id, type }, 'cancel of a local request');
       return local.abort(createWarrenError('CANCELLED', 'The request was cancelled.'));
     }
-    const ours = pending.has(id) || deps.accepted.has(session.sessionId, id);
+    const ours = requests.has(id);
     if (!ours && noise.take('cancel') > 0) return log.debug({ requestId: id }, 'dropping a cancel flood');
     try {
       // The session travels with the cancel: workers only abort a request of
@@ -140,6 +139,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   socket.on('disconnect', (reason) => {
     clearInterval(refresher);
     relay.close();
+    requests.close();
     untrack();
     deps.chain.disconnect(connection, reason);
     log.info({ reason }, 'socket disconnected');
