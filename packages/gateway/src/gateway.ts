@@ -16,6 +16,7 @@ import { createHttpHandler, createMetricsHandler } from './http.ts';
 import { createOps } from './ops/index.ts';
 import type { LocalRun } from './local-run.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
+import { createQueuePositions } from './queue-positions.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
 import type { ReplyRelay } from './reply-relay.ts';
 import type { TokenVerifier } from './plugins/authenticate.ts';
@@ -148,6 +149,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     e.req.res.setHeader('vary', 'origin');
   });
   const accepted = createAcceptedRequests();
+  const positions = createQueuePositions({ transport, intervalMs: options.queuePositionIntervalMs, metrics, log });
   const clientLogs = createClientLogWriter({ perSecond: options.clientLogPerSecond, burst: options.clientLogBurst });
   const deadLetters = await relayDeadLetters(transport, log);
   await registry.start(transport, log);
@@ -178,6 +180,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
           void run.done.finally(() => locals.delete(run));
         },
         isDraining: () => draining,
+        positions,
         answerRegistry: (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}),
       });
     } catch (error) {
@@ -241,6 +244,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         // Keep-alive HTTP connections would hold close() open until they time out.
         http.closeIdleConnections();
         await closed;
+        positions.close();
         metricsHttp?.close();
         metricsHttp?.closeAllConnections();
         // Local handlers cannot be handed to another gateway: they end now,

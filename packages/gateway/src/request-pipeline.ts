@@ -12,6 +12,8 @@ import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import { toBrowserError } from './plugins/errors.ts';
+import type { SocketPositions } from './queue-positions.ts';
+import type { RetainedCalls } from './retained-calls.ts';
 import type { ConnectionContext, LocalHandler, RequestContext } from './plugins/types.ts';
 import { traceparentFor } from './trace.ts';
 
@@ -24,6 +26,10 @@ interface PipelineDeps {
   connection: ConnectionContext;
   sessionId: string;
   pending: PendingRequests;
+  /** Requests sent with a `key` (retained calls). */
+  retained: RetainedCalls;
+  /** Where accepted requests wait for their place in the queue to be told. */
+  positions: SocketPositions;
   ensureReplies(): Promise<unknown>;
   /** Gateway-wide record of local runs, so shutdown can end them. */
   trackLocal(run: LocalRun): void;
@@ -71,6 +77,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     const { id, type, timeoutMs } = frame;
     let local: LocalHandler | undefined;
     let published = false;
+    let attached = false;
     const ctx: RequestContext = {
       connection,
       sessionId,
@@ -90,9 +97,27 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     try {
       await deps.chain.request(ctx, async () => {
         if (local) return; // a plugin already took it; the terminal step does nothing
+        if (frame.key !== undefined) {
+          const started = await deps.retained
+            .start({
+              id,
+              type,
+              key: frame.key,
+              attach: frame.attach === true,
+              payload: ctx.payload,
+              deadline: ctx.deadline,
+              traceparent,
+              principal: ctx.principal,
+            })
+            .catch(brokerFailure(rlog));
+          attached = started.attached;
+          published = true;
+          return;
+        }
         await deps.ensureReplies().catch(brokerFailure(rlog));
         // Pending before publishing: the answer may arrive before the ack goes out.
         deps.pending.add(id, type, ctx.deadline);
+        deps.positions.watch(id, type, true);
         await transport
           .publishRequest({
             id,
@@ -106,6 +131,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           })
           .catch((error: unknown) => {
             deps.pending.finish(id);
+            deps.positions.forget(id);
             brokerFailure(rlog)(error);
           });
         published = true;
@@ -140,8 +166,11 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       return { ack: refusal(id, wire, type) };
     }
     deps.metrics.accepted(type);
-    rlog.info({ deadline: ctx.deadline, local: Boolean(local && !published) }, 'request accepted');
-    return { ack: { ok: true, id }, deadline: ctx.deadline };
+    rlog.info(
+      { deadline: ctx.deadline, local: Boolean(local && !published), ...(frame.key === undefined ? {} : { keyed: true, attached }) },
+      'request accepted',
+    );
+    return { ack: attached ? { ok: true, id, attached: true } : { ok: true, id }, deadline: ctx.deadline };
   };
 
   return async (frame: unknown, ack: AckFn): Promise<void> => {
@@ -153,6 +182,9 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     const { id, type } = parsed.value;
     const traceparent = traceparentFor(parsed.value.traceparent);
     const rlog = log.child({ requestId: id, type, traceparent });
+    if (parsed.value.attach === true && parsed.value.key === undefined) {
+      return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: '`attach` names a retained call by its `key`; send the key too.' }, type);
+    }
     if (deps.isDraining()) {
       return ackRefusal(ack, id, { code: 'SHUTTING_DOWN', message: 'This gateway is shutting down; reconnect and retry.' }, type);
     }

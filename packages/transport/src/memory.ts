@@ -359,7 +359,10 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
         if (!queue) return 'unroutable';
         const bytes = Buffer.byteLength(JSON.stringify(response));
         // x-overflow reject-publish: the broker nacks, the publisher fails.
-        if (queue.responses.length >= CALL_RETENTION.maxResponses || queue.bytes + bytes > CALL_RETENTION.maxBytes) {
+        // RabbitMQ counts ready messages only: what the active reader holds
+        // unacked does not count (the gateway bounds that itself).
+        const ready = queue.readers.length === 0;
+        if (ready && (queue.responses.length >= CALL_RETENTION.maxResponses || queue.bytes + bytes > CALL_RETENTION.maxBytes)) {
           throw createWarrenError('BROKER_UNAVAILABLE', 'The message broker is unavailable: the broker did not confirm the message.');
         }
         queue.responses.push(copy(response));

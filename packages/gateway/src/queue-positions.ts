@@ -1,0 +1,147 @@
+// A waiting caller's place in the queue (decision 0014 §5). While requests
+// accepted here wait for their first response, one poller per type reads
+// the type queue's ready count (a passive declare) every
+// queuePositionIntervalMs and tells each waiter its position:
+// min(previous, max(0, ready − 1 − behind)), where `behind` counts the
+// requests of the type this gateway accepted after it that still wait (the
+// queue is FIFO: they are behind it). It never rises, and it is an upper
+// bound of the requests ahead; requests queued behind it through other
+// gateways make it lag, never jump. The same
+// poll refreshes warren_queue_depth; the first response of attempt 1 ends
+// the wait and feeds warren_queue_wait_seconds.
+import type { Logger } from 'pino';
+import { EVENTS, type Response } from '@warren/protocol';
+import type { GatewayTransport } from '@warren/transport';
+import type { GatewayMetrics } from './metrics.ts';
+
+interface Waiter {
+  update(ready: number): void;
+}
+
+interface TypePoll {
+  waiters: Set<Waiter>;
+  timer: ReturnType<typeof setInterval>;
+  polling: boolean;
+  /** A waiter joined during a poll: poll again at once, so it hears its first position right after acceptance. */
+  again: boolean;
+}
+
+export interface QueuePositions {
+  /**
+   * Tells `emit` the position of a request of `type` accepted just now, each
+   * time it changes, until stopped. `measureWait`: its first response
+   * (attempt 1) is a queue wait worth measuring (not a re-attach).
+   */
+  watch(type: string, emit: (position: number) => void, measureWait: boolean): { answered(attempt: number): void; stop(): void };
+  close(): void;
+}
+
+export const createQueuePositions = (deps: {
+  transport: Pick<GatewayTransport, 'queueDepth'>;
+  intervalMs: number;
+  metrics: Pick<GatewayMetrics, 'queueDepth' | 'queueWait'>;
+  log: Logger;
+  now?: () => number;
+}): QueuePositions => {
+  const now = deps.now ?? Date.now;
+  const types = new Map<string, TypePoll>();
+
+  const poll = async (type: string, entry: TypePoll) => {
+    if (entry.polling) {
+      entry.again = true;
+      return;
+    }
+    entry.polling = true;
+    try {
+      const depth = await deps.transport.queueDepth(type);
+      if (depth) {
+        deps.metrics.queueDepth(type, depth.ready);
+        // Waiters in acceptance order: those this gateway accepted after one
+        // and that still wait are behind it in the queue (FIFO), not ahead.
+        let behind = entry.waiters.size;
+        for (const waiter of entry.waiters) waiter.update(depth.ready - --behind);
+      }
+    } catch (error) {
+      deps.log.debug({ type, err: (error as Error).message }, 'could not read a queue depth');
+    } finally {
+      entry.polling = false;
+      if (entry.again && types.get(type) === entry) {
+        entry.again = false;
+        void poll(type, entry);
+      }
+    }
+  };
+
+  return {
+    watch(type, emit, measureWait) {
+      let entry = types.get(type);
+      if (!entry) {
+        const created: TypePoll = { waiters: new Set(), polling: false, again: false, timer: setInterval(() => void poll(type, created), deps.intervalMs) };
+        created.timer.unref?.();
+        types.set(type, (entry = created));
+      }
+      const startedAt = now();
+      let position: number | undefined;
+      const waiter: Waiter = {
+        update(ready) {
+          const next = position === undefined ? Math.max(0, ready - 1) : Math.min(position, Math.max(0, ready - 1));
+          if (next === position) return;
+          position = next;
+          emit(next);
+        },
+      };
+      const poller = entry;
+      poller.waiters.add(waiter);
+      void poll(type, poller);
+      const stop = () => {
+        if (!poller.waiters.delete(waiter) || poller.waiters.size > 0) return;
+        clearInterval(poller.timer);
+        if (types.get(type) === poller) types.delete(type);
+      };
+      return {
+        stop,
+        answered(attempt) {
+          if (!poller.waiters.has(waiter)) return;
+          if (measureWait && attempt === 1) deps.metrics.queueWait(type, (now() - startedAt) / 1000);
+          stop();
+        },
+      };
+    },
+    close() {
+      for (const entry of types.values()) clearInterval(entry.timer);
+      types.clear();
+    },
+  };
+};
+
+/** One connection's waiting requests, by the ids its client chose: `queued` frames on its socket. */
+export const socketPositions = (positions: QueuePositions, emit: (event: string, frame: { id: string; position: number }) => void) => {
+  const waiting = new Map<string, ReturnType<QueuePositions['watch']>>();
+  return {
+    watch(id: string, type: string, measureWait: boolean) {
+      waiting.get(id)?.stop();
+      waiting.set(
+        id,
+        positions.watch(type, (position) => emit(EVENTS.queued, { id, position }), measureWait),
+      );
+    },
+    /** A response for `id` is being relayed: it no longer waits. */
+    answered(response: Response) {
+      const waiter = waiting.get(response.id);
+      if (!waiter) return;
+      waiting.delete(response.id);
+      waiter.answered(response.attempt);
+    },
+    /** It will not wait after all (refused, or published nowhere). */
+    forget(id: string) {
+      waiting.get(id)?.stop();
+      waiting.delete(id);
+    },
+    close() {
+      for (const waiter of waiting.values()) waiter.stop();
+      waiting.clear();
+    },
+  };
+};
+
+export type SocketPositions = ReturnType<typeof socketPositions>;
