@@ -173,6 +173,27 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     return { ack: attached ? { ok: true, id, attached: true } : { ok: true, id }, deadline: ctx.deadline };
   };
 
+  /** Attach-only to the call a keyed frame names (its first copy was accepted already). */
+  const reattach = async (frame: RequestFrame & { key: string }, traceparent: string, rlog: Logger): Promise<Ack> => {
+    try {
+      await deps.retained.start({
+        id: frame.id,
+        type: frame.type,
+        key: frame.key,
+        attach: true,
+        payload: frame.payload,
+        deadline: now() + Math.min(frame.timeoutMs ?? options.defaultTimeoutMs, options.maxTimeoutMs),
+        traceparent,
+        principal: connection.principal,
+      });
+      return { ok: true, id: frame.id, attached: true };
+    } catch (error) {
+      const wire = isWarrenError(error) ? { code: error.code, message: error.message } : INTERNAL;
+      rlog.info({ code: wire.code }, 'could not re-attach a keyed request');
+      return refusal(frame.id, wire.code === 'BROKER_UNAVAILABLE' ? { code: wire.code, message: 'The gateway cannot reach the message broker; try again shortly.' } : wire, frame.type);
+    }
+  };
+
   return async (frame: unknown, ack: AckFn): Promise<void> => {
     const parsed = parseRequestFrame(frame);
     if (!parsed.ok) {
@@ -219,7 +240,14 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     if (claim.kind === 'duplicate') {
       // A re-send (lost ack, resume) or a copy racing the first: never run twice.
       if (deps.mayLogInvalid()) rlog.info("duplicate request; answering with the first copy's ack");
-      return ack(await claim.ack);
+      const first = await claim.ack;
+      // A keyed one re-sent from a new connection (a resume on this gateway):
+      // its answers come from the call queue, so this connection attaches.
+      const { key } = parsed.value;
+      if (first.ok && key !== undefined && deps.retained.callOf(id) === undefined) {
+        return ack(await reattach({ ...parsed.value, key }, traceparent, rlog));
+      }
+      return ack(first);
     }
     let outcome: Outcome;
     try {

@@ -95,6 +95,39 @@ describe('retained calls through a gateway (memory transport)', () => {
     expect(runs).toBe(1);
   });
 
+  it('attaches a keyed request re-sent under the same id after a resume on the same gateway, without running it again', async () => {
+    let runs = 0;
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const { gateway } = await setup({}, {
+      slow: async (_p, ctx) => {
+        runs += 1;
+        await ctx.sendChunk('started');
+        await released;
+        return 'finished';
+      },
+    });
+    const first = connect(gateway);
+    const { token } = await first.ready;
+    const frame = { id: 'job', type: 'slow', payload: null, key: 'job-key' };
+    expect(await first.request(frame)).toEqual({ ok: true, id: 'job' });
+    await until(() => first.responses.length === 1);
+    first.socket.close();
+    const resumed = connect(gateway, { auth: { session: token } });
+    await resumed.ready;
+    expect(await resumed.request(frame)).toEqual({ ok: true, id: 'job', attached: true });
+    await until(() => resumed.responses.length === 1);
+    // The same frame again on the connection that is attached: the first ack, nothing replayed.
+    expect(await resumed.request(frame)).toEqual({ ok: true, id: 'job' });
+    release();
+    expect(await resumed.final('job')).toMatchObject({ kind: 'result', data: 'finished' });
+    expect(resumed.responses.map((r) => [r.kind, r.seq])).toEqual([
+      ['chunk', 0],
+      ['result', 1],
+    ]);
+    expect(runs).toBe(1);
+  });
+
   it('forwards the cancel of an attached call to the worker under the call', async () => {
     let aborted = false;
     const { gateway } = await setup(
