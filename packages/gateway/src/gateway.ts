@@ -149,7 +149,13 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     e.req.res.setHeader('vary', 'origin');
   });
   const accepted = createAcceptedRequests();
-  const positions = createQueuePositions({ transport, intervalMs: options.queuePositionIntervalMs, metrics, log });
+  const positions = createQueuePositions({
+    transport,
+    intervalMs: options.queuePositionIntervalMs,
+    metrics,
+    log,
+    catalogueTypes: () => registry.catalogue().types.map((t) => t.type),
+  });
   const clientLogs = createClientLogWriter({ perSecond: options.clientLogPerSecond, burst: options.clientLogBurst });
   const deadLetters = await relayDeadLetters(transport, log);
   await registry.start(transport, log);

@@ -155,7 +155,8 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
       chunks.inc({ type: learn(type) });
     },
     queueDepth(type, ready) {
-      depth.set({ type: typeLabel(type) }, ready);
+      // Polled types are accepted ones or the registry's (announced by workers): both may have a label.
+      depth.set({ type: learn(type) }, ready);
     },
     queueWait(type, seconds) {
       wait.observe({ type: learn(type) }, seconds);

@@ -8,7 +8,8 @@
 // bound of the requests ahead; requests queued behind it through other
 // gateways make it lag, never jump. The same
 // poll refreshes warren_queue_depth; the first response of attempt 1 ends
-// the wait and feeds warren_queue_wait_seconds.
+// the wait and feeds warren_queue_wait_seconds. The types of the registry's
+// catalogue get their depth refreshed every 15 s as well.
 import type { Logger } from 'pino';
 import { EVENTS, type Response } from '@warren/protocol';
 import type { GatewayTransport } from '@warren/transport';
@@ -42,9 +43,23 @@ export const createQueuePositions = (deps: {
   metrics: Pick<GatewayMetrics, 'queueDepth' | 'queueWait'>;
   log: Logger;
   now?: () => number;
+  /** Types the registry knows: their depth is refreshed too, at `catalogueIntervalMs`, even when nobody here waits. */
+  catalogueTypes?: () => readonly string[];
+  /** @default 15000 */
+  catalogueIntervalMs?: number;
 }): QueuePositions => {
   const now = deps.now ?? Date.now;
   const types = new Map<string, TypePoll>();
+  const catalogueTimer =
+    deps.catalogueTypes &&
+    setInterval(async () => {
+      for (const type of deps.catalogueTypes?.() ?? []) {
+        if (types.has(type)) continue; // polled faster already
+        const depth = await deps.transport.queueDepth(type).catch(() => undefined);
+        if (depth) deps.metrics.queueDepth(type, depth.ready);
+      }
+    }, deps.catalogueIntervalMs ?? 15_000);
+  catalogueTimer?.unref?.();
 
   const poll = async (type: string, entry: TypePoll) => {
     if (entry.polling) {
@@ -108,6 +123,7 @@ export const createQueuePositions = (deps: {
       };
     },
     close() {
+      clearInterval(catalogueTimer);
       for (const entry of types.values()) clearInterval(entry.timer);
       types.clear();
     },
@@ -116,30 +132,32 @@ export const createQueuePositions = (deps: {
 
 /** One connection's waiting requests, by the ids its client chose: `queued` frames on its socket. */
 export const socketPositions = (positions: QueuePositions, emit: (event: string, frame: { id: string; position: number }) => void) => {
-  const waiting = new Map<string, ReturnType<QueuePositions['watch']>>();
+  const waiting = new Map<string, { waiter: ReturnType<QueuePositions['watch']>; timer: ReturnType<typeof setTimeout> }>();
+  const end = (id: string) => {
+    const entry = waiting.get(id);
+    if (!entry) return undefined;
+    waiting.delete(id);
+    clearTimeout(entry.timer);
+    return entry.waiter;
+  };
   return {
-    watch(id: string, type: string, measureWait: boolean) {
-      waiting.get(id)?.stop();
-      waiting.set(
-        id,
-        positions.watch(type, (position) => emit(EVENTS.queued, { id, position }), measureWait),
-      );
+    /** Until its first response, or its deadline (an answer that never comes must not keep a poller alive). */
+    watch(id: string, type: string, measureWait: boolean, forMs: number) {
+      end(id)?.stop();
+      const timer = setTimeout(() => end(id)?.stop(), Math.max(0, forMs));
+      timer.unref?.();
+      waiting.set(id, { waiter: positions.watch(type, (position) => emit(EVENTS.queued, { id, position }), measureWait), timer });
     },
     /** A response for `id` is being relayed: it no longer waits. */
     answered(response: Response) {
-      const waiter = waiting.get(response.id);
-      if (!waiter) return;
-      waiting.delete(response.id);
-      waiter.answered(response.attempt);
+      end(response.id)?.answered(response.attempt);
     },
     /** It will not wait after all (refused, or published nowhere). */
     forget(id: string) {
-      waiting.get(id)?.stop();
-      waiting.delete(id);
+      end(id)?.stop();
     },
     close() {
-      for (const waiter of waiting.values()) waiter.stop();
-      waiting.clear();
+      for (const id of [...waiting.keys()]) end(id)?.stop();
     },
   };
 };

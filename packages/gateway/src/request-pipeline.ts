@@ -117,7 +117,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
         await deps.ensureReplies().catch(brokerFailure(rlog));
         // Pending before publishing: the answer may arrive before the ack goes out.
         deps.pending.add(id, type, ctx.deadline);
-        deps.positions.watch(id, type, true);
+        deps.positions.watch(id, type, true, ctx.deadline - now());
         await transport
           .publishRequest({
             id,
@@ -190,7 +190,11 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     } catch (error) {
       const wire = isWarrenError(error) ? { code: error.code, message: error.message } : INTERNAL;
       rlog.info({ code: wire.code }, 'could not re-attach a keyed request');
-      return refusal(frame.id, wire.code === 'BROKER_UNAVAILABLE' ? { code: wire.code, message: 'The gateway cannot reach the message broker; try again shortly.' } : wire, frame.type);
+      return refusal(
+        frame.id,
+        wire.code === 'BROKER_UNAVAILABLE' ? { code: wire.code, message: 'The gateway cannot reach the message broker; try again shortly.' } : wire,
+        frame.type,
+      );
     }
   };
 

@@ -166,7 +166,7 @@ export const createRetainedCalls = (deps: RetainedDeps): RetainedCalls => {
         outcome = await transport.claimCall(call, { retentionMs: deps.retentionMs });
       }
       // Watched before anything can answer: a waiter must not outlive its first response.
-      deps.positions.watch(request.id, request.type, outcome === 'new');
+      deps.positions.watch(request.id, request.type, outcome === 'new', request.deadline - Date.now());
       if (outcome === 'new') {
         try {
           // id = session = call: a cancel names the call, whoever attached to it (decision 0014 §1).
