@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { createWarrenError, EVENTS, parseCancelFrame } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import { createPendingRequests, type AcceptedRequests, type PendingRequests } from './in-flight.ts';
+import type { InFlightTable } from './in-flight.ts';
 import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
 import type { LocalRun } from './local-run.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -28,12 +28,13 @@ interface SocketDeps {
   clientLogs: ClientLogWriter;
   options: GatewayOptions;
   log: Logger;
-  accepted: AcceptedRequests;
+  /** Gateway-wide: a request is known by its session and id, whichever socket carries them. */
+  inFlight: InFlightTable;
   chain: PluginChain;
   metrics: GatewayMetrics;
   connection: ConnectionContext;
-  /** Registers the connection's pending requests (in-flight gauge) and reply relay (readiness); returns the unregister function. */
-  trackPending(pending: PendingRequests, relay: ReplyRelay): () => void;
+  /** Registers the connection's reply relay (readiness); returns the unregister function. */
+  trackRelay(relay: ReplyRelay): () => void;
   trackLocal(run: LocalRun): void;
   isDraining(): boolean;
   /** Gateway-wide pollers of queue depth: a waiting request's place in its queue. */
@@ -59,8 +60,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   // Told with every session frame: a client refuses an oversize payload itself, at once.
   const limits = { maxPayloadBytes: options.maxPayloadBytes };
   const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
-  // An accepted request whose answer never came (deadline + grace passed) is counted, not forgotten.
-  const pending = createPendingRequests(now, (type) => metrics.finished(type, 'lost'));
+  const requests = deps.inFlight.connection(session.sessionId);
   const noise = createTokenBuckets(NOISE_PER_SECOND, NOISE_BURST, now);
 
   const positions = socketPositions(deps.positions, (event, frame) => socket.emit(event, frame));
@@ -72,7 +72,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     sessionId: session.sessionId,
     connection,
     chain: deps.chain,
-    pending,
+    requests,
     metrics,
     positions,
     log,
@@ -88,11 +88,11 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     now,
     chain: deps.chain,
     connection,
-    pending,
+    requests,
     metrics,
   });
 
-  const untrack = deps.trackPending(pending, relay);
+  const untrack = deps.trackRelay(relay);
   socket.emit(EVENTS.session, { ...session, limits });
   // Refreshed while connected: a token only expires once its session is unused.
   const refresher = setInterval(
@@ -109,11 +109,10 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     transport,
     options,
     chain: deps.chain,
-    accepted: deps.accepted,
+    requests,
     metrics,
     connection,
     sessionId: session.sessionId,
-    pending,
     retained,
     positions,
     ensureReplies: relay.ensure,
@@ -142,12 +141,12 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
         .then(() => log.info({ requestId: id, call, type }, 'cancel of a retained call forwarded'))
         .catch((error: Error) => log.warn({ requestId: id, call, err: error.message }, 'cancel could not be forwarded'));
     }
-    const local = pending.local(id);
+    const local = requests.local(id);
     if (local) {
       log.info({ requestId: id, type }, 'cancel of a local request');
       return local.abort(createWarrenError('CANCELLED', 'The request was cancelled.'));
     }
-    const ours = pending.has(id) || deps.accepted.has(session.sessionId, id);
+    const ours = requests.has(id);
     if (!ours && noise.take('cancel') > 0) return log.debug({ requestId: id }, 'dropping a cancel flood');
     try {
       // The session travels with the cancel: workers only abort a request of
@@ -172,6 +171,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     relay.close();
     retained.close();
     positions.close();
+    requests.close();
     untrack();
     deps.chain.disconnect(connection, reason);
     log.info({ reason }, 'socket disconnected');

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Server } from 'socket.io';
 import { createAmqpTransport, type Transport } from '@warren/transport';
-import { createAcceptedRequests, type PendingRequests } from './in-flight.ts';
+import { createInFlightTable } from './in-flight.ts';
 import { createClientLogWriter } from './client-log.ts';
 import { relayDeadLetters } from './dead-letters.ts';
 import { admitConnections, allowRequest } from './admission.ts';
@@ -88,7 +88,6 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   transport.onStatus((status) => log.info({ broker: status }, 'broker status changed'));
   let draining = false;
   let topologyDeclared = false;
-  const pendings = new Set<PendingRequests>();
   const relays = new Set<ReplyRelay>();
   const relaysDown = () => [...relays].filter((r) => !r.healthy()).length;
   const locals = new Set<LocalRun>();
@@ -96,8 +95,10 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   const metrics = createGatewayMetrics({
     transport,
     connectedSockets: () => io?.sockets.sockets.size ?? 0,
-    inFlight: () => [...pendings].reduce((n, p) => n + p.size(), 0),
+    inFlight: () => inFlight.size(),
   });
+  // An accepted request whose answer never came (deadline + grace passed) is counted, not forgotten.
+  const inFlight = createInFlightTable({ onLost: (type) => metrics.finished(type, 'lost') });
 
   const renderMetrics = async () => ({ contentType: metrics.contentType, body: await metrics.render() });
   const http = createServer(
@@ -148,7 +149,6 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     e.req.res.setHeader('access-control-allow-origin', origin);
     e.req.res.setHeader('vary', 'origin');
   });
-  const accepted = createAcceptedRequests();
   const positions = createQueuePositions({
     transport,
     intervalMs: options.queuePositionIntervalMs,
@@ -169,17 +169,13 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         clientLogs,
         options,
         log,
-        accepted,
+        inFlight,
         chain,
         metrics,
         connection: socket.data.connection as ConnectionContext,
-        trackPending: (pending, relay) => {
-          pendings.add(pending);
+        trackRelay: (relay) => {
           relays.add(relay);
-          return () => {
-            pendings.delete(pending);
-            relays.delete(relay);
-          };
+          return () => relays.delete(relay);
         },
         trackLocal: (run) => {
           locals.add(run);

@@ -1,138 +1,197 @@
-// The gateway's tables of requests in flight, by phase of the request:
+// The gateway's in-flight table: one entry per request, gateway-wide, by
+// requestKey(session, id), through its phases:
 //
-// - claimed/accepted (gateway-wide, by requestKey): so a request is never
-//   published (and run) twice. An id is claimed when its request ARRIVES, not
-//   when the broker confirms it: a copy sent before the confirm (a re-send
-//   after a lost ack, or a hostile client firing the same frame twice) waits
-//   for the first one's outcome and gets the same ack. A copy with another
-//   type or payload under the same id is refused with DUPLICATE_ID instead of
-//   being silently answered with the first request's result. Accepted ids are
-//   remembered until their deadline; refused ones are released at once (the
-//   client may retry under the same id). Bounded: the oldest entries go first.
-// - pending (per connection, by id): accepted and not yet seen answered, for
-//   the in-flight gauge, the latency histogram, and to forward cancels only
-//   for requests the session really made. Entries past their deadline (plus
-//   a grace) are dropped and reported, so a lost answer never leaks an entry
-//   and never goes unseen.
+// - claimed: its frame ARRIVED. Claimed before the broker confirms it, so a
+//   copy sent meanwhile (a re-send after a lost ack, or a hostile client
+//   firing the same frame twice) waits for the first one's outcome and gets
+//   the same ack, on any connection of the session. A copy with another type
+//   or payload under the same id is refused with DUPLICATE_ID instead of being
+//   silently answered with the first request's result.
+// - accepted: acked. Remembered until its deadline, so it is never published
+//   (and run) twice.
+// - answered: its final was relayed; still remembered until its deadline.
+// - refused: released at once (the client may retry under the same id).
+//
+// Once published (or running locally) it also has an owning connection until
+// its final is relayed or the connection goes: that is the in-flight gauge,
+// the latency histogram, where a cancel of a local run goes, and which
+// requests a connection may cancel cheaply. An owned entry past its deadline
+// (plus a grace) is dropped and reported, so a lost answer never leaks an
+// entry and never goes unseen. Bounded: the oldest entries go first.
 import { createHash } from 'node:crypto';
 import { requestKey, type Ack } from '@warren/protocol';
 import type { LocalRun } from './local-run.ts';
 
-type Claim =
-  /** First of its id: run it, then settle with the ack it got (and its deadline when accepted). */
-  | { kind: 'first'; settle(ack: Ack, deadline?: number): void }
+type Phase = 'claimed' | 'accepted' | 'answered' | 'refused';
+
+/** One connection's handle on the table; entries it started are its own. */
+interface Owner {
+  readonly owned: Set<Entry>;
+}
+
+interface Entry {
+  key: string;
+  phase: Phase;
+  fingerprint: string;
+  /** The first copy's ack, once it has one. */
+  ack: Promise<Ack>;
+  /** From start (published or running locally), while in flight. */
+  owner?: Owner | undefined;
+  type?: string;
+  startedAt?: number;
+  /** Set on start; a claim is remembered until then, an owned entry until then plus a grace. */
+  deadline?: number;
+  /** The run, while a plugin answers it inside the gateway (a cancel aborts it there). */
+  local?: LocalRun | undefined;
+}
+
+export type Claim =
+  /** First of its id: start it once it is published (or running locally), then settle with the ack it got. */
+  | { kind: 'first'; start(type: string, deadline: number, local?: LocalRun): void; settle(ack: Ack, deadline?: number): void }
   /** Same id, same request: the first one's ack, once it has one. */
   | { kind: 'duplicate'; ack: Promise<Ack> }
   /** Same id, different request. */
   | { kind: 'conflict' };
 
-export interface AcceptedRequests {
-  /** Accepted (or being accepted) and not past its deadline. */
-  has(session: string, id: string): boolean;
-  /** Claims `id` in `session` for the request with this fingerprint (see fingerprintOf). */
-  claim(session: string, id: string, fingerprint: string): Claim;
+/** The requests of one connection (one session on one socket). */
+export interface ConnectionRequests {
+  /** Claims `id` for the request with this fingerprint (see fingerprintOf). */
+  claim(id: string, fingerprint: string): Claim;
+  /** The local run answering `id`, if this connection started it and it is still running. */
+  local(id: string): LocalRun | undefined;
+  /** Its final was relayed: returns its type and age in ms, if this connection had it in flight. */
+  finish(id: string): { type: string; ageMs: number } | undefined;
+  /** The type of `id`, if this connection has it in flight. */
+  typeOf(id: string): string | undefined;
+  /** Whether this session made `id` (in flight here, or claimed and not past its deadline). */
+  has(id: string): boolean;
+  /** The socket went: its requests leave the gauge (their answers go to wherever the session resumes). */
+  close(): void;
+}
+
+export interface InFlightTable {
+  connection(session: string): ConnectionRequests;
+  /** Requests published or running locally whose final this gateway has not relayed yet (the in-flight gauge). */
+  size(): number;
 }
 
 /** What makes two frames "the same request": type and payload (as JSON text). */
 export const fingerprintOf = (type: string, payloadJson: string): string =>
   createHash('sha256').update(type).update('\u0000').update(payloadJson).digest('base64url');
 
-interface Entry {
-  fingerprint: string;
-  /** Set once settled as accepted. */
-  until?: number;
-  ack: Promise<Ack>;
+const GRACE_MS = 5_000;
+
+/** How often claims sweep for expired entries at most (size() always does). */
+const SWEEP_MS = 1_000;
+
+interface InFlightOptions {
+  max?: number;
+  now?: () => number;
+  /** An owned request whose answer never came (deadline + grace passed), by type. */
+  onLost?: (type: string) => void;
 }
 
-export const createAcceptedRequests = ({ max = 100_000, now = Date.now } = {}): AcceptedRequests => {
+export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = () => {} }: InFlightOptions = {}): InFlightTable => {
   const entries = new Map<string, Entry>();
-  const live = (k: string): Entry | undefined => {
-    const entry = entries.get(k);
-    if (entry?.until !== undefined && entry.until <= now()) {
-      entries.delete(k);
-      return undefined;
-    }
-    return entry;
+  let ownedCount = 0;
+  const release = (entry: Entry) => {
+    if (!entry.owner) return;
+    entry.owner.owned.delete(entry);
+    entry.owner = undefined;
+    entry.local = undefined;
+    ownedCount--;
   };
+  const drop = (entry: Entry) => {
+    release(entry);
+    if (entries.get(entry.key) === entry) entries.delete(entry.key);
+  };
+  let sweptAt = now();
+  const sweep = () => {
+    sweptAt = now();
+    const t = sweptAt - GRACE_MS;
+    for (const entry of entries.values()) {
+      if (entry.deadline === undefined || entry.deadline >= t) continue;
+      if (entry.owner && entry.type !== undefined) onLost(entry.type);
+      drop(entry);
+    }
+  };
+  /** Still claimed for duplicates: settling, or accepted and not past its deadline. */
+  const live = (key: string): Entry | undefined => {
+    const entry = entries.get(key);
+    if (entry === undefined || entry.phase === 'claimed' || entry.deadline === undefined || entry.deadline > now()) return entry;
+    return undefined;
+  };
+
   return {
-    has: (session, id) => live(requestKey(session, id)) !== undefined,
-    claim(session, id, fingerprint) {
-      const k = requestKey(session, id);
-      const existing = live(k);
-      if (existing) return existing.fingerprint === fingerprint ? { kind: 'duplicate', ack: existing.ack } : { kind: 'conflict' };
-      let settleAck!: (ack: Ack) => void;
-      const entry: Entry = { fingerprint, ack: new Promise<Ack>((resolve) => (settleAck = resolve)) };
-      entries.set(k, entry);
-      // Map iteration is insertion order: evict the oldest beyond the cap.
-      for (const old of entries.keys()) {
-        if (entries.size <= max) break;
-        entries.delete(old);
-      }
+    connection(session) {
+      const owner: Owner = { owned: new Set() };
+      const mine = (id: string): Entry | undefined => {
+        const entry = entries.get(requestKey(session, id));
+        return entry?.owner === owner ? entry : undefined;
+      };
       return {
-        kind: 'first',
-        settle(ack, deadline) {
-          settleAck(ack);
-          if (ack.ok && deadline !== undefined) entry.until = deadline;
-          else if (entries.get(k) === entry) entries.delete(k);
+        claim(id, fingerprint) {
+          if (now() - sweptAt > SWEEP_MS) sweep();
+          const key = requestKey(session, id);
+          const existing = live(key);
+          if (existing) return existing.fingerprint === fingerprint ? { kind: 'duplicate', ack: existing.ack } : { kind: 'conflict' };
+          const stale = entries.get(key);
+          if (stale) drop(stale);
+          let settleAck!: (ack: Ack) => void;
+          const entry: Entry = { key, phase: 'claimed', fingerprint, ack: new Promise<Ack>((resolve) => (settleAck = resolve)) };
+          entries.set(key, entry);
+          // Map iteration is insertion order: evict the oldest beyond the cap.
+          for (const old of entries.values()) {
+            if (entries.size <= max) break;
+            drop(old);
+          }
+          return {
+            kind: 'first',
+            start(type, deadline, local) {
+              // Before publishing: the answer may arrive before the ack goes out.
+              if (!entry.owner && entries.get(key) === entry) {
+                owner.owned.add(entry);
+                entry.owner = owner;
+                ownedCount++;
+              }
+              Object.assign(entry, { type, deadline, startedAt: now(), local });
+              // Once it is done, a cancel of it takes the ordinary path again.
+              void local?.done.finally(() => {
+                if (entry.local === local) entry.local = undefined;
+              });
+            },
+            settle(ack, deadline) {
+              settleAck(ack);
+              if (!ack.ok || deadline === undefined) {
+                entry.phase = 'refused';
+                return drop(entry);
+              }
+              entry.deadline = deadline;
+              if (entry.phase === 'claimed') entry.phase = 'accepted';
+            },
+          };
+        },
+        local: (id) => mine(id)?.local,
+        finish(id) {
+          const entry = mine(id);
+          if (!entry || entry.type === undefined || entry.startedAt === undefined) return undefined;
+          release(entry);
+          entry.phase = 'answered';
+          return { type: entry.type, ageMs: now() - entry.startedAt };
+        },
+        typeOf: (id) => mine(id)?.type,
+        has(id) {
+          const entry = entries.get(requestKey(session, id));
+          return entry !== undefined && (entry.owner === owner || live(entry.key) === entry);
+        },
+        close() {
+          for (const entry of [...owner.owned]) release(entry);
         },
       };
     },
-  };
-};
-
-export interface PendingRequests {
-  /** `local`: the run, when a plugin answers it inside the gateway (a cancel aborts it there). */
-  add(id: string, type: string, deadline: number, local?: LocalRun): void;
-  /** The local run answering `id`, if it is one and still running. */
-  local(id: string): LocalRun | undefined;
-  /** Removes it; returns its type and age in ms, if it was pending. */
-  finish(id: string): { type: string; ageMs: number } | undefined;
-  has(id: string): boolean;
-  typeOf(id: string): string | undefined;
-  size(): number;
-  clear(): void;
-}
-
-const GRACE_MS = 5_000;
-
-/** How often `add` sweeps for expired entries at most. */
-const SWEEP_MS = 1_000;
-
-export const createPendingRequests = (now: () => number = Date.now, onExpired: (type: string) => void = () => {}): PendingRequests => {
-  const entries = new Map<string, { type: string; startedAt: number; deadline: number; local?: LocalRun | undefined }>();
-  let sweptAt = now();
-  const prune = () => {
-    sweptAt = now();
-    const t = sweptAt - GRACE_MS;
-    for (const [id, e] of entries) {
-      if (e.deadline >= t) continue;
-      entries.delete(id);
-      onExpired(e.type);
-    }
-  };
-  return {
-    add(id, type, deadline, local) {
-      if (now() - sweptAt > SWEEP_MS) prune();
-      entries.set(id, { type, startedAt: now(), deadline, local });
-      // Once it is done, a cancel of it takes the ordinary path again.
-      void local?.done.finally(() => {
-        const entry = entries.get(id);
-        if (entry?.local === local) entry.local = undefined;
-      });
-    },
-    local: (id) => entries.get(id)?.local,
-    finish(id) {
-      const e = entries.get(id);
-      if (!e) return undefined;
-      entries.delete(id);
-      return { type: e.type, ageMs: now() - e.startedAt };
-    },
-    has: (id) => entries.has(id),
-    typeOf: (id) => entries.get(id)?.type,
     size() {
-      prune();
-      return entries.size;
+      sweep();
+      return ownedCount;
     },
-    clear: () => entries.clear(),
   };
 };

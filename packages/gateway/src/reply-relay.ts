@@ -8,7 +8,7 @@ import { EVENTS, isFinal, type Response } from '@warren/protocol';
 import type { GatewayTransport, Subscription } from '@warren/transport';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
-import type { PendingRequests } from './in-flight.ts';
+import type { ConnectionRequests } from './in-flight.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 
@@ -22,8 +22,8 @@ interface ReplyRelayDeps {
   /** Plugins' onResponse hooks see each response before the socket does. */
   chain: PluginChain;
   connection: ConnectionContext;
-  /** The connection's accepted requests: a final answer finishes one (metrics). */
-  pending: PendingRequests;
+  /** The connection's requests in flight: a final answer finishes one (metrics). */
+  requests: ConnectionRequests;
   metrics: GatewayMetrics;
   /** Each response, before anything else sees it (the queue-position watch ends on the first). */
   onResponse?(response: Response): void;
@@ -38,11 +38,11 @@ export interface ReplyRelay {
 }
 
 export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
-  const { socket, options, log, now, pending, metrics } = deps;
+  const { socket, options, log, now, requests, metrics } = deps;
   /** Plugins and metrics see each response before the socket does. */
   const beforeEmit = (response: Response): Response => {
     deps.onResponse?.(response);
-    const type = pending.typeOf(response.id);
+    const type = requests.typeOf(response.id);
     const out = deps.chain.response(response, {
       connection: deps.connection,
       sessionId: deps.sessionId,
@@ -50,7 +50,7 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
     });
     if (!isFinal(response)) metrics.chunk(type);
     else {
-      const done = pending.finish(response.id);
+      const done = requests.finish(response.id);
       metrics.finished(done?.type, response.kind === 'result' ? 'ok' : response.error.code, done ? done.ageMs / 1000 : undefined);
     }
     return out;

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import { createWarrenError, isWarrenError, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import { fingerprintOf, type AcceptedRequests, type PendingRequests } from './in-flight.ts';
+import { fingerprintOf, type Claim, type ConnectionRequests } from './in-flight.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
 import { NOT_JSON, payloadJson, rememberJson, TOO_DEEP } from './payload-text.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -21,11 +21,11 @@ interface PipelineDeps {
   transport: Transport;
   options: GatewayOptions;
   chain: PluginChain;
-  accepted: AcceptedRequests;
+  /** This connection's view of the gateway's in-flight table. */
+  requests: ConnectionRequests;
   metrics: GatewayMetrics;
   connection: ConnectionContext;
   sessionId: string;
-  pending: PendingRequests;
   /** Requests sent with a `key` (retained calls). */
   retained: RetainedCalls;
   /** Where accepted requests wait for their place in the queue to be told. */
@@ -72,8 +72,9 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
   const ackRefusal = (ack: AckFn, id: string | undefined, error: WireError, type?: string) => ack(refusal(id, error, type));
 
   type Outcome = { ack: Ack; deadline?: number };
+  type Start = Extract<Claim, { kind: 'first' }>['start'];
   /** Plugins, then publish (or a local run): the ack the request earns, and its deadline when accepted. */
-  const accept = async (frame: RequestFrame, payloadBytes: number, traceparent: string, rlog: Logger): Promise<Outcome> => {
+  const accept = async (frame: RequestFrame, payloadBytes: number, traceparent: string, rlog: Logger, start: Start): Promise<Outcome> => {
     const { id, type, timeoutMs } = frame;
     let local: LocalHandler | undefined;
     let published = false;
@@ -108,6 +109,8 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
               deadline: ctx.deadline,
               traceparent,
               principal: ctx.principal,
+              // In flight on this connection before anything can answer.
+              begin: () => start(type, ctx.deadline),
             })
             .catch(brokerFailure(rlog));
           attached = started.attached;
@@ -115,8 +118,8 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           return;
         }
         await deps.ensureReplies().catch(brokerFailure(rlog));
-        // Pending before publishing: the answer may arrive before the ack goes out.
-        deps.pending.add(id, type, ctx.deadline);
+        // In flight before publishing: the answer may arrive before the ack goes out.
+        start(type, ctx.deadline);
         deps.positions.watch(id, type, true, ctx.deadline - now());
         await transport
           .publishRequest({
@@ -130,7 +133,6 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
             ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
           })
           .catch((error: unknown) => {
-            deps.pending.finish(id);
             deps.positions.forget(id);
             brokerFailure(rlog)(error);
           });
@@ -151,7 +153,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           log: rlog,
           now,
         });
-        deps.pending.add(id, type, ctx.deadline, run);
+        start(type, ctx.deadline, run);
         deps.trackLocal(run);
       } else if (!published) {
         rlog.error('no plugin answered the request and none passed it on');
@@ -229,7 +231,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     rememberJson(parsed.value.payload, text);
     // Claimed on arrival, before any await: a second copy of this id cannot
     // slip past while the first waits for the plugins or the broker confirm.
-    const claim = deps.accepted.claim(sessionId, id, fingerprintOf(type, text));
+    const claim = deps.requests.claim(id, fingerprintOf(type, text));
     // Neither branch below runs the plugin chain (no rate limit applies), so
     // their log lines share the connection's budget for invalid frames.
     if (claim.kind === 'conflict') {
@@ -255,7 +257,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     }
     let outcome: Outcome;
     try {
-      outcome = await accept(parsed.value, Buffer.byteLength(text), traceparent, rlog);
+      outcome = await accept(parsed.value, Buffer.byteLength(text), traceparent, rlog, claim.start);
     } catch (error) {
       rlog.error({ err: error }, 'request failed inside the gateway');
       outcome = { ack: refusal(id, INTERNAL, type) };

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { CALL_RETENTION, createWarrenError, EVENTS, isFinal, topology, type Principal, type Response, type WireError } from '@warren/protocol';
 import type { GatewayTransport, Subscription } from '@warren/transport';
-import type { PendingRequests } from './in-flight.ts';
+import type { ConnectionRequests } from './in-flight.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import type { ConnectionContext } from './plugins/types.ts';
@@ -37,6 +37,8 @@ interface KeyedRequest {
   deadline: number;
   traceparent: string;
   principal: Principal | undefined;
+  /** Puts it in flight on this connection (the gauge, latency, `lost`): a frame's first copy only. */
+  begin?(): void;
 }
 
 interface RetainedDeps {
@@ -47,7 +49,7 @@ interface RetainedDeps {
   sessionId: string;
   connection: ConnectionContext;
   chain: PluginChain;
-  pending: PendingRequests;
+  requests: ConnectionRequests;
   metrics: GatewayMetrics;
   positions: SocketPositions;
   log: Logger;
@@ -83,7 +85,7 @@ const expired = (): WireError => ({
 });
 
 export const createRetainedCalls = (deps: RetainedDeps): RetainedCalls => {
-  const { transport, log, pending, metrics } = deps;
+  const { transport, log, requests, metrics } = deps;
   const topo = topology(deps.namespace);
   const scope = callScopeOf(deps.connection.principal, deps.sessionId);
   const attached = new Map<string, Attachment>();
@@ -102,7 +104,7 @@ export const createRetainedCalls = (deps: RetainedDeps): RetainedCalls => {
     const out = deps.chain.response(response, { connection: deps.connection, sessionId: deps.sessionId, request: { id, type: attachment.type } });
     if (!isFinal(response)) metrics.chunk(attachment.type);
     else {
-      const done = pending.finish(id);
+      const done = requests.finish(id);
       metrics.finished(attachment.type, response.kind === 'result' ? 'ok' : response.error.code, done ? done.ageMs / 1000 : undefined);
     }
     deps.socket.emit(EVENTS.response, out, () => {
@@ -187,12 +189,11 @@ export const createRetainedCalls = (deps: RetainedDeps): RetainedCalls => {
           throw error;
         }
       }
-      // Pending before attaching: the retained responses arrive at once.
-      pending.add(request.id, request.type, request.deadline);
+      // In flight before attaching: the retained responses arrive at once.
+      request.begin?.();
       try {
         await attach(request.id, call, request.type);
       } catch (error) {
-        pending.finish(request.id);
         deps.positions.forget(request.id);
         attached.delete(request.id);
         throw error;
