@@ -27,13 +27,20 @@ interface TypePoll {
   again: boolean;
 }
 
+interface QueueWaiter {
+  /** The request is in its queue now (the broker confirmed it): positions count from here. */
+  queued(): void;
+  answered(attempt: number): void;
+  stop(): void;
+}
+
 export interface QueuePositions {
   /**
    * Tells `emit` the position of a request of `type` accepted just now, each
    * time it changes, until stopped. `measureWait`: its first response
    * (attempt 1) is a queue wait worth measuring (not a re-attach).
    */
-  watch(type: string, emit: (position: number) => void, measureWait: boolean): { answered(attempt: number): void; stop(): void };
+  watch(type: string, emit: (position: number) => void, measureWait: boolean): QueueWaiter;
   close(): void;
 }
 
@@ -97,8 +104,12 @@ export const createQueuePositions = (deps: {
       }
       const startedAt = now();
       let position: number | undefined;
+      // Before its publish is confirmed the request is not in the queue yet: a
+      // depth read then would tell it a place ahead of where it lands.
+      let inQueue = false;
       const waiter: Waiter = {
         update(ready) {
+          if (!inQueue) return;
           const next = position === undefined ? Math.max(0, ready - 1) : Math.min(position, Math.max(0, ready - 1));
           if (next === position) return;
           position = next;
@@ -107,7 +118,6 @@ export const createQueuePositions = (deps: {
       };
       const poller = entry;
       poller.waiters.add(waiter);
-      void poll(type, poller);
       const stop = () => {
         if (!poller.waiters.delete(waiter) || poller.waiters.size > 0) return;
         clearInterval(poller.timer);
@@ -115,6 +125,11 @@ export const createQueuePositions = (deps: {
       };
       return {
         stop,
+        queued() {
+          if (inQueue || !poller.waiters.has(waiter)) return;
+          inQueue = true;
+          void poll(type, poller);
+        },
         answered(attempt) {
           if (!poller.waiters.has(waiter)) return;
           if (measureWait && attempt === 1) deps.metrics.queueWait(type, (now() - startedAt) / 1000);
@@ -147,6 +162,11 @@ export const socketPositions = (positions: QueuePositions, emit: (event: string,
       const timer = setTimeout(() => end(id)?.stop(), Math.max(0, forMs));
       timer.unref?.();
       waiting.set(id, { waiter: positions.watch(type, (position) => emit(EVENTS.queued, { id, position }), measureWait), timer });
+      // Registered before the publish, so a fast answer ends it; counted from the confirm on.
+    },
+    /** `id` is in its queue (published, or an existing call attached to): its first position is read now. */
+    queued(id: string) {
+      waiting.get(id)?.waiter.queued();
     },
     /** A response for `id` is being relayed: it no longer waits. */
     answered(response: Response) {

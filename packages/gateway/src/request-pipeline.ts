@@ -136,6 +136,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
             deps.positions.forget(id);
             brokerFailure(rlog)(error);
           });
+        deps.positions.queued(id);
         published = true;
       });
       if (local && !published) {

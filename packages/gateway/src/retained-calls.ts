@@ -189,10 +189,14 @@ export const createRetainedCalls = (deps: RetainedDeps): RetainedCalls => {
           throw error;
         }
       }
+      if (outcome === 'new') deps.positions.queued(request.id);
       // In flight before attaching: the retained responses arrive at once.
       request.begin?.();
       try {
         await attach(request.id, call, request.type);
+        // After the consumer started: a call that already answered has its
+        // responses on the way before a depth read could report a position.
+        if (outcome === 'existing') deps.positions.queued(request.id);
       } catch (error) {
         deps.positions.forget(request.id);
         attached.delete(request.id);

@@ -6,6 +6,10 @@
 import { createHash } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { createGateway } from '@warren/gateway';
+import { createMemoryBroker, memoryTransport } from '@warren/transport';
+import { registerHandlers } from '@warren/worker';
+import { disposable } from '../../../test/support/disposable.ts';
 import { createQueuePositions } from '../src/queue-positions.ts';
 import { callIdOf, callScopeOf } from '../src/retained-calls.ts';
 import { connect, quiet, setup, sleep, until } from './support.ts';
@@ -179,6 +183,37 @@ describe('retained calls through a gateway (memory transport)', () => {
   });
 });
 
+describe('queued frames through a gateway (memory transport)', () => {
+  it('tell the last of 6 requests behind a worker of concurrency 1 its place, down to 0, before its answer', async () => {
+    const broker = createMemoryBroker();
+    await using gateway = disposable(
+      await createGateway({ port: 0, host: '127.0.0.1', log: quiet, queuePositionIntervalMs: 100, transport: memoryTransport(broker) }),
+    );
+    await using _worker = disposable(
+      await registerHandlers(
+        { service: 'slow', transport: memoryTransport(broker), log: quiet, concurrency: 1 },
+        { slow: () => sleep(120).then(() => 'done') },
+      ),
+    );
+    const client = connect(gateway);
+    await client.ready;
+    const events: string[] = [];
+    const positions: number[] = [];
+    client.socket.on('queued', (frame: { id: string; position: number }) => {
+      events.push(`queued:${frame.id}`);
+      if (frame.id === 'r5') positions.push(frame.position);
+    });
+    client.socket.on('response', (r: { id: string }) => events.push(`response:${r.id}`));
+    const acks = await Promise.all(Array.from({ length: 6 }, (_, i) => client.request({ id: `r${i}`, type: 'slow', payload: null })));
+    expect(acks.every((a) => a.ok)).toBe(true);
+    await client.final('r5', 10_000);
+    expect(positions.length).toBeGreaterThan(1);
+    for (let i = 1; i < positions.length; i++) expect(positions[i]).toBeLessThan(positions[i - 1]!);
+    expect(positions.at(-1)).toBe(0);
+    expect(events.lastIndexOf('queued:r5')).toBeLessThan(events.indexOf('response:r5'));
+  });
+});
+
 describe('queue positions', () => {
   const fake = () => {
     let ready = 0;
@@ -205,9 +240,13 @@ describe('queue positions', () => {
     const b: number[] = [];
     const wa = positions.watch('t', (p) => a.push(p), true);
     await sleep(5);
+    expect(a).toEqual([]); // not confirmed in its queue yet: no position
+    wa.queued();
+    await sleep(5);
     expect(a).toEqual([4]);
     depth.set(6); // b joins behind a
     const wb = positions.watch('t', (p) => b.push(p), true);
+    wb.queued();
     await until(() => b.length > 0);
     expect(b).toEqual([5]);
     depth.set(9); // others queued behind: never rises
