@@ -9,6 +9,8 @@ import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Response } from '@warren/protocol';
+// The client's zod-free parser of `queued` frames (frames.ts; the client package is another helper's).
+import { parseQueuedFrame } from '../../packages/protocol/src/frames.ts';
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
@@ -67,6 +69,8 @@ const connect = async (gateway: Gateway, token?: string): Promise<Client> => {
     ack();
   });
   socket.on('queued', (frame: { id: string; position: number }) => {
+    // What the gateway sends must pass the client's own parser.
+    if (!parseQueuedFrame(frame).ok) throw new Error(`malformed queued frame ${JSON.stringify(frame)}`);
     queued.push(frame);
     events.push(`queued:${frame.id}`);
   });
