@@ -262,6 +262,10 @@ describe('retained calls on RabbitMQ', () => {
 
   it('tells a keyed request its position too', { timeout: 30_000 }, async () => {
     const client = await connect(gateways[0]!);
+    // The session's reply queue first (the unkeyed requests need it, the keyed one does not): otherwise
+    // its declare can hold the unkeyed ones back until the keyed one is ahead of them all.
+    await client.ask({ id: 'warm', type: 'h1.stream', payload: { tag: 'warm', chunks: 0, delayMs: 0 } });
+    expect(await waitFor(() => client.final('warm') !== undefined)).toBe(true);
     const acks = [];
     for (let i = 0; i < 8; i++) acks.push(client.ask({ id: `p${i}`, type: 'h1.slow', payload: i }));
     acks.push(client.ask({ id: 'pk', type: 'h1.slow', payload: 'k', key: 'k-position' }));
