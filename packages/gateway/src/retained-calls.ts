@@ -125,10 +125,8 @@ export const createRetainedCalls = (deps: RetainedDeps): RetainedCalls => {
   };
 
   const attach = async (id: string, call: string, type: string) => {
-    attached
-      .get(id)
-      ?.subscription?.close()
-      .catch(() => {});
+    const previous = attached.get(id);
+    if (previous) detach(id, previous);
     const attachment: Attachment = { call, type, held: 0, bytes: 0, done: false };
     attached.set(id, attachment);
     attachment.subscription = await transport.consumeCall(call, {

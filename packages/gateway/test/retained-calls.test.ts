@@ -68,6 +68,17 @@ describe('retained calls through a gateway (memory transport)', () => {
     });
   });
 
+  it('frees a key whose request could not be published: the same key is refused the same way again, not attached', async () => {
+    const { gateway, broker } = await setup();
+    const client = connect(gateway);
+    await client.ready;
+    const frame = { type: 'nobody', payload: null, key: 'nobody-key' };
+    expect(await client.request({ id: 'n1', ...frame })).toMatchObject({ ok: false, error: { code: 'NO_HANDLER' } });
+    expect(broker.state.calls.size).toBe(0);
+    expect(await client.request({ id: 'n2', ...frame })).toMatchObject({ ok: false, error: { code: 'NO_HANDLER' } });
+    expect(await client.request({ id: 'n3', ...frame, attach: true })).toMatchObject({ ok: false, error: { code: 'EXPIRED' } });
+  });
+
   it("shares a principal's keys across its sessions, and nobody else's", async () => {
     const secret = 'a-test-secret-that-is-long-enough-for-hs256';
     const jwt = { jwtSecret: secret, jwtIssuer: 'https://issuer.test', jwtAudience: 'warren-test' };
