@@ -6,6 +6,8 @@ export type Line = Record<string, unknown>;
 
 export declare const root: string;
 export declare const isAlive: (pid: number) => boolean;
+export declare const embeddedEvent: (text: string) => { text: string; event: Line & { event: string } } | undefined;
+export declare const parseLine: (text: string) => unknown;
 export declare const tsCommand: (runtime: Runtime, file: string, options?: { flags?: string[]; from?: string }) => { cmd: string; args: string[] };
 
 export interface Launched {

@@ -1,7 +1,6 @@
 // The one process launcher for tests, bench and scripts: runs a TypeScript
 // file on Bun or Node (tsx), or any command, reads its stdout and stderr as
-// lines (JSON when they parse, `{ msg: text }` otherwise), waits for a line,
-// and stops it. test/support/processes.ts and bench/lib/spawn.ts are thin
+// lines (see parseLine), waits for a line, and stops it. test/support/processes.ts and bench/lib/spawn.ts are thin
 // adapters over it; scripts/start.mjs uses tsCommand.
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -26,6 +25,31 @@ export const isAlive = (pid) => {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The structured event a plain-text log line ends with, as the Python SDK
+ * logs its `ready` (`… serving chat … {"event":"ready","types":["chat"],…}`):
+ * the text before it and the event, or undefined.
+ */
+export const embeddedEvent = (text) => {
+  const at = text.lastIndexOf('{"event":');
+  if (at < 0) return undefined;
+  try {
+    const event = JSON.parse(text.slice(at));
+    return typeof event?.event === 'string' ? { text: text.slice(0, at).trimEnd(), event } : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** A log line as an object: a JSON line as it is; a text line as `{ msg: text }` plus the fields of an event it ends with. */
+export const parseLine = (text) => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { ...embeddedEvent(text)?.event, msg: text };
+  }
+};
+
 export const launch = (label, cmd, args, { env = {}, cwd = root, stdin = false } = {}) => {
   const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
   const lines = [];
@@ -43,11 +67,7 @@ export const launch = (label, cmd, args, { env = {}, cwd = root, stdin = false }
         if (part.trim() === '') continue;
         recent.push(part.length > 400 ? `${part.slice(0, 400)}…` : part);
         if (recent.length > 40) recent.shift();
-        try {
-          lines.push(JSON.parse(part));
-        } catch {
-          lines.push({ msg: part });
-        }
+        lines.push(parseLine(part));
       }
       for (const watcher of [...watchers]) watcher();
     };

@@ -29,17 +29,20 @@ n="${ns}\\."  # the namespace prefix as a regex: "warren\."
 # gateway: declares the requests/control/dead exchanges, the dead-letter queue,
 # the per-session reply queues and the retained calls' queues and locks
 # (call.*, call-lock.*); publishes requests and cancels; reads replies,
-# retained calls, dead letters and the registry. It never reads a request
+# retained calls, dead letters and the registry; declares the cancel stream
+# and appends to it (through the default exchange). It never reads a request
 # queue (a request queue's depth is a passive declare, which needs no permission).
-gw_configure="^(${n}(requests|control|dead|registry|reply\\..+|call\\..+|call-lock\\..+)|amq\\.gen-.+)\$"
+gw_configure="^(${n}(requests|control|dead|registry|cancels|reply\\..+|call\\..+|call-lock\\..+)|amq\\.gen-.+)\$"
 gw_write="^(${n}(requests|control|dead|reply\\..+)|amq\\.gen-.+|amq\\.default)\$"
 gw_read="^(${n}(reply\\..+|call\\..+|dead|registry)|amq\\.gen-.+)\$"
 # worker: declares and reads its request queues, binds them to the requests
 # exchange, reads cancels, announces itself, answers through the default
-# exchange. It cannot publish a request (no write on the requests exchange).
-wk_configure="^(${n}(requests|control|dead|registry|req\\..+)|amq\\.gen-.+)\$"
+# exchange; declares and reads the cancel stream (and appends its start-up
+# marker through the default exchange). It cannot publish a request (no write
+# on the requests exchange).
+wk_configure="^(${n}(requests|control|dead|registry|cancels|req\\..+)|amq\\.gen-.+)\$"
 wk_write="^(${n}(req\\..+|registry|dead)|amq\\.gen-.+|amq\\.default)\$"
-wk_read="^(${n}(req\\..+|requests|control)|amq\\.gen-.+)\$"
+wk_read="^(${n}(req\\..+|requests|control|cancels)|amq\\.gen-.+)\$"
 
 case "$action" in
   print)

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ensureNodeModules, ensurePython, ensureRabbit, PYTHON, root, say } from './ensure.mjs';
-import { tsCommand } from './launch.mjs';
+import { parseLine, tsCommand } from './launch.mjs';
 import { loadSessionSecret } from './session-secret.mjs';
 import { supervise } from './supervise.mjs';
 
@@ -84,7 +84,7 @@ const main = async () => {
   let webUp = !dev;
   let announced = false;
   const announce = (name, line) => {
-    if (name === 'gateway' && line.includes('"event":"ready"')) gatewayUp = true;
+    if (name === 'gateway' && parseLine(line)?.event === 'ready') gatewayUp = true;
     if (name === 'web' && /ready in/.test(line)) webUp = true;
     if (announced || !gatewayUp || !webUp) return;
     announced = true;

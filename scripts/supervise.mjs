@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
 import { relative } from 'node:path';
 import { createInterface } from 'node:readline';
+import { embeddedEvent } from './launch.mjs';
 
 const COLORS = [36, 35, 33, 32, 34, 31];
 const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
@@ -18,19 +19,25 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const NAMED = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 export const escapeControl = (text) => String(text).replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
+/** `key=value …` of a log object's own fields. */
+const fields = (entry) =>
+  Object.entries(entry)
+    .filter(([k]) => !SKIP.has(k))
+    .map(([k, v]) => `${escapeControl(k)}=${typeof v === 'string' ? escapeControl(v) : JSON.stringify(v)}`)
+    .join(' ');
+
 export const formatLine = (line) => {
   let entry;
   try {
     entry = JSON.parse(line);
   } catch {
-    return escapeControl(line);
+    // A text line ending in a structured event (Python's `ready`) shows it as a JSON line's fields are shown.
+    const embedded = embeddedEvent(line);
+    return embedded ? `${escapeControl(embedded.text)}  ${fields(embedded.event)}` : escapeControl(line);
   }
   if (entry === null || typeof entry !== 'object') return escapeControl(line);
   const level = LEVELS[entry.level] ?? entry.levelname ?? entry.level ?? '';
-  const extra = Object.entries(entry)
-    .filter(([k]) => !SKIP.has(k))
-    .map(([k, v]) => `${escapeControl(k)}=${typeof v === 'string' ? escapeControl(v) : JSON.stringify(v)}`)
-    .join(' ');
+  const extra = fields(entry);
   return `${escapeControl(String(level).padEnd(5))} ${escapeControl(entry.msg ?? entry.message ?? '')}${extra ? `  ${extra}` : ''}`;
 };
 

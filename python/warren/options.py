@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping, Sequence
 from .encoder import DEFAULT_ENCODER, Encoder
 from .errors import ConfigError
 from .handler import Handler, HandlerSpec, make_spec
-from .protocol import check_request_type, default_namespace, registry_defaults, topology
+from .protocol import cancel_stream_reading, check_request_type, default_namespace, registry_defaults, topology
 from .schema import contracts_from
 from .transport.urls import parse_broker_urls
 from .validation import contract_check
@@ -27,8 +27,9 @@ DEFAULTS: dict[str, Any] = {
     #: Reconnect backoff: first delay, doubling up to the maximum, with jitter.
     "backoff_initial_ms": 100,
     "backoff_max_ms": 5_000,
-    #: How long a cancel is remembered for a request that has not been delivered yet.
-    "cancel_memory_ms": 10 * 60 * 1000,
+    #: How long a cancel is remembered for a request that has not been delivered yet: as long as
+    #: the cancel stream keeps it (a request can wait a day); from topology.json.
+    "cancel_memory_ms": cancel_stream_reading()["memoryTtlMs"],
     #: Announce the served types (and their schemas) on the registry, with heartbeats.
     "announce": True,
     #: How often to announce (default from topology.json `registry.heartbeatMs`).

@@ -110,6 +110,8 @@ class Topology:
     registry_exchange: str
     dead_letter_exchange: str
     dead_letter_queue: str
+    #: The stream every cancel is appended to (docs/protocol.md, "Cancel message").
+    cancel_stream: str = ""
 
     def request_queue(self, request_type: str) -> str:
         template = topology_facts()["names"]["requestQueue"]
@@ -132,6 +134,14 @@ class Topology:
         arguments: dict[str, Any] = _fill(topology_facts()["replyQueueArguments"], ns=self.namespace)
         return arguments
 
+    def cancel_stream_arguments(self) -> dict[str, Any]:
+        return dict(topology_facts()["cancelStreamArguments"])
+
+
+def cancel_stream_reading() -> dict[str, Any]:
+    """How workers read the cancel stream: `{markerType, markerWaitMs, prefetch, memoryTtlMs, memoryMaxEntries}`."""
+    return dict(topology_facts()["cancelStreamReading"])
+
 
 def topology(namespace: str | None = None) -> Topology:
     facts = topology_facts()
@@ -146,6 +156,7 @@ def topology(namespace: str | None = None) -> Topology:
         registry_exchange=names["registryExchange"],
         dead_letter_exchange=names["deadLetterExchange"],
         dead_letter_queue=names["deadLetterQueue"],
+        cancel_stream=names["cancelStream"],
     )
 
 

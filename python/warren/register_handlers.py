@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any, Callable, Mapping, Sequence
@@ -71,9 +72,9 @@ class WorkerHandle:
             except (asyncio.TimeoutError, Exception):  # noqa: BLE001
                 log.warning("could not hand %s back; the broker redelivers it when the channel closes", delivery.request.id)
 
-    def _on_cancel(self, cancel: dict[str, str]) -> None:
+    def _on_cancel(self, cancel: dict[str, Any]) -> None:
         session, request_id = cancel["session"], cancel["id"]
-        self._runtime.remember_cancel(session, request_id)
+        self._runtime.remember_cancel(session, request_id, cancel.get("at"))
         job = self._runtime.jobs.get((session, request_id))
         if job is not None:
             job.abort("CANCELLED")
@@ -180,6 +181,7 @@ async def register_handlers(
             connection_name=f"warren-worker:{opts.service}",
         )
     clock = now_ms or (lambda: time.time() * 1000)
+    # Wall clock, not now_ms: stream records say when they were sent in epoch ms.
     remember, was_cancelled = cancel_memory(ttl_ms=opts.cancel_memory_ms)
     runtime = Runtime(transport=transport, now_ms=clock, remember_cancel=remember, was_cancelled=was_cancelled,
                       encoder=opts.encoder, settle_timeout_s=opts.settle_timeout_ms / 1000)
@@ -190,8 +192,12 @@ async def register_handlers(
     handle = WorkerHandle(opts, transport, runtime, owns)
     handle._watchdog = start_watchdog(asyncio.get_running_loop(), opts.loop_lag_warn_ms)
     try:
-        # Cancels first, so none is missed for a request delivered right after.
-        handle._cancel_subscription = await transport.consume_cancels([s.request_type for s in specs], handle._on_cancel)
+        # Cancels first: this returns once the cancel stream was read up to now (or after the marker
+        # wait), so a request cancelled while no worker ran is never started, and none is missed for a
+        # request delivered right after.
+        instance = opts.instance_id or default_instance_id(opts.service)
+        handle._cancel_subscription = await transport.consume_cancels([s.request_type for s in specs], handle._on_cancel,
+                                                                      instance=instance)
         for spec in specs:
             handle._subscriptions.append(
                 await transport.consume_requests(spec.request_type, handle._listener(spec), prefetch=opts.concurrency)
@@ -204,6 +210,12 @@ async def register_handlers(
     except BaseException:
         await handle.close(0)
         raise
-    log.info("%s serving %s on namespace %s (concurrency %d per type; registry instance %s)", opts.service,
-             ", ".join(s.request_type for s in specs), opts.namespace, opts.concurrency, handle.instance_id or "not announced")
+    # The text is for people; the JSON after it is the `ready` event the Node worker logs (same keys, none
+    # when unset), what supervisors and tests wait for, kept in the message so any log format carries it.
+    ready = {k: v for k, v in {"event": "ready", "service": opts.service, "types": [s.request_type for s in specs],
+                               "concurrency": opts.concurrency, "namespace": opts.namespace, "transport": transport.kind,
+                               "instanceId": handle.instance_id}.items() if v is not None}
+    log.info("%s serving %s on namespace %s (concurrency %d per type; registry instance %s) %s", opts.service,
+             ", ".join(s.request_type for s in specs), opts.namespace, opts.concurrency, handle.instance_id or "not announced",
+             json.dumps(ready, separators=(",", ":")))
     return handle

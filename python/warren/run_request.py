@@ -74,7 +74,8 @@ class Runtime:
 
     transport: Transport
     now_ms: Callable[[], float]
-    remember_cancel: Callable[[str, str], None]
+    #: remember_cancel(session, request_id, at_ms=None)
+    remember_cancel: Callable[..., None]
     was_cancelled: Callable[[str, str], bool]
     encoder: Encoder
     settle_timeout_s: float = 10.0

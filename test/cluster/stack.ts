@@ -39,7 +39,7 @@ export const createClusterStack = (cluster: Cluster, prefix = 'clu') => {
       PYTHONUNBUFFERED: '1',
       WORKER_CONCURRENCY: '100',
     });
-    await proc.waitFor((l) => String(l.msg ?? '').includes('serving'), 60_000);
+    await proc.waitFor(isReady, 60_000);
     return proc;
   };
   const backend = (url: string) => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, createMemorySessionStore, type Backend, type RequestOptions } from '@warren/client';
 import type { Catalogue, Response } from '@warren/protocol';
 import { JWT_ENV, signToken } from '../security/tokens.ts';
-import { killAll, startGateway } from '../support/processes.ts';
+import { killAll, startGateway, type Proc } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { directClient, type Direct } from './direct.ts';
 import { LANGUAGES, rawClient, startConformanceWorker, TYPES, uniqueId, waitUntil, type RawClient } from './harness.ts';
@@ -42,6 +42,7 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
   let client: Backend;
   let raw: RawClient;
   let direct: Direct;
+  let worker: Proc;
   const backends: Backend[] = [];
   // Request ids chosen by the test, so the worker can be asked about one later.
   const chosenIds: string[] = [];
@@ -61,6 +62,7 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
   };
   const sleepState = (id: string) => client.makeBackendRequest<SleepState>('conf.cancelled', { id });
   const catalogue = async () => (await fetch(`${url}/registry`)).json() as Promise<Catalogue>;
+  let ready: Record<string, unknown> = {};
 
   /**
    * One case: recorded for the table. Both languages run the identical list;
@@ -77,7 +79,7 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     // Authentication on, anonymous callers allowed: a token gives ctx a principal.
     const gateway = await startGateway('bun', namespace, { ...JWT_ENV, ALLOW_ANONYMOUS: 'true' });
     url = gateway.url;
-    await startConformanceWorker(language, namespace);
+    ({ proc: worker, ready } = await startConformanceWorker(language, namespace));
     // The gateway checks payloads against announced schemas: wait until it has them.
     await waitUntil(
       async () => ((await catalogue()).instances.some((i) => i.service === SDK[language].service) ? true : undefined),
@@ -107,6 +109,20 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     expect(typed?.payload).toMatchObject({ type: 'object', additionalProperties: false });
     expect(Object.keys((typed?.payload as { properties: object }).properties).sort()).toEqual(['name', 'times']);
     expect([...(typed?.payload as { required: string[] }).required].sort()).toEqual(['name', 'times']);
+  });
+
+  conformance('ready: one structured event once it serves (service, types, concurrency, namespace, transport, instance)', async () => {
+    const instance = (await catalogue()).instances.find((i) => i.service === SDK[language].service);
+    const { types, ...rest } = ready;
+    expect(rest).toMatchObject({
+      event: 'ready',
+      service: SDK[language].service,
+      concurrency: 2,
+      namespace,
+      transport: 'amqp',
+      instanceId: instance?.instanceId,
+    });
+    expect([...(types as string[])].sort()).toEqual(TYPES);
   });
 
   conformance('result: conf.echo answers any JSON payload unchanged', async () => {
@@ -290,6 +306,20 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     const replies = await direct.replies(id, 2000);
     expect(replies.map((r) => r.response)).toMatchObject([{ kind: 'error', id, seq: 0, attempt: 1, error: { code: 'CANCELLED' } }]);
     expect(await sleepState(id)).toMatchObject({ started: false });
+  });
+
+  conformance('cancelled while no worker runs: the worker started afterwards answers CANCELLED and never runs it', async () => {
+    // Issue 15: ns.control reaches live workers only; the cancel stream keeps it for the next one.
+    await worker.kill();
+    const id = uniqueId('nobody');
+    await direct.publish({ id, type: 'conf.sleep', payload: { ms: 5000 } });
+    await direct.cancel('conf.sleep', id);
+    ({ proc: worker } = await startConformanceWorker(language, namespace));
+    const replies = await direct.replies(id, 5000);
+    expect(replies.map((r) => r.response)).toMatchObject([{ kind: 'error', id, seq: 0, attempt: 1, error: { code: 'CANCELLED' } }]);
+    expect(await sleepState(id)).toMatchObject({ started: false });
+    // The new worker serves: one nobody cancelled runs.
+    expect(await client.makeBackendRequest('conf.echo', 'still here')).toBe('still here');
   });
 
   conformance('both cancelled and past its deadline on delivery: TIMEOUT (the deadline is checked first)', async () => {

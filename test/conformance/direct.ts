@@ -26,6 +26,7 @@ export interface DirectRequest {
 export interface Direct {
   readonly session: string;
   publish(request: DirectRequest): Promise<void>;
+  /** As the gateway sends a cancel: to `ns.control` for live workers, and appended to the cancel stream for later ones. */
   cancel(type: string, id: string): Promise<void>;
   /** Every reply of `id` up to its final one, each checked against the protocol. */
   replies(id: string, timeoutMs?: number): Promise<Reply[]>;
@@ -70,7 +71,11 @@ export const directClient = async (namespace: string): Promise<Direct> => {
         type,
         headers: { 'x-warren-version': 1, 'x-warren-session': session, ...headers },
       }),
-    cancel: (type, id) => send(topo.controlExchange, type, Buffer.from(JSON.stringify({ id, session })), { contentType: 'application/json' }),
+    cancel: async (type, id) => {
+      await send(topo.controlExchange, type, Buffer.from(JSON.stringify({ id, session })), { contentType: 'application/json' });
+      const record = { id, session, type, at: Date.now() };
+      await send('', topo.cancelStream, Buffer.from(JSON.stringify(record)), { contentType: 'application/json', persistent: true, type });
+    },
     async replies(id, timeoutMs = 5000) {
       await waitUntil(
         async () => {

@@ -13,20 +13,16 @@ export type Language = (typeof LANGUAGES)[number];
 /** Every type the conformance service serves, in both languages. */
 export const TYPES = ['conf.attempt', 'conf.busy', 'conf.cancelled', 'conf.echo', 'conf.fail', 'conf.sleep', 'conf.stream', 'conf.typed'];
 
-/** The conformance worker of `language` on `namespace`, once it serves. */
-export const startConformanceWorker = async (language: Language, namespace: string): Promise<Proc> => {
-  if (language === 'node') {
-    const proc = startProcess('bun', 'test/conformance/workers/node.ts', { WARREN_NAMESPACE: namespace });
-    await proc.waitFor(isReady);
-    return proc;
-  }
-  const proc = startCommand('conformance python worker', '/usr/bin/python3', [join(root, 'test/conformance/workers/python.py')], {
-    WARREN_NAMESPACE: namespace,
-    PYTHONUNBUFFERED: '1',
-  });
-  // Python logs plain text; the SDK says "<service> serving <types> on namespace …".
-  await proc.waitFor((l) => /conformance-python serving /.test(String(l.msg ?? '')));
-  return proc;
+/** The conformance worker of `language` on `namespace`, once it serves, and the `ready` event it logged. */
+export const startConformanceWorker = async (language: Language, namespace: string): Promise<{ proc: Proc; ready: Record<string, unknown> }> => {
+  const proc =
+    language === 'node'
+      ? startProcess('bun', 'test/conformance/workers/node.ts', { WARREN_NAMESPACE: namespace })
+      : startCommand('conformance python worker', '/usr/bin/python3', [join(root, 'test/conformance/workers/python.py')], {
+          WARREN_NAMESPACE: namespace,
+          PYTHONUNBUFFERED: '1',
+        });
+  return { proc, ready: await proc.waitFor(isReady) };
 };
 
 export const uniqueId = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;

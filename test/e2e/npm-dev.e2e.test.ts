@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { root } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { DESKTOP, launchBrowser, openPage, screenshot } from './browser.ts';
-import { freePort, runNpmStart } from './run-start.ts';
+import { freePort, isReadyLine, runNpmStart } from './run-start.ts';
 
 const namespace = uniqueNamespace('e2edev');
 const stateDir = mkdtempSync(join(tmpdir(), 'warren-state-'));
@@ -89,8 +89,8 @@ beforeAll(async () => {
     ['--dev'],
   );
   await app.waitFor((l) => l.includes('Warren is running at') && l.includes('hot reload'), 60_000);
-  await app.waitFor((l) => l.startsWith('worker-node') && l.includes('event=ready'), 20_000);
-  await app.waitFor((l) => l.startsWith('worker-python') && /serving .*chat/.test(l), 20_000);
+  await app.waitFor(isReadyLine('worker-node'), 20_000);
+  await app.waitFor(isReadyLine('worker-python', 'chat'), 20_000);
 });
 
 afterAll(async () => {
@@ -123,7 +123,7 @@ describe('npm run dev', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text being edited, not a template
     edit(join(nodeCopy, 'handlers.ts'), 'text: `chunk ${seq + 1} of ${count}`', 'text: `edited chunk ${seq + 1} of ${count}`');
     await app.waitFor((l) => l.startsWith('worker-node') && l.includes('handlers.ts changed; restarting'), 10_000, from);
-    await app.waitFor((l) => l.startsWith('worker-node') && l.includes('event=ready'), 20_000, from);
+    await app.waitFor(isReadyLine('worker-node'), 20_000, from);
     expect((await call('testRequest', { count: 1, delayMs: 0 })).chunks).toEqual([{ seq: 0, text: 'edited chunk 1 of 1' }]);
   });
 
@@ -133,7 +133,7 @@ describe('npm run dev', () => {
     const from = app.lines.length;
     edit(join(pyCopy, 'chat_worker.py'), /^OPENERS = \[.*\]$/m, 'OPENERS = ["Edited in dev."]');
     await app.waitFor((l) => l.startsWith('worker-python') && l.includes('chat_worker.py changed; restarting'), 10_000, from);
-    await app.waitFor((l) => l.startsWith('worker-python') && /serving .*chat/.test(l), 20_000, from);
+    await app.waitFor(isReadyLine('worker-python', 'chat'), 20_000, from);
     const after = (await call('chat', { message: 'hello' })).final.data as { reply: string };
     expect(after.reply).toMatch(/^Edited in dev\. You said "hello"/);
   });
@@ -144,7 +144,7 @@ describe('npm run dev', () => {
     const now = new Date();
     utimesSync(file, now, now); // content untouched: the repository stays as it was
     await app.waitFor((l) => l.startsWith('gateway') && l.includes('main.ts changed; restarting'), 10_000, from);
-    await app.waitFor((l) => l.startsWith('gateway') && l.includes('event=ready'), 20_000, from);
+    await app.waitFor(isReadyLine('gateway'), 20_000, from);
     expect((await call('testRequest', { count: 1, delayMs: 0 })).final.kind).toBe('result');
     expect(app.pids.get('gateway')!.length).toBe(2);
   });

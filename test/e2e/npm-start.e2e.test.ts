@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { DESKTOP, launchBrowser, openPage, screenshot, recordLiveTexts } from './browser.ts';
-import { freePort, runNpmStart } from './run-start.ts';
+import { freePort, isReadyLine, runNpmStart } from './run-start.ts';
 
 let app: ReturnType<typeof runNpmStart> | undefined;
 let browser: Browser | undefined;
@@ -27,8 +27,8 @@ beforeAll(async () => {
   browser = await launchBrowser();
   // start.mjs builds the web app when stale, then starts everything.
   await app.waitFor((l) => l.includes('Warren is running at'), 80_000);
-  await app.waitFor((l) => l.startsWith('worker-node') && l.includes('event=ready'), 20_000);
-  await app.waitFor((l) => l.startsWith('worker-python') && /serving .*chat/.test(l), 20_000);
+  await app.waitFor(isReadyLine('worker-node'), 20_000);
+  await app.waitFor(isReadyLine('worker-python', 'chat'), 20_000);
   page = await browser.newPage({ viewport: DESKTOP });
   page.on('pageerror', (error) => console.error('page error:', error.message));
 });

@@ -21,6 +21,15 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // eslint-disable-next-line no-control-regex
 const plain = (line: string) => line.replace(/\x1b\[[0-9;]*m/g, '');
 
+/**
+ * A child's `ready` event as the supervisor shows it (a structured event's
+ * fields as `key=value`, for every language), serving `type` when given.
+ */
+export const isReadyLine = (name: string, type?: string) => (line: string) =>
+  line.startsWith(name) &&
+  / event=ready( |$)/.test(line) &&
+  (type === undefined || (line.includes(` types=[`) && line.split(' types=[')[1]!.split(']')[0]!.split(',').includes(`"${type}"`)));
+
 /** `node scripts/start.mjs` with its output kept as plain lines, and the pids its supervisor reports. */
 export const runNpmStart = (env: Record<string, string>, args: string[] = []) => {
   const child: ChildProcess = spawn(process.execPath, [join(root, 'scripts/start.mjs'), ...args], {

@@ -4,9 +4,8 @@
 // same port with the same SESSION_SECRET, as a redeploy would.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { startNodeWorker, startProcess, root, type Proc, isReady } from '../support/processes.ts';
+import { startNodeWorker, startProcess, startPython, root, type Proc, isReady, isReadyFor } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
-import { startPython, type PyProc } from './python.ts';
 
 export interface Stack {
   namespace: string;
@@ -14,7 +13,7 @@ export interface Stack {
   url: string;
   gateway(): Proc;
   nodeWorker: Proc;
-  python: PyProc;
+  python: Proc;
   stopGateway(): Promise<void>;
   startGateway(): Promise<void>;
   close(): Promise<void>;
@@ -44,7 +43,7 @@ export const startStack = async (staticDir: string, { gatewayEnv = {} }: { gatew
     startNodeWorker(RUNTIME, namespace),
     startPython(join(root, 'python/examples/run_demo_workers.py'), { WARREN_NAMESPACE: namespace }),
   ]);
-  await python.waitFor(/serving .*chat/);
+  await python.waitFor(isReadyFor('chat'));
 
   return {
     namespace,

@@ -67,7 +67,7 @@ export const createStack = (prefix: string) => {
       PYTHONUNBUFFERED: '1',
       ...env,
     });
-    await proc.waitFor((l) => String(l.msg ?? '').includes('serving'));
+    await proc.waitFor(isReady);
     return proc;
   };
   return { namespace, gateway, worker, pythonWorker, backend, teardown };

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Announcement, Catalogue } from '@warren/protocol';
 import { createAmqpTransport } from '@warren/transport';
 import { defineContract, defineContracts, registerHandlers } from '@warren/worker';
-import { killAll, root, RUNTIMES, startGateway, startNodeWorker, startPython, textMatches, type Proc } from '../support/processes.ts';
+import { killAll, root, RUNTIMES, startGateway, startNodeWorker, startPython, isReadyFor, type Proc } from '../support/processes.ts';
 import { disposable } from '../support/disposable.ts';
 import { AMQP_URL, deleteNamespace, queueStats, uniqueNamespace } from '../support/rabbit.ts';
 
@@ -31,13 +31,13 @@ const waitUntil = async <T>(probe: () => Promise<T | undefined>, timeoutMs: numb
   }
 };
 
-// The Python chat demo as a process we can kill -9 (its log is plain text).
+// The Python chat demo as a process we can kill -9.
 const startPythonChat = (namespace: string) => {
   const proc = startPython('python/examples/chat_worker.py', { WARREN_NAMESPACE: namespace, ...registryEnv });
   return {
     child: proc.child,
     output: proc.output,
-    serving: () => proc.waitFor(textMatches(/serving chat/), 20_000).then(() => Date.now()),
+    serving: () => proc.waitFor(isReadyFor('chat'), 20_000).then(() => Date.now()),
     stop: () => {
       if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
     },

@@ -11,7 +11,7 @@
 //   - the same packages bundled by webpack 5.
 // Any install, type or run-time error fails it. Third-party dependencies come
 // from the npm registry through the local npm cache.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs script without declarations
 import { precompress } from '../../scripts/build-web.mjs';
 import { launchBrowser } from '../e2e/browser.ts';
-import { root } from '../support/processes.ts';
+import { launch, type Launched } from '../../scripts/launch.mjs';
+import { isReady, root } from '../support/processes.ts';
 
 const exec = promisify(execFile);
 const PACKAGES = ['protocol', 'transport', 'client', 'worker', 'react', 'gateway', 'cli'];
@@ -57,59 +58,11 @@ const npm = (args: string[], cwd: string) =>
     npm_config_workspace: '',
   });
 
-interface Proc {
-  child: ChildProcess;
-  output: () => string;
-  waitFor: (text: string, timeoutMs?: number) => Promise<string>;
-  stop: () => Promise<void>;
-}
-
-const start = (cmd: string, args: string[], cwd: string, env: Record<string, string>): Proc => {
-  const child = spawn(cmd, args, { cwd, env: { ...process.env, WARREN_NAMESPACE: namespace, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let text = '';
-  const waiters = new Set<() => void>();
-  const add = (d: Buffer) => {
-    text += d.toString();
-    for (const w of waiters) w();
-  };
-  child.stdout!.on('data', add);
-  child.stderr!.on('data', add);
-  child.on('exit', () => {
-    for (const w of waiters) w();
-  });
-  return {
-    child,
-    output: () => text,
-    waitFor: (needle, timeoutMs = 30_000) =>
-      new Promise((resolve, reject) => {
-        const check = () => {
-          const line = text.split('\n').find((l) => l.includes(needle));
-          if (line !== undefined) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            resolve(line);
-          } else if (child.exitCode !== null) {
-            waiters.delete(check);
-            clearTimeout(timer);
-            reject(new Error(`${cmd} ${args.join(' ')} exited (${child.exitCode}) before "${needle}":\n${text}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no "${needle}" from ${cmd} ${args.join(' ')} within ${timeoutMs} ms:\n${text}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
-  };
-};
+// The one launcher (scripts/launch.mjs): lines parsed, waited for by their `ready` event.
+const start = (cmd: string, args: string[], cwd: string, env: Record<string, string>): Launched =>
+  launch(`${cmd} ${args.join(' ')}`, cmd, args, { cwd, env: { WARREN_NAMESPACE: namespace, LOG_LEVEL: 'info', ...env } });
+const stop = (proc: Launched) => proc.kill('SIGTERM', 10_000);
+const ready = (proc: Launched) => proc.waitFor(isReady, { timeoutMs: 30_000 });
 
 // The program's own line (the worker's pino logs share stdout).
 const until = async (check: () => Promise<boolean>, ms = 15_000) => {
@@ -130,9 +83,9 @@ const GREETING = { words: ['Hello', ',', ' Ada'] };
 // Not a dependency of the repository: the consumer project gets it from the registry.
 const WEBPACK = '^5.100.0';
 
-let gateway: Proc;
+let gateway: Launched;
 let gatewayUrl = '';
-const procs: Proc[] = [];
+const procs: Launched[] = [];
 
 beforeAll(async () => {
   mkdirSync(tarballs, { recursive: true });
@@ -184,11 +137,11 @@ beforeAll(async () => {
     STATIC_DIR: join(viteApp, 'dist'),
   });
   procs.push(gateway);
-  gatewayUrl = JSON.parse(await gateway.waitFor('gateway listening')).url;
+  gatewayUrl = String((await ready(gateway)).url);
 }, 300_000);
 
 afterAll(async () => {
-  await Promise.all(procs.map((p) => p.stop()));
+  await Promise.all(procs.map(stop));
   if (!keep) rmSync(work, { recursive: true, force: true });
 });
 
@@ -209,7 +162,7 @@ describe('the packed packages, installed outside the repository', () => {
   it('serve a streamed call on plain Node: JavaScript worker and client, no loader', async () => {
     const worker = start(process.execPath, ['worker.mjs'], nodeApp, {});
     procs.push(worker);
-    await worker.waitFor('consumer worker ready');
+    await ready(worker);
     const { stdout } = await run(process.execPath, ['client.mjs', gatewayUrl], nodeApp);
     expect(lastJson(stdout)).toEqual({ ...GREETING, result: { greeting: 'Hello, Ada (from node)' } });
     // Once the gateway knows greet's schema, a 20 kB payload is checked on the
@@ -218,19 +171,19 @@ describe('the packed packages, installed outside the repository', () => {
     const large = await run(process.execPath, ['client.mjs', gatewayUrl, '--large'], nodeApp);
     expect(lastJson(large.stdout)).toEqual({ words: ['Hello', ',', '20001 chars'], result: { length: 20_007 + ' (from node)'.length } });
     expect(gateway.output()).not.toMatch(/validation thread|payload check failed/);
-    await worker.stop();
+    await stop(worker);
   });
 
   it('serve the same worker under Bun, and `warren call` from the installed CLI', async () => {
     const worker = start(bin('bun'), ['worker.mjs'], nodeApp, {});
     procs.push(worker);
-    await worker.waitFor('consumer worker ready');
+    await ready(worker);
     const { stdout } = await run(process.execPath, ['client.mjs', gatewayUrl], nodeApp);
     expect(lastJson(stdout)).toEqual({ ...GREETING, result: { greeting: 'Hello, Ada (from bun)' } });
     const cli = await run(join(nodeApp, 'node_modules/.bin/warren'), ['call', 'greet', '{"name":"Ada"}', '--url', gatewayUrl], nodeApp);
     expect(cli.stdout).toContain('"word":"Hello"');
     expect(cli.stdout).toContain('Hello, Ada (from bun)');
-    await worker.stop();
+    await stop(worker);
   });
 
   for (const variant of ['loose', 'node16']) {
@@ -252,7 +205,7 @@ describe('the packed packages, installed outside the repository', () => {
     expect(precompress(join(viteApp, 'dist')).files).toBeGreaterThan(0);
     const worker = start(process.execPath, ['worker.mjs'], nodeApp, {});
     procs.push(worker);
-    await worker.waitFor('consumer worker ready');
+    await ready(worker);
     const browser = await launchBrowser();
     try {
       const page = await browser.newPage();
@@ -273,7 +226,7 @@ describe('the packed packages, installed outside the repository', () => {
       expect(encodings).toContain('br');
     } finally {
       await browser.close();
-      await worker.stop();
+      await stop(worker);
     }
   });
 });

@@ -7,7 +7,7 @@ import { connect as amqpConnect, type ConfirmChannel as Channel } from 'amqplib'
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ack, Response } from '@warren/protocol';
-import { killAll, root, startProcess, isReady } from '../support/processes.ts';
+import { killAll, root, startProcess, isReady, type Proc } from '../support/processes.ts';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 
 const run = promisify(execFile);
@@ -49,6 +49,8 @@ const attempt = async (who: 'gateway' | 'worker', op: (ch: Channel) => Promise<u
 
 describe('least-privilege broker users (scripts/rabbitmq-users.sh)', () => {
   let gatewayUrl = '';
+  let gatewayProc: Proc;
+  let workerProc: Proc;
 
   beforeAll(async () => {
     await users('create');
@@ -69,6 +71,8 @@ describe('least-privilege broker users (scripts/rabbitmq-users.sh)', () => {
     gatewayUrl = String((await gateway.waitFor(isReady)).url);
     const worker = startProcess('bun', 'test/security/fixtures/worker.ts', { WARREN_NAMESPACE: namespace, AMQP_URL: urlFor('worker') });
     await worker.waitFor(isReady);
+    gatewayProc = gateway;
+    workerProc = worker;
   });
 
   afterAll(async () => {
@@ -109,6 +113,11 @@ describe('least-privilege broker users (scripts/rabbitmq-users.sh)', () => {
       while (!responses.some((r) => r.id === 'k2' && r.kind !== 'chunk') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
       expect(responses.filter((r) => r.id === 'k2').map((r) => r.kind)).toEqual(['chunk', 'chunk', 'result']);
       expect(await (await fetch(`${gatewayUrl}/readyz`)).json()).toMatchObject({ status: 'ready' });
+      // The cancel stream works with these users: the gateway declared it and appended the
+      // cancel, the worker read it and its start-up marker came back (no warning from either).
+      await gatewayProc.waitFor((line) => line.msg === 'cancel forwarded' && line.requestId === 'p2', 5000);
+      expect(gatewayProc.output()).not.toMatch(/cancel stream|could not be forwarded/);
+      expect(workerProc.output()).not.toMatch(/\.cancels|cancel stream|marker/);
     } finally {
       socket.close();
     }
@@ -134,6 +143,7 @@ describe('least-privilege broker users (scripts/rabbitmq-users.sh)', () => {
     expect(await attempt('gateway', (ch) => ch.consume(`${namespace}.req.whoami`, () => {}))).toBe(403);
     expect(await attempt('gateway', (ch) => ch.consume(`${other}.req.secret`, () => {}))).toBe(403);
     expect(await attempt('gateway', (ch) => ch.deleteQueue(`${namespace}.req.whoami`))).toBe(403);
+    expect(await attempt('gateway', (ch) => ch.consume(`${namespace}.cancels`, () => {}, { arguments: { 'x-stream-offset': 'first' } }))).toBe(403);
     const publish = (ch: Channel) =>
       new Promise((resolve, reject) => ch.publish(`${other}.requests`, 'secret', Buffer.from('{}'), {}, (err: unknown) => (err ? reject(err) : resolve(null))));
     expect(await attempt('gateway', publish)).toBe(403);

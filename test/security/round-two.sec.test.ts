@@ -237,6 +237,9 @@ describe('hostile clients, round two', () => {
     expect(forged).toContain('hello\\nerror gateway crashed\\u001b[2J');
     expect(forged).toContain('requestId=r-1\\r\\nINFO fake');
     expect(formatLine('plain \u001b[31mtext')).toBe('plain \\u001b[31mtext');
+    // A text line ending in a structured event (Python's `ready`) shows its fields, escaped the same way.
+    const event = formatLine(`INFO w: x\u001b[2J ${JSON.stringify({ event: 'ready', service: 'a\u001b[2J\nb', types: ['c'] })}`);
+    expect(event).toBe('INFO w: x\\u001b[2J  event=ready service=a\\u001b[2J\\nb types=["c"]');
   });
 
   it('keeps the registry (worker hosts, pids, schemas) from callers without a token when authentication is on', async () => {

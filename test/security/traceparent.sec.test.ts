@@ -44,7 +44,7 @@ describe.skipIf(!hasAioPika && !CI)('traceparent across gateway, AMQP and worker
       WARREN_NAMESPACE: namespace,
       PYTHONUNBUFFERED: '1',
     });
-    await python.waitFor((l) => String(l.msg ?? '').includes('serving'));
+    await python.waitFor(isReady);
     node = startProcess('node', 'test/security/fixtures/worker.ts', { WARREN_NAMESPACE: namespace });
     await node.waitFor(isReady);
     socket = io(gateway.url, { transports: ['websocket'], reconnection: false });

@@ -49,11 +49,11 @@ export const startCommand = (label: string, cmd: string, args: string[], env: Re
 export const startPython = (script: string, env: Record<string, string>): Proc =>
   startCommand(script, '/usr/bin/python3', [resolve(root, script)], { PYTHONPATH: join(root, 'python'), PYTHONUNBUFFERED: '1', AMQP_URL, ...env });
 
-/** A line whose text (a plain-text log line, or the JSON one) matches `pattern`. */
-export const textMatches = (pattern: RegExp) => (line: Record<string, unknown>) => pattern.test(typeof line.msg === 'string' ? line.msg : JSON.stringify(line));
-
-/** The structured line a gateway or Node worker logs once it serves (`event: 'ready'`). */
+/** The structured event a gateway or a Node or Python worker logs once it serves (`event: 'ready'`; Python's ends its text line, see parseLine). */
 export const isReady = (line: Record<string, unknown>) => line.event === 'ready';
+
+/** A worker's `ready` event, once it serves `type`. */
+export const isReadyFor = (type: string) => (line: Record<string, unknown>) => isReady(line) && Array.isArray(line.types) && line.types.includes(type);
 
 export const killAll = () => Promise.all([...live].map((p) => p.kill()));
 

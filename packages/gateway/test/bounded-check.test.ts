@@ -1,9 +1,8 @@
 // Issue 12, finding 1: a payload check costs in proportion to the payload,
 // not to the number of ways it is wrong — and still finds what is wrong.
 import { describe, expect, it } from 'vitest';
-import type { JsonSchema } from '@warren/protocol';
-import { checkBounded, PREFIX_ITEMS, pruneArrays } from '../src/registry/bounded-check.ts';
-import { createSchemaCompiler } from '../src/registry/schema-check.ts';
+import { PREFIX_ITEMS, pruneArrays, type JsonSchema } from '@warren/protocol';
+import { checkBounded, createSchemaCompiler } from '../src/registry/schema-check.ts';
 
 const item = { type: 'object', properties: { role: { enum: ['user', 'assistant'] }, text: { type: 'string' } }, required: ['role', 'text'] };
 const chat = (history: Record<string, unknown>): JsonSchema =>

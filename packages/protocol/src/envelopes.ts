@@ -83,6 +83,14 @@ export const sessionFrameSchema = z.object({
 export const queuedFrameSchema = z.object({ id: requestId, position: z.number().int().nonnegative() });
 
 export const cancelMessageSchema = z.object({ id: requestId, session: z.string() });
+/**
+ * A cancel as appended to the stream `ns.cancels`: the cancel message plus
+ * the request `type` and the epoch-ms time `at` it was sent (both
+ * informational; readers of the cancel message ignore them).
+ */
+export const cancelRecordSchema = cancelMessageSchema.extend({ type: requestType, at: z.number().int().nonnegative() });
+/** A worker's start-up marker on `ns.cancels` (CANCEL_STREAM): reading its own back means it has read every older cancel. */
+export const cancelMarkerSchema = z.object({ kind: z.literal('marker'), instance: z.string(), nonce: z.string() });
 
 export type RequestFrame = z.infer<typeof requestFrameSchema>;
 export type CancelFrame = z.infer<typeof cancelFrameSchema>;
@@ -91,6 +99,8 @@ export type SessionFrame = z.infer<typeof sessionFrameSchema>;
 export type QueuedFrame = z.infer<typeof queuedFrameSchema>;
 /** Cancel as it travels on the control exchange. */
 export type CancelMessage = z.infer<typeof cancelMessageSchema>;
+export type CancelRecord = z.infer<typeof cancelRecordSchema>;
+export type CancelMarker = z.infer<typeof cancelMarkerSchema>;
 
 /** One response envelope, as both hops carry it: the schema's own type. */
 export type Response = z.infer<typeof responseSchema>;

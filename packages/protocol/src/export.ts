@@ -4,7 +4,9 @@ import { ERROR_CODES } from './errors.ts';
 import {
   ackSchema,
   cancelFrameSchema,
+  cancelMarkerSchema,
   cancelMessageSchema,
+  cancelRecordSchema,
   EVENTS,
   MAX_TIMEOUT_MS,
   requestFrameSchema,
@@ -15,6 +17,7 @@ import {
 } from './envelopes.ts';
 import {
   CALL_RETENTION,
+  CANCEL_STREAM,
   CANCEL_STREAM_ARGUMENTS,
   DEFAULT_NAMESPACE,
   HEADERS,
@@ -61,6 +64,7 @@ export const exportJson = (): Record<string, unknown> => {
       deadLetterQueueArguments: names.deadLetterQueueArguments(),
       callQueueArguments: names.callQueueArguments(),
       cancelStreamArguments: CANCEL_STREAM_ARGUMENTS,
+      cancelStreamReading: CANCEL_STREAM,
       callRetention: CALL_RETENTION,
       requestQueueDeliveryLimit: REQUEST_QUEUE_DELIVERY_LIMIT,
       replyQueueExpiresMs: REPLY_QUEUE_EXPIRES_MS,
@@ -82,6 +86,8 @@ export const exportJson = (): Record<string, unknown> => {
       sessionFrame: z.toJSONSchema(sessionFrameSchema),
       queuedFrame: z.toJSONSchema(queuedFrameSchema),
       cancelMessage: z.toJSONSchema(cancelMessageSchema),
+      cancelRecord: z.toJSONSchema(cancelRecordSchema),
+      cancelMarker: z.toJSONSchema(cancelMarkerSchema),
       // Input form: receivers ignore fields they do not know (newer SDKs).
       announcement: z.toJSONSchema(announcementSchema, { io: 'input' }),
       registryCatalogue: z.toJSONSchema(catalogueSchema, { io: 'input' }),

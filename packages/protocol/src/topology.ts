@@ -80,6 +80,24 @@ export const CANCEL_STREAM_ARGUMENTS = {
   'x-stream-max-segment-size-bytes': 4 * 1024 * 1024,
 } as const;
 
+/**
+ * How workers read the cancel stream. A record's AMQP `type` is the request
+ * type it cancels, so a worker skips the types it does not serve without
+ * parsing the body; a worker's start-up marker has `type` = `markerType`
+ * (a colon: never a request type) and `message_id` = its nonce. A worker
+ * consumes requests once it read its own marker back, or after
+ * `markerWaitMs` without it (logged). Its cancel memory covers the stream's
+ * retention: a request can wait a day (MAX_TIMEOUT_MS).
+ */
+export const CANCEL_STREAM = {
+  markerType: 'warren:marker',
+  markerWaitMs: 5_000,
+  /** Stream records delivered to a worker before it acks (stream consumers need a qos). */
+  prefetch: 1_000,
+  memoryTtlMs: 24 * 60 * 60 * 1000,
+  memoryMaxEntries: 100_000,
+} as const;
+
 export const NAMESPACE_PATTERN = /^[a-z][a-z0-9_-]{0,40}$/;
 export const REQUEST_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 /** A request id, chosen by the client: unique among its session's requests in flight. */

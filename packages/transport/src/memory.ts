@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import {
   CALL_RETENTION,
+  CANCEL_STREAM,
   createWarrenError,
   parseAnnouncement,
   REQUEST_QUEUE_DELIVERY_LIMIT,
@@ -16,6 +17,7 @@ import {
 import type {
   BrokerStatus,
   CallListener,
+  CancelListener,
   DeadLetter,
   ConsumeOptions,
   RequestDelivery,
@@ -90,7 +92,9 @@ interface BrokerState {
   calls: Map<string, CallQueue>;
   dead: Queue<DeadLetter>;
   replies: Map<string, Queue<Response>>;
-  cancels: Map<string, Set<(cancel: CancelMessage) => void>>;
+  cancels: Map<string, Set<CancelListener>>;
+  /** The cancel stream: every cancel, kept for consumers that come later (bounded like ns.cancels, by age and count). */
+  cancelLog: { type: string; cancel: CancelMessage; at: number }[];
   /** Registry consumers: a fanout, each gets a copy; nothing is kept for late ones. */
   announcements: Set<(message: Announcement) => void>;
   published: number;
@@ -104,6 +108,7 @@ export const createMemoryBroker = (options: { now?: () => number } = {}): Memory
     dead: createQueue(),
     replies: new Map(),
     cancels: new Map(),
+    cancelLog: [],
     announcements: new Set(),
     published: 0,
     now: options.now ?? Date.now,
@@ -235,7 +240,14 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
 
     async publishCancel(type, cancel) {
       ensureOpen();
-      for (const listener of state.cancels.get(type) ?? []) queueMicrotask(() => listener(copy(cancel)));
+      const at = state.now();
+      const kept = { id: cancel.id, session: cancel.session };
+      state.cancelLog.push({ type, cancel: kept, at });
+      const cutoff = at - CANCEL_STREAM.memoryTtlMs;
+      while (state.cancelLog.length > 0 && (state.cancelLog[0]!.at <= cutoff || state.cancelLog.length > CANCEL_STREAM.memoryMaxEntries)) {
+        state.cancelLog.shift();
+      }
+      for (const listener of state.cancels.get(type) ?? []) queueMicrotask(() => listener(copy(kept), at));
     },
 
     async claimCall(call, { retentionMs }) {
@@ -386,6 +398,10 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
 
     async consumeCancels(types, listener) {
       ensureOpen();
+      // Like reading ns.cancels from its first offset up to one's own marker:
+      // every cancel kept so far arrives before this resolves.
+      const served = new Set(types);
+      for (const { type, cancel, at } of state.cancelLog) if (served.has(type)) listener(copy(cancel), at);
       for (const type of types) {
         let set = state.cancels.get(type);
         if (!set) state.cancels.set(type, (set = new Set()));

@@ -140,6 +140,11 @@ export interface GatewayTransport extends BrokerConnection {
    * a queue, and so can be answered, from the first consume on.
    */
   consumeReplies(session: string, listener: ResponseListener, options: ReplySubscriptionOptions): Promise<Subscription>;
+  /**
+   * Sends a cancel to the live workers (`ns.control`) and appends it to the
+   * cancel stream (`ns.cancels`) for workers that start later; resolves once
+   * the broker confirmed both.
+   */
   publishCancel(type: string, cancel: CancelMessage): Promise<void>;
   /**
    * Decides, under the call's lock, whether a keyed call is new: `new` when
@@ -182,7 +187,24 @@ export interface WorkerTransport extends BrokerConnection {
    * set; a transport without it makes workers publish one by one.
    */
   publishResponses?(session: string, responses: readonly Response[], replyTo?: string): Promise<ResponseOutcome>;
-  consumeCancels(types: readonly string[], listener: (cancel: CancelMessage) => void): Promise<Subscription>;
+  /**
+   * Every cancel for `types`: the live ones (`ns.control`) and, first, every
+   * one kept in the cancel stream (`ns.cancels`, read from its start, and
+   * again after a reconnect). Resolves once the stream was read up to this
+   * call (the worker's own marker came back), or after
+   * CANCEL_STREAM.markerWaitMs without it (logged): a worker consumes
+   * requests only then, so it knows every cancel sent before it started.
+   * A cancel can arrive more than once; `at` (epoch ms) is when it was sent,
+   * when known.
+   */
+  consumeCancels(types: readonly string[], listener: CancelListener, options?: CancelConsumeOptions): Promise<Subscription>;
+}
+
+export type CancelListener = (cancel: CancelMessage, at?: number) => void;
+
+export interface CancelConsumeOptions {
+  /** Named in the start-up marker (the registry instance id), for whoever reads the stream. */
+  instance?: string;
 }
 
 /** The service registry's side: workers announce, gateways listen. */

@@ -2,7 +2,7 @@
 // `multiple` only over a fully acked prefix of the channel's deliveries.
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { createAckBatcher } from '../src/amqp/ack-batcher.ts';
+import { createAckBatcher } from '../src/amqp/consumer.ts';
 
 const message = (tag: number) => ({ fields: { deliveryTag: tag } }) as unknown as ConsumeMessage;
 const tick = () => new Promise((resolve) => process.nextTick(resolve));

@@ -86,14 +86,20 @@ export const registerHandlers: RegisterHandlers = async (
   const deps = { transport, log, cancels, chunkWindow: opts.chunkWindow, who: { instance: instanceId, language: 'typescript', service: opts.service } };
   let closing: Promise<void> | null = null;
 
-  const cancelSub = await transport.consumeCancels(types, ({ id, session }) => {
-    cancels.add(session, id);
-    const run = running.get(requestKey(session, id));
-    if (run) {
-      log.info({ requestId: id }, 'cancel received; aborting handler');
-      run.abort(createWarrenError('CANCELLED', 'The request was cancelled.'));
-    }
-  });
+  // Cancels before requests: this resolves once the cancel stream was read up
+  // to now, so a request cancelled while no worker ran is never started.
+  const cancelSub = await transport.consumeCancels(
+    types,
+    ({ id, session }, at) => {
+      cancels.add(session, id, at);
+      const run = running.get(requestKey(session, id));
+      if (run) {
+        log.info({ requestId: id }, 'cancel received; aborting handler');
+        run.abort(createWarrenError('CANCELLED', 'The request was cancelled.'));
+      }
+    },
+    { instance: instanceId },
+  );
 
   const subscriptions: Subscription[] = [];
   for (const type of types) {
@@ -136,7 +142,15 @@ export const registerHandlers: RegisterHandlers = async (
     : null;
   // `event: 'ready'` is what supervisors and tests wait for; the message is for people.
   log.info(
-    { event: 'ready', types, concurrency: opts.concurrency, namespace: opts.namespace, transport: transport.kind, instanceId: announcer?.instanceId },
+    {
+      event: 'ready',
+      service: opts.service,
+      types,
+      concurrency: opts.concurrency,
+      namespace: opts.namespace,
+      transport: transport.kind,
+      instanceId: announcer?.instanceId,
+    },
     'worker serving',
   );
 

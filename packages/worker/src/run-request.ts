@@ -3,6 +3,7 @@
 // publishes the final message, and acks only after the broker confirmed it.
 import type { Logger } from 'pino';
 import {
+  CANCEL_STREAM,
   createWarrenError,
   requestKey,
   startHandlerRun,
@@ -16,25 +17,37 @@ import type { RequestDelivery, WorkerTransport } from '@warren/transport';
 import type { RunObserver } from './metrics.ts';
 import { createResponseStream, isUndeliverable } from './response-stream.ts';
 
-/** Remembers cancelled requests for a while, so one that is still queued when its cancel arrives is skipped on delivery instead of being run. */
+/**
+ * Remembers cancelled requests, so one that is still queued when its cancel
+ * arrives is skipped on delivery instead of being run. It covers the cancel
+ * stream's retention (a request can wait a day), bounded by count.
+ */
 interface CancelMemory {
-  add(session: string, id: string): void;
+  /** `at`: when the cancel was sent (stream records), else now; the age counts from it. */
+  add(session: string, id: string, at?: number): void;
   has(session: string, id: string): boolean;
 }
 
-export const createCancelMemory = ({ ttlMs = 10 * 60_000, max = 10_000, now = Date.now } = {}): CancelMemory => {
+export const createCancelMemory = ({
+  ttlMs = CANCEL_STREAM.memoryTtlMs as number,
+  max = CANCEL_STREAM.memoryMaxEntries as number,
+  now = Date.now,
+} = {}): CancelMemory => {
   const entries = new Map<string, number>();
   const prune = () => {
     const cutoff = now() - ttlMs;
     for (const [k, at] of entries) {
-      if (at > cutoff && entries.size <= max) break; // insertion order = age order
+      if (at > cutoff && entries.size <= max) break; // insertion order ≈ age order
       entries.delete(k);
     }
   };
   return {
-    add(session, id) {
-      entries.delete(requestKey(session, id));
-      entries.set(requestKey(session, id), now());
+    add(session, id, at) {
+      const key = requestKey(session, id);
+      // Heard again (the other path, or the stream re-read after a reconnect):
+      // the first time counts, so re-reading never extends its life.
+      if (entries.has(key)) return;
+      entries.set(key, Math.min(at ?? now(), now()));
       prune();
     },
     has: (session, id) => {

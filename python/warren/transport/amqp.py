@@ -10,13 +10,14 @@ import aiormq
 
 from .. import wire
 from ..errors import BrokerUnavailable, ConfigError, InvalidRequest, ResponseReturned
-from ..protocol import Topology, topology as make_topology
+from ..protocol import Topology, cancel_stream_reading, topology as make_topology
 from .amqp_acks import AckBatcher
+from .amqp_cancels import CancelStreamReader
 from .amqp_connection import backoff_delay_ms, connection_manager, describe
 from .amqp_gateway import gateway_functions
 from .amqp_registry import registry_functions
 from .malformed import answer_malformed
-from .types import RequestDelivery, Subscription, Transport
+from .types import CancelListener, RequestDelivery, Subscription, Transport
 
 log = logging.getLogger("warren.transport.amqp")
 
@@ -40,6 +41,10 @@ def wire_props(message: Any) -> wire.WireProps:
     )
 
 
+async def declare_cancel_stream(channel: Any, topo: Topology) -> Any:
+    return await channel.declare_queue(topo.cancel_stream, durable=True, arguments=topo.cancel_stream_arguments())
+
+
 async def amqp_transport(
     url: str | Sequence[str],
     namespace: str | None = None,
@@ -49,6 +54,7 @@ async def amqp_transport(
     backoff_initial_ms: float = 100,
     backoff_max_ms: float = 5_000,
     connection_name: str = "warren",
+    cancel_marker_wait_ms: float | None = None,
 ) -> Transport:
     """Connect (waiting up to connect_timeout_ms for the first connection) and return the transport.
 
@@ -74,6 +80,14 @@ async def amqp_transport(
         channel = await open_publisher(conn)
         await declare_exchanges(channel, topo)
         publisher["channel"] = channel
+        # Its own channel: a broker user that may not declare it (or a stream declared with
+        # other arguments) costs the cancel stream, not the connection.
+        try:
+            stream_channel = await conn.channel()
+            await declare_cancel_stream(stream_channel, topo)
+            await stream_channel.close()
+        except Exception as error:  # noqa: BLE001
+            log.warning("could not declare the cancel stream %s: %s", topo.cancel_stream, error)
 
     async def publishing_channel() -> Any:
         channel = publisher["channel"]
@@ -108,6 +122,27 @@ async def amqp_transport(
             raise ResponseReturned(reply_to) from None
         except aiormq.exceptions.DeliveryError:  # basic.nack: e.g. a quorum queue electing a new leader
             raise BrokerUnavailable("The message broker did not confirm a response; it will be sent again.") from None
+
+    async def append_to_cancel_stream(body: bytes, message_type: str, message_id: str | None = None) -> None:
+        """One persistent, confirmed record; mandatory, so a stream deleted under us is declared again and the record re-sent once."""
+        properties = aiormq.spec.Basic.Properties(content_type="application/json", delivery_mode=2, message_type=message_type,
+                                                  message_id=message_id)
+        for attempt in (1, 2):
+            channel = await publishing_channel()
+            try:
+                await channel.channel.basic_publish(body, exchange="", routing_key=topo.cancel_stream, properties=properties, mandatory=True)
+                return
+            except aiormq.exceptions.PublishError:  # basic.return: no such stream
+                if attempt == 2:
+                    raise BrokerUnavailable(f"The cancel stream {topo.cancel_stream} does not exist.") from None
+                conn = manager.current()
+                if conn is None:
+                    raise BrokerUnavailable() from None
+                declaring = await conn.channel()
+                await declare_cancel_stream(declaring, topo)
+                await declaring.close()
+            except aiormq.exceptions.DeliveryError:
+                raise BrokerUnavailable("The message broker did not confirm a cancel.") from None
 
     async def durable_consumer(label: str, start: Callable[[Any, Any, asyncio.Event], Awaitable[Any]]) -> Subscription:
         """A consumer that comes back on every reconnect, and after a backoff when only its channel dies."""
@@ -239,7 +274,48 @@ async def amqp_transport(
 
         return await durable_consumer(queue_name, start)
 
-    async def consume_cancels(types: Sequence[str], listener: Callable[[dict[str, str]], None]) -> Subscription:
+    async def consume_cancels(types: Sequence[str], listener: CancelListener, instance: str | None = None) -> Subscription:
+        live = await consume_live_cancels(types, listener)
+        reading = cancel_stream_reading()
+
+        async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
+            # Read from the first offset on every (re)start: cheap (bounded by the stream's retention)
+            # and the only way to learn what was sent meanwhile. The manager runs setups in order, so
+            # after a reconnect the request consumers (registered later) wait for this marker too.
+            reader = CancelStreamReader(types, instance or connection_name, listener, cancel_marker_wait_ms)
+            try:
+                await channel.set_qos(prefetch_count=int(reading["prefetch"]))
+                queue = await declare_cancel_stream(channel, topo)
+                acks = AckBatcher(channel.channel)
+
+                async def on_message(message: Any) -> None:
+                    acks.delivered(message.delivery_tag)
+                    try:
+                        reader.on_message(message.type, message.message_id, message.body)
+                    finally:
+                        # A stream consumer gets more only as it acks (its qos is its credit).
+                        acks.ack(message.delivery_tag)
+
+                tag = await queue.consume(on_message, no_ack=False, arguments={"x-stream-offset": "first"})
+            except Exception as error:  # noqa: BLE001 - the live path still works; the channel's loss retries this
+                log.warning("could not read the cancel stream %s: %s", topo.cancel_stream, error)
+                return None, None
+            await reader.caught_up(append_to_cancel_stream)
+            return queue, tag
+
+        stream = await durable_consumer(f"{topo.cancel_stream}:{','.join(types)}", start)
+
+        async def pause() -> None:
+            await live.pause()
+            await stream.pause()
+
+        async def close() -> None:
+            await live.close()
+            await stream.close()
+
+        return Subscription(pause=pause, close=close)
+
+    async def consume_live_cancels(types: Sequence[str], listener: CancelListener) -> Subscription:
         async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
             await declare_exchanges(channel, topo)
             queue = await channel.declare_queue("", exclusive=True)  # server-named
@@ -265,7 +341,7 @@ async def amqp_transport(
             await subscription.close()
         await manager.close()
 
-    gateway = gateway_functions(topo, manager, publishing_channel, durable_consumer, settler)
+    gateway = gateway_functions(topo, manager, publishing_channel, durable_consumer, settler, append_to_cancel_stream)
     registry = registry_functions(topo, publishing_channel, durable_consumer, declare_exchanges)
     return Transport(
         kind="amqp",

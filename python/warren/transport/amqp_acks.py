@@ -1,4 +1,4 @@
-"""Coalesces the acks of one channel, as the TypeScript transport's ack-batcher.ts does.
+"""Coalesces the acks of one channel, as the TypeScript transport's ack batcher (amqp/consumer.ts) does.
 
 The acks made in one loop turn leave together: when the oldest unsettled
 deliveries are all acked, one `basic.ack multiple=true` settles them all; an

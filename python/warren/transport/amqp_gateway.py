@@ -15,6 +15,7 @@ import aiormq
 from .. import wire
 from ..errors import BrokerUnavailable, NoHandler
 from ..protocol import Topology
+from .amqp_cancels import cancel_record
 from .types import RequestMessage, Subscription
 
 log = logging.getLogger("warren.transport.amqp")
@@ -38,7 +39,8 @@ def request_message(topo: Topology, request: RequestMessage, now_ms: int) -> aio
 
 def gateway_functions(topo: Topology, manager: Any, publishing_channel: Callable[[], Awaitable[Any]],
                       durable_consumer: Callable[..., Awaitable[Subscription]],
-                      settler: Callable[[Any, asyncio.Event, str], Callable[[bool], Awaitable[None]]]) -> dict[str, Callable[..., Any]]:
+                      settler: Callable[[Any, asyncio.Event, str], Callable[[bool], Awaitable[None]]],
+                      append_to_cancel_stream: Callable[[bytes, str], Awaitable[None]]) -> dict[str, Callable[..., Any]]:
     returning: dict[str, Any] = {"channel": None}
     lock = asyncio.Lock()
 
@@ -65,8 +67,13 @@ def gateway_functions(topo: Topology, manager: Any, publishing_channel: Callable
     async def publish_cancel(request_type: str, cancel: dict[str, str]) -> None:
         channel = await publishing_channel()
         exchange = await channel.get_exchange(topo.control_exchange, ensure=False)
-        await exchange.publish(aio_pika.Message(wire.encode_json(cancel), content_type="application/json"), routing_key=request_type,
-                               mandatory=False)  # no worker holding the id is normal
+        live = {"id": cancel["id"], "session": cancel["session"]}
+        # Live workers hear it on the control exchange; the stream keeps it for workers that start later.
+        await asyncio.gather(
+            exchange.publish(aio_pika.Message(wire.encode_json(live), content_type="application/json"), routing_key=request_type,
+                             mandatory=False),  # no worker holding the id is normal
+            append_to_cancel_stream(cancel_record(request_type, live, int(time.time() * 1000)), request_type),
+        )
 
     async def consume_replies(session: str, listener: Callable[[dict[str, Any], Callable[[], None]], None], *, prefetch: int) -> Subscription:
         queue_name = topo.reply_queue(session)

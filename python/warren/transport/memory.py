@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence, cast
 
 from .. import wire
 from ..errors import BrokerUnavailable, InvalidRequest, NoHandler, ResponseReturned
-from ..protocol import headers as header_names, is_valid, topology as make_topology
+from ..protocol import cancel_stream_reading, headers as header_names, is_valid, topology as make_topology
 from .malformed import answer_malformed
 from .types import (
     AnnouncementListener,
@@ -71,6 +71,9 @@ class MemoryBroker:
     requests: dict[str, _Queue] = field(default_factory=dict)
     replies: dict[str, _Queue] = field(default_factory=dict)
     cancels: dict[str, set[CancelListener]] = field(default_factory=dict)
+    #: The cancel stream: every cancel `(type, {id, session}, at)`, kept for consumers that come
+    #: later; bounded like `{ns}.cancels` (by age and count, from topology.json).
+    cancel_log: deque[tuple[str, dict[str, str], int]] = field(default_factory=deque)
     #: Registry listeners: a fanout, each gets a copy; nothing is kept for late ones.
     announcements: set[AnnouncementListener] = field(default_factory=set)
     published_count: int = 0
@@ -196,9 +199,16 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
 
     async def publish_cancel(request_type: str, cancel: dict[str, str]) -> None:
         ensure_open()
+        at = broker.now_ms()
+        kept = {"id": cancel["id"], "session": cancel["session"]}
+        broker.cancel_log.append((request_type, kept, at))
+        reading = cancel_stream_reading()
+        cutoff = at - reading["memoryTtlMs"]
+        while broker.cancel_log and (broker.cancel_log[0][2] <= cutoff or len(broker.cancel_log) > reading["memoryMaxEntries"]):
+            broker.cancel_log.popleft()
         loop = asyncio.get_running_loop()
         for listener in list(broker.cancels.get(request_type, ())):
-            loop.call_soon(listener, _copy(cancel))
+            loop.call_soon(listener, {**kept, "at": at})
 
     async def publish_response(reply_to: str, response: dict[str, Any], *, body: bytes | None = None) -> None:
         ensure_open()
@@ -240,8 +250,14 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
 
         return track(_subscribe(broker, queue, _Consumer(prefetch, deliver)))
 
-    async def consume_cancels(types: Sequence[str], listener: CancelListener) -> Subscription:
+    async def consume_cancels(types: Sequence[str], listener: CancelListener, instance: str | None = None) -> Subscription:
         ensure_open()
+        # Like reading `{ns}.cancels` from its first offset up to one's own marker: every
+        # cancel kept so far arrives before this returns.
+        served = set(types)
+        for request_type, cancel, at in list(broker.cancel_log):
+            if request_type in served:
+                listener({**cancel, "at": at})
         for request_type in types:
             broker.cancels.setdefault(request_type, set()).add(listener)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Literal, Sequence
+from typing import Any, Awaitable, Callable, Literal
 
 ConnectionStatus = Literal["connecting", "connected", "reconnecting", "closed"]
 #: Called on every status change (its return value is ignored).
@@ -62,8 +62,9 @@ class Subscription:
 RequestListener = Callable[[RequestDelivery], None]
 #: (response envelope, settle) — call settle() once the response was handled.
 ResponseListener = Callable[[dict[str, Any], Callable[[], None]], None]
-#: A parsed cancel message `{id, session}`.
-CancelListener = Callable[[dict[str, str]], None]
+#: A parsed cancel `{id, session}`, with `at` (epoch ms it was sent) when it came from the cancel stream.
+#: The same cancel can arrive more than once (ns.control and the stream): listeners are idempotent.
+CancelListener = Callable[[dict[str, Any]], None]
 #: A registry message `{kind: "announce" | "withdraw", ...}`.
 AnnouncementListener = Callable[[dict[str, Any]], None]
 
@@ -80,7 +81,8 @@ class Transport:
     publish_request: Callable[[RequestMessage], Awaitable[None]]
     #: consume_replies(session, listener, prefetch=) -> Subscription
     consume_replies: Callable[..., Awaitable[Subscription]]
-    #: publish_cancel(type, {id, session})
+    #: publish_cancel(type, {id, session}): to the live workers (`{ns}.control`) and appended to the
+    #: cancel stream (`{ns}.cancels`) for workers that start later; returns once the broker confirmed both.
     publish_cancel: Callable[[str, dict[str, str]], Awaitable[None]]
 
     # Worker side
@@ -90,7 +92,10 @@ class Transport:
     #: publish_response(reply_to, envelope, body=None): resolves once the broker confirmed it. `body`: the
     #: envelope already encoded (by the worker's encoder; encoded once), else the transport encodes it.
     publish_response: Callable[..., Awaitable[None]]
-    consume_cancels: Callable[[Sequence[str], CancelListener], Awaitable[Subscription]]
+    #: consume_cancels(types, listener, instance=None): the live cancels and, first, every one kept in the
+    #: cancel stream (read from its start, again after a reconnect). Returns once the stream was read up to
+    #: this call (the worker's own marker came back), or after `markerWaitMs` without it (logged).
+    consume_cancels: Callable[..., Awaitable[Subscription]]
 
     # Registry (docs/protocol.md "Service registry")
     #: announce(message): publish an announcement or withdrawal on `{ns}.registry` (fanout); resolves once confirmed.

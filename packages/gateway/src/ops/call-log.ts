@@ -4,7 +4,15 @@
 // Bounded: the newest calls are kept, calls still running are never evicted
 // before their deadline. Feeds the caller's own timeline (GET /calls/:id)
 // and the operations console (in-flight calls, recent failures).
-import type { Response, WireError, WorkerHop } from '@warren/protocol';
+//
+// It hears of calls through recordingTransport: the gateway's transport with
+// the console's ears on it. Every request published, every response relayed,
+// every cancel and dead letter passes through the call log (and the
+// dead-letter store) on its way, and nothing else changes. One wrapper
+// instead of hooks in the request pipeline, the reply relay and the
+// dead-letter relay.
+import { isFinal, isWarrenError, requestKey, type Response, type WireError, type WorkerHop } from '@warren/protocol';
+import type { DeadLetter, Transport } from '@warren/transport';
 
 type HopName = 'accepted' | 'published' | 'picked-up' | 'first-chunk' | 'result' | 'error' | 'cancel-sent';
 
@@ -74,7 +82,6 @@ export const createCallLog = ({
 } = {}): CallLog => {
   const calls = new Map<string, CallEntry>(); // insertion order = age
   const failures: CallEntry[] = [];
-  const key = (session: string, id: string) => `${session}\u0000${id}`;
 
   const finish = (entry: CallEntry, outcome: string, error?: WireError) => {
     if (entry.outcome !== undefined) return;
@@ -99,9 +106,9 @@ export const createCallLog = ({
 
   return {
     accepted(call) {
-      calls.delete(key(call.session, call.id));
+      calls.delete(requestKey(call.session, call.id));
       const sub = call.principal?.sub;
-      calls.set(key(call.session, call.id), {
+      calls.set(requestKey(call.session, call.id), {
         id: call.id,
         type: call.type,
         session: call.session,
@@ -118,16 +125,16 @@ export const createCallLog = ({
       if (calls.size > maxCalls) evict();
     },
     published(session, id) {
-      calls.get(key(session, id))?.hops.push({ hop: 'published', at: now() });
+      calls.get(requestKey(session, id))?.hops.push({ hop: 'published', at: now() });
     },
     refused(session, id, error) {
-      const entry = calls.get(key(session, id));
+      const entry = calls.get(requestKey(session, id));
       if (!entry) return;
       entry.hops.push({ hop: 'error', at: now(), outcome: error.code });
       finish(entry, error.code, error);
     },
     response(session, response) {
-      const entry = calls.get(key(session, response.id));
+      const entry = calls.get(requestKey(session, response.id));
       if (!entry || entry.outcome !== undefined) return;
       const t = now();
       if (response.seq === 0) {
@@ -152,9 +159,9 @@ export const createCallLog = ({
       }
     },
     cancelSent(session, id) {
-      calls.get(key(session, id))?.hops.push({ hop: 'cancel-sent', at: now() });
+      calls.get(requestKey(session, id))?.hops.push({ hop: 'cancel-sent', at: now() });
     },
-    get: (session, id) => calls.get(key(session, id)),
+    get: (session, id) => calls.get(requestKey(session, id)),
     find(id) {
       let found: CallEntry | undefined;
       for (const e of calls.values()) if (e.id === id) found = e; // the newest wins
@@ -165,5 +172,70 @@ export const createCallLog = ({
       return [...calls.values()].filter((e) => e.outcome === undefined && (e.deadline === undefined || e.deadline + GRACE_MS > t));
     },
     failures: () => [...failures],
+  };
+};
+
+export const recordingTransport = (inner: Transport, calls: CallLog, onDeadLetter: (dead: DeadLetter) => void): Transport => {
+  /** The last response recorded of each retained call being read. */
+  const recorded = new Map<string, { attempt: number; seq: number }>();
+  return {
+    ...inner,
+    // Methods read `this`-free closures on both transports; status and kind stay live through these.
+    status: () => inner.status(),
+    onStatus: (listener) => inner.onStatus(listener),
+    publishRequest(request) {
+      calls.accepted(request);
+      const published = inner.publishRequest(request);
+      // A side branch, and the very promise handed back: recording adds no tick to the caller's await.
+      published.then(
+        () => calls.published(request.session, request.id),
+        (error: unknown) =>
+          calls.refused(
+            request.session,
+            request.id,
+            isWarrenError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'publish failed' },
+          ),
+      );
+      return published;
+    },
+    consumeReplies(session, listener, options) {
+      return inner.consumeReplies(
+        session,
+        (response, settle) => {
+          calls.response(session, response);
+          listener(response, settle);
+        },
+        options,
+      );
+    },
+    consumeCall(call, listener) {
+      // A retained call's request went out as session = id = call: its hops
+      // are recorded under the call, each response once (a re-attach replays them all).
+      return inner.consumeCall(call, {
+        response(response) {
+          const last = recorded.get(call);
+          if (!last || response.attempt > last.attempt || (response.attempt === last.attempt && response.seq > last.seq)) {
+            calls.response(call, response);
+            if (isFinal(response)) recorded.delete(call);
+            else recorded.set(call, { attempt: response.attempt, seq: response.seq });
+          }
+          listener.response(response);
+        },
+        gone() {
+          recorded.delete(call);
+          listener.gone();
+        },
+      });
+    },
+    async publishCancel(type, cancel) {
+      await inner.publishCancel(type, cancel);
+      calls.cancelSent(cancel.session, cancel.id);
+    },
+    consumeDeadLetters(listener) {
+      return inner.consumeDeadLetters((dead, settle) => {
+        onDeadLetter(dead);
+        listener(dead, settle);
+      });
+    },
   };
 };

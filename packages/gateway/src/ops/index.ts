@@ -1,5 +1,5 @@
 // The operations side of a gateway, wired in one call: a recording
-// transport (the call log and dead-letter store listen on it), the queue
+// transport (call-log.ts: the call log and dead-letter store listen on it), the queue
 // statistics connection, and the HTTP routes. See docs/operations.md.
 import type { Logger } from 'pino';
 import type { Transport } from '@warren/transport';
@@ -9,10 +9,9 @@ import type { TokenVerifier } from '../plugins/authenticate.ts';
 import type { GatewayRegistry } from '../registry/index.ts';
 import type { Sessions } from '../session-tokens.ts';
 import { createOpsAccess } from './access.ts';
-import { createCallLog } from './call-log.ts';
+import { createCallLog, recordingTransport } from './call-log.ts';
 import { createDeadLetterStore, type DeadLetterStore } from './dead-letter-store.ts';
 import { createQueueStats } from './queue-stats.ts';
-import { recordingTransport } from './recording-transport.ts';
 import { withOpsRoutes } from './routes.ts';
 
 /** `verify` is the gateway's own token check (resolveVerifier), so the console admits whom the gateway admits. */

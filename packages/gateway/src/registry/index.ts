@@ -1,3 +1,2 @@
-export { createGatewayRegistry, REGISTRY_SWEEP_MS, type GatewayRegistry, type RegistryOptions } from './registry.ts';
-export { validatePayload } from './validate-payload.ts';
+export { createGatewayRegistry, REGISTRY_SWEEP_MS, validatePayload, type GatewayRegistry, type RegistryOptions } from './registry.ts';
 export { answerRegistryEvents, registryRoute } from './routes.ts';

@@ -1,4 +1,4 @@
-// Runs checkVariants on one worker thread for payloads too large to check on
+// Runs checkBounded on one worker thread for payloads too large to check on
 // the event loop. Bounded: at most MAX_QUEUED checks wait at once (more are
 // refused as RATE_LIMITED), and a check that takes longer than CHECK_TIMEOUT_MS
 // ends the thread (a new one starts for the next check) and is refused.

@@ -1,15 +1,17 @@
 // The gateway's side of the registry: listens on the registry exchange,
 // keeps the catalogue, expires silent instances, says loudly when live
 // instances disagree on a type's schemas, and checks payloads against what
-// was announced. Types nobody announced a payload schema for pass through.
+// was announced (validatePayload: the built-in plugin that refuses a payload
+// breaking it, before anything is published). Types nobody announced a
+// payload schema for pass through.
 import type { Logger } from 'pino';
-import { invalidPayload, type Announcement, type Catalogue, type WireError } from '@warren/protocol';
+import { createWarrenError, invalidPayload, type Announcement, type Catalogue, type WireError } from '@warren/protocol';
 import type { RegistryTransport, Subscription } from '@warren/transport';
+import type { GatewayPlugin } from '../plugins/types.ts';
 import { createCatalogue, type ApplyOutcome } from './catalogue.ts';
 import { payloadText } from '../payload-text.ts';
-import { checkBounded } from './bounded-check.ts';
 import { createOffThreadCheck } from './off-thread-check.ts';
-import { createSchemaCompiler, type VariantSchema, type VariantsOutcome } from './schema-check.ts';
+import { checkBounded, createSchemaCompiler, type VariantSchema, type VariantsOutcome } from './schema-check.ts';
 
 export interface RegistryOptions {
   /** How often expired instances are dropped. @default 1000 */
@@ -125,6 +127,27 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
       clearInterval(timer);
       offThread.close();
       await subscription?.close();
+    },
+  };
+};
+
+/**
+ * The plugin that refuses a payload breaking the schema its workers announced.
+ * Runs after the built-ins (auth, limits), so a bad payload still counts
+ * against a caller.
+ */
+export const validatePayload = (registry: Pick<GatewayRegistry, 'validate'>): GatewayPlugin => {
+  if (typeof registry?.validate !== 'function') throw new Error('validatePayload: expected the gateway registry');
+  return {
+    name: 'validatePayload',
+    async onRequest(ctx, next) {
+      const error = await registry.validate(ctx.type, ctx.payload, ctx.payloadBytes);
+      if (error !== null) {
+        // Issues are capped (MAX_REPORTED_ISSUES), so this line stays small.
+        ctx.log.info({ issues: error.details?.issues, issueCount: error.details?.issueCount }, 'payload does not match the announced schema');
+        throw createWarrenError(error.code, error.message, error.details === undefined ? {} : { details: error.details });
+      }
+      await next();
     },
   };
 };

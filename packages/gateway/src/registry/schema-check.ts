@@ -1,8 +1,19 @@
 // Payload checks from announced JSON Schemas. The schema is turned back into
 // a zod schema (z.fromJSONSchema) once and cached by its text, so every
 // request of a type costs one safeParse. See docs/decisions/0008.
+//
+// Bounded: a check's cost follows the payload's size with a small constant,
+// however many ways the payload is wrong. zod builds one issue object per
+// failing value: an array of 100 000 empty objects costs it 200 000 issues, a
+// second of work and garbage collection, and past ~150 000 issues from one
+// field its own argument spread overflows the stack. So a payload is first
+// checked with every array cut to its first PREFIX_ITEMS items; when that
+// already fails, its issues are the answer (marked partial: the rest was not
+// checked). Only a payload whose prefix passes is checked whole — and a valid
+// payload is cheap for zod. (boundedCheck is the protocol's, shared with the
+// Node worker SDK.)
 import { z } from 'zod';
-import { createIssueList, payloadIssues, type IssueList, type JsonSchema } from '@warren/protocol';
+import { boundedCheck, createIssueList, payloadIssues, type IssueList, type JsonSchema } from '@warren/protocol';
 import { canonicalJson } from './canonical.ts';
 
 /** `null` when the value passes, else the first failing paths and their count. */
@@ -45,7 +56,7 @@ export const createSchemaCompiler = () => {
   };
 };
 
-export type SchemaCompiler = ReturnType<typeof createSchemaCompiler>;
+type SchemaCompiler = ReturnType<typeof createSchemaCompiler>;
 
 /** One announced payload schema, named by its variant key. */
 export interface VariantSchema {
@@ -60,8 +71,8 @@ export interface VariantsOutcome {
   unusable: { key: string; reason: string }[];
 }
 
-/** Checks `payload` against each variant's schema; the same code runs inline and on the validation thread. */
-export const checkVariants = (compile: SchemaCompiler, variants: readonly VariantSchema[], payload: unknown): VariantsOutcome => {
+/** Checks `payload` against each variant's schema, unbounded (see checkBounded). */
+const checkVariants = (compile: SchemaCompiler, variants: readonly VariantSchema[], payload: unknown): VariantsOutcome => {
   const unusable: VariantsOutcome['unusable'] = [];
   const found: IssueList[] = [];
   for (const variant of variants) {
@@ -79,4 +90,14 @@ export const checkVariants = (compile: SchemaCompiler, variants: readonly Varian
   const list = createIssueList();
   for (const f of found) for (const issue of f.issues) list.add(issue);
   return { issues: { issues: list.result().issues, count: Math.max(list.result().count, ...found.map((f) => f.count)) }, unusable };
+};
+
+/** checkVariants, bounded in work (see the header); inline and on the validation thread alike. */
+export const checkBounded = (compile: SchemaCompiler, variants: readonly VariantSchema[], payload: unknown): VariantsOutcome => {
+  const outcome = boundedCheck(
+    payload,
+    (v) => checkVariants(compile, variants, v),
+    (r) => r.issues,
+  );
+  return 'unusable' in outcome ? outcome : { issues: outcome as IssueList, unusable: [] };
 };

@@ -3,8 +3,7 @@
 // garbage collection) delays only its own answer, never /healthz, broker
 // heartbeats or other clients.
 import { parentPort } from 'node:worker_threads';
-import { checkBounded } from './bounded-check.ts';
-import { createSchemaCompiler, type VariantSchema } from './schema-check.ts';
+import { checkBounded, createSchemaCompiler, type VariantSchema } from './schema-check.ts';
 
 interface ThreadJob {
   id: number;

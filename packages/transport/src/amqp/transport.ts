@@ -1,5 +1,6 @@
 // The RabbitMQ implementation of the transport seam (see docs/protocol.md).
 import {
+  CANCEL_STREAM,
   createWarrenError,
   parseAnnouncement,
   splitBrokerUrls,
@@ -14,11 +15,11 @@ import { setMaxListeners } from 'node:events';
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
 import { decodeDeadLetter, decodeRequest, decodeResponses, encodeRefusal, encodeRequest, encodeResponse, encodeResponses } from './codec.ts';
-import { createAckBatcher, type AckBatcher } from './ack-batcher.ts';
 import { createCallQueues } from './calls.ts';
 import { createConnectionManager, redactUrl, type BackoffOptions } from './connection.ts';
-import { durableConsumer } from './consumer.ts';
+import { createAckBatcher, durableConsumer, type AckBatcher } from './consumer.ts';
 import { createPublisher } from './publisher.ts';
+import { appendToCancelStream, cancelRecord, cancelStreamReader, declareCancelStream } from './cancel-stream.ts';
 
 export interface AmqpTransportOptions {
   /**
@@ -48,6 +49,8 @@ export interface AmqpTransportOptions {
    * (one node, cheaper). Every gateway of an app must use the same. @default 'quorum'
    */
   replyQueueType?: ReplyQueueType;
+  /** How long a worker waits to read its marker back from the cancel stream. @default CANCEL_STREAM.markerWaitMs */
+  cancelMarkerWaitMs?: number;
 }
 
 export type AmqpTransport = Transport & { readonly topology: Topology; reconnects(): number };
@@ -65,12 +68,13 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
   const urls = splitBrokerUrls(options.url);
   if (urls.length === 0) throw createWarrenError('BROKER_UNAVAILABLE', 'No broker URL was given.');
   const publishWaitMs = options.publishWaitMs ?? 5000;
+  const connectionName = options.connectionName ?? 'warren';
   const manager = createConnectionManager({
     urls,
     log,
     heartbeatSeconds: options.heartbeatSeconds ?? 10,
     backoff: { initialDelayMs: 100, maxDelayMs: 2500, ...options.backoff },
-    connectionName: options.connectionName ?? 'warren',
+    connectionName,
   });
   const publisher = createPublisher(log);
   const subscriptions = new Set<Subscription>();
@@ -80,6 +84,16 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     const ch = await model.createChannel();
     await declareExchanges(ch, topo);
     await ch.close();
+    // Its own channel: a broker user that may not declare it (or a stream
+    // declared with other arguments) costs the cancel stream, not the rest.
+    const streamChannel = await model.createChannel();
+    streamChannel.on('error', () => {});
+    try {
+      await declareCancelStream(streamChannel, topo);
+      await streamChannel.close();
+    } catch (error) {
+      log.warn({ err: (error as Error).message, stream: topo.cancelStream }, 'could not declare the cancel stream');
+    }
   });
   manager.onStatus((status) => {
     if (status !== 'connected') publisher.detach();
@@ -132,6 +146,16 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       else acks.requeue(message);
     };
   };
+  const redeclareCancelStream = async () => {
+    const model = manager.current();
+    if (!model) throw unreachable();
+    const ch = await model.createChannel();
+    ch.on('error', () => {});
+    await declareCancelStream(ch, topo);
+    await ch.close().catch(() => {});
+  };
+  const appendCancelRecord = (body: Buffer, properties: Options.Publish) =>
+    appendToCancelStream((...args) => publisher.publish(...args), redeclareCancelStream, topo, body, properties);
   const ackBatcher = (ch: Channel) => createAckBatcher(ch, (error) => log.warn({ err: (error as Error).message }, 'could not settle a message'));
   const lostSignal = (ch: Channel) => {
     const controller = new AbortController();
@@ -239,9 +263,14 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
 
     async publishCancel(type, cancel) {
       await awaitConnected();
-      await publisher.publish(topo.controlExchange, type, Buffer.from(JSON.stringify(cancel)), {
-        contentType: 'application/json',
-      });
+      // Live workers hear it on ns.control; the stream keeps it for workers
+      // that start later (docs/decisions/0014 §4). Confirmed both, or failed.
+      await Promise.all([
+        publisher.publish(topo.controlExchange, type, Buffer.from(JSON.stringify({ id: cancel.id, session: cancel.session })), {
+          contentType: 'application/json',
+        }),
+        appendCancelRecord(cancelRecord(type, cancel, Date.now()), { type }),
+      ]);
     },
 
     claimCall: calls.claimCall,
@@ -313,9 +342,45 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       return publishMandatory(replyTo ?? topo.replyQueue(session), body, properties);
     },
 
-    async consumeCancels(types, listener) {
+    async consumeCancels(types, listener, { instance = connectionName } = {}) {
       const name = `${topo.controlExchange}:${types.join(',')}`;
-      return broadcastConsumer(name, topo.controlExchange, types, parseCancelMessage, 'cancel', listener);
+      const live = await broadcastConsumer(name, topo.controlExchange, types, parseCancelMessage, 'cancel', (cancel) => listener(cancel));
+      const served = new Set(types);
+      // Read from the first offset on every (re)start: cheap (bounded by the
+      // stream's retention) and the only way to learn what was sent meanwhile.
+      // The manager runs setups in order, so after a reconnect the request
+      // consumers (registered later) wait for this one's marker too.
+      const stream = track(
+        await durableConsumer(manager, log, `${topo.cancelStream}:${types.join(',')}`, async (ch, restart) => {
+          await declareCancelStream(ch, topo);
+          await ch.prefetch(CANCEL_STREAM.prefetch);
+          const reader = cancelStreamReader(
+            { acks: ackBatcher(ch), log, append: appendCancelRecord, markerWaitMs: options.cancelMarkerWaitMs },
+            served,
+            instance,
+            listener,
+          );
+          const { consumerTag } = await ch.consume(
+            topo.cancelStream,
+            (message) => {
+              if (!message) return restart();
+              reader.onMessage(message);
+            },
+            { arguments: { 'x-stream-offset': 'first' } },
+          );
+          await reader.caughtUp();
+          return consumerTag;
+        }),
+      );
+      return {
+        active: () => (live.active?.() ?? true) && (stream.active?.() ?? true),
+        pause: async () => {
+          await Promise.all([live.pause(), stream.pause()]);
+        },
+        close: async () => {
+          await Promise.all([live.close(), stream.close()]);
+        },
+      };
     },
 
     async announce(message) {
