@@ -277,6 +277,25 @@ describe('retained calls on RabbitMQ', () => {
     expect(client.events.lastIndexOf('queued:pk')).toBeLessThan(client.events.indexOf('response:pk'));
   });
 
+  it('honours a cancel of a keyed call sent after a re-attach while no worker runs: the next worker never runs it', { timeout: 20_000 }, async () => {
+    let laterRuns = 0;
+    const later = { 'h1.later': async () => (laterRuns += 1) };
+    // The type's queue exists (a worker declared it), but nobody consumes it now.
+    await (await registerHandlers({ service: 'h1later', url: AMQP_URL, namespace, log: quiet, announce: false }, later)).close();
+    const before = await connect(gateways[0]!);
+    expect(await before.ask({ id: 'l1', type: 'h1.later', payload: null, key: 'k-later' })).toEqual({ ok: true, id: 'l1' });
+    const token = before.token();
+    before.socket.disconnect();
+    const after = await connect(gateways[1]!, token);
+    expect(await after.ask({ id: 'l2', type: 'h1.later', payload: null, key: 'k-later', attach: true })).toEqual({ ok: true, id: 'l2', attached: true });
+    after.cancel('l2', 'h1.later');
+    await sleep(300);
+    workers.push(await registerHandlers({ service: 'h1later', url: AMQP_URL, namespace, log: quiet, announce: false }, later));
+    expect(await waitFor(() => after.final('l2') !== undefined)).toBe(true);
+    expect(after.final('l2')).toMatchObject({ kind: 'error', id: 'l2', error: { code: 'CANCELLED' } });
+    expect(laterRuns).toBe(0);
+  });
+
   it('forwards a cancel sent after a re-attach to the worker holding the call', async () => {
     const before = await connect(gateways[0]!);
     const payload = { tag: 'cancel', chunks: 200, delayMs: 50 };
