@@ -4,7 +4,8 @@
 // client sending calls one after another (closed loop, C=1): unkeyed, then
 // keyed (each a new key: lock, passive declare, quorum queue declare, then
 // the call), then attach-only to calls already finished (replay). Prints
-// markdown; its own namespace, deleted at the end.
+// markdown; its own namespace, deleted at the end. `REPLY_QUEUE_TYPE=classic`
+// measures classic call (and reply) queues instead of quorum ones.
 import { createHash, randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { io } from 'socket.io-client';
@@ -18,7 +19,8 @@ const url = process.env.AMQP_URL ?? DEFAULT_AMQP_URL;
 const namespace = `benchcalls${randomBytes(3).toString('hex')}`;
 const log = pino({ level: 'warn' });
 
-const gateway = await createGateway({ url, namespace, port: 0, host: '127.0.0.1', log, queuePositionIntervalMs: 1_000 });
+const replyQueueType = process.env.REPLY_QUEUE_TYPE === 'classic' ? 'classic' : 'quorum';
+const gateway = await createGateway({ url, namespace, port: 0, host: '127.0.0.1', log, queuePositionIntervalMs: 1_000, replyQueueType });
 const worker = await registerHandlers({ service: 'bench', url, namespace, log, announce: false, concurrency: 8 }, { echo: async (p: unknown) => p });
 const socket = io(gateway.url, { transports: ['websocket'], reconnection: false });
 const { sessionId } = await new Promise<{ sessionId: string }>((resolve) => socket.once('session', resolve));
@@ -58,7 +60,7 @@ const replay = await run('attach to a finished call (replay)', (i) => ({ id: `a$
 const rows = [plain, keyed, replay].map(
   (r) => `| ${r.label} | ${r.perSec.toFixed(0)} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} | ${(plain.p50 === r.p50 ? 1 : r.p50 / plain.p50).toFixed(2)}× |`,
 );
-console.log(`## Retained calls, ${calls} sequential calls (C=1), ${new Date().toISOString().slice(0, 16)}Z\n`);
+console.log(`## Retained calls, ${calls} sequential calls (C=1), ${replyQueueType} queues, ${new Date().toISOString().slice(0, 16)}Z\n`);
 console.log('| calls | per second | p50 ms | p99 ms | p50 ÷ unkeyed |\n| --- | --- | --- | --- | --- |');
 console.log(rows.join('\n'));
 
@@ -69,6 +71,12 @@ await gateway.close();
 const callQueue = (key: string) =>
   `${namespace}.call.${createHash('sha256').update(`${namespace}\u0000session:${sessionId}\u0000${key}`).digest('base64url').slice(0, 32)}`;
 await deleteQueues(
-  [...Array.from({ length: calls }, (_, i) => callQueue(`key-${i}`)), `${namespace}.req.echo`, `${namespace}.reply.${sessionId}`, `${namespace}.dead`],
+  [
+    ...Array.from({ length: calls }, (_, i) => callQueue(`key-${i}`)),
+    `${namespace}.req.echo`,
+    `${namespace}.reply.${sessionId}`,
+    `${namespace}.dead`,
+    `${namespace}.cancels`,
+  ],
   ['requests', 'control', 'registry', 'dead'].map((suffix) => `${namespace}.${suffix}`),
 );
