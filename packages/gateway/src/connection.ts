@@ -39,6 +39,8 @@ interface SocketDeps {
   isDraining(): boolean;
   /** Gateway-wide pollers of queue depth: a waiting request's place in its queue. */
   positions: QueuePositions;
+  /** The call log learns that a client's id names a retained call (GET /calls/:id). */
+  aliasCall?(session: string, id: string, call: string): void;
   /** Binds the `registry` event (the service catalogue) on this socket. */
   answerRegistry(socket: Socket): void;
   now?: () => number;
@@ -75,6 +77,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     requests,
     metrics,
     positions,
+    onAttach: (id, call) => deps.aliasCall?.(session.sessionId, id, call),
     log,
   });
 

@@ -183,6 +183,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         },
         isDraining: () => draining,
         positions,
+        aliasCall: ops.calls.alias,
         answerRegistry: (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}),
       });
     } catch (error) {

@@ -52,6 +52,8 @@ interface RetainedDeps {
   requests: ConnectionRequests;
   metrics: GatewayMetrics;
   positions: SocketPositions;
+  /** The client's id for this frame names `call` (GET /calls/:id finds the call's hops by it). */
+  onAttach?(id: string, call: string): void;
   log: Logger;
 }
 
@@ -190,6 +192,7 @@ export const createRetainedCalls = (deps: RetainedDeps): RetainedCalls => {
       if (outcome === 'new') deps.positions.queued(request.id);
       // In flight before attaching: the retained responses arrive at once.
       request.begin?.();
+      deps.onAttach?.(request.id, call);
       try {
         await attach(request.id, call, request.type);
         // After the consumer started: a call that already answered has its

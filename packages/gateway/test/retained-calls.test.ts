@@ -40,7 +40,7 @@ describe('retained calls through a gateway (memory transport)', () => {
       },
     );
     const client = connect(gateway);
-    await client.ready;
+    const { token } = await client.ready;
     expect(await client.request({ id: 'a', type: 'stream', payload: 3, key: 'k' })).toEqual({ ok: true, id: 'a' });
     await client.final('a');
     expect(await client.request({ id: 'b', type: 'stream', payload: 3, key: 'k' })).toEqual({ ok: true, id: 'b', attached: true });
@@ -54,6 +54,15 @@ describe('retained calls through a gateway (memory transport)', () => {
       ['chunk', 2],
       ['result', 3],
     ]);
+    // The caller's timeline, under either id it used for the call.
+    for (const id of ['a', 'b']) {
+      const timeline = await fetch(`${gateway.url}/calls/${id}`, { headers: { 'x-warren-session': token } });
+      expect(timeline.status).toBe(200);
+      const body = (await timeline.json()) as { id: string; outcome: string; hops: { hop: string }[] };
+      expect(body).toMatchObject({ id, type: 'stream', outcome: 'ok' });
+      expect(body.hops.map((h) => h.hop)).toEqual(['accepted', 'published', 'picked-up', 'first-chunk', 'result']);
+    }
+    expect((await fetch(`${gateway.url}/calls/never`, { headers: { 'x-warren-session': token } })).status).toBe(404);
   });
 
   it('refuses attach without a key, and answers an attach to no retained call with EXPIRED', async () => {

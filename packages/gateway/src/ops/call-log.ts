@@ -58,6 +58,8 @@ export interface CallLog {
   response(session: string, response: Response): void;
   cancelSent(session: string, id: string): void;
   get(session: string, id: string): CallEntry | undefined;
+  /** `id` of `session` names the retained call `call` (recorded as session = id = call): `get` finds it under either. */
+  alias(session: string, id: string, call: string): void;
   /** Any session's call with this id (operators). */
   find(id: string): CallEntry | undefined;
   inFlight(): CallEntry[];
@@ -81,6 +83,8 @@ export const createCallLog = ({
   now?: () => number;
 } = {}): CallLog => {
   const calls = new Map<string, CallEntry>(); // insertion order = age
+  /** A client's (session, id) → the retained call it is attached to, by requestKey. */
+  const aliases = new Map<string, string>();
   const failures: CallEntry[] = [];
 
   const finish = (entry: CallEntry, outcome: string, error?: WireError) => {
@@ -161,7 +165,20 @@ export const createCallLog = ({
     cancelSent(session, id) {
       calls.get(requestKey(session, id))?.hops.push({ hop: 'cancel-sent', at: now() });
     },
-    get: (session, id) => calls.get(requestKey(session, id)),
+    get: (session, id) => {
+      const key = requestKey(session, id);
+      return calls.get(key) ?? calls.get(aliases.get(key) ?? '');
+    },
+    alias(session, id, call) {
+      const key = requestKey(session, id);
+      aliases.delete(key);
+      aliases.set(key, requestKey(call, call));
+      // Bounded like the log itself: the oldest aliases go first.
+      for (const old of aliases.keys()) {
+        if (aliases.size <= maxCalls) break;
+        aliases.delete(old);
+      }
+    },
     find(id) {
       let found: CallEntry | undefined;
       for (const e of calls.values()) if (e.id === id) found = e; // the newest wins
