@@ -72,8 +72,9 @@ export const runCell = async (
     const latencies = sorted(result.latencies as number[]);
     const seconds = Number(result.windowMs) / 1000;
     const chunks = Number(result.chunks);
+    const completed = latencies.length;
     // Long streams may finish few requests inside a window; their chunks say how much work was done.
-    const work = workload.chunks > 0 ? Math.max(latencies.length, chunks / workload.chunks) : latencies.length;
+    const work = workload.chunks > 0 ? Math.max(completed, chunks / workload.chunks) : completed;
     const cpuPerReq: Partial<Record<Role, number>> = {};
     const cpuBusy: Partial<Record<Role, number>> = {};
     for (const [role, ms] of Object.entries(cpu)) {
@@ -84,8 +85,8 @@ export const runCell = async (
       system: systemId,
       workload: workloadName,
       concurrency,
-      completed: latencies.length,
-      reqPerSec: latencies.length / seconds,
+      completed,
+      reqPerSec: completed / seconds,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       ttfcP50: workload.chunks > 0 ? percentile(sorted(result.firstChunk as number[]), 50) : Number.NaN,
