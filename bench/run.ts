@@ -85,7 +85,7 @@ console.log(markdown);
 const dir = args.out ?? join(root, 'test-artifacts', 'bench');
 mkdirSync(dir, { recursive: true });
 // A run of a subset (--systems, --workloads, …) must not overwrite the last full run.
-const partial = process.argv.slice(2).some((a) => !a.startsWith('--quick') && !a.startsWith('--out'));
+const partial = process.argv.slice(2).some((a, i, all) => !a.startsWith('--quick') && !a.startsWith('--out') && all[i - 1] !== '--out');
 const name = partial ? 'partial' : args.quick ? 'quick' : 'full';
 writeFileSync(join(dir, `${name}.md`), markdown);
 writeFileSync(join(dir, `${name}.json`), JSON.stringify({ args, cells, scale }, null, 2));

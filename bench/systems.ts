@@ -1,14 +1,15 @@
-// The systems a run compares: Warren (gateway on Bun or Node), and the three
+// The systems a run compares: Warren (gateway on Bun or Node), and the four
 // baselines. Each starts its server-side processes once; the harness then
 // runs every cell against it with a fresh load-client process.
 import { randomBytes } from 'node:crypto';
 import { deleteNamespace } from '../test/support/rabbit.ts';
 import { deleteQueues, obliterateQueues } from './lib/cleanup.ts';
 import { freePort, waitForHttp } from './lib/free-port.ts';
-import { pidOf } from './lib/proc-stat.ts';
+import { pidListeningOn, pidOf } from './lib/proc-stat.ts';
 import { spawnChild, type Child, type Runtime } from './lib/spawn.ts';
 import { queueName } from './lib/bullmq-relay.ts';
-import { requestQueue } from './lib/amqp-floor.ts';
+import { AMQP_URL, requestQueue } from './lib/amqp-floor.ts';
+import { naiveExchange, naiveQueue } from './lib/naive-relay.ts';
 
 export type Role = 'client' | 'gateway' | 'worker' | 'broker';
 
@@ -29,9 +30,13 @@ export interface System {
 }
 
 const hex = () => randomBytes(3).toString('hex');
+/** BENCH_PREFIX_TAG: a tag in every name a run declares, so runs beside other work on one broker are told apart. */
+const tag = process.env.BENCH_PREFIX_TAG ?? '';
 const ready = (child: Child, timeoutMs = 30_000) => child.waitFor((line) => line.ev === 'ready', timeoutMs);
+/** The broker this run talks to: whoever listens on its port, else the first process of that name. */
 const brokerPid = (program: string) => {
-  const pid = pidOf(program);
+  const port = program === 'redis-server' ? Number(process.env.REDIS_PORT ?? 6379) : Number(new URL(AMQP_URL).port || 5672);
+  const pid = pidListeningOn(port) ?? pidOf(program);
   return pid === undefined ? {} : { broker: pid };
 };
 
@@ -73,7 +78,7 @@ const warren = (gatewayRuntime: Runtime, from?: string): System => ({
   label: `Warren${from !== undefined ? ' before' : ''} (gateway on ${gatewayRuntime === 'bun' ? 'Bun' : 'Node'})`,
   async start(runtime) {
     const where = from === undefined ? {} : { root: from };
-    const namespace = `bench${hex()}`;
+    const namespace = `bench${tag}${hex()}`;
     const worker = spawnChild(
       'warren worker',
       runtime,
@@ -109,7 +114,7 @@ const warrenPython = (pythonPath?: string): System => ({
   id: pythonPath === undefined ? 'warren-python' : 'warren-python-before',
   label: `Warren, Python worker${pythonPath === undefined ? '' : ' before'} (gateway on Bun)`,
   async start() {
-    const namespace = `bench${hex()}`;
+    const namespace = `bench${tag}${hex()}`;
     const file = 'bench/servers/warren-worker.py';
     const worker = spawnChild(
       'warren python worker',
@@ -156,7 +161,7 @@ const amqpFloor: System = {
   id: 'amqp',
   label: 'bare AMQP request/reply (broker floor)',
   async start(runtime) {
-    const prefix = `benchamqp${hex()}`;
+    const prefix = `benchamqp${tag}${hex()}`;
     const worker = spawnChild('amqp worker', runtime, 'bench/servers/amqp-worker.ts', { BENCH_PREFIX: prefix, WORKER_CONCURRENCY: '128' });
     await ready(worker);
     return {
@@ -175,7 +180,7 @@ const bullmqRelay: System = {
   id: 'bullmq',
   label: 'BullMQ + Socket.IO relay (peer)',
   async start(runtime) {
-    const prefix = `benchbull${hex()}`;
+    const prefix = `benchbull${tag}${hex()}`;
     const worker = spawnChild('bullmq worker', runtime, 'bench/servers/bullmq-worker.ts', { BENCH_PREFIX: prefix, WORKER_CONCURRENCY: '128' });
     await ready(worker);
     const gateway = spawnChild('bullmq gateway', runtime, 'bench/servers/bullmq-gateway.ts', { BENCH_PREFIX: prefix });
@@ -192,6 +197,28 @@ const bullmqRelay: System = {
   },
 };
 
+/** The simplest relay with no guarantees: what a Socket.IO → RabbitMQ hop costs before durability (issue 16). */
+const naiveRelay: System = {
+  id: 'naive',
+  label: 'naive Socket.IO → AMQP relay (no guarantees)',
+  async start(runtime) {
+    const prefix = `benchnaive${tag}${hex()}`;
+    const worker = spawnChild('naive worker', runtime, 'bench/servers/naive-worker.ts', { BENCH_PREFIX: prefix });
+    await ready(worker);
+    const gateway = spawnChild('naive gateway', runtime, 'bench/servers/naive-gateway.ts', { BENCH_PREFIX: prefix });
+    const { url } = await ready(gateway);
+    return {
+      url: String(url),
+      pids: { gateway: gateway.pid, worker: worker.pid, ...brokerPid('beam.smp') },
+      client: { file: 'bench/clients/socket.ts', env: {} },
+      async close() {
+        await Promise.all([gateway.stop(), worker.stop()]);
+        await deleteQueues([naiveQueue(prefix, 'echo'), naiveQueue(prefix, 'stream')], [naiveExchange(prefix)]).catch(() => {});
+      },
+    };
+  },
+};
+
 const before = process.env.BENCH_BEFORE_ROOT;
 export const SYSTEMS: System[] = [
   warren('bun'),
@@ -201,5 +228,6 @@ export const SYSTEMS: System[] = [
   ...(process.env.BENCH_PY_BEFORE ? [warrenPython(process.env.BENCH_PY_BEFORE)] : []),
   socketFloor,
   amqpFloor,
+  naiveRelay,
   bullmqRelay,
 ];

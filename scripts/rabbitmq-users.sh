@@ -26,13 +26,15 @@ if [[ ! "$ns" =~ ^[a-z][a-z0-9_-]{0,40}$ ]]; then
 fi
 n="${ns}\\."  # the namespace prefix as a regex: "warren\."
 
-# gateway: declares the requests/control/dead exchanges, the dead-letter queue
-# and the per-session reply queues; publishes requests and cancels; reads
-# replies, dead letters and the registry; declares the cancel stream and
-# appends to it (through the default exchange). It never reads a request queue.
-gw_configure="^(${n}(requests|control|dead|registry|cancels|reply\\..+)|amq\\.gen-.+)\$"
+# gateway: declares the requests/control/dead exchanges, the dead-letter queue,
+# the per-session reply queues and the retained calls' queues and locks
+# (call.*, call-lock.*); publishes requests and cancels; reads replies,
+# retained calls, dead letters and the registry; declares the cancel stream
+# and appends to it (through the default exchange). It never reads a request
+# queue (a request queue's depth is a passive declare, which needs no permission).
+gw_configure="^(${n}(requests|control|dead|registry|cancels|reply\\..+|call\\..+|call-lock\\..+)|amq\\.gen-.+)\$"
 gw_write="^(${n}(requests|control|dead|reply\\..+)|amq\\.gen-.+|amq\\.default)\$"
-gw_read="^(${n}(reply\\..+|dead|registry)|amq\\.gen-.+)\$"
+gw_read="^(${n}(reply\\..+|call\\..+|dead|registry)|amq\\.gen-.+)\$"
 # worker: declares and reads its request queues, binds them to the requests
 # exchange, reads cancels, announces itself, answers through the default
 # exchange; declares and reads the cancel stream (and appends its start-up

@@ -1,6 +1,7 @@
 // One cell of the table: a fresh load client at concurrency C against a
 // running system, warmed up, then measured over a window whose edges are
 // also the CPU snapshots of every process involved.
+import { performance } from 'node:perf_hooks';
 import type { Running, Role } from '../systems.ts';
 import { cpuDelta, snapshot } from './proc-stat.ts';
 import { spawnChild, sleep, type Runtime } from './spawn.ts';
@@ -24,6 +25,8 @@ export interface CellResult {
   chunksPerSec: number;
   /** CPU ms per request, by process role. */
   cpuPerReq: Partial<Record<Role, number>>;
+  /** Share of one core each process was busy in the window (1 = a core; Node and Bun run JavaScript on one thread, so a client near 1 is the bottleneck). */
+  cpuBusy: Partial<Record<Role, number>>;
   errors: number;
   firstError?: string;
 }
@@ -57,9 +60,11 @@ export const runCell = async (
     client.send({ cmd: 'go' });
     await sleep(timing.warmupMs);
     const before = snapshot(pids);
+    const openedAt = performance.now();
     client.send({ cmd: 'mark' });
     await sleep(timing.measureMs);
     const after = snapshot(pids);
+    const windowMs = performance.now() - openedAt;
     client.send({ cmd: 'stop' });
     const result = await client.waitFor((line) => line.ev === 'result', 30_000);
     client.send({ cmd: 'exit' });
@@ -67,21 +72,27 @@ export const runCell = async (
     const latencies = sorted(result.latencies as number[]);
     const seconds = Number(result.windowMs) / 1000;
     const chunks = Number(result.chunks);
+    const completed = latencies.length;
     // Long streams may finish few requests inside a window; their chunks say how much work was done.
-    const work = workload.chunks > 0 ? Math.max(latencies.length, chunks / workload.chunks) : latencies.length;
+    const work = workload.chunks > 0 ? Math.max(completed, chunks / workload.chunks) : completed;
     const cpuPerReq: Partial<Record<Role, number>> = {};
-    for (const [role, ms] of Object.entries(cpu)) cpuPerReq[role as Role] = work > 0 ? ms / work : Number.NaN;
+    const cpuBusy: Partial<Record<Role, number>> = {};
+    for (const [role, ms] of Object.entries(cpu)) {
+      cpuPerReq[role as Role] = work > 0 ? ms / work : Number.NaN;
+      cpuBusy[role as Role] = ms / windowMs;
+    }
     return {
       system: systemId,
       workload: workloadName,
       concurrency,
-      completed: latencies.length,
-      reqPerSec: latencies.length / seconds,
+      completed,
+      reqPerSec: completed / seconds,
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       ttfcP50: workload.chunks > 0 ? percentile(sorted(result.firstChunk as number[]), 50) : Number.NaN,
       chunksPerSec: chunks / seconds,
       cpuPerReq,
+      cpuBusy,
       errors: Number(result.errors),
       ...(result.firstError ? { firstError: String(result.firstError) } : {}),
     };

@@ -1,6 +1,6 @@
 // CPU time and memory of a process, read from /proc (Linux only): the
 // harness charges each process the CPU it spent during a measured window.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 /** Clock ticks per second of utime/stime; 100 on every Linux we run on. */
 const TICKS_PER_SECOND = 100;
@@ -38,6 +38,48 @@ export const pidOf = (program: string): number | undefined => {
       if (argv0 === program || argv0.endsWith(`/${program}`) || argv0.startsWith(`${program} `)) return Number(entry);
     } catch {
       // gone meanwhile
+    }
+  }
+  return undefined;
+};
+
+/**
+ * The pid of the process listening on a loopback/any TCP port (the broker on
+ * 5672, Redis on 6379), or undefined. A name alone is ambiguous when other
+ * work runs brokers of its own (a private cluster, rabbitmqctl's own
+ * beam.smp); the listener is the one this run talks to. Read-only.
+ */
+export const pidListeningOn = (port: number): number | undefined => {
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the inode.
+      if (f.length > 9 && f[3] === '0A' && Number.parseInt(f[1]!.split(':')[1]!, 16) === port) inodes.add(f[9]!);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue; // gone, or not ours to read
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${entry}/fd/${fd}`));
+        if (m && inodes.has(m[1]!)) return Number(entry);
+      } catch {
+        // closed meanwhile
+      }
     }
   }
   return undefined;

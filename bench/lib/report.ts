@@ -1,5 +1,5 @@
 // Markdown for a run: the results table, Warren's ratios to each baseline in
-// the same run, and the targets of issue 8 marked met or missed.
+// the same run, and the targets of issues 8 and 16 marked met or missed.
 import type { CellResult } from './cell.ts';
 
 export interface ScaleResult {
@@ -14,16 +14,18 @@ const n = (value: number, digits = 0) =>
   Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–';
 const ms = (value: number) => (Number.isFinite(value) ? (value < 10 ? n(value, 2) : value < 100 ? n(value, 1) : n(value, 0)) : '–');
 const cpu = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '–' : value < 1 ? n(value, 3) : n(value, 2));
+/** Share of one core, as a percentage. */
+const pct = (value: number | undefined) => (value === undefined || !Number.isFinite(value) ? '–' : `${n(value * 100)} %`);
 const x = (value: number) => (Number.isFinite(value) ? `${n(value, 2)}×` : '–');
 
 export const resultsTable = (cells: CellResult[], labels: Record<string, string>): string => {
   const rows = [
-    '| workload | C | system | req/s | p50 ms | p99 ms | TTFC p50 ms | chunks/s | CPU ms/req client | gateway | worker | broker | errors |',
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| workload | C | system | req/s | p50 ms | p99 ms | TTFC p50 ms | chunks/s | CPU ms/req client | gateway | worker | broker | client busy | errors |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const c of cells) {
     rows.push(
-      `| ${c.workload} | ${c.concurrency} | ${labels[c.system] ?? c.system} | ${n(c.reqPerSec)} | ${ms(c.p50)} | ${ms(c.p99)} | ${ms(c.ttfcP50)} | ${c.chunksPerSec > 0 ? n(c.chunksPerSec) : '–'} | ${cpu(c.cpuPerReq.client)} | ${cpu(c.cpuPerReq.gateway)} | ${cpu(c.cpuPerReq.worker)} | ${cpu(c.cpuPerReq.broker)} | ${c.errors}${c.firstError ? ` (${c.firstError.slice(0, 60)})` : ''} |`,
+      `| ${c.workload} | ${c.concurrency} | ${labels[c.system] ?? c.system} | ${n(c.reqPerSec)} | ${ms(c.p50)} | ${ms(c.p99)} | ${ms(c.ttfcP50)} | ${c.chunksPerSec > 0 ? n(c.chunksPerSec) : '–'} | ${cpu(c.cpuPerReq.client)} | ${cpu(c.cpuPerReq.gateway)} | ${cpu(c.cpuPerReq.worker)} | ${cpu(c.cpuPerReq.broker)} | ${pct(c.cpuBusy?.client)} | ${c.errors}${c.firstError ? ` (${c.firstError.slice(0, 60)})` : ''} |`,
     );
   }
   return rows.join('\n');
@@ -34,16 +36,17 @@ const find = (cells: CellResult[], system: string, workload: string, c: number) 
 
 export const ratiosTable = (cells: CellResult[], warrenIds: string[]): string => {
   const rows = [
-    '| workload | C | Warren | req/s ÷ AMQP floor | ÷ BullMQ relay | ÷ socket floor | p50 ÷ (socket p50 + AMQP p50) | chunks/s ÷ AMQP floor | gateway CPU/req ÷ socket server |',
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| workload | C | Warren | req/s ÷ AMQP floor | ÷ BullMQ relay | ÷ naive relay | ÷ socket floor | p50 ÷ (socket p50 + AMQP p50) | chunks/s ÷ AMQP floor | ÷ BullMQ relay | gateway CPU/req ÷ socket server | ÷ naive relay |',
+    '| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const w of cells.filter((c) => warrenIds.includes(c.system))) {
     const amqp = find(cells, 'amqp', w.workload, w.concurrency);
     const bull = find(cells, 'bullmq', w.workload, w.concurrency);
     const sock = find(cells, 'socket', w.workload, w.concurrency);
+    const naive = find(cells, 'naive', w.workload, w.concurrency);
     const ratio = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : Number.NaN);
     rows.push(
-      `| ${w.workload} | ${w.concurrency} | ${w.system} | ${x(ratio(w.reqPerSec, amqp?.reqPerSec))} | ${x(ratio(w.reqPerSec, bull?.reqPerSec))} | ${x(ratio(w.reqPerSec, sock?.reqPerSec))} | ${x(ratio(w.p50, sock && amqp ? sock.p50 + amqp.p50 : undefined))} | ${w.chunksPerSec > 0 ? x(ratio(w.chunksPerSec, amqp?.chunksPerSec)) : '–'} | ${x(ratio(w.cpuPerReq.gateway, sock?.cpuPerReq.gateway))} |`,
+      `| ${w.workload} | ${w.concurrency} | ${w.system} | ${x(ratio(w.reqPerSec, amqp?.reqPerSec))} | ${x(ratio(w.reqPerSec, bull?.reqPerSec))} | ${x(ratio(w.reqPerSec, naive?.reqPerSec))} | ${x(ratio(w.reqPerSec, sock?.reqPerSec))} | ${x(ratio(w.p50, sock && amqp ? sock.p50 + amqp.p50 : undefined))} | ${w.chunksPerSec > 0 ? x(ratio(w.chunksPerSec, amqp?.chunksPerSec)) : '–'} | ${w.chunksPerSec > 0 ? x(ratio(w.chunksPerSec, bull?.chunksPerSec)) : '–'} | ${x(ratio(w.cpuPerReq.gateway, sock?.cpuPerReq.gateway))} | ${x(ratio(w.cpuPerReq.gateway, naive?.cpuPerReq.gateway))} |`,
     );
   }
   return rows.join('\n');
@@ -80,6 +83,19 @@ export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Ta
   if (rr64 && sock64) {
     add('echo-100B C=64: gateway CPU/req ÷ bare Socket.IO server', '≤ 3×', rr64.cpuPerReq.gateway! / sock64.cpuPerReq.gateway!, (v) => v <= 3);
   }
+  // Issue 16: with every guarantee on, against the BullMQ relay and the naive relay.
+  const naive64 = find(cells, 'naive', 'echo-100B', 64);
+  if (rr64 && bull64) add('issue 16: request/response C=64: Warren req/s ÷ BullMQ relay', '≥ 1.5×', rr64.reqPerSec / bull64.reqPerSec, (v) => v >= 1.5);
+  const s64 = w('stream-10', 64);
+  const bullS64 = find(cells, 'bullmq', 'stream-10', 64);
+  if (s64 && bullS64) add('issue 16: stream-10 C=64: Warren chunks/s ÷ BullMQ relay', '≥ 1.5×', s64.chunksPerSec / bullS64.chunksPerSec, (v) => v >= 1.5);
+  if (rr1) add('issue 16: request/response C=1: Warren p50 (ms)', '≤ 1.0 ms', rr1.p50, (v) => v <= 1);
+  if (rr64 && naive64) {
+    add('issue 16: echo-100B C=64: gateway CPU/req ÷ naive relay gateway', '≤ 2×', rr64.cpuPerReq.gateway! / naive64.cpuPerReq.gateway!, (v) => v <= 2);
+  }
+  const mb64 = w('echo-1MB', 64);
+  const amqpMb64 = find(cells, 'amqp', 'echo-1MB', 64);
+  if (mb64 && amqpMb64) add('issue 16: echo-1MB C=64: Warren req/s ÷ AMQP floor', '≥ 0.8×', mb64.reqPerSec / amqpMb64.reqPerSec, (v) => v >= 0.8);
   if (scale) {
     add(`${n(scale.connections.at(-1)!)} idle connections: gateway RSS per connection (KB)`, '≤ 25 KB', scale.rssPerConnectionBytes / 1024, (v) => v <= 25);
     add(`p99 at ${n(scale.connections.at(-1)!)} connected ÷ p99 at ${n(scale.connections[0]!)}`, '≤ 1.3×', scale.p99.at(-1)! / scale.p99[0]!, (v) => v <= 1.3);
@@ -91,7 +107,10 @@ export const targetsTable = (list: Target[]): string =>
   [
     '| target | goal | this run | |',
     '| --- | --- | ---: | --- |',
-    ...list.map((t) => `| ${t.what} | ${t.goal} | ${t.what.includes('KB') ? n(t.value, 1) : x(t.value)} | ${t.met ? 'met' : '**missed**'} |`),
+    ...list.map(
+      (t) =>
+        `| ${t.what} | ${t.goal} | ${t.what.includes('KB') ? n(t.value, 1) : t.what.includes('(ms)') ? ms(t.value) : x(t.value)} | ${t.met ? 'met' : '**missed**'} |`,
+    ),
   ].join('\n');
 
 export const scaleTable = (scale: ScaleResult): string =>

@@ -13,7 +13,9 @@ const profileFlags = (runtime: Runtime, label: string): string[] => {
   const name = `${label.replace(/\W+/g, '-')}-${Date.now()}`;
   return runtime === 'bun'
     ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}`]
-    : ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-name=${name}.cpuprofile`];
+    : // Node's default name carries pid and thread id: a fixed name would let
+      // tsx's loader thread overwrite the main thread's profile on exit.
+      ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 };
 
 export interface Child {

@@ -58,6 +58,14 @@ def test_session_falls_back_to_the_reply_queue_name():
     assert decoded.session == "s1" and decoded.payload is None and decoded.deadline is None
 
 
+def test_a_retained_call_request_decodes_with_its_call_queue_and_32_char_session():
+    call = "A" * 16 + "b-_9" * 4
+    decoded = decode_request(b"1", props(reply_to=TOPO.call_queue(call), headers={H["session"]: call}), request_type="chat", topo=TOPO)
+    assert decoded.reply_to == "warren.call." + call and decoded.session == call
+    without_header = decode_request(b"1", props(reply_to=TOPO.call_queue(call), headers={}), request_type="chat", topo=TOPO)
+    assert without_header.session == call
+
+
 def test_attempt_is_delivery_count_plus_one():
     assert attempt_from({}) == 1
     assert attempt_from({H["deliveryCount"]: 0}) == 1

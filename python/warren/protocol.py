@@ -121,6 +121,11 @@ class Topology:
         template = topology_facts()["names"]["replyQueue"]
         return str(_fill(template, ns=self.namespace, session=session))
 
+    def call_queue(self, call: str) -> str:
+        """A retained call's own reply queue (docs/decisions/0014-retained-calls.md)."""
+        template = topology_facts()["names"]["callQueue"]
+        return str(_fill(template, ns=self.namespace, call=call))
+
     def request_queue_arguments(self) -> dict[str, Any]:
         arguments: dict[str, Any] = _fill(topology_facts()["requestQueueArguments"], ns=self.namespace)
         return arguments

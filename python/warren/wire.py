@@ -132,10 +132,13 @@ def decode_request(body: bytes, props: WireProps, *, request_type: str, topo: To
         raise InvalidRequest(f"Unsupported Warren protocol version {version!r}; this worker speaks {protocol_version()}.")
     payload = decode_body(body)
 
-    prefix = topo.reply_queue("")
     session = _text(hdrs.get(names["session"]))
     if session is None:
-        session = reply_to[len(prefix):] if reply_to.startswith(prefix) else ""
+        # Without the header: the queue's own id (a retained call's session is its call id).
+        session = ""
+        for prefix in (topo.reply_queue(""), topo.call_queue("")):
+            if reply_to.startswith(prefix):
+                session = reply_to[len(prefix):]
 
     deadline = None
     if hdrs.get(names["deadline"]) is not None:

@@ -154,6 +154,17 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     expect(result).toEqual({ n: 100 });
   });
 
+  conformance('retained call: a keyed request is answered on its call queue, and the same key attaches to the same responses', async () => {
+    const key = uniqueId('key');
+    const first = await raw.call({ id: uniqueId('keyed'), type: 'conf.stream', payload: { n: 5 }, key });
+    expect(first.ack).toEqual({ ok: true, id: expect.any(String) });
+    expect(first.responses.map((r) => [r.kind, r.seq, r.attempt])).toEqual([...range(5).map((i) => ['chunk', i, 1]), ['result', 5, 1]]);
+    const again = await raw.call({ id: uniqueId('attach'), type: 'conf.stream', payload: { n: 5 }, key, attach: true });
+    expect(again.ack).toMatchObject({ ok: true, attached: true });
+    const strip = (responses: Response[]) => responses.map(({ id: _id, worker: _worker, ...rest }) => rest);
+    expect(strip(again.responses)).toEqual(strip(first.responses));
+  });
+
   conformance('error: a thrown error is WORKER_ERROR with a generic message and a log reference, never its text', async () => {
     // Issue 14: str(exception) / error.message can carry anything (a connection string with a
     // password); the caller gets a generic message and a reference the operator finds in the log.

@@ -102,6 +102,16 @@ describe('least-privilege broker users (scripts/rabbitmq-users.sh)', () => {
       socket.emit('cancel', { id: 'p2', type: 'slow' });
       while (!responses.some((r) => r.id === 'p2') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
       expect(responses.find((r) => r.id === 'p2')).toMatchObject({ kind: 'error', error: { code: 'CANCELLED' } });
+      // A retained call: the gateway user declares its lock and queue, reads it, and a second send attaches.
+      const keyed = await new Promise<Ack>((resolve) => socket.emit('request', { id: 'k1', type: 'stream', payload: { count: 2 }, key: 'perm-key' }, resolve));
+      expect(keyed).toEqual({ ok: true, id: 'k1' });
+      while (!responses.some((r) => r.id === 'k1' && r.kind !== 'chunk') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      const again = await new Promise<Ack>((resolve) =>
+        socket.emit('request', { id: 'k2', type: 'stream', payload: { count: 2 }, key: 'perm-key', attach: true }, resolve),
+      );
+      expect(again).toEqual({ ok: true, id: 'k2', attached: true });
+      while (!responses.some((r) => r.id === 'k2' && r.kind !== 'chunk') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      expect(responses.filter((r) => r.id === 'k2').map((r) => r.kind)).toEqual(['chunk', 'chunk', 'result']);
       expect(await (await fetch(`${gatewayUrl}/readyz`)).json()).toMatchObject({ status: 'ready' });
       // The cancel stream works with these users: the gateway declared it and appended the
       // cancel, the worker read it and its start-up marker came back (no warning from either).

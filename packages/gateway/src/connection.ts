@@ -17,6 +17,8 @@ import { createTokenBuckets } from './plugins/token-buckets.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
+import { socketPositions, type QueuePositions } from './queue-positions.ts';
+import { createRetainedCalls } from './retained-calls.ts';
 import { subjectOf, type Sessions } from './session-tokens.ts';
 
 interface SocketDeps {
@@ -35,6 +37,10 @@ interface SocketDeps {
   trackRelay(relay: ReplyRelay): () => void;
   trackLocal(run: LocalRun): void;
   isDraining(): boolean;
+  /** Gateway-wide pollers of queue depth: a waiting request's place in its queue. */
+  positions: QueuePositions;
+  /** The call log learns that a client's id names a retained call (GET /calls/:id). */
+  aliasCall?(session: string, id: string, call: string): void;
   /** Binds the `registry` event (the service catalogue) on this socket. */
   answerRegistry(socket: Socket): void;
   now?: () => number;
@@ -59,7 +65,24 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const requests = deps.inFlight.connection(session.sessionId);
   const noise = createTokenBuckets(NOISE_PER_SECOND, NOISE_BURST, now);
 
+  const positions = socketPositions(deps.positions, (event, frame) => socket.emit(event, frame));
+  const retained = createRetainedCalls({
+    socket,
+    transport,
+    namespace: options.namespace,
+    retentionMs: options.callRetentionMs,
+    sessionId: session.sessionId,
+    connection,
+    chain: deps.chain,
+    requests,
+    metrics,
+    positions,
+    onAttach: (id, call) => deps.aliasCall?.(session.sessionId, id, call),
+    log,
+  });
+
   const relay = createReplyRelay({
+    onResponse: positions.answered,
     socket,
     transport,
     options,
@@ -93,6 +116,8 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     metrics,
     connection,
     sessionId: session.sessionId,
+    retained,
+    positions,
     ensureReplies: relay.ensure,
     trackLocal: deps.trackLocal,
     isDraining: deps.isDraining,
@@ -111,6 +136,14 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     const parsed = parseCancelFrame(frame);
     if (!parsed.ok) return log.warn({ error: parsed.error.message }, 'invalid cancel frame');
     const { id, type } = parsed.value;
+    const call = retained.callOf(id);
+    if (call !== undefined) {
+      // A retained call's request went out as id = session = call: so the cancel names it, whoever attached.
+      return transport
+        .publishCancel(type, { id: call, session: call })
+        .then(() => log.info({ requestId: id, call, type }, 'cancel of a retained call forwarded'))
+        .catch((error: Error) => log.warn({ requestId: id, call, err: error.message }, 'cancel could not be forwarded'));
+    }
     const local = requests.local(id);
     if (local) {
       log.info({ requestId: id, type }, 'cancel of a local request');
@@ -139,6 +172,8 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   socket.on('disconnect', (reason) => {
     clearInterval(refresher);
     relay.close();
+    retained.close();
+    positions.close();
     requests.close();
     untrack();
     deps.chain.disconnect(connection, reason);

@@ -16,6 +16,7 @@ import { createHttpHandler, createMetricsHandler } from './http.ts';
 import { createOps } from './ops/index.ts';
 import type { LocalRun } from './local-run.ts';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics.ts';
+import { createQueuePositions } from './queue-positions.ts';
 import { parseGatewayOptions, type GatewayOptionsInput } from './options.ts';
 import type { ReplyRelay } from './reply-relay.ts';
 import type { TokenVerifier } from './plugins/authenticate.ts';
@@ -148,6 +149,13 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     e.req.res.setHeader('access-control-allow-origin', origin);
     e.req.res.setHeader('vary', 'origin');
   });
+  const positions = createQueuePositions({
+    transport,
+    intervalMs: options.queuePositionIntervalMs,
+    metrics,
+    log,
+    catalogueTypes: () => registry.catalogue().types.map((t) => t.type),
+  });
   const clientLogs = createClientLogWriter({ perSecond: options.clientLogPerSecond, burst: options.clientLogBurst });
   const deadLetters = await relayDeadLetters(transport, log);
   await registry.start(transport, log);
@@ -174,6 +182,8 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
           void run.done.finally(() => locals.delete(run));
         },
         isDraining: () => draining,
+        positions,
+        aliasCall: ops.calls.alias,
         answerRegistry: (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}),
       });
     } catch (error) {
@@ -237,6 +247,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         // Keep-alive HTTP connections would hold close() open until they time out.
         http.closeIdleConnections();
         await closed;
+        positions.close();
         metricsHttp?.close();
         metricsHttp?.closeAllConnections();
         // Local handlers cannot be handed to another gateway: they end now,

@@ -15,6 +15,10 @@ export interface GatewayMetrics {
   finished(type: string | undefined, outcome: string, seconds?: number): void;
   accepted(type: string): void;
   chunk(type: string | undefined): void;
+  /** Ready messages in the type's request queue, as the last poll saw them (queue-positions.ts). */
+  queueDepth(type: string, ready: number): void;
+  /** From acceptance to the first response of attempt 1: the time a request waited for a worker (and its first answer). */
+  queueWait(type: string, seconds: number): void;
   /** Text exposition of this gateway's and the process's metrics. */
   render(): Promise<string>;
   readonly contentType: string;
@@ -82,6 +86,19 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
     labelNames: ['reason'] as const,
     registers: [registry],
   });
+  const depth = new Gauge({
+    name: 'warren_queue_depth',
+    help: 'Requests waiting in a type queue (ready messages), refreshed while callers of this gateway wait on it.',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  });
+  const wait = new Histogram({
+    name: 'warren_queue_wait_seconds',
+    help: 'From acceptance to the first response of attempt 1, by type: time spent queued plus the first answer.',
+    labelNames: ['type'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
   new Gauge({
     name: 'warren_gateway_requests_in_flight',
     help: 'Requests accepted by this gateway and not yet answered.',
@@ -136,6 +153,13 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
     },
     chunk(type) {
       chunks.inc({ type: learn(type) });
+    },
+    queueDepth(type, ready) {
+      // Polled types are accepted ones or the registry's (announced by workers): both may have a label.
+      depth.set({ type: learn(type) }, ready);
+    },
+    queueWait(type, seconds) {
+      wait.observe({ type: learn(type) }, seconds);
     },
     async render() {
       const own = await registry.metrics();

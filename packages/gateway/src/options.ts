@@ -10,6 +10,7 @@ import {
   DEFAULT_NAMESPACE,
   NAMESPACE_PATTERN,
   MAX_TIMEOUT_MS,
+  CALL_RETENTION,
   parseOptions,
   REPLY_QUEUE_EXPIRES_MS,
 } from '@warren/protocol';
@@ -25,6 +26,8 @@ export const DEFAULTS = {
   maxPayloadBytes: 1024 * 1024,
   replyPrefetch: 256,
   ackTimeoutMs: 60_000,
+  callRetentionMs: CALL_RETENTION.retentionMs,
+  queuePositionIntervalMs: 1_000,
   connectTimeoutMs: 10_000,
   pingIntervalMs: 5_000,
   pingTimeoutMs: 4_000,
@@ -106,6 +109,24 @@ export const gatewayOptionsSchema = z
       .positive()
       .default(DEFAULTS.ackTimeoutMs)
       .describe('A socket whose oldest relayed response stays unacked this long, in ms, is disconnected (it resumes later).'),
+    callRetentionMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(24 * 60 * 60_000)
+      .default(DEFAULTS.callRetentionMs)
+      .describe(
+        "How long a retained call (a request sent with a `key`) is kept after its last reader left, in ms: re-attaching within it replays every response, after it answers EXPIRED. It is the call queue's x-expires, so every gateway of a namespace must agree (RabbitMQ refuses a redeclare with another value); quorum queues apply it on their periodic tick, up to about 5 s late.",
+      ),
+    queuePositionIntervalMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(60_000)
+      .default(DEFAULTS.queuePositionIntervalMs)
+      .describe(
+        'While a request accepted here waits for its first response, its type queue is polled this often, in ms (one passive declare per type), and the caller told its position (`queued` event) when it changes.',
+      ),
     pingIntervalMs: z
       .number()
       .int()
@@ -279,6 +300,8 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   MAX_FRAME_BYTES: ['maxFrameBytes', 'number'],
   MAX_PAYLOAD_BYTES: ['maxPayloadBytes', 'number'],
   ACK_TIMEOUT_MS: ['ackTimeoutMs', 'number'],
+  CALL_RETENTION_MS: ['callRetentionMs', 'number'],
+  QUEUE_POSITION_INTERVAL_MS: ['queuePositionIntervalMs', 'number'],
   PING_INTERVAL_MS: ['pingIntervalMs', 'number'],
   PING_TIMEOUT_MS: ['pingTimeoutMs', 'number'],
   SESSION_SECRET: ['sessionSecret', 'string'],

@@ -25,6 +25,8 @@ interface ReplyRelayDeps {
   /** The connection's requests in flight: a final answer finishes one (metrics). */
   requests: ConnectionRequests;
   metrics: GatewayMetrics;
+  /** Each response, before anything else sees it (the queue-position watch ends on the first). */
+  onResponse?(response: Response): void;
 }
 
 export interface ReplyRelay {
@@ -39,6 +41,7 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   const { socket, options, log, now, requests, metrics } = deps;
   /** Plugins and metrics see each response before the socket does. */
   const beforeEmit = (response: Response): Response => {
+    deps.onResponse?.(response);
     const type = requests.typeOf(response.id);
     const out = deps.chain.response(response, {
       connection: deps.connection,

@@ -12,6 +12,8 @@ import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import { toBrowserError } from './plugins/errors.ts';
+import type { SocketPositions } from './queue-positions.ts';
+import type { RetainedCalls } from './retained-calls.ts';
 import type { ConnectionContext, LocalHandler, RequestContext } from './plugins/types.ts';
 import { traceparentFor } from './trace.ts';
 
@@ -24,6 +26,10 @@ interface PipelineDeps {
   metrics: GatewayMetrics;
   connection: ConnectionContext;
   sessionId: string;
+  /** Requests sent with a `key` (retained calls). */
+  retained: RetainedCalls;
+  /** Where accepted requests wait for their place in the queue to be told. */
+  positions: SocketPositions;
   ensureReplies(): Promise<unknown>;
   /** Gateway-wide record of local runs, so shutdown can end them. */
   trackLocal(run: LocalRun): void;
@@ -72,6 +78,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     const { id, type, timeoutMs } = frame;
     let local: LocalHandler | undefined;
     let published = false;
+    let attached = false;
     const ctx: RequestContext = {
       connection,
       sessionId,
@@ -91,9 +98,29 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     try {
       await deps.chain.request(ctx, async () => {
         if (local) return; // a plugin already took it; the terminal step does nothing
+        if (frame.key !== undefined) {
+          const started = await deps.retained
+            .start({
+              id,
+              type,
+              key: frame.key,
+              attach: frame.attach === true,
+              payload: ctx.payload,
+              deadline: ctx.deadline,
+              traceparent,
+              principal: ctx.principal,
+              // In flight on this connection before anything can answer.
+              begin: () => start(type, ctx.deadline),
+            })
+            .catch(brokerFailure(rlog));
+          attached = started.attached;
+          published = true;
+          return;
+        }
         await deps.ensureReplies().catch(brokerFailure(rlog));
         // In flight before publishing: the answer may arrive before the ack goes out.
         start(type, ctx.deadline);
+        deps.positions.watch(id, type, true, ctx.deadline - now());
         await transport
           .publishRequest({
             id,
@@ -105,7 +132,11 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
             // Only what plugins put here reaches workers: a client cannot set it.
             ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
           })
-          .catch(brokerFailure(rlog));
+          .catch((error: unknown) => {
+            deps.positions.forget(id);
+            brokerFailure(rlog)(error);
+          });
+        deps.positions.queued(id);
         published = true;
       });
       if (local && !published) {
@@ -138,8 +169,36 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       return { ack: refusal(id, wire, type) };
     }
     deps.metrics.accepted(type);
-    rlog.info({ deadline: ctx.deadline, local: Boolean(local && !published) }, 'request accepted');
-    return { ack: { ok: true, id }, deadline: ctx.deadline };
+    rlog.info(
+      { deadline: ctx.deadline, local: Boolean(local && !published), ...(frame.key === undefined ? {} : { keyed: true, attached }) },
+      'request accepted',
+    );
+    return { ack: attached ? { ok: true, id, attached: true } : { ok: true, id }, deadline: ctx.deadline };
+  };
+
+  /** Attach-only to the call a keyed frame names (its first copy was accepted already). */
+  const reattach = async (frame: RequestFrame & { key: string }, traceparent: string, rlog: Logger): Promise<Ack> => {
+    try {
+      await deps.retained.start({
+        id: frame.id,
+        type: frame.type,
+        key: frame.key,
+        attach: true,
+        payload: frame.payload,
+        deadline: now() + Math.min(frame.timeoutMs ?? options.defaultTimeoutMs, options.maxTimeoutMs),
+        traceparent,
+        principal: connection.principal,
+      });
+      return { ok: true, id: frame.id, attached: true };
+    } catch (error) {
+      const wire = isWarrenError(error) ? { code: error.code, message: error.message } : INTERNAL;
+      rlog.info({ code: wire.code }, 'could not re-attach a keyed request');
+      return refusal(
+        frame.id,
+        wire.code === 'BROKER_UNAVAILABLE' ? { code: wire.code, message: 'The gateway cannot reach the message broker; try again shortly.' } : wire,
+        frame.type,
+      );
+    }
   };
 
   return async (frame: unknown, ack: AckFn): Promise<void> => {
@@ -151,6 +210,9 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     const { id, type } = parsed.value;
     const traceparent = traceparentFor(parsed.value.traceparent);
     const rlog = log.child({ requestId: id, type, traceparent });
+    if (parsed.value.attach === true && parsed.value.key === undefined) {
+      return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: '`attach` names a retained call by its `key`; send the key too.' }, type);
+    }
     if (deps.isDraining()) {
       return ackRefusal(ack, id, { code: 'SHUTTING_DOWN', message: 'This gateway is shutting down; reconnect and retry.' }, type);
     }
@@ -185,7 +247,14 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     if (claim.kind === 'duplicate') {
       // A re-send (lost ack, resume) or a copy racing the first: never run twice.
       if (deps.mayLogInvalid()) rlog.info("duplicate request; answering with the first copy's ack");
-      return ack(await claim.ack);
+      const first = await claim.ack;
+      // A keyed one re-sent from a new connection (a resume on this gateway):
+      // its answers come from the call queue, so this connection attaches.
+      const { key } = parsed.value;
+      if (first.ok && key !== undefined && deps.retained.callOf(id) === undefined) {
+        return ack(await reattach({ ...parsed.value, key }, traceparent, rlog));
+      }
+      return ack(first);
     }
     let outcome: Outcome;
     try {

@@ -74,6 +74,14 @@ describe('traceparent', () => {
     expect(seen[0]!.traceparent).not.toBe(seen[1]!.traceparent);
   });
 
+  it('makes a fresh trace id and parent id for every traceparent, across refills of its random pool', () => {
+    // 1,000 traceparents use 24,000 random bytes: several refills of the 4 KiB pool.
+    const made = Array.from({ length: 1000 }, () => newTraceparent());
+    for (const t of made) expect(isValidTraceparent(t)).toBe(true);
+    const ids = made.flatMap((t) => t.split('-').slice(1, 3));
+    expect(new Set(ids).size).toBe(2000);
+  });
+
   it('validates W3C traceparent shapes', () => {
     expect(isValidTraceparent(newTraceparent())).toBe(true);
     expect(isValidTraceparent('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01')).toBe(true);

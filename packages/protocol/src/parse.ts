@@ -52,18 +52,27 @@ export const parseJson = (raw: string | Uint8Array): Parsed<unknown> => {
  * How deeply arrays and objects nest in JSON text (a scalar is 0, `[]` is 1),
  * counted without parsing, so over-deep input can be refused before anything
  * recursive touches it. Stops counting once past `stopAfter`.
+ *
+ * A string's contents are skipped with indexOf (native) rather than char by
+ * char: a 1 MB string payload took 4–6 ms here, on every request through the
+ * gateway and again in the worker (issue 16). The result is the same: a
+ * quote ends the string when an even number of backslashes precede it.
  */
 export const jsonDepth = (text: string, stopAfter = Infinity): number => {
   let depth = 0;
   let deepest = 0;
-  let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 /* [ */ || c === 123 /* { */) {
+    if (c === 34 /* " */) {
+      for (;;) {
+        const close = text.indexOf('"', i + 1);
+        if (close < 0) return deepest; // unterminated: the rest is inside the string
+        let backslashes = 0;
+        while (text.charCodeAt(close - 1 - backslashes) === 92 /* \ */) backslashes++;
+        i = close;
+        if (backslashes % 2 === 0) break;
+      }
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
       if (++depth > deepest && (deepest = depth) > stopAfter) return deepest;
     } else if (c === 93 /* ] */ || c === 125 /* } */) depth--;
   }

@@ -5,6 +5,7 @@
 // dropped at delivery, and every message is copied through JSON as on a wire.
 import { setMaxListeners } from 'node:events';
 import {
+  CALL_RETENTION,
   CANCEL_STREAM,
   createWarrenError,
   parseAnnouncement,
@@ -15,6 +16,7 @@ import {
 } from '@warren/protocol';
 import type {
   BrokerStatus,
+  CallListener,
   CancelListener,
   DeadLetter,
   ConsumeOptions,
@@ -71,8 +73,23 @@ export interface MemoryBroker {
   /** @internal */ readonly state: BrokerState;
 }
 
+/**
+ * A retained call's queue: nothing is ever acked, so it is the list of its
+ * responses; the first reader is the active one (x-single-active-consumer),
+ * and every reader starts from the first response.
+ */
+interface CallQueue {
+  responses: Response[];
+  bytes: number;
+  readers: CallListener[];
+  retentionMs: number;
+  /** Deletes the queue retentionMs after its last reader left (x-expires). */
+  expiry?: ReturnType<typeof setTimeout>;
+}
+
 interface BrokerState {
   requests: Map<string, Queue<RequestMessage>>;
+  calls: Map<string, CallQueue>;
   dead: Queue<DeadLetter>;
   replies: Map<string, Queue<Response>>;
   cancels: Map<string, Set<CancelListener>>;
@@ -87,6 +104,7 @@ interface BrokerState {
 export const createMemoryBroker = (options: { now?: () => number } = {}): MemoryBroker => {
   const state: BrokerState = {
     requests: new Map(),
+    calls: new Map(),
     dead: createQueue(),
     replies: new Map(),
     cancels: new Map(),
@@ -148,6 +166,21 @@ const subscribe = <T>(state: BrokerState, queue: Queue<T>, consumer: Consumer<T>
       pump(state, queue);
     },
   };
+};
+
+/** `<ns>.call.<call>` → call; a namespace has no dots, so the first one ends it. */
+const callOfReplyTo = (replyTo: string | undefined): string | undefined => {
+  const match = replyTo === undefined ? null : /^[^.]+\.call\.(.+)$/.exec(replyTo);
+  return match?.[1];
+};
+
+const armExpiry = (state: BrokerState, call: string, queue: CallQueue) => {
+  clearTimeout(queue.expiry);
+  if (queue.readers.length > 0) return;
+  queue.expiry = setTimeout(() => {
+    if (state.calls.get(call) === queue && queue.readers.length === 0) state.calls.delete(call);
+  }, queue.retentionMs);
+  queue.expiry.unref?.();
 };
 
 export const memoryTransport = (broker: MemoryBroker): Transport => {
@@ -217,6 +250,74 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
       for (const listener of state.cancels.get(type) ?? []) queueMicrotask(() => listener(copy(kept), at));
     },
 
+    async claimCall(call, { retentionMs }) {
+      ensureOpen();
+      // One event-loop turn decides it: no lock needed in one process.
+      if (state.calls.has(call)) return 'existing';
+      const queue: CallQueue = { responses: [], bytes: 0, readers: [], retentionMs };
+      state.calls.set(call, queue);
+      armExpiry(state, call, queue);
+      return 'new';
+    },
+
+    async callExists(call) {
+      ensureOpen();
+      return state.calls.has(call);
+    },
+
+    async dropCall(call) {
+      ensureOpen();
+      const queue = state.calls.get(call);
+      if (!queue) return;
+      state.calls.delete(call);
+      clearTimeout(queue.expiry);
+      // Like a deleted queue: its consumers are cancelled.
+      for (const reader of queue.readers) queueMicrotask(() => reader.gone());
+      queue.readers = [];
+    },
+
+    async consumeCall(call, listener) {
+      ensureOpen();
+      const queue = state.calls.get(call);
+      if (!queue) {
+        queueMicrotask(() => listener.gone());
+        return { pause: async () => {}, close: async () => {} };
+      }
+      const reader: CallListener = {
+        response: (response) => listener.response(copy(response)),
+        gone: () => listener.gone(),
+      };
+      queue.readers.push(reader);
+      clearTimeout(queue.expiry);
+      // The active reader (the first) gets everything retained, from the first response.
+      if (queue.readers[0] === reader) {
+        const retained = [...queue.responses];
+        queueMicrotask(() => {
+          if (queue.readers[0] === reader) for (const response of retained) reader.response(response);
+        });
+      }
+      const leave = async () => {
+        const wasActive = queue.readers[0] === reader;
+        queue.readers = queue.readers.filter((r) => r !== reader);
+        const next = queue.readers[0];
+        // The next waiting reader becomes active and reads from the first response.
+        if (wasActive && next) {
+          const retained = [...queue.responses];
+          queueMicrotask(() => {
+            if (queue.readers[0] === next) for (const response of retained) next.response(response);
+          });
+        }
+        if (state.calls.get(call) === queue) armExpiry(state, call, queue);
+      };
+      return track({ pause: leave, close: leave });
+    },
+
+    async queueDepth(type) {
+      ensureOpen();
+      const queue = state.requests.get(type);
+      return queue ? { ready: queue.messages.length, consumers: queue.consumers.length } : undefined;
+    },
+
     async consumeDeadLetters(listener) {
       ensureOpen();
       return track(
@@ -262,8 +363,31 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
       );
     },
 
-    async publishResponse(session, response) {
+    async publishResponse(session, response, replyTo) {
       ensureOpen();
+      const call = callOfReplyTo(replyTo);
+      if (call !== undefined) {
+        const queue = state.calls.get(call);
+        if (!queue) return 'unroutable';
+        const bytes = Buffer.byteLength(JSON.stringify(response));
+        // x-overflow reject-publish: the broker nacks, the publisher fails.
+        // RabbitMQ counts ready messages only: what the active reader holds
+        // unacked does not count (the gateway bounds that itself).
+        const ready = queue.readers.length === 0;
+        if (ready && (queue.responses.length >= CALL_RETENTION.maxResponses || queue.bytes + bytes > CALL_RETENTION.maxBytes)) {
+          throw createWarrenError('BROKER_UNAVAILABLE', 'The message broker is unavailable: the broker did not confirm the message.');
+        }
+        queue.responses.push(copy(response));
+        queue.bytes += bytes;
+        const active = queue.readers[0];
+        if (active) {
+          const delivered = copy(response);
+          queueMicrotask(() => {
+            if (queue.readers[0] === active) active.response(delivered);
+          });
+        }
+        return 'delivered';
+      }
       // Like a mandatory publish: only a session whose queue was declared (by consuming it) gets answers.
       const queue = state.replies.get(session);
       if (!queue) return 'unroutable';

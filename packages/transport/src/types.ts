@@ -103,6 +103,29 @@ export interface BrokerConnection {
   close(): Promise<void>;
 }
 
+/** A retained call's options (docs/decisions/0014-retained-calls.md). */
+export interface CallOptions {
+  /** x-expires of the call queue: how long it outlives its last reader. Every gateway of a namespace must use the same. */
+  retentionMs: number;
+}
+
+/** What a reader of a retained call is told. */
+export interface CallListener {
+  /**
+   * One response, in order. Never settled: responses stay in the call queue
+   * for the next reader, and return to it when this subscription closes.
+   */
+  response(response: Response): void;
+  /** The call queue is gone (its retention passed, or it was deleted): nothing more will come. */
+  gone(): void;
+}
+
+/** Ready messages and consumers of a request type's queue. */
+export interface QueueDepth {
+  ready: number;
+  consumers: number;
+}
+
 /** The gateway's side of the seam. */
 export interface GatewayTransport extends BrokerConnection {
   /**
@@ -123,6 +146,26 @@ export interface GatewayTransport extends BrokerConnection {
    * the broker confirmed both.
    */
   publishCancel(type: string, cancel: CancelMessage): Promise<void>;
+  /**
+   * Decides, under the call's lock, whether a keyed call is new: `new` when
+   * its call queue did not exist (this caller declared it and must publish
+   * the request), `existing` when it did (or the lock stayed taken for about
+   * 2 s: another gateway is claiming it). Exactly one concurrent claimer,
+   * through any gateway, gets `new`.
+   */
+  claimCall(call: string, options: CallOptions): Promise<'new' | 'existing'>;
+  /** Whether the call is still retained (its queue exists). */
+  callExists(call: string): Promise<boolean>;
+  /** Deletes the call queue: publishing its request failed, so the key may be sent again. */
+  dropCall(call: string): Promise<void>;
+  /**
+   * Reads a retained call's responses from its first one, as the one active
+   * reader (a second reader waits until the first closes). Nothing is ever
+   * acked: on close, every response returns to the queue, in order.
+   */
+  consumeCall(call: string, listener: CallListener): Promise<Subscription>;
+  /** The request queue of `type` right now; undefined when it does not exist. */
+  queueDepth(type: string): Promise<QueueDepth | undefined>;
   /** Requests dead-lettered by the broker, so their callers can be told. Gateways compete on them. */
   consumeDeadLetters(listener: (dead: DeadLetter, settle: () => void) => void): Promise<Subscription>;
 }

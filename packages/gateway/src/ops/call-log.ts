@@ -11,7 +11,7 @@
 // dead-letter store) on its way, and nothing else changes. One wrapper
 // instead of hooks in the request pipeline, the reply relay and the
 // dead-letter relay.
-import { isWarrenError, requestKey, type Response, type WireError, type WorkerHop } from '@warren/protocol';
+import { isFinal, isWarrenError, requestKey, type Response, type WireError, type WorkerHop } from '@warren/protocol';
 import type { DeadLetter, Transport } from '@warren/transport';
 
 type HopName = 'accepted' | 'published' | 'picked-up' | 'first-chunk' | 'result' | 'error' | 'cancel-sent';
@@ -58,6 +58,8 @@ export interface CallLog {
   response(session: string, response: Response): void;
   cancelSent(session: string, id: string): void;
   get(session: string, id: string): CallEntry | undefined;
+  /** `id` of `session` names the retained call `call` (recorded as session = id = call): `get` finds it under either. */
+  alias(session: string, id: string, call: string): void;
   /** Any session's call with this id (operators). */
   find(id: string): CallEntry | undefined;
   inFlight(): CallEntry[];
@@ -81,6 +83,8 @@ export const createCallLog = ({
   now?: () => number;
 } = {}): CallLog => {
   const calls = new Map<string, CallEntry>(); // insertion order = age
+  /** A client's (session, id) → the retained call it is attached to, by requestKey. */
+  const aliases = new Map<string, string>();
   const failures: CallEntry[] = [];
 
   const finish = (entry: CallEntry, outcome: string, error?: WireError) => {
@@ -161,7 +165,20 @@ export const createCallLog = ({
     cancelSent(session, id) {
       calls.get(requestKey(session, id))?.hops.push({ hop: 'cancel-sent', at: now() });
     },
-    get: (session, id) => calls.get(requestKey(session, id)),
+    get: (session, id) => {
+      const key = requestKey(session, id);
+      return calls.get(key) ?? calls.get(aliases.get(key) ?? '');
+    },
+    alias(session, id, call) {
+      const key = requestKey(session, id);
+      aliases.delete(key);
+      aliases.set(key, requestKey(call, call));
+      // Bounded like the log itself: the oldest aliases go first.
+      for (const old of aliases.keys()) {
+        if (aliases.size <= maxCalls) break;
+        aliases.delete(old);
+      }
+    },
     find(id) {
       let found: CallEntry | undefined;
       for (const e of calls.values()) if (e.id === id) found = e; // the newest wins
@@ -175,44 +192,67 @@ export const createCallLog = ({
   };
 };
 
-export const recordingTransport = (inner: Transport, calls: CallLog, onDeadLetter: (dead: DeadLetter) => void): Transport => ({
-  ...inner,
-  // Methods read `this`-free closures on both transports; status and kind stay live through these.
-  status: () => inner.status(),
-  onStatus: (listener) => inner.onStatus(listener),
-  publishRequest(request) {
-    calls.accepted(request);
-    const published = inner.publishRequest(request);
-    // A side branch, and the very promise handed back: recording adds no tick to the caller's await.
-    published.then(
-      () => calls.published(request.session, request.id),
-      (error: unknown) =>
-        calls.refused(
-          request.session,
-          request.id,
-          isWarrenError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'publish failed' },
-        ),
-    );
-    return published;
-  },
-  consumeReplies(session, listener, options) {
-    return inner.consumeReplies(
-      session,
-      (response, settle) => {
-        calls.response(session, response);
-        listener(response, settle);
-      },
-      options,
-    );
-  },
-  async publishCancel(type, cancel) {
-    await inner.publishCancel(type, cancel);
-    calls.cancelSent(cancel.session, cancel.id);
-  },
-  consumeDeadLetters(listener) {
-    return inner.consumeDeadLetters((dead, settle) => {
-      onDeadLetter(dead);
-      listener(dead, settle);
-    });
-  },
-});
+export const recordingTransport = (inner: Transport, calls: CallLog, onDeadLetter: (dead: DeadLetter) => void): Transport => {
+  /** The last response recorded of each retained call being read. */
+  const recorded = new Map<string, { attempt: number; seq: number }>();
+  return {
+    ...inner,
+    // Methods read `this`-free closures on both transports; status and kind stay live through these.
+    status: () => inner.status(),
+    onStatus: (listener) => inner.onStatus(listener),
+    publishRequest(request) {
+      calls.accepted(request);
+      const published = inner.publishRequest(request);
+      // A side branch, and the very promise handed back: recording adds no tick to the caller's await.
+      published.then(
+        () => calls.published(request.session, request.id),
+        (error: unknown) =>
+          calls.refused(
+            request.session,
+            request.id,
+            isWarrenError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'publish failed' },
+          ),
+      );
+      return published;
+    },
+    consumeReplies(session, listener, options) {
+      return inner.consumeReplies(
+        session,
+        (response, settle) => {
+          calls.response(session, response);
+          listener(response, settle);
+        },
+        options,
+      );
+    },
+    consumeCall(call, listener) {
+      // A retained call's request went out as session = id = call: its hops
+      // are recorded under the call, each response once (a re-attach replays them all).
+      return inner.consumeCall(call, {
+        response(response) {
+          const last = recorded.get(call);
+          if (!last || response.attempt > last.attempt || (response.attempt === last.attempt && response.seq > last.seq)) {
+            calls.response(call, response);
+            if (isFinal(response)) recorded.delete(call);
+            else recorded.set(call, { attempt: response.attempt, seq: response.seq });
+          }
+          listener.response(response);
+        },
+        gone() {
+          recorded.delete(call);
+          listener.gone();
+        },
+      });
+    },
+    async publishCancel(type, cancel) {
+      await inner.publishCancel(type, cancel);
+      calls.cancelSent(cancel.session, cancel.id);
+    },
+    consumeDeadLetters(listener) {
+      return inner.consumeDeadLetters((dead, settle) => {
+        onDeadLetter(dead);
+        listener(dead, settle);
+      });
+    },
+  };
+};

@@ -56,7 +56,8 @@ export const withOpsRoutes =
       if (!entry) return json(res, 404, { error: 'not found' });
       const view = callView(entry, Date.now());
       return json(res, 200, {
-        id: view.id,
+        // The caller's own id, also for a retained call (recorded under its call id).
+        id: own[1]!,
         type: view.type,
         traceId: view.traceId,
         traceparent: view.traceparent,

@@ -30,7 +30,8 @@ export const encodeRequest = (topo: Topology, request: RequestMessage, now = Dat
     persistent: true,
     mandatory: true,
     correlationId: request.id,
-    replyTo: topo.replyQueue(request.session),
+    // A retained call's request names its call queue (decision 0014); any other, its session's.
+    replyTo: request.replyTo ?? topo.replyQueue(request.session),
     type: request.type,
     timestamp: Math.floor(now / 1000),
     headers,
@@ -66,13 +67,17 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<D
   const id = properties.correlationId;
   const replyTo = properties.replyTo;
   const prefix = topo.replyQueue('');
-  if (typeof id !== 'string' || id === '' || typeof replyTo !== 'string' || !replyTo.startsWith(prefix)) {
+  // A session's reply queue, or a retained call's own queue.
+  const warrenReplyTo = typeof replyTo === 'string' && (replyTo.startsWith(prefix) || replyTo.startsWith(topo.callQueue('')));
+  if (typeof id !== 'string' || id === '' || typeof replyTo !== 'string' || !warrenReplyTo) {
     return { ok: false, error: { code: 'INVALID_REQUEST', message: 'Message lacks correlation_id or a Warren reply_to.' } };
   }
   // Size and depth limits first: an over-deep body must not reach a recursive parser or schema check.
   const body = parseRequestBody(content);
   if (!body.ok) return body;
-  const session = typeof headers[HEADERS.session] === 'string' ? (headers[HEADERS.session] as string) : replyTo.slice(prefix.length);
+  // Without the header: the queue's own id (a retained call's session is its call id).
+  const queueId = replyTo.startsWith(prefix) ? replyTo.slice(prefix.length) : replyTo.slice(topo.callQueue('').length);
+  const session = typeof headers[HEADERS.session] === 'string' ? (headers[HEADERS.session] as string) : queueId;
   const request: RequestMessage = {
     id,
     type: typeof properties.type === 'string' && properties.type !== '' ? properties.type : fields.routingKey,

@@ -15,6 +15,7 @@ import { setMaxListeners } from 'node:events';
 import type { Channel, ConsumeMessage, Options } from 'amqplib';
 import { silentLog, type Log, type RequestDelivery, type Subscription, type Transport } from '../types.ts';
 import { decodeDeadLetter, decodeRequest, decodeResponses, encodeRefusal, encodeRequest, encodeResponse, encodeResponses } from './codec.ts';
+import { createCallQueues } from './calls.ts';
 import { createConnectionManager, redactUrl, type BackoffOptions } from './connection.ts';
 import { createAckBatcher, durableConsumer, type AckBatcher } from './consumer.ts';
 import { createPublisher } from './publisher.ts';
@@ -221,6 +222,8 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       }),
     );
 
+  const calls = createCallQueues({ manager, topo, log, replyQueueType: options.replyQueueType, awaitConnected, track });
+
   return {
     kind: 'amqp',
     topology: topo,
@@ -269,6 +272,12 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
         appendCancelRecord(cancelRecord(type, cancel, Date.now()), { type }),
       ]);
     },
+
+    claimCall: calls.claimCall,
+    callExists: calls.callExists,
+    dropCall: calls.dropCall,
+    consumeCall: calls.consumeCall,
+    queueDepth: calls.queueDepth,
 
     async consumeDeadLetters(listener) {
       const queue = topo.deadLetterQueue;

@@ -1,0 +1,185 @@
+// A waiting caller's place in the queue (decision 0014 §5). While requests
+// accepted here wait for their first response, one poller per type reads
+// the type queue's ready count (a passive declare) every
+// queuePositionIntervalMs and tells each waiter its position:
+// min(previous, max(0, ready − 1 − behind)), where `behind` counts the
+// requests of the type this gateway accepted after it that still wait (the
+// queue is FIFO: they are behind it). It never rises, and it is an upper
+// bound of the requests ahead; requests queued behind it through other
+// gateways make it lag, never jump. The same
+// poll refreshes warren_queue_depth; the first response of attempt 1 ends
+// the wait and feeds warren_queue_wait_seconds. The types of the registry's
+// catalogue get their depth refreshed every 15 s as well.
+import type { Logger } from 'pino';
+import { EVENTS, type Response } from '@warren/protocol';
+import type { GatewayTransport } from '@warren/transport';
+import type { GatewayMetrics } from './metrics.ts';
+
+interface Waiter {
+  update(ready: number): void;
+}
+
+interface TypePoll {
+  waiters: Set<Waiter>;
+  timer: ReturnType<typeof setInterval>;
+  polling: boolean;
+  /** A waiter joined during a poll: poll again at once, so it hears its first position right after acceptance. */
+  again: boolean;
+}
+
+interface QueueWaiter {
+  /** The request is in its queue now (the broker confirmed it): positions count from here. */
+  queued(): void;
+  answered(attempt: number): void;
+  stop(): void;
+}
+
+export interface QueuePositions {
+  /**
+   * Tells `emit` the position of a request of `type` accepted just now, each
+   * time it changes, until stopped. `measureWait`: its first response
+   * (attempt 1) is a queue wait worth measuring (not a re-attach).
+   */
+  watch(type: string, emit: (position: number) => void, measureWait: boolean): QueueWaiter;
+  close(): void;
+}
+
+export const createQueuePositions = (deps: {
+  transport: Pick<GatewayTransport, 'queueDepth'>;
+  intervalMs: number;
+  metrics: Pick<GatewayMetrics, 'queueDepth' | 'queueWait'>;
+  log: Logger;
+  now?: () => number;
+  /** Types the registry knows: their depth is refreshed too, at `catalogueIntervalMs`, even when nobody here waits. */
+  catalogueTypes?: () => readonly string[];
+  /** @default 15000 */
+  catalogueIntervalMs?: number;
+}): QueuePositions => {
+  const now = deps.now ?? Date.now;
+  const types = new Map<string, TypePoll>();
+  const catalogueTimer =
+    deps.catalogueTypes &&
+    setInterval(async () => {
+      for (const type of deps.catalogueTypes?.() ?? []) {
+        if (types.has(type)) continue; // polled faster already
+        const depth = await deps.transport.queueDepth(type).catch(() => undefined);
+        if (depth) deps.metrics.queueDepth(type, depth.ready);
+      }
+    }, deps.catalogueIntervalMs ?? 15_000);
+  catalogueTimer?.unref?.();
+
+  const poll = async (type: string, entry: TypePoll) => {
+    if (entry.polling) {
+      entry.again = true;
+      return;
+    }
+    entry.polling = true;
+    try {
+      const depth = await deps.transport.queueDepth(type);
+      if (depth) {
+        deps.metrics.queueDepth(type, depth.ready);
+        // Waiters in acceptance order: those this gateway accepted after one
+        // and that still wait are behind it in the queue (FIFO), not ahead.
+        let behind = entry.waiters.size;
+        for (const waiter of entry.waiters) waiter.update(depth.ready - --behind);
+      }
+    } catch (error) {
+      deps.log.debug({ type, err: (error as Error).message }, 'could not read a queue depth');
+    } finally {
+      entry.polling = false;
+      if (entry.again && types.get(type) === entry) {
+        entry.again = false;
+        void poll(type, entry);
+      }
+    }
+  };
+
+  return {
+    watch(type, emit, measureWait) {
+      let entry = types.get(type);
+      if (!entry) {
+        const created: TypePoll = { waiters: new Set(), polling: false, again: false, timer: setInterval(() => void poll(type, created), deps.intervalMs) };
+        created.timer.unref?.();
+        types.set(type, (entry = created));
+      }
+      const startedAt = now();
+      let position: number | undefined;
+      // Before its publish is confirmed the request is not in the queue yet: a
+      // depth read then would tell it a place ahead of where it lands.
+      let inQueue = false;
+      const waiter: Waiter = {
+        update(ready) {
+          if (!inQueue) return;
+          const next = position === undefined ? Math.max(0, ready - 1) : Math.min(position, Math.max(0, ready - 1));
+          if (next === position) return;
+          position = next;
+          emit(next);
+        },
+      };
+      const poller = entry;
+      poller.waiters.add(waiter);
+      const stop = () => {
+        if (!poller.waiters.delete(waiter) || poller.waiters.size > 0) return;
+        clearInterval(poller.timer);
+        if (types.get(type) === poller) types.delete(type);
+      };
+      return {
+        stop,
+        queued() {
+          if (inQueue || !poller.waiters.has(waiter)) return;
+          inQueue = true;
+          void poll(type, poller);
+        },
+        answered(attempt) {
+          if (!poller.waiters.has(waiter)) return;
+          if (measureWait && attempt === 1) deps.metrics.queueWait(type, (now() - startedAt) / 1000);
+          stop();
+        },
+      };
+    },
+    close() {
+      clearInterval(catalogueTimer);
+      for (const entry of types.values()) clearInterval(entry.timer);
+      types.clear();
+    },
+  };
+};
+
+/** One connection's waiting requests, by the ids its client chose: `queued` frames on its socket. */
+export const socketPositions = (positions: QueuePositions, emit: (event: string, frame: { id: string; position: number }) => void) => {
+  const waiting = new Map<string, { waiter: ReturnType<QueuePositions['watch']>; timer: ReturnType<typeof setTimeout> }>();
+  const end = (id: string) => {
+    const entry = waiting.get(id);
+    if (!entry) return undefined;
+    waiting.delete(id);
+    clearTimeout(entry.timer);
+    return entry.waiter;
+  };
+  return {
+    /** Until its first response, or its deadline (an answer that never comes must not keep a poller alive). */
+    watch(id: string, type: string, measureWait: boolean, forMs: number) {
+      end(id)?.stop();
+      const timer = setTimeout(() => end(id)?.stop(), Math.max(0, forMs));
+      timer.unref?.();
+      waiting.set(id, { waiter: positions.watch(type, (position) => emit(EVENTS.queued, { id, position }), measureWait), timer });
+      // Registered before the publish, so a fast answer ends it; counted from the confirm on.
+    },
+    /** `id` is in its queue (published, or an existing call attached to): its first position is read now. */
+    queued(id: string) {
+      waiting.get(id)?.waiter.queued();
+    },
+    /** A response for `id` is being relayed: it no longer waits. */
+    answered(response: Response) {
+      end(response.id)?.answered(response.attempt);
+    },
+    /** It will not wait after all (refused, or published nowhere). */
+    forget(id: string) {
+      end(id)?.stop();
+    },
+    close() {
+      for (const id of [...waiting.keys()]) end(id)?.stop();
+    },
+  };
+};
+
+export type SocketPositions = ReturnType<typeof socketPositions>;
