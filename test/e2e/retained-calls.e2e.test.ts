@@ -1,17 +1,8 @@
-// Reload-proof calls (issue 15) in Debian's Chromium against the real stack
-// (gateway serving the built app, Node and Python demo workers, real
-// RabbitMQ): a reload mid-reply in the chat and mid-run in the long task
-// carries on with every chunk exactly once, and so does a reply through a
-// gateway restart; Cancel after a reload stops the worker; a reload after the end shows the result without running it again
-// (the workers' own log lines count the runs); a job waiting for a worker
-// shows its place in the queue.
-import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { root, startNodeWorker, type Proc } from '../support/processes.ts';
-import { DESKTOP, launchBrowser, openPage, screenshot } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
+import { startNodeWorker, type Proc } from '../support/processes.ts';
+import { DESKTOP, desktopPage, openPage, screenshot } from './browser.ts';
+import { startDemo, type Stack } from './stack.ts';
 
 let stack: Stack;
 let browser: Browser;
@@ -22,13 +13,8 @@ const extraWorkers: Proc[] = [];
 const liveTexts: Array<{ load: string; text: string }> = [];
 
 beforeAll(async () => {
-  const buildWeb = (await import(pathToFileURL(join(root, 'scripts/build-web.mjs')).href)) as {
-    buildWebApp(options?: { quiet?: boolean }): Promise<string>;
-  };
-  const staticDir = await buildWeb.buildWebApp({ quiet: true });
-  [stack, browser] = await Promise.all([startStack(staticDir), launchBrowser()]);
-  page = await browser.newPage({ viewport: DESKTOP });
-  page.on('pageerror', (error) => console.error('page error:', error.message));
+  ({ stack, browser } = await startDemo());
+  page = await desktopPage(browser);
   // Survives reloads: the binding and the observer are installed in every document of the page.
   await page.exposeBinding('reportLiveText', (_source, load: string, text: string) => {
     liveTexts.push({ load, text });

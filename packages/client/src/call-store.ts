@@ -2,6 +2,7 @@
 // between page loads, so a reloaded page can attach to them again.
 // sessionStorage, like the session token: a key is scoped to the session
 // (or principal) the gateway knows, and two tabs are two sessions.
+import { findSessionStorage } from './session-store.ts';
 
 /** What the backend remembers about one keyed call. */
 export interface RetainedCall {
@@ -41,21 +42,6 @@ export const createMemoryCallStore = (): CallStore => {
       calls.delete(key);
     },
   };
-};
-
-interface StorageLike {
-  getItem(key: string): string | null;
-  setItem(key: string, value: string): void;
-}
-
-const findSessionStorage = (): StorageLike | null => {
-  try {
-    // Reading the property itself throws in some sandboxed iframes.
-    const storage = (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
-    return storage && typeof storage.getItem === 'function' ? storage : null;
-  } catch {
-    return null;
-  }
 };
 
 const isCall = (value: unknown): value is RetainedCall => {

@@ -2,11 +2,9 @@
 // useBackendRequest with a key (retained calls) and the 'queued' status,
 // through real components over the scripted backend.
 import './dom.ts';
-import { act, fireEvent, render, screen } from '@testing-library/react';
-import { StrictMode, type ReactNode } from 'react';
 import { describe, expect, it } from 'vitest';
-import { BackendProvider, useBackendRequest } from '../src/index.ts';
-import { createFakeBackend, flush } from '../../client/test/fake-backend.ts';
+import { useBackendRequest } from '../src/index.ts';
+import { click, mount, step, text } from './mount.tsx';
 
 const Probe = ({ taskKey, sendKey }: { taskKey?: string; sendKey?: string }) => {
   const request = useBackendRequest<string, string>('work', taskKey === undefined ? {} : { key: taskKey });
@@ -24,23 +22,6 @@ const Probe = ({ taskKey, sendKey }: { taskKey?: string; sendKey?: string }) => 
     </div>
   );
 };
-
-const mount = (ui: ReactNode, { strict = false, stored = [] as string[] } = {}) => {
-  const fake = createFakeBackend();
-  // What a previous page load of this tab left in the call store.
-  for (const key of stored) fake.callStore.set(key, { id: `old-${key}`, type: 'work', startedAt: 1 });
-  const tree = <BackendProvider backend={fake.backend}>{ui}</BackendProvider>;
-  const view = render(strict ? <StrictMode>{tree}</StrictMode> : tree);
-  return { ...fake, view };
-};
-
-const text = (id: string) => screen.getByTestId(id).textContent;
-const click = (name: string) => fireEvent.click(screen.getByRole('button', { name }));
-const step = (fn: () => void) =>
-  act(async () => {
-    fn();
-    await flush();
-  });
 
 describe('useBackendRequest with a key', () => {
   it('on mount attaches to the call the call store remembers, and shows it from the first chunk to the result', async () => {
