@@ -5,7 +5,7 @@
 // admission.ts).
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { createWarrenError, EVENTS, parseCancelFrame } from '@warren/protocol';
+import { CAPABILITIES, createWarrenError, EVENTS, parseCancelFrame, type Capability } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { InFlightTable } from './in-flight.ts';
 import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
@@ -52,6 +52,12 @@ interface SocketDeps {
 const NOISE_PER_SECOND = 20;
 const NOISE_BURST = 50;
 
+// Told with every session frame: a gateway from before a capability strips
+// the frame fields it does not know, silently, so a client sends `key` or
+// `attach` only to a gateway that lists retained calls. Listed by hand: a
+// name added to CAPABILITIES is not supported until this gateway implements it.
+const capabilities: readonly Capability[] = [CAPABILITIES.retainedCalls, CAPABILITIES.queuePositions];
+
 export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const { transport, options, connection, metrics } = deps;
   const now = deps.now ?? Date.now;
@@ -96,11 +102,11 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   });
 
   const untrack = deps.trackRelay(relay);
-  socket.emit(EVENTS.session, { ...session, limits });
+  socket.emit(EVENTS.session, { ...session, limits, capabilities });
   // Refreshed while connected: a token only expires once its session is unused.
   const refresher = setInterval(
     () => {
-      socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits });
+      socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits, capabilities });
     },
     Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)),
   );

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Ack, Response } from '@warren/protocol';
+import { CAPABILITIES, parseSessionFrame, type Ack, type Response } from '@warren/protocol';
 import { createGateway, gatewayOptionsFromEnv, parseGatewayOptions, type Gateway } from '@warren/gateway';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
 import { registerHandlers } from '@warren/worker';
@@ -16,7 +16,7 @@ afterEach(async () => {
   for (const fn of cleanup.splice(0).reverse()) await fn();
 });
 
-const setup = async (extra: { log?: pino.Logger; staticDir?: string; ackTimeoutMs?: number } = {}) => {
+const setup = async (extra: { log?: pino.Logger; staticDir?: string; ackTimeoutMs?: number; sessionTokenTtlMs?: number } = {}) => {
   const broker = createMemoryBroker();
   const gateway = await createGateway({
     port: 0,
@@ -25,6 +25,7 @@ const setup = async (extra: { log?: pino.Logger; staticDir?: string; ackTimeoutM
     log: extra.log ?? quiet,
     ...(extra.staticDir ? { staticDir: extra.staticDir } : {}),
     ...(extra.ackTimeoutMs ? { ackTimeoutMs: extra.ackTimeoutMs } : {}),
+    ...(extra.sessionTokenTtlMs ? { sessionTokenTtlMs: extra.sessionTokenTtlMs } : {}),
   });
   cleanup.push(() => gateway.close());
   const worker = await registerHandlers(
@@ -160,6 +161,20 @@ describe('gateway over the memory transport', () => {
     const forged = `${sessionId}.${'A'.repeat(token.split('.')[1]!.length)}`;
     for (const auth of [{ session: forged }, { session: 'nonsense' }, { session: 12 }]) {
       expect((await connect(gateway, auth).session).sessionId).not.toBe(sessionId);
+    }
+  });
+
+  it('lists what it supports in its first session frame and in every refresh (a client sends `key` only to a gateway listing retained calls)', async () => {
+    const { gateway } = await setup({ sessionTokenTtlMs: 3000 }); // refreshed every second
+    const socket = io(gateway.url, { transports: ['websocket'], reconnection: false });
+    cleanup.push(() => socket.close());
+    const frames: unknown[] = [];
+    socket.on('session', (frame: unknown) => frames.push(frame));
+    await until(() => frames.length === 2, 3000);
+    for (const frame of frames) {
+      const parsed = parseSessionFrame(frame);
+      expect(parsed.ok).toBe(true);
+      if (parsed.ok) expect(parsed.value.capabilities).toEqual([CAPABILITIES.retainedCalls, CAPABILITIES.queuePositions]);
     }
   });
 

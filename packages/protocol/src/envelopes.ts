@@ -77,6 +77,12 @@ export const sessionFrameSchema = z.object({
   token: z.string(),
   /** The gateway's limits, so a client refuses an oversize payload before sending it (absent from older gateways). */
   limits: z.object({ maxPayloadBytes: z.number().int().positive() }).optional(),
+  /**
+   * What this gateway supports (names in capabilities.ts; absent from older
+   * gateways: none). Any string: a newer gateway may list names a client
+   * does not know, and the client must still read the frame.
+   */
+  capabilities: z.array(z.string()).optional(),
 });
 
 /** gateway → client: the call `id` waits in its queue with about `position` requests ahead of it (0: next). */

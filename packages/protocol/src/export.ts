@@ -1,5 +1,6 @@
 // The JSON facts other languages read (python/ and any future SDK).
 import { z } from 'zod';
+import { CAPABILITIES } from './capabilities.ts';
 import { ERROR_CODES } from './errors.ts';
 import {
   ackSchema,
@@ -72,6 +73,8 @@ export const exportJson = (): Record<string, unknown> => {
       headers: HEADERS,
       messageTypes: MESSAGE_TYPES,
       events: EVENTS,
+      // Names a gateway lists in its session frame's `capabilities`.
+      capabilities: CAPABILITIES,
       // Registry timing defaults; each announcement carries its own values.
       registry: REGISTRY_DEFAULTS,
       // Payload limits every SDK applies alike (see limits.ts).

@@ -122,6 +122,7 @@ const sessionCheck = object({
   sessionId: string(),
   token: string(),
   'limits?': object({ maxPayloadBytes: number({ int: true, min: 1 }) }),
+  'capabilities?': array(string()),
 });
 
 const queuedCheck = object({ id: requestId, position: number({ int: true, min: 0 }) });

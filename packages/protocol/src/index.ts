@@ -1,6 +1,7 @@
 export * from './errors.ts';
 export * from './topology.ts';
 export * from './envelopes.ts';
+export * from './capabilities.ts';
 export * from './parse.ts';
 export * from './registry.ts';
 export * from './contracts.ts';

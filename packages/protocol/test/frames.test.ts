@@ -84,6 +84,12 @@ describe('zod-free client frame parsers', () => {
       { sessionId: 's', token: 't' },
       { sessionId: 's', token: 't', limits: { maxPayloadBytes: 10 } },
       { sessionId: 's', token: 't', limits: { maxPayloadBytes: 0 } },
+      { sessionId: 's', token: 't', capabilities: [] },
+      { sessionId: 's', token: 't', capabilities: ['retained-calls', 'queue-positions'] },
+      // A name this client does not know (a newer gateway's) must not make the frame unreadable.
+      { sessionId: 's', token: 't', capabilities: ['retained-calls', 'from-the-future'] },
+      { sessionId: 's', token: 't', capabilities: 'retained-calls' },
+      { sessionId: 's', token: 't', capabilities: ['retained-calls', 7] },
       { sessionId: 's' },
       'x',
     ]) {

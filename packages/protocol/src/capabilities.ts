@@ -1,0 +1,15 @@
+// What a gateway supports beyond the first release of protocol version 1,
+// named in its `session` frame (`capabilities`). Socket.IO frames carry no
+// version, and a gateway from before a capability strips the frame fields it
+// does not know, silently: the client checks this list before sending them.
+// Zod-free, so the browser bundle can import it.
+
+/** Capability names a gateway may list in its session frame (exported as topology.json#capabilities). */
+export const CAPABILITIES = {
+  /** The request frame's `key` and `attach`, the ack's `attached`, `EXPIRED` (spec: Retained calls). */
+  retainedCalls: 'retained-calls',
+  /** The `queued { id, position }` event while a request waits in its queue. */
+  queuePositions: 'queue-positions',
+} as const;
+
+export type Capability = (typeof CAPABILITIES)[keyof typeof CAPABILITIES];
