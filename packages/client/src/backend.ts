@@ -157,8 +157,10 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   const onSession = guard((raw: unknown) => {
     const parsed = parseSessionFrame(raw);
     if (!parsed.ok) return;
-    const { sessionId, token, limits } = parsed.value;
+    const { sessionId, token, limits, capabilities } = parsed.value;
     inFlight.setMaxPayloadBytes(limits?.maxPayloadBytes);
+    // Keyed calls wait for this: an older gateway lists none, and would run them without their key.
+    inFlight.setCapabilities(capabilities ?? []);
     try {
       config.sessionStore.set(token);
     } catch {

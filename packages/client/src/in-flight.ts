@@ -5,6 +5,7 @@
 // frames. A bad call rejects with a code (never throws), like every other
 // failure.
 import {
+  CAPABILITIES,
   createWarrenError,
   EVENTS,
   fromWireError,
@@ -111,9 +112,13 @@ interface InFlightTable {
   handleResponse(raw: unknown): void;
   /** A `queued` frame: tells the request how many wait ahead of it. */
   handleQueued(raw: unknown): void;
-  /** Socket (re)connected: send queued cancels, then every request not yet acked, and attach again to every keyed call. */
+  /**
+   * Socket (re)connected: send queued cancels, then every request not yet
+   * acked. Keyed calls (and cancels by key) wait for this connection's
+   * session frame (setCapabilities), then attach again or go out.
+   */
   connected(): void;
-  /** Socket dropped: requests not yet acked will be sent again on reconnect. */
+  /** Socket dropped: requests not yet acked will be sent again on reconnect; what the next gateway supports is unknown until its session frame. */
   disconnected(): void;
   /** The gateway began a new session: answers to accepted requests cannot arrive. */
   sessionLost(): void;
@@ -122,6 +127,13 @@ interface InFlightTable {
    * fail PAYLOAD_TOO_LARGE at once, now and whenever they would be sent.
    */
   setMaxPayloadBytes(bytes: number | undefined): void;
+  /**
+   * What this connection's gateway supports (its session frame's
+   * `capabilities`; an older gateway's frame has none). Sends the keyed
+   * calls that waited for it, or, without retained calls, fails them
+   * INVALID_REQUEST unsent.
+   */
+  setCapabilities(names: readonly string[]): void;
   /** Rejects everything pending; `cancel` tells the gateway to stop what it accepted. */
   rejectAll(code: ErrorCode, message: string, options?: { cancel?: boolean }): void;
 }
@@ -158,8 +170,16 @@ interface InFlight {
 export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   const now = deps.now ?? Date.now;
   const requests = new Map<string, InFlight>();
+  const queuedCancels: CancelFrame[] = [];
   // A keyed call's cancel names its key: the id that attached it belonged to a socket that is gone.
-  const queuedCancels: Array<CancelFrame | { type: string; key: string }> = [];
+  const queuedKeyCancels: Array<{ type: string; key: string }> = [];
+  // What this connection's gateway supports; undefined until its session
+  // frame arrives. A gateway from before retained calls strips `key` and
+  // `attach` silently (the call would run on every send, an attach would
+  // start it), so nothing keyed is sent to a gateway not known to keep them.
+  let capabilities: ReadonlySet<string> | undefined;
+  // Keyed calls and cancels by key went out on this connection (once its capabilities were known).
+  let keyedSent = false;
 
   /** A fresh id for a keyed call's next frame, or undefined when createId fails. */
   const freshId = (): string | undefined => {
@@ -174,8 +194,13 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   const sendCancel = (request: InFlight): void => {
     if (!request.emitted) return; // the gateway never heard of it
     const frame: CancelFrame = { id: request.id, type: request.type };
+    // A keyed call not yet attached on this connection is known there by its key only.
+    if (request.key !== undefined && (!deps.isConnected() || !keyedSent)) {
+      queuedKeyCancels.push({ type: request.type, key: request.key });
+      return;
+    }
     if (!deps.isConnected()) {
-      queuedCancels.push(request.key === undefined ? frame : { type: request.type, key: request.key });
+      queuedCancels.push(frame);
       return;
     }
     try {
@@ -259,9 +284,36 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     return true;
   };
 
+  /** Fails a keyed call, unsent, because this gateway lacks retained calls. */
+  const refuseKeyed = (request: InFlight): void => {
+    const upgrade = `Upgrade every gateway to a version whose session frame lists "${CAPABILITIES.retainedCalls}"`;
+    if (request.acceptedOnce || request.attachOnly) {
+      // The call may be retained (started through another gateway): its key stays for one that can attach.
+      fail(
+        request,
+        'INVALID_REQUEST',
+        `Request "${request.type}" with key "${request.key}" cannot attach: this gateway does not support retained calls (key/attach). ${upgrade}, then attach again.`,
+      );
+      return;
+    }
+    forgetKey(request); // never sent: no call exists under its key
+    fail(
+      request,
+      'INVALID_REQUEST',
+      `Request "${request.type}" with key "${request.key}" was not sent: this gateway does not support retained calls (key/attach). ${upgrade}, or call without a key.`,
+    );
+  };
+
   const emitRequest = (request: InFlight): void => {
     // Never sent: a frame above the gateway's limit would only cost the connection.
     if (refuseOversize(request)) return;
+    if (request.key !== undefined) {
+      if (capabilities === undefined) return; // sent by sendKeyed once the session frame says what the gateway supports
+      if (!capabilities.has(CAPABILITIES.retainedCalls)) {
+        refuseKeyed(request);
+        return;
+      }
+    }
     request.phase = 'sent';
     request.emitted = true;
     const emission = ++request.emission;
@@ -418,26 +470,53 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     return true;
   };
 
-  const connected = (): void => {
-    for (const queued of queuedCancels.splice(0)) {
+  /** Once per connection, when it is up and its gateway's capabilities are known: cancels by key, then keyed calls. */
+  const sendKeyed = (): void => {
+    if (keyedSent || capabilities === undefined || !deps.isConnected()) return;
+    keyedSent = true;
+    const retained = capabilities.has(CAPABILITIES.retainedCalls);
+    for (const queued of queuedKeyCancels.splice(0)) {
+      // Without retained calls the attach would start the call: dropped, its deadline still stops it.
+      if (!retained) continue;
       try {
-        if ('key' in queued) cancelByKey(queued.type, queued.key);
-        else deps.emit(EVENTS.cancel, queued);
+        cancelByKey(queued.type, queued.key);
       } catch {
         // best effort
       }
     }
     for (const request of [...requests.values()]) {
-      if (request.settled || !deps.isConnected()) continue;
-      // A keyed call: attach again (or, never acked, send it again: its key keeps it from running twice).
-      if (request.key !== undefined && request.emitted) {
-        if (renew(request)) emitRequest(request);
-      } else if (request.phase !== 'accepted') emitRequest(request);
+      if (request.settled || request.key === undefined || !deps.isConnected()) continue;
+      if (!retained) refuseKeyed(request);
+      // Attach again (or, never acked, send it again: its key keeps it from running twice).
+      else if (!request.emitted || renew(request)) emitRequest(request);
     }
+  };
+
+  const connected = (): void => {
+    for (const queued of queuedCancels.splice(0)) {
+      try {
+        deps.emit(EVENTS.cancel, queued);
+      } catch {
+        // best effort
+      }
+    }
+    for (const request of [...requests.values()]) {
+      if (request.settled || request.key !== undefined || !deps.isConnected()) continue;
+      if (request.phase !== 'accepted') emitRequest(request);
+    }
+    sendKeyed(); // when this connection's session frame came first
   };
 
   const disconnected = (): void => {
     for (const request of requests.values()) if (request.phase === 'sent') request.phase = 'waiting';
+    // The next connection may reach another gateway (a rolling upgrade, a rollback): ask it again.
+    capabilities = undefined;
+    keyedSent = false;
+  };
+
+  const setCapabilities = (names: readonly string[]): void => {
+    capabilities = new Set(names);
+    sendKeyed();
   };
 
   const setMaxPayloadBytes = (bytes: number | undefined): void => {
@@ -459,10 +538,13 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
       fail(request, code, message);
       if (cancel) sendCancel(request);
     }
-    if (!cancel) queuedCancels.length = 0;
+    if (!cancel) {
+      queuedCancels.length = 0;
+      queuedKeyCancels.length = 0;
+    }
   };
 
-  return { start, handleResponse, handleQueued, connected, disconnected, sessionLost, setMaxPayloadBytes, rejectAll };
+  return { start, handleResponse, handleQueued, connected, disconnected, sessionLost, setMaxPayloadBytes, setCapabilities, rejectAll };
 };
 
 // Puts one request's responses back in order. The gateway may redeliver a

@@ -21,12 +21,16 @@ export interface FakeSocket extends SocketLike {
   serverEmit(event: string, body: unknown): boolean;
   /** Gateway → client response frame; returns true when acked. */
   respond(frame: Record<string, unknown>): boolean;
+  /** Connects, then sends the `session` frame it was created with (if any), as a gateway does. */
   goOnline(): void;
   goOffline(reason?: string): void;
   listenerCount(): number;
 }
 
-export const createFakeSocket = ({ connected = true } = {}): FakeSocket => {
+/** A session frame from a gateway of this version: it supports retained calls and queue positions. */
+export const CURRENT_GATEWAY_SESSION = { sessionId: 's-1', token: 's-1.sig', capabilities: ['retained-calls', 'queue-positions'] };
+
+export const createFakeSocket = ({ connected = true, session }: { connected?: boolean; session?: Record<string, unknown> } = {}): FakeSocket => {
   const listeners = new Map<string, Set<SocketListener>>();
   const fire = (event: string, ...args: unknown[]): void => {
     for (const listener of [...(listeners.get(event) ?? [])]) listener(...args);
@@ -75,6 +79,7 @@ export const createFakeSocket = ({ connected = true } = {}): FakeSocket => {
       fake.connected = true;
       fake.active = true;
       fire('connect');
+      if (session !== undefined) fire('session', session);
     },
     goOffline: (reason = 'transport close') => {
       fake.connected = false;

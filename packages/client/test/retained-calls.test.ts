@@ -14,8 +14,11 @@ import {
   type CallStore,
   type RetainedCall,
 } from '../src/index.ts';
-import { chunk, createFakeSocket, failure, result, sequentialIds, type FakeSocket } from './fake-socket.ts';
-import { flushMicrotasks, rejectionOf, setup } from './setup.ts';
+import { chunk, createFakeSocket, CURRENT_GATEWAY_SESSION, failure, result, sequentialIds, type FakeSocket } from './fake-socket.ts';
+import { flushMicrotasks, rejectionOf, setup as setupAny } from './setup.ts';
+
+/** A backend over a gateway of this version: its session frame lists retained calls. */
+const setup = (options: Parameters<typeof setupAny>[0] = {}) => setupAny({ session: CURRENT_GATEWAY_SESSION, ...options });
 
 /** A call store that records what the backend does with it. */
 const recordingStore = () => {
@@ -312,15 +315,15 @@ describe('reconnects', () => {
   });
 
   it('a new gateway session fails accepted unkeyed calls but re-attaches keyed ones', async () => {
-    const { socket, backend } = setup();
-    socket.serverEmit('session', { sessionId: 's-1', token: 't1' });
+    const { socket, backend } = setup({ session: undefined }); // the test plays each session frame
+    socket.serverEmit('session', { ...CURRENT_GATEWAY_SESSION, sessionId: 's-1', token: 't1' });
     const keyed = backend.makeBackendRequest('work', {}, { key: 'k1' });
     const plain = backend.makeBackendRequest('work', {});
     socket.request('r-1').ack?.({ ok: true, id: 'r-1' });
     socket.request('r-2').ack?.({ ok: true, id: 'r-2' });
     socket.goOffline();
     socket.goOnline();
-    socket.serverEmit('session', { sessionId: 's-2', token: 't2' });
+    socket.serverEmit('session', { ...CURRENT_GATEWAY_SESSION, sessionId: 's-2', token: 't2' });
     await expect(plain).rejects.toMatchObject({ code: 'DISCONNECTED' });
     expect(socket.request('r-3').body).toEqual(attachFrame('r-3', 'k1'));
     socket.respond(result('r-3', 0, 'still here'));

@@ -8,8 +8,12 @@ afterEach(() => {
   for (const backend of open.splice(0)) backend.close();
 });
 
-export const setup = ({ connected = true, ...options }: Partial<BackendOptions> & { connected?: boolean } = {}) => {
-  const socket: FakeSocket = createFakeSocket({ connected });
+/**
+ * `session`: the frame the fake gateway sends on every connect (including
+ * the one the socket starts with); none by default. Keyed calls wait for it.
+ */
+export const setup = ({ connected = true, session, ...options }: Partial<BackendOptions> & { connected?: boolean; session?: Record<string, unknown> } = {}) => {
+  const socket: FakeSocket = createFakeSocket({ connected, session });
   const sessionStore = createMemorySessionStore();
   const backend = createBackend({
     url: 'http://gateway.test',
@@ -19,6 +23,7 @@ export const setup = ({ connected = true, ...options }: Partial<BackendOptions> 
     ...options,
   });
   open.push(backend);
+  if (connected && session !== undefined) socket.serverEmit('session', session);
   return { socket, backend, sessionStore };
 };
 
