@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Response } from '@warren/protocol';
 // The client's zod-free parser of `queued` frames (frames.ts; the client package is another helper's).
 import { parseQueuedFrame } from '../../packages/protocol/src/frames.ts';
+import { createBackend, createMemoryCallStore, createMemorySessionStore, type Backend } from '@warren/client';
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
@@ -22,6 +23,7 @@ const RETENTION_MS = 1_500;
 const gateways: Gateway[] = [];
 const workers: WorkerHandle[] = [];
 const sockets: Socket[] = [];
+const backends: Backend[] = [];
 
 const runs = new Map<string, number>();
 const aborted = new Set<string>();
@@ -137,6 +139,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const s of sockets) s.disconnect();
+  for (const b of backends) b.close();
   await Promise.all(workers.map((w) => w.close()));
   await Promise.all(gateways.map((g) => g.close()));
   await deleteNamespace(namespace);
@@ -223,6 +226,31 @@ describe('retained calls on RabbitMQ', () => {
     expect(await client.ask({ id: 'e4', type: 'h1.stream', payload, key: 'k-expire' })).toEqual({ ok: true, id: 'e4' });
     expect(await waitFor(() => client.final('e4') !== undefined)).toBe(true);
     expect(runs.get('expire')).toBe(2);
+  });
+
+  it('@warren/client sends a key to these gateways (their session frame lists retained-calls): it runs once, and attaches after a gateway change', async () => {
+    const callStore = createMemoryCallStore();
+    const sessionStore = createMemorySessionStore();
+    const open = (gateway: Gateway) => {
+      const backend = createBackend({ url: gateway.url, sessionStore, callStore });
+      backends.push(backend);
+      return backend;
+    };
+    const payload = { tag: 'client', chunks: 3, delayMs: 10 };
+    const first = open(gateways[0]!);
+    const chunks: unknown[] = [];
+    expect(await first.makeBackendRequest('h1.stream', payload, { key: 'k-client', onChunk: (c) => chunks.push(c), timeoutMs: 10_000 })).toEqual({
+      tag: 'client',
+      chunks: 3,
+    });
+    expect(chunks).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    first.close();
+    // The same tab on another gateway: its session token and call store carry over.
+    const second = open(gateways[1]!);
+    const replayed: unknown[] = [];
+    expect(await second.attach('h1.stream', 'k-client', { onChunk: (c) => replayed.push(c), timeoutMs: 10_000 })).toEqual({ tag: 'client', chunks: 3 });
+    expect(replayed).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+    expect(runs.get('client')).toBe(1);
   });
 
   it('scopes keys to the caller: another session with the same key runs its own call', async () => {
