@@ -38,6 +38,12 @@ export interface RequestOptions<Chunk = unknown> {
   signal?: AbortSignal;
   /** Deadline in ms from now; 0 = none. @default the backend's defaultTimeoutMs */
   timeoutMs?: number;
+  /**
+   * Ask for the fast lane: at most once, no durability (docs/protocol.md,
+   * "The fast lane"). Taken when a live worker serves the type fast, else the
+   * durable path is used. For idempotent reads; retry on TIMEOUT.
+   */
+  fast?: boolean;
 }
 
 type CheckedCall = { ok: true; id: string; timeoutMs: number } | { ok: false; error: WarrenError };
@@ -210,6 +216,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     const frame: RequestFrame = { id: request.id, type: request.type, payload: request.payload as RequestFrame['payload'] };
     // Send what is left of the budget, so the gateway's deadline is never later than ours.
     if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
+    if (request.options.fast === true) frame.fast = true;
     try {
       deps.emit(EVENTS.request, frame, (raw: unknown) => {
         try {

@@ -12,6 +12,8 @@ export interface RequestStoreOptions<Chunk = unknown> {
   concurrent?: 'cancel' | 'queue';
   /** Deadline of each request in ms; 0 = none. @default the backend's defaultTimeoutMs */
   timeoutMs?: number;
+  /** Ask for the fast lane for each request (see RequestOptions.fast). @default false */
+  fast?: boolean;
   /** Keep only the latest N chunks (long streams). @default unlimited */
   maxChunks?: number;
   /** Called for every chunk of the request being shown. */
@@ -127,6 +129,7 @@ export const createRequestStore = <Result = unknown, Chunk = unknown, Payload = 
         onRestart,
         signal: run.controller.signal,
         ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(options.fast === undefined ? {} : { fast: options.fast }),
       })
       .then(
         (data) => finish(run, { status: 'success', data }),

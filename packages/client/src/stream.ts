@@ -15,6 +15,8 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Deadline in ms from now; 0 = none. @default the backend's defaultTimeoutMs */
   timeoutMs?: number;
+  /** Ask for the fast lane (see RequestOptions.fast). */
+  fast?: boolean;
 }
 
 export interface BackendStream<Chunk, Result> extends AsyncIterable<Chunk> {
@@ -58,6 +60,7 @@ export const createStream = <Chunk, Result>(start: Start<Chunk, Result>, options
     },
   };
   if (options.timeoutMs !== undefined) requestOptions.timeoutMs = options.timeoutMs;
+  if (options.fast !== undefined) requestOptions.fast = options.fast;
   const result = start(requestOptions);
 
   // Handling the rejection here also keeps an unobserved `.result` from
