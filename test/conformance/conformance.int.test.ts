@@ -466,4 +466,26 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     const { ack } = await raw.call({ id, type: 'conf.echo', payload: 1, fast: true, key: uniqueId('key') });
     expect(ack).toMatchObject({ ok: false, id, error: { code: 'INVALID_REQUEST' } });
   });
+  conformance('fast lane: a redelivered fast request is dropped unrun (at most once); fast replies are non-persistent and name the session', async () => {
+    // No worker while the request is taken and handed back, so nobody else can take it first.
+    await worker.kill();
+    const redelivered = uniqueId('fast-redelivered');
+    await direct.publishFastRedelivered({ id: redelivered, type: 'conf.sleep', payload: { ms: 5000 } });
+    ({ proc: worker } = await startConformanceWorker(language, namespace));
+    const fresh = uniqueId('fast-fresh');
+    await direct.publishFast({ id: fresh, type: 'conf.stream', payload: { n: 2 } });
+    const replies = await direct.fastReplies(fresh);
+    expect(replies.map((r) => r.response)).toMatchObject([
+      { kind: 'chunk', id: fresh, seq: 0, data: { i: 0 } },
+      { kind: 'chunk', id: fresh, seq: 1, data: { i: 1 } },
+      { kind: 'result', id: fresh, seq: 2, data: { n: 2 } },
+    ]);
+    for (const reply of replies) {
+      expect(reply.session).toBe(direct.session);
+      expect(reply.properties).toMatchObject({ correlationId: fresh, contentType: 'application/json' });
+      expect(reply.properties.deliveryMode).not.toBe(2);
+    }
+    expect(await sleepState(redelivered)).toMatchObject({ started: false });
+    expect(direct.fastRepliesNow(redelivered)).toEqual([]);
+  });
 });
