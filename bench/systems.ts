@@ -115,9 +115,10 @@ const warrenFast: System = {
   async start(runtime) {
     const namespace = `bench${tag}${hex()}`;
     const env = { WARREN_NAMESPACE: namespace, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '128', BENCH_FAST: '1' };
+    // Gateway first: it hears the worker's first announcement instead of waiting for a heartbeat.
+    const { gateway, url } = await startGateway('bun', namespace);
     const worker = spawnChild('warren fast worker', runtime, 'bench/servers/warren-worker.ts', env, { profile: true });
     await ready(worker);
-    const { gateway, url } = await startGateway('bun', namespace);
     const until = Date.now() + 15_000;
     for (;;) {
       const catalogue = (await (await fetch(`${url}/registry`)).json()) as { types: Array<{ type: string; fast?: boolean }> };
