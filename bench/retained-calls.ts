@@ -67,7 +67,7 @@ console.log(rows.join('\n'));
 socket.close();
 await worker.close();
 await gateway.close();
-// Every call queue of the run (the call id rule of docs/protocol.md), then the namespace's own.
+// Every call queue of the run (the call id rule of packages/protocol/spec/v1/protocol.md), then the namespace's own.
 const callQueue = (key: string) =>
   `${namespace}.call.${createHash('sha256').update(`${namespace}\u0000session:${sessionId}\u0000${key}`).digest('base64url').slice(0, 32)}`;
 await deleteQueues(

@@ -1,6 +1,7 @@
 // Every TypeScript block of README.md and packages/*/README.md, typechecked
 // against the packages' source, so the docs cannot drift from the API; the
-// blocks marked `run` are run too. Part of `npm test` (suite `docs`).
+// blocks marked `run` are run too; and every relative link of the markdown
+// resolves (check-links.mjs). Part of `npm test` (suite `docs`).
 //
 // A fence's info string says what a block is:
 //   ```ts / ```tsx       checked as a module of its own, in strict mode
@@ -14,6 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkLinks } from './check-links.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'test-artifacts', 'docs');
@@ -107,13 +109,17 @@ export const checkDocs = ({ keep = false } = {}) => {
     const run = spawnSync(join(root, 'node_modules/.bin/bun'), [join(out, f.name)], { cwd: root, encoding: 'utf8', timeout: 20_000 });
     if (run.status !== 0) failures.push(`${f.readme}:${f.line} (${f.name}) exited ${run.status ?? run.signal}:\n${run.stdout}${run.stderr}`);
   }
+  const links = checkLinks(root);
+  if (links.failures.length > 0) failures.push(`dead links:\n${links.failures.join('\n')}`);
   if (!keep && failures.length === 0) rmSync(out, { recursive: true, force: true });
-  return { checked: files.length, ran: runnable.length, failures };
+  return { checked: files.length, ran: runnable.length, linked: links.checked, failures };
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const { checked, ran, failures } = checkDocs({ keep: process.argv.includes('--keep') });
+  const { checked, ran, linked, failures } = checkDocs({ keep: process.argv.includes('--keep') });
   for (const f of failures) console.error(f);
-  console.log(`docs: ${checked} TypeScript blocks typechecked, ${ran} run, ${failures.length === 0 ? 'all good' : `${failures.length} failure(s)`}`);
+  console.log(
+    `docs: ${checked} TypeScript blocks typechecked, ${ran} run, links of ${linked} markdown files checked, ${failures.length === 0 ? 'all good' : `${failures.length} failure(s)`}`,
+  );
   process.exit(failures.length === 0 ? 0 : 1);
 }

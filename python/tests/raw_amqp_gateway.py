@@ -1,4 +1,4 @@
-"""A stand-in gateway for integration tests, written straight on aio-pika from docs/protocol.md
+"""A stand-in gateway for integration tests, written straight on aio-pika from packages/protocol/spec/v1/protocol.md
 (deliberately not through warren's own transport), plus broker helpers."""
 from __future__ import annotations
 

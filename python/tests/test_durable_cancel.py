@@ -1,4 +1,4 @@
-"""A cancel that cannot be lost (docs/protocol.md, "Cancel message"), as
+"""A cancel that cannot be lost (packages/protocol/spec/v1/protocol.md, "Cancel message"), as
 packages/worker/test/durable-cancel.test.ts and packages/transport/test/cancel-stream.test.ts
 check it for Node: the memory broker keeps cancels for later consumers, the
 start-up gate waits for the worker's own marker (bounded), and the cancel

@@ -1,4 +1,4 @@
-"""The worker against a real RabbitMQ, with the test playing the gateway (docs/protocol.md, Hop 2).
+"""The worker against a real RabbitMQ, with the test playing the gateway (packages/protocol/spec/v1/protocol.md, Hop 2).
 
 Each test uses its own namespace `t<hex>` and deletes its queues and exchanges.
 """

@@ -1,4 +1,4 @@
-"""The conformance vectors of packages/protocol/vectors, checked in Python.
+"""The conformance vectors of packages/protocol/spec/v<N>/vectors, checked in Python.
 
 packages/protocol/test/vectors.test.ts checks the same files with the
 TypeScript parsers. Here every vector goes through the Python SDK's wire
@@ -21,10 +21,12 @@ import pytest
 
 from warren import wire
 from warren.errors import InvalidRequest
-from warren.protocol import schemas, topology
+from warren.protocol import protocol_version, schemas, topology
 from warren.validation import payload_check
 
-VECTORS = Path(__file__).resolve().parents[2] / "packages" / "protocol" / "vectors"
+# The spec is kept per version beside its vectors (N = topology.json protocolVersion).
+SPEC = Path(__file__).resolve().parents[2] / "packages" / "protocol" / "spec" / f"v{protocol_version()}"
+VECTORS = SPEC / "vectors"
 FILES = ["amqp-requests.json", "cancel-messages.json", "request-frames.json", "responses.json"]
 
 Verdict = dict[str, Any]  # {"valid": True, "request"?: {...}} or {"valid": False, "code": str, "paths": [str]}
@@ -121,6 +123,11 @@ DIVERGENT = [
     if checker in (vector.get("divergent") or {})
 ]
 visited: dict[str, set[str]] = {}
+
+
+def test_the_spec_of_the_current_version_is_kept_beside_its_vectors():
+    title = (SPEC / "protocol.md").read_text("utf-8").split("\n")[0]
+    assert title == f"# Warren wire protocol — version {protocol_version()}"
 
 
 def test_the_known_files_each_with_a_known_checker():

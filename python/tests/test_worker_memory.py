@@ -1,4 +1,4 @@
-"""Worker behaviour (docs/protocol.md, Hop 2) through the in-memory transport."""
+"""Worker behaviour (packages/protocol/spec/v1/protocol.md, Hop 2) through the in-memory transport."""
 from __future__ import annotations
 
 import asyncio

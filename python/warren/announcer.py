@@ -1,4 +1,4 @@
-"""Registry heartbeat (docs/protocol.md "Service registry"): announce what this
+"""Registry heartbeat (packages/protocol/spec/v1/protocol.md "Service registry"): announce what this
 worker serves — types, their JSON Schemas, concurrency, SDK — when it starts,
 every `registry_heartbeat_ms`, and right after a reconnect; withdraw on close.
 A failed announcement is only logged: serving never depends on the registry."""

@@ -102,7 +102,7 @@ def check_request_type(request_type: str) -> str:
 
 @dataclass(frozen=True)
 class Topology:
-    """Every broker name for one namespace (see docs/protocol.md, Hop 2)."""
+    """Every broker name for one namespace (see packages/protocol/spec/v1/protocol.md, Hop 2)."""
 
     namespace: str
     requests_exchange: str
@@ -110,7 +110,7 @@ class Topology:
     registry_exchange: str
     dead_letter_exchange: str
     dead_letter_queue: str
-    #: The stream every cancel is appended to (docs/protocol.md, "Cancel message").
+    #: The stream every cancel is appended to (packages/protocol/spec/v1/protocol.md, "Cancel message").
     cancel_stream: str = ""
 
     def request_queue(self, request_type: str) -> str:

@@ -1,4 +1,4 @@
-"""One delivery, start to finish: docs/protocol.md "Worker behaviour" steps 2–6.
+"""One delivery, start to finish: packages/protocol/spec/v1/protocol.md "Worker behaviour" steps 2–6.
 
 Checks (cancelled before delivery, deadline passed, payload schema), runs
 the handler (an `async def` in the delivery's own task, a `def` on the
@@ -197,7 +197,7 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         if await finish(envelope):
             await settle(False)
 
-    # Deadline first, then cancel (docs/protocol.md, worker behaviour 4), as the
+    # Deadline first, then cancel (packages/protocol/spec/v1/protocol.md, worker behaviour 4), as the
     # Node SDK does: a request both expired and cancelled is answered TIMEOUT by either.
     if request.deadline is not None and request.deadline <= runtime.now_ms():
         logger().info("deadline passed before delivery; not running it")

@@ -10,7 +10,7 @@ import { waitUntil } from './harness.ts';
 
 export interface Reply {
   response: Response;
-  /** The reply message's AMQP properties, as docs/protocol.md lays them down. */
+  /** The reply message's AMQP properties, as packages/protocol/spec/v1/protocol.md lays them down. */
   properties: { correlationId: unknown; type: unknown; contentType: unknown; deliveryMode: unknown };
 }
 

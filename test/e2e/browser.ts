@@ -29,6 +29,13 @@ export const VIEWPORTS = [
 export const newPageAt = (browser: Browser, size: (typeof VIEWPORTS)[number]): Promise<Page> =>
   browser.newPage({ viewport: size.viewport, isMobile: size.mobile, hasTouch: size.mobile });
 
+/** A desktop-sized page whose uncaught errors show in the test's output. */
+export const desktopPage = async (browser: Browser): Promise<Page> => {
+  const page = await browser.newPage({ viewport: DESKTOP });
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  return page;
+};
+
 /** Saves test-artifacts/screenshots/<name>.png. */
 export const screenshot = async (page: Page, name: string): Promise<string> => {
   mkdirSync(SCREENSHOTS, { recursive: true });

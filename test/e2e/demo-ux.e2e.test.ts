@@ -1,20 +1,8 @@
-// Issue 18's fixed points of the demo, in Debian's Chromium against the real
-// stack (gateway serving the built app, Node and Python demo workers, real
-// RabbitMQ), at 1280×800, 390×844 and 320×640: the tab strip fits, the
-// console's chunk list follows and its response comes into view, focus stays
-// put after Send/Stop/Cancel, the chat composer stays inside the viewport and
-// the connection banner stays visible however the page is scrolled. Then,
-// once: hops, titles, the intro, inline errors, Retry/Regenerate, a bot that
-// reads its history, one announcement per message, no re-mount, reduced
-// motion and a registry that refreshes itself. Screenshots land in
-// test-artifacts/screenshots/ux-*.png.
-import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { root, startNodeWorker } from '../support/processes.ts';
-import { launchBrowser, newPageAt, openPage, screenshot, VIEWPORTS } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
+import { startNodeWorker } from '../support/processes.ts';
+import { newPageAt, openPage, screenshot, VIEWPORTS } from './browser.ts';
+import { startDemo, type Stack } from './stack.ts';
 
 let stack: Stack;
 let browser: Browser;
@@ -23,11 +11,7 @@ const active = async (page: Page) => page.evaluate(() => document.activeElement?
 const scoped = (page: Page, route: string) => page.locator(`[data-page="${route}"]`);
 
 beforeAll(async () => {
-  const buildWeb = (await import(pathToFileURL(join(root, 'scripts/build-web.mjs')).href)) as {
-    buildWebApp(options?: { quiet?: boolean }): Promise<string>;
-  };
-  const staticDir = await buildWeb.buildWebApp({ quiet: true });
-  [stack, browser] = await Promise.all([startStack(staticDir), launchBrowser()]);
+  ({ stack, browser } = await startDemo());
 });
 
 afterEach(async ({ task }) => {

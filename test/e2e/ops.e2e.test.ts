@@ -1,15 +1,3 @@
-// The operations console in Debian's Chromium, against the real stack with
-// the gateway's JWT authentication on (anonymous demo callers still allowed,
-// operators need the `warren-ops` role):
-//   - an anonymous visitor, and a signed-in non-operator, cannot open it;
-//   - a poisoned request (a consumer that keeps handing it back, until
-//     RabbitMQ's delivery limit dead-letters it) appears in the dead-letter
-//     list, is inspected, replayed to a fixed worker and succeeds, and the
-//     replay is logged with the operator's principal;
-//   - in-flight calls, queues, workers and failures show up live;
-//   - axe-core finds no serious or critical violation on any page, light or dark.
-import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
 import { connect as amqpConnect, type ChannelModel } from 'amqplib';
 import { SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
@@ -17,11 +5,10 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { topology } from '@warren/protocol';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
-import { root } from '../support/processes.ts';
 import { AMQP_URL } from '../support/rabbit.ts';
 import { axeViolations, serious } from './axe.ts';
-import { DESKTOP, launchBrowser, openPage, screenshot } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
+import { desktopPage, openPage, screenshot } from './browser.ts';
+import { startDemo, type Stack } from './stack.ts';
 
 const SECRET = 'an-e2e-secret-that-is-long-enough-for-hs256';
 const ISSUER = 'https://issuer.e2e';
@@ -42,14 +29,8 @@ let socket: Socket;
 const cleanups: Array<() => Promise<unknown>> = [];
 
 beforeAll(async () => {
-  const buildWeb = (await import(pathToFileURL(join(root, 'scripts/build-web.mjs')).href)) as { buildWebApp(options?: { quiet?: boolean }): Promise<string> };
-  const staticDir = await buildWeb.buildWebApp({ quiet: true });
-  [stack, browser] = await Promise.all([
-    startStack(staticDir, { gatewayEnv: { JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, ALLOW_ANONYMOUS: 'true' } }),
-    launchBrowser(),
-  ]);
-  page = await browser.newPage({ viewport: DESKTOP });
-  page.on('pageerror', (error) => console.error('page error:', error.message));
+  ({ stack, browser } = await startDemo({ gatewayEnv: { JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, ALLOW_ANONYMOUS: 'true' } }));
+  page = await desktopPage(browser);
   socket = io(stack.url, { transports: ['websocket'], reconnection: false });
   socket.on('response', (_r: unknown, ack: () => void) => ack());
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,9 @@
 // same port with the same SESSION_SECRET, as a redeploy would.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from './browser.ts';
 import { startNodeWorker, startProcess, startPython, root, type Proc, isReady, isReadyFor } from '../support/processes.ts';
 import { deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 
@@ -62,4 +65,15 @@ export const startStack = async (staticDir: string, { gatewayEnv = {} }: { gatew
       await deleteNamespace(namespace);
     },
   };
+};
+
+/** The built web app served by a fresh stack, and Chromium: what every browser test of the demo starts from. */
+export const startDemo = async (options: { gatewayEnv?: Record<string, string> } = {}): Promise<{ stack: Stack; browser: Browser }> => {
+  // Plain .mjs without types: loaded by URL so tsc does not need a declaration.
+  const buildWeb = (await import(pathToFileURL(join(root, 'scripts/build-web.mjs')).href)) as {
+    buildWebApp(options?: { quiet?: boolean }): Promise<string>;
+  };
+  const staticDir = await buildWeb.buildWebApp({ quiet: true });
+  const [stack, browser] = await Promise.all([startStack(staticDir, options), launchBrowser()]);
+  return { stack, browser };
 };

@@ -1,27 +1,15 @@
-// The demo web app in Debian's Chromium against the real stack: gateway
-// (serving the built app), Node and Python demo workers, real RabbitMQ.
-// Tests run in order on one page, like a person clicking through.
-import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { root } from '../support/processes.ts';
-import { DESKTOP, launchBrowser, openPage, PHONE, screenshot, recordLiveTexts } from './browser.ts';
-import { startStack, type Stack } from './stack.ts';
+import { desktopPage, openPage, PHONE, screenshot, recordLiveTexts } from './browser.ts';
+import { startDemo, type Stack } from './stack.ts';
 
 let stack: Stack;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  // Plain .mjs without types: loaded by URL so tsc does not need a declaration.
-  const buildWeb = (await import(pathToFileURL(join(root, 'scripts/build-web.mjs')).href)) as {
-    buildWebApp(options?: { quiet?: boolean }): Promise<string>;
-  };
-  const staticDir = await buildWeb.buildWebApp({ quiet: true });
-  [stack, browser] = await Promise.all([startStack(staticDir), launchBrowser()]);
-  page = await browser.newPage({ viewport: DESKTOP });
-  page.on('pageerror', (error) => console.error('page error:', error.message));
+  ({ stack, browser } = await startDemo());
+  page = await desktopPage(browser);
 });
 
 // A failure leaves a picture and the processes' last words behind.

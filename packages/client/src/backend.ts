@@ -5,7 +5,8 @@ import { createWarrenError, ERROR_CODES, EVENTS, isErrorCode, parseSessionFrame,
 import { createConnectionStore, type ConnectionStatus } from './connection-store.ts';
 import { createClientLogger } from './logger.ts';
 import { resolveBackendOptions, type BackendOptions } from './options.ts';
-import { createInFlightTable, type RequestOptions } from './in-flight.ts';
+import type { RetainedCall } from './call-store.ts';
+import { createInFlightTable, type AttachOptions, type RequestOptions } from './in-flight.ts';
 import { requestCatalogue, type ServicesOptions } from './services.ts';
 import { connectOptions, type SocketListener } from './socket.ts';
 import { createStream, type StreamOptions } from './stream.ts';
@@ -68,6 +69,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     },
     createId: config.createId,
     defaultTimeoutMs: config.defaultTimeoutMs,
+    calls: config.callStore,
     onCallbackError: (error, requestId, callback) => {
       const message = error instanceof Error ? error.message : String(error);
       logger.error(`${callback} callback threw: ${message}`, { requestId });
@@ -182,19 +184,49 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     }
   };
 
+  const onQueued = guard((raw: unknown) => inFlight.handleQueued(raw));
+
   const handlers: Array<[string, SocketListener]> = [
     ['connect', onConnect],
     ['disconnect', onDisconnect],
     ['connect_error', onConnectError],
     [EVENTS.session, onSession],
     [EVENTS.response, onResponse],
+    [EVENTS.queued, onQueued],
   ];
   for (const [event, handler] of handlers) socket.on(event, handler);
 
-  const makeBackendRequest = <Result = unknown, Chunk = unknown>(type: string, payload?: unknown, requestOptions?: RequestOptions<Chunk>): Promise<Result> => {
+  const startCall = <Result, Chunk>(
+    type: string,
+    payload: unknown,
+    requestOptions: RequestOptions<Chunk> | undefined,
+    mode: 'run' | 'attach',
+  ): Promise<Result> => {
     if (closed) return Promise.reject(createWarrenError('DISCONNECTED', 'The backend was closed'));
     if (refusal !== null) return Promise.reject(createWarrenError(refusal.code, refusal.message));
-    return inFlight.start<Result, Chunk>(type, payload, requestOptions);
+    return inFlight.start<Result, Chunk>(type, payload, requestOptions, mode);
+  };
+  const makeBackendRequest = <Result = unknown, Chunk = unknown>(type: string, payload?: unknown, requestOptions?: RequestOptions<Chunk>): Promise<Result> =>
+    startCall<Result, Chunk>(type, payload, requestOptions, 'run');
+
+  const attach = <Result = unknown, Chunk = unknown>(type: string, key: string, attachOptions: AttachOptions<Chunk> = {}): Promise<Result> => {
+    if (typeof key !== 'string') return Promise.reject(createWarrenError('INVALID_REQUEST', `attach needs a key, got ${String(key)}`));
+    return startCall<Result, Chunk>(type, null, { ...attachOptions, key }, 'attach');
+  };
+
+  const retainedCall = (key: string): RetainedCall | undefined => {
+    try {
+      return config.callStore.get(key);
+    } catch {
+      return undefined;
+    }
+  };
+  const forget = (key: string): void => {
+    try {
+      config.callStore.delete(key);
+    } catch {
+      // a custom store failing costs a useless attach later (answered EXPIRED)
+    }
   };
 
   const close = (): void => {
@@ -226,6 +258,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
 
   const calls: UntypedCalls = {
     makeBackendRequest,
+    attach,
     stream: <Chunk = unknown, Result = unknown>(type: string, payload?: unknown, streamOptions?: StreamOptions) =>
       createStream<Chunk, Result>((opts) => makeBackendRequest<Result, Chunk>(type, payload, opts), streamOptions),
   };
@@ -235,6 +268,8 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     subscribe: store.subscribe,
     getSnapshot: store.getSnapshot,
     close,
+    retainedCall,
+    forget,
     logger: { debug: logger.debug, info: logger.info, warn: logger.warn, error: logger.error, flush: logger.flush },
   };
   // One runtime object serves every typing: the types only narrow what compiles.

@@ -9,6 +9,7 @@ import {
   EVENTS,
   fromWireError,
   parseAck,
+  parseQueuedFrame,
   parseResponse,
   REQUEST_ID_PATTERN,
   REQUEST_TYPE_PATTERN,
@@ -19,6 +20,7 @@ import {
   type WarrenError,
   type WireError,
 } from '@warren/protocol';
+import type { CallStore } from './call-store.ts';
 import { isTimeoutMs, TIMEOUT_RANGE } from './options.ts';
 
 /** Per-call options, and the checks a call passes before anything is sent. */
@@ -39,12 +41,24 @@ export interface RequestOptions<Chunk = unknown> {
   /** Deadline in ms from now; 0 = none. @default the backend's defaultTimeoutMs */
   timeoutMs?: number;
   /**
+   * Makes it a retained call (1–128 of `A-Z a-z 0-9 _ . : -`): the first
+   * request with this key runs, a later one attaches to it (even after a
+   * reload, through any gateway) instead of running it again. Kept in the
+   * backend's call store until `forget(key)` or EXPIRED.
+   */
+  key?: string;
+  /** The request waits in its queue with about `position` requests ahead (0: next); called as that changes. */
+  onQueued?: (position: number) => void;
+  /**
    * Ask for the fast lane: at most once, no durability (docs/protocol.md,
    * "The fast lane"). Taken when a live worker serves the type fast, else the
    * durable path is used. For idempotent reads; retry on TIMEOUT.
    */
   fast?: boolean;
 }
+
+/** `backend.attach`'s options: a call's, without the key (given apart). */
+export type AttachOptions<Chunk = unknown> = Omit<RequestOptions<Chunk>, 'key'>;
 
 type CheckedCall = { ok: true; id: string; timeoutMs: number } | { ok: false; error: WarrenError };
 
@@ -66,6 +80,9 @@ const checkCall = (type: unknown, options: RequestOptions<never>, context: CallC
   if (!isTimeoutMs(timeoutMs)) return invalidCall('INVALID_REQUEST', `timeoutMs must be ${TIMEOUT_RANGE}, got ${String(timeoutMs)}`);
   // Already aborted: nothing was sent, so there is nothing to cancel.
   if (options.signal?.aborted) return invalidCall('CANCELLED', `Request "${type}" was cancelled before it was sent`);
+  if (options.key !== undefined && (typeof options.key !== 'string' || !REQUEST_ID_PATTERN.test(options.key))) {
+    return invalidCall('INVALID_REQUEST', `key ${JSON.stringify(options.key)} must be 1–128 of A-Z a-z 0-9 _ . : -`);
+  }
   let id: unknown;
   try {
     id = context.createId();
@@ -85,15 +102,22 @@ interface InFlightDeps {
   emit(event: string, ...args: unknown[]): void;
   createId(): string;
   defaultTimeoutMs: number;
+  /** Where keyed calls are remembered (see call-store.ts). */
+  calls: CallStore;
   /** A caller's callback threw; reported, never rethrown into socket handlers. */
   onCallbackError(error: unknown, requestId: string, callback: string): void;
   now?: () => number;
 }
 
+/** 'run': send the request (with a key: run or attach); 'attach': only attach to the retained call `options.key`. */
+type StartMode = 'run' | 'attach';
+
 interface InFlightTable {
-  start<Result, Chunk>(type: string, payload: unknown, options?: RequestOptions<Chunk>): Promise<Result>;
+  start<Result, Chunk>(type: string, payload: unknown, options?: RequestOptions<Chunk>, mode?: StartMode): Promise<Result>;
   handleResponse(raw: unknown): void;
-  /** Socket (re)connected: send queued cancels, then every request not yet acked. */
+  /** A `queued` frame: tells the request how many wait ahead of it. */
+  handleQueued(raw: unknown): void;
+  /** Socket (re)connected: send queued cancels, then every request not yet acked, and attach again to every keyed call. */
   connected(): void;
   /** Socket dropped: requests not yet acked will be sent again on reconnect. */
   disconnected(): void;
@@ -118,6 +142,16 @@ interface InFlight {
   phase: 'waiting' | 'sent' | 'accepted';
   /** Sent at least once, so the gateway may know it and a cancel is worth sending. */
   emitted: boolean;
+  /** A retained call's key. */
+  key: string | undefined;
+  /** Only attach (backend.attach), never start. */
+  attachOnly: boolean;
+  /**
+   * The gateway accepted it at least once. A keyed call is then attached
+   * again (never re-sent) after a reconnect: the gateway detaches a call
+   * from a socket that left, and replays it from the first response.
+   */
+  acceptedOnce: boolean;
   emission: number;
   settled: boolean;
   sequencer: Sequencer;
@@ -130,13 +164,24 @@ interface InFlight {
 export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   const now = deps.now ?? Date.now;
   const requests = new Map<string, InFlight>();
-  const queuedCancels: CancelFrame[] = [];
+  // A keyed call's cancel names its key: the id that attached it belonged to a socket that is gone.
+  const queuedCancels: Array<CancelFrame | { type: string; key: string }> = [];
+
+  /** A fresh id for a keyed call's next frame, or undefined when createId fails. */
+  const freshId = (): string | undefined => {
+    try {
+      const id = deps.createId();
+      return typeof id === 'string' && REQUEST_ID_PATTERN.test(id) && !requests.has(id) ? id : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 
   const sendCancel = (request: InFlight): void => {
     if (!request.emitted) return; // the gateway never heard of it
     const frame: CancelFrame = { id: request.id, type: request.type };
     if (!deps.isConnected()) {
-      queuedCancels.push(frame);
+      queuedCancels.push(request.key === undefined ? frame : { type: request.type, key: request.key });
       return;
     }
     try {
@@ -146,18 +191,29 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     }
   };
 
+  const forgetKey = (request: InFlight): void => {
+    if (request.key === undefined) return;
+    try {
+      deps.calls.delete(request.key);
+    } catch {
+      // a custom store failing costs a useless attach later (answered EXPIRED)
+    }
+  };
+
   const settle = (request: InFlight, outcome: { value: unknown } | { error: WarrenError }): void => {
     if (request.settled) return;
     request.settled = true;
     requests.delete(request.id);
     request.cleanup();
+    // The gateway no longer has it: attaching again could only say so again.
+    if ('error' in outcome && outcome.error.code === 'EXPIRED') forgetKey(request);
     if ('error' in outcome) request.reject(outcome.error);
     else request.resolve(outcome.value);
   };
 
   const fail = (request: InFlight, code: ErrorCode, message: string): void => settle(request, { error: createWarrenError(code, message) });
 
-  const call = (request: InFlight, name: 'onChunk' | 'onRestart', ...args: unknown[]): void => {
+  const call = (request: InFlight, name: 'onChunk' | 'onRestart' | 'onQueued', ...args: unknown[]): void => {
     const callback = request.options[name] as ((...a: unknown[]) => void) | undefined;
     if (callback === undefined) return;
     try {
@@ -172,12 +228,15 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     const parsed = parseAck(raw);
     if (parsed.ok && parsed.value.ok) {
       request.phase = 'accepted'; // even from an earlier send: no need to send it again
+      request.acceptedOnce = true;
       return;
     }
     // Once accepted, a refusal can only answer a duplicate re-send of the
     // same id; the original is running, so it is ignored. Likewise an
     // answer to an earlier send than the latest.
     if (request.phase === 'accepted' || emission !== request.emission) return;
+    // Refused before the gateway ever took it: no call exists under its key.
+    if (!request.acceptedOnce && !request.attachOnly) forgetKey(request);
     if (parsed.ok && !parsed.value.ok) settle(request, { error: fromWireError(parsed.value.error as WireError) });
     else if ((raw as { ok?: unknown } | null)?.ok === false) {
       fail(request, 'INTERNAL', `The gateway refused request "${request.type}" with an unreadable error`);
@@ -199,7 +258,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   };
   /** Fails the request when it is above the gateway's limit; true when it did. */
   const refuseOversize = (request: InFlight): boolean => {
-    if (maxPayloadBytes === undefined || request.phase === 'accepted' || request.settled) return false;
+    if (maxPayloadBytes === undefined || request.phase === 'accepted' || request.acceptedOnce || request.attachOnly || request.settled) return false;
     const bytes = bytesOf(request);
     if (bytes <= maxPayloadBytes) return false;
     fail(request, 'PAYLOAD_TOO_LARGE', `Request "${request.type}" has a payload of ${bytes} bytes; the gateway accepts at most ${maxPayloadBytes}.`);
@@ -212,9 +271,17 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     request.phase = 'sent';
     request.emitted = true;
     const emission = ++request.emission;
-    // The schema types payload as non-undefined JSON; start() already turned undefined into null.
-    const frame: RequestFrame = { id: request.id, type: request.type, payload: request.payload as RequestFrame['payload'] };
-    // Send what is left of the budget, so the gateway's deadline is never later than ours.
+    let frame: RequestFrame;
+    if (request.key !== undefined && (request.attachOnly || request.acceptedOnce)) {
+      // The call runs (or ran) already: this only reads it, so no payload.
+      frame = { id: request.id, type: request.type, key: request.key, attach: true } as RequestFrame;
+    } else {
+      // The schema types payload as non-undefined JSON; start() already turned undefined into null.
+      frame = { id: request.id, type: request.type, payload: request.payload as RequestFrame['payload'] };
+      if (request.key !== undefined) frame.key = request.key;
+    }
+    // What is left of the budget, so the gateway's deadline is never later than ours
+    // (for an attach: how long this reader waits; the call keeps its own).
     if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
     if (request.options.fast === true) frame.fast = true;
     try {
@@ -231,7 +298,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     }
   };
 
-  const start = <Result, Chunk>(type: string, payload: unknown, options: RequestOptions<Chunk> = {}): Promise<Result> =>
+  const start = <Result, Chunk>(type: string, payload: unknown, options: RequestOptions<Chunk> = {}, mode: StartMode = 'run'): Promise<Result> =>
     new Promise<Result>((resolve, reject) => {
       const checked = checkCall(type, options as RequestOptions<never>, {
         createId: deps.createId,
@@ -255,6 +322,9 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
         deadline: timeoutMs === 0 ? undefined : now() + timeoutMs,
         phase: 'waiting',
         emitted: false,
+        key: options.key,
+        attachOnly: mode === 'attach',
+        acceptedOnce: false,
         emission: 0,
         settled: false,
         sequencer: createSequencer(),
@@ -267,6 +337,14 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
         },
       };
       requests.set(id, request);
+      if (options.key !== undefined && mode === 'run') {
+        // Remembered before it is sent: a reload a moment later must find it.
+        try {
+          deps.calls.set(options.key, { id, type, startedAt: now() });
+        } catch {
+          // a custom store failing only costs the re-attach after a reload
+        }
+      }
       if (timeoutMs > 0) {
         // Runs while waiting for a connection too: a deadline is a promise to the caller.
         timer = setTimeout(() => {
@@ -285,6 +363,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     if (request === undefined) return; // settled, cancelled or not ours
     // A response can overtake the ack; either proves the gateway accepted it.
     request.phase = 'accepted';
+    request.acceptedOnce = true;
     for (const event of request.sequencer.accept(parsed.value)) {
       if (request.settled) return; // a callback aborted it
       if (event.kind === 'restart') call(request, 'onRestart', event.attempt);
@@ -307,16 +386,60 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     }
   };
 
-  const connected = (): void => {
-    for (const frame of queuedCancels.splice(0)) {
+  const handleQueued = (raw: unknown): void => {
+    const parsed = parseQueuedFrame(raw);
+    if (!parsed.ok) return;
+    const request = requests.get(parsed.value.id);
+    if (request !== undefined && !request.settled) call(request, 'onQueued', parsed.value.position);
+  };
+
+  /** A keyed call cancelled while offline: attach to it under a fresh id, then cancel that. */
+  const cancelByKey = (type: string, key: string): void => {
+    const id = freshId();
+    if (id === undefined) return;
+    deps.emit(EVENTS.request, { id, type, key, attach: true }, (raw: unknown) => {
       try {
-        deps.emit(EVENTS.cancel, frame);
+        const parsed = parseAck(raw);
+        if (parsed.ok && parsed.value.ok) deps.emit(EVENTS.cancel, { id, type });
+      } catch {
+        // best effort: the call's deadline still stops it
+      }
+    });
+  };
+
+  /**
+   * A keyed call that went out on a socket that is gone gets a fresh id for
+   * its next frame: the gateway has detached it, and its id from then may
+   * still be claimed there (an attach under it would be a duplicate). The key
+   * names the call whatever the id; responses arrive under the new one.
+   */
+  const renew = (request: InFlight): boolean => {
+    const id = freshId();
+    if (id === undefined) {
+      fail(request, 'INTERNAL', `Request "${request.type}" could not attach again: createId failed`);
+      return false;
+    }
+    requests.delete(request.id);
+    request.id = id;
+    requests.set(id, request);
+    return true;
+  };
+
+  const connected = (): void => {
+    for (const queued of queuedCancels.splice(0)) {
+      try {
+        if ('key' in queued) cancelByKey(queued.type, queued.key);
+        else deps.emit(EVENTS.cancel, queued);
       } catch {
         // best effort
       }
     }
     for (const request of [...requests.values()]) {
-      if (request.phase !== 'accepted' && !request.settled && deps.isConnected()) emitRequest(request);
+      if (request.settled || !deps.isConnected()) continue;
+      // A keyed call: attach again (or, never acked, send it again: its key keeps it from running twice).
+      if (request.key !== undefined && request.emitted) {
+        if (renew(request)) emitRequest(request);
+      } else if (request.phase !== 'accepted') emitRequest(request);
     }
   };
 
@@ -332,7 +455,8 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
 
   const sessionLost = (): void => {
     for (const request of [...requests.values()]) {
-      if (request.phase !== 'accepted') continue;
+      // A keyed call lives on without the session: its re-attach finds it, or answers EXPIRED.
+      if (request.phase !== 'accepted' || request.key !== undefined) continue;
       fail(request, 'DISCONNECTED', `Request "${request.type}" (${request.id}) was lost: the gateway could not resume the session`);
     }
   };
@@ -345,7 +469,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     if (!cancel) queuedCancels.length = 0;
   };
 
-  return { start, handleResponse, connected, disconnected, sessionLost, setMaxPayloadBytes, rejectAll };
+  return { start, handleResponse, handleQueued, connected, disconnected, sessionLost, setMaxPayloadBytes, rejectAll };
 };
 
 // Puts one request's responses back in order. The gateway may redeliver a

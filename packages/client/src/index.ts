@@ -19,7 +19,9 @@ export type {
 } from '@warren/protocol';
 export type { BackendOptions } from './options.ts';
 export { DEFAULTS } from './options.ts';
-export type { ChunkMeta, RequestOptions } from './in-flight.ts';
+export type { AttachOptions, ChunkMeta, RequestOptions } from './in-flight.ts';
+export { CALL_STORAGE_KEY, createDefaultCallStore, createMemoryCallStore } from './call-store.ts';
+export type { CallStore, RetainedCall } from './call-store.ts';
 export type { BackendStream, StreamOptions } from './stream.ts';
 // One request "slot" as a framework-free store (send/cancel/reset, subscribe/getSnapshot);
 // @warren/react's useBackendRequest is a thin hook over it.

@@ -2,6 +2,7 @@
 // messages that name the field, so a typo fails at start-up, not mid-call.
 import { MAX_TIMEOUT_MS } from '@warren/protocol';
 import { resolveLoggerOptions, type LoggerOptions } from './logger.ts';
+import { createDefaultCallStore, type CallStore } from './call-store.ts';
 import { createDefaultSessionStore, type SessionStore } from './session-store.ts';
 import { probeRefusal, type RefusalProbe } from './refusal-probe.ts';
 import { defaultConnect, type Connect, type TokenSource } from './socket.ts';
@@ -21,6 +22,8 @@ export interface BackendOptions {
   token?: TokenSource;
   /** Where the session resume token lives. @default sessionStorage key 'warren.session', else memory */
   sessionStore?: SessionStore;
+  /** Where retained calls (requests with a `key`) are remembered across reloads. @default sessionStorage key 'warren.calls', else memory */
+  callStore?: CallStore;
   /** Request ids (1–128 of `A-Z a-z 0-9 _ . : -`). @default crypto.randomUUID */
   createId?: () => string;
   /** Client logger batching and limits. */
@@ -39,6 +42,7 @@ interface ResolvedBackendOptions {
   defaultTimeoutMs: number;
   connect: Connect;
   sessionStore: SessionStore;
+  callStore: CallStore;
   createId: () => string;
   log: LoggerOptions;
   refusalProbe: RefusalProbe | undefined;
@@ -92,6 +96,10 @@ export const resolveBackendOptions = (input: BackendOptions): ResolvedBackendOpt
   if (store !== undefined && (typeof store?.get !== 'function' || typeof store?.set !== 'function')) {
     fail('sessionStore', 'an object with get() and set(token)', store);
   }
+  const calls = input.callStore;
+  if (calls !== undefined && (typeof calls?.get !== 'function' || typeof calls?.set !== 'function' || typeof calls?.delete !== 'function')) {
+    fail('callStore', 'an object with get(key), set(key, call) and delete(key)', calls);
+  }
   if (input.createId !== undefined && typeof input.createId !== 'function') {
     fail('createId', 'a function returning a string', input.createId);
   }
@@ -108,6 +116,7 @@ export const resolveBackendOptions = (input: BackendOptions): ResolvedBackendOpt
     defaultTimeoutMs,
     connect: input.connect ?? defaultConnect,
     sessionStore: store ?? createDefaultSessionStore(),
+    callStore: calls ?? createDefaultCallStore(),
     createId: input.createId ?? defaultCreateId,
     log,
     refusalProbe: input.refusalProbe ?? (input.connect === undefined ? probeRefusal : undefined),

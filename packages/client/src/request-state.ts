@@ -2,7 +2,7 @@
 // renders, and what `send` resolves with once a request is over.
 import type { WarrenError } from '@warren/protocol';
 
-export type RequestStatus = 'idle' | 'pending' | 'streaming' | 'success' | 'error' | 'cancelled';
+export type RequestStatus = 'idle' | 'pending' | 'queued' | 'streaming' | 'success' | 'error' | 'cancelled';
 
 export interface RequestProgress<Chunk> {
   /** Chunks of the current attempt, in order; a restarted request starts over. */
@@ -11,20 +11,25 @@ export interface RequestProgress<Chunk> {
   readonly progress: number | undefined;
   /** Delivery attempt being shown: 0 before the first send, then 1, 2, … */
   readonly attempt: number;
-  /** Sends waiting their turn (only with `concurrent: 'queue'`). */
+  /** Sends waiting their turn in this store (only with `concurrent: 'queue'`); not the broker's queue (status 'queued'). */
   readonly queued: number;
+  /** The key of the retained call shown, if it has one. */
+  readonly key: string | undefined;
 }
 
 /**
  * A discriminated union on `status`: `data` is the result exactly when
  * `status === 'success'`, `error` is set exactly when it is 'error' or
- * 'cancelled', so checking the status narrows both.
+ * 'cancelled', `position` exactly when it is 'queued' (the request waits
+ * behind others in the broker's queue, about that many ahead of it; 0: next),
+ * so checking the status narrows all three.
  */
 export type RequestState<Result = unknown, Chunk = unknown> = RequestProgress<Chunk> &
   (
-    | { readonly status: 'idle' | 'pending' | 'streaming'; readonly data: undefined; readonly error: undefined }
-    | { readonly status: 'success'; readonly data: Result; readonly error: undefined }
-    | { readonly status: 'error' | 'cancelled'; readonly data: undefined; readonly error: WarrenError }
+    | { readonly status: 'idle' | 'pending' | 'streaming'; readonly data: undefined; readonly error: undefined; readonly position: undefined }
+    | { readonly status: 'queued'; readonly position: number; readonly data: undefined; readonly error: undefined }
+    | { readonly status: 'success'; readonly data: Result; readonly error: undefined; readonly position: undefined }
+    | { readonly status: 'error' | 'cancelled'; readonly data: undefined; readonly error: WarrenError; readonly position: undefined }
   );
 
 /** What `send` resolves with. It never rejects, so ignoring it is safe. */
@@ -41,6 +46,8 @@ export const IDLE: RequestState<never, never> = Object.freeze({
   error: undefined,
   attempt: 0,
   queued: 0,
+  key: undefined,
+  position: undefined,
 });
 
 /** `chunk.progress` when it is a number in [0, 1]; otherwise undefined. */

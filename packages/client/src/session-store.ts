@@ -24,7 +24,8 @@ interface StorageLike {
   setItem(key: string, value: string): void;
 }
 
-const findSessionStorage = (): StorageLike | null => {
+/** The tab's sessionStorage, or null where there is none (Node, Bun) or it may not be read. */
+export const findSessionStorage = (): StorageLike | null => {
   try {
     // Reading the property itself throws in some sandboxed iframes.
     const storage = (globalThis as { sessionStorage?: StorageLike }).sessionStorage;

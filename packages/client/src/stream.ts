@@ -15,6 +15,10 @@ export interface StreamOptions {
   signal?: AbortSignal;
   /** Deadline in ms from now; 0 = none. @default the backend's defaultTimeoutMs */
   timeoutMs?: number;
+  /** A retained call (see RequestOptions.key): runs once, or attaches to the call already under this key. */
+  key?: string;
+  /** The request waits in its queue with about `position` requests ahead. */
+  onQueued?: (position: number) => void;
   /** Ask for the fast lane (see RequestOptions.fast). */
   fast?: boolean;
 }
@@ -60,6 +64,8 @@ export const createStream = <Chunk, Result>(start: Start<Chunk, Result>, options
     },
   };
   if (options.timeoutMs !== undefined) requestOptions.timeoutMs = options.timeoutMs;
+  if (options.key !== undefined) requestOptions.key = options.key;
+  if (options.onQueued !== undefined) requestOptions.onQueued = options.onQueued;
   if (options.fast !== undefined) requestOptions.fast = options.fast;
   const result = start(requestOptions);
 

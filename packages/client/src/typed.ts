@@ -6,7 +6,8 @@
 import type { Catalogue, Contracts, ServiceTypes, TypeShape, TypesOf } from '@warren/protocol';
 import type { BackendSnapshot, ConnectionStatus } from './connection-store.ts';
 import type { ClientLogger } from './logger.ts';
-import type { RequestOptions } from './in-flight.ts';
+import type { RetainedCall } from './call-store.ts';
+import type { AttachOptions, RequestOptions } from './in-flight.ts';
 import type { ServicesOptions } from './services.ts';
 import type { BackendStream, StreamOptions } from './stream.ts';
 
@@ -26,6 +27,8 @@ export interface TypedCalls<T extends ShapeMap<T>> {
   makeBackendRequest<K extends keyof T & string>(type: K, payload: T[K]['payload'], options?: RequestOptions<T[K]['chunk']>): Promise<T[K]['result']>;
   /** The same request, its chunks consumed with `for await`. */
   stream<K extends keyof T & string>(type: K, payload: T[K]['payload'], options?: StreamOptions): BackendStream<T[K]['chunk'], T[K]['result']>;
+  /** Attaches to the retained call `key` (never starts it): every chunk from the first, then the result; EXPIRED when it is gone. */
+  attach<K extends keyof T & string>(type: K, key: string, options?: AttachOptions<T[K]['chunk']>): Promise<T[K]['result']>;
 }
 
 export interface UntypedCalls {
@@ -33,6 +36,8 @@ export interface UntypedCalls {
   makeBackendRequest<Result = unknown, Chunk = unknown>(type: string, payload?: unknown, options?: RequestOptions<Chunk>): Promise<Result>;
   /** Sends one request and yields its chunks; see stream.ts for restarts. */
   stream<Chunk = unknown, Result = unknown>(type: string, payload?: unknown, options?: StreamOptions): BackendStream<Chunk, Result>;
+  /** Attaches to the retained call `key` (never starts it): every chunk from the first, then the result; EXPIRED when it is gone. */
+  attach<Result = unknown, Chunk = unknown>(type: string, key: string, options?: AttachOptions<Chunk>): Promise<Result>;
 }
 
 /** The calls a backend of types `T` offers (T = Untyped: any type, loosely typed). */
@@ -51,6 +56,8 @@ export interface AnyCalls {
   makeBackendRequest(type: any, payload?: any, options?: any): Promise<any>;
   // biome-ignore lint/suspicious/noExplicitAny: any typed or untyped backend must fit here
   stream(type: any, payload?: any, options?: any): BackendStream<any, any>;
+  // biome-ignore lint/suspicious/noExplicitAny: any typed or untyped backend must fit here
+  attach(type: any, key: string, options?: any): Promise<any>;
 }
 
 /** The request types a backend was created with (`typeof backend`); Untyped for an untyped one. */
@@ -68,6 +75,10 @@ export interface BackendCore {
   getSnapshot(): BackendSnapshot;
   /** Disconnects for good; everything pending rejects with DISCONNECTED. */
   close(): void;
+  /** The retained call this tab sent under `key` (from the call store), if it still remembers one. */
+  retainedCall(key: string): RetainedCall | undefined;
+  /** Forgets the call under `key`: a later request with it starts a new call once the gateway's retention is over (or at once under another key). */
+  forget(key: string): void;
   readonly logger: ClientLogger;
 }
 

@@ -1,10 +1,12 @@
 // A scripted Backend built from the client's real interface: each call is
 // recorded and the test decides what it streams and how it ends. No module
 // mocks; the hooks get it through <BackendProvider> like a real one.
-import type { Backend, BackendSnapshot, ConnectionStatus, RequestOptions } from '../src/index.ts';
+import { createMemoryCallStore, type Backend, type BackendSnapshot, type CallStore, type ConnectionStatus, type RequestOptions } from '../src/index.ts';
 import { createWarrenError, type ErrorCode } from '@warren/protocol';
 
 export interface FakeCall {
+  /** 'attach' for backend.attach (never starts the call). */
+  mode: 'run' | 'attach';
   type: string;
   payload: unknown;
   options: RequestOptions<unknown>;
@@ -14,6 +16,8 @@ export interface FakeCall {
   chunk(data: unknown, attempt?: number): void;
   /** The request runs again on another worker. */
   restart(attempt: number): void;
+  /** A `queued` frame: `position` requests ahead. */
+  queued(position: number): void;
   resolve(result: unknown): void;
   reject(code: ErrorCode, message?: string): void;
 }
@@ -22,6 +26,8 @@ export interface FakeBackend {
   backend: Backend;
   calls: FakeCall[];
   logs: Array<{ level: string; msg: string }>;
+  /** The backend's call store; like the real backend, a call with a key is remembered in it. */
+  callStore: CallStore;
   setStatus(status: ConnectionStatus): void;
 }
 
@@ -31,8 +37,10 @@ export const createFakeBackend = (status: ConnectionStatus = 'connected'): FakeB
   const listeners = new Set<() => void>();
   let snapshot: BackendSnapshot = { status, sessionId: 's-1' };
 
-  const makeBackendRequest = <Result, Chunk>(type: string, payload?: unknown, options: RequestOptions<Chunk> = {}) =>
+  const callStore = createMemoryCallStore();
+  const call = <Result, Chunk>(mode: FakeCall['mode'], type: string, payload: unknown, options: RequestOptions<Chunk> = {}) =>
     new Promise<Result>((resolve, reject) => {
+      if (mode === 'run' && options.key !== undefined) callStore.set(options.key, { id: `fake-${calls.length + 1}`, type, startedAt: Date.now() });
       let settled = false;
       let seq = 0;
       let attempt = 1;
@@ -45,6 +53,7 @@ export const createFakeBackend = (status: ConnectionStatus = 'connected'): FakeB
       // Like the real client: an abort rejects at once with CANCELLED.
       options.signal?.addEventListener('abort', () => done(() => reject(createWarrenError('CANCELLED', `Request "${type}" was cancelled`))));
       calls.push({
+        mode,
         type,
         payload,
         options: opts,
@@ -63,8 +72,15 @@ export const createFakeBackend = (status: ConnectionStatus = 'connected'): FakeB
           seq = 0;
           opts.onRestart?.(next);
         },
+        queued: (position) => {
+          if (!settled) opts.onQueued?.(position);
+        },
         resolve: (result) => done(() => resolve(result as Result)),
-        reject: (code, message = `${code} happened`) => done(() => reject(createWarrenError(code, message))),
+        reject: (code, message = `${code} happened`) =>
+          done(() => {
+            if (code === 'EXPIRED' && options.key !== undefined) callStore.delete(options.key);
+            reject(createWarrenError(code, message));
+          }),
       });
     });
 
@@ -73,7 +89,10 @@ export const createFakeBackend = (status: ConnectionStatus = 'connected'): FakeB
   };
 
   const backend: Backend = {
-    makeBackendRequest,
+    makeBackendRequest: (type, payload, options) => call('run', type, payload, options),
+    attach: (type, key, options) => call('attach', type, null, { ...options, key }),
+    retainedCall: (key) => callStore.get(key),
+    forget: (key) => callStore.delete(key),
     stream: () => {
       throw new Error('stream() is not used by @warren/react');
     },
@@ -94,6 +113,7 @@ export const createFakeBackend = (status: ConnectionStatus = 'connected'): FakeB
     backend,
     calls,
     logs,
+    callStore,
     setStatus: (next) => {
       snapshot = { ...snapshot, status: next };
       for (const listener of [...listeners]) listener();

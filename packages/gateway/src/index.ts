@@ -33,5 +33,5 @@ export { connectionLimit, type ConnectionLimitOptions } from './plugins/connecti
 export { originCheck, type OriginCheckOptions } from './plugins/origin-check.ts';
 export { localHandlers } from './plugins/local-handlers.ts';
 export { refuse } from './plugins/errors.ts';
-// Service registry (docs/protocol.md#service-registry): the catalogue behind GET /registry and payload validation.
+// Service registry (packages/protocol/spec/v1/protocol.md#service-registry): the catalogue behind GET /registry and payload validation.
 export { createGatewayRegistry, validatePayload, type GatewayRegistry, type RegistryOptions } from './registry/index.ts';

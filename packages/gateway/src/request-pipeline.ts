@@ -90,6 +90,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       type,
       payload: frame.payload,
       payloadBytes,
+      attachOnly: frame.attach === true,
       deadline: now() + Math.min(timeoutMs ?? options.defaultTimeoutMs, options.maxTimeoutMs),
       traceparent,
       principal: connection.principal === undefined ? undefined : { ...connection.principal },

@@ -4,7 +4,7 @@
 // same principal (a stolen token is useless to another user) and only until
 // it expires (the gateway refreshes it while the socket is connected, so a
 // session outlives a token only while it is in use). Format and lifetime are
-// documented in docs/protocol.md, "Session tokens".
+// documented in packages/protocol/spec/v1/protocol.md, "Session tokens".
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Principal } from './plugins/types.ts';
 

@@ -54,6 +54,13 @@ describe('registry through the gateway', () => {
     expect(services.types.find((t) => t.type === 'add')).toMatchObject({ description: 'Adds two numbers.', payload: { required: ['a', 'b'] } });
   });
 
+  it('lets an attach (no payload) through to a retained call of a type whose payload has a schema', async () => {
+    const { backend } = await setup();
+    await expect(backend.makeBackendRequest('add', { a: 1, b: 2 }, { key: 'sum-1' })).resolves.toEqual({ sum: 3 });
+    // After a reload the page only knows the key: the attach frame carries no payload to check.
+    await expect(backend.attach('add', 'sum-1')).resolves.toEqual({ sum: 3 });
+  });
+
   it('refuses a payload that breaks the schema with INVALID_PAYLOAD naming the field, publishing nothing', async () => {
     const { broker, backend } = await setup();
     await expect(backend.makeBackendRequest('add', { a: 1, b: 2 })).resolves.toEqual({ sum: 3 });

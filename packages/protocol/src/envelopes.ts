@@ -29,7 +29,7 @@ export const requestFrameSchema = z.object({
   timeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
   traceparent: z.string().max(128).optional(),
   /**
-   * A retained call (docs/protocol.md, "Retained calls"): the caller's name
+   * A retained call (packages/protocol/spec/v1/protocol.md, "Retained calls"): the caller's name
    * for it, unique per principal (or per session for anonymous callers).
    * The first request with a key runs; any later one with the same key,
    * through any gateway, attaches to that call instead of running it again.

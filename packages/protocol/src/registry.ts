@@ -1,6 +1,6 @@
 // The service registry: what workers announce on `ns.registry` (a fanout
 // exchange), and the catalogue a gateway builds from it and serves at
-// `GET /registry` and on the `registry` socket event. See docs/protocol.md.
+// `GET /registry` and on the `registry` socket event. See packages/protocol/spec/v1/protocol.md.
 import { z } from 'zod';
 import { wireErrorSchema } from './envelopes.ts';
 import { REQUEST_TYPE_PATTERN } from './topology.ts';

@@ -2,10 +2,11 @@
 // tests and several apps can share one broker without touching each other.
 
 /**
- * The wire protocol's version (header x-warren-version, announcements).
- * Additions old peers safely ignore (the service registry, batch replies)
+ * The wire protocol's version (header x-warren-version, announcements). Its
+ * spec and vectors are in spec/v<N>/ of this package. Additions old peers
+ * keep working beside (the service registry, batch replies, retained calls…)
  * are capabilities within a version, not new versions: see the version
- * history in docs/protocol.md.
+ * history of spec/v1/protocol.md.
  */
 export const PROTOCOL_VERSION = 1;
 

@@ -1,6 +1,6 @@
 // The zod-free client parsers (frames.ts) decide exactly as the zod schemas
 // that define the protocol: same verdict and same output on every response
-// vector (vectors/responses.json) and on hand-made frames of every kind.
+// vector (spec/v<N>/vectors/responses.json) and on hand-made frames of every kind.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as envelopes from '../src/envelopes.ts';
@@ -9,8 +9,9 @@ import { registryAckSchema as registryAck } from '../src/registry.ts';
 import { parseAck, parseRegistryAck, parseResponse, parseSessionFrame } from '../src/frames.ts';
 import { schemaParser, type Parsed } from '../src/parse.ts';
 import type { z } from 'zod';
+import { VECTOR_DIR } from './vector-runner.ts';
 
-const vectors = JSON.parse(readFileSync(new URL('../vectors/responses.json', import.meta.url), 'utf8')).vectors as { name: string; value: unknown }[];
+const vectors = JSON.parse(readFileSync(new URL('responses.json', VECTOR_DIR), 'utf8')).vectors as { name: string; value: unknown }[];
 
 const verdict = (p: Parsed<unknown>) =>
   p.ok ? { ok: true, value: p.value } : { ok: false, paths: (p.error.details?.issues as { path: string }[]).map((i) => i.path).sort() };

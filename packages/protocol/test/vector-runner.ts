@@ -1,13 +1,17 @@
-// Runs conformance vector files (packages/protocol/vectors) through checkers:
+// Runs conformance vector files (packages/protocol/spec/v<N>/vectors, N the
+// current PROTOCOL_VERSION) through checkers:
 // protocol's test checks the envelope files with its parsers, transport's the
 // AMQP request file with its decoder. python/tests/test_vectors.py checks the
 // same files with the Python SDK and schemas.json.
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { Parsed } from '@warren/protocol';
+import { PROTOCOL_VERSION, type Parsed } from '@warren/protocol';
 
-export const VECTOR_DIR = new URL('../vectors/', import.meta.url);
+// The spec is kept per version beside its vectors: bumping the version without
+// writing its spec and vectors fails here.
+export const SPEC_DIR = new URL(`../spec/v${PROTOCOL_VERSION}/`, import.meta.url);
+export const VECTOR_DIR = new URL('vectors/', SPEC_DIR);
 /** Every vector file, and which test checks it. */
 export const VECTOR_FILES = {
   'amqp-requests.json': 'transport',

@@ -1,13 +1,18 @@
-// The conformance vectors of packages/protocol/vectors, checked with the
+// The conformance vectors of packages/protocol/spec/v<N>/vectors, checked with the
 // TypeScript parsers (the AMQP request file with the transport's decoder, in
 // packages/transport/test/amqp-vectors.test.ts). python/tests/test_vectors.py
 // checks the same files with the Python SDK and schemas.json: a vector only
 // one language checks is a failure, so both walk every file and count what
 // they visited.
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { parseCancelMessage, parseJson, parseRequestFrame, parseResponse } from '@warren/protocol';
-import { describeVectors, fromParsed, VECTOR_DIR, VECTOR_FILES } from './vector-runner.ts';
+import { PROTOCOL_VERSION, parseCancelMessage, parseJson, parseRequestFrame, parseResponse } from '@warren/protocol';
+import { describeVectors, fromParsed, SPEC_DIR, VECTOR_DIR, VECTOR_FILES } from './vector-runner.ts';
+
+it('keeps the spec of the current version beside its vectors', () => {
+  const title = readFileSync(new URL('protocol.md', SPEC_DIR), 'utf8').split('\n')[0];
+  expect(title).toBe(`# Warren wire protocol — version ${PROTOCOL_VERSION}`);
+});
 
 it('knows every vector file, and which test checks it', () => {
   expect(

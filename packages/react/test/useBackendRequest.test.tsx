@@ -2,11 +2,12 @@
 // useBackendRequest through real components: every state on screen,
 // StrictMode, unmount, restarts, and cancel vs queue.
 import './dom.ts';
-import { act, fireEvent, render, screen } from '@testing-library/react';
-import { StrictMode, useEffect, useState, type ReactNode } from 'react';
+import { act } from '@testing-library/react';
+import { useEffect, useState } from 'react';
 import { describe, expect, it } from 'vitest';
-import { BackendProvider, useBackendRequest, type UseBackendRequestOptions } from '../src/index.ts';
-import { createFakeBackend, flush } from '../../client/test/fake-backend.ts';
+import { useBackendRequest, type UseBackendRequestOptions } from '../src/index.ts';
+import { flush } from '../../client/test/fake-backend.ts';
+import { click, mount, step, text } from './mount.tsx';
 
 interface Chunk {
   text?: string;
@@ -30,21 +31,6 @@ const Probe = ({ options, payload = { n: 1 } }: { options?: UseBackendRequestOpt
     </div>
   );
 };
-
-const mount = (ui: ReactNode, { strict = false } = {}) => {
-  const fake = createFakeBackend();
-  const tree = <BackendProvider backend={fake.backend}>{ui}</BackendProvider>;
-  const view = render(strict ? <StrictMode>{tree}</StrictMode> : tree);
-  return { ...fake, view };
-};
-
-const text = (id: string) => screen.getByTestId(id).textContent;
-const click = (name: string) => fireEvent.click(screen.getByRole('button', { name }));
-const step = (fn: () => void) =>
-  act(async () => {
-    fn();
-    await flush();
-  });
 
 describe('useBackendRequest', () => {
   it('renders idle, pending, streaming with progress, then success', async () => {

@@ -1,4 +1,4 @@
-// The AMQP request vectors of packages/protocol/vectors, checked with the
+// The AMQP request vectors of packages/protocol/spec/v<N>/vectors, checked with the
 // transport's decoder (the rest are checked in protocol's vectors.test.ts).
 import type { ConsumeMessage } from 'amqplib';
 import { topology } from '@warren/protocol';

@@ -1,4 +1,4 @@
-// A cancel that cannot be lost (docs/protocol.md, "Cancel message"): one sent
+// A cancel that cannot be lost (packages/protocol/spec/v1/protocol.md, "Cancel message"): one sent
 // while no worker runs is kept, and the worker that starts later answers the
 // request CANCELLED without running it. On the memory transport, which keeps
 // cancels for later consumers as the cancel stream does.

@@ -1,4 +1,4 @@
-"""The RabbitMQ implementation of the transport seam (docs/protocol.md, Hop 2)."""
+"""The RabbitMQ implementation of the transport seam (packages/protocol/spec/v1/protocol.md, Hop 2)."""
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,4 @@
-"""The cancel stream `{ns}.cancels` (docs/protocol.md, "Cancel message"), as
+"""The cancel stream `{ns}.cancels` (packages/protocol/spec/v1/protocol.md, "Cancel message"), as
 packages/transport/src/amqp/cancel-stream.ts reads it.
 
 Every cancel is appended to it; a worker reads it from the first offset, so a

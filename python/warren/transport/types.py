@@ -3,7 +3,7 @@
 Mirrors packages/transport/src/types.ts: a `Transport` is a record of plain
 async functions, built by `memory_transport(...)` (unit tests) or
 `amqp_transport(...)` (RabbitMQ). Both keep the same observable semantics.
-Differences from the TypeScript seam, both from docs/protocol.md: a request
+Differences from the TypeScript seam, both from packages/protocol/spec/v1/protocol.md: a request
 carries its `reply_to`, and `publish_response` takes that queue name (the
 protocol says "routing key = reply_to"); subscriptions also have `pause()`
 (stop new deliveries, keep the ones in flight settle-able) for draining.
@@ -101,7 +101,7 @@ class Transport:
     #: this call (the worker's own marker came back), or after `markerWaitMs` without it (logged).
     consume_cancels: Callable[..., Awaitable[Subscription]]
 
-    # Registry (docs/protocol.md "Service registry")
+    # Registry (packages/protocol/spec/v1/protocol.md "Service registry")
     #: announce(message): publish an announcement or withdrawal on `{ns}.registry` (fanout); resolves once confirmed.
     announce: Callable[[dict[str, Any]], Awaitable[None]]
     #: consume_announcements(listener): every registry message from now on, checked against schemas.json; malformed ones are dropped.

@@ -7,7 +7,8 @@ import { useState } from 'react';
 import { errorText } from '../error-text.ts';
 
 export interface ErrorNoticeProps {
-  error: WarrenError;
+  /** A WarrenError, or what a page saved of one (the chat keeps its conversation as JSON). */
+  error: Pick<WarrenError, 'code' | 'message'>;
   requestId?: string | undefined;
   traceId?: string | undefined;
   /** Shown as a Retry button when set. */

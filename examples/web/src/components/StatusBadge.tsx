@@ -4,6 +4,7 @@ import type { RequestStatus } from '@warren/react';
 const LABEL: Record<RequestStatus, string> = {
   idle: 'Ready',
   pending: 'Waiting…',
+  queued: 'In the queue',
   streaming: 'Streaming',
   success: 'Done',
   error: 'Failed',

@@ -12,10 +12,11 @@ export interface CallRecord {
   begin(onId?: (id: string) => void): void;
 }
 
-export const useCall = (running: boolean, pollMs = 400): CallRecord => {
-  const [id, setId] = useState<string | undefined>(undefined);
+/** `initialId`: a call the page shows without having sent it now (attached after a reload). */
+export const useCall = (running: boolean, pollMs = 400, initialId?: string): CallRecord => {
+  const [id, setId] = useState<string | undefined>(initialId);
   const [trace, setTrace] = useState<CallTrace | null>(null);
-  const current = useRef<string | undefined>(undefined);
+  const current = useRef<string | undefined>(initialId);
   const begin = useCallback((onId?: (id: string) => void) => {
     captureNextId((next) => {
       current.current = next;

@@ -4,11 +4,17 @@
 // The reply is one message from its first word to its end (same element), so
 // nothing re-mounts or flickers when it finishes; screen readers hear each
 // finished message once, not every word.
+//
+// Reload-proof: the conversation lives in this tab's sessionStorage, and each
+// reply is a retained call under a key of its own (one per turn, and per
+// Retry or Regenerate). A reload mid-reply shows the history and attaches to
+// the reply in progress: its words from the first, then the rest as they come.
 import { useBackend, useBackendRequest } from '@warren/react';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { WarrenError } from '@warren/client';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { errorText } from '../error-text.ts';
+import { newCallKey, readTabValue, writeTabValue } from '../lib/tab-storage.ts';
 import { useCall } from '../lib/use-call.ts';
 import { PageHeader } from './PageHeader.tsx';
 
@@ -16,14 +22,20 @@ interface Turn {
   role: 'user' | 'assistant';
   text: string;
 }
+/** What a failed reply keeps of its error (a plain object: it is saved as JSON). */
+type SavedError = Pick<WarrenError, 'code' | 'message'>;
 interface Message extends Turn {
   id: number;
   status: 'done' | 'streaming' | 'stopped' | 'error';
-  error?: WarrenError;
+  error?: SavedError | undefined;
   requestId?: string | undefined;
   traceId?: string | undefined;
   /** What produced an assistant message, so Retry and Regenerate can ask again. */
   asked?: ChatPayload;
+  /** The retained call of the reply (assistant messages). */
+  key?: string | undefined;
+  /** How many chunks (words) the reply streamed, once it ended. */
+  chunks?: number | undefined;
 }
 interface ChatChunk {
   token: string;
@@ -39,18 +51,31 @@ interface ChatPayload {
 
 const SUGGESTIONS = ['My name is Ada. What just happened to my message?', 'How does streaming work here?', 'Can I cancel a reply?'];
 
+/** sessionStorage: this tab's conversation. */
+const CONVERSATION = 'warren-demo.chat';
+const isConversation = (value: unknown): value is Message[] =>
+  Array.isArray(value) && value.every((m) => typeof m === 'object' && m !== null && typeof m.id === 'number' && typeof m.text === 'string');
+
 export const ChatPage = () => {
-  const { logger } = useBackend();
-  const [messages, setMessages] = useState<Message[]>([]);
+  const backend = useBackend();
+  const { logger } = backend;
+  // The conversation as this tab left it. A reply that was streaming goes on
+  // if the client still knows its call; otherwise it stops where it was.
+  const [messages, setMessages] = useState<Message[]>(() =>
+    (readTabValue(CONVERSATION, isConversation) ?? []).map((m) =>
+      m.status === 'streaming' && (m.key === undefined || backend.retainedCall(m.key) === undefined) ? { ...m, status: 'stopped' } : m,
+    ),
+  );
   const [draft, setDraft] = useState('');
   const [announcement, setAnnouncement] = useState('');
-  const nextId = useRef(1);
-  const reply = useBackendRequest<ChatReply, ChatChunk, ChatPayload>('chat', { timeoutMs: 60_000 });
-  const busy = reply.status === 'pending' || reply.status === 'streaming';
+  const nextId = useRef(messages.reduce((max, m) => Math.max(max, m.id), 0) + 1);
+  const [resumeKey] = useState(() => messages.find((m) => m.status === 'streaming')?.key);
+  const reply = useBackendRequest<ChatReply, ChatChunk, ChatPayload>('chat', { timeoutMs: 60_000, key: resumeKey });
+  const busy = reply.status === 'pending' || reply.status === 'queued' || reply.status === 'streaming';
   const call = useCall(busy);
   const live = reply.chunks.map((c) => c.token).join('');
-  const liveRef = useRef(live);
-  liveRef.current = live;
+
+  useEffect(() => writeTabValue(CONVERSATION, messages), [messages]);
   const threadRef = useRef<HTMLDivElement>(null);
   const inputRef = useRef<HTMLInputElement>(null);
   const actionRef = useRef<HTMLButtonElement>(null);
@@ -78,25 +103,35 @@ export const ChatPage = () => {
     if (trace) setMessages((list) => list.map((m) => (m.requestId === trace.id && m.traceId !== trace.traceId ? { ...m, traceId: trace.traceId } : m)));
   }, [trace, messages.length]);
 
-  /** Runs one reply into the assistant message `id` (new or reused). */
-  const ask = async (id: number, payload: ChatPayload) => {
+  /** Runs one reply into the assistant message `id` (new or reused), as a new retained call. */
+  const ask = (id: number, payload: ChatPayload) => {
     let requestId: string | undefined;
     call.begin((next) => (requestId = next));
     stick.current = true;
-    const pending = reply.send(payload);
-    update(id, { status: 'streaming', text: '', error: undefined, asked: payload, requestId, traceId: undefined });
-    const outcome = await pending;
-    if (outcome.status === 'success') {
-      update(id, { status: 'done', text: outcome.data.reply, requestId });
-      setAnnouncement(`Assistant: ${outcome.data.reply}`);
-    } else if (outcome.status === 'cancelled') {
-      update(id, { status: 'stopped', text: liveRef.current, requestId });
+    const key = newCallKey('chat');
+    void reply.send(payload, { key });
+    update(id, { status: 'streaming', text: '', error: undefined, asked: payload, requestId, traceId: undefined, key, chunks: undefined });
+  };
+
+  // A reply ends (one sent now, or one attached to after a reload): its
+  // message keeps the result, or the words so far, or the error.
+  useEffect(() => {
+    if (reply.status !== 'success' && reply.status !== 'cancelled' && reply.status !== 'error') return;
+    const message = messages.find((m) => m.status === 'streaming' && m.key === reply.key);
+    if (message === undefined) return;
+    const streamed = reply.chunks.map((c) => c.token).join('');
+    const chunks = reply.chunks.length;
+    if (reply.status === 'success') {
+      update(message.id, { status: 'done', text: reply.data.reply, chunks });
+      setAnnouncement(`Assistant: ${reply.data.reply}`);
+    } else if (reply.status === 'cancelled') {
+      update(message.id, { status: 'stopped', text: streamed, chunks });
       setAnnouncement('Reply stopped.');
     } else {
-      update(id, { status: 'error', error: outcome.error, requestId });
-      setAnnouncement(`The reply failed: ${errorText(outcome.error.code).title}.`);
+      update(message.id, { status: 'error', error: { code: reply.error.code, message: reply.error.message }, chunks });
+      setAnnouncement(`The reply failed: ${errorText(reply.error.code).title}.`);
     }
-  };
+  }, [reply, messages]);
 
   const historyBefore = (list: Message[], index: number): Turn[] =>
     list
@@ -167,10 +202,15 @@ export const ChatPage = () => {
                 <div
                   className={`bubble bubble-${m.role}${m.status === 'streaming' ? ' bubble-live' : ''}`}
                   data-testid={m.status === 'streaming' ? 'chat-live' : `chat-${m.role}`}
+                  data-chunks={m.chunks}
                   aria-busy={m.status === 'streaming' || undefined}
                 >
                   {m.status === 'streaming' ? (
-                    live === '' ? (
+                    reply.status === 'queued' ? (
+                      <span className="bubble-note" data-testid="chat-queued">
+                        Waiting for the assistant: {reply.position === 0 ? 'next in the queue' : `${reply.position} ahead of you`}
+                      </span>
+                    ) : live === '' ? (
                       <span className="typing" role="img" aria-label="Assistant is typing">
                         <i />
                         <i />

@@ -1,9 +1,15 @@
 // Long task: about ten seconds of work with a progress bar and a Cancel
-// button whose cancel travels all the way to the worker.
+// button whose cancel travels all the way to the worker. Each run is a
+// retained call under its own key, kept in this tab's sessionStorage: after
+// a reload the page attaches to it again, so the bar is where the worker is
+// and Cancel still stops it; a finished run shows its result without
+// running again. While the job waits for a worker it shows its place.
+import { useState } from 'react';
 import { useBackend, useBackendRequest } from '@warren/react';
 import { ErrorNotice } from '../components/ErrorNotice.tsx';
 import { ProgressBar } from '../components/ProgressBar.tsx';
 import { StatusBadge } from '../components/StatusBadge.tsx';
+import { newCallKey, readTabValue, writeTabValue } from '../lib/tab-storage.ts';
 import { useCall } from '../lib/use-call.ts';
 import { PageHeader } from './PageHeader.tsx';
 
@@ -15,8 +21,16 @@ interface StepChunk {
   progress: number;
 }
 
-const headline = (status: string, step: number): string => {
+/** sessionStorage: the key of the run this tab shows. */
+const TASK_KEY = 'warren-demo.long-task';
+const isString = (value: unknown): value is string => typeof value === 'string';
+
+const ahead = (position: number): string => (position === 0 ? 'Next in the queue' : `${position} ahead of you`);
+
+const headline = (status: string, step: number, position: number | undefined): string => {
   switch (status) {
+    case 'queued':
+      return `Waiting for a worker: ${ahead(position ?? 0)}`;
     case 'pending':
       return step === 0 ? 'Starting…' : `Working… step ${step} of ${TASK.steps}`;
     case 'streaming':
@@ -33,16 +47,22 @@ const headline = (status: string, step: number): string => {
 };
 
 export const LongTaskPage = () => {
-  const { logger } = useBackend();
-  const task = useBackendRequest<{ steps: number; done: boolean }, StepChunk>('longTask', { timeoutMs: 60_000 });
+  const backend = useBackend();
+  const { logger } = backend;
+  // The run this tab started last; on mount the hook attaches to it if the client still knows it.
+  const [resumeKey] = useState(() => readTabValue(TASK_KEY, isString));
+  const task = useBackendRequest<{ steps: number; done: boolean }, StepChunk>('longTask', { timeoutMs: 60_000, key: resumeKey });
   const step = task.chunks.at(-1)?.step ?? 0;
-  const running = task.status === 'pending' || task.status === 'streaming';
-  const call = useCall(running, 1000);
+  const running = task.status === 'pending' || task.status === 'queued' || task.status === 'streaming';
+  // A resumed run's hops are the original request's (same session).
+  const call = useCall(running, 1000, resumeKey === undefined ? undefined : backend.retainedCall(resumeKey)?.id);
 
   const start = () => {
     logger.info('long task started', TASK);
+    const key = newCallKey('task');
+    writeTabValue(TASK_KEY, key);
     call.begin();
-    void task.send(TASK);
+    void task.send(TASK, { key });
   };
   const cancel = () => {
     logger.info('long task cancelled by the user', { step, steps: TASK.steps });
@@ -52,13 +72,14 @@ export const LongTaskPage = () => {
   return (
     <>
       <PageHeader title="Long task">A Node worker runs a slow job and reports progress. Cancel reaches the worker, which stops where it is.</PageHeader>
-      <div className="card task" data-testid="long-task">
+      {/* data-steps: every step this page was shown, in order (the browser tests check none is missing or doubled). */}
+      <div className="card task" data-testid="long-task" data-steps={task.chunks.map((c) => c.step).join(',')}>
         <div className="card-head">
           <h2>Rebuild the search index</h2>
           <StatusBadge status={task.status} />
         </div>
         <p className="task-headline" data-testid="task-headline">
-          {headline(task.status, step)}
+          {headline(task.status, step, task.position)}
         </p>
         <ProgressBar value={task.status === 'success' ? 1 : (task.progress ?? 0)} label="Task progress" />
         <p className="meta">{Math.round((task.status === 'success' ? 1 : (task.progress ?? 0)) * 100)}%</p>

@@ -51,6 +51,8 @@ export interface RequestContext {
   payload: unknown;
   /** Size of the payload as JSON text, in bytes. */
   readonly payloadBytes: number;
+  /** An attach-only request (`attach: true`): it carries no payload and starts nothing. */
+  readonly attachOnly?: boolean;
   /** Absolute deadline, epoch ms; a plugin may shorten it. */
   deadline: number;
   /** W3C trace context: the client's, or one the gateway generated. */

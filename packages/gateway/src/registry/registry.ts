@@ -144,6 +144,7 @@ export const validatePayload = (registry: Pick<GatewayRegistry, 'validate'>): Ga
   return {
     name: 'validatePayload',
     async onRequest(ctx, next) {
+      if (ctx.attachOnly) return next(); // no payload: it only reads a call that passed this check when it was sent
       const error = await registry.validate(ctx.type, ctx.payload, ctx.payloadBytes);
       if (error !== null) {
         // Issues are capped (MAX_REPORTED_ISSUES), so this line stays small.

@@ -1,4 +1,4 @@
-// The cancel stream `ns.cancels` (docs/protocol.md, "Cancel message"): every
+// The cancel stream `ns.cancels` (packages/protocol/spec/v1/protocol.md, "Cancel message"): every
 // cancel is appended to it, and a worker reads it from the first offset, so a
 // cancel sent while no worker ran is still honoured. A worker appends a marker
 // and waits (bounded) until it reads it back: then it has read every cancel

@@ -1,4 +1,4 @@
-// Request messages ⇄ AMQP properties, as laid down in docs/protocol.md.
+// Request messages ⇄ AMQP properties, as laid down in packages/protocol/spec/v1/protocol.md.
 import type { ConsumeMessage, Options } from 'amqplib';
 import {
   HEADERS,
@@ -98,7 +98,7 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage, { fast = 
   const principal = headers[HEADERS.principal];
   if (typeof principal === 'string') {
     const parsed = parseJson(principal);
-    // The principal is a JSON object (docs/protocol.md); an array is no principal either.
+    // The principal is a JSON object (packages/protocol/spec/v1/protocol.md); an array is no principal either.
     if (parsed.ok && parsed.value !== null && typeof parsed.value === 'object' && !Array.isArray(parsed.value)) {
       request.principal = parsed.value as Principal;
     }
@@ -110,7 +110,7 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage, { fast = 
 };
 
 /**
- * The INVALID_REQUEST answer to a request that cannot be decoded (docs/protocol.md,
+ * The INVALID_REQUEST answer to a request that cannot be decoded (packages/protocol/spec/v1/protocol.md,
  * worker behaviour 3), or null when it names no reply_to or id to answer to.
  */
 export const encodeRefusal = (message: ConsumeMessage, error: WireError): { replyTo: string; body: Buffer; properties: Options.Publish } | null => {

@@ -1,4 +1,4 @@
-// The RabbitMQ implementation of the transport seam (see docs/protocol.md).
+// The RabbitMQ implementation of the transport seam (see packages/protocol/spec/v1/protocol.md).
 import {
   CANCEL_STREAM,
   createWarrenError,
@@ -338,7 +338,7 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
         const decoded = decodeRequest(topo, message);
         if (!decoded.ok) {
           log.warn({ queue, error: decoded.error.message }, 'dropping a malformed request');
-          // Answered INVALID_REQUEST where it says where to (docs/protocol.md,
+          // Answered INVALID_REQUEST where it says where to (packages/protocol/spec/v1/protocol.md,
           // worker behaviour 3), so its caller is not left waiting for a timeout.
           const refusal = encodeRefusal(message, decoded.error);
           if (!refusal) return settle('ack');
