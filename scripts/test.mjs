@@ -133,7 +133,9 @@ const SUITES = {
     const checks = [
       code === 0,
       text.includes('| workload | C | system | req/s | p50 ms | p99 ms |'),
-      ...['Warren (gateway on Bun)', 'Warren fast lane', 'socket floor', 'broker floor', 'naive Socket.IO', ...(redis ? ['BullMQ'] : [])].map((label) => rows(label) === 2),
+      ...['Warren (gateway on Bun)', 'Warren fast lane', 'socket floor', 'broker floor', 'naive Socket.IO', ...(redis ? ['BullMQ'] : [])].map(
+        (label) => rows(label) === 2,
+      ),
       text.includes('### Idle connections') && text.includes('### Targets'),
     ];
     const failed = checks.filter((ok) => !ok).length;
