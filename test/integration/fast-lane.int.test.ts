@@ -24,6 +24,7 @@ let announcer: AmqpTransport;
 let broker: ChannelModel;
 let probe: Channel;
 let socket: Socket;
+let sessionToken = '';
 const responses: Response[] = [];
 const runs = new Map<string, number>();
 const busy = { now: 0, peak: 0 };
@@ -62,7 +63,7 @@ beforeAll(async () => {
     responses.push(response);
     ack();
   });
-  await new Promise((resolve) => socket.once('session', resolve));
+  sessionToken = ((await new Promise((resolve) => socket.once('session', resolve))) as { token: string }).token;
   expect(await waitFor(() => gateway.registry.fastCapable('h6.echo'))).toBe(true);
 });
 
@@ -123,6 +124,17 @@ describe('the fast lane on RabbitMQ', () => {
     expect(reply!.properties.deliveryMode).not.toBe(2);
     expect(reply!.properties.headers?.[HEADERS.session]).toBe('h6-other-session');
     expect((await probe.checkQueue(topo.fastQueue('h6.echo'))).messageCount).toBe(0);
+  });
+
+  it("records a fast call's hops for its caller (GET /calls/:id), worker stamp included", async () => {
+    expect(await waitFor(() => gateway.registry.fastCapable('h6.echo'))).toBe(true);
+    expect(await ask({ id: 'timeline-1', type: 'h6.echo', payload: { tag: 'timeline' }, fast: true })).toEqual({ ok: true, id: 'timeline-1' });
+    expect(await waitFor(() => finalOf('timeline-1') !== undefined)).toBe(true);
+    const response = await fetch(`${gateway.url}/calls/timeline-1`, { headers: { 'x-warren-session': sessionToken } });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { hops: Array<{ hop: string; worker?: { service?: string } }> };
+    expect(body.hops.map((h) => h.hop)).toEqual(['accepted', 'published', 'picked-up', 'result']);
+    expect(body.hops[2]?.worker?.service).toBe('h6fast');
   });
 
   it('runs at most `concurrency` fast handlers at once (prefetch bounds the fast queue)', async () => {
