@@ -73,7 +73,7 @@ const markdown = [
   '',
   '### Warren ÷ baselines (same run)',
   '',
-  ratiosTable(cells, ['warren', 'warren-before', 'warren-node']),
+  ratiosTable(cells, ['warren', 'warren-before', 'warren-node', 'warren-fast']),
   ...(scale ? ['', '### Idle connections', '', scaleTable(scale)] : []),
   '',
   '### Targets',

@@ -105,6 +105,40 @@ const warren = (gatewayRuntime: Runtime, from?: string): System => ({
 });
 
 /**
+ * Warren's fast lane (decision 0016): the same worker and gateway, every call
+ * `{ fast: true }` and both types served fast. Starts measuring once the
+ * gateway's registry lists the types as fast, or calls would take the durable path.
+ */
+const warrenFast: System = {
+  id: 'warren-fast',
+  label: 'Warren fast lane (gateway on Bun)',
+  async start(runtime) {
+    const namespace = `bench${tag}${hex()}`;
+    const env = { WARREN_NAMESPACE: namespace, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '128', BENCH_FAST: '1' };
+    // Gateway first: it hears the worker's first announcement instead of waiting for a heartbeat.
+    const { gateway, url } = await startGateway('bun', namespace);
+    const worker = spawnChild('warren fast worker', runtime, 'bench/servers/warren-worker.ts', env, { profile: true });
+    await ready(worker);
+    const until = Date.now() + 15_000;
+    for (;;) {
+      const catalogue = (await (await fetch(`${url}/registry`)).json()) as { types: Array<{ type: string; fast?: boolean }> };
+      if (['echo', 'stream'].every((type) => catalogue.types.some((t) => t.type === type && t.fast === true))) break;
+      if (Date.now() > until) throw new Error('the gateway never listed echo and stream as fast');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return {
+      url,
+      pids: { gateway: gateway.pid, worker: worker.pid, ...brokerPid('beam.smp') },
+      client: { file: 'bench/clients/warren.ts', env: { BENCH_FAST: '1' } },
+      async close() {
+        await Promise.all([gateway.stop(), worker.stop()]);
+        await deleteNamespace(namespace).catch(() => {});
+      },
+    };
+  },
+};
+
+/**
  * Warren with the Python worker (bench/servers/warren-worker.py) behind the
  * same gateway as `warren`, to compare the two SDKs in one run.
  * BENCH_PY_BEFORE=<dir of another checkout's python/> adds the same system
@@ -224,6 +258,7 @@ export const SYSTEMS: System[] = [
   warren('bun'),
   ...(before ? [warren('bun', before)] : []),
   warren('node'),
+  warrenFast,
   warrenPython(),
   ...(process.env.BENCH_PY_BEFORE ? [warrenPython(process.env.BENCH_PY_BEFORE)] : []),
   socketFloor,

@@ -45,7 +45,9 @@ export const parseBenchArgs = (argv: string[]): BenchArgs => {
     quick,
     systems:
       list(values.systems) ??
-      (quick ? ['warren', ...before, 'socket', 'amqp', 'naive', 'bullmq'] : ['warren', ...before, 'warren-node', 'socket', 'amqp', 'naive', 'bullmq']),
+      (quick
+        ? ['warren', ...before, 'warren-fast', 'socket', 'amqp', 'naive', 'bullmq']
+        : ['warren', ...before, 'warren-node', 'warren-fast', 'socket', 'amqp', 'naive', 'bullmq']),
     workloads: list(values.workloads) ?? (quick ? ['echo-100B', 'stream-10'] : ['echo-100B', 'stream-10', 'stream-1000', 'echo-1MB']),
     concurrency: list(values.concurrency)?.map(Number) ?? [1, 64],
     warmupMs: Number(values['warmup-ms'] ?? (quick ? 250 : 800)),

@@ -96,6 +96,19 @@ export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Ta
   const mb64 = w('echo-1MB', 64);
   const amqpMb64 = find(cells, 'amqp', 'echo-1MB', 64);
   if (mb64 && amqpMb64) add('issue 16: echo-1MB C=64: Warren req/s ÷ AMQP floor', '≥ 0.8×', mb64.reqPerSec / amqpMb64.reqPerSec, (v) => v >= 0.8);
+  // Issue 16: the fast lane against the naive relay (no guarantees either).
+  for (const workload of ['echo-100B', 'stream-10']) {
+    const fast = find(cells, 'warren-fast', workload, 64);
+    const naive = find(cells, 'naive', workload, 64);
+    const per = (c: CellResult) => (workload === 'echo-100B' ? c.reqPerSec : c.chunksPerSec);
+    if (fast && naive)
+      add(
+        `issue 16: fast lane ${workload} C=64: ${workload === 'echo-100B' ? 'req/s' : 'chunks/s'} ÷ naive relay`,
+        '≥ 0.8×',
+        per(fast) / per(naive),
+        (v) => v >= 0.8,
+      );
+  }
   if (scale) {
     add(`${n(scale.connections.at(-1)!)} idle connections: gateway RSS per connection (KB)`, '≤ 25 KB', scale.rssPerConnectionBytes / 1024, (v) => v <= 25);
     add(`p99 at ${n(scale.connections.at(-1)!)} connected ÷ p99 at ${n(scale.connections[0]!)}`, '≤ 1.3×', scale.p99.at(-1)! / scale.p99[0]!, (v) => v <= 1.3);

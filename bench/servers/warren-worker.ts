@@ -1,4 +1,5 @@
 // Warren's bench worker: `echo` and `stream` on the worker SDK, nothing else.
+// BENCH_FAST=1: both also on the fast lane (announced, so the gateway uses it).
 import { registerHandlers } from '@warren/worker';
 import { pino } from 'pino';
 import { serveUntilStdinCloses } from '../lib/child.ts';
@@ -10,7 +11,9 @@ await registerHandlers(
     url: process.env.AMQP_URL,
     namespace: process.env.WARREN_NAMESPACE,
     concurrency: Number(process.env.WORKER_CONCURRENCY ?? 128),
-    announce: false,
+    // The gateway takes the fast lane only for types a live worker announced fast.
+    announce: process.env.BENCH_FAST === '1',
+    fast: process.env.BENCH_FAST === '1',
     log: pino({ name: 'bench-worker', level: process.env.LOG_LEVEL ?? 'warn' }),
   },
   {

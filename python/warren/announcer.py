@@ -10,7 +10,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Sequence
+from typing import AbstractSet, Any, Awaitable, Callable, Sequence
 
 from .handler import HandlerSpec
 from .options import WorkerOptions
@@ -27,7 +27,13 @@ def default_instance_id(service: str) -> str:
     return f"{service}@{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def build_announcement(opts: WorkerOptions, specs: Sequence[HandlerSpec], instance_id: str, started_at_ms: int, now_ms: int) -> dict[str, Any]:
+def _type_announcement(spec: HandlerSpec, fast: bool) -> dict[str, Any]:
+    announcement = (spec.contract or Contract()).announcement(spec.request_type)
+    return {**announcement, "fast": True} if fast else announcement
+
+
+def build_announcement(opts: WorkerOptions, specs: Sequence[HandlerSpec], instance_id: str, started_at_ms: int, now_ms: int,
+                       fast_types: AbstractSet[str] = frozenset()) -> dict[str, Any]:
     """An `announce` message (schemas.json `announcement`)."""
     return {
         "kind": "announce",
@@ -41,7 +47,7 @@ def build_announcement(opts: WorkerOptions, specs: Sequence[HandlerSpec], instan
         "ttlMs": opts.registry_ttl_ms,
         "startedAt": started_at_ms,
         "sentAt": now_ms,
-        "types": [(spec.contract or Contract()).announcement(spec.request_type) for spec in specs],
+        "types": [_type_announcement(spec, spec.request_type in fast_types) for spec in specs],
     }
 
 
@@ -52,7 +58,8 @@ class Announcer:
     withdraw: Callable[[], Awaitable[None]]
 
 
-async def start_announcer(transport: Transport, opts: WorkerOptions, specs: Sequence[HandlerSpec], now_ms: Callable[[], float]) -> Announcer:
+async def start_announcer(transport: Transport, opts: WorkerOptions, specs: Sequence[HandlerSpec], now_ms: Callable[[], float],
+                          fast_types: AbstractSet[str] = frozenset()) -> Announcer:
     instance_id = opts.instance_id or default_instance_id(opts.service)
     started = int(now_ms())
     state: dict[str, Any] = {"stopped": False, "failing": False, "last": None}
@@ -62,7 +69,7 @@ async def start_announcer(transport: Transport, opts: WorkerOptions, specs: Sequ
         if state["stopped"]:
             return
         try:
-            await transport.announce(build_announcement(opts, specs, instance_id, started, int(now_ms())))
+            await transport.announce(build_announcement(opts, specs, instance_id, started, int(now_ms()), fast_types))
             if state["failing"]:
                 log.info("registry announcement sent again")
             state["failing"] = False

@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     "settle_timeout_ms": 10_000,
     #: Warn when the event loop does not run for this long (an `async def` handler that blocks); 0 = off.
     "loop_lag_warn_ms": 500,
+    #: Also serve these types on the fast lane (docs/protocol.md, "The fast lane": at most once, no
+    #: durability), for callers that ask `{ fast: true }`: True for every type, or a list of types.
+    "fast": False,
     #: Results and chunks to JSON bytes (warren.encoder): datetime, Decimal, set, dataclass, UUID, Enum handled.
     "encoder": None,
 }
@@ -68,6 +71,8 @@ class WorkerOptions:
     settle_timeout_ms: float = 10_000
     loop_lag_warn_ms: float = 500
     encoder: Encoder = DEFAULT_ENCODER
+    #: The fast lane: True (every type), False, or the types that have one.
+    fast: bool | tuple[str, ...] = False
     #: The broker URLs, one per node; the connection starts at a random one and moves on when one fails.
     urls: tuple[str, ...] = ()
 
@@ -124,7 +129,13 @@ def normalize_options(*, service: str, url: str | Sequence[str] | None = None, n
     encoder = merged["encoder"] if merged["encoder"] is not None else DEFAULT_ENCODER
     if not callable(encoder):
         raise ConfigError(f"encoder must be a callable value -> bytes (see warren.json_encoder), got {type(encoder).__name__}")
+    fast = merged["fast"]
+    if not isinstance(fast, bool):
+        if isinstance(fast, str) or not isinstance(fast, (list, tuple, set, frozenset)) or not all(isinstance(t, str) for t in fast):
+            raise ConfigError(f"fast must be True, False or a list of request types, got {fast!r}")
+        fast = tuple(fast)
     return WorkerOptions(
+        fast=fast,
         service=service,
         url=",".join(urls),
         urls=urls,

@@ -126,6 +126,14 @@ class Topology:
         template = topology_facts()["names"]["callQueue"]
         return str(_fill(template, ns=self.namespace, call=call))
 
+    def fast_queue(self, request_type: str) -> str:
+        """The fast lane's request queue of a type (docs/decisions/0016-fast-lane.md)."""
+        template = topology_facts()["names"]["fastQueue"]
+        return str(_fill(template, ns=self.namespace, type=request_type))
+
+    def fast_queue_arguments(self) -> dict[str, Any]:
+        return dict(topology_facts()["fastQueueArguments"])
+
     def request_queue_arguments(self) -> dict[str, Any]:
         arguments: dict[str, Any] = _fill(topology_facts()["requestQueueArguments"], ns=self.namespace)
         return arguments

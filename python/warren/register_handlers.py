@@ -8,6 +8,7 @@ import time
 from typing import Any, Callable, Mapping, Sequence
 
 from .cancellations import cancel_memory
+from .errors import ConfigError
 from .handler import Handler, HandlerSpec
 from .run_request import Runtime, handle_delivery
 from .options import WorkerOptions, handler_specs, normalize_options
@@ -171,6 +172,11 @@ async def register_handlers(
     """
     opts = normalize_options(service=service, url=url, namespace=namespace, **options)
     specs = handler_specs(handlers, contracts)
+    types = [s.request_type for s in specs]
+    wanted_fast = set(types) if opts.fast is True else set() if opts.fast is False else set(opts.fast)
+    unserved = sorted(wanted_fast - set(types))
+    if unserved:
+        raise ConfigError(f"fast names {unserved[0]!r}, which has no handler")
     owns = transport is None
     if transport is None:
         from .transport.amqp import amqp_transport
@@ -198,13 +204,19 @@ async def register_handlers(
         instance = opts.instance_id or default_instance_id(opts.service)
         handle._cancel_subscription = await transport.consume_cancels([s.request_type for s in specs], handle._on_cancel,
                                                                       instance=instance)
+        # A transport without a fast lane (memory) serves fast types the durable way only, and does not announce them fast.
+        fast_types = frozenset(wanted_fast) if transport.consume_fast_requests is not None else frozenset()
         for spec in specs:
             handle._subscriptions.append(
                 await transport.consume_requests(spec.request_type, handle._listener(spec), prefetch=opts.concurrency)
             )
+            if spec.request_type in fast_types and transport.consume_fast_requests is not None:
+                handle._subscriptions.append(
+                    await transport.consume_fast_requests(spec.request_type, handle._listener(spec), prefetch=opts.concurrency)
+                )
         # Announced only once every queue is consumed: the registry lists what is really served.
         if opts.announce:
-            handle._announcer = await start_announcer(transport, opts, specs, clock)
+            handle._announcer = await start_announcer(transport, opts, specs, clock, fast_types)
         runtime.worker = {"instance": handle.instance_id or opts.instance_id or default_instance_id(opts.service),
                           "language": "python", "service": opts.service}
     except BaseException:
@@ -213,6 +225,7 @@ async def register_handlers(
     # The text is for people; the JSON after it is the `ready` event the Node worker logs (same keys, none
     # when unset), what supervisors and tests wait for, kept in the message so any log format carries it.
     ready = {k: v for k, v in {"event": "ready", "service": opts.service, "types": [s.request_type for s in specs],
+                               "fast": [t for t in types if t in fast_types] if wanted_fast else None,
                                "concurrency": opts.concurrency, "namespace": opts.namespace, "transport": transport.kind,
                                "instanceId": handle.instance_id}.items() if v is not None}
     log.info("%s serving %s on namespace %s (concurrency %d per type; registry instance %s) %s", opts.service,

@@ -148,7 +148,11 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
             body = runtime.encoder(envelope)
 
         async def once(reply_to: str, message: dict[str, Any]) -> None:
-            await within(runtime.transport.publish_response(reply_to, message, body=body), runtime.settle_timeout_s)
+            if request.fast:  # unconfirmed and never returned (decision 0016)
+                await within(runtime.transport.publish_response(reply_to, message, body=body, fast_session=request.session),
+                             runtime.settle_timeout_s)
+            else:
+                await within(runtime.transport.publish_response(reply_to, message, body=body), runtime.settle_timeout_s)
 
         await publish_until_routed(once, request.reply_to, envelope, remaining_ms=remaining_ms, give_up=give_up, on_return=on_return)
 

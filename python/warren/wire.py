@@ -120,7 +120,7 @@ def decode_body(body: bytes) -> Any:
     return payload
 
 
-def decode_request(body: bytes, props: WireProps, *, request_type: str, topo: Topology) -> RequestMessage:
+def decode_request(body: bytes, props: WireProps, *, request_type: str, topo: Topology, fast: bool = False) -> RequestMessage:
     names = header_names()
     hdrs = props.headers or {}
     request_id = _text(props.correlation_id)
@@ -130,9 +130,12 @@ def decode_request(body: bytes, props: WireProps, *, request_type: str, topo: To
     version = hdrs.get(names["version"])
     if version is not None and _number(version) != protocol_version():
         raise InvalidRequest(f"Unsupported Warren protocol version {version!r}; this worker speaks {protocol_version()}.")
+    session = _text(hdrs.get(names["session"]))
+    if fast and (session is None or not reply_to.startswith("amq.gen-")):
+        # Its reply queue is its gateway's own (server-named), shared by sessions: the header names the session.
+        raise InvalidRequest("A fast request needs a server-named reply_to and the x-warren-session header.")
     payload = decode_body(body)
 
-    session = _text(hdrs.get(names["session"]))
     if session is None:
         # Without the header: the queue's own id (a retained call's session is its call id).
         session = ""
@@ -165,6 +168,7 @@ def decode_request(body: bytes, props: WireProps, *, request_type: str, topo: To
         deadline=deadline,
         principal=principal,
         traceparent=_text(hdrs.get(names["traceparent"])),
+        fast=fast,
     )
 
 

@@ -46,17 +46,20 @@ class Worker:
         self._config = dict(url=url, namespace=namespace, **options)
         self.handlers: dict[str, Handler] = {}
         self.contracts: dict[str, Contract] = {}
+        #: Types registered with `fast=True`.
+        self.fast_types: list[str] = []
         #: run() was called (the runner does not run a worker its module already ran).
         self.ran = False
 
     def handler(self, request_type: str, *, payload: Any = None, chunk: Any = None, result: Any = None,
-                description: str | None = None) -> Callable[[H], H]:
+                description: str | None = None, fast: bool = False) -> Callable[[H], H]:
         """Register the decorated `async def` (or plain `def`) as the handler of `request_type`.
 
         `payload`, `chunk`, `result`: JSON Schema dicts, or dataclasses/TypedDicts/types
         turned into JSON Schema (see warren.schema). Announced on the registry; the
         payload is checked before the handler runs. Omitted ones are not declared,
-        unless the handler carries `@warren.contract(...)`.
+        unless the handler carries `@warren.contract(...)`. `fast=True`: also served on the
+        fast lane (docs/protocol.md, "The fast lane"), like the `fast` option for this type.
         """
         check_request_type(request_type)
         if request_type in self.handlers:
@@ -70,6 +73,8 @@ class Worker:
             self.handlers[request_type] = fn
             if declared is not None:
                 self.contracts[request_type] = declared
+            if fast:
+                self.fast_types.append(request_type)
             return fn
 
         return register
@@ -78,7 +83,11 @@ class Worker:
         """Start serving; returns the handle to `close()`."""
         if not self.handlers:
             raise ConfigError(f"worker {self.service!r} has no handlers; add some with @worker.handler(type)")
-        return await register_handlers(self.handlers, service=self.service, transport=transport, contracts=self.contracts, **self._config)
+        config = dict(self._config)
+        if self.fast_types and config.get("fast") is not True:
+            # Per-type `fast=True` joins the `fast` option's list (True already covers every type).
+            config["fast"] = [*(config.get("fast") or []), *self.fast_types]
+        return await register_handlers(self.handlers, service=self.service, transport=transport, contracts=self.contracts, **config)
 
     async def serve(self, stop: asyncio.Event | None = None, *, transport: Transport | None = None) -> None:
         """Serve until `stop` is set or SIGTERM/SIGINT arrives, then drain (a second signal hands work back at once)."""

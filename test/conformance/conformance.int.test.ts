@@ -43,6 +43,7 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
   let raw: RawClient;
   let direct: Direct;
   let worker: Proc;
+  let gateway: Proc;
   const backends: Backend[] = [];
   // Request ids chosen by the test, so the worker can be asked about one later.
   const chosenIds: string[] = [];
@@ -63,6 +64,9 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
   const sleepState = (id: string) => client.makeBackendRequest<SleepState>('conf.cancelled', { id });
   const catalogue = async () => (await fetch(`${url}/registry`)).json() as Promise<Catalogue>;
   let ready: Record<string, unknown> = {};
+  /** Whether the gateway sent request `id` through the fast lane (its `request accepted` log line says). */
+  const tookFastLane = async (id: string) =>
+    (await gateway.waitFor((line) => line.msg === 'request accepted' && line.requestId === id, 5000)).fast as boolean | undefined;
 
   /**
    * One case: recorded for the table. Both languages run the identical list;
@@ -77,8 +81,7 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
 
   beforeAll(async () => {
     // Authentication on, anonymous callers allowed: a token gives ctx a principal.
-    const gateway = await startGateway('bun', namespace, { ...JWT_ENV, ALLOW_ANONYMOUS: 'true' });
-    url = gateway.url;
+    ({ proc: gateway, url } = await startGateway('bun', namespace, { ...JWT_ENV, ALLOW_ANONYMOUS: 'true' }));
     ({ proc: worker, ready } = await startConformanceWorker(language, namespace));
     // The gateway checks payloads against announced schemas: wait until it has them.
     await waitUntil(
@@ -382,5 +385,107 @@ describe.each(LANGUAGES)('conformance: the %s worker', (language) => {
     for (const { response, properties } of replies) {
       expect(properties).toEqual({ correlationId: id, type: response.kind, contentType: 'application/json', deliveryMode: 2 });
     }
+  });
+  conformance('fast lane: announced per type (conf.echo fast, conf.typed not), and the catalogue says so', async () => {
+    const live = await catalogue();
+    const instance = live.instances.find((i) => i.service === SDK[language].service);
+    expect(instance).toBeDefined();
+    const fastOf = (type: string) => live.types.find((t) => t.type === type)?.fast;
+    expect(['conf.echo', 'conf.stream', 'conf.sleep', 'conf.attempt'].map(fastOf)).toEqual([true, true, true, true]);
+    expect(fastOf('conf.typed')).toBe(false);
+    expect([...(ready.fast as string[])].sort()).toEqual(['conf.attempt', 'conf.echo', 'conf.sleep', 'conf.stream']);
+  });
+
+  conformance('fast lane: a fast conf.echo is acked, answered unchanged with the worker stamp, through the fast lane', async () => {
+    const id = uniqueId('fast-echo');
+    const payload = { nested: { list: [1, 2.5, null] }, text: 'Ada ✓ — 東京' };
+    const { ack, responses } = await raw.call({ id, type: 'conf.echo', payload, fast: true });
+    expect(ack).toEqual({ ok: true, id });
+    expect(responses).toEqual([
+      {
+        kind: 'result',
+        id,
+        seq: 0,
+        attempt: 1,
+        data: payload,
+        worker: { instance: expect.any(String), language: SDK[language].language, service: SDK[language].service, startedAt: expect.any(Number) },
+      },
+    ]);
+    expect(await tookFastLane(id)).toBe(true);
+  });
+
+  conformance('fast lane: a fast stream of 100 chunks arrives complete and in order, then the result', async () => {
+    const id = uniqueId('fast-stream');
+    const chunks: number[] = [];
+    const result = await callWithId<{ n: number }>(id, 'conf.stream', { n: 100 }, { fast: true, onChunk: (chunk) => chunks.push((chunk as { i: number }).i) });
+    expect(chunks).toEqual(range(100));
+    expect(result).toEqual({ n: 100 });
+    expect(await tookFastLane(id)).toBe(true);
+  });
+
+  conformance('fast lane: cancelling a fast conf.sleep gives CANCELLED, and the handler observes it within 1 s', async () => {
+    const id = uniqueId('fast-cancel');
+    const controller = new AbortController();
+    const call = callWithId(id, 'conf.sleep', { ms: 10_000 }, { fast: true, signal: controller.signal, timeoutMs: 30_000 });
+    call.catch(() => {});
+    await waitUntil(async () => ((await sleepState(id)).started ? true : undefined), 5000, 'the handler starting');
+    expect(await tookFastLane(id)).toBe(true);
+    controller.abort();
+    await expect(call).rejects.toMatchObject({ code: 'CANCELLED' });
+    const state = await waitUntil(
+      async () => {
+        const s = await sleepState(id);
+        return s.observed ? s : undefined;
+      },
+      1000,
+      'the handler observing its cancellation',
+    );
+    expect(state).toEqual({ started: true, running: false, observed: true, reason: 'CANCELLED' });
+  });
+
+  conformance("fast lane: the caller's traceparent and principal reach the handler", async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const id = uniqueId('fast-trace');
+    const { responses } = await raw.call({ id, type: 'conf.attempt', payload: null, traceparent, fast: true });
+    expect(responses).toMatchObject([{ kind: 'result', data: { attempt: 1, traceparent, hasTraceparent: true, hasPrincipal: false } }]);
+    expect(await tookFastLane(id)).toBe(true);
+    const withToken = backend(await signToken('fast-user'));
+    expect(await withToken.makeBackendRequest('conf.attempt', null, { fast: true })).toMatchObject({ hasPrincipal: true, sub: 'fast-user' });
+  });
+
+  conformance('fast lane: a type no live worker serves fast falls back to the durable path and is answered', async () => {
+    const id = uniqueId('fast-fallback');
+    expect(await callWithId(id, 'conf.typed', { name: 'Ada', times: 1 }, { fast: true })).toEqual({ greeting: 'Hello, Ada' });
+    expect(await tookFastLane(id)).toBe(false);
+    // Still validated against the announced schema first.
+    await expect(client.makeBackendRequest('conf.typed', { name: '' }, { fast: true })).rejects.toMatchObject({ code: 'INVALID_PAYLOAD' });
+  });
+
+  conformance('fast lane: a fast request with a key is refused INVALID_REQUEST (retention needs the durable path)', async () => {
+    const id = uniqueId('fast-key');
+    const { ack } = await raw.call({ id, type: 'conf.echo', payload: 1, fast: true, key: uniqueId('key') });
+    expect(ack).toMatchObject({ ok: false, id, error: { code: 'INVALID_REQUEST' } });
+  });
+  conformance('fast lane: a redelivered fast request is dropped unrun (at most once); fast replies are non-persistent and name the session', async () => {
+    // No worker while the request is taken and handed back, so nobody else can take it first.
+    await worker.kill();
+    const redelivered = uniqueId('fast-redelivered');
+    await direct.publishFastRedelivered({ id: redelivered, type: 'conf.sleep', payload: { ms: 5000 } });
+    ({ proc: worker } = await startConformanceWorker(language, namespace));
+    const fresh = uniqueId('fast-fresh');
+    await direct.publishFast({ id: fresh, type: 'conf.stream', payload: { n: 2 } });
+    const replies = await direct.fastReplies(fresh);
+    expect(replies.map((r) => r.response)).toMatchObject([
+      { kind: 'chunk', id: fresh, seq: 0, data: { i: 0 } },
+      { kind: 'chunk', id: fresh, seq: 1, data: { i: 1 } },
+      { kind: 'result', id: fresh, seq: 2, data: { n: 2 } },
+    ]);
+    for (const reply of replies) {
+      expect(reply.session).toBe(direct.session);
+      expect(reply.properties).toMatchObject({ correlationId: fresh, contentType: 'application/json' });
+      expect(reply.properties.deliveryMode).not.toBe(2);
+    }
+    expect(await sleepState(redelivered)).toMatchObject({ started: false });
+    expect(direct.fastRepliesNow(redelivered)).toEqual([]);
   });
 });

@@ -23,9 +23,22 @@ export interface DirectRequest {
   headers?: Record<string, unknown>;
 }
 
+export interface FastReply extends Reply {
+  /** The session the fast reply names in its x-warren-session header. */
+  session: unknown;
+}
+
 export interface Direct {
   readonly session: string;
   publish(request: DirectRequest): Promise<void>;
+  /** As a gateway's fast lane writes it: to `ns.fast.<type>`, non-persistent, answered to this client's server-named queue. */
+  publishFast(request: DirectRequest): Promise<void>;
+  /** A fast request some consumer took and handed back: it is in its fast queue again, marked redelivered. */
+  publishFastRedelivered(request: DirectRequest): Promise<void>;
+  /** Every fast reply of `id` up to its final one. */
+  fastReplies(id: string, timeoutMs?: number): Promise<FastReply[]>;
+  /** Fast replies of `id` so far. */
+  fastRepliesNow(id: string): FastReply[];
   /** As the gateway sends a cancel: to `ns.control` for live workers, and appended to the cancel stream for later ones. */
   cancel(type: string, id: string): Promise<void>;
   /** Every reply of `id` up to its final one, each checked against the protocol. */
@@ -57,8 +70,36 @@ export const directClient = async (namespace: string): Promise<Direct> => {
     { noAck: true },
   );
 
+  // The fast lane's replies: a server-named exclusive queue, as a gateway's.
+  const { queue: fastReplyQueue } = await ch.assertQueue('', { exclusive: true });
+  const fastSeen: FastReply[] = [];
+  await ch.consume(
+    fastReplyQueue,
+    (message: ConsumeMessage | null) => {
+      if (!message) return;
+      const body = parseJson(message.content);
+      const parsed = body.ok ? parseResponse(body.value) : body;
+      if (!parsed.ok) malformed.push(`${parsed.error.message}: ${message.content.toString('utf8')}`);
+      else {
+        const { correlationId, type, contentType, deliveryMode, headers } = message.properties;
+        fastSeen.push({ response: parsed.value, properties: { correlationId, type, contentType, deliveryMode }, session: headers?.['x-warren-session'] });
+      }
+    },
+    { noAck: true },
+  );
+
   const send = (exchange: string, key: string, body: Buffer, options: object) =>
     new Promise<void>((resolve, reject) => ch.publish(exchange, key, body, options, (error) => (error ? reject(error) : resolve())));
+
+  const publishFast = ({ id, type, body, payload, headers = {} }: DirectRequest) =>
+    send('', topo.fastQueue(type), Buffer.from(body ?? JSON.stringify(payload ?? null)), {
+      contentType: 'application/json',
+      persistent: false,
+      correlationId: id,
+      replyTo: fastReplyQueue,
+      type,
+      headers: { 'x-warren-version': 1, 'x-warren-session': session, ...headers },
+    });
 
   return {
     session,
@@ -71,6 +112,25 @@ export const directClient = async (namespace: string): Promise<Direct> => {
         type,
         headers: { 'x-warren-version': 1, 'x-warren-session': session, ...headers },
       }),
+    publishFast: (request) => publishFast(request),
+    async publishFastRedelivered(request) {
+      await publishFast(request);
+      const taker = await model.createChannel();
+      const taken = await new Promise<ConsumeMessage>((resolve) => {
+        void taker.consume(topo.fastQueue(request.type), (message) => message && resolve(message), { noAck: false });
+      });
+      taker.nack(taken, false, true);
+      await taker.close();
+    },
+    async fastReplies(id, timeoutMs = 5000) {
+      await waitUntil(
+        async () => (fastSeen.some((r) => r.response.id === id && r.response.kind !== 'chunk') ? true : undefined),
+        timeoutMs,
+        `final fast reply to ${id}`,
+      );
+      return fastSeen.filter((r) => r.response.id === id);
+    },
+    fastRepliesNow: (id) => fastSeen.filter((r) => r.response.id === id),
     cancel: async (type, id) => {
       await send(topo.controlExchange, type, Buffer.from(JSON.stringify({ id, session })), { contentType: 'application/json' });
       const record = { id, session, type, at: Date.now() };

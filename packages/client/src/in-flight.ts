@@ -50,6 +50,12 @@ export interface RequestOptions<Chunk = unknown> {
   key?: string;
   /** The request waits in its queue with about `position` requests ahead (0: next); called as that changes. */
   onQueued?: (position: number) => void;
+  /**
+   * Ask for the fast lane: at most once, no durability (docs/protocol.md,
+   * "The fast lane"). Taken when a live worker serves the type fast, else the
+   * durable path is used. For idempotent reads; retry on TIMEOUT.
+   */
+  fast?: boolean;
 }
 
 /** `backend.attach`'s options: a call's, without the key (given apart). */
@@ -329,6 +335,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     // What is left of the budget, so the gateway's deadline is never later than ours
     // (for an attach: how long this reader waits; the call keeps its own).
     if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
+    if (request.options.fast === true) frame.fast = true;
     try {
       deps.emit(EVENTS.request, frame, (raw: unknown) => {
         try {

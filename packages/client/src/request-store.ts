@@ -12,6 +12,8 @@ export interface RequestStoreOptions<Chunk = unknown> {
   concurrent?: 'cancel' | 'queue';
   /** Deadline of each request in ms; 0 = none. @default the backend's defaultTimeoutMs */
   timeoutMs?: number;
+  /** Ask for the fast lane for each request (see RequestOptions.fast). @default false */
+  fast?: boolean;
   /** Keep only the latest N chunks (long streams). @default unlimited */
   maxChunks?: number;
   /** Called for every chunk of the request being shown. */
@@ -159,7 +161,11 @@ export const createRequestStore = <Result = unknown, Chunk = unknown, Payload = 
     const call =
       run.mode === 'attach' && run.key !== undefined
         ? backend.attach<Result, Chunk>(type, run.key, callOptions)
-        : backend.makeBackendRequest<Result, Chunk>(type, run.payload, { ...callOptions, ...(run.key === undefined ? {} : { key: run.key }) });
+        : backend.makeBackendRequest<Result, Chunk>(type, run.payload, {
+            ...callOptions,
+            ...(run.key === undefined ? {} : { key: run.key }),
+            ...(options.fast === undefined ? {} : { fast: options.fast }),
+          });
     call.then(
       (data) => finish(run, { status: 'success', data }),
       (error: unknown) => {

@@ -19,6 +19,8 @@ export interface StreamOptions {
   key?: string;
   /** The request waits in its queue with about `position` requests ahead. */
   onQueued?: (position: number) => void;
+  /** Ask for the fast lane (see RequestOptions.fast). */
+  fast?: boolean;
 }
 
 export interface BackendStream<Chunk, Result> extends AsyncIterable<Chunk> {
@@ -64,6 +66,7 @@ export const createStream = <Chunk, Result>(start: Start<Chunk, Result>, options
   if (options.timeoutMs !== undefined) requestOptions.timeoutMs = options.timeoutMs;
   if (options.key !== undefined) requestOptions.key = options.key;
   if (options.onQueued !== undefined) requestOptions.onQueued = options.onQueued;
+  if (options.fast !== undefined) requestOptions.fast = options.fast;
   const result = start(requestOptions);
 
   // Handling the rejection here also keeps an unobserved `.result` from

@@ -8,6 +8,7 @@ import type { Socket } from 'socket.io';
 import { CAPABILITIES, createWarrenError, EVENTS, parseCancelFrame, type Capability } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { InFlightTable } from './in-flight.ts';
+import type { GatewayFastLane } from './fast-lane.ts';
 import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
 import type { LocalRun } from './local-run.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -41,6 +42,8 @@ interface SocketDeps {
   positions: QueuePositions;
   /** The call log learns that a client's id names a retained call (GET /calls/:id). */
   aliasCall?(session: string, id: string, call: string): void;
+  /** Gateway-wide fast lane (decision 0016). */
+  fast: GatewayFastLane;
   /** Binds the `registry` event (the service catalogue) on this socket. */
   answerRegistry(socket: Socket): void;
   now?: () => number;
@@ -102,6 +105,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   });
 
   const untrack = deps.trackRelay(relay);
+  const unroute = deps.fast.route(session.sessionId, relay.relayFast);
   socket.emit(EVENTS.session, { ...session, limits, capabilities });
   // Refreshed while connected: a token only expires once its session is unused.
   const refresher = setInterval(
@@ -124,6 +128,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     sessionId: session.sessionId,
     retained,
     positions,
+    fast: deps.fast,
     ensureReplies: relay.ensure,
     trackLocal: deps.trackLocal,
     isDraining: deps.isDraining,
@@ -177,6 +182,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
 
   socket.on('disconnect', (reason) => {
     clearInterval(refresher);
+    unroute();
     relay.close();
     retained.close();
     positions.close();

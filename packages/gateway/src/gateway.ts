@@ -26,6 +26,7 @@ import type { ConnectionContext, GatewayPlugin } from './plugins/types.ts';
 import { answerRegistryEvents, createGatewayRegistry, registryRoute, validatePayload, type GatewayRegistry } from './registry/index.ts';
 import { createSessions } from './session-tokens.ts';
 import { attachSocket } from './connection.ts';
+import { createGatewayFastLane } from './fast-lane.ts';
 import { configError, createWarrenError } from '@warren/protocol';
 
 export interface CreateGatewayOptions extends GatewayOptionsInput {
@@ -156,6 +157,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
     log,
     catalogueTypes: () => registry.catalogue().types.map((t) => t.type),
   });
+  const fast = createGatewayFastLane(transport, registry.fastCapable, log);
   const clientLogs = createClientLogWriter({ perSecond: options.clientLogPerSecond, burst: options.clientLogBurst });
   const deadLetters = await relayDeadLetters(transport, log);
   await registry.start(transport, log);
@@ -183,6 +185,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         },
         isDraining: () => draining,
         positions,
+        fast,
         aliasCall: ops.calls.alias,
         answerRegistry: (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}),
       });
@@ -255,6 +258,7 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
         for (const run of locals) run.abort(createWarrenError('SHUTTING_DOWN', 'The gateway is shutting down; retry.'));
         await Promise.all([...locals].map((run) => run.done));
         await deadLetters.close();
+        await fast.close();
         await ops.close();
         await registry.close();
         if (!injected) await transport.close();

@@ -34,6 +34,8 @@ export interface ReplyRelay {
   ensure(): Promise<Subscription>;
   /** False while its consumer is started but the broker is not delivering to it (being re-made). */
   healthy(): boolean;
+  /** A fast-lane response (decision 0016): to the socket at once, nothing to settle. */
+  relayFast(response: Response): void;
   close(): void;
 }
 
@@ -108,6 +110,9 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   return {
     ensure,
     healthy: () => closed || started === null || (started.active?.() ?? true),
+    relayFast(response) {
+      if (!closed) socket.emit(EVENTS.response, beforeEmit(response), () => {});
+    },
     close() {
       closed = true;
       clearInterval(stallTimer);

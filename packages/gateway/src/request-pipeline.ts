@@ -14,6 +14,7 @@ import type { PluginChain } from './plugins/compose.ts';
 import { toBrowserError } from './plugins/errors.ts';
 import type { SocketPositions } from './queue-positions.ts';
 import type { RetainedCalls } from './retained-calls.ts';
+import type { GatewayFastLane } from './fast-lane.ts';
 import type { ConnectionContext, LocalHandler, RequestContext } from './plugins/types.ts';
 import { traceparentFor } from './trace.ts';
 
@@ -30,6 +31,8 @@ interface PipelineDeps {
   retained: RetainedCalls;
   /** Where accepted requests wait for their place in the queue to be told. */
   positions: SocketPositions;
+  /** The fast lane, for `fast` requests of types a live worker serves fast (decision 0016). */
+  fast: Pick<GatewayFastLane, 'serves' | 'publish'>;
   ensureReplies(): Promise<unknown>;
   /** Gateway-wide record of local runs, so shutdown can end them. */
   trackLocal(run: LocalRun): void;
@@ -79,6 +82,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     let local: LocalHandler | undefined;
     let published = false;
     let attached = false;
+    let fast = false;
     const ctx: RequestContext = {
       connection,
       sessionId,
@@ -99,6 +103,24 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     try {
       await deps.chain.request(ctx, async () => {
         if (local) return; // a plugin already took it; the terminal step does nothing
+        if (frame.fast === true && deps.fast.serves(type)) {
+          // In flight before publishing; no confirm awaited: the ack goes out once the frame is written.
+          start(type, ctx.deadline);
+          await deps.fast
+            .publish({
+              id,
+              type,
+              payload: ctx.payload,
+              session: sessionId,
+              deadline: ctx.deadline,
+              traceparent,
+              ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
+            })
+            .catch(brokerFailure(rlog));
+          published = true;
+          fast = true;
+          return;
+        }
         if (frame.key !== undefined) {
           const started = await deps.retained
             .start({
@@ -171,7 +193,12 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     }
     deps.metrics.accepted(type);
     rlog.info(
-      { deadline: ctx.deadline, local: Boolean(local && !published), ...(frame.key === undefined ? {} : { keyed: true, attached }) },
+      {
+        deadline: ctx.deadline,
+        local: Boolean(local && !published),
+        ...(frame.key === undefined ? {} : { keyed: true, attached }),
+        ...(frame.fast === true ? { fast } : {}),
+      },
       'request accepted',
     );
     return { ack: attached ? { ok: true, id, attached: true } : { ok: true, id }, deadline: ctx.deadline };
@@ -211,6 +238,9 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     const { id, type } = parsed.value;
     const traceparent = traceparentFor(parsed.value.traceparent);
     const rlog = log.child({ requestId: id, type, traceparent });
+    if (parsed.value.fast === true && parsed.value.key !== undefined) {
+      return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: 'A retained call (`key`) needs the durable path; send it without `fast`.' }, type);
+    }
     if (parsed.value.attach === true && parsed.value.key === undefined) {
       return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: '`attach` names a retained call by its `key`; send the key too.' }, type);
     }

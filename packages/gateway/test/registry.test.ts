@@ -54,6 +54,24 @@ const setup = async () => {
   return { registry, send, advance: (ms: number) => (now += ms), now: () => now };
 };
 
+describe('gateway registry: the fast lane', () => {
+  it('is served for a type while some live instance announces it fast, and no longer once that instance is gone', async () => {
+    const { registry, send, advance } = await setup();
+    await send(announce('slow-1', [{ type: 'lookup' }]));
+    expect(registry.fastCapable('lookup')).toBe(false);
+    expect(registry.catalogue().types).toEqual([expect.objectContaining({ type: 'lookup', fast: false })]);
+    await send(announce('fast-1', [{ type: 'lookup', fast: true }], { heartbeatMs: 1000, ttlMs: 3000 }));
+    expect(registry.fastCapable('lookup')).toBe(true);
+    expect(registry.catalogue().types).toEqual([expect.objectContaining({ type: 'lookup', fast: true, instances: ['fast-1', 'slow-1'] })]);
+    await send({ kind: 'withdraw', protocolVersion: 1, service: 'demo-node', instanceId: 'fast-1', sentAt: 0 });
+    expect(registry.fastCapable('lookup')).toBe(false);
+    expect(registry.fastCapable('unknown')).toBe(false);
+    advance(10_000);
+    registry.catalogue(); // sweeps
+    expect(registry.fastCapable('lookup')).toBe(false);
+  });
+});
+
 describe('gateway registry catalogue', () => {
   it('lists an announced instance and its types with their schemas', async () => {
     const { registry, send, now } = await setup();

@@ -37,6 +37,12 @@ export const requestFrameSchema = z.object({
   key: requestId.optional(),
   /** With `key`: only attach to the retained call, never start one (EXPIRED when there is none). */
   attach: z.boolean().optional(),
+  /**
+   * The fast lane (docs/protocol.md, "The fast lane"): at-most-once, no
+   * durability. Honoured when a live worker announced the type `fast`;
+   * otherwise the request takes the durable path. Not with `key`.
+   */
+  fast: z.boolean().optional(),
 });
 
 export const cancelFrameSchema = z.object({ id: requestId, type: requestType });

@@ -24,6 +24,8 @@ export const typeAnnouncementSchema = z.object({
   chunk: jsonSchema.optional(),
   /** JSON Schema of the result; absent = unknown. */
   result: jsonSchema.optional(),
+  /** This instance also consumes the type's fast-lane queue (docs/protocol.md, "The fast lane"). */
+  fast: z.boolean().optional(),
 });
 
 const announceSchema = z.object({
@@ -87,6 +89,8 @@ export const catalogueTypeSchema = z.object({
   instances: z.array(z.string()),
   /** Live instances disagree on the schemas; see `conflicts` (schemas are left out here). */
   conflict: z.boolean(),
+  /** At least one live instance serves the type's fast lane (absent from older gateways). */
+  fast: z.boolean().optional(),
 });
 
 export const catalogueConflictSchema = z.object({

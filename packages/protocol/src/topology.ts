@@ -99,6 +99,16 @@ export const CANCEL_STREAM = {
   memoryMaxEntries: 100_000,
 } as const;
 
+/**
+ * The fast lane (docs/decisions/0016-fast-lane.md): an opt-in path with no
+ * durability. Requests go to `ns.fast.<type>` through the default exchange,
+ * non-persistent, mandatory, unconfirmed; its responses to the publishing
+ * gateway's own exclusive reply queue, non-persistent, unconfirmed, with the
+ * session in HEADERS.session. A classic queue: RabbitMQ 4 has no transient
+ * non-exclusive queues, and a quorum queue would replicate what nobody keeps.
+ */
+const FAST_QUEUE_ARGUMENTS = { 'x-queue-type': 'classic' } as const;
+
 export const NAMESPACE_PATTERN = /^[a-z][a-z0-9_-]{0,40}$/;
 export const REQUEST_TYPE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,99}$/;
 /** A request id, chosen by the client: unique among its session's requests in flight. */
@@ -120,6 +130,8 @@ export interface Topology {
   /** Quorum queue the gateways read dead-lettered requests from. */
   deadLetterQueue: string;
   requestQueue(type: string): string;
+  /** The fast lane's request queue of a type (FAST_QUEUE_ARGUMENTS). */
+  fastQueue(type: string): string;
   replyQueue(sessionId: string): string;
   /** A retained call's own reply queue (see CALL_RETENTION). */
   callQueue(callId: string): string;
@@ -128,6 +140,7 @@ export interface Topology {
   /** The stream every cancel is appended to (see CANCEL_STREAM_ARGUMENTS). */
   cancelStream: string;
   requestQueueArguments(): Record<string, unknown>;
+  fastQueueArguments(): Record<string, unknown>;
   /** `classic` only for a single-node broker that wants the cheaper queue (gateway option replyQueueType). */
   replyQueueArguments(type?: ReplyQueueType): Record<string, unknown>;
   deadLetterQueueArguments(): Record<string, unknown>;
@@ -153,6 +166,7 @@ export const namesUnder = (namespace: string): Topology => {
     deadLetterExchange,
     deadLetterQueue: `${namespace}.dead`,
     requestQueue: (type) => `${namespace}.req.${type}`,
+    fastQueue: (type) => `${namespace}.fast.${type}`,
     replyQueue: (sessionId) => `${namespace}.reply.${sessionId}`,
     callQueue: (callId) => `${namespace}.call.${callId}`,
     callLock: (callId) => `${namespace}.call-lock.${callId}`,
@@ -162,6 +176,7 @@ export const namesUnder = (namespace: string): Topology => {
       'x-delivery-limit': REQUEST_QUEUE_DELIVERY_LIMIT,
       'x-dead-letter-exchange': deadLetterExchange,
     }),
+    fastQueueArguments: () => ({ ...FAST_QUEUE_ARGUMENTS }),
     // Quorum: a session's answers survive the loss of any one node of a
     // cluster (docs/decisions/0010). Durable + x-expires, never exclusive:
     // another gateway must be able to resume the session.

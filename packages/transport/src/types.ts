@@ -25,6 +25,12 @@ export interface RequestMessage {
    * one AMQP message; a capability within protocol version 1): workers may coalesce chunks for it.
    */
   batchReplies?: boolean;
+  /**
+   * Came through the fast lane (docs/decisions/0016-fast-lane.md): its
+   * responses go out non-persistent and unconfirmed to `replyTo` (the
+   * gateway's own reply queue), naming the session in a header.
+   */
+  fast?: boolean;
 }
 
 export interface RequestDelivery {
@@ -80,6 +86,30 @@ export interface ConsumeOptions {
 }
 
 export type ResponseListener = (response: Response, settle: () => void) => void;
+
+/** How a response is published: `fast` for a fast-lane request (non-persistent, unconfirmed, never returned). */
+export interface PublishResponseOptions {
+  fast?: boolean;
+}
+
+/** What a gateway's fast lane tells it (docs/decisions/0016-fast-lane.md). */
+export interface FastLaneListener {
+  /** A response to a fast request of `session`; nothing to settle (at-most-once). */
+  response(session: string, response: Response): void;
+  /** The broker returned a fast request: no queue serves its type's fast lane. */
+  returned(request: { session: string; id: string; type: string }): void;
+}
+
+/** A gateway's fast lane: one exclusive reply queue per process, requests written without confirms. */
+export interface FastLane {
+  /**
+   * Writes the request to `ns.fast.<type>`: non-persistent, mandatory, not
+   * confirmed. Resolves once written; a return comes later, to `returned`.
+   * Rejects with BROKER_UNAVAILABLE when not connected.
+   */
+  publish(request: RequestMessage): Promise<void>;
+  close(): Promise<void>;
+}
 
 /**
  * What became of a published response: `delivered` (a queue took it and the
@@ -168,6 +198,8 @@ export interface GatewayTransport extends BrokerConnection {
   queueDepth(type: string): Promise<QueueDepth | undefined>;
   /** Requests dead-lettered by the broker, so their callers can be told. Gateways compete on them. */
   consumeDeadLetters(listener: (dead: DeadLetter, settle: () => void) => void): Promise<Subscription>;
+  /** Opens this process's fast lane (once). Absent: the transport has none, and fast requests go the durable way. */
+  openFastLane?(listener: FastLaneListener): Promise<FastLane>;
 }
 
 /** The worker's side of the seam (a gateway-local handler publishes responses through it too). */
@@ -180,13 +212,20 @@ export interface WorkerTransport extends BrokerConnection {
    * `replyTo`: the request's own reply address, when it came with one (AMQP
    * reply_to); else the session's queue.
    */
-  publishResponse(session: string, response: Response, replyTo?: string): Promise<ResponseOutcome>;
+  publishResponse(session: string, response: Response, replyTo?: string, options?: PublishResponseOptions): Promise<ResponseOutcome>;
   /**
    * Publishes consecutive responses of one request as one message; resolves
    * once the broker confirmed it. Only for requests whose `batchReplies` is
    * set; a transport without it makes workers publish one by one.
    */
-  publishResponses?(session: string, responses: readonly Response[], replyTo?: string): Promise<ResponseOutcome>;
+  publishResponses?(session: string, responses: readonly Response[], replyTo?: string, options?: PublishResponseOptions): Promise<ResponseOutcome>;
+  /**
+   * Consumes the type's fast-lane queue (`ns.fast.<type>`, classic, declared
+   * here): prefetch bounds the handlers running, each delivery is acked when
+   * its run ends, and a redelivered one is dropped unrun (at-most-once: it
+   * may have run). Deliveries have `request.fast` set. Absent: no fast lane.
+   */
+  consumeFastRequests?(type: string, listener: (delivery: RequestDelivery) => void, options: ConsumeOptions): Promise<Subscription>;
   /**
    * Every cancel for `types`: the live ones (`ns.control`) and, first, every
    * one kept in the cancel stream (`ns.cancels`, read from its start, and

@@ -39,6 +39,12 @@ const workerOptionsSchema = z
     registryHeartbeatMs: z.number().int().min(100).max(3_600_000).default(DEFAULTS.registryHeartbeatMs),
     /** Gateways forget this instance this long after its last announcement (> heartbeat). Env: WARREN_REGISTRY_TTL_MS. @default 15000 */
     registryTtlMs: z.number().int().min(200).max(86_400_000).default(DEFAULTS.registryTtlMs),
+    /**
+     * Also serve these types on the fast lane (docs/protocol.md, "The fast
+     * lane": at most once, no durability), for callers that ask `{ fast: true }`:
+     * `true` for every type, or a list of types. Announced per type. @default false
+     */
+    fast: z.union([z.boolean(), z.array(z.string()).max(1000)]).default(false),
     /** This process in the registry. @default `${service}@${hostname}:${pid}:${random}` */
     instanceId: z.string().min(1).max(200).optional(),
   })

@@ -60,6 +60,8 @@ export const registerHandlers: RegisterHandlers = async (
     if (typeof handlers[type] !== 'function') throw new Error(`handler "${type}" must be a function`);
   }
   if (contracts !== undefined) checkContractHandlers(contracts, handlers);
+  const fastTypes = new Set(opts.fast === true ? types : opts.fast === false ? [] : opts.fast);
+  for (const type of fastTypes) if (!types.includes(type)) throw new Error(`fast names "${type}", which has no handler`);
   // Contract-checked where a contract is known (options or withContracts); announced with its schemas.
   const served: Handlers = Object.fromEntries(
     types.map((type) => {
@@ -102,32 +104,38 @@ export const registerHandlers: RegisterHandlers = async (
   );
 
   const subscriptions: Subscription[] = [];
+  // A transport without a fast lane (memory) serves fast types the durable way only, and says so in the announcement.
+  const consumeFast = transport.consumeFastRequests?.bind(transport);
+  const announcedFast = (type: string) => consumeFast !== undefined && fastTypes.has(type);
   for (const type of types) {
     const handler = served[type]!;
-    subscriptions.push(
-      await transport.consumeRequests(
-        type,
-        (delivery) => {
-          if (closing) return delivery.requeue();
-          const key = requestKey(delivery.request.session, delivery.request.id);
-          const observer = metrics.started(delivery);
-          // Every log line of the request carries its trace context. The
-          // logger only adds it to the child runRequest makes on first use,
-          // so a request that never logs still costs no child.
-          const { traceparent } = delivery.request;
-          const traced: Logger | undefined = traceparent
-            ? Object.assign(Object.create(log) as Logger, { child: (bindings: object, opts?: object) => log.child({ ...bindings, traceparent }, opts) })
-            : undefined;
-          const run = runRequest(traced ? { ...deps, log: traced } : deps, handler, delivery, observer);
-          running.set(key, run);
-          void run.done.then((end) => {
-            observer.end(end);
-            if (running.get(key) === run) running.delete(key);
-          });
-        },
-        { prefetch: opts.concurrency },
-      ),
-    );
+    const lanes = announcedFast(type) ? [transport.consumeRequests.bind(transport), consumeFast!] : [transport.consumeRequests.bind(transport)];
+    for (const consume of lanes) {
+      subscriptions.push(
+        await consume(
+          type,
+          (delivery) => {
+            if (closing) return delivery.requeue();
+            const key = requestKey(delivery.request.session, delivery.request.id);
+            const observer = metrics.started(delivery);
+            // Every log line of the request carries its trace context. The
+            // logger only adds it to the child runRequest makes on first use,
+            // so a request that never logs still costs no child.
+            const { traceparent } = delivery.request;
+            const traced: Logger | undefined = traceparent
+              ? Object.assign(Object.create(log) as Logger, { child: (bindings: object, opts?: object) => log.child({ ...bindings, traceparent }, opts) })
+              : undefined;
+            const run = runRequest(traced ? { ...deps, log: traced } : deps, handler, delivery, observer);
+            running.set(key, run);
+            void run.done.then((end) => {
+              observer.end(end);
+              if (running.get(key) === run) running.delete(key);
+            });
+          },
+          { prefetch: opts.concurrency },
+        ),
+      );
+    }
   }
   // Announced only once every queue is consumed: the registry lists what is really served.
   const announcer: Announcer | null = opts.announce
@@ -137,7 +145,7 @@ export const registerHandlers: RegisterHandlers = async (
         concurrency: opts.concurrency,
         heartbeatMs: opts.registryHeartbeatMs,
         ttlMs: opts.registryTtlMs,
-        types: types.map((type) => typeAnnouncement(type, contractOf(served[type]))),
+        types: types.map((type) => ({ ...typeAnnouncement(type, contractOf(served[type])), ...(announcedFast(type) ? { fast: true } : {}) })),
       })
     : null;
   // `event: 'ready'` is what supervisors and tests wait for; the message is for people.
@@ -146,6 +154,7 @@ export const registerHandlers: RegisterHandlers = async (
       event: 'ready',
       service: opts.service,
       types,
+      ...(fastTypes.size > 0 ? { fast: types.filter(announcedFast) } : {}),
       concurrency: opts.concurrency,
       namespace: opts.namespace,
       transport: transport.kind,

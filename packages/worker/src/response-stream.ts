@@ -84,6 +84,8 @@ export const createResponseStream = (
   onPublished?: (responses: readonly Response[]) => void,
   /** Who picked this attempt up, and when: stamped on its first response (seq 0). */
   hop?: WorkerHop,
+  /** A fast-lane request: its responses go out unconfirmed (decision 0016), so "confirmed" means written. */
+  fast = false,
 ): ResponseStream => {
   let seq = 0;
   const stamped = <R extends Response>(response: R): R => (response.seq === 0 && hop ? { ...response, worker: hop } : response);
@@ -92,6 +94,7 @@ export const createResponseStream = (
   let unconfirmed = 0;
   const broken = new AbortController();
   const publishMany = batches ? transport.publishResponses?.bind(transport) : undefined;
+  const how = fast ? { fast: true } : undefined;
   // Chunks sent within one tick wait here and leave as one message: a
   // handler streaming faster than the broker confirms costs one publish per
   // tick, not one per chunk. A handler that pauses between chunks sends each
@@ -103,8 +106,8 @@ export const createResponseStream = (
   const publish = (responses: Response[]) => {
     const confirmed =
       responses.length === 1 || !publishMany
-        ? Promise.all(responses.map((r) => publishRouted(() => transport.publishResponse(session, r, replyTo), deadline))).then(() => {})
-        : publishRouted(() => publishMany(session, responses, replyTo), deadline);
+        ? Promise.all(responses.map((r) => publishRouted(() => transport.publishResponse(session, r, replyTo, how), deadline))).then(() => {})
+        : publishRouted(() => publishMany(session, responses, replyTo, how), deadline);
     const entry = { confirmed, count: responses.length };
     unconfirmed += entry.count;
     confirmed.then(

@@ -108,6 +108,7 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     request.deadline,
     observer?.published,
     deps.who && { ...deps.who, startedAt: now() },
+    request.fast === true,
   );
   /**
    * Nobody can receive the answer (its reply queue stayed missing through the

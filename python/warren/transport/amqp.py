@@ -10,7 +10,7 @@ import aiormq
 
 from .. import wire
 from ..errors import BrokerUnavailable, ConfigError, InvalidRequest, ResponseReturned
-from ..protocol import Topology, cancel_stream_reading, topology as make_topology
+from ..protocol import Topology, cancel_stream_reading, headers as header_names, topology as make_topology
 from .amqp_acks import AckBatcher
 from .amqp_cancels import CancelStreamReader
 from .amqp_connection import backoff_delay_ms, connection_manager, describe
@@ -67,6 +67,8 @@ async def amqp_transport(
         backoff_initial_ms=backoff_initial_ms, backoff_max_ms=backoff_max_ms, name=connection_name,
     )
     publisher: dict[str, Any] = {"channel": None}
+    # Fast-lane responses: a plain channel, no confirms (docs/decisions/0016-fast-lane.md).
+    fast_publisher: dict[str, Any] = {"channel": None}
     publisher_lock = asyncio.Lock()
     subscriptions: set[Subscription] = set()
 
@@ -80,6 +82,7 @@ async def amqp_transport(
         channel = await open_publisher(conn)
         await declare_exchanges(channel, topo)
         publisher["channel"] = channel
+        fast_publisher["channel"] = await conn.channel(publisher_confirms=False)
         # Its own channel: a broker user that may not declare it (or a stream declared with
         # other arguments) costs the cancel stream, not the connection.
         try:
@@ -108,8 +111,31 @@ async def amqp_transport(
         await manager.close()
         raise
 
-    async def publish_response(reply_to: str, envelope: dict[str, Any], *, body: bytes | None = None) -> None:
+    async def fast_channel() -> Any:
+        channel = fast_publisher["channel"]
+        if channel is not None and not channel.is_closed:
+            return channel
+        async with publisher_lock:
+            conn = manager.current()
+            if conn is None:
+                raise BrokerUnavailable(f"The message broker at {describe(manager.urls)} is unreachable; try again shortly.")
+            if fast_publisher["channel"] is None or fast_publisher["channel"].is_closed:
+                fast_publisher["channel"] = await conn.channel(publisher_confirms=False)
+            return fast_publisher["channel"]
+
+    async def publish_response(reply_to: str, envelope: dict[str, Any], *, body: bytes | None = None,
+                               fast_session: str | None = None) -> None:
         """One attempt; raises ResponseReturned when no queue `reply_to` exists (the caller retries)."""
+        if fast_session is not None:
+            # The fast lane: written, not confirmed, not persisted, not mandatory; the session in a header,
+            # since the gateway's one reply queue serves all its sessions.
+            fast = await fast_channel()
+            properties = aiormq.spec.Basic.Properties(content_type="application/json", delivery_mode=1,
+                                                      correlation_id=envelope["id"], message_type=envelope["kind"],
+                                                      headers={header_names()["session"]: fast_session})
+            await fast.channel.basic_publish(wire.encode_json(envelope) if body is None else body, exchange="",
+                                             routing_key=reply_to, properties=properties)
+            return
         channel = await publishing_channel()
         # Straight to aiormq (the default exchange is ""): aio-pika's Message object costs
         # about a dozen attribute checks per response and adds nothing here.
@@ -274,6 +300,51 @@ async def amqp_transport(
 
         return await durable_consumer(queue_name, start)
 
+    async def consume_fast_requests(request_type: str, listener: Callable[[RequestDelivery], None], *, prefetch: int) -> Subscription:
+        queue_name = topo.fast_queue(request_type)
+
+        async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
+            # Manual acks with prefetch = concurrency, not auto-ack: RabbitMQ ignores prefetch for
+            # auto-ack consumers, so a worker would take the whole queue.
+            await channel.set_qos(prefetch_count=prefetch)
+            try:
+                queue = await channel.declare_queue(queue_name, durable=True, arguments=topo.fast_queue_arguments())
+            except aiormq.exceptions.ChannelPreconditionFailed as error:
+                raise ConfigError(
+                    f"queue {queue_name} already exists with other arguments than {topo.fast_queue_arguments()} "
+                    f"({error}); delete it or use another namespace"
+                ) from None
+            acks = AckBatcher(channel.channel)
+
+            async def on_message(message: Any) -> None:
+                acks.delivered(message.delivery_tag)
+                settle = settler(message, lost, queue_name, acks)
+                props = wire_props(message)
+                if props.redelivered:
+                    # At most once: a redelivered fast request may have run (its worker died or handed it back).
+                    log.info("dropping a redelivered fast request %s on %s (at most once)", props.correlation_id, queue_name)
+                    return await settle(False)
+                try:
+                    request = wire.decode_request(message.body, props, request_type=request_type, topo=topo, fast=True)
+                except InvalidRequest as error:
+                    log.warning("dropping a malformed fast request on %s: %s", queue_name, error)
+                    return await settle(False)
+
+                async def ack() -> None:
+                    await settle(False)
+
+                async def requeue() -> None:
+                    await settle(True)
+
+                try:
+                    listener(RequestDelivery(request=request, attempt=1, ack=ack, requeue=requeue, lost=lost))
+                except Exception:  # noqa: BLE001 - never let one message kill the consumer
+                    log.exception("request listener failed on %s", queue_name)
+
+            return queue, await queue.consume(on_message, no_ack=False)
+
+        return await durable_consumer(queue_name, start)
+
     async def consume_cancels(types: Sequence[str], listener: CancelListener, instance: str | None = None) -> Subscription:
         live = await consume_live_cancels(types, listener)
         reading = cancel_stream_reading()
@@ -356,4 +427,5 @@ async def amqp_transport(
         announce=registry["announce"],
         consume_announcements=registry["consume_announcements"],
         close=close,
+        consume_fast_requests=consume_fast_requests,
     )

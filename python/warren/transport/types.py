@@ -35,6 +35,9 @@ class RequestMessage:
     #: Verified caller identity, set only by the gateway.
     principal: dict[str, Any] | None = None
     traceparent: str | None = None
+    #: Came through the fast lane (docs/decisions/0016-fast-lane.md): its responses go out
+    #: non-persistent and unconfirmed to `reply_to` (the gateway's own queue), naming the session.
+    fast: bool = False
 
 
 @dataclass
@@ -89,8 +92,9 @@ class Transport:
     #: consume_requests(type, listener, prefetch=) declares the type's queue and
     #: competes for its requests with other workers.
     consume_requests: Callable[..., Awaitable[Subscription]]
-    #: publish_response(reply_to, envelope, body=None): resolves once the broker confirmed it. `body`: the
-    #: envelope already encoded (by the worker's encoder; encoded once), else the transport encodes it.
+    #: publish_response(reply_to, envelope, body=None, fast_session=None): resolves once the broker confirmed it.
+    #: `body`: the envelope already encoded (by the worker's encoder; encoded once), else the transport encodes
+    #: it. `fast_session`: a fast-lane response of that session: non-persistent, unconfirmed, never returned.
     publish_response: Callable[..., Awaitable[None]]
     #: consume_cancels(types, listener, instance=None): the live cancels and, first, every one kept in the
     #: cancel stream (read from its start, again after a reconnect). Returns once the stream was read up to
@@ -104,3 +108,7 @@ class Transport:
     consume_announcements: Callable[[AnnouncementListener], Awaitable[Subscription]]
 
     close: Callable[[], Awaitable[None]]
+    #: consume_fast_requests(type, listener, prefetch=): the type's fast-lane queue (`{ns}.fast.{type}`, classic),
+    #: prefetch bounding the handlers running; each delivery acked when its run ends, a redelivered one dropped
+    #: unrun (at most once). None: this transport has no fast lane.
+    consume_fast_requests: Callable[..., Awaitable[Subscription]] | None = None

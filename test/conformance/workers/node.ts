@@ -10,6 +10,8 @@
 //   conf.cancelled  { id }          → { started, running, observed, reason } of conf.sleep request `id` (this process's memory)
 //   conf.attempt    any             → { attempt, hasPrincipal, hasTraceparent, sub, traceparent }
 //   conf.typed      { name, times } → { greeting } (payload schema declared and announced; no other fields)
+//
+// conf.echo, conf.stream, conf.sleep and conf.attempt are served on the fast lane too; conf.typed is not.
 import { z } from 'zod';
 import { createWarrenError, defineContract, defineContracts, registerHandlers, withContracts, workerOptionsFromEnv, type ErrorCode } from '@warren/worker';
 import { abortableSleep as sleep } from '../../support/abortable-sleep.ts';
@@ -29,7 +31,14 @@ const contracts = defineContracts({
 });
 
 await registerHandlers(
-  { service: 'conformance-node', handleSignals: true, ...workerOptionsFromEnv(), concurrency: 2 },
+  {
+    service: 'conformance-node',
+    handleSignals: true,
+    ...workerOptionsFromEnv(),
+    concurrency: 2,
+    // The fast lane for these (conf.typed stays durable-only: a fast call of it falls back).
+    fast: ['conf.echo', 'conf.stream', 'conf.sleep', 'conf.attempt'],
+  },
   {
     'conf.echo': (payload: unknown) => payload,
     'conf.stream': async ({ n }: { n: number }, ctx) => {

@@ -15,6 +15,8 @@ worker = Worker(
     url=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
     namespace=os.environ.get("WARREN_NAMESPACE", "warren"),
     concurrency=2,
+    # The fast lane for these (conf.typed stays durable-only: a fast call of it falls back).
+    fast=["conf.echo", "conf.stream", "conf.sleep", "conf.attempt"],
 )
 
 # Worker-local memory of conf.sleep runs, so a test can ask whether a handler saw its abort.

@@ -244,6 +244,40 @@ export const recordingTransport = (inner: Transport, calls: CallLog, onDeadLette
         },
       });
     },
+    // The fast lane's calls and answers are recorded like the durable path's (only when the transport has one).
+    ...(inner.openFastLane === undefined
+      ? {}
+      : {
+          async openFastLane(listener) {
+            const lane = await inner.openFastLane!({
+              response(session, response) {
+                calls.response(session, response);
+                listener.response(session, response);
+              },
+              returned(request) {
+                calls.refused(request.session, request.id, { code: 'NO_HANDLER', message: `No worker serves request type "${request.type}".` });
+                listener.returned(request);
+              },
+            });
+            return {
+              publish(request) {
+                calls.accepted(request);
+                const published = lane.publish(request);
+                published.then(
+                  () => calls.published(request.session, request.id),
+                  (error: unknown) =>
+                    calls.refused(
+                      request.session,
+                      request.id,
+                      isWarrenError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'publish failed' },
+                    ),
+                );
+                return published;
+              },
+              close: () => lane.close(),
+            };
+          },
+        }),
     async publishCancel(type, cancel) {
       await inner.publishCancel(type, cancel);
       calls.cancelSent(cancel.session, cancel.id);

@@ -33,6 +33,8 @@ interface TypeView {
   instances: string[];
   /** Distinct schema sets; instances that announce no schema at all are in none. */
   variants: Variant[];
+  /** Some live instance consumes the type's fast-lane queue. */
+  fast: boolean;
 }
 
 interface Instance {
@@ -64,10 +66,11 @@ export const createCatalogue = () => {
     for (const { announce } of ordered) {
       for (const t of announce.types) {
         let view = next.get(t.type);
-        if (!view) next.set(t.type, (view = { type: t.type, description: undefined, services: [], instances: [], variants: [] }));
+        if (!view) next.set(t.type, (view = { type: t.type, description: undefined, services: [], instances: [], variants: [], fast: false }));
         view.description ??= t.description;
         view.services = sorted([...view.services, announce.service]);
         view.instances.push(announce.instanceId);
+        if (t.fast === true) view.fast = true;
         const schemas = schemasOf(t);
         if (Object.keys(schemas).length === 0) continue;
         const key = canonicalJson(schemas);
@@ -143,6 +146,7 @@ export const createCatalogue = () => {
           services: v.services,
           instances: v.instances,
           conflict: v.variants.length > 1,
+          fast: v.fast,
         };
       }),
     conflicts: conflicts(),

@@ -23,6 +23,8 @@ export interface GatewayRegistry {
   /** Starts listening on the registry exchange. */
   start(transport: RegistryTransport, log: Logger): Promise<void>;
   catalogue(): Catalogue;
+  /** A live instance serves the type's fast lane: a `fast` request may take it (else it goes the durable way). */
+  fastCapable(type: string): boolean;
   /** INVALID_PAYLOAD naming the first failing paths (with their count), or null when the payload may go on. Checks on the calling thread. */
   checkPayload(type: string, payload: unknown): WireError | null;
   /**
@@ -121,6 +123,7 @@ export const createGatewayRegistry = (options: RegistryOptions = {}): GatewayReg
       sweep(); // never serve an instance past its TTL, whatever the timer's phase
       return state.snapshot(now());
     },
+    fastCapable: (type) => state.view(type)?.fast === true,
     checkPayload,
     validate,
     async close() {

@@ -61,14 +61,21 @@ interface DecodedRequest {
   attempt: number;
 }
 
-export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<DecodedRequest> => {
+/** The server-named queues RabbitMQ makes: a fast request's reply_to is one (the gateway's own). */
+const SERVER_NAMED = 'amq.gen-';
+
+export const decodeRequest = (topo: Topology, message: ConsumeMessage, { fast = false } = {}): Parsed<DecodedRequest> => {
   const { properties, fields, content } = message;
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const id = properties.correlationId;
   const replyTo = properties.replyTo;
   const prefix = topo.replyQueue('');
-  // A session's reply queue, or a retained call's own queue.
-  const warrenReplyTo = typeof replyTo === 'string' && (replyTo.startsWith(prefix) || replyTo.startsWith(topo.callQueue('')));
+  // A session's reply queue, or a retained call's own queue; a fast request's: its gateway's, with the session in a header.
+  const warrenReplyTo =
+    typeof replyTo === 'string' &&
+    (fast
+      ? replyTo.startsWith(SERVER_NAMED) && typeof headers[HEADERS.session] === 'string'
+      : replyTo.startsWith(prefix) || replyTo.startsWith(topo.callQueue('')));
   if (typeof id !== 'string' || id === '' || typeof replyTo !== 'string' || !warrenReplyTo) {
     return { ok: false, error: { code: 'INVALID_REQUEST', message: 'Message lacks correlation_id or a Warren reply_to.' } };
   }
@@ -85,6 +92,7 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage): Parsed<D
     session,
     replyTo,
   };
+  if (fast) request.fast = true;
   const deadline = asNumber(headers[HEADERS.deadline]);
   if (deadline !== undefined) request.deadline = deadline;
   const principal = headers[HEADERS.principal];
@@ -111,21 +119,25 @@ export const encodeRefusal = (message: ConsumeMessage, error: WireError): { repl
   return { replyTo, ...encodeResponse({ kind: 'error', id, seq: 0, attempt: attemptOf(message), error: { code: 'INVALID_REQUEST', message: error.message } }) };
 };
 
-export const encodeResponse = (response: Response): { body: Buffer; properties: Options.Publish } => ({
+/** A fast response names its session (the gateway's one reply queue serves them all) and is not persisted. */
+const fastProperties = (fastSession: string | undefined): Options.Publish =>
+  fastSession === undefined ? { persistent: true } : { persistent: false, headers: { [HEADERS.session]: fastSession } };
+
+export const encodeResponse = (response: Response, fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
   body: Buffer.from(JSON.stringify(response)),
   properties: {
     contentType: 'application/json',
-    persistent: true,
+    ...fastProperties(fastSession),
     correlationId: response.id,
     type: response.kind,
   },
 });
 
-export const encodeResponses = (responses: readonly Response[]): { body: Buffer; properties: Options.Publish } => ({
+export const encodeResponses = (responses: readonly Response[], fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
   body: Buffer.from(JSON.stringify(responses)),
   properties: {
     contentType: 'application/json',
-    persistent: true,
+    ...fastProperties(fastSession),
     correlationId: responses[0]?.id,
     type: MESSAGE_TYPES.batch,
   },

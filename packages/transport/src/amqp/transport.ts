@@ -19,6 +19,7 @@ import { createCallQueues } from './calls.ts';
 import { createConnectionManager, redactUrl, type BackoffOptions } from './connection.ts';
 import { createAckBatcher, durableConsumer, type AckBatcher } from './consumer.ts';
 import { createPublisher } from './publisher.ts';
+import { createFastChannel, openFastLane } from './fast-lane.ts';
 import { appendToCancelStream, cancelRecord, cancelStreamReader, declareCancelStream } from './cancel-stream.ts';
 
 export interface AmqpTransportOptions {
@@ -77,10 +78,13 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     connectionName,
   });
   const publisher = createPublisher(log);
+  // Fast-lane requests and responses: a plain channel, no confirms (decision 0016).
+  const fastChannel = createFastChannel(log);
   const subscriptions = new Set<Subscription>();
 
   manager.addSetup(async (model) => {
     await publisher.attach(model);
+    await fastChannel.attach(model);
     const ch = await model.createChannel();
     await declareExchanges(ch, topo);
     await ch.close();
@@ -96,7 +100,10 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
     }
   });
   manager.onStatus((status) => {
-    if (status !== 'connected') publisher.detach();
+    if (status !== 'connected') {
+      publisher.detach();
+      fastChannel.detach();
+    }
   });
 
   try {
@@ -296,6 +303,30 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       });
     },
 
+    openFastLane: (listener) => openFastLane({ manager, topo, log, channel: fastChannel, awaitConnected, track }, listener),
+
+    async consumeFastRequests(type, listener, { prefetch }) {
+      const queue = topo.fastQueue(type);
+      const declare = async (ch: Channel) => {
+        await ch.assertQueue(queue, { durable: true, arguments: topo.fastQueueArguments() });
+      };
+      // Manual acks with prefetch = concurrency, not auto-ack: RabbitMQ ignores
+      // prefetch for auto-ack consumers, so a worker would take the whole queue.
+      return ackedConsumer(queue, prefetch, declare, (message, settle, lost) => {
+        // At most once: a redelivered fast request may have run (its worker died or handed it back).
+        if (message.fields.redelivered) {
+          log.info({ queue, requestId: message.properties.correlationId }, 'dropping a redelivered fast request (at most once)');
+          return settle('ack');
+        }
+        const decoded = decodeRequest(topo, message, { fast: true });
+        if (!decoded.ok) {
+          log.warn({ queue, error: decoded.error.message }, 'dropping a malformed fast request');
+          return settle('ack');
+        }
+        listener({ ...decoded.value, ack: () => settle('ack'), requeue: () => settle('requeue'), lost });
+      });
+    },
+
     async consumeRequests(type, listener, { prefetch }) {
       const queue = topo.requestQueue(type);
       const declare = async (ch: Channel) => {
@@ -329,15 +360,25 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
       });
     },
 
-    async publishResponse(session, response, replyTo) {
+    async publishResponse(session, response, replyTo, { fast = false } = {}) {
       // No status check: during a reconnect, consumers deliver before the
       // status flips to 'connected', and their answers must go out. The
       // publisher itself rejects when it has no channel.
+      if (fast && replyTo !== undefined) {
+        const { body, properties } = encodeResponse(response, session);
+        await fastChannel.publish('', replyTo, body, properties);
+        return 'delivered';
+      }
       const { body, properties } = encodeResponse(response);
       return publishMandatory(replyTo ?? topo.replyQueue(session), body, properties);
     },
 
-    async publishResponses(session, responses, replyTo) {
+    async publishResponses(session, responses, replyTo, { fast = false } = {}) {
+      if (fast && replyTo !== undefined) {
+        const { body, properties } = encodeResponses(responses, session);
+        await fastChannel.publish('', replyTo, body, properties);
+        return 'delivered';
+      }
       const { body, properties } = encodeResponses(responses);
       return publishMandatory(replyTo ?? topo.replyQueue(session), body, properties);
     },

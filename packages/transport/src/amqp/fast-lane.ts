@@ -1,0 +1,124 @@
+// The fast lane on RabbitMQ (docs/decisions/0016-fast-lane.md): a plain
+// (unconfirmed) channel per connection for fast requests and fast responses,
+// and per gateway process one exclusive, server-named reply queue read with
+// auto-ack. Nothing here waits for the broker: a lost message is ended by the
+// caller's deadline.
+import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
+import { createWarrenError, HEADERS, type Topology } from '@warren/protocol';
+import type { FastLane, FastLaneListener, Log, RequestMessage, Subscription } from '../types.ts';
+import { decodeRequest, decodeResponses, encodeRequest } from './codec.ts';
+import type { ConnectionManager } from './connection.ts';
+import { durableConsumer } from './consumer.ts';
+
+interface FastChannel {
+  attach(model: ChannelModel): Promise<void>;
+  detach(): void;
+  /** Writes without a confirm; resolves once written (after a `drain` when the socket buffer was full). */
+  publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<void>;
+  /** Every message the broker returns on this channel (mandatory fast requests with no queue). */
+  onReturn(listener: (message: ConsumeMessage) => void): void;
+}
+
+const unavailable = (why: string) => createWarrenError('BROKER_UNAVAILABLE', `The message broker is unavailable: ${why}.`);
+
+export const createFastChannel = (log: Log): FastChannel => {
+  let channel: Channel | null = null;
+  let drained: Promise<void> | null = null;
+  const returns: Array<(message: ConsumeMessage) => void> = [];
+  return {
+    async attach(model) {
+      const ch = await model.createChannel();
+      ch.on('return', (message: ConsumeMessage) => {
+        for (const listener of returns) listener(message);
+      });
+      ch.on('error', (error: Error) => log.warn({ err: error.message }, 'fast channel error'));
+      ch.on('close', () => {
+        if (channel === ch) channel = null;
+      });
+      channel = ch;
+      drained = null;
+    },
+    detach() {
+      channel = null;
+    },
+    async publish(exchange, routingKey, body, properties) {
+      while (drained) await drained;
+      const ch = channel;
+      if (!ch) throw unavailable('not connected');
+      let ok: boolean;
+      try {
+        ok = ch.publish(exchange, routingKey, body, properties);
+      } catch (error) {
+        throw unavailable((error as Error).message);
+      }
+      if (!ok && !drained) {
+        drained = new Promise<void>((done) => {
+          const release = () => {
+            drained = null;
+            ch.off('drain', release);
+            ch.off('close', release);
+            done();
+          };
+          ch.on('drain', release);
+          ch.on('close', release);
+        });
+      }
+    },
+    onReturn(listener) {
+      returns.push(listener);
+    },
+  };
+};
+
+interface FastLaneDeps {
+  manager: ConnectionManager;
+  topo: Topology;
+  log: Log;
+  channel: FastChannel;
+  awaitConnected(): Promise<void>;
+  track(subscription: Subscription): Subscription;
+}
+
+export const openFastLane = async (deps: FastLaneDeps, listener: FastLaneListener): Promise<FastLane> => {
+  const { manager, topo, log, channel } = deps;
+  // The reply queue of the current connection: a new one after each reconnect
+  // (an exclusive queue dies with its connection, and with it the answers in it).
+  let reply: { model: ChannelModel; queue: string } | undefined;
+  const subscription = deps.track(
+    await durableConsumer(manager, log, 'fast-replies', async (ch, restart) => {
+      const model = manager.current();
+      const { queue } = await ch.assertQueue('', { exclusive: true, durable: false, autoDelete: true });
+      const { consumerTag } = await ch.consume(
+        queue,
+        (message) => {
+          if (!message) return restart();
+          const session = message.properties.headers?.[HEADERS.session];
+          if (typeof session !== 'string') return log.warn({ queue }, 'dropping a fast response without a session');
+          const { responses, errors } = decodeResponses(message);
+          for (const error of errors) log.warn({ queue, error }, 'dropping a malformed fast response');
+          for (const response of responses) listener.response(session, response);
+        },
+        { noAck: true },
+      );
+      if (model) reply = { model, queue };
+      return consumerTag;
+    }),
+  );
+  channel.onReturn((message) => {
+    const decoded = decodeRequest(topo, message, { fast: true });
+    if (!decoded.ok) return;
+    const { session, id, type } = decoded.value.request;
+    listener.returned({ session, id, type });
+  });
+  return {
+    async publish(request: RequestMessage) {
+      await deps.awaitConnected();
+      const current = reply !== undefined && reply.model === manager.current() ? reply.queue : undefined;
+      if (current === undefined) throw unavailable('the fast reply queue is not ready');
+      const { body, properties } = encodeRequest(topo, { ...request, replyTo: current, batchReplies: true });
+      // Non-persistent and unconfirmed; mandatory, so a type nobody serves fast is returned (NO_HANDLER).
+      await channel.publish('', topo.fastQueue(request.type), body, { ...properties, persistent: false });
+    },
+    close: () => subscription.close(),
+  };
+};
