@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '@warren/client';
 import { classify, createChecker, type Outcome, type Tracked } from '../faults/checker.ts';
 import { rabbitInstalled, sleep, startCluster, type Cluster } from '../support/cluster.ts';
+import { isWorkQueue } from '../support/rabbit.ts';
 import { root, type Proc } from '../support/processes.ts';
 import { createClusterStack, GATEWAY_CONNECTION, NODE_WORKER_CONNECTION, PYTHON_WORKER_CONNECTION } from './stack.ts';
 
@@ -74,7 +75,7 @@ describe.skipIf(!available)('3-node cluster faults', () => {
       if (stack) {
         // Work queues must be empty once the workers drained what they hold.
         const until = Date.now() + 20_000;
-        const work = async () => Object.entries(await stack.depths()).filter(([name]) => !name.includes('.reply.') && !name.includes('.dead'));
+        const work = async () => Object.entries(await stack.depths()).filter(([name]) => isWorkQueue(name) && !name.endsWith('.dead'));
         while ((await work()).some(([, n]) => n > 0) && Date.now() < until) await sleep(500);
         const left = await work();
         await stack.stop();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { killAll, root, startCommand, startProcess, type Proc, isReady } from '../support/processes.ts';
 import { connect } from 'amqplib';
-import { AMQP_URL, deleteNamespace, queueDepths, queueStats, uniqueNamespace } from '../support/rabbit.ts';
+import { AMQP_URL, deleteNamespace, isWorkQueue, queueDepths, queueStats, uniqueNamespace } from '../support/rabbit.ts';
 import { ensureRunning } from './broker.ts';
 
 export const SECRET = 'fault-suite-shared-session-secret';
@@ -48,11 +48,11 @@ export const createStack = (prefix: string) => {
     // At-least-once may leave a late duplicate queued (e.g. a redelivery after
     // a broker restart whose first copy already answered): let the live
     // workers finish it before stopping them.
-    const workQueues = () => Object.entries(queueDepths(namespace)).filter(([name]) => !name.includes('.reply.'));
+    const workQueues = () => Object.entries(queueDepths(namespace)).filter(([name]) => isWorkQueue(name));
     const until = Date.now() + 20_000;
     while (workQueues().some(([, n]) => n > 0) && Date.now() < until) await sleep(500);
     await killAll();
-    const depths = Object.fromEntries(Object.entries(queueDepths(namespace)).filter(([name]) => !name.includes('.reply.')));
+    const depths = Object.fromEntries(workQueues());
     if (Object.values(depths).some((n) => n > 0)) {
       console.log('[fault] non-empty work queues', JSON.stringify(queueStats(namespace)));
       await describeLeftovers(Object.keys(depths).filter((q) => depths[q]! > 0));

@@ -9,6 +9,14 @@ export const AMQP_URL = process.env.AMQP_URL ?? DEFAULT_AMQP_URL;
 
 export const uniqueNamespace = (prefix = 't') => `${prefix}${randomBytes(4).toString('hex')}`;
 
+/**
+ * Queues whose messages are work still to do: the request queues (durable
+ * and fast) and the dead letters. Not reply or call queues (answers; a call
+ * queue keeps its answers on purpose) nor the cancel stream (a log nobody
+ * empties): those are not expected to drain.
+ */
+export const isWorkQueue = (name: string): boolean => /\.(req|fast)\.[^.]|\.dead$/.test(name);
+
 /** Messages (ready + unacked) per queue of the namespace. */
 export const queueDepths = (namespace: string): Record<string, number> => {
   const depths: Record<string, number> = {};
