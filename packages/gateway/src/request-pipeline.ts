@@ -103,20 +103,20 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     try {
       await deps.chain.request(ctx, async () => {
         if (local) return; // a plugin already took it; the terminal step does nothing
+        // As the plugins left it. Only what plugins put in `principal` reaches workers: a client cannot set it.
+        const request = {
+          id,
+          type,
+          payload: ctx.payload,
+          session: sessionId,
+          deadline: ctx.deadline,
+          traceparent,
+          ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
+        };
         if (frame.fast === true && deps.fast.serves(type)) {
           // In flight before publishing; no confirm awaited: the ack goes out once the frame is written.
           start(type, ctx.deadline);
-          await deps.fast
-            .publish({
-              id,
-              type,
-              payload: ctx.payload,
-              session: sessionId,
-              deadline: ctx.deadline,
-              traceparent,
-              ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
-            })
-            .catch(brokerFailure(rlog));
+          await deps.fast.publish(request).catch(brokerFailure(rlog));
           published = true;
           fast = true;
           return;
@@ -144,21 +144,10 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
         // In flight before publishing: the answer may arrive before the ack goes out.
         start(type, ctx.deadline);
         deps.positions.watch(id, type, true, ctx.deadline - now());
-        await transport
-          .publishRequest({
-            id,
-            type,
-            payload: ctx.payload,
-            session: sessionId,
-            deadline: ctx.deadline,
-            traceparent,
-            // Only what plugins put here reaches workers: a client cannot set it.
-            ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
-          })
-          .catch((error: unknown) => {
-            deps.positions.forget(id);
-            brokerFailure(rlog)(error);
-          });
+        await transport.publishRequest(request).catch((error: unknown) => {
+          deps.positions.forget(id);
+          brokerFailure(rlog)(error);
+        });
         deps.positions.queued(id);
         published = true;
       });
