@@ -12,7 +12,7 @@
 // instead of hooks in the request pipeline, the reply relay and the
 // dead-letter relay.
 import { isFinal, isWarrenError, requestKey, type Response, type WireError, type WorkerHop } from '@warren/protocol';
-import type { DeadLetter, Transport } from '@warren/transport';
+import type { DeadLetter, RequestMessage, Transport } from '@warren/transport';
 
 type HopName = 'accepted' | 'published' | 'picked-up' | 'first-chunk' | 'result' | 'error' | 'cancel-sent';
 
@@ -195,26 +195,28 @@ export const createCallLog = ({
 export const recordingTransport = (inner: Transport, calls: CallLog, onDeadLetter: (dead: DeadLetter) => void): Transport => {
   /** The last response recorded of each retained call being read. */
   const recorded = new Map<string, { attempt: number; seq: number }>();
+  /** Accepted now, then published or refused as the publish settles: the durable path and the fast lane alike. */
+  const recordPublish = (request: RequestMessage, publish: (request: RequestMessage) => Promise<void>): Promise<void> => {
+    calls.accepted(request);
+    const published = publish(request);
+    // A side branch, and the very promise handed back: recording adds no tick to the caller's await.
+    published.then(
+      () => calls.published(request.session, request.id),
+      (error: unknown) =>
+        calls.refused(
+          request.session,
+          request.id,
+          isWarrenError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'publish failed' },
+        ),
+    );
+    return published;
+  };
   return {
     ...inner,
     // Methods read `this`-free closures on both transports; status and kind stay live through these.
     status: () => inner.status(),
     onStatus: (listener) => inner.onStatus(listener),
-    publishRequest(request) {
-      calls.accepted(request);
-      const published = inner.publishRequest(request);
-      // A side branch, and the very promise handed back: recording adds no tick to the caller's await.
-      published.then(
-        () => calls.published(request.session, request.id),
-        (error: unknown) =>
-          calls.refused(
-            request.session,
-            request.id,
-            isWarrenError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'publish failed' },
-          ),
-      );
-      return published;
-    },
+    publishRequest: (request) => recordPublish(request, inner.publishRequest),
     consumeReplies(session, listener, options) {
       return inner.consumeReplies(
         session,
@@ -260,20 +262,7 @@ export const recordingTransport = (inner: Transport, calls: CallLog, onDeadLette
               },
             });
             return {
-              publish(request) {
-                calls.accepted(request);
-                const published = lane.publish(request);
-                published.then(
-                  () => calls.published(request.session, request.id),
-                  (error: unknown) =>
-                    calls.refused(
-                      request.session,
-                      request.id,
-                      isWarrenError(error) ? { code: error.code, message: error.message } : { code: 'INTERNAL', message: 'publish failed' },
-                    ),
-                );
-                return published;
-              },
+              publish: (request) => recordPublish(request, lane.publish),
               close: () => lane.close(),
             };
           },
