@@ -91,13 +91,16 @@ def _check_amqp(vector: dict[str, Any], file: dict[str, Any]) -> Verdict:
     )
     try:
         # The AMQP transport decodes with the type of the queue it consumes, i.e. the routing key.
-        request = wire.decode_request(body, props, request_type=message["routingKey"], topo=topology(file["namespace"]))
+        request = wire.decode_request(
+            body, props, request_type=message["routingKey"], topo=topology(file["namespace"]), fast=message.get("fast", False)
+        )
     except InvalidRequest as error:
         return {"valid": False, "code": error.code, "paths": []}
     return {"valid": True, "request": {
         "id": request.id, "type": request.type, "session": request.session, "payload": request.payload,
         "deadline": request.deadline, "principal": request.principal, "traceparent": request.traceparent,
         "attempt": wire.attempt_from(props.headers, props.redelivered),
+        **({"fast": True} if request.fast else {}),
     }}
 
 

@@ -48,6 +48,8 @@ export interface AmqpInput {
   bodyNested?: number;
   /** Appended to the body: this many spaces (JSON whitespace), for size limits. */
   bodyPadBytes?: number;
+  /** Consumed from the type's fast-lane queue: decoded as a fast request. */
+  fast?: boolean;
 }
 
 export interface VectorFile {

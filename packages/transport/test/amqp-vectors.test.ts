@@ -22,7 +22,7 @@ describeVectors(
   Object.entries(VECTOR_FILES).flatMap(([name, by]) => (by === 'transport' ? [name] : [])),
   {
     amqpRequest: (v, file) =>
-      fromParsed(decodeRequest(topology(file.namespace), amqpMessage(v.message!)), ({ request, attempt }) => ({
+      fromParsed(decodeRequest(topology(file.namespace), amqpMessage(v.message!), { fast: v.message!.fast === true }), ({ request, attempt }) => ({
         id: request.id,
         type: request.type,
         session: request.session,
@@ -31,6 +31,7 @@ describeVectors(
         principal: request.principal ?? null,
         traceparent: request.traceparent ?? null,
         attempt,
+        ...(request.fast ? { fast: true } : {}),
       })),
   },
 );
