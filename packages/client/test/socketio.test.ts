@@ -64,7 +64,7 @@ describe('against a real socket.io server', () => {
     backend.subscribe(() => statuses.push(backend.status()));
     await expect(backend.makeBackendRequest('testRequest', {}, { timeoutMs: 5000 })).resolves.toBe('second time lucky');
     expect(gateway.requests.map((r) => r.id)).toEqual(['r-1', 'r-1']);
-    expect(gateway.auths).toEqual([{}, { session: 's-1.sig' }]);
+    expect(gateway.auths).toEqual([{ capabilities: ['response-batches'] }, { session: 's-1.sig', capabilities: ['response-batches'] }]);
     expect(statuses).toEqual(expect.arrayContaining(['connected', 'reconnecting']));
     expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });
   });

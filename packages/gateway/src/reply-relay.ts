@@ -1,19 +1,25 @@
 // Relays a session's reply queue to its socket. Each response is settled on
 // the broker only after the browser acked it, so nothing is lost between
 // RabbitMQ and the browser; a tab that stops acking is disconnected and its
-// responses wait in RabbitMQ, not in gateway memory.
+// responses wait in RabbitMQ, not in gateway memory. A client that asked for
+// batches gets the responses of a tick as one frame (response-frames.ts).
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { EVENTS, isFinal, type Response } from '@warren/protocol';
+import { isFinal, type Response } from '@warren/protocol';
 import type { GatewayTransport, Subscription } from '@warren/transport';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { ConnectionRequests } from './in-flight.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import type { ConnectionContext } from './plugins/types.ts';
+import { createResponseFrames } from './response-frames.ts';
 
 interface ReplyRelayDeps {
-  socket: Socket;
+  socket: Pick<Socket, 'emit'> & { conn: Pick<Socket['conn'], 'close'> };
+  /** The client asked for `responses` frames in its handshake (capability response-batches). */
+  batching?: boolean;
+  /** When a batch flushes (response-frames.ts; setImmediate unless a test says otherwise). */
+  schedule?: (flush: () => void) => void;
   transport: GatewayTransport;
   options: GatewayOptions;
   sessionId: string;
@@ -34,8 +40,8 @@ export interface ReplyRelay {
   ensure(): Promise<Subscription>;
   /** False while its consumer is started but the broker is not delivering to it (being re-made). */
   healthy(): boolean;
-  /** A fast-lane response (decision 0016): to the socket at once, nothing to settle. */
-  relayFast(response: Response): void;
+  /** A fast-lane response (decision 0016): to the socket with the others of its tick, nothing to settle. */
+  relayFast(response: Response, bytes?: number): void;
   close(): void;
 }
 
@@ -60,8 +66,8 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   let replies: Promise<Subscription> | null = null;
   let started: Subscription | null = null;
   let closed = false;
-  // Responses emitted but not yet acked by the browser, oldest first. Prefetch
-  // bounds how many; this bounds for how long.
+  // Frames emitted but not yet acked by the browser, oldest first. Prefetch
+  // bounds how many responses they hold; this bounds for how long.
   const unacked = new Map<number, number>();
   let emitted = 0;
   let stallTimer: ReturnType<typeof setInterval> | undefined;
@@ -85,19 +91,25 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
     );
   };
 
+  const frames = createResponseFrames({
+    socket,
+    batching: deps.batching ?? false,
+    ...(deps.schedule ? { schedule: deps.schedule } : {}),
+    sent: () => {
+      const n = emitted++;
+      unacked.set(n, now());
+      watchStall();
+      return () => unacked.delete(n);
+    },
+  });
+
   const ensure = () =>
     (replies ??= deps.transport
       .consumeReplies(
         deps.sessionId,
-        (response, settle) => {
+        (response, settle, bytes) => {
           if (closed) return; // unsettled: the broker requeues it for the next socket
-          const n = emitted++;
-          unacked.set(n, now());
-          watchStall();
-          socket.emit(EVENTS.response, beforeEmit(response), () => {
-            unacked.delete(n);
-            settle();
-          });
+          frames.send(beforeEmit(response), bytes, settle);
         },
         { prefetch: options.replyPrefetch },
       )
@@ -110,11 +122,12 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   return {
     ensure,
     healthy: () => closed || started === null || (started.active?.() ?? true),
-    relayFast(response) {
-      if (!closed) socket.emit(EVENTS.response, beforeEmit(response), () => {});
+    relayFast(response, bytes) {
+      if (!closed) frames.send(beforeEmit(response), bytes);
     },
     close() {
       closed = true;
+      frames.close();
       clearInterval(stallTimer);
       // Closing the consumer hands unacked responses back to the session queue,
       // where the client's next connection (on any gateway) picks them up.
