@@ -20,7 +20,7 @@ interface ReplyRelayDeps {
   batching?: boolean;
   /** When a batch flushes (response-frames.ts; setImmediate unless a test says otherwise). */
   schedule?: (flush: () => void) => void;
-  transport: GatewayTransport;
+  transport: Pick<GatewayTransport, 'consumeReplies'>;
   options: GatewayOptions;
   sessionId: string;
   log: Logger;

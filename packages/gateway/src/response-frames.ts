@@ -8,7 +8,7 @@
 import type { Socket } from 'socket.io';
 import { EVENTS, RESPONSES_FRAME, type Response } from '@warren/protocol';
 
-export interface ResponseFramesDeps {
+interface ResponseFramesDeps {
   /** Only `emit` is used: a frame and its ack callback. */
   socket: Pick<Socket, 'emit'>;
   /** The client said so in its handshake (`auth.capabilities`). */
@@ -24,7 +24,7 @@ export interface ResponseFramesDeps {
   limits?: { maxResponses: number; maxBytes: number };
 }
 
-export interface ResponseFrames {
+interface ResponseFrames {
   /**
    * Sends a response: at once to a client that does not batch, else with the
    * others of this tick. `settle` runs once the client acked the frame that
