@@ -52,7 +52,7 @@ interface Held {
   settle: (() => void) | undefined;
 }
 
-export const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
+const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
   const { socket } = deps;
   const schedule = deps.schedule ?? ((flush: () => void) => void setImmediate(flush));
   const limits = RESPONSES_FRAME;
