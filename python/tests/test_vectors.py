@@ -27,7 +27,7 @@ from warren.validation import payload_check
 # The spec is kept per version beside its vectors (N = topology.json protocolVersion).
 SPEC = Path(__file__).resolve().parents[2] / "packages" / "protocol" / "spec" / f"v{protocol_version()}"
 VECTORS = SPEC / "vectors"
-FILES = ["amqp-requests.json", "cancel-messages.json", "request-frames.json", "responses.json"]
+FILES = ["amqp-requests.json", "cancel-messages.json", "request-frames.json", "response-batches.json", "responses.json"]
 
 Verdict = dict[str, Any]  # {"valid": True, "request"?: {...}} or {"valid": False, "code": str, "paths": [str]}
 
@@ -52,6 +52,20 @@ def _check_response(value: Any) -> Verdict:
     if not branches:
         return {"valid": False, "code": "INVALID_REQUEST", "paths": ["kind"]}
     return _schema_verdict(branches[0], value)
+
+
+def _check_responses_frame(value: Any) -> Verdict:
+    """schemas.json#responsesFrame: the array's bounds, then each envelope as _check_response reads it (paths prefixed with its index)."""
+    schema = {k: v for k, v in schemas()["responsesFrame"].items() if k != "items"}
+    verdict = _schema_verdict(schema, value)
+    if not isinstance(value, list):
+        return verdict
+    paths = [] if verdict["valid"] else list(verdict["paths"])
+    for index, envelope in enumerate(value):
+        got = _check_response(envelope)
+        if not got["valid"]:
+            paths += [str(index) if p == "(root)" else f"{index}.{p}" for p in got["paths"]]
+    return {"valid": True} if not paths else {"valid": False, "code": "INVALID_REQUEST", "paths": paths}
 
 
 def _cancel_body(vector: dict[str, Any]) -> bytes:
@@ -107,6 +121,7 @@ def _check_amqp(vector: dict[str, Any], file: dict[str, Any]) -> Verdict:
 #: checks → {checker name: function(vector, file) → verdict}; "python" is the SDK, "schema" schemas.json.
 CHECKERS = {
     "response": {"schema": lambda v, f: _check_response(v["value"])},
+    "responsesFrame": {"schema": lambda v, f: _check_responses_frame(v["value"])},
     "requestFrame": {"schema": lambda v, f: _schema_verdict(schemas()["requestFrame"], v["value"])},
     "cancelMessage": {"python": lambda v, f: _check_cancel_sdk(v), "schema": lambda v, f: _check_cancel_schema(v)},
     "amqpRequest": {"python": _check_amqp},

@@ -186,6 +186,28 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     }
   };
 
+  // A `responses` frame (capability response-batches): each envelope by the
+  // same path as a `response` frame, in order, then one ack for all of them.
+  const onResponses = (raw: unknown, ack?: unknown): void => {
+    try {
+      if (Array.isArray(raw)) {
+        for (const response of raw) {
+          try {
+            inFlight.handleResponse(response);
+          } catch {
+            // malformed or unexpected: dropped, the others still count
+          }
+        }
+      }
+    } finally {
+      try {
+        if (typeof ack === 'function') (ack as () => void)();
+      } catch {
+        // nothing to do
+      }
+    }
+  };
+
   const onQueued = guard((raw: unknown) => inFlight.handleQueued(raw));
 
   const handlers: Array<[string, SocketListener]> = [
@@ -194,6 +216,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     ['connect_error', onConnectError],
     [EVENTS.session, onSession],
     [EVENTS.response, onResponse],
+    [EVENTS.responses, onResponses],
     [EVENTS.queued, onQueued],
   ];
   for (const [event, handler] of handlers) socket.on(event, handler);

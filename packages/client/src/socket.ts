@@ -2,6 +2,7 @@
 // small lets tests hand in a fake built from the same interface, or a real
 // socket.io-client socket pointed at an in-process server.
 import { io } from 'socket.io-client';
+import { CAPABILITIES } from '@warren/protocol';
 
 // Listener parameters stay `any` so a real Socket (typed event maps) fits.
 // biome-ignore lint/suspicious/noExplicitAny: listener arguments must accept socket.io's typed event maps
@@ -22,7 +23,15 @@ export interface SocketLike {
   disconnect(): unknown;
 }
 
-type AuthPayload = { session?: string; token?: string };
+/**
+ * What the client tells the gateway on every (re)connect: its session token,
+ * a credential, and what it can receive beyond protocol 1's first release
+ * (an older gateway ignores the list).
+ */
+type AuthPayload = { session?: string; token?: string; capabilities: string[] };
+
+/** The client reads `responses` frames (one frame, one ack for the responses of a tick). */
+const CLIENT_CAPABILITIES = [CAPABILITIES.responseBatches];
 
 /** A credential for the gateway's authentication (e.g. a JWT): fixed, or fetched on every (re)connect. */
 export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);
@@ -48,7 +57,7 @@ export const connectOptions = (readSession: () => string | null, token?: TokenSo
   transports: ['websocket'],
   auth: (cb) => {
     const session = readSession();
-    const base: AuthPayload = session ? { session } : {};
+    const base: AuthPayload = { ...(session ? { session } : {}), capabilities: [...CLIENT_CAPABILITIES] };
     if (token === undefined) return cb(base);
     // A getter runs on every (re)connect, so a refreshed credential is sent;
     // one that fails connects without it and the gateway answers UNAUTHORIZED.

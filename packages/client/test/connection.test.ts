@@ -184,11 +184,12 @@ describe('session', () => {
         return data;
       };
       expect(options).toMatchObject({ transports: ['websocket'], reconnectionDelay: 250, reconnectionDelayMax: 5000 });
-      expect(auth()).toEqual({});
+      // What it can receive rides along on every connect: `responses` frames (response-batches).
+      expect(auth()).toEqual({ capabilities: ['response-batches'] });
       socket.serverEmit('session', { sessionId: 's-1', token: 's-1.sig' });
       expect(sessionStore.get()).toBe('s-1.sig');
       expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });
-      expect(auth()).toEqual({ session: 's-1.sig' });
+      expect(auth()).toEqual({ session: 's-1.sig', capabilities: ['response-batches'] });
     } finally {
       backend.close();
     }

@@ -21,6 +21,8 @@ export interface FakeSocket extends SocketLike {
   serverEmit(event: string, body: unknown): boolean;
   /** Gateway → client response frame; returns true when acked. */
   respond(frame: Record<string, unknown>): boolean;
+  /** Gateway → client `responses` frame (response-batches); returns how many times the client called its ack. */
+  respondBatch(body: unknown): number;
   /** Connects, then sends the `session` frame it was created with (if any), as a gateway does. */
   goOnline(): void;
   goOffline(reason?: string): void;
@@ -75,6 +77,13 @@ export const createFakeSocket = ({ connected = true, session }: { connected?: bo
       return acked;
     },
     respond: (frame) => fake.serverEmit('response', frame),
+    respondBatch: (body) => {
+      let acks = 0;
+      fire('responses', body, () => {
+        acks += 1;
+      });
+      return acks;
+    },
     goOnline: () => {
       fake.connected = true;
       fake.active = true;

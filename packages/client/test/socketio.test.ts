@@ -41,6 +41,27 @@ describe('against a real socket.io server', () => {
     expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });
   });
 
+  it('asks for response batches in its handshake and reads a real responses frame, acking it once', async () => {
+    let acks = 0;
+    const gateway = await startFakeGateway((frame, ack, socket) => {
+      ack({ ok: true, id: frame.id });
+      const batch = [
+        { kind: 'chunk', id: frame.id, seq: 0, attempt: 1, data: 'a' },
+        { kind: 'chunk', id: frame.id, seq: 1, attempt: 1, data: 'b' },
+        { kind: 'result', id: frame.id, seq: 2, attempt: 1, data: 'done' },
+      ];
+      socket.emit('responses', batch, () => {
+        acks += 1;
+      });
+    });
+    const backend = connectTo(gateway.url);
+    const chunks: unknown[] = [];
+    await expect(backend.makeBackendRequest('t', null, { onChunk: (c) => chunks.push(c), timeoutMs: 5000 })).resolves.toBe('done');
+    expect(chunks).toEqual(['a', 'b']);
+    expect(gateway.auths[0]).toMatchObject({ capabilities: ['response-batches'] });
+    await eventually(() => expect(acks).toBe(1));
+  });
+
   it('rejects with the code of a real gateway ack', async () => {
     const gateway = await startFakeGateway((frame, ack) => {
       ack({ ok: false, id: frame.id, error: { code: 'NO_HANDLER', message: `No worker serves request type "${frame.type}".` } });
@@ -64,7 +85,7 @@ describe('against a real socket.io server', () => {
     backend.subscribe(() => statuses.push(backend.status()));
     await expect(backend.makeBackendRequest('testRequest', {}, { timeoutMs: 5000 })).resolves.toBe('second time lucky');
     expect(gateway.requests.map((r) => r.id)).toEqual(['r-1', 'r-1']);
-    expect(gateway.auths).toEqual([{}, { session: 's-1.sig' }]);
+    expect(gateway.auths).toEqual([{ capabilities: ['response-batches'] }, { session: 's-1.sig', capabilities: ['response-batches'] }]);
     expect(statuses).toEqual(expect.arrayContaining(['connected', 'reconnecting']));
     expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });
   });

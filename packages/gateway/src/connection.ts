@@ -59,7 +59,13 @@ const NOISE_BURST = 50;
 // the frame fields it does not know, silently, so a client sends `key` or
 // `attach` only to a gateway that lists retained calls. Listed by hand: a
 // name added to CAPABILITIES is not supported until this gateway implements it.
-const capabilities: readonly Capability[] = [CAPABILITIES.retainedCalls, CAPABILITIES.queuePositions];
+const capabilities: readonly Capability[] = [CAPABILITIES.retainedCalls, CAPABILITIES.queuePositions, CAPABILITIES.responseBatches];
+
+/** The client listed `response-batches` among its own capabilities in its handshake `auth`. */
+const asksForBatches = (auth: unknown): boolean => {
+  const listed = (auth as { capabilities?: unknown } | undefined)?.capabilities;
+  return Array.isArray(listed) && listed.includes(CAPABILITIES.responseBatches);
+};
 
 export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const { transport, options, connection, metrics } = deps;
@@ -93,6 +99,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const relay = createReplyRelay({
     onResponse: positions.answered,
     socket,
+    batching: asksForBatches(socket.handshake.auth),
     transport,
     options,
     sessionId: session.sessionId,

@@ -11,16 +11,16 @@ export interface GatewayFastLane {
   /** The request may take the fast lane: the transport has one and a live worker announced the type `fast`. */
   serves(type: string): boolean;
   publish(request: RequestMessage): Promise<void>;
-  /** Delivers the session's fast answers to `deliver` while registered; returns the unregister function. */
-  route(session: string, deliver: (response: Response) => void): () => void;
+  /** Delivers the session's fast answers to `deliver` while registered (`bytes`: the transport's size hint); returns the unregister function. */
+  route(session: string, deliver: (response: Response, bytes?: number) => void): () => void;
   close(): Promise<void>;
 }
 
 export const createGatewayFastLane = (transport: GatewayTransport, fastCapable: (type: string) => boolean, log: Logger): GatewayFastLane => {
-  const routes = new Map<string, (response: Response) => void>();
-  const deliver = (session: string, response: Response) => {
+  const routes = new Map<string, (response: Response, bytes?: number) => void>();
+  const deliver = (session: string, response: Response, bytes?: number) => {
     const to = routes.get(session);
-    if (to) to(response);
+    if (to) to(response, bytes);
     else log.debug({ sessionId: session, requestId: response.id }, 'fast response for a session not connected here; dropped');
   };
   let lane: Promise<FastLane> | undefined;

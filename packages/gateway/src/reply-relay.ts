@@ -1,10 +1,11 @@
 // Relays a session's reply queue to its socket. Each response is settled on
 // the broker only after the browser acked it, so nothing is lost between
 // RabbitMQ and the browser; a tab that stops acking is disconnected and its
-// responses wait in RabbitMQ, not in gateway memory.
+// responses wait in RabbitMQ, not in gateway memory. A client that asked for
+// batches gets the responses of a tick as one frame (createResponseFrames).
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { EVENTS, isFinal, type Response } from '@warren/protocol';
+import { EVENTS, isFinal, RESPONSES_FRAME, type Response } from '@warren/protocol';
 import type { GatewayTransport, Subscription } from '@warren/transport';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
@@ -12,9 +13,114 @@ import type { ConnectionRequests } from './in-flight.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 
+// How responses leave for the socket (capability `response-batches`). A
+// client that asked for batches gets the responses of one tick as ONE
+// `responses` frame with ONE ack; every other client, one `response` frame
+// each, as before. WebSocket frame writes are the gateway's largest native
+// cost (decision 0015), and a stream's chunks mostly arrive together (a
+// worker's batch reply is one AMQP message): one frame and one ack instead of
+// one per chunk, both ways.
+interface ResponseFramesDeps {
+  /** Only `emit` is used: a frame and its ack callback. */
+  socket: Pick<Socket, 'emit'>;
+  /** The client said so in its handshake (`auth.capabilities`). */
+  batching: boolean;
+  /**
+   * Runs the flush after the current tick. setImmediate (the default): it runs
+   * after every AMQP delivery of the socket reads of this loop turn, so all
+   * of them share a frame (see docs/performance.md).
+   */
+  schedule?: (flush: () => void) => void;
+  /** A frame holding something to settle went out; returns what to call when the client acked it. */
+  sent(): () => void;
+}
+
+interface ResponseFrames {
+  /**
+   * Sends a response: at once to a client that does not batch, else with the
+   * others of this tick. `settle` runs once the client acked the frame that
+   * carried it. `bytes`: its size as the transport saw it (for the frame's
+   * byte bound); without it, its JSON is measured.
+   */
+  send(response: Response, bytes: number | undefined, settle?: () => void): void;
+  /** Drops what waits for the flush: its deliveries stay unsettled, so the broker keeps them. */
+  close(): void;
+}
+
+interface Held {
+  response: Response;
+  settle: (() => void) | undefined;
+}
+
+const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
+  const { socket } = deps;
+  const schedule = deps.schedule ?? ((flush: () => void) => void setImmediate(flush));
+  const limits = RESPONSES_FRAME;
+  let held: Held[] = [];
+  let heldBytes = 0;
+  let scheduled = false;
+  let closed = false;
+
+  const emit = (frame: Held[]) => {
+    if (closed || frame.length === 0) return;
+    // The stall watch counts only frames whose ack settles something (not fast-lane ones).
+    const acked = frame.some((h) => h.settle !== undefined) ? deps.sent() : undefined;
+    let done = false;
+    const ack = () => {
+      if (done) return;
+      done = true;
+      acked?.();
+      for (const h of frame) h.settle?.();
+    };
+    // A lone response goes as the frame every client reads.
+    if (frame.length === 1) socket.emit(EVENTS.response, frame[0]!.response, ack);
+    else
+      socket.emit(
+        EVENTS.responses,
+        frame.map((h) => h.response),
+        ack,
+      );
+  };
+
+  const flush = () => {
+    const frame = held;
+    held = [];
+    heldBytes = 0;
+    emit(frame);
+  };
+
+  return {
+    send(response, bytes, settle) {
+      if (closed) return;
+      if (!deps.batching) return emit([{ response, settle }]);
+      bytes ??= JSON.stringify(response).length;
+      // A response that would take the frame past its byte bound starts the next one.
+      if (held.length > 0 && heldBytes + bytes > limits.maxBytes) flush();
+      held.push({ response, settle });
+      heldBytes += bytes;
+      if (held.length >= limits.maxResponses || heldBytes >= limits.maxBytes) return flush();
+      if (scheduled) return;
+      scheduled = true;
+      schedule(() => {
+        scheduled = false;
+        flush();
+      });
+    },
+    close() {
+      closed = true;
+      held = [];
+      heldBytes = 0;
+    },
+  };
+};
+
 interface ReplyRelayDeps {
-  socket: Socket;
-  transport: GatewayTransport;
+  socket: Pick<Socket, 'emit'> & { conn: Pick<Socket['conn'], 'close'> };
+  /** The client asked for `responses` frames in its handshake (capability response-batches). */
+  batching?: boolean;
+  /** When a batch flushes (createResponseFrames; setImmediate unless a test says otherwise). */
+  schedule?: (flush: () => void) => void;
+  transport: Pick<GatewayTransport, 'consumeReplies'>;
   options: GatewayOptions;
   sessionId: string;
   log: Logger;
@@ -34,8 +140,8 @@ export interface ReplyRelay {
   ensure(): Promise<Subscription>;
   /** False while its consumer is started but the broker is not delivering to it (being re-made). */
   healthy(): boolean;
-  /** A fast-lane response (decision 0016): to the socket at once, nothing to settle. */
-  relayFast(response: Response): void;
+  /** A fast-lane response (decision 0016): to the socket with the others of its tick, nothing to settle. */
+  relayFast(response: Response, bytes?: number): void;
   close(): void;
 }
 
@@ -60,8 +166,8 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   let replies: Promise<Subscription> | null = null;
   let started: Subscription | null = null;
   let closed = false;
-  // Responses emitted but not yet acked by the browser, oldest first. Prefetch
-  // bounds how many; this bounds for how long.
+  // Frames emitted but not yet acked by the browser, oldest first. Prefetch
+  // bounds how many responses they hold; this bounds for how long.
   const unacked = new Map<number, number>();
   let emitted = 0;
   let stallTimer: ReturnType<typeof setInterval> | undefined;
@@ -85,19 +191,25 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
     );
   };
 
+  const frames = createResponseFrames({
+    socket,
+    batching: deps.batching ?? false,
+    ...(deps.schedule ? { schedule: deps.schedule } : {}),
+    sent: () => {
+      const n = emitted++;
+      unacked.set(n, now());
+      watchStall();
+      return () => unacked.delete(n);
+    },
+  });
+
   const ensure = () =>
     (replies ??= deps.transport
       .consumeReplies(
         deps.sessionId,
-        (response, settle) => {
+        (response, settle, bytes) => {
           if (closed) return; // unsettled: the broker requeues it for the next socket
-          const n = emitted++;
-          unacked.set(n, now());
-          watchStall();
-          socket.emit(EVENTS.response, beforeEmit(response), () => {
-            unacked.delete(n);
-            settle();
-          });
+          frames.send(beforeEmit(response), bytes, settle);
         },
         { prefetch: options.replyPrefetch },
       )
@@ -110,11 +222,12 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   return {
     ensure,
     healthy: () => closed || started === null || (started.active?.() ?? true),
-    relayFast(response) {
-      if (!closed) socket.emit(EVENTS.response, beforeEmit(response), () => {});
+    relayFast(response, bytes) {
+      if (!closed) frames.send(beforeEmit(response), bytes);
     },
     close() {
       closed = true;
+      frames.close();
       clearInterval(stallTimer);
       // Closing the consumer hands unacked responses back to the session queue,
       // where the client's next connection (on any gateway) picks them up.

@@ -174,7 +174,7 @@ describe('gateway over the memory transport', () => {
     for (const frame of frames) {
       const parsed = parseSessionFrame(frame);
       expect(parsed.ok).toBe(true);
-      if (parsed.ok) expect(parsed.value.capabilities).toEqual([CAPABILITIES.retainedCalls, CAPABILITIES.queuePositions]);
+      if (parsed.ok) expect(parsed.value.capabilities).toEqual([CAPABILITIES.retainedCalls, CAPABILITIES.queuePositions, CAPABILITIES.responseBatches]);
     }
   });
 

@@ -10,6 +10,13 @@ export const CAPABILITIES = {
   retainedCalls: 'retained-calls',
   /** The `queued { id, position }` event while a request waits in its queue. */
   queuePositions: 'queue-positions',
+  /**
+   * The `responses` event: the responses relayed to a socket within one tick
+   * as one frame with one cumulative ack. A client asks for it in its
+   * handshake (`auth.capabilities`); a gateway that lists it sends batches
+   * only to a client that asked (spec: Response batches).
+   */
+  responseBatches: 'response-batches',
 } as const;
 
 export type Capability = (typeof CAPABILITIES)[keyof typeof CAPABILITIES];

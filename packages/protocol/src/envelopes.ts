@@ -7,6 +7,7 @@ import { REQUEST_ID_PATTERN, REQUEST_TYPE_PATTERN } from './topology.ts';
 // Event names and the timeout ceiling live in events.ts, which does not import
 // zod, so a browser bundle that needs them does not pull the schemas in.
 import { MAX_TIMEOUT_MS } from './events.ts';
+import { RESPONSES_FRAME } from './limits.ts';
 export { EVENTS, MAX_TIMEOUT_MS } from './events.ts';
 const requestId = z.string().min(1).max(128).regex(REQUEST_ID_PATTERN, 'use letters, digits, _ . : -');
 const requestType = z.string().regex(REQUEST_TYPE_PATTERN, 'a letter, then up to 99 letters, digits, _ . -');
@@ -71,6 +72,9 @@ export const responseSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('result'), ...responseBase, data: z.unknown() }),
   z.object({ kind: z.literal('error'), ...responseBase, error: wireErrorSchema }),
 ]);
+
+/** gateway → client `responses` (capability `response-batches`): envelopes in the order they were relayed. */
+export const responsesFrameSchema = z.array(responseSchema).min(1).max(RESPONSES_FRAME.maxResponses);
 
 export const ackSchema = z.union([
   /** `attached`: a keyed request found its call already running or retained, and now receives it (nothing new ran). */

@@ -9,6 +9,11 @@ export const EVENTS = {
   cancel: 'cancel',
   /** gateway → client, with an ack callback the client answers with nothing. */
   response: 'response',
+  /**
+   * gateway → client, only to a client that asked for `response-batches`: an
+   * array of response envelopes in order, with one ack callback for all of them.
+   */
+  responses: 'responses',
   /** gateway → client on connect: the session id and its signed resume token. */
   session: 'session',
   /** client → gateway: browser log lines (client logger). */

@@ -12,6 +12,7 @@ import {
   MAX_TIMEOUT_MS,
   requestFrameSchema,
   responseSchema,
+  responsesFrameSchema,
   queuedFrameSchema,
   sessionFrameSchema,
   wireErrorSchema,
@@ -32,7 +33,7 @@ import {
   REQUEST_ID_PATTERN,
   REQUEST_TYPE_PATTERN,
 } from './topology.ts';
-import { LIMITS } from './limits.ts';
+import { LIMITS, RESPONSES_FRAME } from './limits.ts';
 import { announcementSchema, catalogueSchema, REGISTRY_DEFAULTS } from './registry.ts';
 
 export const exportJson = (): Record<string, unknown> => {
@@ -81,12 +82,15 @@ export const exportJson = (): Record<string, unknown> => {
       registry: REGISTRY_DEFAULTS,
       // Payload limits every SDK applies alike (see limits.ts).
       limits: LIMITS,
+      // Bounds of a `responses` frame (capability response-batches).
+      responsesFrame: RESPONSES_FRAME,
     },
     'schemas.json': {
       wireError: z.toJSONSchema(wireErrorSchema),
       requestFrame: z.toJSONSchema(requestFrameSchema, { io: 'input' }),
       cancelFrame: z.toJSONSchema(cancelFrameSchema),
       response: z.toJSONSchema(responseSchema),
+      responsesFrame: z.toJSONSchema(responsesFrameSchema),
       ack: z.toJSONSchema(ackSchema),
       sessionFrame: z.toJSONSchema(sessionFrameSchema),
       queuedFrame: z.toJSONSchema(queuedFrameSchema),

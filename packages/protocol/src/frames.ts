@@ -8,6 +8,7 @@
 import { errorCodes } from './errors.ts';
 import { REQUEST_ID_PATTERN } from './topology.ts';
 import type { Ack, QueuedFrame, Response, SessionFrame } from './envelopes.ts';
+import { RESPONSES_FRAME } from './limits.ts';
 import type { Parsed } from './parse.ts';
 import type { RegistryAck } from './registry.ts';
 
@@ -113,6 +114,16 @@ const responseCheck = oneOf('kind', {
   error: object({ kind: literal('error'), ...base, error: wireError }),
 });
 
+// A `responses` frame: 1 to RESPONSES_FRAME.maxResponses envelopes. The
+// client reads each envelope on its own (a bad one is dropped, as a bad
+// `response` frame is); this check is the frame's definition for the vectors.
+const responsesCheck: Check = (v, path, issues) => {
+  if (!Array.isArray(v)) return expected(issues, path, 'array', v);
+  if (v.length < 1) issue(issues, path, 'Too small: expected array to have >=1 items');
+  if (v.length > RESPONSES_FRAME.maxResponses) issue(issues, path, `Too big: expected array to have <=${RESPONSES_FRAME.maxResponses} items`);
+  return v.map((x, i) => responseCheck(x, [...path, i], issues));
+};
+
 const ackCheck = oneOf('ok', {
   true: object({ ok: literal(true), id: requestId, 'attached?': boolean }),
   false: object({ ok: literal(false), 'id?': string(), error: wireError }),
@@ -170,6 +181,7 @@ const parser =
   };
 
 export const parseResponse: (value: unknown) => Parsed<Response> = parser(responseCheck, 'response');
+export const parseResponsesFrame: (value: unknown) => Parsed<Response[]> = parser(responsesCheck, 'responses frame');
 export const parseAck: (value: unknown) => Parsed<Ack> = parser(ackCheck, 'ack');
 export const parseSessionFrame: (value: unknown) => Parsed<SessionFrame> = parser(sessionCheck, 'session');
 export const parseQueuedFrame: (value: unknown) => Parsed<QueuedFrame> = parser(queuedCheck, 'queued frame');

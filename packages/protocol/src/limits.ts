@@ -15,6 +15,14 @@ export const MAX_BODY_DEPTH = 128;
 /** Largest request body, in bytes, a worker parses; a larger one is answered INVALID_REQUEST unread. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
+/**
+ * A `responses` frame (capability `response-batches`) holds at most
+ * `maxResponses` envelopes and, unless it holds one, about `maxBytes` of
+ * them: a bigger response goes alone. Bounds what one ack settles and how
+ * long one frame keeps a socket busy.
+ */
+export const RESPONSES_FRAME = { maxResponses: 128, maxBytes: 64 * 1024 } as const;
+
 export const LIMITS = {
   maxReportedIssues: MAX_REPORTED_ISSUES,
   maxIssueText: MAX_ISSUE_TEXT,

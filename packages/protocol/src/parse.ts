@@ -32,7 +32,7 @@ export const parseRequestFrame: (value: unknown) => Parsed<RequestFrame> = schem
 export const parseCancelFrame: (value: unknown) => Parsed<CancelFrame> = schemaParser(cancelFrameSchema, 'cancel');
 // What a client receives is parsed without zod (frames.ts), so a browser
 // bundle does not carry it.
-export { parseAck, parseQueuedFrame, parseRegistryAck, parseResponse, parseSessionFrame } from './frames.ts';
+export { parseAck, parseQueuedFrame, parseRegistryAck, parseResponse, parseResponsesFrame, parseSessionFrame } from './frames.ts';
 export const parseCancelMessage: (value: unknown) => Parsed<CancelMessage> = schemaParser(cancelMessageSchema, 'cancel');
 
 export const parseAnnouncement: (value: unknown) => Parsed<Announcement> = schemaParser(announcementSchema, 'registry announcement');

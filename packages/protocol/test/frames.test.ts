@@ -4,14 +4,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as envelopes from '../src/envelopes.ts';
-const { ackSchema, responseSchema, sessionFrameSchema } = envelopes;
+const { ackSchema, responseSchema, responsesFrameSchema, sessionFrameSchema } = envelopes;
 import { registryAckSchema as registryAck } from '../src/registry.ts';
-import { parseAck, parseRegistryAck, parseResponse, parseSessionFrame } from '../src/frames.ts';
+import { parseAck, parseRegistryAck, parseResponse, parseResponsesFrame, parseSessionFrame } from '../src/frames.ts';
 import { schemaParser, type Parsed } from '../src/parse.ts';
 import type { z } from 'zod';
 import { VECTOR_DIR } from './vector-runner.ts';
 
 const vectors = JSON.parse(readFileSync(new URL('responses.json', VECTOR_DIR), 'utf8')).vectors as { name: string; value: unknown }[];
+const batchVectors = JSON.parse(readFileSync(new URL('response-batches.json', VECTOR_DIR), 'utf8')).vectors as { name: string; value: unknown }[];
 
 const verdict = (p: Parsed<unknown>) =>
   p.ok ? { ok: true, value: p.value } : { ok: false, paths: (p.error.details?.issues as { path: string }[]).map((i) => i.path).sort() };
@@ -50,6 +51,11 @@ describe('zod-free client frame parsers', () => {
   it('agree with the zod response schema on every response vector', () => {
     expect(vectors.length).toBeGreaterThan(10);
     for (const v of vectors) same(parseResponse, responseSchema, v.value);
+  });
+
+  it('agree with the zod responses frame schema on every response-batches vector', () => {
+    expect(batchVectors.length).toBeGreaterThan(10);
+    for (const v of batchVectors) same(parseResponsesFrame, responsesFrameSchema, v.value);
   });
 
   it('keep the worker hop on the first response of an attempt, as the zod schema does (the hop timeline reads it)', () => {

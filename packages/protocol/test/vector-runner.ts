@@ -17,6 +17,7 @@ export const VECTOR_FILES = {
   'amqp-requests.json': 'transport',
   'cancel-messages.json': 'protocol',
   'request-frames.json': 'protocol',
+  'response-batches.json': 'protocol',
   'responses.json': 'protocol',
 } as const;
 

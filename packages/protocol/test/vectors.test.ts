@@ -6,7 +6,7 @@
 // they visited.
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { PROTOCOL_VERSION, parseCancelMessage, parseJson, parseRequestFrame, parseResponse } from '@warren/protocol';
+import { PROTOCOL_VERSION, parseCancelMessage, parseJson, parseRequestFrame, parseResponse, parseResponsesFrame } from '@warren/protocol';
 import { describeVectors, fromParsed, SPEC_DIR, VECTOR_DIR, VECTOR_FILES } from './vector-runner.ts';
 
 it('keeps the spec of the current version beside its vectors', () => {
@@ -27,6 +27,7 @@ describeVectors(
   Object.entries(VECTOR_FILES).flatMap(([name, by]) => (by === 'protocol' ? [name] : [])),
   {
     response: (v) => fromParsed(parseResponse(v.value)),
+    responsesFrame: (v) => fromParsed(parseResponsesFrame(v.value)),
     requestFrame: (v) => fromParsed(parseRequestFrame(v.value)),
     // As the Node transport reads a cancel: JSON first, then the envelope.
     cancelMessage: (v) => {

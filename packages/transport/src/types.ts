@@ -85,7 +85,12 @@ export interface ConsumeOptions {
   prefetch: number;
 }
 
-export type ResponseListener = (response: Response, settle: () => void) => void;
+/**
+ * `bytes`: about how many bytes of the message body this response took (a
+ * batch message's body shared out evenly), when the transport knows without
+ * encoding it again; the gateway bounds its socket frames by it.
+ */
+export type ResponseListener = (response: Response, settle: () => void, bytes?: number) => void;
 
 /** How a response is published: `fast` for a fast-lane request (non-persistent, unconfirmed, never returned). */
 export interface PublishResponseOptions {
@@ -95,7 +100,7 @@ export interface PublishResponseOptions {
 /** What a gateway's fast lane tells it (docs/decisions/0016-fast-lane.md). */
 export interface FastLaneListener {
   /** A response to a fast request of `session`; nothing to settle (at-most-once). */
-  response(session: string, response: Response): void;
+  response(session: string, response: Response, bytes?: number): void;
   /** The broker returned a fast request: no queue serves its type's fast lane. */
   returned(request: { session: string; id: string; type: string }): void;
 }

@@ -96,7 +96,8 @@ export const openFastLane = async (deps: FastLaneDeps, listener: FastLaneListene
           if (typeof session !== 'string') return log.warn({ queue }, 'dropping a fast response without a session');
           const { responses, errors } = decodeResponses(message);
           for (const error of errors) log.warn({ queue, error }, 'dropping a malformed fast response');
-          for (const response of responses) listener.response(session, response);
+          const bytes = Math.ceil(message.content.length / Math.max(1, responses.length));
+          for (const response of responses) listener.response(session, response, bytes);
         },
         { noAck: true },
       );

@@ -257,13 +257,18 @@ export const createAmqpTransport = async (options: AmqpTransportOptions): Promis
         if (responses.length === 0) return settle('ack');
         // A batch message is settled once every response in it was.
         let unsettled = responses.length;
+        const bytes = Math.ceil(message.content.length / responses.length);
         for (const response of responses) {
           let done = false;
-          listener(response, () => {
-            if (done) return;
-            done = true;
-            if (--unsettled === 0) settle('ack');
-          });
+          listener(
+            response,
+            () => {
+              if (done) return;
+              done = true;
+              if (--unsettled === 0) settle('ack');
+            },
+            bytes,
+          );
         }
       });
     },

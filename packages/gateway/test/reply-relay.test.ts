@@ -1,0 +1,233 @@
+// The reply relay's socket frames (capability response-batches): a client
+// that asked for batches gets the responses of one tick as one `responses`
+// frame and settles them all with one ack; every other client gets one
+// `response` frame per response. A fake socket and a fake transport built
+// from the interfaces the relay uses; plugins, metrics and the in-flight
+// table are the real ones.
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EVENTS, RESPONSES_FRAME, type Response } from '@warren/protocol';
+import { createMemoryBroker, memoryTransport, type ResponseListener } from '@warren/transport';
+import { createInFlightTable } from '../src/in-flight.ts';
+import { createGatewayMetrics } from '../src/metrics.ts';
+import { parseGatewayOptions } from '../src/options.ts';
+import { composePlugins } from '../src/plugins/compose.ts';
+import type { ConnectionContext } from '../src/plugins/types.ts';
+import { createReplyRelay } from '../src/reply-relay.ts';
+
+const quiet = pino({ level: 'silent' });
+
+interface Frame {
+  event: string;
+  body: unknown;
+  ack: () => void;
+}
+
+const chunk = (id: string, seq: number): Response => ({ kind: 'chunk', id, seq, attempt: 1, data: { seq } });
+const result = (id: string, seq: number): Response => ({ kind: 'result', id, seq, attempt: 1, data: { done: true } });
+
+const setup = async ({ batching, ackTimeoutMs = 60_000 }: { batching: boolean; ackTimeoutMs?: number }) => {
+  const frames: Frame[] = [];
+  let connClosed = 0;
+  const socket = {
+    emit: (event: string, body: unknown, ack: () => void) => {
+      frames.push({ event, body, ack });
+      return true;
+    },
+    conn: { close: (_discard?: boolean) => void (connClosed += 1) },
+  };
+  let listener: ResponseListener | undefined;
+  let closedSubscription = false;
+  const transport = {
+    consumeReplies: async (_session: string, l: ResponseListener) => {
+      listener = l;
+      return {
+        pause: async () => {},
+        close: async () => {
+          closedSubscription = true;
+        },
+      };
+    },
+  };
+  // The flush runs when the test says the tick is over.
+  const ticks: (() => void)[] = [];
+  const connection: ConnectionContext = {
+    socketId: 'sock-1',
+    handshake: { auth: {}, headers: {}, ip: '127.0.0.1', origin: undefined },
+    principal: undefined,
+    expiresAtMs: undefined,
+    log: quiet,
+  };
+  const inFlight = createInFlightTable();
+  const relay = createReplyRelay({
+    socket,
+    batching,
+    schedule: (flush) => ticks.push(flush),
+    transport,
+    options: parseGatewayOptions({ ackTimeoutMs }),
+    sessionId: 'session-1',
+    log: quiet,
+    now: Date.now,
+    chain: composePlugins([], quiet),
+    connection,
+    requests: inFlight.connection('session-1'),
+    metrics: createGatewayMetrics({ transport: memoryTransport(createMemoryBroker()), connectedSockets: () => 1, inFlight: () => 0 }),
+  });
+  await relay.ensure();
+  const settled: string[] = [];
+  return {
+    relay,
+    frames,
+    settled,
+    connClosed: () => connClosed,
+    subscriptionClosed: () => closedSubscription,
+    /** A durable response from the session's reply queue; its settle is recorded by `${id}/${seq}`. */
+    deliver: (response: Response, bytes?: number) => listener!(response, () => settled.push(`${response.id}/${response.seq}`), bytes),
+    endTick: () => {
+      for (const flush of ticks.splice(0)) flush();
+    },
+  };
+};
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('reply relay: socket frames', () => {
+  it('sends the responses of one tick to a batching client as ONE responses frame, in order, and settles them all on its one ack', async () => {
+    const t = await setup({ batching: true });
+    const stream = [chunk('r1', 0), chunk('r1', 1), chunk('r2', 0), chunk('r1', 2), result('r1', 3), result('r2', 1)];
+    for (const response of stream) t.deliver(response, 100);
+    expect(t.frames).toHaveLength(0); // held until the tick ends
+    t.endTick();
+    expect(t.frames).toHaveLength(1);
+    expect(t.frames[0]!.event).toBe(EVENTS.responses);
+    expect(t.frames[0]!.body).toEqual(stream);
+    expect(t.settled).toEqual([]); // nothing settles before the browser acked
+    t.frames[0]!.ack();
+    expect(t.settled).toEqual(['r1/0', 'r1/1', 'r2/0', 'r1/2', 'r1/3', 'r2/1']);
+    t.frames[0]!.ack(); // a repeated ack settles nothing twice
+    expect(t.settled).toHaveLength(6);
+  });
+
+  it('sends a lone response of a tick as a plain response frame, which every client reads', async () => {
+    const t = await setup({ batching: true });
+    t.deliver(result('r1', 0), 50);
+    t.endTick();
+    expect(t.frames.map((f) => f.event)).toEqual([EVENTS.response]);
+    expect(t.frames[0]!.body).toEqual(result('r1', 0));
+    t.frames[0]!.ack();
+    expect(t.settled).toEqual(['r1/0']);
+  });
+
+  it('closes a frame at its response bound: 128 go at once, the rest with the tick', async () => {
+    const t = await setup({ batching: true });
+    const many = Array.from({ length: RESPONSES_FRAME.maxResponses + 2 }, (_, i) => chunk('r1', i));
+    for (const response of many) t.deliver(response, 10);
+    expect(t.frames).toHaveLength(1); // the full one left without waiting for the tick
+    expect(t.frames[0]!.body).toEqual(many.slice(0, RESPONSES_FRAME.maxResponses));
+    t.endTick();
+    expect(t.frames).toHaveLength(2);
+    expect(t.frames[1]!.body).toEqual(many.slice(RESPONSES_FRAME.maxResponses));
+    // Each ack settles its own frame only.
+    t.frames[1]!.ack();
+    expect(t.settled).toEqual(['r1/128', 'r1/129']);
+    t.frames[0]!.ack();
+    expect(t.settled).toHaveLength(130);
+  });
+
+  it('closes a frame at its byte bound, and a response bigger than the bound goes alone', async () => {
+    const t = await setup({ batching: true });
+    const third = Math.floor(RESPONSES_FRAME.maxBytes / 3) + 1;
+    // Three thirds do not fit: two go together, the third starts the next frame.
+    t.deliver(chunk('r1', 0), third);
+    t.deliver(chunk('r1', 1), third);
+    t.deliver(chunk('r1', 2), third);
+    // A response above the bound: the frame before it leaves, it goes alone, the next starts anew.
+    t.deliver(chunk('r1', 3), RESPONSES_FRAME.maxBytes * 4);
+    t.deliver(result('r1', 4), 10);
+    t.endTick();
+    const seqs = t.frames.map((f) => (f.event === EVENTS.responses ? (f.body as Response[]).map((r) => r.seq) : [(f.body as Response).seq]));
+    expect(seqs).toEqual([[0, 1], [2], [3], [4]]);
+  });
+
+  it('measures a response the transport gave no size for', async () => {
+    const t = await setup({ batching: true });
+    const big: Response = { kind: 'chunk', id: 'r1', seq: 0, attempt: 1, data: 'x'.repeat(RESPONSES_FRAME.maxBytes) };
+    t.deliver(chunk('r1', 0));
+    t.deliver(big);
+    t.endTick();
+    expect(t.frames.map((f) => f.event)).toEqual([EVENTS.response, EVENTS.response]);
+  });
+
+  it('sends an old client (no handshake flag) one response frame per response, at once, each settled by its own ack', async () => {
+    const t = await setup({ batching: false });
+    t.deliver(chunk('r1', 0), 100);
+    t.deliver(chunk('r1', 1), 100);
+    t.deliver(result('r1', 2), 100);
+    expect(t.frames.map((f) => f.event)).toEqual([EVENTS.response, EVENTS.response, EVENTS.response]);
+    expect(t.frames.map((f) => (f.body as Response).seq)).toEqual([0, 1, 2]);
+    t.frames[1]!.ack();
+    expect(t.settled).toEqual(['r1/1']);
+    t.endTick();
+    expect(t.frames).toHaveLength(3);
+  });
+
+  it('puts fast-lane responses in the same frames, in arrival order, with nothing of theirs to settle', async () => {
+    const t = await setup({ batching: true });
+    t.deliver(chunk('d1', 0), 100);
+    t.relay.relayFast(result('f1', 0), 100);
+    t.deliver(result('d1', 1), 100);
+    t.endTick();
+    expect(t.frames).toHaveLength(1);
+    expect((t.frames[0]!.body as Response[]).map((r) => r.id)).toEqual(['d1', 'f1', 'd1']);
+    t.frames[0]!.ack();
+    expect(t.settled).toEqual(['d1/0', 'd1/1']);
+  });
+
+  it('still disconnects a batching client that stops acking (ackTimeoutMs), and never one that only got fast responses', async () => {
+    vi.useFakeTimers();
+    const fastOnly = await setup({ batching: true, ackTimeoutMs: 1000 });
+    fastOnly.relay.relayFast(chunk('f1', 0), 10);
+    fastOnly.relay.relayFast(result('f1', 1), 10);
+    fastOnly.endTick();
+    const t = await setup({ batching: true, ackTimeoutMs: 1000 });
+    t.deliver(chunk('r1', 0), 10);
+    t.deliver(result('r1', 1), 10);
+    t.endTick();
+    expect(t.frames).toHaveLength(1);
+    vi.advanceTimersByTime(800);
+    expect(t.connClosed()).toBe(0);
+    vi.advanceTimersByTime(1000);
+    // Closed (again on every check until the socket's disconnect closes the relay).
+    expect(t.connClosed()).toBeGreaterThanOrEqual(1);
+    expect(t.settled).toEqual([]); // unacked: the broker keeps them for the next connection
+    expect(fastOnly.connClosed()).toBe(0);
+    t.relay.close();
+    fastOnly.relay.close();
+  });
+
+  it('stops watching once the frame is acked', async () => {
+    vi.useFakeTimers();
+    const t = await setup({ batching: true, ackTimeoutMs: 1000 });
+    t.deliver(chunk('r1', 0), 10);
+    t.deliver(result('r1', 1), 10);
+    t.endTick();
+    vi.advanceTimersByTime(500);
+    t.frames[0]!.ack();
+    vi.advanceTimersByTime(5000);
+    expect(t.connClosed()).toBe(0);
+    t.relay.close();
+  });
+
+  it('drops what waits for the flush when the socket goes: unsettled, so the broker hands it to the next connection', async () => {
+    const t = await setup({ batching: true });
+    t.deliver(chunk('r1', 0), 10);
+    t.deliver(chunk('r1', 1), 10);
+    t.relay.close();
+    t.endTick();
+    expect(t.frames).toHaveLength(0);
+    expect(t.settled).toEqual([]);
+    await vi.waitFor(() => expect(t.subscriptionClosed()).toBe(true));
+  });
+});
