@@ -26,7 +26,7 @@ interface Waiter {
 }
 
 /** How long a request waits in its queue before its first position is read. */
-export const FIRST_POSITION_AFTER_MS = 100;
+const FIRST_POSITION_AFTER_MS = 100;
 
 interface TypePoll {
   waiters: Set<Waiter>;
