@@ -18,7 +18,7 @@
 // requests a connection may cancel cheaply. An owned entry past its deadline
 // (plus a grace) is dropped and reported, so a lost answer never leaks an
 // entry and never goes unseen. Bounded: the oldest entries go first.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { requestKey, type Ack } from '@warren/protocol';
 import type { LocalRun } from './local-run.ts';
 
@@ -75,9 +75,27 @@ export interface InFlightTable {
   size(): number;
 }
 
-/** What makes two frames "the same request": type and payload (as JSON text). */
-export const fingerprintOf = (type: string, payloadJson: string): string =>
-  createHash('sha256').update(type).update('\u0000').update(payloadJson).digest('base64url');
+type Hash = (text: string) => string;
+const bunHash = (globalThis as { Bun?: { hash(text: string): number | bigint } }).Bun?.hash;
+const nodeHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash;
+/**
+ * Not cryptographic on purpose: the fingerprint only tells one session's
+ * re-send of an id from a different request under the same id (its own
+ * mistake). A collision would answer that mistaken copy with the first
+ * copy's ack instead of DUPLICATE_ID, which affects the caller alone; no
+ * other session's request is ever compared with it. Bun's native wyhash
+ * where the gateway runs on Bun (the default); Node has no native
+ * non-cryptographic hash, and one in JavaScript is slower than its native
+ * SHA-1 past a few kilobytes, so Node uses SHA-1 (one-shot when it has it).
+ */
+const hashText: Hash = bunHash
+  ? (text) => bunHash(text).toString(36)
+  : nodeHash
+    ? (text) => nodeHash('sha1', text, 'base64url')
+    : (text) => crypto.createHash('sha1').update(text).digest('base64url');
+
+/** What makes two frames "the same request": type and payload (as JSON text), the payload by length and hash. */
+export const fingerprintOf = (type: string, payloadJson: string): string => `${type}\u0000${payloadJson.length}:${hashText(payloadJson)}`;
 
 const GRACE_MS = 5_000;
 

@@ -125,7 +125,7 @@ export const gatewayOptionsSchema = z
       .max(60_000)
       .default(DEFAULTS.queuePositionIntervalMs)
       .describe(
-        'While a request accepted here waits for its first response, its type queue is polled this often, in ms (one passive declare per type), and the caller told its position (`queued` event) when it changes.',
+        'While a request accepted here waits for its first response, its type queue is polled this often, in ms (one passive declare per type), and the caller told its position (`queued` event) when it changes; the first time once it has waited 100 ms (most requests are answered sooner and are never polled for).',
       ),
     pingIntervalMs: z
       .number()

@@ -10,6 +10,12 @@
 // poll refreshes warren_queue_depth; the first response of attempt 1 ends
 // the wait and feeds warren_queue_wait_seconds. The types of the registry's
 // catalogue get their depth refreshed every 15 s as well.
+//
+// A request's first position is read once it has waited FIRST_POSITION_AFTER_MS
+// (or the interval, if shorter) in its queue, not at once: most requests are
+// answered sooner, and a passive declare per request cost the broker a queue
+// query each and, at concurrency 64, kept one in flight all the time
+// (decision 0015, "C=1 latency").
 import type { Logger } from 'pino';
 import { EVENTS, type Response } from '@warren/protocol';
 import type { GatewayTransport } from '@warren/transport';
@@ -19,11 +25,16 @@ interface Waiter {
   update(ready: number): void;
 }
 
+/** How long a request waits in its queue before its first position is read. */
+const FIRST_POSITION_AFTER_MS = 100;
+
 interface TypePoll {
   waiters: Set<Waiter>;
   timer: ReturnType<typeof setInterval>;
+  /** The poll that gives requests queued since the last one their first position. */
+  first: ReturnType<typeof setTimeout> | undefined;
   polling: boolean;
-  /** A waiter joined during a poll: poll again at once, so it hears its first position right after acceptance. */
+  /** Its first-position timer fired during a poll: poll again once that one is done, so the waiters it was for are read after they were queued. */
   again: boolean;
 }
 
@@ -54,8 +65,11 @@ export const createQueuePositions = (deps: {
   catalogueTypes?: () => readonly string[];
   /** @default 15000 */
   catalogueIntervalMs?: number;
+  /** @default min(FIRST_POSITION_AFTER_MS, intervalMs) */
+  firstAfterMs?: number;
 }): QueuePositions => {
   const now = deps.now ?? Date.now;
+  const firstAfterMs = deps.firstAfterMs ?? Math.min(FIRST_POSITION_AFTER_MS, deps.intervalMs);
   const types = new Map<string, TypePoll>();
   const catalogueTimer =
     deps.catalogueTypes &&
@@ -98,7 +112,13 @@ export const createQueuePositions = (deps: {
     watch(type, emit, measureWait) {
       let entry = types.get(type);
       if (!entry) {
-        const created: TypePoll = { waiters: new Set(), polling: false, again: false, timer: setInterval(() => void poll(type, created), deps.intervalMs) };
+        const created: TypePoll = {
+          waiters: new Set(),
+          polling: false,
+          again: false,
+          first: undefined,
+          timer: setInterval(() => void poll(type, created), deps.intervalMs),
+        };
         created.timer.unref?.();
         types.set(type, (entry = created));
       }
@@ -121,6 +141,7 @@ export const createQueuePositions = (deps: {
       const stop = () => {
         if (!poller.waiters.delete(waiter) || poller.waiters.size > 0) return;
         clearInterval(poller.timer);
+        clearTimeout(poller.first);
         if (types.get(type) === poller) types.delete(type);
       };
       return {
@@ -128,7 +149,12 @@ export const createQueuePositions = (deps: {
         queued() {
           if (inQueue || !poller.waiters.has(waiter)) return;
           inQueue = true;
-          void poll(type, poller);
+          // One timer per type: every request queued before it fires is read by its poll.
+          poller.first ??= setTimeout(() => {
+            poller.first = undefined;
+            void poll(type, poller);
+          }, firstAfterMs);
+          poller.first.unref?.();
         },
         answered(attempt) {
           if (!poller.waiters.has(waiter)) return;
@@ -139,7 +165,10 @@ export const createQueuePositions = (deps: {
     },
     close() {
       clearInterval(catalogueTimer);
-      for (const entry of types.values()) clearInterval(entry.timer);
+      for (const entry of types.values()) {
+        clearInterval(entry.timer);
+        clearTimeout(entry.first);
+      }
       types.clear();
     },
   };
@@ -164,7 +193,7 @@ export const socketPositions = (positions: QueuePositions, emit: (event: string,
       waiting.set(id, { waiter: positions.watch(type, (position) => emit(EVENTS.queued, { id, position }), measureWait), timer });
       // Registered before the publish, so a fast answer ends it; counted from the confirm on.
     },
-    /** `id` is in its queue (published, or an existing call attached to): its first position is read now. */
+    /** `id` is in its queue (published, or an existing call attached to): its first position is read shortly (FIRST_POSITION_AFTER_MS) if it still waits. */
     queued(id: string) {
       waiting.get(id)?.waiter.queued();
     },

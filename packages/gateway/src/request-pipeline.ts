@@ -48,6 +48,17 @@ export type AckFn = (ack: Ack) => void;
 const idOf = (frame: unknown) =>
   frame !== null && typeof frame === 'object' && typeof (frame as { id?: unknown }).id === 'string' ? (frame as { id: string }).id.slice(0, 128) : undefined;
 
+/**
+ * A request's logger (requestId, type and traceparent on every line), made
+ * on first use: pino serialises a child's bindings when it is made, and at
+ * LOG_LEVEL=warn most requests never log.
+ */
+type RequestLog = () => Logger;
+const requestLog = (log: Logger, bindings: { requestId: string; type: string; traceparent: string }): RequestLog => {
+  let child: Logger | undefined;
+  return () => (child ??= log.child(bindings));
+};
+
 const INTERNAL: WireError = { code: 'INTERNAL', message: 'The gateway failed to accept the request.' };
 
 /**
@@ -58,10 +69,10 @@ const INTERNAL: WireError = { code: 'INTERNAL', message: 'The gateway failed to 
  * fault inside Warren.
  */
 const brokerFailure =
-  (log: Logger) =>
+  (log: RequestLog) =>
   (error: unknown): never => {
     if (isWarrenError(error)) throw error;
-    log.warn({ err: (error as Error)?.message }, 'broker operation failed');
+    log().warn({ err: (error as Error)?.message }, 'broker operation failed');
     throw createWarrenError('BROKER_UNAVAILABLE', 'The gateway cannot reach the message broker; try again shortly.', { cause: error });
   };
 
@@ -77,7 +88,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
   type Outcome = { ack: Ack; deadline?: number };
   type Start = Extract<Claim, { kind: 'first' }>['start'];
   /** Plugins, then publish (or a local run): the ack the request earns, and its deadline when accepted. */
-  const accept = async (frame: RequestFrame, payloadBytes: number, traceparent: string, rlog: Logger, start: Start): Promise<Outcome> => {
+  const accept = async (frame: RequestFrame, payloadText: string, traceparent: string, rlog: RequestLog, start: Start): Promise<Outcome> => {
     const { id, type, timeoutMs } = frame;
     let local: LocalHandler | undefined;
     let published = false;
@@ -89,12 +100,14 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       id,
       type,
       payload: frame.payload,
-      payloadBytes,
+      payloadBytes: Buffer.byteLength(payloadText),
       attachOnly: frame.attach === true,
       deadline: now() + Math.min(timeoutMs ?? options.defaultTimeoutMs, options.maxTimeoutMs),
       traceparent,
       principal: connection.principal === undefined ? undefined : { ...connection.principal },
-      log: rlog,
+      get log() {
+        return rlog();
+      },
       handleLocally(handler) {
         if (typeof handler !== 'function') throw new TypeError('handleLocally needs a handler function');
         local = handler;
@@ -112,6 +125,8 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           deadline: ctx.deadline,
           traceparent,
           ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
+          // The text checked on arrival is the body, unless a plugin replaced the payload (plugins transform by replacing it).
+          ...(ctx.payload === frame.payload ? { payloadJson: payloadText } : {}),
         };
         if (frame.fast === true && deps.fast.serves(type)) {
           // In flight before publishing; no confirm awaited: the ack goes out once the frame is written.
@@ -163,38 +178,40 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           principal: ctx.principal,
           deadline: ctx.deadline,
           traceparent,
-          log: rlog,
+          log: rlog(),
           now,
         });
         start(type, ctx.deadline, run);
         deps.trackLocal(run);
       } else if (!published) {
-        rlog.error('no plugin answered the request and none passed it on');
+        rlog().error('no plugin answered the request and none passed it on');
         return { ack: refusal(id, INTERNAL, type) };
       }
     } catch (error) {
       let wire = toBrowserError(error, INTERNAL);
       // The transport's message names the broker's address: not for browsers.
       if (wire.code === 'BROKER_UNAVAILABLE') wire = { code: wire.code, message: 'The gateway cannot reach the message broker; try again shortly.' };
-      if (wire === INTERNAL) rlog.error({ err: error }, 'request failed inside the gateway');
-      else rlog.info({ code: wire.code }, 'request rejected');
+      if (wire === INTERNAL) rlog().error({ err: error }, 'request failed inside the gateway');
+      else if (log.isLevelEnabled('info')) rlog().info({ code: wire.code }, 'request rejected');
       return { ack: refusal(id, wire, type) };
     }
     deps.metrics.accepted(type);
-    rlog.info(
-      {
-        deadline: ctx.deadline,
-        local: Boolean(local && !published),
-        ...(frame.key === undefined ? {} : { keyed: true, attached }),
-        ...(frame.fast === true ? { fast } : {}),
-      },
-      'request accepted',
-    );
+    if (log.isLevelEnabled('info')) {
+      rlog().info(
+        {
+          deadline: ctx.deadline,
+          local: Boolean(local && !published),
+          ...(frame.key === undefined ? {} : { keyed: true, attached }),
+          ...(frame.fast === true ? { fast } : {}),
+        },
+        'request accepted',
+      );
+    }
     return { ack: attached ? { ok: true, id, attached: true } : { ok: true, id }, deadline: ctx.deadline };
   };
 
   /** Attach-only to the call a keyed frame names (its first copy was accepted already). */
-  const reattach = async (frame: RequestFrame & { key: string }, traceparent: string, rlog: Logger): Promise<Ack> => {
+  const reattach = async (frame: RequestFrame & { key: string }, traceparent: string, rlog: RequestLog): Promise<Ack> => {
     try {
       await deps.retained.start({
         id: frame.id,
@@ -209,7 +226,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       return { ok: true, id: frame.id, attached: true };
     } catch (error) {
       const wire = isWarrenError(error) ? { code: error.code, message: error.message } : INTERNAL;
-      rlog.info({ code: wire.code }, 'could not re-attach a keyed request');
+      rlog().info({ code: wire.code }, 'could not re-attach a keyed request');
       return refusal(
         frame.id,
         wire.code === 'BROKER_UNAVAILABLE' ? { code: wire.code, message: 'The gateway cannot reach the message broker; try again shortly.' } : wire,
@@ -226,7 +243,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     }
     const { id, type } = parsed.value;
     const traceparent = traceparentFor(parsed.value.traceparent);
-    const rlog = log.child({ requestId: id, type, traceparent });
+    const rlog = requestLog(log, { requestId: id, type, traceparent });
     if (parsed.value.fast === true && parsed.value.key !== undefined) {
       return ackRefusal(ack, id, { code: 'INVALID_REQUEST', message: 'A retained call (`key`) needs the durable path; send it without `fast`.' }, type);
     }
@@ -238,7 +255,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     }
     const text = payloadJson(parsed.value.payload);
     if (text === NOT_JSON) {
-      rlog.warn('payload is not plain JSON');
+      rlog().warn('payload is not plain JSON');
       return ackRefusal(
         ack,
         id,
@@ -256,7 +273,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     // Neither branch below runs the plugin chain (no rate limit applies), so
     // their log lines share the connection's budget for invalid frames.
     if (claim.kind === 'conflict') {
-      if (deps.mayLogInvalid()) rlog.warn('request id reused for a different request');
+      if (deps.mayLogInvalid()) rlog().warn('request id reused for a different request');
       return ackRefusal(
         ack,
         id,
@@ -266,7 +283,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     }
     if (claim.kind === 'duplicate') {
       // A re-send (lost ack, resume) or a copy racing the first: never run twice.
-      if (deps.mayLogInvalid()) rlog.info("duplicate request; answering with the first copy's ack");
+      if (deps.mayLogInvalid()) rlog().info("duplicate request; answering with the first copy's ack");
       const first = await claim.ack;
       // A keyed one re-sent from a new connection (a resume on this gateway):
       // its answers come from the call queue, so this connection attaches.
@@ -278,9 +295,9 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     }
     let outcome: Outcome;
     try {
-      outcome = await accept(parsed.value, Buffer.byteLength(text), traceparent, rlog, claim.start);
+      outcome = await accept(parsed.value, text, traceparent, rlog, claim.start);
     } catch (error) {
-      rlog.error({ err: error }, 'request failed inside the gateway');
+      rlog().error({ err: error }, 'request failed inside the gateway');
       outcome = { ack: refusal(id, INTERNAL, type) };
     }
     claim.settle(outcome.ack, outcome.deadline);

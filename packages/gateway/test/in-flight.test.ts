@@ -4,7 +4,7 @@
 // and the bound.
 import { describe, expect, it } from 'vitest';
 import type { Ack } from '@warren/protocol';
-import { createInFlightTable, type Claim } from '../src/in-flight.ts';
+import { createInFlightTable, fingerprintOf, type Claim } from '../src/in-flight.ts';
 import type { LocalRun } from '../src/local-run.ts';
 
 const first = (claim: Claim) => {
@@ -156,5 +156,23 @@ describe('the in-flight table', () => {
     expect(conn.claim('a', 'other').kind).toBe('first'); // evicts b
     expect(conn.claim('b', 'other').kind).toBe('first');
     expect(conn.claim('d', 'other').kind).toBe('conflict');
+  });
+});
+
+describe('fingerprintOf', () => {
+  it('is the same for the same type and payload text, and differs when either differs', () => {
+    const text = JSON.stringify({ text: 'x'.repeat(80), n: 1 });
+    expect(fingerprintOf('echo', text)).toBe(fingerprintOf('echo', `${text}`));
+    expect(fingerprintOf('echo', text)).not.toBe(fingerprintOf('echo2', text));
+    expect(fingerprintOf('echo', text)).not.toBe(fingerprintOf('echo', text.replace('"n":1', '"n":2')));
+    // Same length, one character apart; and the type/payload boundary cannot be shifted.
+    expect(fingerprintOf('a', 'bc')).not.toBe(fingerprintOf('ab', 'c'));
+    expect(fingerprintOf('t', '"aaaa"')).not.toBe(fingerprintOf('t', '"aaab"'));
+  });
+
+  it('tells 20,000 distinct payloads of one type apart', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 20_000; i++) seen.add(fingerprintOf('t', JSON.stringify({ i, pad: 'p'.repeat(i % 50) })));
+    expect(seen.size).toBe(20_000);
   });
 });

@@ -235,7 +235,7 @@ describe('queued frames through a gateway (memory transport)', () => {
 });
 
 describe('queue positions', () => {
-  const fake = () => {
+  const fake = (timing: { intervalMs?: number; firstAfterMs?: number } = {}) => {
     let ready = 0;
     const depth = { set: (n: number) => (ready = n) };
     const observed: Array<[string, number]> = [];
@@ -243,7 +243,8 @@ describe('queue positions', () => {
     let nowMs = 0;
     const positions = createQueuePositions({
       transport: { queueDepth: async () => ({ ready, consumers: 1 }) },
-      intervalMs: 20,
+      intervalMs: timing.intervalMs ?? 20,
+      ...(timing.firstAfterMs === undefined ? {} : { firstAfterMs: timing.firstAfterMs }),
       metrics: { queueDepth: (type, n) => observed.push([type, n]), queueWait: (type, s) => waits.push([type, s]) },
       log: quiet,
       now: () => nowMs,
@@ -253,7 +254,7 @@ describe('queue positions', () => {
     return { positions, depth, observed, waits, advance: (ms: number) => (nowMs += ms) };
   };
 
-  it('starts at once, never rises, and does not count requests accepted after it', async () => {
+  it('starts once queued, never rises, and does not count requests accepted after it', async () => {
     const { positions, depth, observed } = fake();
     depth.set(5);
     const a: number[] = [];
@@ -262,7 +263,7 @@ describe('queue positions', () => {
     await sleep(5);
     expect(a).toEqual([]); // not confirmed in its queue yet: no position
     wa.queued();
-    await sleep(5);
+    await until(() => a.length > 0);
     expect(a).toEqual([4]);
     depth.set(6); // b joins behind a
     const wb = positions.watch('t', (p) => b.push(p), true);
@@ -276,6 +277,33 @@ describe('queue positions', () => {
     depth.set(2);
     await until(() => a.at(-1) === 0 && b.at(-1) === 1);
     expect(observed.some(([type, n]) => type === 't' && n === 2)).toBe(true);
+    wa.stop();
+    wb.stop();
+    positions.close();
+  });
+
+  it('reads a first position only for a request still waiting firstAfterMs after it was queued', async () => {
+    const { positions, depth, observed } = fake({ intervalMs: 10_000, firstAfterMs: 60 });
+    depth.set(3);
+    // Answered at once, as most requests are: its queue is never polled for it.
+    const quick = positions.watch('t', () => {}, true);
+    quick.queued();
+    quick.answered(1);
+    const a: number[] = [];
+    const b: number[] = [];
+    const wa = positions.watch('t', (p) => a.push(p), true);
+    wa.queued();
+    await sleep(20);
+    const wb = positions.watch('t', (p) => b.push(p), true);
+    wb.queued();
+    await sleep(20);
+    const reads = () => observed.filter(([type]) => type === 't');
+    expect(reads()).toEqual([]); // 40 ms in: nothing read yet
+    await until(() => a.length > 0 && b.length > 0);
+    // One poll for both (the one timer of the type), long before the 10 s interval.
+    expect(reads()).toEqual([['t', 3]]);
+    expect(a).toEqual([1]);
+    expect(b).toEqual([2]);
     wa.stop();
     wb.stop();
     positions.close();

@@ -221,7 +221,9 @@ export const memoryTransport = (broker: MemoryBroker): Transport => {
       const queue = state.requests.get(request.type);
       if (!queue) throw createWarrenError('NO_HANDLER', `No worker serves request type "${request.type}".`);
       state.published += 1;
-      queue.messages.push({ body: copy(request), deliveries: 0 });
+      // As a broker would: the body is the given payload text when there is one.
+      const { payloadJson, ...message } = request;
+      queue.messages.push({ body: payloadJson === undefined ? copy(message) : { ...copy(message), payload: JSON.parse(payloadJson) }, deliveries: 0 });
       pump(state, queue);
     },
 

@@ -8,6 +8,12 @@ export interface RequestMessage {
   id: string;
   type: string;
   payload: unknown;
+  /**
+   * `payload` as JSON text, when the publisher has it already (the gateway
+   * checked it on arrival): sent as the body instead of stringifying the
+   * payload again. It must be JSON.stringify(payload).
+   */
+  payloadJson?: string;
   /** Session that asked; cancels must name it. */
   session: string;
   /**

@@ -14,9 +14,9 @@ describe('retained call requests', () => {
 
   it('go out with the call queue as reply_to and decode with it and the call as session', () => {
     const encoded = encodeRequest(topo, { id: call, type: 'echo', payload: 1, session: call, replyTo: topo.callQueue(call) });
-    expect(encoded.properties.replyTo).toBe('t.call.' + call);
+    expect(encoded.properties.replyTo).toBe(`t.call.${call}`);
     const decoded = decodeRequest(topo, asMessage(encoded));
-    expect(decoded.ok && decoded.value.request).toMatchObject({ id: call, session: call, replyTo: 't.call.' + call });
+    expect(decoded.ok && decoded.value.request).toMatchObject({ id: call, session: call, replyTo: `t.call.${call}` });
   });
 
   it('take the session from the call queue when the header is missing', () => {

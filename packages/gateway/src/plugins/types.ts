@@ -47,7 +47,11 @@ export interface RequestContext {
   readonly sessionId: string;
   readonly id: string;
   readonly type: string;
-  /** The payload; a plugin may replace it (transform). */
+  /**
+   * The payload; a plugin may replace it (transform). Replace, never change
+   * it in place: while it is the frame's own object, the JSON text checked on
+   * arrival is what the schema check reads and what is published.
+   */
   payload: unknown;
   /** Size of the payload as JSON text, in bytes. */
   readonly payloadBytes: number;

@@ -38,7 +38,7 @@ export const encodeRequest = (topo: Topology, request: RequestMessage, now = Dat
   };
   // Expiration makes RabbitMQ drop a request nobody picked up in time.
   if (request.deadline !== undefined) properties.expiration = String(Math.max(1, request.deadline - now));
-  return { body: Buffer.from(JSON.stringify(request.payload ?? null)), properties };
+  return { body: Buffer.from(request.payloadJson ?? JSON.stringify(request.payload ?? null)), properties };
 };
 
 const asNumber = (value: unknown): number | undefined => {
