@@ -75,9 +75,23 @@ export interface InFlightTable {
   size(): number;
 }
 
-/** What makes two frames "the same request": type and payload (as JSON text). */
-export const fingerprintOf = (type: string, payloadJson: string): string =>
-  createHash('sha256').update(type).update('\u0000').update(payloadJson).digest('base64url');
+type NativeHash = (text: string) => bigint | number;
+
+/**
+ * What makes two frames "the same request": type and payload (as JSON text).
+ * It tells a re-send from a mistake within one session, not an attacker's
+ * collision (that could only confuse the attacker's own session), so a fast
+ * 64-bit hash with the text's length will do where the runtime has one:
+ * Bun.hash takes 0.2 ms for a 1 MB payload, SHA-256 2 ms (issue 16).
+ */
+export const fingerprinter =
+  (native: NativeHash | undefined) =>
+  (type: string, payloadJson: string): string =>
+    native === undefined
+      ? createHash('sha256').update(type).update('\u0000').update(payloadJson).digest('base64url')
+      : `${payloadJson.length.toString(36)}.${native(payloadJson).toString(36)}.${type}`;
+
+export const fingerprintOf = fingerprinter((globalThis as { Bun?: { hash?: NativeHash } }).Bun?.hash);
 
 const GRACE_MS = 5_000;
 

@@ -4,7 +4,7 @@
 // and the bound.
 import { describe, expect, it } from 'vitest';
 import type { Ack } from '@warren/protocol';
-import { createInFlightTable, type Claim } from '../src/in-flight.ts';
+import { createInFlightTable, fingerprinter, type Claim } from '../src/in-flight.ts';
 import type { LocalRun } from '../src/local-run.ts';
 
 const first = (claim: Claim) => {
@@ -156,5 +156,31 @@ describe('the in-flight table', () => {
     expect(conn.claim('a', 'other').kind).toBe('first'); // evicts b
     expect(conn.claim('b', 'other').kind).toBe('first');
     expect(conn.claim('d', 'other').kind).toBe('conflict');
+  });
+});
+
+describe('fingerprints', () => {
+  // A real (if weak) 32-bit string hash stands in for Bun.hash, so both forms run under any runtime.
+  const djb2 = (text: string) => {
+    let h = 5381;
+    for (let i = 0; i < text.length; i++) h = (Math.imul(h, 33) + text.charCodeAt(i)) | 0;
+    return h >>> 0;
+  };
+  for (const [name, fingerprint] of [
+    ['SHA-256', fingerprinter(undefined)],
+    ['a native hash', fingerprinter(djb2)],
+  ] as const) {
+    it(`with ${name}: equal for the same type and payload, different when either differs`, () => {
+      const payload = JSON.stringify({ tag: 'bench', data: 'x'.repeat(10_000) });
+      expect(fingerprint('echo', payload)).toBe(fingerprint('echo', `${payload}`));
+      expect(fingerprint('echo', payload)).not.toBe(fingerprint('stream', payload));
+      expect(fingerprint('echo', payload)).not.toBe(fingerprint('echo', payload.replace('bench', 'bench2')));
+      expect(fingerprint('echo', '{"a":1}')).not.toBe(fingerprint('echo', '{"a":2}'));
+    });
+  }
+
+  it('a type cannot be confused with the payload text that follows it', () => {
+    const fingerprint = fingerprinter(djb2);
+    expect(fingerprint('a', '1')).not.toBe(fingerprint('a1', ''));
   });
 });
