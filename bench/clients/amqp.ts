@@ -19,11 +19,13 @@ await clientMain(async (spec) => {
     if (MIMIC.has('channels')) await replies.prefetch(REPLY_PREFETCH);
     const queue = replyQueue(prefix, `${process.pid}-${vu}`);
     queues.push(queue);
-    await replies.assertQueue(queue, { durable: true, arguments: REPLY_QUEUE_ARGS });
+    await replies.assertQueue(queue, { durable: true, arguments: MIMIC.has('quorum') ? { ...REPLY_QUEUE_ARGS, 'x-queue-type': 'quorum' } : REPLY_QUEUE_ARGS });
     await replies.consume(queue, (message: ConsumeMessage | null) => {
       if (!message) return;
       const body = JSON.parse(message.content.toString()) as { kind: string; id: string; data: unknown };
-      replies.ack(message);
+      // Warren's gateway settles a reply once the browser acked it (≈ 330 ms later at 1 MB, C=64).
+      if (MIMIC.has('lateack')) setTimeout(() => replies.ack(message), 330);
+      else replies.ack(message);
       const call = waiting.get(body.id);
       if (!call) return;
       if (body.kind === 'chunk') call.onChunk();

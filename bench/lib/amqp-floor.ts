@@ -15,7 +15,9 @@ export const REPLY_PREFETCH = 256;
  * one at a time, to find what each costs the broker: `exchange` (a direct
  * exchange and mandatory publishes), `headers` (Warren's properties and
  * headers), `ttl` (per-message expiration), `qargs` (delivery limit and
- * dead-letter exchange), `channels` (a channel per reply consumer).
+ * dead-letter exchange), `channels` (a channel per reply consumer),
+ * `quorum` (quorum reply queues), `lateack` (replies acked 330 ms after
+ * delivery, as Warren's gateway acks after the browser did).
  */
 export const MIMIC = new Set((process.env.BENCH_AMQP_MIMIC ?? '').split(',').filter(Boolean));
 export const requestsExchange = (prefix: string) => `${prefix}.requests`;
