@@ -169,6 +169,7 @@ def decode_request(body: bytes, props: WireProps, *, request_type: str, topo: To
         principal=principal,
         traceparent=_text(hdrs.get(names["traceparent"])),
         fast=fast,
+        batch_replies=_number(hdrs.get(names["batch"])) == 1,
     )
 
 
