@@ -64,6 +64,8 @@ class ResponseStream:
                 self._on_broken(error)
 
         confirmed.add_done_callback(settled)
+        while self._pending and self._pending[0][0].done():  # a slow stream never waits on them: keep the list short
+            self._pending.popleft()
         self._pending.append((confirmed, count))
 
     def _flush(self) -> None:
@@ -107,8 +109,10 @@ class ResponseStream:
 
     async def _settle_all(self) -> None:
         while self._pending:
-            confirmed, _ = self._pending.popleft()
-            await asyncio.wait({confirmed})
+            confirmed = self._pending[0][0]
+            if not confirmed.done():  # no suspension for what is settled: queued chunks stay to join the final
+                await asyncio.wait({confirmed})
+            self._pending.popleft()
         if self.failure is not None:
             raise self.failure
 
