@@ -124,11 +124,14 @@ class ResponseStream:
         clean new attempt instead of answering with a gap. It costs at most one confirm round trip per
         stream, and none when the whole answer fits one batch.
         """
-        await self._settle_all()  # chunks still queued wait here (in order) to leave with the final
         if self._many is not None:
-            self._queued.append((envelope, body))  # not counted in the bytes: a batch is ≤ 16 KiB of chunks plus it
-        else:
+            # The chunks still queued (< MAX_BATCH) wait with the final and leave in its message; it is not
+            # counted in the bytes: a batch is ≤ 16 KiB of chunks plus it.
+            tail, self._queued, self._queued_bytes = self._queued, [], 0
+            await self._settle_all()
+            self._queued = [*tail, (envelope, body)]
             self._flush()
+        else:
+            await self._settle_all()
             self._publish([(envelope, body)])
-        self._flush()
         await self._settle_all()
