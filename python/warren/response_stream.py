@@ -59,7 +59,7 @@ class ResponseStream:
             error = asyncio.CancelledError() if future.cancelled() else future.exception()
             if error is None:
                 self._unconfirmed -= count
-            elif self.failure is None:
+            elif self.failure is None and not future.cancelled():
                 self.failure = error
                 self._on_broken(error)
 
@@ -106,6 +106,12 @@ class ResponseStream:
             await asyncio.wait({confirmed})  # not cancelled with the handler: the publish goes on
             if self.failure is not None:
                 raise self.failure
+
+    def abandon(self) -> None:
+        """The request is handed back or given up: stop what is still being published (a new attempt sends it all again)."""
+        self._queued, self._queued_bytes = [], 0
+        while self._pending:
+            self._pending.popleft()[0].cancel()
 
     async def _settle_all(self) -> None:
         while self._pending:

@@ -211,9 +211,11 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         try:
             await stream.final(*stamped(envelope, body))
         except Undeliverable as error:
+            stream.abandon()
             await undeliverable(error)
             return False
         except Exception as error:  # noqa: BLE001 - nacked, channel gone, or SettleTimeout: a new attempt
+            stream.abandon()
             logger().warning("could not publish the final %s (%s); handing the request back", envelope["kind"], error)
             await settle(True)
             return False
@@ -329,6 +331,7 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         if runtime.jobs.get(key) is job:
             del runtime.jobs[key]
 
+    stream.abandon()  # not answered: the chunks still being published or retried are of no use now
     if delivery.lost.is_set():
         logger().warning("broker connection lost mid-request; the broker will redeliver it")
     elif job.undeliverable is not None:
