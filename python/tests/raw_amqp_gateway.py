@@ -26,6 +26,8 @@ class AmqpGateway(ResponseInbox):
         self.extra_reply_queues: list[str] = []
         self.connection = None
         self.channel = None
+        #: How many responses each reply message carried, in arrival order (a batch message carries several).
+        self.message_sizes: list[int] = []
 
     async def start(self) -> "AmqpGateway":
         self.connection = await aio_pika.connect(self.url)
@@ -43,11 +45,17 @@ class AmqpGateway(ResponseInbox):
         await queue.consume(self._on_response)
 
     async def _on_response(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:
-        envelope = json.loads(message.body)
-        validate("response", envelope)
-        assert message.correlation_id == envelope["id"] and message.type == envelope["kind"]
+        body = json.loads(message.body)
+        # A batch (spec "Response message"): type `batch`, a JSON array of envelopes of one request in seq order.
+        envelopes = body if message.type == "batch" else [body]
+        assert message.type != "batch" or (isinstance(body, list) and 1 <= len(body) <= 128)
         assert message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
-        self.file(envelope)
+        assert [e["seq"] for e in envelopes] == sorted(e["seq"] for e in envelopes)
+        self.message_sizes.append(len(envelopes))
+        for envelope in envelopes:
+            validate("response", envelope)
+            assert message.correlation_id == envelope["id"] and message.type in (envelope["kind"], "batch")
+            self.file(envelope)
         await message.ack()
 
     async def publish_raw(self, request_type: str, body: bytes, **properties) -> None:
@@ -55,7 +63,8 @@ class AmqpGateway(ResponseInbox):
         await exchange.publish(aio_pika.Message(body, **properties), routing_key=request_type, mandatory=True)
 
     async def request(self, request_type: str, payload, *, id: str | None = None, deadline_ms: int | None = None,
-                      set_expiration: bool = True, principal: dict | None = None, reply_to: str | None = None) -> str:
+                      set_expiration: bool = True, principal: dict | None = None, reply_to: str | None = None,
+                      batch: bool = False) -> str:
         """Publish as the protocol says: mandatory, persistent, confirmed, with the x-warren-* headers."""
         request_id = id or "r-" + uuid.uuid4().hex[:10]
         self.responses.setdefault(request_id, asyncio.Queue())
@@ -69,6 +78,8 @@ class AmqpGateway(ResponseInbox):
                 expiration = max(1, deadline_ms - now_ms) / 1000
         if principal is not None:
             hdrs[names["principal"]] = json.dumps(principal)
+        if batch:  # this gateway reads batch replies
+            hdrs[names["batch"]] = 1
         await self.publish_raw(
             request_type,
             json.dumps(payload).encode(),

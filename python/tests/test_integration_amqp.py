@@ -55,6 +55,24 @@ async def test_result(env):
                      "data": {"echo": {"hello": "world"}, "attempt": 1, "principal": {"sub": "u1"}}}
 
 
+async def test_a_batch_reading_gateway_gets_the_chunks_of_one_iteration_in_one_message(env):
+    async def stream(payload, ctx):
+        for i in range(payload["n"]):
+            await ctx.send_chunk(i)  # queued: nothing here waits for the broker
+        return "done"
+
+    gateway, _ = await env({"stream": stream})
+    rid = await gateway.request("stream", {"n": 200}, batch=True)
+    chunks, final = await gateway.until_final(rid)
+    assert [c["data"] for c in chunks] == list(range(200)) and final["data"] == "done" and final["seq"] == 200
+    assert gateway.message_sizes == [128, 73]  # at most 128 a message, the final with the last chunks
+
+    gateway.message_sizes.clear()
+    rid = await gateway.request("stream", {"n": 3})  # no x-warren-batch: one response per message
+    chunks, final = await gateway.until_final(rid)
+    assert [c["data"] for c in chunks] == [0, 1, 2] and gateway.message_sizes == [1, 1, 1, 1]
+
+
 async def test_request_queue_has_the_topology_arguments(env):
     async def noop(payload, ctx):
         return None

@@ -86,6 +86,7 @@ async def test_an_answer_to_a_missing_reply_queue_is_retried_then_acked_as_undel
         try:
             await ctx.send_chunk("nobody will see this")
             await ctx.send_chunk("nor this")
+            await asyncio.sleep(30)  # the chunks are only queued: the failed publish aborts the handler here
         except BaseException as error:
             seen["error"], seen["reason"] = error, ctx._abort_reason
             raise

@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
     #: Also serve these types on the fast lane (docs/protocol.md, "The fast lane": at most once, no
     #: durability), for callers that ask `{ fast: true }`: True for every type, or a list of types.
     "fast": False,
+    #: Responses of one request queued or unconfirmed before `send_chunk` waits (as the TypeScript worker's chunkWindow).
+    "chunk_window": 256,
     #: Results and chunks to JSON bytes (warren.encoder): datetime, Decimal, set, dataclass, UUID, Enum handled.
     "encoder": None,
 }
@@ -73,6 +75,7 @@ class WorkerOptions:
     encoder: Encoder = DEFAULT_ENCODER
     #: The fast lane: True (every type), False, or the types that have one.
     fast: bool | tuple[str, ...] = False
+    chunk_window: int = 256
     #: The broker URLs, one per node; the connection starts at a random one and moves on when one fails.
     urls: tuple[str, ...] = ()
 
@@ -154,6 +157,7 @@ def normalize_options(*, service: str, url: str | Sequence[str] | None = None, n
         settle_timeout_ms=_ms("settle_timeout_ms", merged["settle_timeout_ms"], 1),
         loop_lag_warn_ms=_ms("loop_lag_warn_ms", merged["loop_lag_warn_ms"]),
         encoder=encoder,
+        chunk_window=_int_in("chunk_window", merged["chunk_window"], 1, 1_000_000),
     )
 
 

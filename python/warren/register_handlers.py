@@ -190,7 +190,8 @@ async def register_handlers(
     # Wall clock, not now_ms: stream records say when they were sent in epoch ms.
     remember, was_cancelled = cancel_memory(ttl_ms=opts.cancel_memory_ms)
     runtime = Runtime(transport=transport, now_ms=clock, remember_cancel=remember, was_cancelled=was_cancelled,
-                      encoder=opts.encoder, settle_timeout_s=opts.settle_timeout_ms / 1000)
+                      encoder=opts.encoder, settle_timeout_s=opts.settle_timeout_ms / 1000,
+                      chunk_window=opts.chunk_window)
     for spec in specs:
         if not spec.is_async:  # `concurrency` threads per type, as many as its deliveries in flight
             runtime.pools[spec.request_type] = ThreadPool(opts.concurrency, f"warren-{spec.request_type}")

@@ -32,6 +32,7 @@ from .errors import Undeliverable, WarrenError, to_wire_error
 from .bounded import SettleTimeout, within
 from .handler import HandlerSpec, stream_generator, stream_generator_in_thread
 from .request_context import RequestInfo, current_request
+from .response_stream import PublishMany, ResponseStream
 from .thread_pool import ThreadPool
 from .transport.types import RequestDelivery, Transport
 from .validation import invalid_payload
@@ -48,13 +49,10 @@ class Job:
     ctx: Context
     #: The task to cancel on abort (the delivery's task while the handler runs).
     task: "asyncio.Task[Any] | None" = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     seq: int = 0
     final: bool = False
     #: The handler is running (an abort cancels the task only then).
     running: bool = False
-    #: The chunk publish in progress, if any.
-    publishing: "asyncio.Future[None] | None" = None
     #: A chunk could not be published: the caller's stream has a gap.
     broken: bool = False
     #: A chunk stayed returned by the broker through every retry: nobody receives this request's answers.
@@ -88,6 +86,8 @@ class Runtime:
     lost_watchers: dict[asyncio.Event, tuple["asyncio.Task[None]", set[Job]]] = field(default_factory=dict)
     #: Who this worker is, stamped on the first response of each attempt (docs/protocol.md, "Hops").
     worker: dict[str, Any] | None = None
+    #: Responses of one request queued or unconfirmed before `send_chunk` waits (options `chunk_window`).
+    chunk_window: int = 256
 
     def watch_lost(self, job: Job) -> None:
         event = job.delivery.lost
@@ -141,20 +141,50 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         # At shutdown the request is handed back: a drain must not wait out a retry window.
         return delivery.lost.is_set() or (job is not None and job.ctx._abort_reason == "SHUTTING_DOWN")
 
-    async def publish(envelope: dict[str, Any], body: bytes) -> None:
+    def stamped(envelope: dict[str, Any], body: bytes) -> tuple[dict[str, Any], bytes]:
         if envelope.get("seq") == 0 and runtime.worker is not None:
             # The first response of an attempt says which worker picked it up, and when (the hop timeline).
             envelope = {**envelope, "worker": {**runtime.worker, "startedAt": picked_up_at}}
             body = runtime.encoder(envelope)
+        return envelope, body
 
+    fast_session = request.session if request.fast else None  # fast: unconfirmed and never returned (decision 0016)
+
+    async def publish_one(envelope: dict[str, Any], body: bytes) -> None:
         async def once(reply_to: str, message: dict[str, Any]) -> None:
-            if request.fast:  # unconfirmed and never returned (decision 0016)
-                await within(runtime.transport.publish_response(reply_to, message, body=body, fast_session=request.session),
+            if fast_session is not None:
+                await within(runtime.transport.publish_response(reply_to, message, body=body, fast_session=fast_session),
                              runtime.settle_timeout_s)
             else:
                 await within(runtime.transport.publish_response(reply_to, message, body=body), runtime.settle_timeout_s)
 
         await publish_until_routed(once, request.reply_to, envelope, remaining_ms=remaining_ms, give_up=give_up, on_return=on_return)
+
+    # Batch messages only when the request's reply consumer reads them and the transport can send them.
+    publish_many: PublishMany | None = None
+    if request.batch_replies and runtime.transport.publish_responses is not None:
+        many = runtime.transport.publish_responses
+
+        async def publish_batch(envelopes: list[dict[str, Any]], body: bytes) -> None:
+            async def once(reply_to: str, _: dict[str, Any]) -> None:
+                await within(many(reply_to, envelopes, body=body, fast_session=fast_session), runtime.settle_timeout_s)
+
+            await publish_until_routed(once, request.reply_to, envelopes[0], remaining_ms=remaining_ms, give_up=give_up,
+                                       on_return=on_return)
+
+        publish_many = publish_batch
+
+    def on_broken(error: BaseException) -> None:
+        # A response that could not be published makes the rest pointless: stop the handler.
+        if job is None:
+            return
+        if isinstance(error, Undeliverable):
+            job.undeliverable = error
+        else:
+            job.broken = True
+        job.abort("DISCONNECTED")
+
+    stream = ResponseStream(publish_one, publish_many, runtime.chunk_window, on_broken)
 
     async def settle(requeue: bool) -> None:
         try:
@@ -179,11 +209,13 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
                                   WarrenError("WORKER_ERROR", f"The handler's result is not JSON: {bad}").to_wire())
             body = runtime.encoder(envelope)
         try:
-            await publish(envelope, body)
+            await stream.final(*stamped(envelope, body))
         except Undeliverable as error:
+            stream.abandon()
             await undeliverable(error)
             return False
         except Exception as error:  # noqa: BLE001 - nacked, channel gone, or SettleTimeout: a new attempt
+            stream.abandon()
             logger().warning("could not publish the final %s (%s); handing the request back", envelope["kind"], error)
             await settle(True)
             return False
@@ -222,26 +254,17 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
 
     async def publish_chunk(data: Any) -> None:
         assert job is not None
-        async with job.lock:
-            if job.final:
-                raise RuntimeError("send_chunk called after the request was answered")
-            envelope = wire.chunk(request.id, job.seq, attempt, data)
-            body = runtime.encoder(envelope)  # TypeError/ValueError to the handler for data JSON cannot carry
-            job.seq += 1
-            # Shielded: an abort mid-publish must not leave a hole before the final message's seq.
-            job.publishing = asyncio.ensure_future(publish(envelope, body))
-            try:
-                await asyncio.shield(job.publishing)
-            except asyncio.CancelledError:
-                raise
-            except Undeliverable as error:
-                job.undeliverable = error
-                if ctx._abort_reason is None:  # no cancel: the handler gets this error right here
-                    ctx._abort_reason = "DISCONNECTED"
-                raise abort_error("DISCONNECTED") from None
-            except Exception:
-                job.broken = True
-                raise
+        if job.final:
+            raise RuntimeError("send_chunk called after the request was answered")
+        envelope = wire.chunk(request.id, job.seq, attempt, data)
+        body = runtime.encoder(envelope)  # TypeError/ValueError to the handler for data JSON cannot carry
+        job.seq += 1
+        # Queued, not awaited (response_stream): an abort from here on leaves no hole before the final's seq.
+        try:
+            if stream.queue(*stamped(envelope, body)):
+                await stream.wait_for_room()
+        except Undeliverable:
+            raise abort_error("DISCONNECTED") from None
 
     loop = asyncio.get_running_loop()
     fields: dict[str, Any] = dict(
@@ -308,6 +331,7 @@ async def handle_delivery(runtime: Runtime, spec: HandlerSpec, delivery: Request
         if runtime.jobs.get(key) is job:
             del runtime.jobs[key]
 
+    stream.abandon()  # not answered: the chunks still being published or retried are of no use now
     if delivery.lost.is_set():
         logger().warning("broker connection lost mid-request; the broker will redeliver it")
     elif job.undeliverable is not None:
@@ -329,16 +353,8 @@ async def _no_chunks(data: Any) -> None:
 async def _outcome(job: Job, value: Any, error: BaseException | None) -> dict[str, Any] | None:
     """The final envelope once the handler ended (None when the request is abandoned: lost, shut down, undeliverable)."""
     ctx = job.ctx
-    if job.publishing is not None:  # let an interrupted chunk land before the final message
-        await asyncio.wait({job.publishing})
-        failure = None if job.publishing.cancelled() else job.publishing.exception()
-        if isinstance(failure, Undeliverable):
-            job.undeliverable = failure  # the handler was cancelled before it saw this
-        elif failure is not None:
-            ctx.log.warning("a chunk could not be published: %s", failure)
-    async with job.lock:
-        job.final = True
-        seq = job.seq
+    job.final = True
+    seq = job.seq
     reason = ctx._abort_reason
     if job.delivery.lost.is_set() or job.undeliverable is not None or job.broken or reason in ("SHUTTING_DOWN", "DISCONNECTED"):
         return None

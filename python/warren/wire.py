@@ -73,6 +73,8 @@ def encode_request(topo: Topology, request: RequestMessage, now_ms: int) -> tupl
         hdrs[names["principal"]] = json.dumps(request.principal)
     if request.traceparent is not None:
         hdrs[names["traceparent"]] = request.traceparent
+    if request.batch_replies:
+        hdrs[names["batch"]] = 1
     props = WireProps(
         correlation_id=request.id,
         reply_to=request.reply_to or topo.reply_queue(request.session),
@@ -169,6 +171,7 @@ def decode_request(body: bytes, props: WireProps, *, request_type: str, topo: To
         principal=principal,
         traceparent=_text(hdrs.get(names["traceparent"])),
         fast=fast,
+        batch_replies=_number(hdrs.get(names["batch"])) == 1,
     )
 
 

@@ -10,7 +10,7 @@ import aiormq
 
 from .. import wire
 from ..errors import BrokerUnavailable, ConfigError, InvalidRequest, ResponseReturned
-from ..protocol import Topology, cancel_stream_reading, headers as header_names, topology as make_topology
+from ..protocol import Topology, cancel_stream_reading, headers as header_names, topology as make_topology, topology_facts
 from .amqp_acks import AckBatcher
 from .amqp_cancels import CancelStreamReader
 from .amqp_connection import backoff_delay_ms, connection_manager, describe
@@ -147,6 +147,28 @@ async def amqp_transport(
         except aiormq.exceptions.PublishError:  # basic.return
             raise ResponseReturned(reply_to) from None
         except aiormq.exceptions.DeliveryError:  # basic.nack: e.g. a quorum queue electing a new leader
+            raise BrokerUnavailable("The message broker did not confirm a response; it will be sent again.") from None
+
+    batch_type = topology_facts()["messageTypes"]["batch"]
+
+    async def publish_responses(reply_to: str, envelopes: list[dict[str, Any]], *, body: bytes,
+                                fast_session: str | None = None) -> None:
+        """One attempt at a batch message (packages/protocol/spec/v1/protocol.md "Response message"); raises as publish_response."""
+        if fast_session is not None:
+            fast = await fast_channel()
+            properties = aiormq.spec.Basic.Properties(content_type="application/json", delivery_mode=1,
+                                                      correlation_id=envelopes[0]["id"], message_type=batch_type,
+                                                      headers={header_names()["session"]: fast_session})
+            await fast.channel.basic_publish(body, exchange="", routing_key=reply_to, properties=properties)
+            return
+        channel = await publishing_channel()
+        properties = aiormq.spec.Basic.Properties(content_type="application/json", delivery_mode=2,
+                                                  correlation_id=envelopes[0]["id"], message_type=batch_type)
+        try:
+            await channel.channel.basic_publish(body, exchange="", routing_key=reply_to, properties=properties, mandatory=True)
+        except aiormq.exceptions.PublishError:  # basic.return
+            raise ResponseReturned(reply_to) from None
+        except aiormq.exceptions.DeliveryError:  # basic.nack
             raise BrokerUnavailable("The message broker did not confirm a response; it will be sent again.") from None
 
     async def append_to_cancel_stream(body: bytes, message_type: str, message_id: str | None = None) -> None:
@@ -428,4 +450,5 @@ async def amqp_transport(
         consume_announcements=registry["consume_announcements"],
         close=close,
         consume_fast_requests=consume_fast_requests,
+        publish_responses=publish_responses,
     )

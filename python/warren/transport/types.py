@@ -38,6 +38,8 @@ class RequestMessage:
     #: Came through the fast lane (docs/decisions/0016-fast-lane.md): its responses go out
     #: non-persistent and unconfirmed to `reply_to` (the gateway's own queue), naming the session.
     fast: bool = False
+    #: The request carries `x-warren-batch: 1`: its reply consumer reads batch messages (several responses in one).
+    batch_replies: bool = False
 
 
 @dataclass
@@ -112,3 +114,7 @@ class Transport:
     #: prefetch bounding the handlers running; each delivery acked when its run ends, a redelivered one dropped
     #: unrun (at most once). None: this transport has no fast lane.
     consume_fast_requests: Callable[..., Awaitable[Subscription]] | None = None
+    #: publish_responses(reply_to, envelopes, body=, fast_session=None): consecutive responses of one request as
+    #: one batch message (type `batch`, body the JSON array `body`), for a request with `batch_replies`; resolves
+    #: once confirmed. None: this transport publishes one response per message.
+    publish_responses: Callable[..., Awaitable[None]] | None = None
