@@ -14,16 +14,20 @@ export const DATA_JSON: unique symbol = Symbol.for('warren.response.dataJson') a
 /** A response as a worker hands it to publishResponse(s): the wire envelope, perhaps with its data's text. */
 export type OutgoingResponse = Response & { [DATA_JSON]?: string };
 
-/** `response` carrying `json`, which must be JSON.stringify(response.data); `response` itself when there is none. */
-export const withDataJson = <R extends Response>(response: R, json: string | undefined): R & { [DATA_JSON]?: string } =>
-  json === undefined ? response : { ...response, [DATA_JSON]: json };
-
 /**
  * Below this many characters of data text, stringifying the whole envelope
  * again costs less than splitting it around the text (measured: a 100-byte
- * result took 2–3x longer spliced).
+ * result took 2–3x longer spliced, or with the text attached).
  */
 const SPLICE_FROM = 1024;
+
+/**
+ * `response` carrying `json`, which must be JSON.stringify(response.data);
+ * `response` itself when there is none or it is too short to be worth
+ * splicing (a symbol key on a small envelope slows its stringify down).
+ */
+export const withDataJson = <R extends Response>(response: R, json: string | undefined): R & { [DATA_JSON]?: string } =>
+  json === undefined || json.length < SPLICE_FROM ? response : { ...response, [DATA_JSON]: json };
 
 /**
  * JSON.stringify(response), byte for byte: the keys before `data` and those
