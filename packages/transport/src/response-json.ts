@@ -30,13 +30,18 @@ export const withDataJson = <R extends Response>(response: R, json: string | und
   json === undefined || json.length < SPLICE_FROM ? response : { ...response, [DATA_JSON]: json };
 
 /**
- * JSON.stringify(response), byte for byte: the keys before `data` and those
- * after it stringified as two small objects (in their own order, as
- * JSON.stringify would), joined around the carried text of `data`.
+ * The text of JSON.stringify(response) as consecutive pieces, appended to
+ * `out`: the whole envelope stringified when there is no text worth
+ * splicing; else the keys before `data` and those after it stringified as
+ * two small objects (in their own order, as JSON.stringify would), around
+ * the carried text of `data`.
  */
-export const responseJson = (response: OutgoingResponse): string => {
+const appendPieces = (response: OutgoingResponse, out: string[]): void => {
   const dataJson = response[DATA_JSON];
-  if (dataJson === undefined || dataJson.length < SPLICE_FROM || !('data' in response) || response.data === undefined) return JSON.stringify(response);
+  if (dataJson === undefined || dataJson.length < SPLICE_FROM || !('data' in response) || response.data === undefined) {
+    out.push(JSON.stringify(response));
+    return;
+  }
   const head: Record<string, unknown> = {};
   const tail: Record<string, unknown> = {};
   let side = head;
@@ -47,8 +52,39 @@ export const responseJson = (response: OutgoingResponse): string => {
   const before = JSON.stringify(head);
   const after = JSON.stringify(tail);
   // '{}' when no key has JSON on that side; else '{…}' whose braces are dropped.
-  return `${before === '{}' ? '{' : `${before.slice(0, -1)},`}"data":${dataJson}${after === '{}' ? '}' : `,${after.slice(1)}`}`;
+  out.push(`${before === '{}' ? '{' : `${before.slice(0, -1)},`}"data":`, dataJson, after === '{}' ? '}' : `,${after.slice(1)}`);
 };
 
-/** JSON.stringify(responses), byte for byte, each by responseJson. */
-export const responsesJson = (responses: readonly OutgoingResponse[]): string => `[${responses.map(responseJson).join(',')}]`;
+/**
+ * The pieces' UTF-8, written into one buffer: joining them into one string
+ * first would copy the long text once more (and Bun's Buffer.from of a
+ * joined string measured slower than a second stringify).
+ */
+const bufferOf = (pieces: readonly string[]): Buffer => {
+  if (pieces.length === 1) return Buffer.from(pieces[0]!);
+  let size = 0;
+  for (const piece of pieces) size += Buffer.byteLength(piece);
+  const buffer = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const piece of pieces) at += buffer.write(piece, at);
+  return buffer;
+};
+
+/** The UTF-8 of JSON.stringify(response), byte for byte, with the carried data text spliced in. */
+export const responseBody = (response: OutgoingResponse): Buffer => {
+  const pieces: string[] = [];
+  appendPieces(response, pieces);
+  return bufferOf(pieces);
+};
+
+/** The UTF-8 of JSON.stringify(responses), byte for byte; a batch without carried text is stringified whole, as before. */
+export const responsesBody = (responses: readonly OutgoingResponse[]): Buffer => {
+  if (!responses.some((response) => (response[DATA_JSON]?.length ?? 0) >= SPLICE_FROM)) return Buffer.from(JSON.stringify(responses));
+  const pieces = ['['];
+  responses.forEach((response, i) => {
+    if (i > 0) pieces.push(',');
+    appendPieces(response, pieces);
+  });
+  pieces.push(']');
+  return bufferOf(pieces);
+};

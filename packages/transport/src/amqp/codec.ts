@@ -15,7 +15,7 @@ import {
   type WireError,
 } from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
-import { responseJson, responsesJson, type OutgoingResponse } from '../response-json.ts';
+import { responseBody, responsesBody, type OutgoingResponse } from '../response-json.ts';
 
 export const encodeRequest = (topo: Topology, request: RequestMessage, now = Date.now()): { body: Buffer; properties: Options.Publish } => {
   const headers: Record<string, unknown> = {
@@ -126,7 +126,7 @@ const fastProperties = (fastSession: string | undefined): Options.Publish =>
 
 /** The body is JSON.stringify(response), reusing the text of its data when the worker carried it (DATA_JSON). */
 export const encodeResponse = (response: OutgoingResponse, fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
-  body: Buffer.from(responseJson(response)),
+  body: responseBody(response),
   properties: {
     contentType: 'application/json',
     ...fastProperties(fastSession),
@@ -136,7 +136,7 @@ export const encodeResponse = (response: OutgoingResponse, fastSession?: string)
 });
 
 export const encodeResponses = (responses: readonly OutgoingResponse[], fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
-  body: Buffer.from(responsesJson(responses)),
+  body: responsesBody(responses),
   properties: {
     contentType: 'application/json',
     ...fastProperties(fastSession),
