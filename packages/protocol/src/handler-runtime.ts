@@ -41,8 +41,8 @@ export type RunContext<Fields extends RunFields, Log, Chunk = unknown> = Fields 
   readonly log: Log;
 };
 
-/** How a handler ended: its JSON result, or the error to send. */
-export type HandlerOutcome = { kind: 'result'; data: unknown } | { kind: 'error'; error: WireError };
+/** How a handler ended: its JSON result (with its JSON text, jsonChecked's), or the error to send. */
+export type HandlerOutcome = { kind: 'result'; data: unknown; dataJson?: string } | { kind: 'error'; error: WireError };
 
 export interface HandlerRun<Ctx> {
   readonly ctx: Ctx;
@@ -61,11 +61,18 @@ export interface HandlerRun<Ctx> {
   settle(handler: (payload: unknown, ctx: Ctx) => unknown, payload: unknown, onFailure: (reason: unknown, reference: string) => void): Promise<HandlerOutcome>;
 }
 
-/** Checks that `data` is JSON and tells its encoded size (UTF-16 units: close enough for a cap); `undefined` becomes null. */
-export const jsonChecked = (data: unknown, what: string): [unknown, number] => {
-  if (data === undefined) return [null, 4];
+/**
+ * Checks that `data` is JSON and tells its encoded size (UTF-16 units: close
+ * enough for a cap) and its JSON text, which a worker hands to its transport
+ * so the data is not stringified again for the message body. `undefined`
+ * becomes null; the text is undefined when JSON has none for the value (a
+ * function): its envelope then has no data key, as before.
+ */
+export const jsonChecked = (data: unknown, what: string): [value: unknown, bytes: number, json: string | undefined] => {
+  if (data === undefined) return [null, 4, 'null'];
   try {
-    return [data, JSON.stringify(data)?.length ?? 4];
+    const json = JSON.stringify(data) as string | undefined;
+    return [data, json?.length ?? 4, json];
   } catch (error) {
     throw createWarrenError('WORKER_ERROR', `The handler's ${what} is not JSON-serialisable: ${(error as Error).message}`);
   }
@@ -112,7 +119,8 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
       const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
       aborted.catch(() => {});
       const data = await Promise.race([Promise.resolve().then(() => handler(payload, ctx)), aborted]);
-      return { kind: 'result', data: jsonChecked(data, 'result')[0] } satisfies HandlerOutcome;
+      const [value, , json] = jsonChecked(data, 'result');
+      return (json === undefined ? { kind: 'result', data: value } : { kind: 'result', data: value, dataJson: json }) satisfies HandlerOutcome;
     } catch (error) {
       const reason = controller.signal.aborted ? controller.signal.reason : error;
       if (isWarrenError(reason)) return { kind: 'error', error: toWireError(reason) } satisfies HandlerOutcome;

@@ -19,7 +19,12 @@ describe('handler runtime', () => {
       () => {},
     );
     expect(sent).toEqual([{ got: 7 }]);
-    expect(outcome).toEqual({ kind: 'result', data: { id: 'r1', sub: 'ada', log: 'log', left: Infinity } });
+    // With its JSON text (what the worker's message body reuses): Infinity is null there, as on the wire.
+    expect(outcome).toEqual({
+      kind: 'result',
+      data: { id: 'r1', sub: 'ada', log: 'log', left: Infinity },
+      dataJson: '{"id":"r1","sub":"ada","log":"log","left":null}',
+    });
   });
 
   it('answers on abort even when the handler ignores its signal, and refuses chunks after it', async () => {
@@ -91,6 +96,6 @@ describe('handler runtime', () => {
         null,
         () => {},
       ),
-    ).toEqual({ kind: 'result', data: null });
+    ).toEqual({ kind: 'result', data: null, dataJson: 'null' });
   });
 });

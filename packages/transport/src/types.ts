@@ -2,6 +2,7 @@
 // Two implementations keep the same observable semantics: RabbitMQ (real)
 // and memory (unit tests, embedded fallback of `npm start`).
 import type { Announcement, CancelMessage, Principal, Response } from '@warren/protocol';
+import type { OutgoingResponse } from './response-json.ts';
 
 /** A request as it travels from gateway to worker. */
 export interface RequestMessage {
@@ -221,15 +222,16 @@ export interface WorkerTransport extends BrokerConnection {
    * Resolves once the broker confirmed the response (`delivered`) or returned
    * it (`unroutable`); rejects with BROKER_UNAVAILABLE when neither happened.
    * `replyTo`: the request's own reply address, when it came with one (AMQP
-   * reply_to); else the session's queue.
+   * reply_to); else the session's queue. The response may carry its data's
+   * JSON text (DATA_JSON), which the body then reuses; it is never a field on the wire.
    */
-  publishResponse(session: string, response: Response, replyTo?: string, options?: PublishResponseOptions): Promise<ResponseOutcome>;
+  publishResponse(session: string, response: OutgoingResponse, replyTo?: string, options?: PublishResponseOptions): Promise<ResponseOutcome>;
   /**
    * Publishes consecutive responses of one request as one message; resolves
    * once the broker confirmed it. Only for requests whose `batchReplies` is
    * set; a transport without it makes workers publish one by one.
    */
-  publishResponses?(session: string, responses: readonly Response[], replyTo?: string, options?: PublishResponseOptions): Promise<ResponseOutcome>;
+  publishResponses?(session: string, responses: readonly OutgoingResponse[], replyTo?: string, options?: PublishResponseOptions): Promise<ResponseOutcome>;
   /**
    * Consumes the type's fast-lane queue (`ns.fast.<type>`, classic, declared
    * here): prefetch bounds the handlers running, each delivery is acked when

@@ -2,7 +2,7 @@
 // numbers every message, bounds unconfirmed chunks, and refuses to send once
 // the request was cancelled or its deadline passed.
 import { createWarrenError, isWarrenError, jsonChecked, REPLY_RETRY, type Response, type WireError, type WorkerHop } from '@warren/protocol';
-import type { ResponseOutcome, WorkerTransport } from '@warren/transport';
+import { withDataJson, type OutgoingResponse, type ResponseOutcome, type WorkerTransport } from '@warren/transport';
 
 interface ResponseStream {
   /**
@@ -11,7 +11,8 @@ interface ResponseStream {
    */
   readonly broken: AbortSignal;
   chunk(data: unknown): Promise<void>;
-  final(response: { kind: 'result'; data: unknown } | { kind: 'error'; error: WireError }): Promise<void>;
+  /** `dataJson`: the result's JSON text, when the handler run checked it (HandlerOutcome); the body reuses it. */
+  final(response: { kind: 'result'; data: unknown; dataJson?: string } | { kind: 'error'; error: WireError }): Promise<void>;
 }
 
 /**
@@ -88,7 +89,7 @@ export const createResponseStream = (
   fast = false,
 ): ResponseStream => {
   let seq = 0;
-  const stamped = <R extends Response>(response: R): R => (response.seq === 0 && hop ? { ...response, worker: hop } : response);
+  const stamped = <R extends OutgoingResponse>(response: R): R => (response.seq === 0 && hop ? { ...response, worker: hop } : response);
   /** Published, not yet confirmed, oldest first; `count` responses each. */
   const pending: Array<{ confirmed: Promise<void>; count: number }> = [];
   let unconfirmed = 0;
@@ -99,11 +100,11 @@ export const createResponseStream = (
   // handler streaming faster than the broker confirms costs one publish per
   // tick, not one per chunk. A handler that pauses between chunks sends each
   // at once, as before.
-  const queued: Response[] = [];
+  const queued: OutgoingResponse[] = [];
   let queuedBytes = 0;
   let scheduled = false;
 
-  const publish = (responses: Response[]) => {
+  const publish = (responses: OutgoingResponse[]) => {
     const confirmed =
       responses.length === 1 || !publishMany
         ? Promise.all(responses.map((r) => publishRouted(() => transport.publishResponse(session, r, replyTo, how), deadline))).then(() => {})
@@ -126,7 +127,7 @@ export const createResponseStream = (
     queuedBytes = 0;
     if (queued.length > 0) publish(queued.splice(0));
   };
-  const send = (response: Response, bytes: number) => {
+  const send = (response: OutgoingResponse, bytes: number) => {
     if (!publishMany) return publish([response]);
     if (queued.length > 0 && queuedBytes + bytes > MAX_BATCH_BYTES) flush();
     queued.push(response);
@@ -144,17 +145,18 @@ export const createResponseStream = (
   return {
     broken: broken.signal,
     async chunk(data) {
-      const [value, bytes] = jsonChecked(data, 'chunk');
-      send(stamped({ kind: 'chunk', id, seq: seq++, attempt, data: value }), bytes);
+      // The checked text travels with the chunk: the message body reuses it.
+      const [value, bytes, json] = jsonChecked(data, 'chunk');
+      send(stamped(withDataJson({ kind: 'chunk', id, seq: seq++, attempt, data: value }, json)), bytes);
       if (unconfirmed + queued.length >= window) {
         flush();
         await settleDownTo(Math.floor(window / 2));
       }
     },
     async final(message) {
-      const response: Response = stamped(
+      const response: OutgoingResponse = stamped(
         message.kind === 'result'
-          ? { kind: 'result', id, seq: seq++, attempt, data: message.data }
+          ? withDataJson({ kind: 'result', id, seq: seq++, attempt, data: message.data }, message.dataJson)
           : { kind: 'error', id, seq: seq++, attempt, error: message.error },
       );
       // The final leaves with the chunks still queued (a short stream is one

@@ -15,6 +15,7 @@ import {
   type WireError,
 } from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
+import { responseBody, responsesBody, type OutgoingResponse } from '../response-json.ts';
 
 export const encodeRequest = (topo: Topology, request: RequestMessage, now = Date.now()): { body: Buffer; properties: Options.Publish } => {
   const headers: Record<string, unknown> = {
@@ -123,8 +124,9 @@ export const encodeRefusal = (message: ConsumeMessage, error: WireError): { repl
 const fastProperties = (fastSession: string | undefined): Options.Publish =>
   fastSession === undefined ? { persistent: true } : { persistent: false, headers: { [HEADERS.session]: fastSession } };
 
-export const encodeResponse = (response: Response, fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
-  body: Buffer.from(JSON.stringify(response)),
+/** The body is JSON.stringify(response), reusing the text of its data when the worker carried it (DATA_JSON). */
+export const encodeResponse = (response: OutgoingResponse, fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
+  body: responseBody(response),
   properties: {
     contentType: 'application/json',
     ...fastProperties(fastSession),
@@ -133,8 +135,8 @@ export const encodeResponse = (response: Response, fastSession?: string): { body
   },
 });
 
-export const encodeResponses = (responses: readonly Response[], fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
-  body: Buffer.from(JSON.stringify(responses)),
+export const encodeResponses = (responses: readonly OutgoingResponse[], fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
+  body: responsesBody(responses),
   properties: {
     contentType: 'application/json',
     ...fastProperties(fastSession),
