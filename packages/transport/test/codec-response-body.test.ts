@@ -95,7 +95,14 @@ describe('a response body from the carried data text', () => {
     const gateway = memoryTransport(broker);
     const worker = memoryTransport(broker);
     const received: Response[] = [];
-    await gateway.consumeReplies('s', (response, settle) => (settle(), received.push(response)), { prefetch: 10 });
+    await gateway.consumeReplies(
+      's',
+      (response, settle) => {
+        settle();
+        received.push(response);
+      },
+      { prefetch: 10 },
+    );
     const response: Response = { kind: 'result', id: 'r', seq: 0, attempt: 1, data: { n: 'é😀', pad } };
     expect(await worker.publishResponse('s', carrying(response))).toBe('delivered');
     await new Promise((resolve) => setTimeout(resolve, 10));
