@@ -76,14 +76,10 @@ export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Ta
   const bull64 = find(cells, 'bullmq', 'echo-100B', 64);
   const sock64 = find(cells, 'socket', 'echo-100B', 64);
   if (rr64 && amqp64) add('request/response C=64: Warren req/s ÷ AMQP floor', '≥ 0.6×', rr64.reqPerSec / amqp64.reqPerSec, (v) => v >= 0.6);
-  if (rr64 && bull64)
-    add(
-      'request/response C=64: Warren req/s ÷ BullMQ relay',
-      '≥ 2.5×',
-      rr64.reqPerSec / bull64.reqPerSec,
-      (v) => v >= 2.5,
-      amqp64 && amqp64.reqPerSec / bull64.reqPerSec,
-    );
+  // Issue 8 asked 2.5× the BullMQ relay, issue 16 1.5×: one measure, two goals.
+  const rrBull = rr64 && bull64 ? rr64.reqPerSec / bull64.reqPerSec : Number.NaN;
+  const floorBull = amqp64 && bull64 ? amqp64.reqPerSec / bull64.reqPerSec : undefined;
+  add('request/response C=64: Warren req/s ÷ BullMQ relay', '≥ 2.5×', rrBull, (v) => v >= 2.5, floorBull);
   const rr1 = w('echo-100B', 1);
   const amqp1 = find(cells, 'amqp', 'echo-100B', 1);
   const sock1 = find(cells, 'socket', 'echo-100B', 1);
@@ -98,14 +94,7 @@ export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Ta
   }
   // Issue 16: with every guarantee on, against the BullMQ relay and the naive relay.
   const naive64 = find(cells, 'naive', 'echo-100B', 64);
-  if (rr64 && bull64)
-    add(
-      'issue 16: request/response C=64: Warren req/s ÷ BullMQ relay',
-      '≥ 1.5×',
-      rr64.reqPerSec / bull64.reqPerSec,
-      (v) => v >= 1.5,
-      amqp64 && amqp64.reqPerSec / bull64.reqPerSec,
-    );
+  add('issue 16: request/response C=64: Warren req/s ÷ BullMQ relay', '≥ 1.5×', rrBull, (v) => v >= 1.5, floorBull);
   const s64 = w('stream-10', 64);
   const bullS64 = find(cells, 'bullmq', 'stream-10', 64);
   const amqpS64 = find(cells, 'amqp', 'stream-10', 64);
@@ -139,6 +128,12 @@ export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Ta
   }
   if (scale) {
     add(`${n(scale.connections.at(-1)!)} idle connections: gateway RSS per connection (KB)`, '≤ 25 KB', scale.rssPerConnectionBytes / 1024, (v) => v <= 25);
+    add(
+      `issue 16: ${n(scale.connections.at(-1)!)} idle connections: gateway RSS per connection (KB)`,
+      '≤ 20 KB',
+      scale.rssPerConnectionBytes / 1024,
+      (v) => v <= 20,
+    );
     add(`p99 at ${n(scale.connections.at(-1)!)} connected ÷ p99 at ${n(scale.connections[0]!)}`, '≤ 1.3×', scale.p99.at(-1)! / scale.p99[0]!, (v) => v <= 1.3);
   }
   return out;

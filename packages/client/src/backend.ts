@@ -171,41 +171,31 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     store.update({ sessionId });
   });
 
-  const onResponse = (raw: unknown, ack?: unknown): void => {
+  // Malformed or unexpected responses are dropped; the others still count.
+  const handleOne = (raw: unknown): void => {
     try {
       inFlight.handleResponse(raw);
     } catch {
-      // malformed or unexpected: dropped
-    } finally {
-      // Always ack, so the gateway can settle the broker message.
-      try {
-        if (typeof ack === 'function') (ack as () => void)();
-      } catch {
-        // nothing to do
-      }
+      // dropped
     }
   };
-
+  // Always acked, so the gateway can settle the broker messages.
+  const ackFrame = (ack: unknown): void => {
+    try {
+      if (typeof ack === 'function') (ack as () => void)();
+    } catch {
+      // nothing to do
+    }
+  };
+  const onResponse = (raw: unknown, ack?: unknown): void => {
+    handleOne(raw);
+    ackFrame(ack);
+  };
   // A `responses` frame (capability response-batches): each envelope by the
   // same path as a `response` frame, in order, then one ack for all of them.
   const onResponses = (raw: unknown, ack?: unknown): void => {
-    try {
-      if (Array.isArray(raw)) {
-        for (const response of raw) {
-          try {
-            inFlight.handleResponse(response);
-          } catch {
-            // malformed or unexpected: dropped, the others still count
-          }
-        }
-      }
-    } finally {
-      try {
-        if (typeof ack === 'function') (ack as () => void)();
-      } catch {
-        // nothing to do
-      }
-    }
+    if (Array.isArray(raw)) for (const response of raw) handleOne(response);
+    ackFrame(ack);
   };
 
   const onQueued = guard((raw: unknown) => inFlight.handleQueued(raw));
