@@ -93,20 +93,6 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const build = () => {
     const requests = ownRequests();
     const positions = socketPositions(deps.positions, (event, frame) => socket.emit(event, frame));
-    const retained = createRetainedCalls({
-      socket,
-      transport,
-      namespace: options.namespace,
-      retentionMs: options.callRetentionMs,
-      sessionId: session.sessionId,
-      connection,
-      chain: deps.chain,
-      requests,
-      metrics,
-      positions,
-      onAttach: (id, call) => deps.aliasCall?.(session.sessionId, id, call),
-      log,
-    });
     const relay = createReplyRelay({
       onResponse: positions.answered,
       socket,
@@ -120,6 +106,20 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       connection,
       requests,
       metrics,
+    });
+    const retained = createRetainedCalls({
+      send: relay.send,
+      transport,
+      namespace: options.namespace,
+      retentionMs: options.callRetentionMs,
+      sessionId: session.sessionId,
+      connection,
+      chain: deps.chain,
+      requests,
+      metrics,
+      positions,
+      onAttach: (id, call) => deps.aliasCall?.(session.sessionId, id, call),
+      log,
     });
     const untrack = deps.trackRelay(relay);
     const handleRequest = createRequestPipeline({

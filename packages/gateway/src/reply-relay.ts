@@ -142,6 +142,12 @@ export interface ReplyRelay {
   healthy(): boolean;
   /** A fast-lane response (decision 0016): to the socket with the others of its tick, nothing to settle. */
   relayFast(response: Response, bytes?: number): void;
+  /**
+   * A response another reader relays (a retained call's, already through its
+   * plugins and metrics): in this socket's frames, `onAcked` once the browser
+   * acked the frame that held it (it counts for the stall watch too).
+   */
+  send(response: Response, onAcked: () => void): void;
   close(): void;
 }
 
@@ -224,6 +230,9 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
     healthy: () => closed || started === null || (started.active?.() ?? true),
     relayFast(response, bytes) {
       if (!closed) frames.send(beforeEmit(response), bytes);
+    },
+    send(response, onAcked) {
+      if (!closed) frames.send(response, undefined, onAcked);
     },
     close() {
       closed = true;

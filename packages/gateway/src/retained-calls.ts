@@ -7,8 +7,7 @@
 // reader (after a reload, on another gateway) gets them all again.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Socket } from 'socket.io';
-import { CALL_RETENTION, createWarrenError, EVENTS, isFinal, topology, type Principal, type Response, type WireError } from '@warren/protocol';
+import { CALL_RETENTION, createWarrenError, isFinal, topology, type Principal, type Response, type WireError } from '@warren/protocol';
 import type { GatewayTransport, Subscription } from '@warren/transport';
 import type { ConnectionRequests } from './in-flight.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -42,7 +41,12 @@ interface KeyedRequest {
 }
 
 interface RetainedDeps {
-  socket: Pick<Socket, 'emit'>;
+  /**
+   * To the socket with the connection's other responses (the reply relay's
+   * frames: one `responses` frame per tick for a client that asked for
+   * batches); `onAcked` runs when the browser acked the frame holding it.
+   */
+  send(response: Response, onAcked: () => void): void;
   transport: GatewayTransport;
   namespace: string;
   retentionMs: number;
@@ -109,7 +113,7 @@ export const createRetainedCalls = (deps: RetainedDeps): RetainedCalls => {
       const done = requests.finish(id);
       metrics.finished(attachment.type, response.kind === 'result' ? 'ok' : response.error.code, done ? done.ageMs / 1000 : undefined);
     }
-    deps.socket.emit(EVENTS.response, out, () => {
+    deps.send(out, () => {
       // The browser has the final: this reader is done; the call stays retained for the window.
       if (isFinal(response)) detach(id, attachment);
     });

@@ -110,6 +110,22 @@ describe('reply relay: socket frames', () => {
     expect(t.settled).toHaveLength(6);
   });
 
+  it("shares the frames with a retained call's responses (relay.send): one frame for both, each told when the browser acked it", async () => {
+    const t = await setup({ batching: true });
+    const acked: string[] = [];
+    t.deliver(chunk('r1', 0), 100);
+    t.relay.send(chunk('keyed', 0), () => acked.push('keyed/0'));
+    t.relay.send(result('keyed', 1), () => acked.push('keyed/1'));
+    t.endTick();
+    expect(t.frames).toHaveLength(1);
+    expect(t.frames[0]!.event).toBe(EVENTS.responses);
+    expect(t.frames[0]!.body).toEqual([chunk('r1', 0), chunk('keyed', 0), result('keyed', 1)]);
+    expect(acked).toEqual([]);
+    t.frames[0]!.ack();
+    expect(acked).toEqual(['keyed/0', 'keyed/1']);
+    expect(t.settled).toEqual(['r1/0']);
+  });
+
   it('sends a lone response of a tick as a plain response frame, which every client reads', async () => {
     const t = await setup({ batching: true });
     t.deliver(result('r1', 0), 50);
