@@ -3,9 +3,10 @@
 // and per gateway process one exclusive, server-named reply queue read with
 // auto-ack. Nothing here waits for the broker: a lost message is ended by the
 // caller's deadline.
-import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
-import { createWarrenError, HEADERS, type Topology } from '@warren/protocol';
+import type { ChannelModel, ConsumeMessage, Options } from 'amqplib';
+import { HEADERS, type Topology } from '@warren/protocol';
 import type { FastLane, FastLaneListener, Log, RequestMessage, Subscription } from '../types.ts';
+import { createChannelHolder, unavailable } from './channel-holder.ts';
 import { decodeRequest, decodeResponses, encodeRequest } from './codec.ts';
 import type { ConnectionManager } from './connection.ts';
 import { durableConsumer } from './consumer.ts';
@@ -19,50 +20,28 @@ interface FastChannel {
   onReturn(listener: (message: ConsumeMessage) => void): void;
 }
 
-const unavailable = (why: string) => createWarrenError('BROKER_UNAVAILABLE', `The message broker is unavailable: ${why}.`);
-
 export const createFastChannel = (log: Log): FastChannel => {
-  let channel: Channel | null = null;
-  let drained: Promise<void> | null = null;
   const returns: Array<(message: ConsumeMessage) => void> = [];
+  const holder = createChannelHolder(
+    (model) => model.createChannel(),
+    'fast',
+    log,
+    (message) => {
+      for (const listener of returns) listener(message);
+    },
+  );
   return {
-    async attach(model) {
-      const ch = await model.createChannel();
-      ch.on('return', (message: ConsumeMessage) => {
-        for (const listener of returns) listener(message);
-      });
-      ch.on('error', (error: Error) => log.warn({ err: error.message }, 'fast channel error'));
-      ch.on('close', () => {
-        if (channel === ch) channel = null;
-      });
-      channel = ch;
-      drained = null;
-    },
-    detach() {
-      channel = null;
-    },
+    attach: holder.attach,
+    detach: holder.detach,
     async publish(exchange, routingKey, body, properties) {
-      while (drained) await drained;
-      const ch = channel;
-      if (!ch) throw unavailable('not connected');
+      const ch = await holder.ready();
       let ok: boolean;
       try {
         ok = ch.publish(exchange, routingKey, body, properties);
       } catch (error) {
         throw unavailable((error as Error).message);
       }
-      if (!ok && !drained) {
-        drained = new Promise<void>((done) => {
-          const release = () => {
-            drained = null;
-            ch.off('drain', release);
-            ch.off('close', release);
-            done();
-          };
-          ch.on('drain', release);
-          ch.on('close', release);
-        });
-      }
+      holder.wrote(ch, ok);
     },
     onReturn(listener) {
       returns.push(listener);

@@ -4,9 +4,9 @@
 // rejects when the channel dies first. Writes wait for 'drain' when the
 // socket buffer is full, so a fast producer cannot grow memory without bound.
 import { randomUUID } from 'node:crypto';
-import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
-import { createWarrenError } from '@warren/protocol';
+import type { ChannelModel, Options } from 'amqplib';
 import type { Log } from '../types.ts';
+import { createChannelHolder, unavailable } from './channel-holder.ts';
 
 type PublishOutcome = 'confirmed' | 'returned';
 
@@ -17,34 +17,23 @@ interface Publisher {
   detach(): void;
 }
 
-const unavailable = (why: string) => createWarrenError('BROKER_UNAVAILABLE', `The message broker is unavailable: ${why}.`);
-
 export const createPublisher = (log: Log): Publisher => {
-  let channel: ConfirmChannel | null = null;
-  let drained: Promise<void> | null = null;
   const returned = new Set<string>();
+  const holder = createChannelHolder(
+    (model) => model.createConfirmChannel(),
+    'publish',
+    log,
+    (message) => {
+      const id = message.properties.messageId;
+      if (typeof id === 'string') returned.add(id);
+    },
+  );
 
   return {
-    async attach(model) {
-      const ch = await model.createConfirmChannel();
-      ch.on('return', (message) => {
-        const id = message.properties.messageId;
-        if (typeof id === 'string') returned.add(id);
-      });
-      ch.on('error', (error: Error) => log.warn({ err: error.message }, 'publish channel error'));
-      ch.on('close', () => {
-        if (channel === ch) channel = null;
-      });
-      channel = ch;
-      drained = null;
-    },
-    detach() {
-      channel = null;
-    },
+    attach: holder.attach,
+    detach: holder.detach,
     async publish(exchange, routingKey, body, properties) {
-      while (drained) await drained;
-      const ch = channel;
-      if (!ch) throw unavailable('not connected');
+      const ch = await holder.ready();
       const messageId = properties.messageId ?? randomUUID();
       return new Promise<PublishOutcome>((resolve, reject) => {
         let ok: boolean;
@@ -58,18 +47,7 @@ export const createPublisher = (log: Log): Publisher => {
           reject(unavailable((error as Error).message));
           return;
         }
-        if (!ok && !drained) {
-          drained = new Promise<void>((done) => {
-            const release = () => {
-              drained = null;
-              ch.off('drain', release);
-              ch.off('close', release);
-              done();
-            };
-            ch.on('drain', release);
-            ch.on('close', release);
-          });
-        }
+        holder.wrote(ch, ok);
       });
     },
   };
