@@ -11,7 +11,7 @@ import { decodeRequest, decodeResponses, encodeRequest } from './codec.ts';
 import type { ConnectionManager } from './connection.ts';
 import { durableConsumer } from './consumer.ts';
 
-interface FastChannel {
+export interface FastChannel {
   attach(model: ChannelModel): Promise<void>;
   detach(): void;
   /** Writes without a confirm; resolves once written (after a `drain` when the socket buffer was full). */

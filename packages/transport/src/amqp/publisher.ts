@@ -5,12 +5,12 @@
 // socket buffer is full, so a fast producer cannot grow memory without bound.
 import { randomUUID } from 'node:crypto';
 import type { ChannelModel, Options } from 'amqplib';
-import type { Log } from '../types.ts';
+import type { Log, ResponseOutcome } from '../types.ts';
 import { createChannelHolder, unavailable } from './channel-holder.ts';
 
 type PublishOutcome = 'confirmed' | 'returned';
 
-interface Publisher {
+export interface Publisher {
   publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<PublishOutcome>;
   /** Opens a fresh channel on a new connection. */
   attach(model: ChannelModel): Promise<void>;
@@ -52,3 +52,7 @@ export const createPublisher = (log: Log): Publisher => {
     },
   };
 };
+
+/** Responses are mandatory: one no queue takes comes back instead of vanishing. */
+export const publishMandatory = async (publisher: Publisher, routingKey: string, body: Buffer, properties: Options.Publish): Promise<ResponseOutcome> =>
+  (await publisher.publish('', routingKey, body, { ...properties, mandatory: true })) === 'returned' ? 'unroutable' : 'delivered';

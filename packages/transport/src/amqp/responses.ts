@@ -1,0 +1,76 @@
+// Responses on RabbitMQ: workers publish them (one or a batch per message)
+// to the session's reply queue, mandatory and confirmed, or on the fast
+// lane's plain channel; gateways read a session's reply queue and settle a
+// batch message once every response in it was settled.
+import type { ReplyQueueType, Topology } from '@warren/protocol';
+import type { Channel, Options } from 'amqplib';
+import type { Log, ResponseOutcome, Transport } from '../types.ts';
+import { decodeResponses, encodeResponse, encodeResponses } from './codec.ts';
+import type { FastChannel } from './fast-lane.ts';
+import { publishMandatory, type Publisher } from './publisher.ts';
+import type { Subscriptions } from './subscriptions.ts';
+
+interface ResponseDeps {
+  topo: Topology;
+  log: Log;
+  publisher: Publisher;
+  fastChannel: FastChannel;
+  subscriptions: Subscriptions;
+  replyQueueType: ReplyQueueType | undefined;
+}
+
+type Encoded = { body: Buffer; properties: Options.Publish };
+type Responses = Required<Pick<Transport, 'consumeReplies' | 'publishResponse' | 'publishResponses'>>;
+
+export const createResponses = ({ topo, log, publisher, fastChannel, subscriptions, replyQueueType }: ResponseDeps): Responses => {
+  /**
+   * A fast response goes to its caller's own reply queue on the plain channel,
+   * naming its session; any other to the session's queue, mandatory. No
+   * status check: during a reconnect, consumers deliver before the status
+   * flips to 'connected', and their answers must go out. The publisher
+   * itself rejects when it has no channel.
+   */
+  const publish = async (session: string, replyTo: string | undefined, fast: boolean, encode: (fastSession?: string) => Encoded): Promise<ResponseOutcome> => {
+    if (fast && replyTo !== undefined) {
+      const { body, properties } = encode(session);
+      await fastChannel.publish('', replyTo, body, properties);
+      return 'delivered';
+    }
+    const { body, properties } = encode();
+    return publishMandatory(publisher, replyTo ?? topo.replyQueue(session), body, properties);
+  };
+
+  return {
+    async consumeReplies(session, listener, { prefetch }) {
+      const queue = topo.replyQueue(session);
+      const declare = async (ch: Channel) => {
+        await ch.assertQueue(queue, { durable: true, arguments: topo.replyQueueArguments(replyQueueType) });
+      };
+      return subscriptions.ackedConsumer(queue, prefetch, declare, (message, settle) => {
+        const { responses, errors } = decodeResponses(message);
+        for (const error of errors) log.warn({ queue, error }, 'dropping a malformed response');
+        if (responses.length === 0) return settle('ack');
+        // A batch message is settled once every response in it was.
+        let unsettled = responses.length;
+        const bytes = Math.ceil(message.content.length / responses.length);
+        for (const response of responses) {
+          let done = false;
+          listener(
+            response,
+            () => {
+              if (done) return;
+              done = true;
+              if (--unsettled === 0) settle('ack');
+            },
+            bytes,
+          );
+        }
+      });
+    },
+
+    publishResponse: (session, response, replyTo, { fast = false } = {}) =>
+      publish(session, replyTo, fast, (fastSession) => encodeResponse(response, fastSession)),
+    publishResponses: (session, responses, replyTo, { fast = false } = {}) =>
+      publish(session, replyTo, fast, (fastSession) => encodeResponses(responses, fastSession)),
+  };
+};
