@@ -5,6 +5,9 @@ Every cancel is appended to it; a worker reads it from the first offset, so a
 cancel sent while no worker ran is still honoured. A worker appends a marker
 and waits (at most `markerWaitMs`) until it reads it back: then it has read
 every cancel sent before it started, and only then consumes requests.
+
+`cancel_consumer` is the worker's side of both routes: the control exchange (live
+workers) and this stream (workers that start later).
 """
 from __future__ import annotations
 
@@ -12,11 +15,14 @@ import asyncio
 import json
 import logging
 import uuid
-from typing import Any, Awaitable, Callable, Collection
+from typing import Any, Awaitable, Callable, Collection, Sequence
 
 from .. import wire
-from ..protocol import cancel_stream_reading
-from .types import CancelListener
+from ..protocol import Topology, cancel_stream_reading
+from .amqp_acks import AckBatcher
+from .amqp_consumer import DurableConsumer, broadcast_consumer
+from .amqp_declare import declare_cancel_stream
+from .types import CancelListener, Subscription
 
 log = logging.getLogger("warren.transport.amqp")
 
@@ -82,3 +88,58 @@ class CancelStreamReader:
         except asyncio.TimeoutError:
             log.warning("the cancel stream marker did not come back within %.0f ms; consuming requests anyway "
                         "(a cancel sent while no worker ran may be missed)", self._wait_s * 1000)
+
+
+ConsumeCancels = Callable[..., Awaitable[Subscription]]
+
+
+def cancel_consumer(topo: Topology, durable_consumer: DurableConsumer, append: Append, connection_name: str,
+                    marker_wait_ms: float | None) -> ConsumeCancels:
+    """consume_cancels(types, listener, instance=None): the control exchange and the stream, as one subscription."""
+
+    async def consume_cancels(types: Sequence[str], listener: CancelListener, instance: str | None = None) -> Subscription:
+        live = await consume_live_cancels(types, listener)
+        reading = cancel_stream_reading()
+
+        async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
+            # Read from the first offset on every (re)start: cheap (bounded by the stream's retention)
+            # and the only way to learn what was sent meanwhile. The manager runs setups in order, so
+            # after a reconnect the request consumers (registered later) wait for this marker too.
+            reader = CancelStreamReader(types, instance or connection_name, listener, marker_wait_ms)
+            try:
+                await channel.set_qos(prefetch_count=int(reading["prefetch"]))
+                queue = await declare_cancel_stream(channel, topo)
+                acks = AckBatcher(channel.channel)
+
+                async def on_message(message: Any) -> None:
+                    acks.delivered(message.delivery_tag)
+                    try:
+                        reader.on_message(message.type, message.message_id, message.body)
+                    finally:
+                        # A stream consumer gets more only as it acks (its qos is its credit).
+                        acks.ack(message.delivery_tag)
+
+                tag = await queue.consume(on_message, no_ack=False, arguments={"x-stream-offset": "first"})
+            except Exception as error:  # noqa: BLE001 - the live path still works; the channel's loss retries this
+                log.warning("could not read the cancel stream %s: %s", topo.cancel_stream, error)
+                return None, None
+            await reader.caught_up(append)
+            return queue, tag
+
+        stream = await durable_consumer(f"{topo.cancel_stream}:{','.join(types)}", start)
+
+        async def pause() -> None:
+            await live.pause()
+            await stream.pause()
+
+        async def close() -> None:
+            await live.close()
+            await stream.close()
+
+        return Subscription(pause=pause, close=close)
+
+    async def consume_live_cancels(types: Sequence[str], listener: CancelListener) -> Subscription:
+        return await broadcast_consumer(durable_consumer, topo, f"{topo.control_exchange}:{','.join(types)}", topo.control_exchange,
+                                        types, wire.decode_cancel, "cancel", listener)
+
+    return consume_cancels

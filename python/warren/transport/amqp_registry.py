@@ -3,9 +3,7 @@
 own (exclusive, gone with its connection), so every gateway sees every one."""
 from __future__ import annotations
 
-import asyncio
 import json
-import logging
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
@@ -13,14 +11,12 @@ import aio_pika
 
 from .. import wire
 from ..protocol import Topology, is_valid
+from .amqp_consumer import DurableConsumer, broadcast_consumer
 from .types import Subscription
-
-log = logging.getLogger("warren.transport.amqp")
 
 
 def registry_functions(topo: Topology, publishing_channel: Callable[[], Awaitable[Any]],
-                       durable_consumer: Callable[..., Awaitable[Subscription]],
-                       declare_exchanges: Callable[[Any, Topology], Awaitable[None]]) -> dict[str, Callable[..., Any]]:
+                       durable_consumer: DurableConsumer) -> dict[str, Callable[..., Any]]:
     async def announce(message: dict[str, Any]) -> None:
         channel = await publishing_channel()
         exchange = await channel.get_exchange(topo.registry_exchange, ensure=False)
@@ -37,27 +33,15 @@ def registry_functions(topo: Topology, publishing_channel: Callable[[], Awaitabl
             mandatory=False,  # no gateway listening is normal; aio-pika's default (True) would raise on this channel
         )
 
+    def parse(body: bytes) -> dict[str, Any] | None:
+        try:
+            message = json.loads(body)
+        except ValueError:
+            return None
+        return message if is_valid("announcement", message) else None
+
     async def consume_announcements(listener: Callable[[dict[str, Any]], None]) -> Subscription:
-        async def start(conn: Any, channel: Any, lost: asyncio.Event) -> Any:
-            await declare_exchanges(channel, topo)
-            queue = await channel.declare_queue("", exclusive=True)  # ours alone: every consumer sees every message
-            await queue.bind(topo.registry_exchange, routing_key="")
-
-            async def on_message(message: Any) -> None:
-                try:
-                    body = json.loads(message.body)
-                except ValueError:
-                    body = None
-                if not is_valid("announcement", body):
-                    log.warning("dropping a malformed registry message")
-                    return
-                try:
-                    listener(body)
-                except Exception:  # noqa: BLE001
-                    log.exception("registry listener failed")
-
-            return queue, await queue.consume(on_message, no_ack=True)
-
-        return await durable_consumer(topo.registry_exchange, start)
+        return await broadcast_consumer(durable_consumer, topo, topo.registry_exchange, topo.registry_exchange, [""], parse,
+                                        "registry message", listener)
 
     return {"announce": announce, "consume_announcements": consume_announcements}
