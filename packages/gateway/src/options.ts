@@ -1,53 +1,18 @@
-// Gateway options: one schema with units in the names and defaults in one
-// place, validated at start-up; environment variables map onto them. Each
-// field's description is the configuration reference in docs/deploy.md
-// (rendered by config-reference.ts; a unit test fails when it is stale).
+// Gateway options: one schema with units in the names, validated at
+// start-up. Each field's description is the configuration reference in
+// docs/deploy.md (rendered by config-reference.ts; a unit test fails when it
+// is stale). The defaults (options-defaults.ts), the authentication fields
+// with their rules (options-auth.ts) and the environment variables
+// (options-env.ts) have files of their own; this one re-exports them, so
+// every import of the options stays `./options.ts`.
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import {
-  brokerUrlsSchema,
-  DEFAULT_AMQP_URL,
-  DEFAULT_NAMESPACE,
-  NAMESPACE_PATTERN,
-  MAX_TIMEOUT_MS,
-  CALL_RETENTION,
-  parseOptions,
-  REPLY_QUEUE_EXPIRES_MS,
-} from '@warren/protocol';
+import { brokerUrlsSchema, NAMESPACE_PATTERN, MAX_TIMEOUT_MS, parseOptions } from '@warren/protocol';
+import { authenticationFields, checkAuthentication } from './options-auth.ts';
+import { DEFAULTS } from './options-defaults.ts';
 
-export const DEFAULTS = {
-  port: 3000,
-  host: '0.0.0.0',
-  url: DEFAULT_AMQP_URL,
-  namespace: DEFAULT_NAMESPACE,
-  defaultTimeoutMs: 60_000,
-  maxTimeoutMs: 60 * 60_000,
-  maxFrameBytes: 2 * 1024 * 1024,
-  maxPayloadBytes: 1024 * 1024,
-  replyPrefetch: 256,
-  ackTimeoutMs: 60_000,
-  callRetentionMs: CALL_RETENTION.retentionMs,
-  queuePositionIntervalMs: 1_000,
-  connectTimeoutMs: 10_000,
-  pingIntervalMs: 5_000,
-  pingTimeoutMs: 4_000,
-  brokerWaitMs: 5_000,
-  replyQueueType: 'quorum',
-  logLevel: 'info',
-  rateLimitPerSecond: 200,
-  rateLimitBurst: 400,
-  maxInFlightPerConnection: 1024,
-  maxConnectionsPerPrincipal: 0,
-  maxConnectionsPerIp: 64,
-  jwtClockToleranceSec: 5,
-  clientLogPerSecond: 20,
-  clientLogBurst: 100,
-  // A token never outlives the reply queue of a session nobody uses.
-  sessionTokenTtlMs: REPLY_QUEUE_EXPIRES_MS,
-} as const;
-
-const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'] as const;
-const JWT_ALGORITHMS = [...HMAC_ALGORITHMS, 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
+export { DEFAULTS } from './options-defaults.ts';
+export { GATEWAY_ENV, gatewayOptionsFromEnv } from './options-env.ts';
 
 export const gatewayOptionsSchema = z
   .object({
@@ -169,17 +134,7 @@ export const gatewayOptionsSchema = z
         'When set, browsers from other origins are refused at the handshake: HTTP 400 at the WebSocket upgrade, 403 (readable by the refused page) on HTTP polling; the client then goes offline with FORBIDDEN instead of retrying. Same-origin pages and clients without an Origin header pass. Comma-separated.',
       ),
     trustProxy: z.boolean().default(false).describe('Take the client IP from the last X-Forwarded-For hop (set behind a load balancer).'),
-    jwtSecret: z.string().min(32, 'use at least 32 characters').optional().describe('HMAC secret: turns on JWT authentication (HS256/384/512).'),
-    jwtPublicKey: z.string().optional().describe('PEM public key: turns on JWT authentication (RS/PS/ES/EdDSA).'),
-    jwtAlgorithms: z
-      .array(z.enum(JWT_ALGORITHMS))
-      .min(1)
-      .optional()
-      .describe('Accepted JWT algorithms (never `none`). Default: HS256 with jwtSecret, RS256 with jwtPublicKey. Comma-separated.'),
-    jwtIssuer: z.string().min(1).optional().describe('Required `iss` of tokens; needed with JWT authentication.'),
-    jwtAudience: z.string().min(1).optional().describe('Required `aud` of tokens; needed with JWT authentication.'),
-    jwtClockToleranceSec: z.number().int().min(0).max(300).default(DEFAULTS.jwtClockToleranceSec).describe('Leeway for `exp`/`nbf`, in seconds.'),
-    allowAnonymous: z.boolean().optional().describe('Let clients without a token connect. Default: true without authentication configured, false with it.'),
+    ...authenticationFields,
     rateLimitPerSecond: z
       .number()
       .min(0)
@@ -272,89 +227,11 @@ export const gatewayOptionsSchema = z
         'maxPayloadBytes',
         `must be below maxFrameBytes (${o.maxFrameBytes}), or oversize payloads drop the connection instead of getting PAYLOAD_TOO_LARGE`,
       );
-    const jwt = o.jwtSecret !== undefined || o.jwtPublicKey !== undefined;
-    if (o.jwtSecret !== undefined && o.jwtPublicKey !== undefined) issue('jwtPublicKey', 'set jwtSecret or jwtPublicKey, not both');
-    if (jwt && o.jwtIssuer === undefined) issue('jwtIssuer', 'required with JWT authentication');
-    if (jwt && o.jwtAudience === undefined) issue('jwtAudience', 'required with JWT authentication');
-    if (!jwt && (o.jwtAlgorithms || o.jwtIssuer || o.jwtAudience)) issue('jwtSecret', 'set jwtSecret or jwtPublicKey to use JWT authentication');
-    if (o.jwtAlgorithms && jwt) {
-      const hmac = o.jwtSecret !== undefined;
-      const wrong = o.jwtAlgorithms.filter((a) => (HMAC_ALGORITHMS as readonly string[]).includes(a) !== hmac);
-      if (wrong.length > 0)
-        issue('jwtAlgorithms', `${wrong.join(', ')} cannot be used with ${hmac ? 'jwtSecret (HS256/384/512 only)' : 'jwtPublicKey (no HS*)'}`);
-    }
+    checkAuthentication(o, issue);
   });
 
 export type GatewayOptionsInput = z.input<typeof gatewayOptionsSchema>;
 export type GatewayOptions = z.output<typeof gatewayOptionsSchema> & { sessionSecret: string };
-
-type EnvKind = 'string' | 'number' | 'list' | 'boolean';
-/** Environment variable → option, for `warren-gateway` and the configuration reference. */
-export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> = {
-  PORT: ['port', 'number'],
-  HOST: ['host', 'string'],
-  AMQP_URL: ['url', 'string'],
-  WARREN_NAMESPACE: ['namespace', 'string'],
-  DEFAULT_TIMEOUT_MS: ['defaultTimeoutMs', 'number'],
-  MAX_TIMEOUT_MS: ['maxTimeoutMs', 'number'],
-  MAX_FRAME_BYTES: ['maxFrameBytes', 'number'],
-  MAX_PAYLOAD_BYTES: ['maxPayloadBytes', 'number'],
-  ACK_TIMEOUT_MS: ['ackTimeoutMs', 'number'],
-  CALL_RETENTION_MS: ['callRetentionMs', 'number'],
-  QUEUE_POSITION_INTERVAL_MS: ['queuePositionIntervalMs', 'number'],
-  PING_INTERVAL_MS: ['pingIntervalMs', 'number'],
-  PING_TIMEOUT_MS: ['pingTimeoutMs', 'number'],
-  SESSION_SECRET: ['sessionSecret', 'string'],
-  SESSION_TOKEN_TTL_MS: ['sessionTokenTtlMs', 'number'],
-  STATIC_DIR: ['staticDir', 'string'],
-  CORS_ORIGINS: ['corsOrigins', 'list'],
-  ALLOWED_ORIGINS: ['allowedOrigins', 'list'],
-  TRUST_PROXY: ['trustProxy', 'boolean'],
-  JWT_SECRET: ['jwtSecret', 'string'],
-  JWT_PUBLIC_KEY: ['jwtPublicKey', 'string'],
-  JWT_ALGORITHMS: ['jwtAlgorithms', 'list'],
-  JWT_ISSUER: ['jwtIssuer', 'string'],
-  JWT_AUDIENCE: ['jwtAudience', 'string'],
-  JWT_CLOCK_TOLERANCE_SEC: ['jwtClockToleranceSec', 'number'],
-  ALLOW_ANONYMOUS: ['allowAnonymous', 'boolean'],
-  RATE_LIMIT_PER_SECOND: ['rateLimitPerSecond', 'number'],
-  RATE_LIMIT_BURST: ['rateLimitBurst', 'number'],
-  MAX_IN_FLIGHT_PER_CONNECTION: ['maxInFlightPerConnection', 'number'],
-  MAX_CONNECTIONS_PER_PRINCIPAL: ['maxConnectionsPerPrincipal', 'number'],
-  MAX_CONNECTIONS_PER_IP: ['maxConnectionsPerIp', 'number'],
-  REGISTRY_ROLES: ['registryRoles', 'list'],
-  METRICS_PORT: ['metricsPort', 'number'],
-  METRICS_TOKEN: ['metricsToken', 'string'],
-  CLIENT_LOG_PER_SECOND: ['clientLogPerSecond', 'number'],
-  CLIENT_LOG_BURST: ['clientLogBurst', 'number'],
-  CONNECT_TIMEOUT_MS: ['connectTimeoutMs', 'number'],
-  BROKER_WAIT_MS: ['brokerWaitMs', 'number'],
-  REPLY_QUEUE_TYPE: ['replyQueueType', 'string'],
-  LOG_LEVEL: ['logLevel', 'string'],
-  OPS_ROLE: ['opsRole', 'string'],
-  OPS_ALLOW_ANONYMOUS: ['opsAllowAnonymous', 'boolean'],
-  OPS_DEAD_LETTERS: ['opsDeadLetters', 'number'],
-};
-
-const BOOLEAN: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
-
-export const gatewayOptionsFromEnv = (env: Record<string, string | undefined> = process.env): Partial<GatewayOptionsInput> => {
-  const out: Record<string, unknown> = {};
-  for (const [name, [key, kind]] of Object.entries(GATEWAY_ENV)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    if (kind === 'number') out[key] = Number(raw);
-    else if (kind === 'list')
-      out[key] = raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean);
-    // An unknown spelling stays a string, so the schema names the field.
-    else if (kind === 'boolean') out[key] = BOOLEAN[raw.trim().toLowerCase()] ?? raw;
-    else out[key] = raw;
-  }
-  return out as Partial<GatewayOptionsInput>;
-};
 
 export const parseGatewayOptions = (input: unknown): GatewayOptions => {
   const options = parseOptions('gateway options', gatewayOptionsSchema, input);
