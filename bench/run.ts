@@ -73,7 +73,7 @@ const markdown = [
   '',
   '### Warren ÷ baselines (same run)',
   '',
-  ratiosTable(cells, ['warren', 'warren-before', 'warren-node', 'warren-fast']),
+  ratiosTable(cells, ['warren', 'warren-before', 'warren-node', 'warren-fast', 'warren-fast-before']),
   ...(scale ? ['', '### Idle connections', '', scaleTable(scale)] : []),
   '',
   '### Targets',

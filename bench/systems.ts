@@ -108,16 +108,18 @@ const warren = (gatewayRuntime: Runtime, from?: string): System => ({
  * Warren's fast lane (decision 0016): the same worker and gateway, every call
  * `{ fast: true }` and both types served fast. Starts measuring once the
  * gateway's registry lists the types as fast, or calls would take the durable path.
+ * `from`: from another checkout, as warren-before (`warren-fast-before`).
  */
-const warrenFast: System = {
-  id: 'warren-fast',
-  label: 'Warren fast lane (gateway on Bun)',
+const warrenFast = (from?: string): System => ({
+  id: from === undefined ? 'warren-fast' : 'warren-fast-before',
+  label: `Warren fast lane${from === undefined ? '' : ' before'} (gateway on Bun)`,
   async start(runtime) {
+    const where = from === undefined ? {} : { root: from };
     const namespace = `bench${tag}${hex()}`;
     const env = { WARREN_NAMESPACE: namespace, LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '128', BENCH_FAST: '1' };
     // Gateway first: it hears the worker's first announcement instead of waiting for a heartbeat.
-    const { gateway, url } = await startGateway('bun', namespace);
-    const worker = spawnChild('warren fast worker', runtime, 'bench/servers/warren-worker.ts', env, { profile: true });
+    const { gateway, url } = await startGateway('bun', namespace, where);
+    const worker = spawnChild('warren fast worker', runtime, 'bench/servers/warren-worker.ts', env, { profile: true, ...where });
     await ready(worker);
     const until = Date.now() + 15_000;
     for (;;) {
@@ -129,14 +131,14 @@ const warrenFast: System = {
     return {
       url,
       pids: { gateway: gateway.pid, worker: worker.pid, ...brokerPid('beam.smp') },
-      client: { file: 'bench/clients/warren.ts', env: { BENCH_FAST: '1' } },
+      client: { file: 'bench/clients/warren.ts', env: { BENCH_FAST: '1' }, ...where },
       async close() {
         await Promise.all([gateway.stop(), worker.stop()]);
         await deleteNamespace(namespace).catch(() => {});
       },
     };
   },
-};
+});
 
 /**
  * Warren with the Python worker (bench/servers/warren-worker.py) behind the
@@ -258,7 +260,8 @@ export const SYSTEMS: System[] = [
   warren('bun'),
   ...(before ? [warren('bun', before)] : []),
   warren('node'),
-  warrenFast,
+  warrenFast(),
+  ...(before ? [warrenFast(before)] : []),
   warrenPython(),
   ...(process.env.BENCH_PY_BEFORE ? [warrenPython(process.env.BENCH_PY_BEFORE)] : []),
   socketFloor,

@@ -40,7 +40,7 @@ export const parseBenchArgs = (argv: string[]): BenchArgs => {
   });
   const quick = values.quick ?? false;
   const runtime = values.runtime === 'node' ? 'node' : 'bun';
-  const before = process.env.BENCH_BEFORE_ROOT ? ['warren-before'] : [];
+  const before = process.env.BENCH_BEFORE_ROOT ? ['warren-before', 'warren-fast-before'] : [];
   return {
     quick,
     systems:

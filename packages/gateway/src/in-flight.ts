@@ -24,17 +24,20 @@ import type { LocalRun } from './local-run.ts';
 
 type Phase = 'claimed' | 'accepted' | 'answered' | 'refused';
 
-/** One connection's handle on the table; entries it started are its own. */
+/** One connection's handle on the table; entries it started are its own, by id (a response names its id, not its key). */
 interface Owner {
-  readonly owned: Set<Entry>;
+  readonly owned: Map<string, Entry>;
 }
 
 interface Entry {
   key: string;
+  id: string;
   phase: Phase;
   fingerprint: string;
   /** The first copy's ack, once it has one. */
-  ack: Promise<Ack>;
+  ack: Ack | undefined;
+  /** Made only when a copy arrives before the first one's ack (most requests never have a copy). */
+  waiting: { promise: Promise<Ack>; resolve(ack: Ack): void } | undefined;
   /** From start (published or running locally), while in flight. */
   owner?: Owner | undefined;
   type?: string;
@@ -114,7 +117,7 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
   let ownedCount = 0;
   const release = (entry: Entry) => {
     if (!entry.owner) return;
-    entry.owner.owned.delete(entry);
+    entry.owner.owned.delete(entry.id);
     entry.owner = undefined;
     entry.local = undefined;
     ownedCount--;
@@ -140,46 +143,76 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
     return undefined;
   };
 
+  /** The first copy's ack, now or once it has one. */
+  const ackOf = (entry: Entry): Promise<Ack> => {
+    if (entry.ack !== undefined) return Promise.resolve(entry.ack);
+    if (entry.waiting === undefined) {
+      let resolve!: (ack: Ack) => void;
+      const promise = new Promise<Ack>((r) => (resolve = r));
+      entry.waiting = { promise, resolve };
+    }
+    return entry.waiting.promise;
+  };
+
   return {
     connection(session) {
-      const owner: Owner = { owned: new Set() };
-      const mine = (id: string): Entry | undefined => {
-        const entry = entries.get(requestKey(session, id));
-        return entry?.owner === owner ? entry : undefined;
-      };
+      const owner: Owner = { owned: new Map() };
+      // An owned entry is always the table's entry for its key (start takes only
+      // that one; drop and a new claim release it first): no key to build.
+      const mine = (id: string): Entry | undefined => owner.owned.get(id);
       return {
         claim(id, fingerprint) {
           if (now() - sweptAt > SWEEP_MS) sweep();
           const key = requestKey(session, id);
           const existing = live(key);
-          if (existing) return existing.fingerprint === fingerprint ? { kind: 'duplicate', ack: existing.ack } : { kind: 'conflict' };
+          if (existing) return existing.fingerprint === fingerprint ? { kind: 'duplicate', ack: ackOf(existing) } : { kind: 'conflict' };
           const stale = entries.get(key);
           if (stale) drop(stale);
-          let settleAck!: (ack: Ack) => void;
-          const entry: Entry = { key, phase: 'claimed', fingerprint, ack: new Promise<Ack>((resolve) => (settleAck = resolve)) };
+          const entry: Entry = {
+            key,
+            id,
+            phase: 'claimed',
+            fingerprint,
+            ack: undefined,
+            waiting: undefined,
+            owner: undefined,
+            type: undefined,
+            startedAt: undefined,
+            deadline: undefined,
+            local: undefined,
+          };
           entries.set(key, entry);
           // Map iteration is insertion order: evict the oldest beyond the cap.
-          for (const old of entries.values()) {
-            if (entries.size <= max) break;
-            drop(old);
+          // (Only then: starting an iteration on every claim was a measurable cost.)
+          if (entries.size > max) {
+            for (const old of entries.values()) {
+              if (entries.size <= max) break;
+              drop(old);
+            }
           }
           return {
             kind: 'first',
             start(type, deadline, local) {
               // Before publishing: the answer may arrive before the ack goes out.
               if (!entry.owner && entries.get(key) === entry) {
-                owner.owned.add(entry);
+                owner.owned.set(id, entry);
                 entry.owner = owner;
                 ownedCount++;
               }
-              Object.assign(entry, { type, deadline, startedAt: now(), local });
+              entry.type = type;
+              entry.deadline = deadline;
+              entry.startedAt = now();
+              entry.local = local;
               // Once it is done, a cancel of it takes the ordinary path again.
-              void local?.done.finally(() => {
-                if (entry.local === local) entry.local = undefined;
-              });
+              if (local !== undefined) {
+                void local.done.finally(() => {
+                  if (entry.local === local) entry.local = undefined;
+                });
+              }
             },
             settle(ack, deadline) {
-              settleAck(ack);
+              entry.ack = ack;
+              entry.waiting?.resolve(ack);
               if (!ack.ok || deadline === undefined) {
                 entry.phase = 'refused';
                 return drop(entry);
@@ -203,7 +236,7 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
           return entry !== undefined && (entry.owner === owner || live(entry.key) === entry);
         },
         close() {
-          for (const entry of [...owner.owned]) release(entry);
+          for (const entry of [...owner.owned.values()]) release(entry);
         },
       };
     },

@@ -174,23 +174,42 @@ export const createQueuePositions = (deps: {
   };
 };
 
+/** How often a connection's watches past their deadline are ended (a request's own timer cost more than its watch). */
+const EXPIRE_EVERY_MS = 1_000;
+
 /** One connection's waiting requests, by the ids its client chose: `queued` frames on its socket. */
-export const socketPositions = (positions: QueuePositions, emit: (event: string, frame: { id: string; position: number }) => void) => {
-  const waiting = new Map<string, { waiter: ReturnType<QueuePositions['watch']>; timer: ReturnType<typeof setTimeout> }>();
+export const socketPositions = (
+  positions: QueuePositions,
+  emit: (event: string, frame: { id: string; position: number }) => void,
+  now: () => number = Date.now,
+) => {
+  const waiting = new Map<string, { waiter: ReturnType<QueuePositions['watch']>; until: number }>();
   const end = (id: string) => {
     const entry = waiting.get(id);
     if (!entry) return undefined;
     waiting.delete(id);
-    clearTimeout(entry.timer);
     return entry.waiter;
+  };
+  // One timer per connection while something waits, not one per request:
+  // a watch ends within EXPIRE_EVERY_MS after its deadline.
+  let expiry: ReturnType<typeof setInterval> | undefined;
+  const expire = () => {
+    const t = now();
+    for (const [id, entry] of waiting) if (entry.until <= t) end(id)?.stop();
+    if (waiting.size === 0) {
+      clearInterval(expiry);
+      expiry = undefined;
+    }
   };
   return {
     /** Until its first response, or its deadline (an answer that never comes must not keep a poller alive). */
     watch(id: string, type: string, measureWait: boolean, forMs: number) {
       end(id)?.stop();
-      const timer = setTimeout(() => end(id)?.stop(), Math.max(0, forMs));
-      timer.unref?.();
-      waiting.set(id, { waiter: positions.watch(type, (position) => emit(EVENTS.queued, { id, position }), measureWait), timer });
+      waiting.set(id, { waiter: positions.watch(type, (position) => emit(EVENTS.queued, { id, position }), measureWait), until: now() + Math.max(0, forMs) });
+      if (expiry === undefined) {
+        expiry = setInterval(expire, EXPIRE_EVERY_MS);
+        expiry.unref?.();
+      }
       // Registered before the publish, so a fast answer ends it; counted from the confirm on.
     },
     /** `id` is in its queue (published, or an existing call attached to): its first position is read shortly (FIRST_POSITION_AFTER_MS) if it still waits. */
@@ -207,6 +226,8 @@ export const socketPositions = (positions: QueuePositions, emit: (event: string,
     },
     close() {
       for (const id of [...waiting.keys()]) end(id)?.stop();
+      clearInterval(expiry);
+      expiry = undefined;
     },
   };
 };

@@ -4,7 +4,7 @@
 // and nothing reaches the broker.
 import type { Logger } from 'pino';
 import { createWarrenError, isWarrenError, MAX_BODY_DEPTH, parseRequestFrame, type Ack, type RequestFrame, type WireError } from '@warren/protocol';
-import type { Transport } from '@warren/transport';
+import type { RequestMessage, Transport } from '@warren/transport';
 import { fingerprintOf, type Claim, type ConnectionRequests } from './in-flight.ts';
 import { runLocally, type LocalRun } from './local-run.ts';
 import { NOT_JSON, payloadJson, rememberJson, TOO_DEEP } from './payload-text.ts';
@@ -117,17 +117,11 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       await deps.chain.request(ctx, async () => {
         if (local) return; // a plugin already took it; the terminal step does nothing
         // As the plugins left it. Only what plugins put in `principal` reaches workers: a client cannot set it.
-        const request = {
-          id,
-          type,
-          payload: ctx.payload,
-          session: sessionId,
-          deadline: ctx.deadline,
-          traceparent,
-          ...(ctx.principal === undefined ? {} : { principal: ctx.principal }),
-          // The text checked on arrival is the body, unless a plugin replaced the payload (plugins transform by replacing it).
-          ...(ctx.payload === frame.payload ? { payloadJson: payloadText } : {}),
-        };
+        // Optional keys assigned, not spread in: two conditional spreads cost 0.06–0.28 µs a request on Bun, assignments 0.01 (issue 16).
+        const request: RequestMessage = { id, type, payload: ctx.payload, session: sessionId, deadline: ctx.deadline, traceparent };
+        if (ctx.principal !== undefined) request.principal = ctx.principal;
+        // The text checked on arrival is the body, unless a plugin replaced the payload (plugins transform by replacing it).
+        if (ctx.payload === frame.payload) request.payloadJson = payloadText;
         if (frame.fast === true && deps.fast.serves(type)) {
           // In flight before publishing; no confirm awaited: the ack goes out once the frame is written.
           start(type, ctx.deadline);

@@ -98,10 +98,15 @@ export const createCallLog = ({
     }
   };
 
+  // Evicts down to a little below the bound, so the scan from the oldest runs
+  // once per maxCalls/16 calls instead of once per call: on Bun a Map's
+  // iteration restarted at its head on every accepted call was ~2 % of the
+  // gateway's CPU under fast-lane echo (issue 16).
+  const evictTo = maxCalls - Math.max(1, Math.floor(maxCalls / 16));
   const evict = () => {
     const t = now();
     for (const [k, e] of calls) {
-      if (calls.size <= maxCalls) break;
+      if (calls.size <= evictTo) break;
       // A running call stays until its deadline (plus a grace) has passed.
       if (e.outcome === undefined && (e.deadline ?? e.acceptedAt + 60_000) + GRACE_MS > t) continue;
       calls.delete(k);
@@ -110,21 +115,23 @@ export const createCallLog = ({
 
   return {
     accepted(call) {
-      calls.delete(requestKey(call.session, call.id));
+      const key = requestKey(call.session, call.id);
+      calls.delete(key);
       const sub = call.principal?.sub;
-      calls.set(requestKey(call.session, call.id), {
+      const t = now();
+      calls.set(key, {
         id: call.id,
         type: call.type,
         session: call.session,
         traceparent: call.traceparent,
         principal: typeof sub === 'string' ? sub : undefined,
-        acceptedAt: now(),
+        acceptedAt: t,
         deadline: call.deadline,
         attempt: 0,
         outcome: undefined,
         finishedAt: undefined,
         error: undefined,
-        hops: [{ hop: 'accepted', at: now() }],
+        hops: [{ hop: 'accepted', at: t }],
       });
       if (calls.size > maxCalls) evict();
     },
