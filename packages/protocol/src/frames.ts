@@ -12,7 +12,16 @@ import { RESPONSES_FRAME } from './limits.ts';
 import type { Parsed } from './parse.ts';
 import type { RegistryAck } from './registry.ts';
 
-type Path = (string | number)[];
+// A path is a linked list built as the check descends and turned into text
+// only when something is wrong: the hot path (every response a gateway relays
+// and a browser reads) allocates no arrays for it.
+type Path = { parent: Path; key: string | number } | undefined;
+const at = (parent: Path, key: string | number): Path => ({ parent, key });
+const pathText = (path: Path): string => {
+  const keys: (string | number)[] = [];
+  for (let p = path; p !== undefined; p = p.parent) keys.push(p.key);
+  return keys.length === 0 ? '(root)' : keys.reverse().join('.');
+};
 interface Issue {
   path: string;
   message: string;
@@ -22,7 +31,7 @@ type Check = (value: unknown, path: Path, issues: Issue[]) => unknown;
 
 const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 const issue = (issues: Issue[], path: Path, message: string): void => {
-  issues.push({ path: path.length === 0 ? '(root)' : path.join('.'), message });
+  issues.push({ path: pathText(path), message });
 };
 const expected = (issues: Issue[], path: Path, what: string, v: unknown): void =>
   issue(issues, path, `Invalid input: expected ${what}, received ${typeName(v)}`);
@@ -59,32 +68,35 @@ const literal =
 const array =
   (item: Check): Check =>
   (v, path, issues) =>
-    Array.isArray(v) ? v.map((x, i) => item(x, [...path, i], issues)) : expected(issues, path, 'array', v);
+    Array.isArray(v) ? v.map((x, i) => item(x, at(path, i), issues)) : expected(issues, path, 'array', v);
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const record: Check = (v, path, issues) => (isPlainObject(v) ? { ...v } : expected(issues, path, 'record', v));
 
 /** `?` after a key makes it optional. Unknown keys are dropped, as zod's z.object does. */
-const object =
-  (shape: Record<string, Check>): Check =>
-  (v, path, issues) => {
+const object = (shape: Record<string, Check>): Check => {
+  // Read the shape once, not on every value checked.
+  const fields = Object.entries(shape).map(([spec, check]) => {
+    const optional = spec.endsWith('?');
+    return { key: optional ? spec.slice(0, -1) : spec, optional, check };
+  });
+  return (v, path, issues) => {
     if (!isPlainObject(v)) return expected(issues, path, 'object', v);
     const out: Record<string, unknown> = {};
-    for (const [spec, check] of Object.entries(shape)) {
-      const optional = spec.endsWith('?');
-      const key = optional ? spec.slice(0, -1) : spec;
+    for (const { key, optional, check } of fields) {
       const present = Object.hasOwn(v, key) && v[key] !== undefined;
       if (!present && optional) continue;
       if (!present && check === unknownValue) {
         // zod 4: a key whose schema is z.unknown() must still be there.
-        issue(issues, [...path, key], 'Invalid input: expected nonoptional, received undefined');
+        issue(issues, at(path, key), 'Invalid input: expected nonoptional, received undefined');
         continue;
       }
-      out[key] = check(v[key], [...path, key], issues);
+      out[key] = check(v[key], at(path, key), issues);
     }
     return out;
   };
+};
 
 /** Picks the variant by one key's value, like z.discriminatedUnion. */
 const oneOf =
@@ -92,7 +104,7 @@ const oneOf =
   (v, path, issues) => {
     if (!isPlainObject(v)) return expected(issues, path, 'object', v);
     const variant = typeof v[key] === 'string' || typeof v[key] === 'boolean' ? variants[String(v[key])] : undefined;
-    if (variant === undefined) return issue(issues, [...path, key], `Invalid input: expected one of ${Object.keys(variants).join(', ')}`);
+    if (variant === undefined) return issue(issues, at(path, key), `Invalid input: expected one of ${Object.keys(variants).join(', ')}`);
     return variant(v, path, issues);
   };
 
@@ -121,7 +133,7 @@ const responsesCheck: Check = (v, path, issues) => {
   if (!Array.isArray(v)) return expected(issues, path, 'array', v);
   if (v.length < 1) issue(issues, path, 'Too small: expected array to have >=1 items');
   if (v.length > RESPONSES_FRAME.maxResponses) issue(issues, path, `Too big: expected array to have <=${RESPONSES_FRAME.maxResponses} items`);
-  return v.map((x, i) => responseCheck(x, [...path, i], issues));
+  return v.map((x, i) => responseCheck(x, at(path, i), issues));
 };
 
 const ackCheck = oneOf('ok', {
@@ -174,7 +186,7 @@ const parser =
   <T>(check: Check, what: string) =>
   (value: unknown): Parsed<T> => {
     const issues: Issue[] = [];
-    const out = check(value, [], issues);
+    const out = check(value, undefined, issues);
     if (issues.length === 0) return { ok: true, value: out as T };
     const summary = issues.map((i) => `${i.path}: ${i.message}`).join('; ');
     return { ok: false, error: { code: 'INVALID_REQUEST', message: `Invalid ${what}: ${summary}`, details: { issues } } };
