@@ -34,6 +34,8 @@ interface Frame {
 interface AmqplibConnection {
   rest: Buffer;
   maxFrameSize: number;
+  /** Negotiated; a body no larger than a frame's payload comes in one frame. */
+  frameMax?: number;
   recvSinceLastCheck: boolean;
   stream: { read(): Buffer | null };
   recvFrame(this: AmqplibConnection): Frame | false;
@@ -114,7 +116,8 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
   const chunks: Buffer[] = [];
   let offset = 0; // into chunks[0]
   let available = 0;
-  const bodies = new Map<number, Body>();
+  // By channel number (small integers, as amqplib keeps its channels).
+  const bodies: (Body | undefined)[] = [];
   // The body frame being copied: its channel's body and payload bytes still to come.
   let copying: { channel: number; body: Body; left: number } | null = null;
   let pending: Frame | null = null;
@@ -186,9 +189,10 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
     }
   };
 
-  const peekHeader = () => {
+  /** The next frame header's bytes and where they start (a copy only when a read ends inside them). */
+  const peekHeader = (): [Buffer, number] => {
     const head = chunks[0]!;
-    if (head.length - offset >= HEADER_BYTES) return head.subarray(offset, offset + HEADER_BYTES);
+    if (head.length - offset >= HEADER_BYTES) return [head, offset];
     const out = Buffer.allocUnsafe(HEADER_BYTES);
     let at = 0;
     for (let i = 0; at < HEADER_BYTES; i++) {
@@ -196,24 +200,21 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
       const from = i === 0 ? offset : 0;
       at += chunk.copy(out, at, from, Math.min(chunk.length, from + HEADER_BYTES - at));
     }
-    return out;
+    return [out, 0];
   };
 
   /** A body received so far, handed over early because the channel broke the protocol. */
   const flushPartial = (channel: number): Frame | null => {
-    const body = bodies.get(channel);
-    bodies.delete(channel);
+    const body = bodies[channel];
+    bodies[channel] = undefined;
     if (!body?.buffer || body.filled === 0) return null;
     return { channel, content: body.buffer.subarray(0, body.filled) };
   };
 
+  // amqplib parses the one frame in `rest` and leaves `rest` empty; it does not read the stream.
   const stockDecode = (size: number) => {
     connection.rest = take(HEADER_BYTES + size + 1);
-    try {
-      return stock.call(connection);
-    } finally {
-      connection.rest = Buffer.alloc(0);
-    }
+    return stock.call(connection);
   };
 
   const next = (): Frame | false => {
@@ -231,26 +232,26 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
         if (take(1)[0] !== FRAME_END) throw new Error('Invalid frame');
         copying = null;
         if (body.filled === body.size) {
-          bodies.delete(channel);
+          bodies[channel] = undefined;
           return { channel, content: body.buffer! };
         }
         continue;
       }
       if (!ensure(HEADER_BYTES)) return false;
-      const header = peekHeader();
-      const type = header.readUInt8(0);
-      const channel = header.readUInt16BE(1);
-      const size = header.readUInt32BE(3);
+      const [header, at] = peekHeader();
+      const type = header[at]!;
+      const channel = header.readUInt16BE(at + 1);
+      const size = header.readUInt32BE(at + 3);
       if (connection.maxFrameSize > 0 && size > connection.maxFrameSize) {
         throw new Error(`Frame size ${size} exceeds maxFrameSize ${connection.maxFrameSize}`);
       }
-      const body = type === FRAME_BODY ? bodies.get(channel) : undefined;
+      const body = type === FRAME_BODY ? bodies[channel] : undefined;
       if (body && size > 0 && size <= body.size - body.filled) {
         // The whole body in one frame, inside one read: a view, no copy.
         if (size === body.size && chunks[0]!.length - offset >= HEADER_BYTES + size + 1) {
           const frame = take(HEADER_BYTES + size + 1);
           if (frame[HEADER_BYTES + size] !== FRAME_END) throw new Error('Invalid frame');
-          bodies.delete(channel);
+          bodies[channel] = undefined;
           return { channel, content: frame.subarray(HEADER_BYTES, HEADER_BYTES + size) };
         }
         consume(HEADER_BYTES);
@@ -262,10 +263,12 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
       // breaks off a body on its channel gets that body's bytes first, so
       // amqplib sees the same sequence (and raises the same error).
       if (!ensure(HEADER_BYTES + size + 1)) return false;
-      const partial = bodies.has(channel) ? flushPartial(channel) : null;
+      const partial = bodies[channel] ? flushPartial(channel) : null;
       const frame = stockDecode(size);
-      if (frame && type === FRAME_HEADER && typeof frame.size === 'number' && frame.size > 0) {
-        bodies.set(channel, { size: frame.size, buffer: null, filled: 0 });
+      // A body that fits one frame is one frame: amqplib takes it as it is, no join to save.
+      const oneFrame = typeof connection.frameMax === 'number' ? connection.frameMax - HEADER_BYTES - 1 : 0;
+      if (frame && type === FRAME_HEADER && typeof frame.size === 'number' && frame.size > oneFrame) {
+        bodies[channel] = { size: frame.size, buffer: null, filled: 0 };
       }
       if (partial) {
         pending = frame === false ? null : frame;
