@@ -22,6 +22,7 @@ const FRAME_HEADER = 2;
 const FRAME_BODY = 3;
 const FRAME_END = 206;
 const HEADER_BYTES = 7;
+const EMPTY: Buffer = Buffer.alloc(0);
 
 interface Frame {
   channel: number;
@@ -126,7 +127,7 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
     chunks.push(connection.rest);
     available = connection.rest.length;
   }
-  connection.rest = Buffer.alloc(0);
+  connection.rest = EMPTY;
 
   const pull = () => {
     const incoming = connection.stream.read();
@@ -189,10 +190,16 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
     }
   };
 
-  /** The next frame header's bytes and where they start (a copy only when a read ends inside them). */
-  const peekHeader = (): [Buffer, number] => {
+  // The next frame header's bytes and where they start (a copy only when a read ends inside them).
+  let headerBytes: Buffer = EMPTY;
+  let headerAt = 0;
+  const peekHeader = () => {
     const head = chunks[0]!;
-    if (head.length - offset >= HEADER_BYTES) return [head, offset];
+    if (head.length - offset >= HEADER_BYTES) {
+      headerBytes = head;
+      headerAt = offset;
+      return;
+    }
     const out = Buffer.allocUnsafe(HEADER_BYTES);
     let at = 0;
     for (let i = 0; at < HEADER_BYTES; i++) {
@@ -200,7 +207,8 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
       const from = i === 0 ? offset : 0;
       at += chunk.copy(out, at, from, Math.min(chunk.length, from + HEADER_BYTES - at));
     }
-    return [out, 0];
+    headerBytes = out;
+    headerAt = 0;
   };
 
   /** A body received so far, handed over early because the channel broke the protocol. */
@@ -238,10 +246,10 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
         continue;
       }
       if (!ensure(HEADER_BYTES)) return false;
-      const [header, at] = peekHeader();
-      const type = header[at]!;
-      const channel = header.readUInt16BE(at + 1);
-      const size = header.readUInt32BE(at + 3);
+      peekHeader();
+      const type = headerBytes[headerAt]!;
+      const channel = headerBytes.readUInt16BE(headerAt + 1);
+      const size = headerBytes.readUInt32BE(headerAt + 3);
       if (connection.maxFrameSize > 0 && size > connection.maxFrameSize) {
         throw new Error(`Frame size ${size} exceeds maxFrameSize ${connection.maxFrameSize}`);
       }
