@@ -168,17 +168,21 @@ describe('the frame reader on the installed amqplib', () => {
     }
   });
 
-  it('copies nothing for a body that arrives in one frame inside one read', () => {
-    const content = Buffer.from('x'.repeat(5000));
-    const bytes = Buffer.concat(delivery(1, 1, content, MAX_BODY));
+  it('gives the bytes after a large message back to amqplib (its `rest`), and takes small ones as amqplib does', () => {
+    const large = Buffer.alloc(10_000, 9);
+    const next = Buffer.concat(delivery(1, 2, Buffer.from('small'), MAX_BODY));
+    const bytes = Buffer.concat([...delivery(1, 1, large, 4088), next.subarray(0, 20)]);
     const { conn, feed } = connectionOver();
     conn.recvFrame = createFrameReader(conn as never, Object.getPrototypeOf(conn).recvFrame) as Conn['recvFrame'];
     feed(bytes);
-    conn.recvFrame();
-    conn.recvFrame();
-    const body = conn.recvFrame() as Frame;
-    expect(body.content!.equals(content)).toBe(true);
-    expect(body.content!.buffer).toBe(bytes.buffer);
+    const frames: Frame[] = [];
+    for (let f = conn.recvFrame(); f; f = conn.recvFrame()) frames.push(f);
+    expect(frames.filter((f) => f.content).map((f) => f.content!.equals(large))).toEqual([true]);
+    expect(conn.rest.equals(next.subarray(0, 20))).toBe(true);
+    feed(next.subarray(20));
+    const small = [conn.recvFrame(), conn.recvFrame(), conn.recvFrame()] as Frame[];
+    expect(small[2]!.content!.toString()).toBe('small');
+    expect(conn.rest.length).toBe(0);
   });
 
   it('hands over what it had and lets amqplib refuse a body longer than its header said', () => {

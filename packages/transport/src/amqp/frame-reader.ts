@@ -5,13 +5,15 @@
 // 12 % of the gateway's CPU and 18 % of the worker's (decision 0017).
 //
 // This reader takes over `recvFrame` on one connection, after the
-// handshake: it keeps the socket's reads as a list of chunks, hands every
-// non-body frame to amqplib's own `recvFrame` (its parsing, size limit and
-// decoding, unchanged), and copies each body frame's bytes straight into one
-// buffer of the size the content header announced. amqplib then receives a
-// message's content as a single body frame — which it accepts without a
-// copy. A body that arrives in one frame inside one read is not copied at
-// all. Each byte is copied at most once.
+// handshake. Small messages stay amqplib's. From a content header that
+// announces more than one frame's body until that body is assembled, it
+// keeps the socket's reads as a list of chunks, hands every non-body frame
+// to amqplib's own `recvFrame` (its parsing, size limit and decoding,
+// unchanged), and copies each body frame's bytes straight into one buffer
+// of the size the header announced. amqplib then receives the content as a
+// single body frame, which it takes without joining. Each body byte is
+// copied once (twice for those in the read that held the header, which
+// amqplib had already joined).
 //
 // It relies on amqplib internals, so it checks them first, on a scratch
 // object (`frameReaderApplies`): if they differ, the connection keeps stock
@@ -119,15 +121,41 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
   let available = 0;
   // By channel number (small integers, as amqplib keeps its channels).
   const bodies: (Body | undefined)[] = [];
+  let tracked = 0;
+  const setBody = (channel: number, body: Body | undefined) => {
+    tracked += (body ? 1 : 0) - (bodies[channel] ? 1 : 0);
+    bodies[channel] = body;
+  };
   // The body frame being copied: its channel's body and payload bytes still to come.
   let copying: { channel: number; body: Body; left: number } | null = null;
   let pending: Frame | null = null;
 
-  if (connection.rest.length > 0) {
-    chunks.push(connection.rest);
-    available = connection.rest.length;
-  }
-  connection.rest = EMPTY;
+  // Between large messages amqplib reads as it always did (no cost on small
+  // messages); a content header announcing more than one frame's body hands
+  // the bytes to this reader until no body is left to assemble.
+  let ours = false;
+  const takeOver = () => {
+    ours = true;
+    if (connection.rest.length > 0) {
+      chunks.push(connection.rest);
+      available = connection.rest.length;
+    }
+    connection.rest = EMPTY;
+  };
+  const handBack = () => {
+    ours = false;
+    const left =
+      chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]!.subarray(offset) : Buffer.concat([chunks[0]!.subarray(offset), ...chunks.slice(1)]);
+    chunks.length = 0;
+    offset = 0;
+    available = 0;
+    connection.rest = left;
+  };
+  /** A body that fits one frame is one frame: amqplib takes it as it is, no join to save. */
+  const assembles = (frame: Frame | false): frame is Frame & { size: number } => {
+    const oneFrame = typeof connection.frameMax === 'number' ? connection.frameMax - HEADER_BYTES - 1 : 0;
+    return frame !== false && typeof frame.size === 'number' && frame.size > oneFrame;
+  };
 
   const pull = () => {
     const incoming = connection.stream.read();
@@ -214,7 +242,7 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
   /** A body received so far, handed over early because the channel broke the protocol. */
   const flushPartial = (channel: number): Frame | null => {
     const body = bodies[channel];
-    bodies[channel] = undefined;
+    setBody(channel, undefined);
     if (!body?.buffer || body.filled === 0) return null;
     return { channel, content: body.buffer.subarray(0, body.filled) };
   };
@@ -240,7 +268,7 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
         if (take(1)[0] !== FRAME_END) throw new Error('Invalid frame');
         copying = null;
         if (body.filled === body.size) {
-          bodies[channel] = undefined;
+          setBody(channel, undefined);
           return { channel, content: body.buffer! };
         }
         continue;
@@ -255,13 +283,6 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
       }
       const body = type === FRAME_BODY ? bodies[channel] : undefined;
       if (body && size > 0 && size <= body.size - body.filled) {
-        // The whole body in one frame, inside one read: a view, no copy.
-        if (size === body.size && chunks[0]!.length - offset >= HEADER_BYTES + size + 1) {
-          const frame = take(HEADER_BYTES + size + 1);
-          if (frame[HEADER_BYTES + size] !== FRAME_END) throw new Error('Invalid frame');
-          bodies[channel] = undefined;
-          return { channel, content: frame.subarray(HEADER_BYTES, HEADER_BYTES + size) };
-        }
         consume(HEADER_BYTES);
         body.buffer ??= Buffer.allocUnsafe(body.size);
         copying = { channel, body, left: size };
@@ -273,11 +294,7 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
       if (!ensure(HEADER_BYTES + size + 1)) return false;
       const partial = bodies[channel] ? flushPartial(channel) : null;
       const frame = stockDecode(size);
-      // A body that fits one frame is one frame: amqplib takes it as it is, no join to save.
-      const oneFrame = typeof connection.frameMax === 'number' ? connection.frameMax - HEADER_BYTES - 1 : 0;
-      if (frame && type === FRAME_HEADER && typeof frame.size === 'number' && frame.size > oneFrame) {
-        bodies[channel] = { size: frame.size, buffer: null, filled: 0 };
-      }
+      if (type === FRAME_HEADER && assembles(frame)) setBody(channel, { size: frame.size, buffer: null, filled: 0 });
       if (partial) {
         pending = frame === false ? null : frame;
         return partial;
@@ -287,12 +304,21 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
   };
 
   return function recvFrame(): Frame | false {
-    if (pending) {
-      const frame = pending;
-      pending = null;
+    if (!ours) {
+      const frame = stock.call(connection);
+      if (assembles(frame)) {
+        takeOver();
+        setBody(frame.channel, { size: frame.size, buffer: null, filled: 0 });
+      }
       return frame;
     }
-    return next();
+    let frame: Frame | false;
+    if (pending) {
+      frame = pending;
+      pending = null;
+    } else frame = next();
+    if (tracked === 0 && copying === null && pending === null) handBack();
+    return frame;
   };
 };
 
