@@ -305,8 +305,10 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
 
   return function recvFrame(): Frame | false {
     if (!ours) {
+      // Stock recvFrame calls `this.recvFrame` again after each read, i.e.
+      // this function: the inner call may have taken over already.
       const frame = stock.call(connection);
-      if (assembles(frame)) {
+      if (!ours && assembles(frame)) {
         takeOver();
         setBody(frame.channel, { size: frame.size, buffer: null, filled: 0 });
       }
