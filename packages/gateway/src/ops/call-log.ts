@@ -227,9 +227,10 @@ export const recordingTransport = (inner: Transport, calls: CallLog, onDeadLette
     consumeReplies(session, listener, options) {
       return inner.consumeReplies(
         session,
-        (response, settle) => {
+        // `bytes` passed on: without it the relay sizes each response by stringifying it again.
+        (response, settle, bytes) => {
           calls.response(session, response);
-          listener(response, settle);
+          listener(response, settle, bytes);
         },
         options,
       );
@@ -259,9 +260,9 @@ export const recordingTransport = (inner: Transport, calls: CallLog, onDeadLette
       : {
           async openFastLane(listener) {
             const lane = await inner.openFastLane!({
-              response(session, response) {
+              response(session, response, bytes) {
                 calls.response(session, response);
-                listener.response(session, response);
+                listener.response(session, response, bytes);
               },
               returned(request) {
                 calls.refused(request.session, request.id, { code: 'NO_HANDLER', message: `No worker serves request type "${request.type}".` });

@@ -5,6 +5,7 @@
 import { connect, type ChannelModel } from 'amqplib';
 import type { BrokerStatus, Log } from '../types.ts';
 import { coalesceWrites } from './coalesce-writes.ts';
+import { readFramesOnce } from './frame-reader.ts';
 
 export interface BackoffOptions {
   /** @default 100 */
@@ -139,6 +140,8 @@ export const createConnectionManager = (options: ConnectionOptions): ConnectionM
       return;
     }
     coalesceWrites(m);
+    // A changed amqplib keeps its own (copying) frame reader; nothing else differs.
+    if (!readFramesOnce(m)) log.info({}, 'amqplib internals differ from 2.x; received messages are copied as amqplib does');
     let lost = false;
     const onLost = (reason: unknown) => {
       if (lost) return;
