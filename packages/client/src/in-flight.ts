@@ -22,6 +22,7 @@ import {
 } from '@warren/protocol';
 import type { CallStore } from './call-store.ts';
 import { isTimeoutMs, TIMEOUT_RANGE } from './options.ts';
+import { createRequestFrames, type RequestFrames } from './request-frames.ts';
 import { createSequencer, type Sequencer } from './sequencer.ts';
 
 /** Per-call options, and the checks a call passes before anything is sent. */
@@ -105,6 +106,12 @@ interface InFlightDeps {
   defaultTimeoutMs: number;
   /** Where keyed calls are remembered (see call-store.ts). */
   calls: CallStore;
+  /**
+   * How request frames leave: one by one, or a tick's as one `requests`
+   * frame once the gateway lists `request-batches` (request-frames.ts).
+   * @default createRequestFrames over `emit`
+   */
+  frames?: RequestFrames;
   /** A caller's callback threw; reported, never rethrown into socket handlers. */
   onCallbackError(error: unknown, requestId: string, callback: string): void;
   now?: () => number;
@@ -175,6 +182,7 @@ interface InFlight {
 
 export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   const now = deps.now ?? Date.now;
+  const frames = deps.frames ?? createRequestFrames({ emit: deps.emit, isConnected: deps.isConnected });
   const requests = new Map<string, InFlight>();
   const queuedCancels: CancelFrame[] = [];
   // A keyed call's cancel names its key: the id that attached it belonged to a socket that is gone.
@@ -198,6 +206,9 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   };
 
   const sendCancel = (request: InFlight): void => {
+    // What waits for its batch goes first: a request settled there is never
+    // sent at all, and then needs no cancel.
+    frames.flush();
     if (!request.emitted) return; // the gateway never heard of it
     const frame: CancelFrame = { id: request.id, type: request.type };
     // A keyed call not yet attached on this connection is known there by its key only.
@@ -321,7 +332,6 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
       }
     }
     request.phase = 'sent';
-    request.emitted = true;
     const emission = ++request.emission;
     let frame: RequestFrame;
     if (request.key !== undefined && (request.attachOnly || request.acceptedOnce)) {
@@ -336,18 +346,27 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     // (for an attach: how long this reader waits; the call keeps its own).
     if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
     if (request.options.fast === true) frame.fast = true;
-    try {
-      deps.emit(EVENTS.request, frame, (raw: unknown) => {
-        try {
-          onAck(request, emission, raw);
-        } catch {
-          // never throw into socket.io
-        }
-      });
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      fail(request, 'INVALID_REQUEST', `Request "${request.type}" could not be sent: ${reason}`);
-    }
+    frames.send(
+      {
+        frame,
+        onAck: (raw) => {
+          try {
+            onAck(request, emission, raw);
+          } catch {
+            // never throw into socket.io
+          }
+        },
+        onError: (error) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          fail(request, 'INVALID_REQUEST', `Request "${request.type}" could not be sent: ${reason}`);
+        },
+        live: () => !request.settled && request.emission === emission,
+        sent: () => {
+          request.emitted = true;
+        },
+      },
+      () => (frame.payload === undefined ? 0 : bytesOf(request)),
+    );
   };
 
   const start = <Result, Chunk>(type: string, payload: unknown, options: RequestOptions<Chunk> = {}, mode: StartMode = 'run'): Promise<Result> =>
@@ -519,10 +538,13 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     // The next connection may reach another gateway (a rolling upgrade, a rollback): ask it again.
     capabilities = undefined;
     keyedSent = false;
+    frames.setBatching(false);
   };
 
   const setCapabilities = (names: readonly string[]): void => {
     capabilities = new Set(names);
+    // Only a gateway that says so reads `requests` frames: an older one would never answer them.
+    frames.setBatching(capabilities.has(CAPABILITIES.requestBatches));
     sendKeyed();
   };
 
