@@ -281,6 +281,8 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   };
 
   let maxPayloadBytes: number | undefined;
+  /** About what a request frame's JSON holds besides id, type, key and payload (names, timeoutMs, flags). */
+  const FRAME_FIELDS_BYTES = 80;
   const encoder = new TextEncoder();
   const bytesOf = (request: InFlight): number => {
     if (request.payloadBytes === undefined) {
@@ -365,7 +367,8 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
           request.emitted = true;
         },
       },
-      () => (frame.payload === undefined ? 0 : bytesOf(request)),
+      // The frame's fields besides the payload count too: a batch stays under the gateway's frame limit.
+      () => FRAME_FIELDS_BYTES + request.id.length + request.type.length + (request.key?.length ?? 0) + (frame.payload === undefined ? 0 : bytesOf(request)),
     );
   };
 
@@ -543,8 +546,10 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
 
   const setCapabilities = (names: readonly string[]): void => {
     capabilities = new Set(names);
-    // Only a gateway that says so reads `requests` frames: an older one would never answer them.
-    frames.setBatching(capabilities.has(CAPABILITIES.requestBatches));
+    // Only a gateway that says so reads `requests` frames: an older one would
+    // never answer them. A batch holds no more than the gateway's largest
+    // payload (frames included), which its frame limit is above.
+    frames.setBatching(capabilities.has(CAPABILITIES.requestBatches), maxPayloadBytes);
     sendKeyed();
   };
 

@@ -35,14 +35,18 @@ interface Outgoing {
 export interface RequestFrames {
   /**
    * Sends a request frame: at once, or with the others of this tick when
-   * batching. `bytes`: its payload's size, asked only when batching (a frame
-   * whose payloads pass REQUESTS_FRAME.maxBytes goes at once).
+   * batching. `bytes`: about its size as JSON, asked only when batching (a
+   * request that would take the frame past its byte bound starts the next).
    */
   send(outgoing: Outgoing, bytes: () => number): void;
   /** Sends what waits now: a cancel must never overtake its request. */
   flush(): void;
-  /** Whether this connection's gateway reads `requests` frames (its session frame lists `request-batches`). */
-  setBatching(on: boolean): void;
+  /**
+   * Whether this connection's gateway reads `requests` frames (its session
+   * frame lists `request-batches`), and the frame's byte bound: at most
+   * REQUESTS_FRAME.maxBytes, lower to stay under a gateway's own limit.
+   */
+  setBatching(on: boolean, maxBytes?: number): void;
 }
 
 const emitOne = (deps: RequestFramesDeps, out: Outgoing): void => {
@@ -66,6 +70,7 @@ const answerEach = (frame: Outgoing[], raw: unknown): void => {
 export const createRequestFrames = (deps: RequestFramesDeps): RequestFrames => {
   const schedule = deps.schedule ?? queueMicrotask;
   let batching = false;
+  let maxBytes: number = REQUESTS_FRAME.maxBytes;
   let held: Outgoing[] = [];
   let heldBytes = 0;
   let scheduled = false;
@@ -101,10 +106,10 @@ export const createRequestFrames = (deps: RequestFramesDeps): RequestFrames => {
       }
       const size = bytes();
       // A request that would take the frame past its byte bound starts the next one.
-      if (held.length > 0 && heldBytes + size > REQUESTS_FRAME.maxBytes) flush();
+      if (held.length > 0 && heldBytes + size > maxBytes) flush();
       held.push(out);
       heldBytes += size;
-      if (held.length >= REQUESTS_FRAME.maxRequests || heldBytes >= REQUESTS_FRAME.maxBytes) return flush();
+      if (held.length >= REQUESTS_FRAME.maxRequests || heldBytes >= maxBytes) return flush();
       if (scheduled) return;
       scheduled = true;
       schedule(() => {
@@ -113,8 +118,9 @@ export const createRequestFrames = (deps: RequestFramesDeps): RequestFrames => {
       });
     },
     flush,
-    setBatching(on) {
+    setBatching(on, bound = REQUESTS_FRAME.maxBytes) {
       batching = on;
+      maxBytes = Math.min(bound, REQUESTS_FRAME.maxBytes);
     },
   };
 };

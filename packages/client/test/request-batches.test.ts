@@ -35,6 +35,17 @@ describe('request batches', () => {
     await expect(calls[2]).resolves.toBe('three');
   });
 
+  it("keeps each frame's requests, fields included, under the gateway's payload limit (its frame limit is above it)", async () => {
+    const { socket, backend } = setup({ session: { ...BATCHING_GATEWAY, limits: { maxPayloadBytes: 400 } } });
+    const text = 'x'.repeat(100); // a frame of about 100 + 80 + id + type bytes each: two fit in 400
+    const calls = Array.from({ length: 5 }, () => backend.makeBackendRequest('echo', text));
+    await flushMicrotasks();
+    const sizes = socket.emitted.map((e) => (e.event === 'requests' ? (e.body as unknown[]).length : 1));
+    expect(sizes).toEqual([2, 2, 1]);
+    for (const e of socket.emitted.filter((f) => f.event === 'requests')) expect(JSON.stringify(e.body).length).toBeLessThan(400);
+    for (const call of calls) void call.catch(() => {});
+  });
+
   it('fails every request of a frame the gateway refused whole', async () => {
     const { socket, backend } = setup({ session: BATCHING_GATEWAY });
     const calls = [backend.makeBackendRequest('echo', 1), backend.makeBackendRequest('echo', 2)];

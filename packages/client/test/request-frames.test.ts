@@ -137,6 +137,21 @@ describe('createRequestFrames', () => {
     expect(b.sent.map((s) => (s.event === 'requests' ? ids(s.body) : [(s.body as RequestFrame).id]))).toEqual([['x1', 'x2'], ['x3'], ['big']]);
   });
 
+  it("keeps under a lower byte bound (the gateway's payload limit), never above REQUESTS_FRAME.maxBytes", () => {
+    const t = harness();
+    t.frames.setBatching(true, 100);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) t.send(id, 40);
+    t.tick();
+    expect(t.sent.map((s) => (s.event === 'requests' ? ids(s.body) : [(s.body as RequestFrame).id]))).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+
+    const u = harness();
+    u.frames.setBatching(true, REQUESTS_FRAME.maxBytes * 4);
+    u.send('x', REQUESTS_FRAME.maxBytes - 10);
+    u.send('y', 20);
+    u.tick();
+    expect(u.sent.map((s) => (s.event === 'requests' ? ids(s.body) : [(s.body as RequestFrame).id]))).toEqual([['x'], ['y']]);
+  });
+
   it('flushes on demand (a cancel must not overtake its request)', () => {
     const t = harness();
     t.send('a');

@@ -26,9 +26,10 @@ export const RESPONSES_FRAME = { maxResponses: 128, maxBytes: 64 * 1024 } as con
 /**
  * A `requests` frame (capability `request-batches`) holds 1 to `maxRequests`
  * request frames; a gateway refuses a longer one whole. A client also starts
- * a new frame once the payloads it holds pass about `maxBytes` (a larger
- * request goes alone), so one frame never keeps the socket busy for long.
- * Every element still meets the gateway's per-request limits.
+ * a new frame once the request frames it holds pass about `maxBytes`, or the
+ * gateway's maxPayloadBytes when lower (a larger request goes alone): one
+ * frame never keeps the socket busy for long, nor passes the gateway's frame
+ * limit. Every element still meets the gateway's per-request limits.
  */
 export const REQUESTS_FRAME = { maxRequests: 128, maxBytes: 64 * 1024 } as const;
 
