@@ -48,10 +48,10 @@ describe('request batches', () => {
 
   it('fails every request of a frame the gateway refused whole', async () => {
     const { socket, backend } = setup({ session: BATCHING_GATEWAY });
-    const calls = [backend.makeBackendRequest('echo', 1), backend.makeBackendRequest('echo', 2)];
+    const outcomes = [backend.makeBackendRequest('echo', 1), backend.makeBackendRequest('echo', 2)].map(rejectionOf);
     await flushMicrotasks();
     socket.emitted.find((e) => e.event === 'requests')!.ack?.({ ok: false, error: { code: 'INVALID_REQUEST', message: 'Invalid requests frame' } });
-    for (const call of calls) expect(await rejectionOf(call)).toMatchObject({ code: 'INVALID_REQUEST' });
+    for (const outcome of outcomes) expect(await outcome).toMatchObject({ code: 'INVALID_REQUEST' });
   });
 
   it('sends `request` frames to a gateway that does not list request-batches, and before the session frame', async () => {
@@ -92,11 +92,12 @@ describe('request batches', () => {
     const { socket, backend } = setup({ session: BATCHING_GATEWAY });
     const controller = new AbortController();
     const calls = [backend.makeBackendRequest('echo', 1, { signal: controller.signal }), backend.makeBackendRequest('echo', 2)];
+    const outcomes = calls.map(rejectionOf);
     controller.abort();
     await flushMicrotasks();
     expect(socket.emitted.map((e) => [e.event, (e.body as RequestFrame).id])).toEqual([['request', 'r-2']]);
-    expect(await rejectionOf(calls[0]!)).toMatchObject({ code: 'CANCELLED' });
-    void calls[1]!.catch(() => {});
+    expect(await outcomes[0]).toMatchObject({ code: 'CANCELLED' });
+    void outcomes[1]!.catch(() => {});
   });
 
   it('sends a cancel after the frame that carried its request', async () => {
