@@ -1,7 +1,7 @@
 // Parse once at each edge: everything past these functions is typed.
 import type { z } from 'zod';
 import type { WireError } from './errors.ts';
-import { MAX_BODY_BYTES, MAX_BODY_DEPTH, REQUESTS_FRAME } from './limits.ts';
+import { MAX_BODY_BYTES, MAX_BODY_DEPTH } from './limits.ts';
 import { cancelFrameSchema, cancelMessageSchema, requestFrameSchema, type CancelFrame, type CancelMessage, type RequestFrame } from './envelopes.ts';
 import { announcementSchema, catalogueSchema, type Announcement, type Catalogue } from './registry.ts';
 
@@ -29,23 +29,6 @@ export const schemaParser =
   };
 
 export const parseRequestFrame: (value: unknown) => Parsed<RequestFrame> = schemaParser(requestFrameSchema, 'request');
-/**
- * A `requests` frame (capability `request-batches`): an array of 1 to
- * REQUESTS_FRAME.maxRequests elements, else refused whole. The elements are
- * returned unread: each is then read as a `request` frame of its own
- * (parseRequestFrame), so a bad one is refused in its slot and only there.
- */
-export const parseRequestsFrame = (value: unknown): Parsed<unknown[]> => {
-  const { maxRequests } = REQUESTS_FRAME;
-  const refused = (message: string): Parsed<unknown[]> => ({
-    ok: false,
-    error: { code: 'INVALID_REQUEST', message: `Invalid requests frame: ${message}`, details: { issues: [{ path: '(root)', message }] } },
-  });
-  if (!Array.isArray(value)) return refused(`expected an array of request frames, received ${value === null ? 'null' : typeof value}`);
-  if (value.length < 1) return refused('expected array to have >=1 items');
-  if (value.length > maxRequests) return refused(`expected array to have <=${maxRequests} items, received ${value.length}`);
-  return { ok: true, value };
-};
 export const parseCancelFrame: (value: unknown) => Parsed<CancelFrame> = schemaParser(cancelFrameSchema, 'cancel');
 // What a client receives is parsed without zod (frames.ts), so a browser
 // bundle does not carry it.
