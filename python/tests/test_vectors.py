@@ -27,7 +27,7 @@ from warren.validation import payload_check
 # The spec is kept per version beside its vectors (N = topology.json protocolVersion).
 SPEC = Path(__file__).resolve().parents[2] / "packages" / "protocol" / "spec" / f"v{protocol_version()}"
 VECTORS = SPEC / "vectors"
-FILES = ["amqp-requests.json", "cancel-messages.json", "request-frames.json", "response-batches.json", "responses.json"]
+FILES = ["amqp-requests.json", "cancel-messages.json", "request-batches.json", "request-frames.json", "response-batches.json", "responses.json"]
 
 Verdict = dict[str, Any]  # {"valid": True, "request"?: {...}} or {"valid": False, "code": str, "paths": [str]}
 
@@ -63,6 +63,20 @@ def _check_responses_frame(value: Any) -> Verdict:
     paths = [] if verdict["valid"] else list(verdict["paths"])
     for index, envelope in enumerate(value):
         got = _check_response(envelope)
+        if not got["valid"]:
+            paths += [str(index) if p == "(root)" else f"{index}.{p}" for p in got["paths"]]
+    return {"valid": True} if not paths else {"valid": False, "code": "INVALID_REQUEST", "paths": paths}
+
+
+def _check_requests_frame(value: Any) -> Verdict:
+    """schemas.json#requestsFrame: the array's bounds refuse the frame whole; else each element as schemas.json#requestFrame (paths prefixed with its index)."""
+    schema = {k: v for k, v in schemas()["requestsFrame"].items() if k != "items"}
+    verdict = _schema_verdict(schema, value)
+    if not verdict["valid"] or not isinstance(value, list):
+        return verdict
+    paths: list[str] = []
+    for index, element in enumerate(value):
+        got = _schema_verdict(schemas()["requestFrame"], element)
         if not got["valid"]:
             paths += [str(index) if p == "(root)" else f"{index}.{p}" for p in got["paths"]]
     return {"valid": True} if not paths else {"valid": False, "code": "INVALID_REQUEST", "paths": paths}
@@ -122,6 +136,7 @@ def _check_amqp(vector: dict[str, Any], file: dict[str, Any]) -> Verdict:
 CHECKERS = {
     "response": {"schema": lambda v, f: _check_response(v["value"])},
     "responsesFrame": {"schema": lambda v, f: _check_responses_frame(v["value"])},
+    "requestsFrame": {"schema": lambda v, f: _check_requests_frame(v["value"])},
     "requestFrame": {"schema": lambda v, f: _schema_verdict(schemas()["requestFrame"], v["value"])},
     "cancelMessage": {"python": lambda v, f: _check_cancel_sdk(v), "schema": lambda v, f: _check_cancel_schema(v)},
     "amqpRequest": {"python": _check_amqp},

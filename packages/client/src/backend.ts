@@ -7,6 +7,7 @@ import { createClientLogger } from './logger.ts';
 import { resolveBackendOptions, type BackendOptions } from './options.ts';
 import type { RetainedCall } from './call-store.ts';
 import { createInFlightTable, type AttachOptions, type RequestOptions } from './in-flight.ts';
+import { createRequestFrames } from './request-frames.ts';
 import { requestCatalogue, type ServicesOptions } from './services.ts';
 import { connectOptions, type SocketListener } from './socket.ts';
 import { createStream, type StreamOptions } from './stream.ts';
@@ -62,11 +63,13 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     config.log,
   );
 
+  const emit = (event: string, ...args: unknown[]): void => {
+    socket.emit(event, ...args);
+  };
   const inFlight = createInFlightTable({
     isConnected,
-    emit: (event, ...args) => {
-      socket.emit(event, ...args);
-    },
+    emit,
+    frames: createRequestFrames({ emit, isConnected }),
     createId: config.createId,
     defaultTimeoutMs: config.defaultTimeoutMs,
     calls: config.callStore,

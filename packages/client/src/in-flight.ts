@@ -1,6 +1,6 @@
 // In-flight requests: the checks a call passes before anything is sent,
 // ids, deadlines, aborts, acks, and routing responses through each request's
-// sequencer (createSequencer, below: its responses back in order). Knows
+// sequencer (sequencer.ts: its responses back in order). Knows
 // nothing about socket events; the backend feeds it connection changes and
 // frames. A bad call rejects with a code (never throws), like every other
 // failure.
@@ -17,12 +17,13 @@ import {
   type CancelFrame,
   type ErrorCode,
   type RequestFrame,
-  type Response,
   type WarrenError,
   type WireError,
 } from '@warren/protocol';
 import type { CallStore } from './call-store.ts';
 import { isTimeoutMs, TIMEOUT_RANGE } from './options.ts';
+import { createRequestFrames, type RequestFrames } from './request-frames.ts';
+import { createSequencer, type Sequencer } from './sequencer.ts';
 
 /** Per-call options, and the checks a call passes before anything is sent. */
 export interface ChunkMeta {
@@ -105,6 +106,12 @@ interface InFlightDeps {
   defaultTimeoutMs: number;
   /** Where keyed calls are remembered (see call-store.ts). */
   calls: CallStore;
+  /**
+   * How request frames leave: one by one, or a tick's as one `requests`
+   * frame once the gateway lists `request-batches` (request-frames.ts).
+   * @default createRequestFrames over `emit`
+   */
+  frames?: RequestFrames;
   /** A caller's callback threw; reported, never rethrown into socket handlers. */
   onCallbackError(error: unknown, requestId: string, callback: string): void;
   now?: () => number;
@@ -175,6 +182,7 @@ interface InFlight {
 
 export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   const now = deps.now ?? Date.now;
+  const frames = deps.frames ?? createRequestFrames({ emit: deps.emit, isConnected: deps.isConnected });
   const requests = new Map<string, InFlight>();
   const queuedCancels: CancelFrame[] = [];
   // A keyed call's cancel names its key: the id that attached it belonged to a socket that is gone.
@@ -198,6 +206,9 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   };
 
   const sendCancel = (request: InFlight): void => {
+    // What waits for its batch goes first: a request settled there is never
+    // sent at all, and then needs no cancel.
+    frames.flush();
     if (!request.emitted) return; // the gateway never heard of it
     const frame: CancelFrame = { id: request.id, type: request.type };
     // A keyed call not yet attached on this connection is known there by its key only.
@@ -270,6 +281,8 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   };
 
   let maxPayloadBytes: number | undefined;
+  /** About what a request frame's JSON holds besides id, type, key and payload (names, timeoutMs, flags). */
+  const FRAME_FIELDS_BYTES = 80;
   const encoder = new TextEncoder();
   const bytesOf = (request: InFlight): number => {
     if (request.payloadBytes === undefined) {
@@ -321,7 +334,6 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
       }
     }
     request.phase = 'sent';
-    request.emitted = true;
     const emission = ++request.emission;
     let frame: RequestFrame;
     if (request.key !== undefined && (request.attachOnly || request.acceptedOnce)) {
@@ -336,18 +348,28 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     // (for an attach: how long this reader waits; the call keeps its own).
     if (request.deadline !== undefined) frame.timeoutMs = Math.max(1, Math.ceil(request.deadline - now()));
     if (request.options.fast === true) frame.fast = true;
-    try {
-      deps.emit(EVENTS.request, frame, (raw: unknown) => {
-        try {
-          onAck(request, emission, raw);
-        } catch {
-          // never throw into socket.io
-        }
-      });
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      fail(request, 'INVALID_REQUEST', `Request "${request.type}" could not be sent: ${reason}`);
-    }
+    frames.send(
+      {
+        frame,
+        onAck: (raw) => {
+          try {
+            onAck(request, emission, raw);
+          } catch {
+            // never throw into socket.io
+          }
+        },
+        onError: (error) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          fail(request, 'INVALID_REQUEST', `Request "${request.type}" could not be sent: ${reason}`);
+        },
+        live: () => !request.settled && request.emission === emission,
+        sent: () => {
+          request.emitted = true;
+        },
+      },
+      // The frame's fields besides the payload count too: a batch stays under the gateway's frame limit.
+      () => FRAME_FIELDS_BYTES + request.id.length + request.type.length + (request.key?.length ?? 0) + (frame.payload === undefined ? 0 : bytesOf(request)),
+    );
   };
 
   const start = <Result, Chunk>(type: string, payload: unknown, options: RequestOptions<Chunk> = {}, mode: StartMode = 'run'): Promise<Result> =>
@@ -519,10 +541,15 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     // The next connection may reach another gateway (a rolling upgrade, a rollback): ask it again.
     capabilities = undefined;
     keyedSent = false;
+    frames.setBatching(false);
   };
 
   const setCapabilities = (names: readonly string[]): void => {
     capabilities = new Set(names);
+    // Only a gateway that says so reads `requests` frames: an older one would
+    // never answer them. A batch holds no more than the gateway's largest
+    // payload (frames included), which its frame limit is above.
+    frames.setBatching(capabilities.has(CAPABILITIES.requestBatches), maxPayloadBytes);
     sendKeyed();
   };
 
@@ -552,71 +579,4 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   };
 
   return { start, handleResponse, handleQueued, connected, disconnected, sessionLost, setMaxPayloadBytes, setCapabilities, rejectAll };
-};
-
-// Puts one request's responses back in order. The gateway may redeliver a
-// response (client reconnected before acking) or deliver one out of order
-// (requeued after a lost ack), and a worker crash starts a new attempt.
-export type SequencerEvent =
-  /** A higher attempt began: whatever the caller showed is stale. */
-  | { kind: 'restart'; attempt: number }
-  /** The next response in order; a final one ends the request. */
-  | { kind: 'deliver'; response: Response }
-  /** Too many responses held waiting for a gap to fill. */
-  | { kind: 'overflow'; held: number };
-
-interface Sequencer {
-  /** Feeds one response; returns what to act on, in order (often nothing). */
-  accept(response: Response): SequencerEvent[];
-  /** Attempt currently shown (1 until a response says otherwise). */
-  attempt(): number;
-}
-
-/** @default 256 responses held at most per request. */
-const DEFAULT_MAX_HELD = 256;
-
-export const createSequencer = (maxHeld: number = DEFAULT_MAX_HELD): Sequencer => {
-  // Attempt 1 is assumed from the start, so a first response of attempt 2
-  // still reports a restart: the caller learns a worker was lost.
-  let attempt = 1;
-  let nextSeq = 0;
-  let finished = false;
-  const held = new Map<number, Response>();
-
-  const accept = (response: Response): SequencerEvent[] => {
-    if (finished || response.attempt < attempt) return [];
-    const events: SequencerEvent[] = [];
-    if (response.attempt > attempt) {
-      attempt = response.attempt;
-      nextSeq = 0;
-      held.clear();
-      events.push({ kind: 'restart', attempt });
-    }
-    if (response.seq < nextSeq || held.has(response.seq)) return events;
-    if (response.seq > nextSeq) {
-      if (held.size >= maxHeld) {
-        finished = true;
-        events.push({ kind: 'overflow', held: held.size });
-        return events;
-      }
-      held.set(response.seq, response);
-      return events;
-    }
-    // In order: deliver it, then everything held that now follows on.
-    let current: Response | undefined = response;
-    while (current !== undefined) {
-      held.delete(current.seq);
-      events.push({ kind: 'deliver', response: current });
-      nextSeq = current.seq + 1;
-      if (current.kind !== 'chunk') {
-        finished = true;
-        held.clear();
-        break;
-      }
-      current = held.get(nextSeq);
-    }
-    return events;
-  };
-
-  return { accept, attempt: () => attempt };
 };

@@ -1,6 +1,6 @@
 import type { Response } from '@warren/protocol';
 import { describe, expect, it } from 'vitest';
-import { createSequencer, type SequencerEvent } from '../src/in-flight.ts';
+import { createSequencer, type SequencerEvent } from '../src/sequencer.ts';
 
 const chunk = (seq: number, attempt = 1): Response => ({ kind: 'chunk', id: 'r', seq, attempt, data: seq });
 const result = (seq: number, attempt = 1): Response => ({ kind: 'result', id: 'r', seq, attempt, data: 'done' });

@@ -17,6 +17,7 @@ import type { PluginChain } from './plugins/compose.ts';
 import { createTokenBuckets } from './plugins/token-buckets.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
+import { answerRequests, type BatchAckFn } from './request-batch.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
 import { socketPositions, type QueuePositions } from './queue-positions.ts';
 import { createRetainedCalls } from './retained-calls.ts';
@@ -59,7 +60,12 @@ const NOISE_BURST = 50;
 // the frame fields it does not know, silently, so a client sends `key` or
 // `attach` only to a gateway that lists retained calls. Listed by hand: a
 // name added to CAPABILITIES is not supported until this gateway implements it.
-const capabilities: readonly Capability[] = [CAPABILITIES.retainedCalls, CAPABILITIES.queuePositions, CAPABILITIES.responseBatches];
+const capabilities: readonly Capability[] = [
+  CAPABILITIES.retainedCalls,
+  CAPABILITIES.queuePositions,
+  CAPABILITIES.responseBatches,
+  CAPABILITIES.requestBatches,
+];
 
 /** The client listed `response-batches` among its own capabilities in its handshake `auth`. */
 const asksForBatches = (auth: unknown): boolean => {
@@ -176,6 +182,23 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     serving()
       .handleRequest(frame, ack)
       .catch((error) => log.error({ err: error }, 'request handling failed'));
+  });
+
+  // Several request frames in one (capability request-batches): each element
+  // as the listener above handles one frame, one ack for all of them.
+  socket.on(EVENTS.requests, (frames: unknown, maybeAck: unknown) => {
+    const ack: BatchAckFn = typeof maybeAck === 'function' ? (maybeAck as BatchAckFn) : () => {};
+    if (typeof maybeAck !== 'function') log.warn('requests frame without an ack callback');
+    if (gone) return;
+    const { handleRequest } = serving();
+    answerRequests(frames, ack, {
+      handleRequest,
+      refused: (error) => {
+        metrics.rejected(error.code);
+        if (noise.take('invalid') === 0) log.warn({ error: error.message }, 'invalid requests frame');
+      },
+      failed: (error) => log.error({ err: error }, 'request handling failed'),
+    });
   });
 
   socket.on(EVENTS.cancel, async (frame: unknown) => {

@@ -174,7 +174,13 @@ describe('gateway over the memory transport', () => {
     for (const frame of frames) {
       const parsed = parseSessionFrame(frame);
       expect(parsed.ok).toBe(true);
-      if (parsed.ok) expect(parsed.value.capabilities).toEqual([CAPABILITIES.retainedCalls, CAPABILITIES.queuePositions, CAPABILITIES.responseBatches]);
+      if (parsed.ok)
+        expect(parsed.value.capabilities).toEqual([
+          CAPABILITIES.retainedCalls,
+          CAPABILITIES.queuePositions,
+          CAPABILITIES.responseBatches,
+          CAPABILITIES.requestBatches,
+        ]);
     }
   });
 

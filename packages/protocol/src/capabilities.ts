@@ -17,6 +17,13 @@ export const CAPABILITIES = {
    * only to a client that asked (spec: Response batches).
    */
   responseBatches: 'response-batches',
+  /**
+   * The `requests` event: several request frames in one frame with one ack,
+   * answered with the array of their acks. A client sends it only to a
+   * gateway that lists this (an older one has no listener for it; spec:
+   * Request batches).
+   */
+  requestBatches: 'request-batches',
 } as const;
 
 export type Capability = (typeof CAPABILITIES)[keyof typeof CAPABILITIES];

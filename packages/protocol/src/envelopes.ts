@@ -7,7 +7,7 @@ import { REQUEST_ID_PATTERN, REQUEST_TYPE_PATTERN } from './topology.ts';
 // Event names and the timeout ceiling live in events.ts, which does not import
 // zod, so a browser bundle that needs them does not pull the schemas in.
 import { MAX_TIMEOUT_MS } from './events.ts';
-import { RESPONSES_FRAME } from './limits.ts';
+import { REQUESTS_FRAME, RESPONSES_FRAME } from './limits.ts';
 export { EVENTS, MAX_TIMEOUT_MS } from './events.ts';
 const requestId = z.string().min(1).max(128).regex(REQUEST_ID_PATTERN, 'use letters, digits, _ . : -');
 const requestType = z.string().regex(REQUEST_TYPE_PATTERN, 'a letter, then up to 99 letters, digits, _ . -');
@@ -45,6 +45,14 @@ export const requestFrameSchema = z.object({
    */
   fast: z.boolean().optional(),
 });
+
+/**
+ * client → gateway `requests` (capability `request-batches`): request frames
+ * in the order they were sent. Only the bounds refuse the frame whole; each
+ * element is read as a `request` frame of its own (a bad one is refused in
+ * its slot of the ack, the others run).
+ */
+export const requestsFrameSchema = z.array(requestFrameSchema).min(1).max(REQUESTS_FRAME.maxRequests);
 
 export const cancelFrameSchema = z.object({ id: requestId, type: requestType });
 

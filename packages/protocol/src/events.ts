@@ -5,6 +5,12 @@
 export const EVENTS = {
   /** client → gateway, with an ack callback answered by an {@link Ack}. */
   request: 'request',
+  /**
+   * client → gateway, only to a gateway that lists `request-batches`: an
+   * array of request frames, with one ack callback answered by the array of
+   * their acks (same order), or by one refusal when the frame is malformed.
+   */
+  requests: 'requests',
   /** client → gateway: stop a request the same session made. */
   cancel: 'cancel',
   /** gateway → client, with an ack callback the client answers with nothing. */

@@ -13,6 +13,7 @@ import {
   requestFrameSchema,
   responseSchema,
   responsesFrameSchema,
+  requestsFrameSchema,
   queuedFrameSchema,
   sessionFrameSchema,
   wireErrorSchema,
@@ -33,7 +34,7 @@ import {
   REQUEST_ID_PATTERN,
   REQUEST_TYPE_PATTERN,
 } from './topology.ts';
-import { LIMITS, RESPONSES_FRAME } from './limits.ts';
+import { LIMITS, REQUESTS_FRAME, RESPONSES_FRAME } from './limits.ts';
 import { announcementSchema, catalogueSchema, REGISTRY_DEFAULTS } from './registry.ts';
 
 export const exportJson = (): Record<string, unknown> => {
@@ -84,6 +85,8 @@ export const exportJson = (): Record<string, unknown> => {
       limits: LIMITS,
       // Bounds of a `responses` frame (capability response-batches).
       responsesFrame: RESPONSES_FRAME,
+      // Bounds of a `requests` frame (capability request-batches).
+      requestsFrame: REQUESTS_FRAME,
     },
     'schemas.json': {
       wireError: z.toJSONSchema(wireErrorSchema),
@@ -91,6 +94,7 @@ export const exportJson = (): Record<string, unknown> => {
       cancelFrame: z.toJSONSchema(cancelFrameSchema),
       response: z.toJSONSchema(responseSchema),
       responsesFrame: z.toJSONSchema(responsesFrameSchema),
+      requestsFrame: z.toJSONSchema(requestsFrameSchema, { io: 'input' }),
       ack: z.toJSONSchema(ackSchema),
       sessionFrame: z.toJSONSchema(sessionFrameSchema),
       queuedFrame: z.toJSONSchema(queuedFrameSchema),

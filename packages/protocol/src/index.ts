@@ -3,6 +3,7 @@ export * from './topology.ts';
 export * from './envelopes.ts';
 export * from './capabilities.ts';
 export * from './parse.ts';
+export * from './requests-frame.ts';
 export * from './registry.ts';
 export * from './contracts.ts';
 export * from './validation.ts';

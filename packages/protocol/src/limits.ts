@@ -23,6 +23,16 @@ export const MAX_BODY_BYTES = 16 * 1024 * 1024;
  */
 export const RESPONSES_FRAME = { maxResponses: 128, maxBytes: 64 * 1024 } as const;
 
+/**
+ * A `requests` frame (capability `request-batches`) holds 1 to `maxRequests`
+ * request frames; a gateway refuses a longer one whole. A client also starts
+ * a new frame once the request frames it holds pass about `maxBytes`, or the
+ * gateway's maxPayloadBytes when lower (a larger request goes alone): one
+ * frame never keeps the socket busy for long, nor passes the gateway's frame
+ * limit. Every element still meets the gateway's per-request limits.
+ */
+export const REQUESTS_FRAME = { maxRequests: 128, maxBytes: 64 * 1024 } as const;
+
 export const LIMITS = {
   maxReportedIssues: MAX_REPORTED_ISSUES,
   maxIssueText: MAX_ISSUE_TEXT,

@@ -16,6 +16,7 @@ export const VECTOR_DIR = new URL('vectors/', SPEC_DIR);
 export const VECTOR_FILES = {
   'amqp-requests.json': 'transport',
   'cancel-messages.json': 'protocol',
+  'request-batches.json': 'protocol',
   'request-frames.json': 'protocol',
   'response-batches.json': 'protocol',
   'responses.json': 'protocol',

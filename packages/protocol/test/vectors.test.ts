@@ -6,8 +6,19 @@
 // they visited.
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { PROTOCOL_VERSION, parseCancelMessage, parseJson, parseRequestFrame, parseResponse, parseResponsesFrame } from '@warren/protocol';
-import { describeVectors, fromParsed, SPEC_DIR, VECTOR_DIR, VECTOR_FILES } from './vector-runner.ts';
+import { PROTOCOL_VERSION, parseCancelMessage, parseJson, parseRequestFrame, parseRequestsFrame, parseResponse, parseResponsesFrame } from '@warren/protocol';
+import { describeVectors, fromParsed, SPEC_DIR, VECTOR_DIR, VECTOR_FILES, type Verdict } from './vector-runner.ts';
+
+/** As the gateway reads a `requests` frame: its bounds (refused whole), then each element as a `request` frame (refused in its slot). */
+const requestsVerdict = (value: unknown): Verdict => {
+  const frame = fromParsed(parseRequestsFrame(value));
+  if (!frame.valid) return frame;
+  const paths = (value as unknown[]).flatMap((element, index) => {
+    const got = fromParsed(parseRequestFrame(element));
+    return got.valid ? [] : got.paths.map((p) => (p === '(root)' ? String(index) : `${index}.${p}`));
+  });
+  return paths.length === 0 ? { valid: true } : { valid: false, code: 'INVALID_REQUEST', paths };
+};
 
 it('keeps the spec of the current version beside its vectors', () => {
   const title = readFileSync(new URL('protocol.md', SPEC_DIR), 'utf8').split('\n')[0];
@@ -29,6 +40,7 @@ describeVectors(
     response: (v) => fromParsed(parseResponse(v.value)),
     responsesFrame: (v) => fromParsed(parseResponsesFrame(v.value)),
     requestFrame: (v) => fromParsed(parseRequestFrame(v.value)),
+    requestsFrame: (v) => requestsVerdict(v.value),
     // As the Node transport reads a cancel: JSON first, then the envelope.
     cancelMessage: (v) => {
       const body = v.body !== undefined ? parseJson(v.body) : ({ ok: true, value: v.value } as const);
