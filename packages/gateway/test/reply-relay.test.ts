@@ -15,7 +15,7 @@ import { composePlugins } from '../src/plugins/compose.ts';
 import type { ConnectionContext } from '../src/plugins/types.ts';
 import { createReplyRelay } from '../src/reply-relay.ts';
 import { createHeldAcks, type HeldAcks } from '../src/held-acks.ts';
-import type { Plugin } from '../src/plugins/types.ts';
+import type { GatewayPlugin } from '../src/plugins/types.ts';
 import type { Ack } from '@warren/protocol';
 
 const quiet = pino({ level: 'silent' });
@@ -38,7 +38,7 @@ const setup = async ({
   batching: boolean;
   ackTimeoutMs?: number;
   held?: Pick<HeldAcks, 'answer'>;
-  plugins?: Plugin[];
+  plugins?: GatewayPlugin[];
 }) => {
   const frames: Frame[] = [];
   let connClosed = 0;
@@ -223,7 +223,7 @@ describe('reply relay: socket frames', () => {
     const acks: Ack[] = [];
     const held = createHeldAcks({ forward: () => {} });
     const seen: string[] = [];
-    const tagger: Plugin = {
+    const tagger: GatewayPlugin = {
       name: 'tagger',
       onResponse: (response) => {
         seen.push(`${response.id}/${response.seq}`);
