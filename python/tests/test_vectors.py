@@ -27,7 +27,7 @@ from warren.validation import payload_check
 # The spec is kept per version beside its vectors (N = topology.json protocolVersion).
 SPEC = Path(__file__).resolve().parents[2] / "packages" / "protocol" / "spec" / f"v{protocol_version()}"
 VECTORS = SPEC / "vectors"
-FILES = ["amqp-requests.json", "cancel-messages.json", "request-batches.json", "request-frames.json", "response-batches.json", "responses.json"]
+FILES = ["amqp-requests.json", "cancel-messages.json", "fast-answers.json", "request-batches.json", "request-frames.json", "response-batches.json", "responses.json"]
 
 Verdict = dict[str, Any]  # {"valid": True, "request"?: {...}} or {"valid": False, "code": str, "paths": [str]}
 
@@ -80,6 +80,24 @@ def _check_requests_frame(value: Any) -> Verdict:
         if not got["valid"]:
             paths += [str(index) if p == "(root)" else f"{index}.{p}" for p in got["paths"]]
     return {"valid": True} if not paths else {"valid": False, "code": "INVALID_REQUEST", "paths": paths}
+
+
+def _check_fast_ack(value: Any) -> Verdict:
+    """schemas.json#ack (an anyOf on `ok`, read as the union it is), then its `response` as _check_response reads a response frame."""
+    schema = schemas()["ack"]
+    if not isinstance(value, dict):
+        return _schema_verdict(schema, value)
+    branches = [b for b in schema["anyOf"] if b["properties"]["ok"].get("const") == value.get("ok")]
+    if not branches:
+        return {"valid": False, "code": "INVALID_REQUEST", "paths": ["ok"]}
+    verdict = _schema_verdict(branches[0], value)
+    if not verdict["valid"]:
+        return verdict
+    if value["ok"] is not True or "response" not in value:
+        return {"valid": True, "answer": "none"}
+    response = value["response"]
+    read = _check_response(response)["valid"] and response.get("id") == value["id"]
+    return {"valid": True, "answer": "read" if read else "dropped"}
 
 
 def _cancel_body(vector: dict[str, Any]) -> bytes:
@@ -137,6 +155,7 @@ CHECKERS = {
     "response": {"schema": lambda v, f: _check_response(v["value"])},
     "responsesFrame": {"schema": lambda v, f: _check_responses_frame(v["value"])},
     "requestsFrame": {"schema": lambda v, f: _check_requests_frame(v["value"])},
+    "fastAck": {"schema": lambda v, f: _check_fast_ack(v["value"])},
     "requestFrame": {"schema": lambda v, f: _schema_verdict(schemas()["requestFrame"], v["value"])},
     "cancelMessage": {"python": lambda v, f: _check_cancel_sdk(v), "schema": lambda v, f: _check_cancel_schema(v)},
     "amqpRequest": {"python": _check_amqp},
@@ -183,6 +202,8 @@ def test_vector(name: str, vector_name: str, checker: str):
     if got["valid"]:
         if "request" in expected:
             assert got["request"] == expected["request"]
+        if "answer" in expected:
+            assert got["answer"] == expected["answer"]
         return
     if "code" in expected:
         assert got["code"] == expected["code"]
@@ -194,7 +215,8 @@ def _matches(got: Verdict, expected: dict[str, Any], checker: str) -> bool:
     if got["valid"] != expected["valid"]:
         return False
     if got["valid"]:
-        return "request" not in expected or got["request"] == expected["request"]
+        return ("request" not in expected or got["request"] == expected["request"]) and (
+            "answer" not in expected or got["answer"] == expected["answer"])
     return got["code"] == expected.get("code", got["code"]) and (
         checker != "schema" or "path" not in expected or expected["path"] in got["paths"])
 

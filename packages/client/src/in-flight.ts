@@ -172,6 +172,8 @@ interface InFlight {
    */
   acceptedOnce: boolean;
   emission: number;
+  /** The emission that last went out on the socket (not only queued for a batch). */
+  onWire: number;
   settled: boolean;
   sequencer: Sequencer;
   options: RequestOptions<unknown>;
@@ -265,6 +267,10 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     if (parsed.ok && parsed.value.ok) {
       request.phase = 'accepted'; // even from an earlier send: no need to send it again
       request.acceptedOnce = true;
+      // fast-answers: the call's first response rode in the ack; read as a `response` frame is (a bad one is dropped).
+      const { response } = parsed.value;
+      // Only the call's own: an envelope naming another request is dropped as malformed.
+      if (response !== undefined && (response as { id?: unknown } | null)?.id === request.id) handleResponse(response);
       return;
     }
     // Once accepted, a refusal can only answer a duplicate re-send of the
@@ -365,6 +371,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
         live: () => !request.settled && request.emission === emission,
         sent: () => {
           request.emitted = true;
+          request.onWire = emission;
         },
       },
       // The frame's fields besides the payload count too: a batch stays under the gateway's frame limit.
@@ -400,6 +407,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
         attachOnly: mode === 'attach',
         acceptedOnce: false,
         emission: 0,
+        onWire: 0,
         settled: false,
         sequencer: createSequencer(),
         options: options as RequestOptions<unknown>,
@@ -537,7 +545,19 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   };
 
   const disconnected = (): void => {
-    for (const request of requests.values()) if (request.phase === 'sent') request.phase = 'waiting';
+    for (const request of [...requests.values()]) {
+      if (request.phase !== 'sent') continue;
+      // A fast request that went out and was not acked may have run (its ack
+      // waits up to FAST_ACK_HOLD_MS for its answer, fast-answers): at most
+      // once, so it is not sent again, and the caller learns why at once.
+      if (request.options.fast === true && request.onWire === request.emission) {
+        fail(
+          request,
+          'DISCONNECTED',
+          `Fast request "${request.type}" (${request.id}) lost its connection before its ack; it may have run, and the fast lane runs a call at most once, so it was not sent again. Retry it if it is idempotent.`,
+        );
+      } else request.phase = 'waiting';
+    }
     // The next connection may reach another gateway (a rolling upgrade, a rollback): ask it again.
     capabilities = undefined;
     keyedSent = false;

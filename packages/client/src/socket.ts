@@ -30,8 +30,11 @@ export interface SocketLike {
  */
 type AuthPayload = { session?: string; token?: string; capabilities: string[] };
 
-/** The client reads `responses` frames (one frame, one ack for the responses of a tick). */
-const CLIENT_CAPABILITIES = [CAPABILITIES.responseBatches];
+/**
+ * The client reads `responses` frames (one frame, one ack for the responses
+ * of a tick), and a fast request's first response in its ack (fast-answers).
+ */
+const CLIENT_CAPABILITIES = [CAPABILITIES.responseBatches, CAPABILITIES.fastAnswers];
 
 /** A credential for the gateway's authentication (e.g. a JWT): fixed, or fetched on every (re)connect. */
 export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);

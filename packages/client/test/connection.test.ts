@@ -184,12 +184,12 @@ describe('session', () => {
         return data;
       };
       expect(options).toMatchObject({ transports: ['websocket'], reconnectionDelay: 250, reconnectionDelayMax: 5000 });
-      // What it can receive rides along on every connect: `responses` frames (response-batches).
-      expect(auth()).toEqual({ capabilities: ['response-batches'] });
+      // What it can receive rides along on every connect: `responses` frames (response-batches), answers in acks (fast-answers).
+      expect(auth()).toEqual({ capabilities: ['response-batches', 'fast-answers'] });
       socket.serverEmit('session', { sessionId: 's-1', token: 's-1.sig' });
       expect(sessionStore.get()).toBe('s-1.sig');
       expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });
-      expect(auth()).toEqual({ session: 's-1.sig', capabilities: ['response-batches'] });
+      expect(auth()).toEqual({ session: 's-1.sig', capabilities: ['response-batches', 'fast-answers'] });
     } finally {
       backend.close();
     }

@@ -16,6 +16,7 @@ import type { GatewayOptions } from './options.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import { createTokenBuckets } from './plugins/token-buckets.ts';
 import type { ConnectionContext } from './plugins/types.ts';
+import { createHeldAcks } from './held-acks.ts';
 import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
 import { answerRequests, type BatchAckFn } from './request-batch.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
@@ -65,12 +66,13 @@ const capabilities: readonly Capability[] = [
   CAPABILITIES.queuePositions,
   CAPABILITIES.responseBatches,
   CAPABILITIES.requestBatches,
+  CAPABILITIES.fastAnswers,
 ];
 
-/** The client listed `response-batches` among its own capabilities in its handshake `auth`. */
-const asksForBatches = (auth: unknown): boolean => {
+/** The client listed `name` among its own capabilities in its handshake `auth`. */
+const asksFor = (auth: unknown, name: Capability): boolean => {
   const listed = (auth as { capabilities?: unknown } | undefined)?.capabilities;
-  return Array.isArray(listed) && listed.includes(CAPABILITIES.responseBatches);
+  return Array.isArray(listed) && listed.includes(name);
 };
 
 export const attachSocket = (socket: Socket, deps: SocketDeps) => {
@@ -99,10 +101,13 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   const build = () => {
     const requests = ownRequests();
     const positions = socketPositions(deps.positions, (event, frame) => socket.emit(event, frame));
+    // The answer in the ack, for a client that asked: a response that cannot ride in its ack follows it in a frame.
+    const held = asksFor(socket.handshake.auth, CAPABILITIES.fastAnswers) ? createHeldAcks({ forward: (response) => relay.send(response), now }) : undefined;
     const relay = createReplyRelay({
+      held,
       onResponse: positions.answered,
       socket,
-      batching: asksForBatches(socket.handshake.auth),
+      batching: asksFor(socket.handshake.auth, CAPABILITIES.responseBatches),
       transport,
       options,
       sessionId: session.sessionId,
@@ -139,6 +144,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       retained,
       positions,
       fast: deps.fast,
+      held,
       ensureReplies: relay.ensure,
       trackLocal: deps.trackLocal,
       isDraining: deps.isDraining,
@@ -147,6 +153,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       now,
     });
     const close = () => {
+      held?.close();
       relay.close();
       retained.close();
       positions.close();

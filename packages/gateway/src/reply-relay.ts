@@ -12,6 +12,7 @@ import type { GatewayOptions } from './options.ts';
 import type { ConnectionRequests } from './in-flight.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import type { ConnectionContext } from './plugins/types.ts';
+import type { HeldAcks } from './held-acks.ts';
 
 // How responses leave for the socket (capability `response-batches`). A
 // client that asked for batches gets the responses of one tick as ONE
@@ -131,6 +132,8 @@ interface ReplyRelayDeps {
   /** The connection's requests in flight: a final answer finishes one (metrics). */
   requests: ConnectionRequests;
   metrics: GatewayMetrics;
+  /** The client asked for `fast-answers`: a fast response whose call's ack is held rides in it. */
+  held?: Pick<HeldAcks, 'answer'>;
   /** Each response, before anything else sees it (the queue-position watch ends on the first). */
   onResponse?(response: Response): void;
 }
@@ -140,14 +143,20 @@ export interface ReplyRelay {
   ensure(): Promise<Subscription>;
   /** False while its consumer is started but the broker is not delivering to it (being re-made). */
   healthy(): boolean;
-  /** A fast-lane response (decision 0016): to the socket with the others of its tick, nothing to settle. */
+  /**
+   * A fast-lane response (decision 0016): in its call's held ack
+   * (fast-answers), else to the socket with the others of its tick; nothing
+   * to settle either way.
+   */
   relayFast(response: Response, bytes?: number): void;
   /**
    * A response another reader relays (a retained call's, already through its
    * plugins and metrics): in this socket's frames, `onAcked` once the browser
    * acked the frame that held it (it counts for the stall watch too).
+   * Without `onAcked` (a fast response that followed its call's ack) there
+   * is nothing to settle or watch.
    */
-  send(response: Response, onAcked: () => void): void;
+  send(response: Response, onAcked?: () => void): void;
   close(): void;
 }
 
@@ -229,7 +238,9 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
     ensure,
     healthy: () => closed || started === null || (started.active?.() ?? true),
     relayFast(response, bytes) {
-      if (!closed) frames.send(beforeEmit(response), bytes);
+      if (closed) return;
+      const out = beforeEmit(response);
+      if (deps.held?.answer(out) !== true) frames.send(out, bytes);
     },
     send(response, onAcked) {
       if (!closed) frames.send(response, undefined, onAcked);

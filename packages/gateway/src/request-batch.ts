@@ -44,12 +44,22 @@ export const answerRequests = (raw: unknown, ack: BatchAckFn, deps: RequestBatch
   const frames = parsed.value;
   const acks = new Array<Ack | undefined>(frames.length);
   let waiting = frames.length;
+  // A slot's ack is written with the frame's: what follows it (a fast call's
+  // later responses, held-acks.ts) waits for this.
+  let written!: () => void;
+  const whenWritten = new Promise<void>((resolve) => {
+    written = resolve;
+  });
   const slot =
     (index: number): AckFn =>
     (answer) => {
-      if (acks[index] !== undefined) return; // a slot is answered once
+      if (acks[index] !== undefined) return whenWritten; // a slot is answered once
       acks[index] = answer;
-      if (--waiting === 0) ack(acks as Ack[]);
+      if (--waiting === 0) {
+        ack(acks as Ack[]);
+        written();
+      }
+      return whenWritten;
     };
   frames.forEach((frame, index) => {
     const answer = slot(index);
@@ -57,7 +67,7 @@ export const answerRequests = (raw: unknown, ack: BatchAckFn, deps: RequestBatch
       deps.failed(error);
       // Never a batch that cannot be answered: the others' acks wait for this one.
       const id = idOf(frame);
-      answer(id === undefined ? { ok: false, error: INTERNAL } : { ok: false, id, error: INTERNAL });
+      void answer(id === undefined ? { ok: false, error: INTERNAL } : { ok: false, id, error: INTERNAL });
     });
   });
 };

@@ -15,6 +15,7 @@ import { toBrowserError } from './plugins/errors.ts';
 import type { SocketPositions } from './queue-positions.ts';
 import type { RetainedCalls } from './retained-calls.ts';
 import type { GatewayFastLane } from './fast-lane.ts';
+import type { HeldAcks } from './held-acks.ts';
 import type { ConnectionContext, LocalHandler, RequestContext } from './plugins/types.ts';
 import { traceparentFor } from './trace.ts';
 
@@ -33,6 +34,8 @@ interface PipelineDeps {
   positions: SocketPositions;
   /** The fast lane, for `fast` requests of types a live worker serves fast (decision 0016). */
   fast: Pick<GatewayFastLane, 'serves' | 'publish'>;
+  /** The client asked for `fast-answers`: a fast request's ack waits for its first response (held-acks.ts). */
+  held?: Pick<HeldAcks, 'expect' | 'hold'>;
   ensureReplies(): Promise<unknown>;
   /** Gateway-wide record of local runs, so shutdown can end them. */
   trackLocal(run: LocalRun): void;
@@ -43,7 +46,8 @@ interface PipelineDeps {
   now: () => number;
 }
 
-export type AckFn = (ack: Ack) => void;
+/** Writes an ack; a `requests` frame's slot returns a promise, resolved once the frame's ack is written. */
+export type AckFn = (ack: Ack) => void | Promise<void>;
 
 const idOf = (frame: unknown) =>
   frame !== null && typeof frame === 'object' && typeof (frame as { id?: unknown }).id === 'string' ? (frame as { id: string }).id.slice(0, 128) : undefined;
@@ -125,6 +129,8 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
         if (frame.fast === true && deps.fast.serves(type)) {
           // In flight before publishing; no confirm awaited: the ack goes out once the frame is written.
           start(type, ctx.deadline);
+          // Before publishing: its first response may come before the ack is ready, and must ride in it.
+          deps.held?.expect(id);
           await deps.fast.publish(request).catch(brokerFailure(rlog));
           published = true;
           fast = true;
@@ -295,6 +301,8 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       outcome = { ack: refusal(id, INTERNAL, type) };
     }
     claim.settle(outcome.ack, outcome.deadline);
-    ack(outcome.ack);
+    // A fast request's ack waits for its answer (a duplicate re-send gets the plain ack of the first copy above).
+    if (deps.held !== undefined && parsed.value.fast === true) deps.held.hold(id, outcome.ack, ack);
+    else void ack(outcome.ack);
   };
 };

@@ -180,6 +180,7 @@ describe('gateway over the memory transport', () => {
           CAPABILITIES.queuePositions,
           CAPABILITIES.responseBatches,
           CAPABILITIES.requestBatches,
+          CAPABILITIES.fastAnswers,
         ]);
     }
   });

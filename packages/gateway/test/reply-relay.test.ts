@@ -14,6 +14,9 @@ import { parseGatewayOptions } from '../src/options.ts';
 import { composePlugins } from '../src/plugins/compose.ts';
 import type { ConnectionContext } from '../src/plugins/types.ts';
 import { createReplyRelay } from '../src/reply-relay.ts';
+import { createHeldAcks, type HeldAcks } from '../src/held-acks.ts';
+import type { GatewayPlugin } from '../src/plugins/types.ts';
+import type { Ack } from '@warren/protocol';
 
 const quiet = pino({ level: 'silent' });
 
@@ -26,7 +29,17 @@ interface Frame {
 const chunk = (id: string, seq: number): Response => ({ kind: 'chunk', id, seq, attempt: 1, data: { seq } });
 const result = (id: string, seq: number): Response => ({ kind: 'result', id, seq, attempt: 1, data: { done: true } });
 
-const setup = async ({ batching, ackTimeoutMs = 60_000 }: { batching: boolean; ackTimeoutMs?: number }) => {
+const setup = async ({
+  batching,
+  ackTimeoutMs = 60_000,
+  held,
+  plugins = [],
+}: {
+  batching: boolean;
+  ackTimeoutMs?: number;
+  held?: Pick<HeldAcks, 'answer'>;
+  plugins?: GatewayPlugin[];
+}) => {
   const frames: Frame[] = [];
   let connClosed = 0;
   const socket = {
@@ -59,8 +72,11 @@ const setup = async ({ batching, ackTimeoutMs = 60_000 }: { batching: boolean; a
     log: quiet,
   };
   const inFlight = createInFlightTable();
+  const metrics = createGatewayMetrics({ transport: memoryTransport(createMemoryBroker()), connectedSockets: () => 1, inFlight: () => 0 });
+  const requests = inFlight.connection('session-1');
   const relay = createReplyRelay({
     socket,
+    ...(held === undefined ? {} : { held }),
     batching,
     schedule: (flush) => ticks.push(flush),
     transport,
@@ -68,16 +84,18 @@ const setup = async ({ batching, ackTimeoutMs = 60_000 }: { batching: boolean; a
     sessionId: 'session-1',
     log: quiet,
     now: Date.now,
-    chain: composePlugins([], quiet),
+    chain: composePlugins(plugins, quiet),
     connection,
-    requests: inFlight.connection('session-1'),
-    metrics: createGatewayMetrics({ transport: memoryTransport(createMemoryBroker()), connectedSockets: () => 1, inFlight: () => 0 }),
+    requests,
+    metrics,
   });
   await relay.ensure();
   const settled: string[] = [];
   return {
     relay,
     frames,
+    requests,
+    metrics,
     settled,
     connClosed: () => connClosed,
     subscriptionClosed: () => closedSubscription,
@@ -199,6 +217,37 @@ describe('reply relay: socket frames', () => {
     expect((t.frames[0]!.body as Response[]).map((r) => r.id)).toEqual(['d1', 'f1', 'd1']);
     t.frames[0]!.ack();
     expect(t.settled).toEqual(['d1/0', 'd1/1']);
+  });
+
+  it('puts a fast response in its held ack (fast-answers) after the plugins and metrics saw it, with no frame; a later one in a frame', async () => {
+    const acks: Ack[] = [];
+    const held = createHeldAcks({ forward: () => {} });
+    const seen: string[] = [];
+    const tagger: GatewayPlugin = {
+      name: 'tagger',
+      onResponse: (response) => {
+        seen.push(`${response.id}/${response.seq}`);
+        return response.kind === 'result' ? { ...response, data: { tagged: true } } : response;
+      },
+    };
+    const t = await setup({ batching: true, held, plugins: [tagger] });
+    const claim = t.requests.claim('f1', 'fp');
+    if (claim.kind === 'first') claim.start('fast.echo', Date.now() + 10_000);
+    held.expect('f1');
+    held.hold('f1', { ok: true, id: 'f1' }, (ack) => void acks.push(ack));
+    t.relay.relayFast(result('f1', 0), 100);
+    t.endTick();
+    expect(t.frames).toHaveLength(0);
+    expect(acks).toEqual([{ ok: true, id: 'f1', response: { ...result('f1', 0), data: { tagged: true } } }]);
+    expect(seen).toEqual(['f1/0']);
+    // The metrics finished the call, as for a response frame.
+    expect(await t.metrics.render()).toMatch(/warren_gateway_requests_total\{type="fast.echo",outcome="ok"\} 1/);
+    // Its ack is gone: what comes next goes in a frame.
+    t.relay.relayFast(result('f1', 1), 100);
+    t.endTick();
+    expect(t.frames).toHaveLength(1);
+    held.close();
+    t.relay.close();
   });
 
   it('still disconnects a batching client that stops acking (ackTimeoutMs), and never one that only got fast responses', async () => {

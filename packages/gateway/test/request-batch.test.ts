@@ -45,6 +45,19 @@ describe('answerRequests', () => {
     expect(t.answers).toEqual([[refused, ok('b'), ok('c')]]);
   });
 
+  it("tells each slot once the frame's ack is written (what follows a fast slot's ack waits for it)", async () => {
+    const t = holding();
+    t.run([{ id: 'a' }, { id: 'b' }]);
+    const order: string[] = [];
+    void t.held[0]!.ack(ok('a'))?.then(() => order.push(`a written after ${t.answers.length} frame ack`));
+    await Promise.resolve();
+    expect(order).toEqual([]); // b still waits: the frame's ack is not written
+    void t.held[1]!.ack(ok('b'))?.then(() => order.push('b written'));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(order).toEqual(['a written after 1 frame ack', 'b written']);
+  });
+
   it('answers a slot once: a second ack for the same element changes nothing', () => {
     const t = holding();
     t.run([{ id: 'a' }, { id: 'b' }]);

@@ -24,6 +24,14 @@ export const CAPABILITIES = {
    * Request batches).
    */
   requestBatches: 'request-batches',
+  /**
+   * The answer in the ack: the ack of a request that took the fast lane waits
+   * (at most FAST_ACK_HOLD_MS) for the call's first response and carries it
+   * as `response`, so a fast echo costs 2 frames, not 4. A client asks in its
+   * handshake (`auth.capabilities`); a gateway that lists it holds acks only
+   * for a client that asked (spec: The fast lane, The answer in the ack).
+   */
+  fastAnswers: 'fast-answers',
 } as const;
 
 export type Capability = (typeof CAPABILITIES)[keyof typeof CAPABILITIES];

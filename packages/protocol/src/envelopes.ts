@@ -86,7 +86,12 @@ export const responsesFrameSchema = z.array(responseSchema).min(1).max(RESPONSES
 
 export const ackSchema = z.union([
   /** `attached`: a keyed request found its call already running or retained, and now receives it (nothing new ran). */
-  z.object({ ok: z.literal(true), id: requestId, attached: z.boolean().optional() }),
+  /**
+   * `response` (capability `fast-answers`): a fast request's first response
+   * envelope, carried by the ack instead of a frame. Read on its own, as a
+   * `response` frame is: a malformed one is dropped, the ack still accepts.
+   */
+  z.object({ ok: z.literal(true), id: requestId, attached: z.boolean().optional(), response: z.unknown().optional() }),
   z.object({ ok: z.literal(false), id: z.string().optional(), error: wireErrorSchema }),
 ]);
 

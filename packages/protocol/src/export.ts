@@ -34,7 +34,7 @@ import {
   REQUEST_ID_PATTERN,
   REQUEST_TYPE_PATTERN,
 } from './topology.ts';
-import { LIMITS, REQUESTS_FRAME, RESPONSES_FRAME } from './limits.ts';
+import { FAST_ACK_HOLD_MS, LIMITS, REQUESTS_FRAME, RESPONSES_FRAME } from './limits.ts';
 import { announcementSchema, catalogueSchema, REGISTRY_DEFAULTS } from './registry.ts';
 
 export const exportJson = (): Record<string, unknown> => {
@@ -87,6 +87,8 @@ export const exportJson = (): Record<string, unknown> => {
       responsesFrame: RESPONSES_FRAME,
       // Bounds of a `requests` frame (capability request-batches).
       requestsFrame: REQUESTS_FRAME,
+      // How long a fast request's ack may wait for its first response (capability fast-answers).
+      fastAckHoldMs: FAST_ACK_HOLD_MS,
     },
     'schemas.json': {
       wireError: z.toJSONSchema(wireErrorSchema),

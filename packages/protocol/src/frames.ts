@@ -137,7 +137,8 @@ const responsesCheck: Check = (v, path, issues) => {
 };
 
 const ackCheck = oneOf('ok', {
-  true: object({ ok: literal(true), id: requestId, 'attached?': boolean }),
+  // `response` (fast-answers) is read on its own with parseResponse: a bad envelope does not make the ack bad.
+  true: object({ ok: literal(true), id: requestId, 'attached?': boolean, 'response?': unknownValue }),
   false: object({ ok: literal(false), 'id?': string(), error: wireError }),
 });
 

@@ -33,6 +33,17 @@ export const RESPONSES_FRAME = { maxResponses: 128, maxBytes: 64 * 1024 } as con
  */
 export const REQUESTS_FRAME = { maxRequests: 128, maxBytes: 64 * 1024 } as const;
 
+/**
+ * How long a gateway holds a fast request's ack for the call's first
+ * response (capability `fast-answers`), in ms. Far below every client timer
+ * that reads the ack's absence (a deadline is at least 1 ms but a call's is
+ * typically seconds; the stall watch is ackTimeoutMs, 30 s by default) and
+ * below a reconnect (socket.io's first retry waits 250 ms): a held ack is
+ * never mistaken for a lost one. Bounds what holding adds to a slow fast
+ * call's acceptance (its answer is not delayed: it comes in a frame).
+ */
+export const FAST_ACK_HOLD_MS = 20;
+
 export const LIMITS = {
   maxReportedIssues: MAX_REPORTED_ISSUES,
   maxIssueText: MAX_ISSUE_TEXT,

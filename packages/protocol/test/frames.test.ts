@@ -13,6 +13,7 @@ import { VECTOR_DIR } from './vector-runner.ts';
 
 const vectors = JSON.parse(readFileSync(new URL('responses.json', VECTOR_DIR), 'utf8')).vectors as { name: string; value: unknown }[];
 const batchVectors = JSON.parse(readFileSync(new URL('response-batches.json', VECTOR_DIR), 'utf8')).vectors as { name: string; value: unknown }[];
+const fastAckVectors = JSON.parse(readFileSync(new URL('fast-answers.json', VECTOR_DIR), 'utf8')).vectors as { name: string; value: unknown }[];
 
 const verdict = (p: Parsed<unknown>) =>
   p.ok ? { ok: true, value: p.value } : { ok: false, paths: (p.error.details?.issues as { path: string }[]).map((i) => i.path).sort() };
@@ -56,6 +57,13 @@ describe('zod-free client frame parsers', () => {
   it('agree with the zod responses frame schema on every response-batches vector', () => {
     expect(batchVectors.length).toBeGreaterThan(10);
     for (const v of batchVectors) same(parseResponsesFrame, responsesFrameSchema, v.value);
+  });
+
+  it("agree with the zod ack schema on every fast-answers vector, keeping the ack's response as it came", () => {
+    expect(fastAckVectors.length).toBeGreaterThan(10);
+    for (const v of fastAckVectors) same(parseAck, ackSchema, v.value);
+    const response = { kind: 'result', id: 'r-1', seq: 0, attempt: 1, data: { a: 1 } };
+    expect(parseAck({ ok: true, id: 'r-1', response })).toEqual({ ok: true, value: { ok: true, id: 'r-1', response } });
   });
 
   it('keep the worker hop on the first response of an attempt, as the zod schema does (the hop timeline reads it)', () => {

@@ -16,6 +16,7 @@ export const VECTOR_DIR = new URL('vectors/', SPEC_DIR);
 export const VECTOR_FILES = {
   'amqp-requests.json': 'transport',
   'cancel-messages.json': 'protocol',
+  'fast-answers.json': 'protocol',
   'request-batches.json': 'protocol',
   'request-frames.json': 'protocol',
   'response-batches.json': 'protocol',
@@ -27,7 +28,11 @@ export interface Expectation {
   code?: string;
   path?: string;
   request?: Record<string, unknown>;
+  /** fast-answers.json: what a client does with the ack's `response` (none in it, read, or dropped as malformed). */
+  answer?: Answer;
 }
+
+export type Answer = 'none' | 'read' | 'dropped';
 
 export interface Vector {
   name: string;
@@ -61,7 +66,7 @@ export interface VectorFile {
 }
 
 /** What a checker saw: the verdict, and the request it decoded (amqp vectors). */
-export type Verdict = { valid: true; request?: Record<string, unknown> } | { valid: false; code: string; paths: string[] };
+export type Verdict = { valid: true; request?: Record<string, unknown>; answer?: Answer } | { valid: false; code: string; paths: string[] };
 
 export const fromParsed = <T>(parsed: Parsed<T>, request?: (value: T) => Record<string, unknown>): Verdict =>
   parsed.ok
@@ -72,7 +77,7 @@ export const fromParsed = <T>(parsed: Parsed<T>, request?: (value: T) => Record<
 const matches = (got: Verdict, expected: Expectation): boolean =>
   got.valid === expected.valid &&
   (got.valid
-    ? expected.request === undefined || isDeepStrictEqual(got.request, expected.request)
+    ? (expected.request === undefined || isDeepStrictEqual(got.request, expected.request)) && (expected.answer === undefined || got.answer === expected.answer)
     : (expected.code === undefined || got.code === expected.code) && (expected.path === undefined || got.paths.includes(expected.path)));
 
 export type Checker = (vector: Vector, file: VectorFile) => Verdict;
@@ -101,6 +106,7 @@ export const describeVectors = (title: string, files: string[], checkers: Record
         expect(got.valid, got.valid ? 'accepted' : `refused: ${got.code} at ${got.paths.join(', ')}`).toBe(expected.valid);
         if (got.valid) {
           if (expected.request) expect(got.request).toEqual(expected.request);
+          if (expected.answer) expect(got.answer).toBe(expected.answer);
           return;
         }
         if (expected.code) expect(got.code).toBe(expected.code);

@@ -6,7 +6,16 @@
 // they visited.
 import { readdirSync, readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
-import { PROTOCOL_VERSION, parseCancelMessage, parseJson, parseRequestFrame, parseRequestsFrame, parseResponse, parseResponsesFrame } from '@warren/protocol';
+import {
+  PROTOCOL_VERSION,
+  parseAck,
+  parseCancelMessage,
+  parseJson,
+  parseRequestFrame,
+  parseRequestsFrame,
+  parseResponse,
+  parseResponsesFrame,
+} from '@warren/protocol';
 import { describeVectors, fromParsed, SPEC_DIR, VECTOR_DIR, VECTOR_FILES, type Verdict } from './vector-runner.ts';
 
 /** As the gateway reads a `requests` frame: its bounds (refused whole), then each element as a `request` frame (refused in its slot). */
@@ -18,6 +27,15 @@ const requestsVerdict = (value: unknown): Verdict => {
     return got.valid ? [] : got.paths.map((p) => (p === '(root)' ? String(index) : `${index}.${p}`));
   });
   return paths.length === 0 ? { valid: true } : { valid: false, code: 'INVALID_REQUEST', paths };
+};
+
+/** As @warren/client reads an ack: the ack, then its `response` (fast-answers) as a `response` frame, dropped when malformed or another request's. */
+const fastAckVerdict = (value: unknown): Verdict => {
+  const ack = parseAck(value);
+  if (!ack.ok) return fromParsed(ack);
+  if (!ack.value.ok || ack.value.response === undefined) return { valid: true, answer: 'none' };
+  const response = parseResponse(ack.value.response);
+  return { valid: true, answer: response.ok && response.value.id === ack.value.id ? 'read' : 'dropped' };
 };
 
 it('keeps the spec of the current version beside its vectors', () => {
@@ -41,6 +59,7 @@ describeVectors(
     responsesFrame: (v) => fromParsed(parseResponsesFrame(v.value)),
     requestFrame: (v) => fromParsed(parseRequestFrame(v.value)),
     requestsFrame: (v) => requestsVerdict(v.value),
+    fastAck: (v) => fastAckVerdict(v.value),
     // As the Node transport reads a cancel: JSON first, then the envelope.
     cancelMessage: (v) => {
       const body = v.body !== undefined ? parseJson(v.body) : ({ ok: true, value: v.value } as const);

@@ -1,0 +1,130 @@
+// The answer in the ack (capability `fast-answers`, decision 0016): for a
+// client that asked, the ack of a request that took the fast lane waits for
+// the call's first response, at most FAST_ACK_HOLD_MS, and carries it. A fast
+// echo then costs 2 WebSocket frames instead of 4 (request, ack; not also a
+// response frame and the browser's ack of it), and frames are the gateway's
+// largest cost (decision 0015). One per connection: nothing here outlives
+// its socket, and a fast response settles nothing on the broker.
+import { FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
+
+/** Writes an ack; a promise when the ack is written later (a `requests` frame's slot), resolved once it is. */
+type HeldAckFn = (ack: Ack) => void | Promise<void>;
+
+interface HeldAcksDeps {
+  /** A response of a call whose ack went out (or was refused) without it: to the socket's frames, in order. */
+  forward(response: Response): void;
+  /** @default FAST_ACK_HOLD_MS */
+  holdMs?: number;
+  now?: () => number;
+  /** Runs `fire` after about `ms`; returns what cancels it. @default setTimeout */
+  schedule?: (fire: () => void, ms: number) => () => void;
+}
+
+export interface HeldAcks {
+  /** The fast request `id` is about to be published: its responses wait for its ack from now on. */
+  expect(id: string): void;
+  /**
+   * The request's ack: sent at once with the first response if one came,
+   * else held until one comes or the hold ends. A refusal goes at once.
+   */
+  hold(id: string, ack: Ack, send: HeldAckFn): void;
+  /** A fast response (after the plugins and metrics saw it): true when it waits for, or rode in, its call's ack. */
+  answer(response: Response): boolean;
+  /** The socket is gone: nothing held can be written (a fast call is at most once). */
+  close(): void;
+}
+
+interface Entry {
+  id: string;
+  /** Responses that came before the ack was written, oldest first. */
+  responses: Response[];
+  /** 'expect': publishing; 'held': the ack waits for a response; 'sending': the ack is on its way, later responses wait for it. */
+  state: 'expect' | 'held' | 'sending';
+  ack?: Ack;
+  send?: HeldAckFn;
+}
+
+const defaultSchedule = (fire: () => void, ms: number) => {
+  const timer = setTimeout(fire, ms);
+  return () => clearTimeout(timer);
+};
+
+export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
+  const holdMs = deps.holdMs ?? FAST_ACK_HOLD_MS;
+  const now = deps.now ?? Date.now;
+  const schedule = deps.schedule ?? defaultSchedule;
+  const entries = new Map<string, Entry>();
+  // When each held ack is due, in the order they were held: one hold for all,
+  // so this is also the order they fall due, and one timer serves them.
+  const due = new Map<string, number>();
+  let cancelTimer: (() => void) | undefined;
+  let closed = false;
+
+  const finish = (entry: Entry) => {
+    if (entries.get(entry.id) !== entry) return;
+    entries.delete(entry.id);
+    if (!closed) for (const response of entry.responses) deps.forward(response);
+  };
+
+  /** Writes the ack (with `response` when given); later responses follow once it is written. */
+  const deliver = (entry: Entry, response?: Response) => {
+    entry.state = 'sending';
+    due.delete(entry.id);
+    const ack = entry.ack!;
+    const written = entry.send!(response !== undefined && ack.ok ? { ...ack, response } : ack);
+    if (written === undefined) finish(entry);
+    else void written.then(() => finish(entry));
+  };
+
+  const arm = () => {
+    if (cancelTimer !== undefined || closed) return;
+    const first = due.values().next();
+    if (first.done) return;
+    cancelTimer = schedule(sweep, Math.max(0, first.value - now()));
+  };
+  const sweep = () => {
+    cancelTimer = undefined;
+    const t = now();
+    for (const [id, at] of due) {
+      if (at > t) break;
+      due.delete(id);
+      const entry = entries.get(id);
+      if (entry?.state === 'held') deliver(entry);
+    }
+    arm();
+  };
+
+  return {
+    expect(id) {
+      if (!closed) entries.set(id, { id, responses: [], state: 'expect' });
+    },
+    hold(id, ack, send) {
+      const entry = entries.get(id);
+      if (entry === undefined || entry.state !== 'expect') {
+        void send(ack);
+        return;
+      }
+      entry.ack = ack;
+      entry.send = send;
+      // A refusal (the publish failed) or a response already here: nothing to wait for.
+      if (!ack.ok || entry.responses.length > 0) return deliver(entry, ack.ok ? entry.responses.shift() : undefined);
+      entry.state = 'held';
+      due.set(id, now() + holdMs);
+      arm();
+    },
+    answer(response) {
+      const entry = entries.get(response.id);
+      if (entry === undefined) return false;
+      if (entry.state === 'held') deliver(entry, response);
+      else entry.responses.push(response);
+      return true;
+    },
+    close() {
+      closed = true;
+      cancelTimer?.();
+      cancelTimer = undefined;
+      entries.clear();
+      due.clear();
+    },
+  };
+};

@@ -1,0 +1,159 @@
+// Held acks (capability fast-answers): a fast request's ack waits for the
+// call's first response, at most the hold, and carries it; later responses
+// follow the ack, in order. A fake clock and scheduler: nothing waits for
+// real time.
+import { describe, expect, it } from 'vitest';
+import { FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
+import { createHeldAcks } from '../src/held-acks.ts';
+
+const chunk = (id: string, seq: number): Response => ({ kind: 'chunk', id, seq, attempt: 1, data: seq });
+const result = (id: string, seq = 0): Response => ({ kind: 'result', id, seq, attempt: 1, data: { echo: id } });
+
+const setup = (holdMs?: number) => {
+  let time = 1_000;
+  const timers: { at: number; fire: () => void; cancelled: boolean }[] = [];
+  /** What reached the socket, in order: acks and forwarded frames alike. */
+  const wire: Array<{ ack: Ack } | { frame: Response }> = [];
+  const held = createHeldAcks({
+    forward: (frame) => wire.push({ frame }),
+    ...(holdMs === undefined ? {} : { holdMs }),
+    now: () => time,
+    schedule: (fire, ms) => {
+      const timer = { at: time + ms, fire, cancelled: false };
+      timers.push(timer);
+      return () => {
+        timer.cancelled = true;
+      };
+    },
+  });
+  const send = (ack: Ack) => void wire.push({ ack });
+  return {
+    held,
+    wire,
+    send,
+    pending: () => timers.filter((t) => !t.cancelled).length,
+    /** Moves the clock and fires what fell due. */
+    advance(ms: number) {
+      time += ms;
+      for (const timer of timers.splice(0)) {
+        if (timer.cancelled) continue;
+        if (timer.at <= time) timer.fire();
+        else timers.push(timer);
+      }
+    },
+  };
+};
+
+describe('held acks (fast-answers)', () => {
+  it('sends the ack with the first response when it comes within the hold, and nothing else', () => {
+    const t = setup();
+    t.held.expect('r1');
+    t.held.hold('r1', { ok: true, id: 'r1' }, t.send);
+    expect(t.wire).toEqual([]); // held
+    t.advance(FAST_ACK_HOLD_MS - 1);
+    expect(t.wire).toEqual([]);
+    expect(t.held.answer(result('r1'))).toBe(true);
+    expect(t.wire).toEqual([{ ack: { ok: true, id: 'r1', response: result('r1') } }]);
+    t.advance(FAST_ACK_HOLD_MS * 2); // its timer no longer sends anything
+    expect(t.wire).toHaveLength(1);
+    // Its call's ack is gone: a later response is not this module's.
+    expect(t.held.answer(result('r1', 1))).toBe(false);
+  });
+
+  it('sends the plain ack once the hold ends, and leaves later responses to the frames', () => {
+    const t = setup();
+    t.held.expect('slow');
+    t.held.hold('slow', { ok: true, id: 'slow' }, t.send);
+    t.advance(FAST_ACK_HOLD_MS - 1);
+    expect(t.wire).toEqual([]);
+    t.advance(1);
+    expect(t.wire).toEqual([{ ack: { ok: true, id: 'slow' } }]);
+    expect(t.held.answer(result('slow'))).toBe(false);
+    expect(t.pending()).toBe(0);
+  });
+
+  it('puts a response that came before the ack was ready (while publishing) in the ack at once', () => {
+    const t = setup();
+    t.held.expect('quick');
+    const returned: Response = { kind: 'error', id: 'quick', seq: 0, attempt: 1, error: { code: 'NO_HANDLER', message: 'No worker serves request type "x".' } };
+    expect(t.held.answer(returned)).toBe(true);
+    expect(t.wire).toEqual([]);
+    t.held.hold('quick', { ok: true, id: 'quick' }, t.send);
+    expect(t.wire).toEqual([{ ack: { ok: true, id: 'quick', response: returned } }]);
+    expect(t.pending()).toBe(0);
+  });
+
+  it("writes a stream's first chunk in the ack and its later ones after it, in order", () => {
+    const t = setup();
+    t.held.expect('s');
+    expect(t.held.answer(chunk('s', 0))).toBe(true);
+    expect(t.held.answer(chunk('s', 1))).toBe(true);
+    expect(t.held.answer(result('s', 2))).toBe(true);
+    t.held.hold('s', { ok: true, id: 's' }, t.send);
+    expect(t.wire).toEqual([{ ack: { ok: true, id: 's', response: chunk('s', 0) } }, { frame: chunk('s', 1) }, { frame: result('s', 2) }]);
+  });
+
+  it("keeps a slot's later responses until the requests frame's ack is written (a promise)", async () => {
+    const t = setup();
+    let written!: () => void;
+    const frameWritten = new Promise<void>((resolve) => {
+      written = resolve;
+    });
+    const slotAcks: Ack[] = [];
+    t.held.expect('a');
+    t.held.hold('a', { ok: true, id: 'a' }, (ack) => {
+      slotAcks.push(ack);
+      return frameWritten;
+    });
+    expect(t.held.answer(chunk('a', 0))).toBe(true);
+    expect(slotAcks).toEqual([{ ok: true, id: 'a', response: chunk('a', 0) }]);
+    // The frame's other slots still wait: what follows waits too.
+    expect(t.held.answer(result('a', 1))).toBe(true);
+    await Promise.resolve();
+    expect(t.wire).toEqual([]);
+    written();
+    await frameWritten;
+    await Promise.resolve();
+    expect(t.wire).toEqual([{ frame: result('a', 1) }]);
+    expect(t.held.answer(result('a', 2))).toBe(false);
+  });
+
+  it('sends a refusal at once (the publish failed) and a request it was not told to expect as it is', () => {
+    const t = setup();
+    t.held.expect('bad');
+    const refused: Ack = { ok: false, id: 'bad', error: { code: 'BROKER_UNAVAILABLE', message: 'm' } };
+    t.held.hold('bad', refused, t.send);
+    t.held.hold('durable', { ok: true, id: 'durable' }, t.send);
+    expect(t.wire).toEqual([{ ack: refused }, { ack: { ok: true, id: 'durable' } }]);
+    expect(t.held.answer(result('bad'))).toBe(false);
+    expect(t.pending()).toBe(0);
+  });
+
+  it('holds many with one timer, each released when its own hold ends', () => {
+    const t = setup(10);
+    t.held.expect('a');
+    t.held.hold('a', { ok: true, id: 'a' }, t.send);
+    t.advance(4);
+    t.held.expect('b');
+    t.held.hold('b', { ok: true, id: 'b' }, t.send);
+    expect(t.pending()).toBe(1);
+    t.advance(6); // a's hold ends, b's does not
+    expect(t.wire).toEqual([{ ack: { ok: true, id: 'a' } }]);
+    t.held.answer(result('b'));
+    expect(t.wire).toEqual([{ ack: { ok: true, id: 'a' } }, { ack: { ok: true, id: 'b', response: result('b') } }]);
+    t.advance(10);
+    expect(t.wire).toHaveLength(2);
+  });
+
+  it('writes nothing once closed (the socket went: at most once)', () => {
+    const t = setup();
+    t.held.expect('r1');
+    t.held.hold('r1', { ok: true, id: 'r1' }, t.send);
+    t.held.expect('r2');
+    t.held.close();
+    expect(t.pending()).toBe(0);
+    expect(t.held.answer(result('r1'))).toBe(false);
+    t.advance(FAST_ACK_HOLD_MS);
+    expect(t.wire).toEqual([]);
+  });
+});

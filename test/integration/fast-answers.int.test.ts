@@ -1,0 +1,178 @@
+// The answer in the ack (capability fast-answers) through real RabbitMQ: a
+// fast call from @warren/client costs 2 WebSocket frames (its request, and
+// the ack that carries the result) where it cost 4; a stream's first chunk
+// rides in the ack and the rest follow in order; a fast call slower than the
+// hold gets a plain ack, then its answer in a frame; a client that does not
+// ask still gets 4 frames and the right answer. The gateway's engine.io
+// connection counts every Socket.IO packet each way, acks included, so the
+// frames counted are the real ones on the wire.
+import { pino } from 'pino';
+import { io, type Socket as ClientSocket } from 'socket.io-client';
+import type { Socket } from 'socket.io';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAPABILITIES, FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
+import { createBackend, createMemorySessionStore, type Backend } from '@warren/client';
+import { createGateway, type Gateway } from '@warren/gateway';
+import { registerHandlers, type WorkerHandle } from '@warren/worker';
+import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
+
+const namespace = uniqueNamespace('fastack');
+const quiet = pino({ level: 'warn' });
+let gateway: Gateway;
+let worker: WorkerHandle;
+const backends: Backend[] = [];
+const sockets: ClientSocket[] = [];
+/** Socket.IO packets (events and acks) per gateway socket: `in` from the client, `out` to it. */
+const packets = new Map<string, { in: number; out: number }>();
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const waitFor = async (check: () => boolean, ms = 10_000) => {
+  const until = Date.now() + ms;
+  while (!check() && Date.now() < until) await sleep(20);
+  return check();
+};
+/** The packet counts of the only socket connected since `before` (a snapshot of the map's keys). */
+const countsOf = (before: Set<string>) => {
+  const ids = [...packets.keys()].filter((id) => !before.has(id));
+  expect(ids).toHaveLength(1);
+  return packets.get(ids[0]!)!;
+};
+
+beforeAll(async () => {
+  gateway = await createGateway({ url: AMQP_URL, namespace, port: 0, host: '127.0.0.1', log: quiet });
+  gateway.io.on('connection', (socket: Socket) => {
+    const counts = { in: 0, out: 0 };
+    packets.set(socket.id, counts);
+    // engine.io `message` packets are the Socket.IO packets; ping/pong are not counted.
+    socket.conn.on('packet', (packet: { type: string }) => {
+      if (packet.type === 'message') counts.in += 1;
+    });
+    socket.conn.on('packetCreate', (packet: { type: string }) => {
+      if (packet.type === 'message') counts.out += 1;
+    });
+  });
+  worker = await registerHandlers(
+    { service: 'fastack', url: AMQP_URL, namespace, log: quiet, fast: ['fa.echo', 'fa.stream', 'fa.slow'] },
+    {
+      'fa.echo': (payload: { text: string }) => ({ echo: payload.text }),
+      'fa.stream': async (payload: { n: number }, ctx) => {
+        for (let i = 0; i < payload.n; i++) void ctx.sendChunk({ i });
+        return { n: payload.n };
+      },
+      'fa.slow': async (payload: { ms: number }) => {
+        await sleep(payload.ms);
+        return { slept: payload.ms };
+      },
+    },
+  );
+  expect(await waitFor(() => ['fa.echo', 'fa.stream', 'fa.slow'].every((t) => gateway.registry.fastCapable(t)))).toBe(true);
+});
+
+afterAll(async () => {
+  for (const backend of backends) backend.close();
+  for (const socket of sockets) socket.close();
+  await worker?.close();
+  await gateway?.close();
+  await deleteNamespace(namespace);
+});
+
+/** A @warren/client backend, connected, with its session frame read; and its socket's packet counts on the gateway. */
+const connectedBackend = async () => {
+  const before = new Set(packets.keys());
+  const backend = createBackend({ url: gateway.url, sessionStore: createMemorySessionStore() });
+  backends.push(backend);
+  expect(await waitFor(() => backend.getSnapshot().sessionId !== null)).toBe(true);
+  return { backend, counts: countsOf(before) };
+};
+
+/** A raw Socket.IO client asking for `capabilities`, recording the responses it receives in frames (and acking them). */
+const rawClient = async (capabilities: string[]) => {
+  const before = new Set(packets.keys());
+  const socket = io(gateway.url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { capabilities } });
+  sockets.push(socket);
+  const framed: Response[] = [];
+  socket.on('response', (response: Response, ack: () => void) => {
+    framed.push(response);
+    ack();
+  });
+  socket.on('responses', (batch: Response[], ack: () => void) => {
+    framed.push(...batch);
+    ack();
+  });
+  const session = (await new Promise((resolve) => socket.once('session', resolve))) as { capabilities?: string[] };
+  expect(session.capabilities).toContain(CAPABILITIES.fastAnswers);
+  const ask = (frame: Record<string, unknown>) => new Promise<Ack>((resolve) => socket.emit('request', frame, resolve));
+  return { socket, framed, ask, counts: countsOf(before) };
+};
+
+describe('fast answers on RabbitMQ', () => {
+  it('resolves a fast echo from @warren/client in 2 frames: the request and the ack that carries its result', async () => {
+    const { backend, counts } = await connectedBackend();
+    // Warm the lane (the gateway opens it on first use) and let the connection settle.
+    await backend.makeBackendRequest('fa.echo', { text: 'warm' }, { fast: true });
+    await sleep(50);
+    for (const text of ['one', 'two', 'three']) {
+      const before = { ...counts };
+      await expect(backend.makeBackendRequest('fa.echo', { text }, { fast: true })).resolves.toEqual({ echo: text });
+      await sleep(30); // a response frame and its ack would have come by now
+      expect({ in: counts.in - before.in, out: counts.out - before.out }).toEqual({ in: 1, out: 1 });
+    }
+  });
+
+  it('delivers a fast stream of 3 chunks complete and in order: the first in the ack, the rest in frames', async () => {
+    const { backend } = await connectedBackend();
+    const c = await rawClient([CAPABILITIES.fastAnswers]);
+    // Through the raw client: the ack's shape, and what came in frames.
+    const ack = await c.ask({ id: 's-1', type: 'fa.stream', payload: { n: 3 }, fast: true });
+    expect(ack).toMatchObject({ ok: true, id: 's-1', response: { kind: 'chunk', id: 's-1', seq: 0, data: { i: 0 } } });
+    expect(await waitFor(() => c.framed.some((r) => r.kind === 'result'))).toBe(true);
+    expect(c.framed.map((r) => [r.kind, r.seq])).toEqual([
+      ['chunk', 1],
+      ['chunk', 2],
+      ['result', 3],
+    ]);
+    // Through @warren/client: every chunk once, in order, then the result.
+    const chunks: unknown[] = [];
+    await expect(backend.makeBackendRequest('fa.stream', { n: 3 }, { fast: true, onChunk: (data) => chunks.push(data) })).resolves.toEqual({ n: 3 });
+    expect(chunks).toEqual([{ i: 0 }, { i: 1 }, { i: 2 }]);
+  });
+
+  it(`gives a fast call slower than the hold (${FAST_ACK_HOLD_MS} ms) a plain ack, then its result in a frame`, async () => {
+    const c = await rawClient([CAPABILITIES.fastAnswers]);
+    const sent = Date.now();
+    const ack = await c.ask({ id: 'slow-1', type: 'fa.slow', payload: { ms: 300 }, fast: true });
+    const ackedAfter = Date.now() - sent;
+    expect(ack).toEqual({ ok: true, id: 'slow-1' });
+    // Held for about the hold, never for the call.
+    expect(ackedAfter).toBeGreaterThanOrEqual(FAST_ACK_HOLD_MS - 2);
+    expect(ackedAfter).toBeLessThan(250);
+    expect(await waitFor(() => c.framed.some((r) => r.id === 'slow-1'))).toBe(true);
+    expect(c.framed).toEqual([expect.objectContaining({ kind: 'result', id: 'slow-1', data: { slept: 300 } })]);
+
+    const { backend } = await connectedBackend();
+    await expect(backend.makeBackendRequest('fa.slow', { ms: 100 }, { fast: true })).resolves.toEqual({ slept: 100 });
+  });
+
+  it('still answers a client that does not ask in 4 frames: request, plain ack, response frame, its ack', async () => {
+    const before = new Set(packets.keys());
+    const socket = io(gateway.url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(socket);
+    const framed: Response[] = [];
+    socket.on('response', (response: Response, ack: () => void) => {
+      framed.push(response);
+      ack();
+    });
+    await new Promise((resolve) => socket.once('session', resolve));
+    const counts = countsOf(before);
+    const ask = (frame: Record<string, unknown>) => new Promise<Ack>((resolve) => socket.emit('request', frame, resolve));
+    await ask({ id: 'warm', type: 'fa.echo', payload: { text: 'warm' }, fast: true });
+    expect(await waitFor(() => framed.length === 1)).toBe(true);
+    await sleep(50);
+    const start = { ...counts };
+    expect(await ask({ id: 'plain-1', type: 'fa.echo', payload: { text: 'old' }, fast: true })).toEqual({ ok: true, id: 'plain-1' });
+    expect(await waitFor(() => framed.some((r) => r.id === 'plain-1'))).toBe(true);
+    await sleep(30);
+    expect(framed.find((r) => r.id === 'plain-1')).toMatchObject({ kind: 'result', data: { echo: 'old' } });
+    expect({ in: counts.in - start.in, out: counts.out - start.out }).toEqual({ in: 2, out: 2 });
+  });
+});
