@@ -61,6 +61,7 @@ export const call = async (
     } else io.err(`INTERNAL: ${(error as Error).message}`);
     return 1;
   } finally {
-    backend.close();
+    // A cancel sent on Ctrl-C must leave before the process does.
+    await backend.close();
   }
 };

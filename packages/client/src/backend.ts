@@ -34,6 +34,9 @@ const guard =
  * or `createBackend<BackendTypes>({ url })` (codegen) make a typed backend;
  * `createBackend({ url })` an untyped one. `contracts` is read for its type only.
  */
+/** How long `close()` waits at most for the socket to flush and close. */
+const CLOSE_FLUSH_MS = 1000;
+
 export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   options: BackendOptions & { contracts?: T },
 ): Backend<TypesFrom<T>> & RegistryReader => {
@@ -247,19 +250,35 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
     }
   };
 
-  const close = (): void => {
-    if (closed) return;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    if (closing) return closing;
     logger.close(); // last batch goes out before the socket does
     inFlight.rejectAll('DISCONNECTED', 'The backend was closed', { cancel: true });
     closed = true;
     clearTimeout(retryTimer);
     for (const [event, handler] of handlers) socket.off(event, handler);
+    // The engine closes once it has flushed what was written before the
+    // disconnect (a cancel sent by rejectAll above): a process that exits
+    // sooner drops it, and the worker runs on.
+    const engine = socket.io?.engine;
+    closing =
+      engine === undefined || engine.readyState === 'closed'
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const cap = setTimeout(resolve, CLOSE_FLUSH_MS);
+            engine.once('close', () => {
+              clearTimeout(cap);
+              resolve();
+            });
+          });
     try {
       socket.disconnect();
     } catch {
       // already gone
     }
     store.update({ status: 'offline' });
+    return closing;
   };
 
   const services = (servicesOptions?: ServicesOptions): Promise<Catalogue> =>

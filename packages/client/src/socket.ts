@@ -21,6 +21,12 @@ export interface SocketLike {
   emit(event: string, ...args: any[]): unknown;
   connect(): unknown;
   disconnect(): unknown;
+  /**
+   * socket.io-client: the Manager and its engine. `close()` waits for the
+   * engine's `close`, which it emits once what was written before the
+   * disconnect has been handed to the transport. Absent in fakes.
+   */
+  readonly io?: { readonly engine?: { readonly readyState?: string; once(event: 'close', listener: () => void): unknown } };
 }
 
 /**

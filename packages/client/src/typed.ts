@@ -73,8 +73,12 @@ export interface BackendCore {
   subscribe(listener: () => void): () => void;
   /** Same object until status or sessionId changes. */
   getSnapshot(): BackendSnapshot;
-  /** Disconnects for good; everything pending rejects with DISCONNECTED. */
-  close(): void;
+  /**
+   * Disconnects for good; everything pending rejects with DISCONNECTED.
+   * Resolves once the frames sent before it (a cancel, the last logs) have
+   * left for the gateway, or after a second: await it before a process exits.
+   */
+  close(): Promise<void>;
   /** The retained call this tab sent under `key` (from the call store), if it still remembers one. */
   retainedCall(key: string): RetainedCall | undefined;
   /** Forgets the call under `key`: a later request with it starts a new call once the gateway's retention is over (or at once under another key). */

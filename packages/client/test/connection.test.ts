@@ -162,6 +162,36 @@ describe('requests across connection changes', () => {
     const error = await rejectionOf(backend.makeBackendRequest('t', {}));
     expect(error).toMatchObject({ code: 'DISCONNECTED' });
   });
+
+  it('close() resolves once the engine has flushed and closed, or after a second if it never does', async () => {
+    vi.useFakeTimers();
+    try {
+      // socket.io-client's engine emits `close` once what was written before the disconnect has left.
+      const engineListeners: (() => void)[] = [];
+      const engine = { readyState: 'open', once: (_event: 'close', listener: () => void) => engineListeners.push(listener) };
+      const socket = Object.assign(createFakeSocket(), { io: { engine } });
+      const backend = createBackend({ url: 'http://gateway.test', sessionStore: createMemorySessionStore(), connect: () => socket });
+      let done = false;
+      const closing = backend.close().then(() => (done = true));
+      expect(backend.close()).toBe(backend.close()); // one close, one promise
+      await vi.advanceTimersByTimeAsync(500);
+      expect(done).toBe(false);
+      for (const listener of engineListeners) listener();
+      await closing;
+      expect(done).toBe(true);
+
+      const stuck = Object.assign(createFakeSocket(), { io: { engine: { readyState: 'open', once: () => undefined } } });
+      const other = createBackend({ url: 'http://gateway.test', sessionStore: createMemorySessionStore(), connect: () => stuck });
+      let capped = false;
+      void other.close().then(() => (capped = true));
+      await vi.advanceTimersByTimeAsync(999);
+      expect(capped).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(capped).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
 
 describe('session', () => {

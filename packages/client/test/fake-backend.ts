@@ -105,7 +105,7 @@ export const createFakeBackend = (status: ConnectionStatus = 'connected'): FakeB
       };
     },
     getSnapshot: () => snapshot,
-    close: () => undefined,
+    close: () => Promise.resolve(),
     logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), flush: () => undefined },
   };
 
