@@ -6,10 +6,12 @@ import { withDataJson, type OutgoingResponse, type ResponseOutcome, type WorkerT
 
 interface ResponseStream {
   /**
-   * Aborted when a response could not be published: the answer has a gap.
-   * The reason tells whether anyone could receive it (isUndeliverable).
+   * Set when a response could not be published: the answer has a gap.
+   * `reason` tells whether anyone could receive it (isUndeliverable).
    */
-  readonly broken: AbortSignal;
+  broken(): { reason: unknown } | undefined;
+  /** Told once, when the stream breaks; undefined stops telling (a plain callback, not an AbortSignal: one per request cost). */
+  onBroken(listener: ((reason: unknown) => void) | undefined): void;
   chunk(data: unknown): Promise<void>;
   /** `dataJson`: the result's JSON text, when the handler run checked it (HandlerOutcome); the body reuses it. */
   final(response: { kind: 'result'; data: unknown; dataJson?: string } | { kind: 'error'; error: WireError }): Promise<void>;
@@ -93,7 +95,8 @@ export const createResponseStream = (
   /** Published, not yet confirmed, oldest first; `count` responses each. */
   const pending: Array<{ confirmed: Promise<void>; count: number }> = [];
   let unconfirmed = 0;
-  const broken = new AbortController();
+  let broken: { reason: unknown } | undefined;
+  let brokenListener: ((reason: unknown) => void) | undefined;
   const publishMany = batches ? transport.publishResponses?.bind(transport) : undefined;
   const how = fast ? { fast: true } : undefined;
   // Chunks sent within one tick wait here and leave as one message: a
@@ -117,7 +120,9 @@ export const createResponseStream = (
         onPublished?.(responses);
       },
       (error: unknown) => {
-        if (!broken.signal.aborted) broken.abort(error);
+        if (broken !== undefined) return;
+        broken = { reason: error };
+        brokenListener?.(error);
       },
     );
     pending.push(entry);
@@ -143,7 +148,10 @@ export const createResponseStream = (
     while (unconfirmed > limit && pending.length > 0) await pending.shift()!.confirmed;
   };
   return {
-    broken: broken.signal,
+    broken: () => broken,
+    onBroken(listener) {
+      brokenListener = listener;
+    },
     async chunk(data) {
       // The checked text travels with the chunk: the message body reuses it.
       const [value, bytes, json] = jsonChecked(data, 'chunk');
