@@ -44,8 +44,32 @@ const realClock: RetryClock = { now: Date.now, sleep: (ms) => new Promise((resol
  * deadline. Still returned then, it rejects with an undeliverable error;
  * still not confirmed, with the broker's error (the request is handed back).
  */
-export const publishRouted = async (send: () => Promise<ResponseOutcome>, deadline: number | undefined, clock: RetryClock = realClock) => {
-  let failure: unknown;
+export const publishRouted = (send: () => Promise<ResponseOutcome>, deadline: number | undefined, clock: RetryClock = realClock): Promise<void> => {
+  // The first attempt without an async frame of its own: it is delivered
+  // almost always (docs/decisions/0015, "The worker (third round)").
+  let first: Promise<ResponseOutcome>;
+  try {
+    first = send();
+  } catch (error) {
+    first = Promise.reject(error);
+  }
+  return first.then(
+    (outcome) => (outcome === 'delivered' ? undefined : retryRouted(send, deadline, clock, outcome, undefined)),
+    (error: unknown) => {
+      if (!isWarrenError(error) || error.code !== 'BROKER_UNAVAILABLE') throw error;
+      return retryRouted(send, deadline, clock, 'failed', error);
+    },
+  );
+};
+
+const retryRouted = async (
+  send: () => Promise<ResponseOutcome>,
+  deadline: number | undefined,
+  clock: RetryClock,
+  firstOutcome: ResponseOutcome | 'failed',
+  firstFailure: unknown,
+): Promise<void> => {
+  let failure = firstFailure;
   const attempt = async (): Promise<ResponseOutcome | 'failed'> => {
     try {
       return await send();
@@ -55,8 +79,7 @@ export const publishRouted = async (send: () => Promise<ResponseOutcome>, deadli
       return 'failed';
     }
   };
-  let outcome = await attempt();
-  if (outcome === 'delivered') return;
+  let outcome = firstOutcome;
   const giveUpAt = Math.min(clock.now() + REPLY_RETRY.windowMs, deadline ?? Infinity);
   for (let i = 0; ; i += 1) {
     const delay = REPLY_RETRY.delaysMs[Math.min(i, REPLY_RETRY.delaysMs.length - 1)]!;
@@ -109,9 +132,11 @@ export const createResponseStream = (
 
   const publish = (responses: OutgoingResponse[]) => {
     const confirmed =
-      responses.length === 1 || !publishMany
-        ? Promise.all(responses.map((r) => publishRouted(() => transport.publishResponse(session, r, replyTo, how), deadline))).then(() => {})
-        : publishRouted(() => publishMany(session, responses, replyTo, how), deadline);
+      responses.length === 1
+        ? publishRouted(() => transport.publishResponse(session, responses[0]!, replyTo, how), deadline)
+        : !publishMany
+          ? Promise.all(responses.map((r) => publishRouted(() => transport.publishResponse(session, r, replyTo, how), deadline))).then(() => {})
+          : publishRouted(() => publishMany(session, responses, replyTo, how), deadline);
     const entry = { confirmed, count: responses.length };
     unconfirmed += entry.count;
     confirmed.then(
@@ -173,7 +198,8 @@ export const createResponseStream = (
       else publish([response]);
       flush();
       // Every earlier chunk must be confirmed too before the request is acked.
-      await Promise.all(pending.map((p) => p.confirmed));
+      if (pending.length === 1) await pending[0]!.confirmed;
+      else await Promise.all(pending.map((p) => p.confirmed));
     },
   };
 };
