@@ -63,6 +63,8 @@ const workerTransport: WorkerTransport = {
 // registerHandlers uses only the worker's side of a transport.
 const transport = workerTransport as Transport;
 
+// The gateway sends a traceparent with every request.
+const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 let tag = 0;
 const deliver = () => {
   tag += 1;
@@ -73,7 +75,13 @@ const deliver = () => {
       correlationId: `req-${tag}`,
       replyTo,
       type: 'echo',
-      headers: { 'x-warren-version': 1, 'x-warren-session': session, 'x-warren-deadline': Date.now() + 30_000, 'x-warren-batch': 1 },
+      headers: {
+        'x-warren-version': 1,
+        'x-warren-session': session,
+        'x-warren-deadline': Date.now() + 30_000,
+        'x-warren-batch': 1,
+        traceparent,
+      },
     },
   } as unknown as ConsumeMessage;
   const decoded = decodeRequest(topo, message, { fast });

@@ -117,9 +117,16 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
   const { request, attempt } = delivery;
   const now = deps.now ?? Date.now;
   // A pino child serialises its bindings when made; most requests never log,
-  // so it is made on first use.
+  // so it is made on first use. Every line carries the trace context (made
+  // here rather than by a traced logger object per request: decision 0015,
+  // "The worker (third round)").
   let child: Logger | undefined;
-  const log = () => (child ??= deps.log.child({ requestId: request.id, type: request.type, attempt }));
+  const log = () =>
+    (child ??= deps.log.child(
+      request.traceparent === undefined
+        ? { requestId: request.id, type: request.type, attempt }
+        : { requestId: request.id, type: request.type, attempt, traceparent: request.traceparent },
+    ));
   // The run starts after the pre-delivery checks; an abort that comes
   // before it is kept for it.
   let abortRun: ((reason: WarrenError) => void) | undefined;
