@@ -47,6 +47,8 @@ export type HandlerOutcome = { kind: 'result'; data: unknown; dataJson?: string 
 export interface HandlerRun<Ctx> {
   readonly ctx: Ctx;
   readonly signal: AbortSignal;
+  /** Why it was aborted (the first reason), without making the signal; undefined while it runs on. */
+  reason(): WarrenError | undefined;
   /** Aborts the handler with a WarrenError (the first reason wins). */
   abort(reason: WarrenError): void;
   /**
@@ -89,9 +91,25 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
   },
 ): HandlerRun<RunContext<Fields, Log, Chunk>> => {
   const now = host.now ?? Date.now;
-  const controller = new AbortController();
-  const abort = (reason: WarrenError) => {
-    if (!controller.signal.aborted) controller.abort(reason);
+  // The AbortController is made when someone reads the signal: most handlers
+  // never do, and making one (and listening on it) was a tenth of a worker's
+  // CPU per request (docs/decisions/0015, "The worker (third round)").
+  let controller: AbortController | undefined;
+  let reason: WarrenError | undefined;
+  /** settle's race, told of the abort directly rather than through a listener. */
+  let rejectSettle: ((reason: WarrenError) => void) | undefined;
+  const signal = (): AbortSignal => {
+    if (controller === undefined) {
+      controller = new AbortController();
+      if (reason !== undefined) controller.abort(reason);
+    }
+    return controller.signal;
+  };
+  const abort = (why: WarrenError) => {
+    if (reason !== undefined) return;
+    reason = why;
+    controller?.abort(why);
+    rejectSettle?.(why);
   };
   const { deadline } = fields;
   const timer =
@@ -100,10 +118,12 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
       : setTimeout(() => abort(createWarrenError('TIMEOUT', 'The request deadline passed while the handler was running.')), Math.max(0, deadline - now()));
   const ctx: RunContext<Fields, Log, Chunk> = {
     ...fields,
-    signal: controller.signal,
+    get signal() {
+      return signal();
+    },
     remainingMs: () => (deadline === undefined ? Infinity : Math.max(0, deadline - now())),
     sendChunk: async (data: Chunk) => {
-      if (controller.signal.aborted) throw controller.signal.reason;
+      if (reason !== undefined) throw reason;
       await host.sendChunk(data);
     },
     get log() {
@@ -116,20 +136,32 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
     onFailure: (reason: unknown, reference: string) => void,
   ) => {
     try {
-      const aborted = new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true }));
+      const aborted = new Promise<never>((_, reject) => {
+        if (reason !== undefined) reject(reason);
+        else rejectSettle = reject;
+      });
       aborted.catch(() => {});
       const data = await Promise.race([Promise.resolve().then(() => handler(payload, ctx)), aborted]);
       const [value, , json] = jsonChecked(data, 'result');
       return (json === undefined ? { kind: 'result', data: value } : { kind: 'result', data: value, dataJson: json }) satisfies HandlerOutcome;
     } catch (error) {
-      const reason = controller.signal.aborted ? controller.signal.reason : error;
-      if (isWarrenError(reason)) return { kind: 'error', error: toWireError(reason) } satisfies HandlerOutcome;
+      const failure = reason !== undefined ? reason : error;
+      if (isWarrenError(failure)) return { kind: 'error', error: toWireError(failure) } satisfies HandlerOutcome;
       const reference = newErrorReference();
-      onFailure(reason, reference);
+      onFailure(failure, reference);
       return { kind: 'error', error: unexpectedError(reference) } satisfies HandlerOutcome;
     } finally {
+      rejectSettle = undefined;
       clearTimeout(timer);
     }
   };
-  return { ctx, signal: controller.signal, abort, settle };
+  return {
+    ctx,
+    get signal() {
+      return signal();
+    },
+    reason: () => reason,
+    abort,
+    settle,
+  };
 };

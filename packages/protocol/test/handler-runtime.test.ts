@@ -44,6 +44,34 @@ describe('handler runtime', () => {
     expect(late).toMatchObject({ code: 'CANCELLED' });
   });
 
+  it('makes the signal on first read: aborted with the first reason, whether read before or after the abort', async () => {
+    const run = startHandlerRun(fields(), host());
+    expect(run.reason()).toBeUndefined();
+    const before = run.ctx.signal;
+    const heard: unknown[] = [];
+    before.addEventListener('abort', () => heard.push(before.reason));
+    const cancelled = createWarrenError('CANCELLED', 'The request was cancelled.');
+    run.abort(cancelled);
+    run.abort(createWarrenError('TIMEOUT', 'too late'));
+    expect(heard).toEqual([cancelled]);
+    expect(run.reason()).toBe(cancelled);
+    expect(run.ctx.signal).toBe(before);
+
+    const late = startHandlerRun(fields(), host());
+    late.abort(cancelled);
+    expect(late.ctx.signal.aborted).toBe(true);
+    expect(late.ctx.signal.reason).toBe(cancelled);
+    expect(late.signal).toBe(late.ctx.signal);
+    // Settled after the abort, it answers with it (both hosts call settle at once, so only a direct caller can see this).
+    expect(
+      await late.settle(
+        () => 'ignored',
+        null,
+        () => {},
+      ),
+    ).toEqual({ kind: 'error', error: { code: 'CANCELLED', message: 'The request was cancelled.' } });
+  });
+
   it('times out at the deadline', async () => {
     const run = startHandlerRun(fields(Date.now() + 20), host());
     const outcome = await run.settle(

@@ -39,6 +39,23 @@ interface WorkerMetricsRecorder extends WorkerMetrics {
   close(): Promise<void>;
 }
 
+/** Counts by two label values, until drained (when prom-client collects). */
+const tally = () => {
+  const counts = new Map<string, Map<string, number>>();
+  return {
+    add(a: string, b = '') {
+      let inner = counts.get(a);
+      if (inner === undefined) counts.set(a, (inner = new Map()));
+      inner.set(b, (inner.get(b) ?? 0) + 1);
+    },
+    /** Hands over what was counted since the last drain. */
+    drain(to: (a: string, b: string, n: number) => void) {
+      for (const [a, inner] of counts) for (const [b, n] of inner) to(a, b, n);
+      counts.clear();
+    },
+  };
+};
+
 type MetricsOptions = z.output<typeof metricsOptionsSchema>;
 
 /** Checked before anything connects, so a bad metricsPort fails the start-up at once. */
@@ -47,11 +64,19 @@ export const parseMetricsOptions = (input: MetricsOptionsInput): MetricsOptions 
 export const startWorkerMetrics = async (options: MetricsOptions, transport: Transport): Promise<WorkerMetricsRecorder> => {
   const parsed = { data: options };
   const registry = new Registry();
+  // Counted in plain Maps and handed to prom-client when it collects (a
+  // scrape): its inc()/dec() hash the label set on every call, four times per
+  // request here (docs/decisions/0015, "The worker (third round)"; the
+  // gateway does the same, packages/gateway/src/metrics.ts).
+  const requestCounts = tally();
   const requests = new Counter({
     name: 'warren_worker_requests_total',
     help: 'Requests by type and outcome: ok, the error code, requeued, or undeliverable (no queue took the answer).',
     labelNames: ['type', 'outcome'] as const,
     registers: [registry],
+    collect() {
+      requestCounts.drain((type, outcome, n) => requests.inc({ type, outcome }, n));
+    },
   });
   const duration = new Histogram({
     name: 'warren_worker_request_duration_seconds',
@@ -60,12 +85,26 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
-  const chunks = new Counter({ name: 'warren_worker_chunks_total', help: 'Chunks published, by type.', labelNames: ['type'] as const, registers: [registry] });
-  const inFlight = new Gauge({
+  const chunkCounts = tally();
+  const chunks = new Counter({
+    name: 'warren_worker_chunks_total',
+    help: 'Chunks published, by type.',
+    labelNames: ['type'] as const,
+    registers: [registry],
+    collect() {
+      chunkCounts.drain((type, _, n) => chunks.inc({ type }, n));
+    },
+  });
+  /** Requests running now, by type; a type once seen stays (at 0). */
+  const running = new Map<string, number>();
+  new Gauge({
     name: 'warren_worker_requests_in_flight',
     help: 'Requests being handled, by type.',
     labelNames: ['type'] as const,
     registers: [registry],
+    collect() {
+      for (const [type, n] of running) this.set({ type }, n);
+    },
   });
   new Gauge({
     name: 'warren_worker_broker_connected',
@@ -116,22 +155,20 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
     started(delivery) {
       const { type } = delivery.request;
       let outcome: string | undefined;
-      inFlight.inc({ type });
-      const end = duration.startTimer({ type });
+      running.set(type, (running.get(type) ?? 0) + 1);
+      const startedAt = performance.now();
       return {
         published(responses) {
-          let chunked = 0;
           for (const response of responses) {
-            if (response.kind === 'chunk') chunked += 1;
+            if (response.kind === 'chunk') chunkCounts.add(type);
             else outcome = response.kind === 'result' ? 'ok' : response.error.code;
           }
-          if (chunked > 0) chunks.inc({ type }, chunked);
         },
         end(runEnd) {
-          inFlight.dec({ type });
+          running.set(type, running.get(type)! - 1);
           const final = runEnd === 'undeliverable' ? runEnd : (outcome ?? 'requeued');
-          requests.inc({ type, outcome: final });
-          end({ outcome: final });
+          requestCounts.add(type, final);
+          duration.observe({ type, outcome: final }, (performance.now() - startedAt) / 1000);
         },
       };
     },

@@ -118,14 +118,7 @@ export const registerHandlers: RegisterHandlers = async (
             if (closing) return delivery.requeue();
             const key = requestKey(delivery.request.session, delivery.request.id);
             const observer = metrics.started(delivery);
-            // Every log line of the request carries its trace context. The
-            // logger only adds it to the child runRequest makes on first use,
-            // so a request that never logs still costs no child.
-            const { traceparent } = delivery.request;
-            const traced: Logger | undefined = traceparent
-              ? Object.assign(Object.create(log) as Logger, { child: (bindings: object, opts?: object) => log.child({ ...bindings, traceparent }, opts) })
-              : undefined;
-            const run = runRequest(traced ? { ...deps, log: traced } : deps, handler, delivery, observer);
+            const run = runRequest(deps, handler, delivery, observer);
             running.set(key, run);
             void run.done.then((end) => {
               observer.end(end);

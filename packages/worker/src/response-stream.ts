@@ -6,10 +6,12 @@ import { withDataJson, type OutgoingResponse, type ResponseOutcome, type WorkerT
 
 interface ResponseStream {
   /**
-   * Aborted when a response could not be published: the answer has a gap.
-   * The reason tells whether anyone could receive it (isUndeliverable).
+   * Set when a response could not be published: the answer has a gap.
+   * `reason` tells whether anyone could receive it (isUndeliverable).
    */
-  readonly broken: AbortSignal;
+  broken(): { reason: unknown } | undefined;
+  /** Told once, when the stream breaks; undefined stops telling (a plain callback, not an AbortSignal: one per request cost). */
+  onBroken(listener: ((reason: unknown) => void) | undefined): void;
   chunk(data: unknown): Promise<void>;
   /** `dataJson`: the result's JSON text, when the handler run checked it (HandlerOutcome); the body reuses it. */
   final(response: { kind: 'result'; data: unknown; dataJson?: string } | { kind: 'error'; error: WireError }): Promise<void>;
@@ -42,8 +44,32 @@ const realClock: RetryClock = { now: Date.now, sleep: (ms) => new Promise((resol
  * deadline. Still returned then, it rejects with an undeliverable error;
  * still not confirmed, with the broker's error (the request is handed back).
  */
-export const publishRouted = async (send: () => Promise<ResponseOutcome>, deadline: number | undefined, clock: RetryClock = realClock) => {
-  let failure: unknown;
+export const publishRouted = (send: () => Promise<ResponseOutcome>, deadline: number | undefined, clock: RetryClock = realClock): Promise<void> => {
+  // The first attempt without an async frame of its own: it is delivered
+  // almost always (docs/decisions/0015, "The worker (third round)").
+  let first: Promise<ResponseOutcome>;
+  try {
+    first = send();
+  } catch (error) {
+    first = Promise.reject(error);
+  }
+  return first.then(
+    (outcome) => (outcome === 'delivered' ? undefined : retryRouted(send, deadline, clock, outcome, undefined)),
+    (error: unknown) => {
+      if (!isWarrenError(error) || error.code !== 'BROKER_UNAVAILABLE') throw error;
+      return retryRouted(send, deadline, clock, 'failed', error);
+    },
+  );
+};
+
+const retryRouted = async (
+  send: () => Promise<ResponseOutcome>,
+  deadline: number | undefined,
+  clock: RetryClock,
+  firstOutcome: ResponseOutcome | 'failed',
+  firstFailure: unknown,
+): Promise<void> => {
+  let failure = firstFailure;
   const attempt = async (): Promise<ResponseOutcome | 'failed'> => {
     try {
       return await send();
@@ -53,8 +79,7 @@ export const publishRouted = async (send: () => Promise<ResponseOutcome>, deadli
       return 'failed';
     }
   };
-  let outcome = await attempt();
-  if (outcome === 'delivered') return;
+  let outcome = firstOutcome;
   const giveUpAt = Math.min(clock.now() + REPLY_RETRY.windowMs, deadline ?? Infinity);
   for (let i = 0; ; i += 1) {
     const delay = REPLY_RETRY.delaysMs[Math.min(i, REPLY_RETRY.delaysMs.length - 1)]!;
@@ -93,7 +118,8 @@ export const createResponseStream = (
   /** Published, not yet confirmed, oldest first; `count` responses each. */
   const pending: Array<{ confirmed: Promise<void>; count: number }> = [];
   let unconfirmed = 0;
-  const broken = new AbortController();
+  let broken: { reason: unknown } | undefined;
+  let brokenListener: ((reason: unknown) => void) | undefined;
   const publishMany = batches ? transport.publishResponses?.bind(transport) : undefined;
   const how = fast ? { fast: true } : undefined;
   // Chunks sent within one tick wait here and leave as one message: a
@@ -106,9 +132,11 @@ export const createResponseStream = (
 
   const publish = (responses: OutgoingResponse[]) => {
     const confirmed =
-      responses.length === 1 || !publishMany
-        ? Promise.all(responses.map((r) => publishRouted(() => transport.publishResponse(session, r, replyTo, how), deadline))).then(() => {})
-        : publishRouted(() => publishMany(session, responses, replyTo, how), deadline);
+      responses.length === 1
+        ? publishRouted(() => transport.publishResponse(session, responses[0]!, replyTo, how), deadline)
+        : !publishMany
+          ? Promise.all(responses.map((r) => publishRouted(() => transport.publishResponse(session, r, replyTo, how), deadline))).then(() => {})
+          : publishRouted(() => publishMany(session, responses, replyTo, how), deadline);
     const entry = { confirmed, count: responses.length };
     unconfirmed += entry.count;
     confirmed.then(
@@ -117,7 +145,9 @@ export const createResponseStream = (
         onPublished?.(responses);
       },
       (error: unknown) => {
-        if (!broken.signal.aborted) broken.abort(error);
+        if (broken !== undefined) return;
+        broken = { reason: error };
+        brokenListener?.(error);
       },
     );
     pending.push(entry);
@@ -143,7 +173,10 @@ export const createResponseStream = (
     while (unconfirmed > limit && pending.length > 0) await pending.shift()!.confirmed;
   };
   return {
-    broken: broken.signal,
+    broken: () => broken,
+    onBroken(listener) {
+      brokenListener = listener;
+    },
     async chunk(data) {
       // The checked text travels with the chunk: the message body reuses it.
       const [value, bytes, json] = jsonChecked(data, 'chunk');
@@ -165,7 +198,8 @@ export const createResponseStream = (
       else publish([response]);
       flush();
       // Every earlier chunk must be confirmed too before the request is acked.
-      await Promise.all(pending.map((p) => p.confirmed));
+      if (pending.length === 1) await pending[0]!.confirmed;
+      else await Promise.all(pending.map((p) => p.confirmed));
     },
   };
 };

@@ -57,6 +57,37 @@ export const createCancelMemory = ({
   };
 };
 
+/**
+ * Runs `onLost` when `lost` aborts, until the returned function is called.
+ * Every delivery of a channel shares its `lost` signal: one listener per
+ * signal calls a set of callbacks, where an add/removeEventListener pair per
+ * request was a tenth of the worker's CPU (Bun; docs/decisions/0015, "The worker (third round)").
+ */
+const lostWatchers = new WeakMap<AbortSignal, Set<() => void>>();
+const watchLost = (lost: AbortSignal, onLost: () => void): (() => void) => {
+  // As addEventListener on an aborted signal: never told (the caller checks `aborted` after the run).
+  if (lost.aborted) return () => {};
+  let watchers = lostWatchers.get(lost);
+  if (watchers === undefined) {
+    const all = new Set<() => void>();
+    watchers = all;
+    lostWatchers.set(lost, all);
+    lost.addEventListener(
+      'abort',
+      () => {
+        for (const watcher of [...all]) watcher();
+        all.clear();
+      },
+      { once: true },
+    );
+  }
+  const mine = watchers;
+  mine.add(onLost);
+  return () => {
+    mine.delete(onLost);
+  };
+};
+
 /** The `ctx` a handler receives (see RunContext); `Chunk` is what sendChunk accepts: the contract's chunk type for typed handlers. */
 export type HandlerContext<Chunk = unknown> = RunContext<RunFields, Logger, Chunk>;
 
@@ -86,9 +117,16 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
   const { request, attempt } = delivery;
   const now = deps.now ?? Date.now;
   // A pino child serialises its bindings when made; most requests never log,
-  // so it is made on first use.
+  // so it is made on first use. Every line carries the trace context (made
+  // here rather than by a traced logger object per request: decision 0015,
+  // "The worker (third round)").
   let child: Logger | undefined;
-  const log = () => (child ??= deps.log.child({ requestId: request.id, type: request.type, attempt }));
+  const log = () =>
+    (child ??= deps.log.child(
+      request.traceparent === undefined
+        ? { requestId: request.id, type: request.type, attempt }
+        : { requestId: request.id, type: request.type, attempt, traceparent: request.traceparent },
+    ));
   // The run starts after the pre-delivery checks; an abort that comes
   // before it is kept for it.
   let abortRun: ((reason: WarrenError) => void) | undefined;
@@ -159,27 +197,26 @@ export const runRequest = (deps: RunDeps, handler: Handler, delivery: RequestDel
     abortRun = run.abort;
     if (pendingAbort !== undefined) run.abort(pendingAbort);
     const onLost = () => run.abort(createWarrenError('DISCONNECTED', 'The broker connection carrying this request was lost.'));
-    delivery.lost.addEventListener('abort', onLost, { once: true });
+    const unwatch = watchLost(delivery.lost, onLost);
     // A chunk that could not be published makes the rest pointless.
-    const onBroken = () =>
+    stream.onBroken((failure) =>
       run.abort(
-        isUndeliverable(stream.broken.reason)
-          ? (stream.broken.reason as WarrenError)
-          : createWarrenError('BROKER_UNAVAILABLE', 'A response could not be published to the broker.'),
-      );
-    stream.broken.addEventListener('abort', onBroken, { once: true });
+        isUndeliverable(failure) ? (failure as WarrenError) : createWarrenError('BROKER_UNAVAILABLE', 'A response could not be published to the broker.'),
+      ),
+    );
 
     const startedAt = now();
     let outcome: HandlerOutcome;
     try {
       outcome = await run.settle(handler, request.payload, (reason, reference) => log().error({ err: reason, reference }, 'handler failed'));
     } finally {
-      delivery.lost.removeEventListener('abort', onLost);
-      stream.broken.removeEventListener('abort', onBroken);
+      unwatch();
+      stream.onBroken(undefined);
     }
     if (delivery.lost.aborted) return; // another worker will answer the redelivery
-    if (stream.broken.aborted) return publishFailed(stream.broken.reason, 'a response could not be published');
-    const reason = run.signal.reason as WarrenError | undefined;
+    const broken = stream.broken();
+    if (broken !== undefined) return publishFailed(broken.reason, 'a response could not be published');
+    const reason = run.reason();
     if (reason?.code === 'SHUTTING_DOWN') {
       log().info('handed back on shutdown');
       delivery.requeue();
