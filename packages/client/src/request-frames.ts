@@ -5,7 +5,7 @@
 // 0015), and a page that gets k answers in one `responses` frame typically
 // sends its next k requests in the same tick. Any other gateway, or a lone
 // request, gets `request` frames as before. Each request's ack still reaches
-// its own handler, unchanged (in-flight.ts onAck).
+// its own handler, unchanged (request-send.ts onAck).
 import { EVENTS, REQUESTS_FRAME, type RequestFrame } from '@warren/protocol';
 
 interface RequestFramesDeps {
