@@ -4,6 +4,7 @@
 // per process. Request types are client-chosen, so the `type` label is
 // bounded: only types this gateway accepted get their own value.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createTally } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 
 export interface GatewayMetrics {
@@ -44,28 +45,6 @@ const processMetrics = (): Registry | null => {
   return processRegistry;
 };
 
-/**
- * Counts kept in plain Maps, by label values, until prom-client collects
- * (a scrape, the console's overview): its inc() hashes and checks the label
- * set on every call, and the gateway counts three or four times per request
- * (issue 16). Bounded like the labels: types are, outcomes are error codes.
- */
-const tally = () => {
-  const counts = new Map<string, Map<string, number>>();
-  return {
-    add(a: string, b = '') {
-      let inner = counts.get(a);
-      if (inner === undefined) counts.set(a, (inner = new Map()));
-      inner.set(b, (inner.get(b) ?? 0) + 1);
-    },
-    /** Hands over what was counted since the last drain. */
-    drain(to: (a: string, b: string, n: number) => void) {
-      for (const [a, inner] of counts) for (const [b, n] of inner) to(a, b, n);
-      counts.clear();
-    },
-  };
-};
-
 export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics => {
   const registry = new Registry();
   const known = new Set<string>();
@@ -77,7 +56,8 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
     return typeLabel(type);
   };
 
-  const requestCounts = tally();
+  // Counted in plain Maps and handed to prom-client when it collects (createTally: its inc() costs on every request).
+  const requestCounts = createTally();
   const requests = new Counter({
     name: 'warren_gateway_requests_total',
     help: 'Requests by type and outcome: ok, or the error code (rejections included).',
@@ -94,7 +74,7 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
-  const acceptedCounts = tally();
+  const acceptedCounts = createTally();
   const accepted = new Counter({
     name: 'warren_gateway_requests_accepted_total',
     help: 'Requests accepted (published to the broker or handled locally), by type.',
@@ -104,7 +84,7 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
       acceptedCounts.drain((type, _, n) => accepted.inc({ type }, n));
     },
   });
-  const chunkCounts = tally();
+  const chunkCounts = createTally();
   const chunks = new Counter({
     name: 'warren_gateway_chunks_total',
     help: 'Chunks relayed to clients, by type.',

@@ -11,3 +11,4 @@ export * from './broker-urls.ts';
 export * from './limits.ts';
 export * from './handler-runtime.ts';
 export * from './options.ts';
+export * from './tally.ts';

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { z } from 'zod';
-import { parseOptions, type Response } from '@warren/protocol';
+import { createTally, parseOptions, type Response } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 
 const metricsOptionsSchema = z.object({
@@ -39,23 +39,6 @@ interface WorkerMetricsRecorder extends WorkerMetrics {
   close(): Promise<void>;
 }
 
-/** Counts by two label values, until drained (when prom-client collects). */
-const tally = () => {
-  const counts = new Map<string, Map<string, number>>();
-  return {
-    add(a: string, b = '') {
-      let inner = counts.get(a);
-      if (inner === undefined) counts.set(a, (inner = new Map()));
-      inner.set(b, (inner.get(b) ?? 0) + 1);
-    },
-    /** Hands over what was counted since the last drain. */
-    drain(to: (a: string, b: string, n: number) => void) {
-      for (const [a, inner] of counts) for (const [b, n] of inner) to(a, b, n);
-      counts.clear();
-    },
-  };
-};
-
 type MetricsOptions = z.output<typeof metricsOptionsSchema>;
 
 /** Checked before anything connects, so a bad metricsPort fails the start-up at once. */
@@ -68,7 +51,7 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
   // scrape): its inc()/dec() hash the label set on every call, four times per
   // request here (docs/decisions/0015, "The worker (third round)"; the
   // gateway does the same, packages/gateway/src/metrics.ts).
-  const requestCounts = tally();
+  const requestCounts = createTally();
   const requests = new Counter({
     name: 'warren_worker_requests_total',
     help: 'Requests by type and outcome: ok, the error code, requeued, or undeliverable (no queue took the answer).',
@@ -85,7 +68,7 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
-  const chunkCounts = tally();
+  const chunkCounts = createTally();
   const chunks = new Counter({
     name: 'warren_worker_chunks_total',
     help: 'Chunks published, by type.',
