@@ -15,6 +15,7 @@ import { createBackend, createMemorySessionStore, type Backend } from '@warren/c
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
+import { sleep, waitFor } from '../support/wait.ts';
 
 const namespace = uniqueNamespace('fastack');
 const quiet = pino({ level: 'warn' });
@@ -25,12 +26,6 @@ const sockets: ClientSocket[] = [];
 /** Socket.IO packets (events and acks) per gateway socket: `in` from the client, `out` to it. */
 const packets = new Map<string, { in: number; out: number }>();
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const waitFor = async (check: () => boolean, ms = 10_000) => {
-  const until = Date.now() + ms;
-  while (!check() && Date.now() < until) await sleep(20);
-  return check();
-};
 /** The packet counts of the only socket connected since `before` (a snapshot of the map's keys). */
 const countsOf = (before: Set<string>) => {
   const ids = [...packets.keys()].filter((id) => !before.has(id));

@@ -13,6 +13,7 @@ import { createBackend, createMemorySessionStore, type Backend } from '@warren/c
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
+import { waitFor } from '../support/wait.ts';
 
 const namespace = uniqueNamespace('reqbatch');
 const quiet = pino({ level: 'warn' });
@@ -22,13 +23,6 @@ const backends: Backend[] = [];
 const sockets: ClientSocket[] = [];
 /** Every client → gateway event the gateway read, with how many requests it held. */
 const arrived: { event: string; requests: number }[] = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const waitFor = async (check: () => boolean, ms = 10_000) => {
-  const until = Date.now() + ms;
-  while (!check() && Date.now() < until) await sleep(20);
-  return check();
-};
 
 beforeAll(async () => {
   gateway = await createGateway({ url: AMQP_URL, namespace, port: 0, host: '127.0.0.1', log: quiet });

@@ -10,6 +10,7 @@ import { CAPABILITIES, RESPONSES_FRAME, type Response } from '@warren/protocol';
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
 import { AMQP_URL, deleteNamespace, queueStats, uniqueNamespace } from '../support/rabbit.ts';
+import { waitFor } from '../support/wait.ts';
 
 const namespace = uniqueNamespace('sockbatch');
 const quiet = pino({ level: 'warn' });
@@ -18,13 +19,6 @@ const CHUNK_TEXT = 'x'.repeat(500); // 300 × ≈ 560 bytes: more than two frame
 let gateway: Gateway;
 let worker: WorkerHandle;
 const sockets: Socket[] = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const waitFor = async (check: () => boolean, ms = 10_000) => {
-  const until = Date.now() + ms;
-  while (!check() && Date.now() < until) await sleep(20);
-  return check();
-};
 
 /** A raw Socket.IO client that records every frame it receives and acks it. */
 const client = async (auth: Record<string, unknown>) => {

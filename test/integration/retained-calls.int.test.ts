@@ -15,6 +15,7 @@ import { createBackend, createMemoryCallStore, createMemorySessionStore, type Ba
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
+import { waitFor } from '../support/wait.ts';
 
 const namespace = uniqueNamespace('h1calls');
 const quiet = pino({ level: 'warn' });
@@ -38,12 +39,6 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     const t = setTimeout(done, ms);
     signal?.addEventListener('abort', done);
   });
-
-const waitFor = async (check: () => boolean, ms = 10_000) => {
-  const until = Date.now() + ms;
-  while (!check() && Date.now() < until) await sleep(20);
-  return check();
-};
 
 interface Client {
   socket: Socket;

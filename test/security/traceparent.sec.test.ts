@@ -89,11 +89,8 @@ describe.skipIf(!hasAioPika && !CI)('traceparent across gateway, AMQP and worker
     const answer = await call({ id: 'py-2', type: 'pytrace', payload: null });
     const made = (answer as { data: { traceparent: string } }).data.traceparent;
     expect(isValidTraceparent(made)).toBe(true);
-    const accepted = gateway.proc
-      .output()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.requestId === 'py-2' && l.msg === 'request accepted');
-    expect(accepted?.traceparent).toBe(made);
+    // The log line travels through a pipe and may arrive after the answer did.
+    const accepted = await gateway.proc.waitFor((l) => l.requestId === 'py-2' && l.msg === 'request accepted');
+    expect(accepted.traceparent).toBe(made);
   });
 });
