@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureChromium, ensureNodeModules, ensurePython, ensureRabbit, portOpen, PYTHON, root, say } from './ensure.mjs';
+import { queuesNow, removeQueuesLeftSince } from './test-queues.mjs';
 
 const CI = Boolean(process.env.CI && process.env.CI !== 'false');
 const out = join(root, 'test-artifacts');
@@ -182,12 +183,19 @@ const main = async () => {
     rabbit: names.some((n) => !['unit', 'typecheck', 'lint', 'docs'].includes(n)) ? await ensureRabbit() : false,
     chromium: names.includes('e2e') || names.includes('packages') ? ensureChromium() : false,
   };
+  const before = ctx.rabbit ? queuesNow() : null;
   const results = [];
   for (const name of names) {
     say(`── suite: ${name} ──`);
     const started = Date.now();
     const result = await SUITES[name](ctx);
     results.push({ name, seconds: ((Date.now() - started) / 1000).toFixed(1), ...result });
+  }
+  try {
+    const removed = await removeQueuesLeftSince(before);
+    if (removed > 0) say(`removed ${removed} idle queues the suites left on the broker`);
+  } catch (error) {
+    say(`could not remove the queues the suites left: ${error.message}`);
   }
   console.log('\n| suite | passed | failed | skipped | seconds | note |\n| --- | --- | --- | --- | --- | --- |');
   for (const r of results) console.log(`| ${r.name} | ${r.passed} | ${r.failed} | ${r.skipped} | ${r.seconds} | ${r.note ?? ''} |`);
