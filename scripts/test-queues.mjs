@@ -5,8 +5,11 @@
 // after run they add up until the broker refuses connections: seen on a
 // shared machine, 448 idle queues holding 557 of its 927 handles, and every
 // suite after that failing with "connect ETIMEDOUT". So `npm test` removes,
-// when it ends, the queues that appeared during the run and have no consumer:
-// never one that was there before, never the app's own namespace.
+// when it ends, the queues that appeared during the run and have no consumer,
+// in namespaces the run made: never a queue of a namespace that had one
+// before the run (an app of yours running on the same broker keeps its new
+// session queues), never the app's own namespace. WARREN_KEEP_TEST_QUEUES=1
+// turns it off (two test runs at once on one broker: neither sweeps).
 import { spawnSync } from 'node:child_process';
 
 /** Name and consumer count of every queue on the local broker, or null when rabbitmqctl cannot tell. */
@@ -26,11 +29,16 @@ export const queuesNow = () => {
   return queues === null ? null : new Set(queues.map((q) => q.name));
 };
 
-/** Deletes the idle queues that appeared since `before`; returns how many. */
+/** A queue's namespace: what its name has before the first dot. */
+const namespaceOf = (name) => name.split('.', 1)[0];
+
+/** Deletes the idle queues that appeared since `before` in namespaces that had none then; returns how many. */
 export const removeQueuesLeftSince = async (before) => {
-  if (before === null) return 0;
-  const own = [`${process.env.WARREN_NAMESPACE ?? 'warren'}.`, 'warren.'];
-  const fresh = () => (listQueues() ?? []).filter((q) => !before.has(q.name) && !own.some((prefix) => q.name.startsWith(prefix)));
+  if (before === null || process.env.WARREN_KEEP_TEST_QUEUES === '1') return 0;
+  const known = new Set([...before].map(namespaceOf));
+  known.add(process.env.WARREN_NAMESPACE ?? 'warren');
+  known.add('warren');
+  const fresh = () => (listQueues() ?? []).filter((q) => !before.has(q.name) && q.name.includes('.') && !known.has(namespaceOf(q.name)));
   let queues = fresh();
   // A worker a suite stopped may still be closing its connection: give it a moment once.
   if (queues.some((q) => q.consumers > 0)) {
