@@ -14,9 +14,8 @@ const PER_FILE_IGNORES = [
   [/^python\/tests\//, ['ASYNC220', 'ASYNC251', 'B023', 'F401']],
   // The closure runs within the loop turn that made it.
   [/^python\/warren\/transport\/amqp_connection\.py$/, ['B023']],
-  // Found in the python-sdk branch's code when it was merged; left to python/'s owners (an unused import, a lambda, an unused local).
+  // Found in the python-sdk branch's code when it was merged; left to python/'s owners (an unused import, an unused local).
   [/^python\/warren\/options\.py$/, ['F401']],
-  [/^python\/warren\/run_request\.py$/, ['E731']],
   [/^python\/warren\/transport\/amqp_gateway\.py$/, ['F841']],
 ];
 

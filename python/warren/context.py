@@ -51,6 +51,14 @@ class RequestLogAdapter(logging.LoggerAdapter):  # type: ignore[type-arg]  # gen
 _handler_log = logging.getLogger("warren.handler")
 
 
+def request_log(id: str, type: str, attempt: int, traceparent: str | None, principal: dict[str, Any] | None) -> RequestLogAdapter:
+    """The `warren.handler` logger of one request attempt: `ctx.log`, and the worker's own lines before a ctx exists."""
+    return RequestLogAdapter(_handler_log, {
+        "request_id": id, "request_type": type, "attempt": attempt,
+        "traceparent": traceparent, "principal": (principal or {}).get("sub"),
+    })
+
+
 class Context:
     """Per-request context for an `async def` handler."""
 
@@ -93,10 +101,7 @@ class Context:
     def log(self) -> RequestLogAdapter:
         """A logger (`warren.handler`) that prefixes `[type id#attempt]` and sets request fields on the record."""
         if self._log is None:  # made on first use: most requests never log
-            self._log = RequestLogAdapter(_handler_log, {
-                "request_id": self.id, "request_type": self.type, "attempt": self.attempt,
-                "traceparent": self.traceparent, "principal": (self.principal or {}).get("sub"),
-            })
+            self._log = request_log(self.id, self.type, self.attempt, self.traceparent, self.principal)
         return self._log
 
     @property

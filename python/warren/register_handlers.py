@@ -10,7 +10,8 @@ from typing import Any, Callable, Mapping, Sequence
 from .cancellations import cancel_memory
 from .errors import ConfigError
 from .handler import Handler, HandlerSpec
-from .run_request import Runtime, handle_delivery
+from .run_request import handle_delivery
+from .runtime import Runtime
 from .options import WorkerOptions, handler_specs, normalize_options
 from .announcer import Announcer, default_instance_id, start_announcer
 from .request_context import install_log_record_factory

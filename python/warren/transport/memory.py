@@ -1,4 +1,5 @@
-"""In-process broker with the observable semantics of the RabbitMQ transport.
+"""In-process transport with the observable semantics of the RabbitMQ transport, over a
+`MemoryBroker` (its queues and consumers: warren.transport.memory_queues).
 
 Mirrors packages/transport/src/memory.ts: unroutable types raise NoHandler,
 queues outlive their consumers, competing consumers honour prefetch,
@@ -22,6 +23,7 @@ from .. import wire
 from ..errors import BrokerUnavailable, InvalidRequest, NoHandler, ResponseReturned
 from ..protocol import cancel_stream_reading, headers as header_names, is_valid, topology as make_topology
 from .malformed import answer_malformed
+from .memory_queues import Consumer, Envelope, Queue, copy_json, pump, subscribe
 from .types import (
     AnnouncementListener,
     CancelListener,
@@ -39,37 +41,12 @@ log = logging.getLogger("warren.transport.memory")
 
 
 @dataclass(eq=False)
-class _Envelope:
-    body: Any
-    deliveries: int = 0
-    lost: asyncio.Event | None = None
-
-
-@dataclass(eq=False)
-class _Consumer:
-    prefetch: int
-    deliver: Callable[[_Envelope, Callable[[bool], None]], None]
-    unsettled: list[_Envelope] = field(default_factory=list)
-
-
-@dataclass(eq=False)
-class _Queue:
-    messages: deque[_Envelope] = field(default_factory=deque)
-    consumers: list[_Consumer] = field(default_factory=list)
-    next: int = 0
-
-
-def _copy(value: Any) -> Any:
-    return None if value is None else json.loads(wire.encode_json(value))
-
-
-@dataclass(eq=False)
 class MemoryBroker:
     """Shared state of every memory transport made from it (like one RabbitMQ)."""
 
     now_ms: Callable[[], int] = field(default=lambda: int(time.time() * 1000))
-    requests: dict[str, _Queue] = field(default_factory=dict)
-    replies: dict[str, _Queue] = field(default_factory=dict)
+    requests: dict[str, Queue] = field(default_factory=dict)
+    replies: dict[str, Queue] = field(default_factory=dict)
     cancels: dict[str, set[CancelListener]] = field(default_factory=dict)
     #: The cancel stream: every cancel `(type, {id, session}, at)`, kept for consumers that come
     #: later; bounded like `{ns}.cancels` (by age and count, from topology.json).
@@ -93,69 +70,8 @@ class MemoryBroker:
         if queue is None:
             raise NoHandler(request_type)
         self.published_count += 1
-        queue.messages.append(_Envelope(body=(bytes(body), props)))
-        _pump(self, queue)
-
-
-def _expired(broker: MemoryBroker, envelope: _Envelope) -> bool:
-    body = envelope.body
-    if not isinstance(body, tuple):
-        return False
-    deadline = body[1].headers.get(header_names()["deadline"])
-    return isinstance(deadline, (int, float)) and deadline <= broker.now_ms()
-
-
-def _pump(broker: MemoryBroker, queue: _Queue) -> None:
-    # Deliver on a later loop turn, as a socket would, so callers never re-enter.
-    def run() -> None:
-        while queue.messages:
-            free = [c for c in queue.consumers if len(c.unsettled) < c.prefetch]
-            if not free:
-                return
-            consumer = free[queue.next % len(free)]
-            queue.next += 1
-            envelope = queue.messages.popleft()
-            if _expired(broker, envelope):
-                continue
-            envelope.deliveries += 1
-            envelope.lost = asyncio.Event()
-            consumer.unsettled.append(envelope)
-            consumer.deliver(envelope, _settler(broker, queue, consumer, envelope))
-
-    asyncio.get_running_loop().call_soon(run)
-
-
-def _settler(broker: MemoryBroker, queue: _Queue, consumer: _Consumer, envelope: _Envelope) -> Callable[[bool], None]:
-    def settle(requeue: bool) -> None:
-        if envelope not in consumer.unsettled:
-            return
-        consumer.unsettled.remove(envelope)
-        if requeue:
-            queue.messages.appendleft(envelope)
-        _pump(broker, queue)
-
-    return settle
-
-
-def _subscribe(broker: MemoryBroker, queue: _Queue, consumer: _Consumer) -> Subscription:
-    queue.consumers.append(consumer)
-    _pump(broker, queue)
-
-    async def pause() -> None:
-        if consumer in queue.consumers:
-            queue.consumers.remove(consumer)
-
-    async def close() -> None:
-        await pause()
-        # Like a closed AMQP channel: everything unsettled goes back, in order, and is lost to us.
-        for envelope in reversed(consumer.unsettled):
-            queue.messages.appendleft(envelope)
-            if envelope.lost is not None:
-                envelope.lost.set()
-        consumer.unsettled.clear()
-        _pump(broker, queue)
-
-    return Subscription(pause=pause, close=close)
+        queue.messages.append(Envelope(body=(bytes(body), props)))
+        pump(self.now_ms, queue)
 
 
 def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Transport:
@@ -177,8 +93,8 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
 
         return Subscription(pause=subscription.pause, close=close)
 
-    def reply_queue(name: str) -> _Queue:
-        return broker.replies.setdefault(name, _Queue())
+    def reply_queue(name: str) -> Queue:
+        return broker.replies.setdefault(name, Queue())
 
     def on_status(listener: StatusListener) -> Callable[[], None]:
         listeners.add(listener)
@@ -192,10 +108,10 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
     async def consume_replies(session: str, listener: ResponseListener, *, prefetch: int) -> Subscription:
         ensure_open()
 
-        def deliver(envelope: _Envelope, settle: Callable[[bool], None]) -> None:
-            listener(_copy(envelope.body), lambda: settle(False))
+        def deliver(envelope: Envelope, settle: Callable[[bool], None]) -> None:
+            listener(copy_json(envelope.body), lambda: settle(False))
 
-        return track(_subscribe(broker, reply_queue(topo.reply_queue(session)), _Consumer(prefetch, deliver)))
+        return track(subscribe(broker.now_ms, reply_queue(topo.reply_queue(session)), Consumer(prefetch, deliver)))
 
     async def publish_cancel(request_type: str, cancel: dict[str, str]) -> None:
         ensure_open()
@@ -216,19 +132,19 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
         if queue is None:  # like a mandatory publish RabbitMQ returns: no queue under that name
             raise ResponseReturned(reply_to)
         # What crosses the wire: the encoded body when the worker gave one.
-        queue.messages.append(_Envelope(body=_copy(response) if body is None else json.loads(body)))
-        _pump(broker, queue)
+        queue.messages.append(Envelope(body=copy_json(response) if body is None else json.loads(body)))
+        pump(broker.now_ms, queue)
 
     async def consume_requests(request_type: str, listener: RequestListener, *, prefetch: int) -> Subscription:
         ensure_open()
-        queue = broker.requests.setdefault(request_type, _Queue())
+        queue = broker.requests.setdefault(request_type, Queue())
         names = header_names()
 
         async def reject(error: InvalidRequest, props: wire.WireProps, settle: Callable[[bool], None]) -> None:
             await answer_malformed(error, props, queue=topo.request_queue(request_type), publish=publish_response, log=log)
             settle(False)
 
-        def deliver(envelope: _Envelope, settle: Callable[[bool], None]) -> None:
+        def deliver(envelope: Envelope, settle: Callable[[bool], None]) -> None:
             body, props = envelope.body
             if envelope.deliveries > 1:  # quorum queues count redeliveries in a header
                 props = replace(props, headers={**props.headers, names["deliveryCount"]: envelope.deliveries - 1}, redelivered=True)
@@ -245,10 +161,10 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
                 settle(True)
 
             attempt = wire.attempt_from(props.headers, props.redelivered)
-            assert envelope.lost is not None  # set by _pump on every delivery
+            assert envelope.lost is not None  # set by pump (memory_queues) on every delivery
             listener(RequestDelivery(request=request, attempt=attempt, ack=ack, requeue=requeue, lost=envelope.lost))
 
-        return track(_subscribe(broker, queue, _Consumer(prefetch, deliver)))
+        return track(subscribe(broker.now_ms, queue, Consumer(prefetch, deliver)))
 
     async def consume_cancels(types: Sequence[str], listener: CancelListener, instance: str | None = None) -> Subscription:
         ensure_open()
@@ -269,13 +185,13 @@ def memory_transport(broker: MemoryBroker, namespace: str | None = None) -> Tran
 
     async def announce(message: dict[str, Any]) -> None:
         ensure_open()
-        copy = _copy(message)
+        copy = copy_json(message)
         if not is_valid("announcement", copy):  # as the RabbitMQ consumer would drop it
             log.warning("dropping a malformed registry message")
             return
         loop = asyncio.get_running_loop()
         for listener in list(broker.announcements):
-            loop.call_soon(listener, _copy(copy))
+            loop.call_soon(listener, copy_json(copy))
 
     async def consume_announcements(listener: AnnouncementListener) -> Subscription:
         ensure_open()
