@@ -17,7 +17,17 @@ import {
 import type { DeadLetter, RequestMessage } from '../types.ts';
 import { responseBody, responsesBody, type OutgoingResponse } from '../response-json.ts';
 
-export const encodeRequest = (topo: Topology, request: RequestMessage, now = Date.now()): { body: Buffer; properties: Options.Publish } => {
+/**
+ * `fastReplyTo`: a fast-lane request (decision 0016) answered on that queue,
+ * in batches, and published non-persistent — given here rather than by
+ * copying the request and the properties, two spreads per fast request.
+ */
+export const encodeRequest = (
+  topo: Topology,
+  request: RequestMessage,
+  now = Date.now(),
+  fastReplyTo?: string,
+): { body: Buffer; properties: Options.Publish } => {
   const headers: Record<string, unknown> = {
     [HEADERS.version]: PROTOCOL_VERSION,
     [HEADERS.session]: request.session,
@@ -25,14 +35,14 @@ export const encodeRequest = (topo: Topology, request: RequestMessage, now = Dat
   if (request.deadline !== undefined) headers[HEADERS.deadline] = request.deadline;
   if (request.principal !== undefined) headers[HEADERS.principal] = JSON.stringify(request.principal);
   if (request.traceparent !== undefined) headers[HEADERS.traceparent] = request.traceparent;
-  if (request.batchReplies) headers[HEADERS.batch] = 1;
+  if (request.batchReplies || fastReplyTo !== undefined) headers[HEADERS.batch] = 1;
   const properties: Options.Publish = {
     contentType: 'application/json',
-    persistent: true,
+    persistent: fastReplyTo === undefined,
     mandatory: true,
     correlationId: request.id,
     // A retained call's request names its call queue (decision 0014); any other, its session's.
-    replyTo: request.replyTo ?? topo.replyQueue(request.session),
+    replyTo: fastReplyTo ?? request.replyTo ?? topo.replyQueue(request.session),
     type: request.type,
     timestamp: Math.floor(now / 1000),
     headers,
