@@ -36,7 +36,9 @@ const withRetry = async <T>(what: string, attempt: () => Promise<T>, tries = 2):
 
 const cells: CellResult[] = [];
 const labels: Record<string, string> = {};
-for (const system of SYSTEMS.filter((s) => args.systems.includes(s.id))) {
+// In the order --systems names them, so an A/B can alternate which tree runs first.
+const chosen = args.systems.flatMap((id) => SYSTEMS.filter((s) => s.id === id));
+for (const system of chosen) {
   labels[system.id] = system.label;
   log(`starting ${system.label}`);
   const running = await withRetry(`starting ${system.id}`, () => system.start(args.runtime));

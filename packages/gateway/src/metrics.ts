@@ -3,8 +3,8 @@
 // as in tests); process metrics (CPU, memory, event loop) are collected once
 // per process. Request types are client-chosen, so the `type` label is
 // bounded: only types this gateway accepted get their own value.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { createTally } from '@warren/protocol';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { createHistogramTally, createTally } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 
 export interface GatewayMetrics {
@@ -67,13 +67,14 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
       requestCounts.drain((type, outcome, n) => requests.inc({ type, outcome }, n));
     },
   });
-  const duration = new Histogram({
+  // Histograms too (createHistogramTally: prom-client's observe() hashes the label set on every call).
+  const duration = createHistogramTally({
     name: 'warren_gateway_request_duration_seconds',
     help: 'From acceptance to the final response relayed to the client.',
-    labelNames: ['type', 'outcome'] as const,
+    labelNames: ['type', 'outcome'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers: [registry],
   });
+  registry.registerMetric(duration.metric as unknown as Metric);
   const acceptedCounts = createTally();
   const accepted = new Counter({
     name: 'warren_gateway_requests_accepted_total',
@@ -106,13 +107,13 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
     labelNames: ['type'] as const,
     registers: [registry],
   });
-  const wait = new Histogram({
+  const wait = createHistogramTally({
     name: 'warren_queue_wait_seconds',
     help: 'From acceptance to the first response of attempt 1, by type: time spent queued plus the first answer.',
-    labelNames: ['type'] as const,
+    labelNames: ['type'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
-    registers: [registry],
   });
+  registry.registerMetric(wait.metric as unknown as Metric);
   new Gauge({
     name: 'warren_gateway_requests_in_flight',
     help: 'Requests accepted by this gateway and not yet answered.',
@@ -163,7 +164,7 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
     finished(type, outcome, seconds) {
       const label = learn(type);
       requestCounts.add(label, outcome);
-      if (seconds !== undefined) duration.observe({ type: label, outcome }, seconds);
+      if (seconds !== undefined) duration.observe(seconds, label, outcome);
     },
     chunk(type) {
       chunkCounts.add(learn(type));
@@ -173,7 +174,7 @@ export const createGatewayMetrics = (sources: MetricsSources): GatewayMetrics =>
       depth.set({ type: learn(type) }, ready);
     },
     queueWait(type, seconds) {
-      wait.observe({ type: learn(type) }, seconds);
+      wait.observe(seconds, learn(type));
     },
     async render() {
       const own = await registry.metrics();

@@ -1,6 +1,8 @@
 // The request counters count in plain Maps between scrapes: each scrape shows
 // every count so far, once, however many scrapes there are.
+import { Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
+import { createHistogramTally } from '@warren/protocol';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
 import { createGatewayMetrics } from '../src/metrics.ts';
 
@@ -34,5 +36,35 @@ describe('gateway metrics', () => {
     // The console's overview reads the same numbers through prom-client's get().
     const values = (await metrics.prometheus.getSingleMetric('warren_gateway_requests_accepted_total')?.get())?.values;
     expect(values?.map((v) => v.value)).toEqual([4]);
+  });
+
+  it("exposes the histograms (createHistogramTally) exactly as prom-client's Histogram did", async () => {
+    const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+    const observations: Array<[number, string, string]> = [
+      [0.003, 'echo', 'ok'],
+      [0.01, 'echo', 'ok'],
+      [0.7, 'echo', 'ok'],
+      [75, 'echo', 'ok'],
+      [0.02, 'chat', 'TIMEOUT'],
+      [0.02, 'echo', 'TIMEOUT'],
+    ];
+    const theirs = new Registry();
+    const histogram = new Histogram({ name: 'd_seconds', help: 'h', labelNames: ['type', 'outcome'] as const, buckets, registers: [theirs] });
+    const ours = new Registry();
+    const tally = createHistogramTally({ name: 'd_seconds', help: 'h', labelNames: ['type', 'outcome'], buckets });
+    ours.registerMetric(tally.metric as never);
+    for (const [value, type, outcome] of observations) {
+      histogram.observe({ type, outcome }, value);
+      tally.observe(value, type, outcome);
+    }
+    expect(await ours.metrics()).toBe(await theirs.metrics());
+    // The console's overview reads sums and counts through get(), by metricName.
+    const pick = async (r: Registry) =>
+      (((await r.getSingleMetric('d_seconds')?.get())?.values ?? []) as Array<{ metricName?: string; value: number; labels: object }>).map((v) => [
+        v.metricName,
+        v.value,
+        { ...v.labels },
+      ]);
+    expect(await pick(ours)).toEqual(await pick(theirs));
   });
 });

@@ -12,3 +12,4 @@ export * from './limits.ts';
 export * from './handler-runtime.ts';
 export * from './options.ts';
 export * from './tally.ts';
+export * from './histogram-tally.ts';

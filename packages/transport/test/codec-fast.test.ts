@@ -34,6 +34,15 @@ describe('fast-lane requests', () => {
     expect(decodeRequest(topo, asMessage(named), { fast: true }).ok).toBe(false);
   });
 
+  it('encode with fastReplyTo as the copied request did, but not persistent', () => {
+    const request = { id: 'r1', type: 'echo', payload: { a: 1 }, session: 's1', deadline: 5000, traceparent: 'tp' };
+    const fast = encodeRequest(topo, request, 1000, 'amq.gen-abc');
+    const copied = encodeRequest(topo, { ...request, replyTo: 'amq.gen-abc', batchReplies: true }, 1000);
+    expect(fast.body.equals(copied.body)).toBe(true);
+    expect(fast.properties).toEqual({ ...copied.properties, persistent: false });
+    expect(request).not.toHaveProperty('replyTo');
+  });
+
   it('are not fast, and refused, on the durable path (a server-named reply_to is no Warren queue there)', () => {
     expect(decodeRequest(topo, asMessage(fastRequest())).ok).toBe(false);
   });

@@ -5,9 +5,9 @@
 // handler code and the transport stay untouched.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, type Metric } from 'prom-client';
 import { z } from 'zod';
-import { createTally, parseOptions, type Response } from '@warren/protocol';
+import { createHistogramTally, createTally, parseOptions, type Response } from '@warren/protocol';
 import type { RequestDelivery, Transport } from '@warren/transport';
 
 const metricsOptionsSchema = z.object({
@@ -61,13 +61,14 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
       requestCounts.drain((type, outcome, n) => requests.inc({ type, outcome }, n));
     },
   });
-  const duration = new Histogram({
+  // The histogram likewise (createHistogramTally: prom-client's observe() hashes the label set too).
+  const duration = createHistogramTally({
     name: 'warren_worker_request_duration_seconds',
     help: 'From delivery to the final response confirmed.',
-    labelNames: ['type', 'outcome'] as const,
+    labelNames: ['type', 'outcome'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
-    registers: [registry],
   });
+  registry.registerMetric(duration.metric as unknown as Metric);
   const chunkCounts = createTally();
   const chunks = new Counter({
     name: 'warren_worker_chunks_total',
@@ -151,7 +152,7 @@ export const startWorkerMetrics = async (options: MetricsOptions, transport: Tra
           running.set(type, running.get(type)! - 1);
           const final = runEnd === 'undeliverable' ? runEnd : (outcome ?? 'requeued');
           requestCounts.add(type, final);
-          duration.observe({ type, outcome: final }, (performance.now() - startedAt) / 1000);
+          duration.observe((performance.now() - startedAt) / 1000, type, final);
         },
       };
     },

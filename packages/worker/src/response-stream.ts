@@ -27,6 +27,8 @@ const MAX_BATCH = 128;
 const MAX_BATCH_BYTES = 16 * 1024;
 
 const UNDELIVERABLE = 'undeliverable';
+/** How every fast-lane response is published (decision 0016); one object for all of them. */
+const FAST = Object.freeze({ fast: true });
 /** The answer has no recipient: its reply queue stayed missing for the whole retry window. */
 export const isUndeliverable = (error: unknown) => error instanceof Error && (error as { details?: { reason?: unknown } }).details?.reason === UNDELIVERABLE;
 
@@ -120,8 +122,9 @@ export const createResponseStream = (
   let unconfirmed = 0;
   let broken: { reason: unknown } | undefined;
   let brokenListener: ((reason: unknown) => void) | undefined;
-  const publishMany = batches ? transport.publishResponses?.bind(transport) : undefined;
-  const how = fast ? { fast: true } : undefined;
+  // No bound method and no options object per request: both were made for every run (issue 16).
+  const publishMany = batches && transport.publishResponses !== undefined;
+  const how = fast ? FAST : undefined;
   // Chunks sent within one tick wait here and leave as one message: a
   // handler streaming faster than the broker confirms costs one publish per
   // tick, not one per chunk. A handler that pauses between chunks sends each
@@ -136,7 +139,7 @@ export const createResponseStream = (
         ? publishRouted(() => transport.publishResponse(session, responses[0]!, replyTo, how), deadline)
         : !publishMany
           ? Promise.all(responses.map((r) => publishRouted(() => transport.publishResponse(session, r, replyTo, how), deadline))).then(() => {})
-          : publishRouted(() => publishMany(session, responses, replyTo, how), deadline);
+          : publishRouted(() => transport.publishResponses!(session, responses, replyTo, how), deadline);
     const entry = { confirmed, count: responses.length };
     unconfirmed += entry.count;
     confirmed.then(

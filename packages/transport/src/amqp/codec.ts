@@ -17,7 +17,17 @@ import {
 import type { DeadLetter, RequestMessage } from '../types.ts';
 import { responseBody, responsesBody, type OutgoingResponse } from '../response-json.ts';
 
-export const encodeRequest = (topo: Topology, request: RequestMessage, now = Date.now()): { body: Buffer; properties: Options.Publish } => {
+/**
+ * `fastReplyTo`: a fast-lane request (decision 0016) answered on that queue,
+ * in batches, and published non-persistent — given here rather than by
+ * copying the request and the properties, two spreads per fast request.
+ */
+export const encodeRequest = (
+  topo: Topology,
+  request: RequestMessage,
+  now = Date.now(),
+  fastReplyTo?: string,
+): { body: Buffer; properties: Options.Publish } => {
   const headers: Record<string, unknown> = {
     [HEADERS.version]: PROTOCOL_VERSION,
     [HEADERS.session]: request.session,
@@ -25,14 +35,14 @@ export const encodeRequest = (topo: Topology, request: RequestMessage, now = Dat
   if (request.deadline !== undefined) headers[HEADERS.deadline] = request.deadline;
   if (request.principal !== undefined) headers[HEADERS.principal] = JSON.stringify(request.principal);
   if (request.traceparent !== undefined) headers[HEADERS.traceparent] = request.traceparent;
-  if (request.batchReplies) headers[HEADERS.batch] = 1;
+  if (request.batchReplies || fastReplyTo !== undefined) headers[HEADERS.batch] = 1;
   const properties: Options.Publish = {
     contentType: 'application/json',
-    persistent: true,
+    persistent: fastReplyTo === undefined,
     mandatory: true,
     correlationId: request.id,
     // A retained call's request names its call queue (decision 0014); any other, its session's.
-    replyTo: request.replyTo ?? topo.replyQueue(request.session),
+    replyTo: fastReplyTo ?? request.replyTo ?? topo.replyQueue(request.session),
     type: request.type,
     timestamp: Math.floor(now / 1000),
     headers,
@@ -120,29 +130,26 @@ export const encodeRefusal = (message: ConsumeMessage, error: WireError): { repl
   return { replyTo, ...encodeResponse({ kind: 'error', id, seq: 0, attempt: attemptOf(message), error: { code: 'INVALID_REQUEST', message: error.message } }) };
 };
 
-/** A fast response names its session (the gateway's one reply queue serves them all) and is not persisted. */
-const fastProperties = (fastSession: string | undefined): Options.Publish =>
-  fastSession === undefined ? { persistent: true } : { persistent: false, headers: { [HEADERS.session]: fastSession } };
+/**
+ * A response message's properties. A fast response names its session (the
+ * gateway's one reply queue serves them all) and is not persisted. Written
+ * out per case rather than spread from a second object: one object per
+ * published response, not three (issue 16).
+ */
+const responseProperties = (correlationId: string | undefined, type: string, fastSession: string | undefined): Options.Publish =>
+  fastSession === undefined
+    ? { contentType: 'application/json', persistent: true, correlationId, type }
+    : { contentType: 'application/json', persistent: false, headers: { [HEADERS.session]: fastSession }, correlationId, type };
 
 /** The body is JSON.stringify(response), reusing the text of its data when the worker carried it (DATA_JSON). */
 export const encodeResponse = (response: OutgoingResponse, fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
   body: responseBody(response),
-  properties: {
-    contentType: 'application/json',
-    ...fastProperties(fastSession),
-    correlationId: response.id,
-    type: response.kind,
-  },
+  properties: responseProperties(response.id, response.kind, fastSession),
 });
 
 export const encodeResponses = (responses: readonly OutgoingResponse[], fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
   body: responsesBody(responses),
-  properties: {
-    contentType: 'application/json',
-    ...fastProperties(fastSession),
-    correlationId: responses[0]?.id,
-    type: MESSAGE_TYPES.batch,
-  },
+  properties: responseProperties(responses[0]?.id, MESSAGE_TYPES.batch, fastSession),
 });
 
 /** A reply message as the responses it carries, in order: one, or a batch's. Malformed entries are reported, not returned. */

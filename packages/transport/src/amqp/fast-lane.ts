@@ -95,9 +95,9 @@ export const openFastLane = async (deps: FastLaneDeps, listener: FastLaneListene
       await deps.awaitConnected();
       const current = reply !== undefined && reply.model === manager.current() ? reply.queue : undefined;
       if (current === undefined) throw unavailable('the fast reply queue is not ready');
-      const { body, properties } = encodeRequest(topo, { ...request, replyTo: current, batchReplies: true });
       // Non-persistent and unconfirmed; mandatory, so a type nobody serves fast is returned (NO_HANDLER).
-      await channel.publish('', topo.fastQueue(request.type), body, { ...properties, persistent: false });
+      const { body, properties } = encodeRequest(topo, request, Date.now(), current);
+      await channel.publish('', topo.fastQueue(request.type), body, properties);
     },
     close: () => subscription.close(),
   };
