@@ -66,6 +66,10 @@ export const admitConnections = (io: Server, deps: AdmissionDeps): void => {
       if (child === undefined) logs.set(this, (child = deps.log.child({ socketId: (this as unknown as ConnectionContext).socketId })));
       return child;
     },
+    // As writable as the plain property it was (a hook may give a connection its own logger).
+    set log(value: Logger) {
+      logs.set(this, value);
+    },
   };
   io.use((socket, next) => {
     const connection: ConnectionContext = Object.assign(Object.create(lazyLog) as Pick<ConnectionContext, 'log'>, {
