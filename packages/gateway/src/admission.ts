@@ -56,14 +56,28 @@ const handshakeInfo = (socket: Socket, trustProxy: boolean): HandshakeInfo => {
 
 /** Installs the onConnect middleware; admitted sockets carry their ConnectionContext in `socket.data.connection`. */
 export const admitConnections = (io: Server, deps: AdmissionDeps): void => {
+  // A connection's log child is made when something first logs through it:
+  // hooks log on refusals, so an admitted idle connection never holds one
+  // (issue 16). One getter, on the prototype, for every connection.
+  const logs = new WeakMap<object, Logger>();
+  const lazyLog = {
+    get log(): Logger {
+      let child = logs.get(this);
+      if (child === undefined) logs.set(this, (child = deps.log.child({ socketId: (this as unknown as ConnectionContext).socketId })));
+      return child;
+    },
+    // As writable as the plain property it was (a hook may give a connection its own logger).
+    set log(value: Logger) {
+      logs.set(this, value);
+    },
+  };
   io.use((socket, next) => {
-    const connection: ConnectionContext = {
+    const connection: ConnectionContext = Object.assign(Object.create(lazyLog) as Pick<ConnectionContext, 'log'>, {
       socketId: socket.id,
       handshake: handshakeInfo(socket, deps.trustProxy),
       principal: undefined,
       expiresAtMs: undefined,
-      log: deps.log.child({ socketId: socket.id }),
-    };
+    });
     deps.chain.connect(connection).then(
       () => {
         socket.data.connection = connection;

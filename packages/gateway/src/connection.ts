@@ -1,13 +1,19 @@
-// Everything one connected socket does, every socket event bound here: its
+// Everything a connected socket does, every socket event bound here: its
 // session (new or resumed), its reply relay, requests (through the plugin
 // chain to the broker), cancels, client logs and registry reads. The
 // connection was already admitted by the plugins' onConnect hooks (see
 // admission.ts).
+//
+// Most connections of a large app sit idle (issue 16: 10,000 at ≤ 20 KB
+// each), so an idle one holds one small record: the listeners are one set of
+// functions for every socket (Socket.IO calls them with the socket as
+// `this`), its log child, noise budget and request machinery are made on
+// first use, and one timer refreshes every socket's session token.
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { CAPABILITIES, createWarrenError, EVENTS, parseCancelFrame, type Capability } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
-import type { InFlightTable } from './in-flight.ts';
+import type { ConnectionRequests, InFlightTable } from './in-flight.ts';
 import type { GatewayFastLane } from './fast-lane.ts';
 import { logBudgetKey, type ClientLogWriter } from './client-log.ts';
 import type { LocalRun } from './local-run.ts';
@@ -15,16 +21,17 @@ import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { PluginChain } from './plugins/compose.ts';
 import { createTokenBuckets } from './plugins/token-buckets.ts';
+import { createPeriodic } from './periodic.ts';
 import type { ConnectionContext } from './plugins/types.ts';
 import { createHeldAcks } from './held-acks.ts';
 import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
 import { answerRequests, type BatchAckFn } from './request-batch.ts';
 import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
 import { socketPositions, type QueuePositions } from './queue-positions.ts';
-import { createRetainedCalls } from './retained-calls.ts';
+import { createRetainedCalls, type RetainedCalls } from './retained-calls.ts';
 import { subjectOf, type Sessions } from './session-tokens.ts';
 
-interface SocketDeps {
+interface ConnectionsDeps {
   transport: Transport;
   sessions: Sessions;
   /** Gateway-wide, so a caller's connections share one client-log budget. */
@@ -35,7 +42,6 @@ interface SocketDeps {
   inFlight: InFlightTable;
   chain: PluginChain;
   metrics: GatewayMetrics;
-  connection: ConnectionContext;
   /** Registers the connection's reply relay (readiness); returns the unregister function. */
   trackRelay(relay: ReplyRelay): () => void;
   trackLocal(run: LocalRun): void;
@@ -46,14 +52,14 @@ interface SocketDeps {
   aliasCall?(session: string, id: string, call: string): void;
   /** Gateway-wide fast lane (decision 0016). */
   fast: GatewayFastLane;
-  /** Binds the `registry` event (the service catalogue) on this socket. */
+  /** Binds the `registry` event (the service catalogue) on a socket. */
   answerRegistry(socket: Socket): void;
   now?: () => number;
 }
 
 // Cancels of ids this connection never sent, client-log frames and invalid
 // frames are cheap to send and costly to honour (a broker publish, a log
-// write): bounded per connection.
+// write): bounded per connection (one gateway-wide table, keyed by socket).
 const NOISE_PER_SECOND = 20;
 const NOISE_BURST = 50;
 
@@ -75,21 +81,50 @@ const asksFor = (auth: unknown, name: Capability): boolean => {
   return Array.isArray(listed) && listed.includes(name);
 };
 
-export const attachSocket = (socket: Socket, deps: SocketDeps) => {
-  const { transport, options, connection, metrics } = deps;
+/** What one socket holds while it is connected; the rest is made on first use. */
+interface SocketState {
+  readonly socket: Socket;
+  /** Admitted by the plugins' onConnect hooks (admission.ts). */
+  readonly connection: ConnectionContext;
+  readonly sessionId: string;
+  /** What the session is bound to (subjectOf), for its refreshed tokens. */
+  readonly subject: string;
+  log: Logger | undefined;
+  /** This connection's view of the in-flight table. */
+  requests: ConnectionRequests | undefined;
+  /** What serves requests (built on the first one). */
+  active: Serving | undefined;
+  /** Disconnected: a frame that raced the disconnect builds nothing. */
+  gone: boolean;
+}
+
+interface Serving {
+  retained: RetainedCalls;
+  relay: ReplyRelay;
+  handleRequest: ReturnType<typeof createRequestPipeline>;
+  close(): void;
+}
+
+/** Binds a connected socket's events; one set of listeners for all of the gateway's sockets. */
+export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => void) => {
+  const { transport, options, metrics } = deps;
   const now = deps.now ?? Date.now;
-  // A token issued to another principal, or expired, starts a new session.
-  const subject = subjectOf(connection.principal);
-  const resumed = deps.sessions.verify((socket.handshake.auth as { session?: unknown } | undefined)?.session, subject);
-  const session = resumed ? { sessionId: resumed, token: deps.sessions.refresh(resumed, subject) } : deps.sessions.create(subject);
+  const states = new WeakMap<Socket, SocketState>();
   // Told with every session frame: a client refuses an oversize payload itself, at once.
   const limits = { maxPayloadBytes: options.maxPayloadBytes };
-  const log = deps.log.child({ sessionId: session.sessionId, socketId: socket.id, principal: connection.principal?.sub });
-  // Made on first use, as the request machinery below: an idle connection holds neither.
-  let requestsView: ReturnType<InFlightTable['connection']> | undefined;
-  const ownRequests = () => (requestsView ??= deps.inFlight.connection(session.sessionId));
-  let noiseBuckets: ReturnType<typeof createTokenBuckets> | undefined;
-  const noise = { take: (key: string) => (noiseBuckets ??= createTokenBuckets(NOISE_PER_SECOND, NOISE_BURST, now)).take(key) };
+  // Keyed by socket and kind ('invalid', 'cancel', 'log'); full buckets are forgotten.
+  const noiseBuckets = createTokenBuckets(NOISE_PER_SECOND, NOISE_BURST, now);
+  const noise = (state: SocketState, kind: string) => noiseBuckets.take(`${kind} ${state.socket.id}`);
+
+  /** What the socket's log lines carry; its child logger is made when a line needs it. */
+  const bindings = ({ sessionId, socket, connection }: SocketState) => ({ sessionId, socketId: socket.id, principal: connection.principal?.sub });
+  const logOf = (state: SocketState) => (state.log ??= deps.log.child(bindings(state)));
+  const ownRequests = (state: SocketState) => (state.requests ??= deps.inFlight.connection(state.sessionId));
+
+  // Refreshed while connected: a token only expires once its session is unused.
+  const refresher = createPeriodic<SocketState>(Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)), ({ socket, sessionId, subject }) => {
+    socket.emit(EVENTS.session, { sessionId, token: deps.sessions.refresh(sessionId, subject), limits, capabilities });
+  });
 
   /**
    * What serves requests: positions, retained calls, the reply relay and the
@@ -98,8 +133,10 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
    * large app sit idle; built eagerly these were half of an idle
    * connection's heap (about 50 closures and 5 Maps, issue 16).
    */
-  const build = () => {
-    const requests = ownRequests();
+  const build = (state: SocketState): Serving => {
+    const { socket, connection, sessionId } = state;
+    const log = logOf(state);
+    const requests = ownRequests(state);
     const positions = socketPositions(deps.positions, (event, frame) => socket.emit(event, frame));
     // The answer in the ack, for a client that asked: a response that cannot ride in its ack follows it in a frame.
     const held = asksFor(socket.handshake.auth, CAPABILITIES.fastAnswers) ? createHeldAcks({ forward: (response) => relay.send(response), now }) : undefined;
@@ -110,7 +147,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       batching: asksFor(socket.handshake.auth, CAPABILITIES.responseBatches),
       transport,
       options,
-      sessionId: session.sessionId,
+      sessionId,
       log,
       now,
       chain: deps.chain,
@@ -123,16 +160,19 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       transport,
       namespace: options.namespace,
       retentionMs: options.callRetentionMs,
-      sessionId: session.sessionId,
+      sessionId,
       connection,
       chain: deps.chain,
       requests,
       metrics,
       positions,
-      onAttach: (id, call) => deps.aliasCall?.(session.sessionId, id, call),
+      onAttach: (id, call) => deps.aliasCall?.(sessionId, id, call),
       log,
     });
     const untrack = deps.trackRelay(relay);
+    // A fast answer only follows a request, and a resumed session builds at
+    // once: routed from here, the socket's fast answers miss nothing.
+    const unroute = deps.fast.route(sessionId, relay.relayFast);
     const handleRequest = createRequestPipeline({
       transport,
       options,
@@ -140,7 +180,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       requests,
       metrics,
       connection,
-      sessionId: session.sessionId,
+      sessionId,
       retained,
       positions,
       fast: deps.fast,
@@ -148,11 +188,12 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       ensureReplies: relay.ensure,
       trackLocal: deps.trackLocal,
       isDraining: deps.isDraining,
-      mayLogInvalid: () => noise.take('invalid') === 0,
+      mayLogInvalid: () => noise(state, 'invalid') === 0,
       log,
       now,
     });
     const close = () => {
+      unroute();
       held?.close();
       relay.close();
       retained.close();
@@ -161,58 +202,47 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     };
     return { retained, relay, handleRequest, close };
   };
-  let active: ReturnType<typeof build> | undefined;
-  let gone = false;
-  const serving = () => (active ??= build());
+  const serving = (state: SocketState) => (state.active ??= build(state));
 
-  // A fast answer can only follow a request, which built the relay already.
-  const unroute = deps.fast.route(session.sessionId, (response, bytes) => active?.relay.relayFast(response, bytes));
-  socket.emit(EVENTS.session, { ...session, limits, capabilities });
-  // Refreshed while connected: a token only expires once its session is unused.
-  const refresher = setInterval(
-    () => {
-      socket.emit(EVENTS.session, { sessionId: session.sessionId, token: deps.sessions.refresh(session.sessionId, subject), limits, capabilities });
-    },
-    Math.max(1000, Math.floor(deps.sessions.ttlMs / 3)),
-  );
-  refresher.unref?.();
-  log.info({ resumed: Boolean(resumed) }, 'socket connected');
-  if (resumed)
-    serving()
-      .relay.ensure()
-      .catch((error) => log.warn({ err: (error as Error).message }, 'could not resume replies'));
-
-  socket.on(EVENTS.request, (frame: unknown, maybeAck: unknown) => {
+  // The listeners: Socket.IO calls each with the socket as `this`, whose state is in `states`.
+  function onRequest(this: Socket, frame: unknown, maybeAck: unknown) {
+    const state = states.get(this);
+    if (state === undefined) return;
     const ack: AckFn = typeof maybeAck === 'function' ? (maybeAck as AckFn) : () => {};
-    if (typeof maybeAck !== 'function') log.warn('request frame without an ack callback');
-    if (gone) return; // a frame that raced the disconnect: nothing may be built for a closed socket
-    serving()
+    if (typeof maybeAck !== 'function') logOf(state).warn('request frame without an ack callback');
+    if (state.gone) return; // a frame that raced the disconnect: nothing may be built for a closed socket
+    serving(state)
       .handleRequest(frame, ack)
-      .catch((error) => log.error({ err: error }, 'request handling failed'));
-  });
+      .catch((error) => logOf(state).error({ err: error }, 'request handling failed'));
+  }
 
   // Several request frames in one (capability request-batches): each element
-  // as the listener above handles one frame, one ack for all of them.
-  socket.on(EVENTS.requests, (frames: unknown, maybeAck: unknown) => {
+  // as onRequest handles one frame, one ack for all of them.
+  function onRequests(this: Socket, frames: unknown, maybeAck: unknown) {
+    const state = states.get(this);
+    if (state === undefined) return;
     const ack: BatchAckFn = typeof maybeAck === 'function' ? (maybeAck as BatchAckFn) : () => {};
-    if (typeof maybeAck !== 'function') log.warn('requests frame without an ack callback');
-    if (gone) return;
-    const { handleRequest } = serving();
+    if (typeof maybeAck !== 'function') logOf(state).warn('requests frame without an ack callback');
+    if (state.gone) return;
+    const { handleRequest } = serving(state);
     answerRequests(frames, ack, {
       handleRequest,
       refused: (error) => {
         metrics.rejected(error.code);
-        if (noise.take('invalid') === 0) log.warn({ error: error.message }, 'invalid requests frame');
+        if (noise(state, 'invalid') === 0) logOf(state).warn({ error: error.message }, 'invalid requests frame');
       },
-      failed: (error) => log.error({ err: error }, 'request handling failed'),
+      failed: (error) => logOf(state).error({ err: error }, 'request handling failed'),
     });
-  });
+  }
 
-  socket.on(EVENTS.cancel, async (frame: unknown) => {
+  async function onCancel(this: Socket, frame: unknown) {
+    const state = states.get(this);
+    if (state === undefined) return;
+    const log = logOf(state);
     const parsed = parseCancelFrame(frame);
     if (!parsed.ok) return log.warn({ error: parsed.error.message }, 'invalid cancel frame');
     const { id, type } = parsed.value;
-    const call = active?.retained.callOf(id);
+    const call = state.active?.retained.callOf(id);
     if (call !== undefined) {
       // A retained call's request went out as id = session = call: so the cancel names it, whoever attached.
       return transport
@@ -220,38 +250,71 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
         .then(() => log.info({ requestId: id, call, type }, 'cancel of a retained call forwarded'))
         .catch((error: Error) => log.warn({ requestId: id, call, err: error.message }, 'cancel could not be forwarded'));
     }
-    const local = requestsView?.local(id);
+    const local = state.requests?.local(id);
     if (local) {
       log.info({ requestId: id, type }, 'cancel of a local request');
       return local.abort(createWarrenError('CANCELLED', 'The request was cancelled.'));
     }
-    const ours = requestsView?.has(id) ?? false;
-    if (!ours && noise.take('cancel') > 0) return log.debug({ requestId: id }, 'dropping a cancel flood');
+    const ours = state.requests?.has(id) ?? false;
+    if (!ours && noise(state, 'cancel') > 0) return log.debug({ requestId: id }, 'dropping a cancel flood');
     try {
       // The session travels with the cancel: workers only abort a request of
       // the same session, so nobody can cancel another client's request.
-      await transport.publishCancel(type, { id, session: session.sessionId });
+      await transport.publishCancel(type, { id, session: state.sessionId });
       log.info({ requestId: id, type }, 'cancel forwarded');
     } catch (error) {
       log.warn({ requestId: id, err: (error as Error).message }, 'cancel could not be forwarded');
     }
-  });
+  }
 
-  const logKey = logBudgetKey(connection);
-  socket.on(EVENTS.clientLog, (frame: unknown) => {
-    if (noise.take('log') > 0) return;
-    if (!deps.clientLogs.write(log, frame, logKey)) log.debug('invalid client-log frame');
-  });
+  function onClientLog(this: Socket, frame: unknown) {
+    const state = states.get(this);
+    if (state === undefined || noise(state, 'log') > 0) return;
+    const log = logOf(state);
+    if (!deps.clientLogs.write(log, frame, logBudgetKey(state.connection))) log.debug('invalid client-log frame');
+  }
 
-  deps.answerRegistry(socket);
+  function onDisconnect(this: Socket, reason: string) {
+    const state = states.get(this);
+    if (state === undefined) return;
+    state.gone = true;
+    refresher.delete(state);
+    state.active?.close();
+    state.requests?.close();
+    deps.chain.disconnect(state.connection, reason);
+    // Logged through the gateway's logger with the socket's fields: an idle socket never needed its own child.
+    (state.log ?? deps.log).info(state.log ? { reason } : { ...bindings(state), reason }, 'socket disconnected');
+  }
 
-  socket.on('disconnect', (reason) => {
-    gone = true;
-    clearInterval(refresher);
-    unroute();
-    active?.close();
-    requestsView?.close();
-    deps.chain.disconnect(connection, reason);
-    log.info({ reason }, 'socket disconnected');
-  });
+  return (socket) => {
+    const connection = socket.data.connection as ConnectionContext;
+    // A token issued to another principal, or expired, starts a new session.
+    const subject = subjectOf(connection.principal);
+    const resumed = deps.sessions.verify((socket.handshake.auth as { session?: unknown } | undefined)?.session, subject);
+    const session = resumed ? { sessionId: resumed, token: deps.sessions.refresh(resumed, subject) } : deps.sessions.create(subject);
+    const state: SocketState = {
+      socket,
+      connection,
+      sessionId: session.sessionId,
+      subject,
+      log: undefined,
+      requests: undefined,
+      active: undefined,
+      gone: false,
+    };
+    states.set(socket, state);
+    socket.emit(EVENTS.session, { ...session, limits, capabilities });
+    refresher.add(state);
+    deps.log.info({ ...bindings(state), resumed: Boolean(resumed) }, 'socket connected');
+    if (resumed)
+      serving(state)
+        .relay.ensure()
+        .catch((error) => logOf(state).warn({ err: (error as Error).message }, 'could not resume replies'));
+    socket.on(EVENTS.request, onRequest);
+    socket.on(EVENTS.requests, onRequests);
+    socket.on(EVENTS.cancel, onCancel);
+    socket.on(EVENTS.clientLog, onClientLog);
+    deps.answerRegistry(socket);
+    socket.on('disconnect', onDisconnect);
+  };
 };

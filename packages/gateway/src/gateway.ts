@@ -22,10 +22,10 @@ import type { ReplyRelay } from './reply-relay.ts';
 import type { TokenVerifier } from './plugins/authenticate.ts';
 import { builtinPlugins, resolveVerifier } from './plugins/builtins.ts';
 import { checkPlugins, composePlugins } from './plugins/compose.ts';
-import type { ConnectionContext, GatewayPlugin } from './plugins/types.ts';
+import type { GatewayPlugin } from './plugins/types.ts';
 import { answerRegistryEvents, createGatewayRegistry, registryRoute, validatePayload, type GatewayRegistry } from './registry/index.ts';
 import { createSessions } from './session-tokens.ts';
-import { attachSocket } from './connection.ts';
+import { createConnections } from './connection.ts';
 import { createGatewayFastLane } from './fast-lane.ts';
 import { configError, createWarrenError } from '@warren/protocol';
 
@@ -163,32 +163,33 @@ export const createGateway = async (input: CreateGatewayOptions = {}): Promise<G
   await registry.start(transport, log);
   topologyDeclared = true;
   admitConnections(io, admission);
+  // Built once: every socket shares these listeners and functions (issue 16: an idle connection holds only its own state).
+  const connect = createConnections({
+    transport,
+    sessions,
+    clientLogs,
+    options,
+    log,
+    inFlight,
+    chain,
+    metrics,
+    trackRelay: (relay) => {
+      relays.add(relay);
+      return () => relays.delete(relay);
+    },
+    trackLocal: (run) => {
+      locals.add(run);
+      void run.done.finally(() => locals.delete(run));
+    },
+    isDraining: () => draining,
+    positions,
+    fast,
+    aliasCall: ops.calls.alias,
+    answerRegistry: answerRegistryEvents(registry, log, registryAccess ? { access: registryAccess } : {}),
+  });
   io.on('connection', (socket) => {
     try {
-      attachSocket(socket, {
-        transport,
-        sessions,
-        clientLogs,
-        options,
-        log,
-        inFlight,
-        chain,
-        metrics,
-        connection: socket.data.connection as ConnectionContext,
-        trackRelay: (relay) => {
-          relays.add(relay);
-          return () => relays.delete(relay);
-        },
-        trackLocal: (run) => {
-          locals.add(run);
-          void run.done.finally(() => locals.delete(run));
-        },
-        isDraining: () => draining,
-        positions,
-        fast,
-        aliasCall: ops.calls.alias,
-        answerRegistry: (socket) => answerRegistryEvents(socket, registry, log, registryAccess ? { access: registryAccess } : {}),
-      });
+      connect(socket);
     } catch (error) {
       log.error({ err: error }, 'socket setup failed');
       socket.disconnect(true);

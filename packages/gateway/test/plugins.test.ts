@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createWarrenError, type Response } from '@warren/protocol';
 import { createGateway, localHandlers, rateLimit, refuse, type GatewayPlugin } from '@warren/gateway';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
-import { connect, quiet, setup, sleep, until } from './support.ts';
+import { capturingLog, connect, quiet, setup, sleep, until } from './support.ts';
 
 describe('plugin chain', () => {
   it('runs hooks by phase: connect and request in order, responses and disconnects innermost first', async () => {
@@ -121,6 +121,34 @@ describe('plugin chain', () => {
     const { gateway } = await setup({ plugins: [counter, door] });
     await connect(gateway).ready.catch(() => {});
     expect(seen).toEqual(['in', 'out:refused']);
+  });
+});
+
+describe('connection logs', () => {
+  it("logs a socket's connect and disconnect with its session and socket ids, and a hook's lines through connection.log with its socket id", async () => {
+    const { log, lines } = capturingLog();
+    let replaced = false;
+    const greeter: GatewayPlugin = {
+      name: 'greeter',
+      onConnect: (connection) => connection.log.info('hello from a hook'),
+      onDisconnect: (connection) => {
+        // connection.log is made on first read; a hook may still give it another logger.
+        (connection as { log: typeof log }).log = log.child({ replaced: true });
+        connection.log.info('bye from a hook');
+        replaced = true;
+      },
+    };
+    const { gateway } = await setup({ plugins: [greeter], log });
+    const client = connect(gateway);
+    await client.ready;
+    const connected = lines.find((l) => l.msg === 'socket connected');
+    expect(connected).toMatchObject({ resumed: false, sessionId: expect.any(String), socketId: expect.any(String) });
+    expect(lines.find((l) => l.msg === 'hello from a hook')).toMatchObject({ socketId: connected!.socketId });
+    client.socket.close();
+    await until(() => lines.some((l) => l.msg === 'socket disconnected'));
+    expect(replaced).toBe(true);
+    expect(lines.find((l) => l.msg === 'bye from a hook')).toMatchObject({ replaced: true });
+    expect(lines.find((l) => l.msg === 'socket disconnected')).toMatchObject({ sessionId: connected!.sessionId, socketId: connected!.socketId });
   });
 });
 

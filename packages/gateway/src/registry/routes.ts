@@ -73,20 +73,24 @@ export const registryRoute =
     return true;
   };
 
-/** Answers `registry` socket events with the catalogue. */
+/**
+ * Answers `registry` socket events with the catalogue: returns what binds the
+ * event on a socket. One listener and one budget table (keyed by socket) for
+ * all sockets, so an idle connection holds neither (issue 16); Socket.IO
+ * calls the listener with the socket as `this`.
+ */
 export const answerRegistryEvents = (
-  socket: Socket,
   registry: Pick<GatewayRegistry, 'catalogue'>,
   log: Logger,
   { access, now = Date.now }: { access?: RegistryAccess; now?: () => number } = {},
-) => {
-  const connection = socket.data.connection as ConnectionContext | undefined;
+): ((socket: Socket) => void) => {
   const budget = createTokenBuckets(REGISTRY_EVENTS_PER_SECOND, REGISTRY_EVENTS_BURST, now);
-  socket.on(EVENTS.registry, (_body: unknown, ack: unknown) => {
+  function onRegistry(this: Socket, _body: unknown, ack: unknown) {
     if (typeof ack !== 'function') return;
+    const connection = this.data.connection as ConnectionContext | undefined;
     let answer: RegistryAck;
     const expires = connection?.expiresAtMs;
-    if (budget.take('registry') > 0) {
+    if (budget.take(this.id) > 0) {
       answer = { ok: false, error: { code: 'RATE_LIMITED', message: `At most ${REGISTRY_EVENTS_PER_SECOND} registry reads per second per connection.` } };
     } else if (expires !== undefined && expires <= now()) {
       answer = { ok: false, error: { code: 'UNAUTHORIZED', message: 'Your credentials expired; reconnect with a fresh token.' } };
@@ -104,5 +108,8 @@ export const answerRegistryEvents = (
       }
     }
     (ack as (answer: RegistryAck) => void)(answer);
-  });
+  }
+  return (socket) => {
+    socket.on(EVENTS.registry, onRegistry);
+  };
 };
