@@ -5,7 +5,7 @@
 // admission.ts).
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { CAPABILITIES, createWarrenError, EVENTS, parseCancelFrame, type Capability } from '@warren/protocol';
+import { CAPABILITIES, createWarrenError, EVENTS, parseCancelFrame, type Ack, type Capability } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { InFlightTable } from './in-flight.ts';
 import type { GatewayFastLane } from './fast-lane.ts';
@@ -67,6 +67,7 @@ const capabilities: readonly Capability[] = [
   CAPABILITIES.responseBatches,
   CAPABILITIES.requestBatches,
   CAPABILITIES.fastAnswers,
+  CAPABILITIES.cumulativeAcks,
 ];
 
 /** The client listed `name` among its own capabilities in its handshake `auth`. */
@@ -88,6 +89,9 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
   // Made on first use, as the request machinery below: an idle connection holds neither.
   let requestsView: ReturnType<InFlightTable['connection']> | undefined;
   const ownRequests = () => (requestsView ??= deps.inFlight.connection(session.sessionId));
+  // Capability `cumulative-acks` (decision 0018): response frames carry seqs, acknowledged on request frames and `acks`.
+  const sequenced = asksFor(socket.handshake.auth, CAPABILITIES.cumulativeAcks);
+  const fastAnswers = asksFor(socket.handshake.auth, CAPABILITIES.fastAnswers);
   let noiseBuckets: ReturnType<typeof createTokenBuckets> | undefined;
   const noise = { take: (key: string) => (noiseBuckets ??= createTokenBuckets(NOISE_PER_SECOND, NOISE_BURST, now)).take(key) };
 
@@ -102,9 +106,13 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     const requests = ownRequests();
     const positions = socketPositions(deps.positions, (event, frame) => socket.emit(event, frame));
     // The answer in the ack, for a client that asked: a response that cannot ride in its ack follows it in a frame.
-    const held = asksFor(socket.handshake.auth, CAPABILITIES.fastAnswers) ? createHeldAcks({ forward: (response) => relay.send(response), now }) : undefined;
+    const held =
+      fastAnswers || sequenced
+        ? createHeldAcks({ forward: (response, settle) => relay.send(response, settle), carry: (ack, settle) => relay.carry(ack, settle), now })
+        : undefined;
     const relay = createReplyRelay({
       held,
+      sequenced,
       onResponse: positions.answered,
       socket,
       batching: asksFor(socket.handshake.auth, CAPABILITIES.responseBatches),
@@ -145,6 +153,8 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       positions,
       fast: deps.fast,
       held,
+      holdFast: fastAnswers,
+      holdDurable: sequenced,
       ensureReplies: relay.ensure,
       trackLocal: deps.trackLocal,
       isDraining: deps.isDraining,
@@ -182,10 +192,21 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       .relay.ensure()
       .catch((error) => log.warn({ err: (error as Error).message }, 'could not resume replies'));
 
-  socket.on(EVENTS.request, (frame: unknown, maybeAck: unknown) => {
-    const ack: AckFn = typeof maybeAck === 'function' ? (maybeAck as AckFn) : () => {};
-    if (typeof maybeAck !== 'function') log.warn('request frame without an ack callback');
+  /** A cumulative response ack (on a request frame, or an `acks` frame): a bogus one is ignored. */
+  const acked = (upTo: unknown) => {
+    if (active?.relay.acked(upTo) !== true) log.debug({ acks: typeof upTo === 'number' ? upTo : typeof upTo }, 'ignoring a bogus response ack');
+  };
+  // An ack that carries a durable response gets its seq as it is written, so seqs go out in order (stamp).
+  const stamp = (answer: Ack) => active?.relay.stamp(answer) ?? answer;
+
+  // `request` (frame, ack) or, from a cumulative-acks client, (frame, acks, ack).
+  socket.on(EVENTS.request, (frame: unknown, second: unknown, third: unknown) => {
+    const maybeAck = typeof second === 'function' ? second : third;
     if (gone) return; // a frame that raced the disconnect: nothing may be built for a closed socket
+    if (second !== maybeAck && second !== undefined) acked(second);
+    const reply = typeof maybeAck === 'function' ? (maybeAck as AckFn) : undefined;
+    if (reply === undefined) log.warn('request frame without an ack callback');
+    const ack: AckFn = reply === undefined ? () => {} : sequenced ? (answer) => reply(stamp(answer)) : reply;
     serving()
       .handleRequest(frame, ack)
       .catch((error) => log.error({ err: error }, 'request handling failed'));
@@ -193,10 +214,22 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
 
   // Several request frames in one (capability request-batches): each element
   // as the listener above handles one frame, one ack for all of them.
-  socket.on(EVENTS.requests, (frames: unknown, maybeAck: unknown) => {
-    const ack: BatchAckFn = typeof maybeAck === 'function' ? (maybeAck as BatchAckFn) : () => {};
-    if (typeof maybeAck !== 'function') log.warn('requests frame without an ack callback');
+  socket.on(EVENTS.requests, (frames: unknown, second: unknown, third: unknown) => {
+    const maybeAck = typeof second === 'function' ? second : third;
     if (gone) return;
+    if (second !== maybeAck && second !== undefined) acked(second);
+    const reply = typeof maybeAck === 'function' ? (maybeAck as BatchAckFn) : undefined;
+    if (reply === undefined) log.warn('requests frame without an ack callback');
+    const ack: BatchAckFn =
+      reply === undefined
+        ? () => {}
+        : sequenced
+          ? (answer) => {
+              if (Array.isArray(answer)) for (const one of answer) stamp(one);
+              else stamp(answer);
+              reply(answer);
+            }
+          : reply;
     const { handleRequest } = serving();
     answerRequests(frames, ack, {
       handleRequest,
@@ -206,6 +239,11 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
       },
       failed: (error) => log.error({ err: error }, 'request handling failed'),
     });
+  });
+
+  // A cumulative response ack alone (no request followed within ACK_DELAY_MS).
+  socket.on(EVENTS.acks, (upTo: unknown) => {
+    if (!gone) acked(upTo);
   });
 
   socket.on(EVENTS.cancel, async (frame: unknown) => {
