@@ -9,7 +9,7 @@
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CAPABILITIES, type Ack, type Response } from '@warren/protocol';
+import { CAPABILITIES, FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
 import { registerHandlers } from '@warren/worker';
 import { createGateway, type Gateway } from '../src/gateway.ts';
@@ -159,6 +159,20 @@ describe('cumulative acks over a real socket', () => {
     expect(again.seqs).toEqual([1]);
     await sleep(30);
     expect(runs()).toBe(1);
+  });
+
+  it(`acks a call slower than the hold (${FAST_ACK_HOLD_MS} ms) plainly, about the hold after its confirm, and sends its answer in a frame`, async () => {
+    const { gateway } = await setup();
+    const c = connect(gateway);
+    await c.session;
+    await c.request({ id: 'warm', type: 'echo', payload: null });
+    const sent = Date.now();
+    expect(await c.request({ id: 'slow', type: 'echo', payload: { delayMs: 300 } })).toEqual({ ok: true, id: 'slow' });
+    const ackedAfter = Date.now() - sent;
+    expect(ackedAfter).toBeGreaterThanOrEqual(FAST_ACK_HOLD_MS - 2);
+    expect(ackedAfter).toBeLessThan(250);
+    await until(() => c.responses.some((r) => r.id === 'slow'));
+    expect(c.seqs).toEqual([1, 2]);
   });
 
   it('keeps an old client (no capability) on ack callbacks and plain acks', async () => {
