@@ -8,6 +8,7 @@ import { resolveBackendOptions, type BackendOptions } from './options.ts';
 import type { RetainedCall } from './call-store.ts';
 import { createInFlightTable, type AttachOptions, type RequestOptions } from './in-flight.ts';
 import { createRequestFrames } from './request-frames.ts';
+import { createResponseAcks } from './response-acks.ts';
 import { requestCatalogue, type ServicesOptions } from './services.ts';
 import { connectOptions, type SocketListener } from './socket.ts';
 import { createStream, type StreamOptions } from './stream.ts';
@@ -69,10 +70,12 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   const emit = (event: string, ...args: unknown[]): void => {
     socket.emit(event, ...args);
   };
+  // Cumulative response acks (cumulative-acks): owed seqs ride on request frames, or go alone.
+  const acks = createResponseAcks({ emit, isConnected });
   const inFlight = createInFlightTable({
     isConnected,
     emit,
-    frames: createRequestFrames({ emit, isConnected }),
+    frames: createRequestFrames({ emit, isConnected, acks }),
     createId: config.createId,
     defaultTimeoutMs: config.defaultTimeoutMs,
     calls: config.callStore,
@@ -114,6 +117,7 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   });
 
   const onDisconnect = guard((reason: unknown) => {
+    acks.reset(); // seqs are per socket: the next one's start again
     inFlight.disconnected();
     if (closed) return;
     if (reason === 'io client disconnect') {
@@ -185,10 +189,12 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
       // dropped
     }
   };
-  // Always acked, so the gateway can settle the broker messages.
+  // Always acked, so the gateway can settle the broker messages: by the
+  // frame's ack callback, or (cumulative-acks) by its seq, acknowledged later.
   const ackFrame = (ack: unknown): void => {
     try {
       if (typeof ack === 'function') (ack as () => void)();
+      else acks.received(ack);
     } catch {
       // nothing to do
     }
@@ -254,8 +260,10 @@ export const createBackend = <T extends BackendTypeSource<T> = Untyped>(
   const close = (): Promise<void> => {
     if (closing) return closing;
     logger.close(); // last batch goes out before the socket does
+    acks.flush(); // so does the ack of what was received: the gateway settles it
     inFlight.rejectAll('DISCONNECTED', 'The backend was closed', { cancel: true });
     closed = true;
+    acks.reset();
     clearTimeout(retryTimer);
     for (const [event, handler] of handlers) socket.off(event, handler);
     // The engine closes once it has flushed what was written before the

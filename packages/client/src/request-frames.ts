@@ -7,11 +7,18 @@
 // request, gets `request` frames as before. Each request's ack still reaches
 // its own handler, unchanged (request-send.ts onAck).
 import { EVENTS, REQUESTS_FRAME, type RequestFrame } from '@warren/protocol';
+import type { ResponseAcks } from './response-acks.ts';
 
 interface RequestFramesDeps {
   /** socket.emit; may throw (e.g. a payload socket.io cannot encode). */
   emit(event: string, ...args: unknown[]): void;
   isConnected(): boolean;
+  /**
+   * Cumulative response acks (capability `cumulative-acks`): a frame going
+   * out carries what is owed as its second argument, and an ack's `seq` is
+   * received. Absent: frames carry none.
+   */
+  acks?: Pick<ResponseAcks, 'received' | 'take'>;
   /**
    * Runs the flush once the current tick's code is done. @default
    * queueMicrotask: in browsers too, and after every request that answers
@@ -49,18 +56,42 @@ export interface RequestFrames {
   setBatching(on: boolean, maxBytes?: number): void;
 }
 
+/** An ack's `seq` (a durable answer inside it, cumulative-acks): received before the ack is read. */
+const seqOf = (raw: unknown): unknown => (raw !== null && typeof raw === 'object' ? (raw as { seq?: unknown }).seq : undefined);
+
+/** Emits `event` with `body`, the response acks owed (if any) and the ack callback. */
+const emitFrame = (deps: RequestFramesDeps, event: string, body: unknown, onAck: (raw: unknown) => void): void => {
+  const upTo = deps.acks?.take();
+  if (upTo === undefined) {
+    deps.emit(event, body, onAck);
+    return;
+  }
+  try {
+    deps.emit(event, body, upTo, onAck);
+  } catch (error) {
+    // The frame could not be encoded: its acks go alone, as they are no longer owed.
+    deps.emit(EVENTS.acks, upTo);
+    throw error;
+  }
+};
+
 const emitOne = (deps: RequestFramesDeps, out: Outgoing): void => {
   out.sent();
   try {
-    deps.emit(EVENTS.request, out.frame, (raw: unknown) => out.onAck(raw));
+    emitFrame(deps, EVENTS.request, out.frame, (raw: unknown) => {
+      deps.acks?.received(seqOf(raw));
+      out.onAck(raw);
+    });
   } catch (error) {
     out.onError(error);
   }
 };
 
 /** Each request's answer from a `requests` frame's ack: its slot, or the refusal of the whole frame. */
-const answerEach = (frame: Outgoing[], raw: unknown): void => {
+const answerEach = (deps: RequestFramesDeps, frame: Outgoing[], raw: unknown): void => {
   const refusedWhole = !Array.isArray(raw) && (raw as { ok?: unknown } | null)?.ok === false;
+  // Seqs first, in order: a slot's handler may send the next request, which acknowledges them.
+  if (Array.isArray(raw)) for (const slot of raw) deps.acks?.received(seqOf(slot));
   frame.forEach((out, index) => {
     // Anything else that is not an array is malformed for every slot: ignored, as a malformed ack is.
     out.onAck(Array.isArray(raw) ? raw[index] : refusedWhole ? raw : undefined);
@@ -87,10 +118,11 @@ export const createRequestFrames = (deps: RequestFramesDeps): RequestFrames => {
     }
     for (const out of frame) out.sent();
     try {
-      deps.emit(
+      emitFrame(
+        deps,
         EVENTS.requests,
         frame.map((out) => out.frame),
-        (raw: unknown) => answerEach(frame, raw),
+        (raw: unknown) => answerEach(deps, frame, raw),
       );
     } catch {
       // One payload socket.io cannot encode must fail only its own request.

@@ -38,9 +38,10 @@ type AuthPayload = { session?: string; token?: string; capabilities: string[] };
 
 /**
  * The client reads `responses` frames (one frame, one ack for the responses
- * of a tick), and a fast request's first response in its ack (fast-answers).
+ * of a tick), a fast request's first response in its ack (fast-answers), and
+ * acknowledges responses by seq on its request frames (cumulative-acks).
  */
-const CLIENT_CAPABILITIES = [CAPABILITIES.responseBatches, CAPABILITIES.fastAnswers];
+const CLIENT_CAPABILITIES = [CAPABILITIES.responseBatches, CAPABILITIES.fastAnswers, CAPABILITIES.cumulativeAcks];
 
 /** A credential for the gateway's authentication (e.g. a JWT): fixed, or fetched on every (re)connect. */
 export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);

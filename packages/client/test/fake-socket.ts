@@ -6,6 +6,8 @@ export interface Emitted {
   event: string;
   body: unknown;
   ack?: (value: unknown) => void;
+  /** The response acks a request frame carried (cumulative-acks): its argument between the body and the ack. */
+  acks?: unknown;
 }
 
 export interface FakeSocket extends SocketLike {
@@ -23,6 +25,8 @@ export interface FakeSocket extends SocketLike {
   respond(frame: Record<string, unknown>): boolean;
   /** Gateway → client `responses` frame (response-batches); returns how many times the client called its ack. */
   respondBatch(body: unknown): number;
+  /** Gateway → client frame with a seq and no ack callback (cumulative-acks). */
+  respondSequenced(event: 'response' | 'responses', body: unknown, seq: unknown): void;
   /** Connects, then sends the `session` frame it was created with (if any), as a gateway does. */
   goOnline(): void;
   goOffline(reason?: string): void;
@@ -50,8 +54,11 @@ export const createFakeSocket = ({ connected = true, session }: { connected?: bo
       if (listener === undefined) listeners.delete(event);
       else listeners.get(event)?.delete(listener);
     },
-    emit: (event, body, ack) => {
-      fake.emitted.push(typeof ack === 'function' ? { event, body, ack } : { event, body });
+    emit: (event, body, ...rest) => {
+      const ack = rest.at(-1);
+      const emitted: Emitted = typeof ack === 'function' ? { event, body, ack } : { event, body };
+      if (rest.length === 2) emitted.acks = rest[0];
+      fake.emitted.push(emitted);
     },
     connect: () => {
       fake.connectCalls += 1;
@@ -77,6 +84,7 @@ export const createFakeSocket = ({ connected = true, session }: { connected?: bo
       return acked;
     },
     respond: (frame) => fake.serverEmit('response', frame),
+    respondSequenced: (event, body, seq) => fire(event, body, seq),
     respondBatch: (body) => {
       let acks = 0;
       fire('responses', body, () => {

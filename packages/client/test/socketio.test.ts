@@ -58,7 +58,7 @@ describe('against a real socket.io server', () => {
     const chunks: unknown[] = [];
     await expect(backend.makeBackendRequest('t', null, { onChunk: (c) => chunks.push(c), timeoutMs: 5000 })).resolves.toBe('done');
     expect(chunks).toEqual(['a', 'b']);
-    expect(gateway.auths[0]).toMatchObject({ capabilities: ['response-batches', 'fast-answers'] });
+    expect(gateway.auths[0]).toMatchObject({ capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] });
     await eventually(() => expect(acks).toBe(1));
   });
 
@@ -86,8 +86,8 @@ describe('against a real socket.io server', () => {
     await expect(backend.makeBackendRequest('testRequest', {}, { timeoutMs: 5000 })).resolves.toBe('second time lucky');
     expect(gateway.requests.map((r) => r.id)).toEqual(['r-1', 'r-1']);
     expect(gateway.auths).toEqual([
-      { capabilities: ['response-batches', 'fast-answers'] },
-      { session: 's-1.sig', capabilities: ['response-batches', 'fast-answers'] },
+      { capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] },
+      { session: 's-1.sig', capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] },
     ]);
     expect(statuses).toEqual(expect.arrayContaining(['connected', 'reconnecting']));
     expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });

@@ -11,7 +11,7 @@
 // first use, and one timer refreshes every socket's session token.
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { CAPABILITIES, createWarrenError, EVENTS, parseCancelFrame, type Capability } from '@warren/protocol';
+import { CAPABILITIES, createWarrenError, EVENTS, parseCancelFrame, type Ack, type Capability } from '@warren/protocol';
 import type { Transport } from '@warren/transport';
 import type { ConnectionRequests, InFlightTable } from './in-flight.ts';
 import type { GatewayFastLane } from './fast-lane.ts';
@@ -73,6 +73,7 @@ const capabilities: readonly Capability[] = [
   CAPABILITIES.responseBatches,
   CAPABILITIES.requestBatches,
   CAPABILITIES.fastAnswers,
+  CAPABILITIES.cumulativeAcks,
 ];
 
 /** The client listed `name` among its own capabilities in its handshake `auth`. */
@@ -99,6 +100,8 @@ interface SocketState {
 }
 
 interface Serving {
+  /** Capability `cumulative-acks` (decision 0018): response frames carry seqs, acknowledged on request frames and `acks`. */
+  sequenced: boolean;
   retained: RetainedCalls;
   relay: ReplyRelay;
   handleRequest: ReturnType<typeof createRequestPipeline>;
@@ -138,10 +141,16 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
     const log = logOf(state);
     const requests = ownRequests(state);
     const positions = socketPositions(deps.positions, (event, frame) => socket.emit(event, frame));
+    const sequenced = asksFor(socket.handshake.auth, CAPABILITIES.cumulativeAcks);
+    const fastAnswers = asksFor(socket.handshake.auth, CAPABILITIES.fastAnswers);
     // The answer in the ack, for a client that asked: a response that cannot ride in its ack follows it in a frame.
-    const held = asksFor(socket.handshake.auth, CAPABILITIES.fastAnswers) ? createHeldAcks({ forward: (response) => relay.send(response), now }) : undefined;
+    const held =
+      fastAnswers || sequenced
+        ? createHeldAcks({ forward: (response, settle) => relay.send(response, settle), carry: (ack, settle) => relay.carry(ack, settle), now })
+        : undefined;
     const relay = createReplyRelay({
       held,
+      sequenced,
       onResponse: positions.answered,
       socket,
       batching: asksFor(socket.handshake.auth, CAPABILITIES.responseBatches),
@@ -185,6 +194,8 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
       positions,
       fast: deps.fast,
       held,
+      holdFast: fastAnswers,
+      holdDurable: sequenced,
       ensureReplies: relay.ensure,
       trackLocal: deps.trackLocal,
       isDraining: deps.isDraining,
@@ -200,31 +211,53 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
       positions.close();
       untrack();
     };
-    return { retained, relay, handleRequest, close };
+    return { sequenced, retained, relay, handleRequest, close };
   };
   const serving = (state: SocketState) => (state.active ??= build(state));
 
+  /** A cumulative response ack (on a request frame, or an `acks` frame): a bogus one is ignored. */
+  const acked = (state: SocketState, upTo: unknown) => {
+    if (state.active?.relay.acked(upTo) !== true) logOf(state).debug({ acks: typeof upTo === 'number' ? upTo : typeof upTo }, 'ignoring a bogus response ack');
+  };
+
   // The listeners: Socket.IO calls each with the socket as `this`, whose state is in `states`.
-  function onRequest(this: Socket, frame: unknown, maybeAck: unknown) {
+  // `request` (frame, ack) or, from a cumulative-acks client, (frame, acks, ack).
+  function onRequest(this: Socket, frame: unknown, second: unknown, third: unknown) {
     const state = states.get(this);
     if (state === undefined) return;
-    const ack: AckFn = typeof maybeAck === 'function' ? (maybeAck as AckFn) : () => {};
-    if (typeof maybeAck !== 'function') logOf(state).warn('request frame without an ack callback');
+    const maybeAck = typeof second === 'function' ? second : third;
     if (state.gone) return; // a frame that raced the disconnect: nothing may be built for a closed socket
-    serving(state)
-      .handleRequest(frame, ack)
-      .catch((error) => logOf(state).error({ err: error }, 'request handling failed'));
+    if (second !== maybeAck && second !== undefined) acked(state, second);
+    const reply = typeof maybeAck === 'function' ? (maybeAck as AckFn) : undefined;
+    if (reply === undefined) logOf(state).warn('request frame without an ack callback');
+    const active = serving(state);
+    // An ack that carries a durable response gets its seq as it is written, so seqs go out in order (stamp).
+    const ack: AckFn = reply === undefined ? () => {} : active.sequenced ? (answer) => reply(active.relay.stamp(answer)) : reply;
+    active.handleRequest(frame, ack).catch((error) => logOf(state).error({ err: error }, 'request handling failed'));
   }
 
   // Several request frames in one (capability request-batches): each element
   // as onRequest handles one frame, one ack for all of them.
-  function onRequests(this: Socket, frames: unknown, maybeAck: unknown) {
+  function onRequests(this: Socket, frames: unknown, second: unknown, third: unknown) {
     const state = states.get(this);
     if (state === undefined) return;
-    const ack: BatchAckFn = typeof maybeAck === 'function' ? (maybeAck as BatchAckFn) : () => {};
-    if (typeof maybeAck !== 'function') logOf(state).warn('requests frame without an ack callback');
+    const maybeAck = typeof second === 'function' ? second : third;
     if (state.gone) return;
-    const { handleRequest } = serving(state);
+    if (second !== maybeAck && second !== undefined) acked(state, second);
+    const reply = typeof maybeAck === 'function' ? (maybeAck as BatchAckFn) : undefined;
+    if (reply === undefined) logOf(state).warn('requests frame without an ack callback');
+    const { handleRequest, sequenced, relay } = serving(state);
+    const stamp = (answer: Ack) => relay.stamp(answer);
+    const ack: BatchAckFn =
+      reply === undefined
+        ? () => {}
+        : sequenced
+          ? (answer) => {
+              if (Array.isArray(answer)) for (const one of answer) stamp(one);
+              else stamp(answer);
+              reply(answer);
+            }
+          : reply;
     answerRequests(frames, ack, {
       handleRequest,
       refused: (error) => {
@@ -233,6 +266,12 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
       },
       failed: (error) => logOf(state).error({ err: error }, 'request handling failed'),
     });
+  }
+
+  // A cumulative response ack alone (no request followed within ACK_DELAY_MS).
+  function onAcks(this: Socket, upTo: unknown) {
+    const state = states.get(this);
+    if (state !== undefined && !state.gone) acked(state, upTo);
   }
 
   async function onCancel(this: Socket, frame: unknown) {
@@ -312,6 +351,7 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
         .catch((error) => logOf(state).warn({ err: (error as Error).message }, 'could not resume replies'));
     socket.on(EVENTS.request, onRequest);
     socket.on(EVENTS.requests, onRequests);
+    socket.on(EVENTS.acks, onAcks);
     socket.on(EVENTS.cancel, onCancel);
     socket.on(EVENTS.clientLog, onClientLog);
     deps.answerRegistry(socket);

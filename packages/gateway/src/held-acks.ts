@@ -3,16 +3,29 @@
 // the call's first response, at most FAST_ACK_HOLD_MS, and carries it. A fast
 // echo then costs 2 WebSocket frames instead of 4 (request, ack; not also a
 // response frame and the browser's ack of it), and frames are the gateway's
-// largest cost (decision 0015). One per connection: nothing here outlives
-// its socket, and a fast response settles nothing on the broker.
+// largest cost (decision 0015). The same for a durable request's ack (after
+// the broker confirm) to a client that asked for `cumulative-acks` (decision
+// 0018): its response comes with the `settle` of its delivery, which is
+// handed on with the ack (`carry`) and runs only once the browser
+// acknowledged the ack's seq. One per connection: nothing here outlives its
+// socket; what it dropped was never settled, so the broker redelivers it.
 import { FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
 
 /** Writes an ack; a promise when the ack is written later (a `requests` frame's slot), resolved once it is. */
 type HeldAckFn = (ack: Ack) => void | Promise<void>;
 
 interface HeldAcksDeps {
-  /** A response of a call whose ack went out (or was refused) without it: to the socket's frames, in order. */
-  forward(response: Response): void;
+  /**
+   * A response of a call whose ack went out (or was refused) without it: to
+   * the socket's frames, in order. `settle`: a durable response's delivery.
+   */
+  forward(response: Response, settle?: () => void): void;
+  /**
+   * A durable response rides in `ack` (the object about to be written):
+   * `settle` runs once the browser acknowledged it (reply-relay.ts stamps
+   * the ack with its seq when it is written).
+   */
+  carry?(ack: Ack, settle: () => void): void;
   /** @default FAST_ACK_HOLD_MS */
   holdMs?: number;
   now?: () => number;
@@ -21,23 +34,31 @@ interface HeldAcksDeps {
 }
 
 export interface HeldAcks {
-  /** The fast request `id` is about to be published: its responses wait for its ack from now on. */
+  /** The request `id` (fast, or durable for cumulative-acks) is about to be published: its responses wait for its ack from now on. */
   expect(id: string): void;
   /**
    * The request's ack: sent at once with the first response if one came,
    * else held until one comes or the hold ends. A refusal goes at once.
    */
   hold(id: string, ack: Ack, send: HeldAckFn): void;
-  /** A fast response (after the plugins and metrics saw it): true when it waits for, or rode in, its call's ack. */
-  answer(response: Response): boolean;
-  /** The socket is gone: nothing held can be written (a fast call is at most once). */
+  /**
+   * A response (after the plugins and metrics saw it): true when it waits
+   * for, or rode in, its call's ack. `settle`: a durable one's delivery.
+   */
+  answer(response: Response, settle?: () => void): boolean;
+  /** The socket is gone: nothing held can be written (a fast call is at most once; a durable response stays unsettled). */
   close(): void;
+}
+
+interface Answer {
+  response: Response;
+  settle: (() => void) | undefined;
 }
 
 interface Entry {
   id: string;
   /** Responses that came before the ack was written, oldest first. */
-  responses: Response[];
+  responses: Answer[];
   /** 'expect': publishing; 'held': the ack waits for a response; 'sending': the ack is on its way, later responses wait for it. */
   state: 'expect' | 'held' | 'sending';
   ack?: Ack;
@@ -63,15 +84,19 @@ export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
   const finish = (entry: Entry) => {
     if (entries.get(entry.id) !== entry) return;
     entries.delete(entry.id);
-    if (!closed) for (const response of entry.responses) deps.forward(response);
+    if (!closed) for (const { response, settle } of entry.responses) deps.forward(response, settle);
   };
 
-  /** Writes the ack (with `response` when given); later responses follow once it is written. */
-  const deliver = (entry: Entry, response?: Response) => {
+  /** Writes the ack (with `answer` when given); later responses follow once it is written. */
+  const deliver = (entry: Entry, answer?: Answer) => {
     entry.state = 'sending';
     due.delete(entry.id);
-    const ack = entry.ack!;
-    const written = entry.send!(response !== undefined && ack.ok ? { ...ack, response } : ack);
+    let ack = entry.ack!;
+    if (answer !== undefined && ack.ok) {
+      ack = { ...ack, response: answer.response };
+      if (answer.settle !== undefined) deps.carry?.(ack, answer.settle);
+    }
+    const written = entry.send!(ack);
     if (written === undefined) finish(entry);
     else void written.then(() => finish(entry));
   };
@@ -112,11 +137,11 @@ export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
       due.set(id, now() + holdMs);
       arm();
     },
-    answer(response) {
+    answer(response, settle) {
       const entry = entries.get(response.id);
       if (entry === undefined) return false;
-      if (entry.state === 'held') deliver(entry, response);
-      else entry.responses.push(response);
+      if (entry.state === 'held') deliver(entry, { response, settle });
+      else entry.responses.push({ response, settle });
       return true;
     },
     close() {

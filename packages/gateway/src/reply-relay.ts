@@ -2,10 +2,12 @@
 // the broker only after the browser acked it, so nothing is lost between
 // RabbitMQ and the browser; a tab that stops acking is disconnected and its
 // responses wait in RabbitMQ, not in gateway memory. A client that asked for
-// batches gets the responses of a tick as one frame (createResponseFrames).
+// batches gets the responses of a tick as one frame (createResponseFrames); a
+// client that asked for cumulative acks acknowledges by sequence number
+// instead of one ack callback per frame (decision 0018).
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
-import { EVENTS, isFinal, RESPONSES_FRAME, type Response } from '@warren/protocol';
+import { EVENTS, isFinal, RESPONSES_FRAME, type Ack, type Response } from '@warren/protocol';
 import type { GatewayTransport, Subscription } from '@warren/transport';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
@@ -27,6 +29,12 @@ interface ResponseFramesDeps {
   /** The client said so in its handshake (`auth.capabilities`). */
   batching: boolean;
   /**
+   * Capability `cumulative-acks`: a frame holding something to settle goes
+   * without an ack callback, with its seq as the event's second argument;
+   * `acked(n)` settles every frame up to seq n.
+   */
+  sequenced?: boolean;
+  /**
    * Runs the flush after the current tick. setImmediate (the default): it runs
    * after every AMQP delivery of the socket reads of this loop turn, so all
    * of them share a frame (see docs/performance.md).
@@ -44,6 +52,19 @@ interface ResponseFrames {
    * byte bound); without it, its JSON is measured.
    */
   send(response: Response, bytes: number | undefined, settle?: () => void): void;
+  /**
+   * Sequenced: gives something about to be written (a durable response in
+   * its call's ack) the next seq; `settle` runs once it is acknowledged.
+   * Undefined once closed (nothing is written then).
+   */
+  track(settle: () => void): number | undefined;
+  /**
+   * Sequenced: the client acknowledged every seq up to `n`. False (and
+   * nothing settled) for anything but an integer from the last seq
+   * acknowledged to the last sent: a hostile or buggy ack never settles what
+   * was not sent, and never throws.
+   */
+  acked(n: unknown): boolean;
   /** Drops what waits for the flush: its deliveries stay unsettled, so the broker keeps them. */
   close(): void;
 }
@@ -61,9 +82,34 @@ const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
   let heldBytes = 0;
   let scheduled = false;
   let closed = false;
+  // Sequenced: the last seq sent and acknowledged, and what each unacknowledged one settles, oldest first.
+  let lastSeq = 0;
+  let ackedSeq = 0;
+  const pending: Array<() => void> = [];
+
+  const track = (settle: () => void): number | undefined => {
+    if (closed) return undefined;
+    const done = deps.sent();
+    pending.push(() => {
+      done();
+      settle();
+    });
+    return ++lastSeq;
+  };
 
   const emit = (frame: Held[]) => {
     if (closed || frame.length === 0) return;
+    if (deps.sequenced === true) {
+      const single = frame.length === 1;
+      const payload = single ? frame[0]!.response : frame.map((h) => h.response);
+      const event = single ? EVENTS.response : EVENTS.responses;
+      // Nothing to settle (fast-lane responses): no seq, nothing to acknowledge.
+      if (!frame.some((h) => h.settle !== undefined)) return void socket.emit(event, payload);
+      const seq = track(() => {
+        for (const h of frame) h.settle?.();
+      })!;
+      return void socket.emit(event, payload, seq);
+    }
     // The stall watch counts only frames whose ack settles something (not fast-lane ones).
     const acked = frame.some((h) => h.settle !== undefined) ? deps.sent() : undefined;
     let done = false;
@@ -91,6 +137,16 @@ const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
   };
 
   return {
+    track,
+    acked(n) {
+      if (closed || typeof n !== 'number' || !Number.isInteger(n) || n > lastSeq || n < ackedSeq) return false;
+      // Settled in order: shift() keeps `pending` aligned with seqs ackedSeq+1…lastSeq.
+      while (ackedSeq < n) {
+        ackedSeq++;
+        pending.shift()?.();
+      }
+      return true;
+    },
     send(response, bytes, settle) {
       if (closed) return;
       if (!deps.batching) return emit([{ response, settle }]);
@@ -111,6 +167,8 @@ const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
       closed = true;
       held = [];
       heldBytes = 0;
+      // Unsettled: the broker hands them to the session's next consumer.
+      pending.length = 0;
     },
   };
 };
@@ -119,6 +177,8 @@ interface ReplyRelayDeps {
   socket: Pick<Socket, 'emit'> & { conn: Pick<Socket['conn'], 'close'> };
   /** The client asked for `responses` frames in its handshake (capability response-batches). */
   batching?: boolean;
+  /** The client asked for `cumulative-acks`: frames carry seqs, acknowledged by `acked`. */
+  sequenced?: boolean;
   /** When a batch flushes (createResponseFrames; setImmediate unless a test says otherwise). */
   schedule?: (flush: () => void) => void;
   transport: Pick<GatewayTransport, 'consumeReplies'>;
@@ -132,7 +192,10 @@ interface ReplyRelayDeps {
   /** The connection's requests in flight: a final answer finishes one (metrics). */
   requests: ConnectionRequests;
   metrics: GatewayMetrics;
-  /** The client asked for `fast-answers`: a fast response whose call's ack is held rides in it. */
+  /**
+   * The client asked for `fast-answers` (or `cumulative-acks`): a response
+   * whose call's ack is held rides in it (a durable one with its settle).
+   */
   held?: Pick<HeldAcks, 'answer'>;
   /** Each response, before anything else sees it (the queue-position watch ends on the first). */
   onResponse?(response: Response): void;
@@ -157,6 +220,15 @@ export interface ReplyRelay {
    * is nothing to settle or watch.
    */
   send(response: Response, onAcked?: () => void): void;
+  /** Sequenced: `settle` runs once the browser acknowledged `ack` (held-acks.ts carries a durable response in it). */
+  carry(ack: Ack, settle: () => void): void;
+  /**
+   * Sequenced: called as `ack` is written; gives it its seq when it carries a
+   * durable response (`carry`). Mutates and returns it.
+   */
+  stamp(ack: Ack): Ack;
+  /** The client acknowledged every response frame up to seq `n` (false: ignored as bogus). */
+  acked(n: unknown): boolean;
   close(): void;
 }
 
@@ -206,9 +278,12 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
     );
   };
 
+  // Acks that carry a durable response, until written (stamp).
+  const carried = new WeakMap<Ack, () => void>();
   const frames = createResponseFrames({
     socket,
     batching: deps.batching ?? false,
+    sequenced: deps.sequenced ?? false,
     ...(deps.schedule ? { schedule: deps.schedule } : {}),
     sent: () => {
       const n = emitted++;
@@ -224,7 +299,9 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
         deps.sessionId,
         (response, settle, bytes) => {
           if (closed) return; // unsettled: the broker requeues it for the next socket
-          frames.send(beforeEmit(response), bytes, settle);
+          const out = beforeEmit(response);
+          // A durable call whose ack is held (cumulative-acks): it rides in the ack, settled on its seq.
+          if (deps.held?.answer(out, settle) !== true) frames.send(out, bytes, settle);
         },
         { prefetch: options.replyPrefetch },
       )
@@ -245,6 +322,18 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
     send(response, onAcked) {
       if (!closed) frames.send(response, undefined, onAcked);
     },
+    carry(ack, settle) {
+      carried.set(ack, settle);
+    },
+    stamp(ack) {
+      const settle = carried.get(ack);
+      if (settle === undefined) return ack;
+      carried.delete(ack);
+      const seq = frames.track(settle);
+      if (seq !== undefined && ack.ok) ack.seq = seq;
+      return ack;
+    },
+    acked: (n) => frames.acked(n),
     close() {
       closed = true;
       frames.close();

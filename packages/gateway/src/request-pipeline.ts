@@ -34,8 +34,16 @@ interface PipelineDeps {
   positions: SocketPositions;
   /** The fast lane, for `fast` requests of types a live worker serves fast (decision 0016). */
   fast: Pick<GatewayFastLane, 'serves' | 'publish'>;
-  /** The client asked for `fast-answers`: a fast request's ack waits for its first response (held-acks.ts). */
+  /**
+   * Acks that wait for their call's first response (held-acks.ts): a fast
+   * request's when the client asked for `fast-answers`, a durable one's
+   * when it asked for `cumulative-acks` (`holdDurable`).
+   */
   held?: Pick<HeldAcks, 'expect' | 'hold'>;
+  /** The client asked for `fast-answers`: a fast request's ack waits. @default true (when `held` is given) */
+  holdFast?: boolean;
+  /** The client asked for `cumulative-acks`: a durable (unkeyed) request's ack waits. */
+  holdDurable?: boolean;
   ensureReplies(): Promise<unknown>;
   /** Gateway-wide record of local runs, so shutdown can end them. */
   trackLocal(run: LocalRun): void;
@@ -130,7 +138,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           // In flight before publishing; no confirm awaited: the ack goes out once the frame is written.
           start(type, ctx.deadline);
           // Before publishing: its first response may come before the ack is ready, and must ride in it.
-          deps.held?.expect(id);
+          if (deps.holdFast !== false) deps.held?.expect(id);
           // try/catch rather than .catch(brokerFailure(rlog)): no closure and no extra promise per fast request.
           try {
             await deps.fast.publish(request);
@@ -163,6 +171,8 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
         await deps.ensureReplies().catch(brokerFailure(rlog));
         // In flight before publishing: the answer may arrive before the ack goes out.
         start(type, ctx.deadline);
+        // Before publishing, as for a fast one: its first response may come before the confirm.
+        if (deps.holdDurable === true) deps.held?.expect(id);
         deps.positions.watch(id, type, true, ctx.deadline - now());
         await transport.publishRequest(request).catch((error: unknown) => {
           deps.positions.forget(id);
@@ -306,8 +316,9 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
       outcome = { ack: refusal(id, INTERNAL, type) };
     }
     claim.settle(outcome.ack, outcome.deadline);
-    // A fast request's ack waits for its answer (a duplicate re-send gets the plain ack of the first copy above).
-    if (deps.held !== undefined && parsed.value.fast === true) deps.held.hold(id, outcome.ack, ack);
+    // An ack whose call was expected (held-acks.ts) waits for its answer; any
+    // other goes at once. A duplicate re-send got the first copy's plain ack above.
+    if (deps.held !== undefined) deps.held.hold(id, outcome.ack, ack);
     else void ack(outcome.ack);
   };
 };

@@ -181,6 +181,7 @@ describe('gateway over the memory transport', () => {
           CAPABILITIES.responseBatches,
           CAPABILITIES.requestBatches,
           CAPABILITIES.fastAnswers,
+          CAPABILITIES.cumulativeAcks,
         ]);
     }
   });

@@ -157,3 +157,52 @@ describe('held acks (fast-answers)', () => {
     expect(t.wire).toEqual([]);
   });
 });
+
+describe('held acks (cumulative-acks): a durable answer in the ack', () => {
+  const durable = () => {
+    const carried: Array<{ ack: Ack; settle: () => void }> = [];
+    const forwarded: Array<{ response: Response; settle: (() => void) | undefined }> = [];
+    const wire: Ack[] = [];
+    const held = createHeldAcks({
+      forward: (response, settle) => void forwarded.push({ response, settle }),
+      carry: (ack, settle) => void carried.push({ ack, settle }),
+      schedule: () => () => {},
+    });
+    return { held, carried, forwarded, wire, send: (ack: Ack) => void wire.push(ack) };
+  };
+
+  it("hands the carried response's settle on with the very ack object written, and later ones with the frames", () => {
+    const t = durable();
+    const settled: string[] = [];
+    t.held.expect('d1');
+    expect(t.held.answer(chunk('d1', 0), () => settled.push('d1/0'))).toBe(true); // before the confirm
+    expect(t.held.answer(result('d1', 1), () => settled.push('d1/1'))).toBe(true);
+    t.held.hold('d1', { ok: true, id: 'd1' }, t.send);
+    expect(t.wire).toEqual([{ ok: true, id: 'd1', response: chunk('d1', 0) }]);
+    expect(t.carried).toHaveLength(1);
+    expect(t.carried[0]!.ack).toBe(t.wire[0]);
+    expect(t.forwarded.map((f) => f.response)).toEqual([result('d1', 1)]);
+    // Nothing settled here: the relay does it once the browser acknowledged.
+    expect(settled).toEqual([]);
+    t.carried[0]!.settle();
+    t.forwarded[0]!.settle!();
+    expect(settled).toEqual(['d1/0', 'd1/1']);
+  });
+
+  it('forwards a durable response with its settle when the publish was refused, and drops (unsettled) all it holds when closed', () => {
+    const t = durable();
+    t.held.expect('d2');
+    t.held.answer(result('d2', 0), () => {});
+    t.held.hold('d2', { ok: false, id: 'd2', error: { code: 'BROKER_UNAVAILABLE', message: 'x' } }, t.send);
+    expect(t.carried).toEqual([]);
+    expect(t.forwarded).toHaveLength(1);
+    t.held.expect('d3');
+    t.held.answer(result('d3', 0), () => {
+      throw new Error('never settled');
+    });
+    t.held.close();
+    t.held.hold('d3', { ok: true, id: 'd3' }, t.send);
+    expect(t.carried).toEqual([]);
+    expect(t.forwarded).toHaveLength(1);
+  });
+});

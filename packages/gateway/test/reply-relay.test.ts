@@ -23,6 +23,7 @@ const quiet = pino({ level: 'silent' });
 interface Frame {
   event: string;
   body: unknown;
+  /** The ack callback; with `sequenced`, the frame's seq (or undefined: nothing to acknowledge). */
   ack: () => void;
 }
 
@@ -34,8 +35,10 @@ const setup = async ({
   ackTimeoutMs = 60_000,
   held,
   plugins = [],
+  sequenced = false,
 }: {
   batching: boolean;
+  sequenced?: boolean;
   ackTimeoutMs?: number;
   held?: Pick<HeldAcks, 'answer'>;
   plugins?: GatewayPlugin[];
@@ -78,6 +81,7 @@ const setup = async ({
     socket,
     ...(held === undefined ? {} : { held }),
     batching,
+    sequenced,
     schedule: (flush) => ticks.push(flush),
     transport,
     options: parseGatewayOptions({ ackTimeoutMs }),
@@ -294,5 +298,114 @@ describe('reply relay: socket frames', () => {
     expect(t.frames).toHaveLength(0);
     expect(t.settled).toEqual([]);
     await vi.waitFor(() => expect(t.subscriptionClosed()).toBe(true));
+  });
+});
+
+describe('reply relay: cumulative acks (cumulative-acks)', () => {
+  it('sends frames with seqs and no ack callback, and settles every frame up to the acknowledged seq', async () => {
+    const t = await setup({ batching: false, sequenced: true });
+    t.deliver(chunk('r1', 0));
+    t.deliver(chunk('r1', 1));
+    t.deliver(result('r1', 2));
+    expect(t.frames.map((f) => [f.event, f.ack])).toEqual([
+      [EVENTS.response, 1],
+      [EVENTS.response, 2],
+      [EVENTS.response, 3],
+    ]);
+    expect(t.relay.acked(2)).toBe(true);
+    expect(t.settled).toEqual(['r1/0', 'r1/1']);
+    expect(t.relay.acked(3)).toBe(true);
+    expect(t.settled).toEqual(['r1/0', 'r1/1', 'r1/2']);
+    t.relay.close();
+  });
+
+  it('gives a responses frame one seq, settling all of it; fast-lane frames get none', async () => {
+    const t = await setup({ batching: true, sequenced: true });
+    t.deliver(chunk('r1', 0), 10);
+    t.deliver(result('r1', 1), 10);
+    t.endTick();
+    t.relay.relayFast(result('f1', 0), 10);
+    t.endTick();
+    expect(t.frames.map((f) => [f.event, f.ack])).toEqual([
+      [EVENTS.responses, 1],
+      [EVENTS.response, undefined],
+    ]);
+    t.relay.acked(1);
+    expect(t.settled).toEqual(['r1/0', 'r1/1']);
+    t.relay.close();
+  });
+
+  it('ignores bogus acks without throwing or settling: beyond the last seq, not an integer, backwards', async () => {
+    const t = await setup({ batching: false, sequenced: true });
+    t.deliver(chunk('r1', 0));
+    t.deliver(chunk('r1', 1));
+    for (const bogus of [3, 1e9, 1.5, -1, Number.NaN, Number.POSITIVE_INFINITY, '1', null, undefined, { n: 1 }, [1]]) {
+      expect(t.relay.acked(bogus)).toBe(false);
+    }
+    expect(t.settled).toEqual([]);
+    expect(t.relay.acked(2)).toBe(true);
+    expect(t.relay.acked(1)).toBe(false); // backwards
+    expect(t.relay.acked(2)).toBe(true); // the same again: nothing more to settle
+    expect(t.settled).toEqual(['r1/0', 'r1/1']);
+    t.relay.close();
+  });
+
+  it('watches the oldest unacknowledged seq: a client whose acks stop short of it is disconnected', async () => {
+    vi.useFakeTimers();
+    const t = await setup({ batching: false, sequenced: true, ackTimeoutMs: 1000 });
+    t.deliver(chunk('r1', 0));
+    vi.advanceTimersByTime(600);
+    t.deliver(chunk('r1', 1));
+    t.relay.acked(1); // the newer one stays unacknowledged
+    vi.advanceTimersByTime(900);
+    expect(t.connClosed()).toBe(0);
+    vi.advanceTimersByTime(1000);
+    expect(t.connClosed()).toBeGreaterThanOrEqual(1);
+    expect(t.settled).toEqual(['r1/0']);
+    const ok = await setup({ batching: false, sequenced: true, ackTimeoutMs: 1000 });
+    ok.deliver(chunk('r2', 0));
+    ok.relay.acked(1);
+    vi.advanceTimersByTime(5000);
+    expect(ok.connClosed()).toBe(0);
+    t.relay.close();
+    ok.relay.close();
+  });
+
+  it('carries a durable response in its held ack with the next seq, settled only once that seq is acknowledged', async () => {
+    const written: Ack[] = [];
+    let relay!: ReturnType<typeof createReplyRelay>;
+    const held = createHeldAcks({ forward: (response, settle) => relay.send(response, settle), carry: (ack, settle) => relay.carry(ack, settle) });
+    const t = await setup({ batching: false, sequenced: true, held });
+    relay = t.relay;
+    t.deliver(chunk('other', 0)); // seq 1
+    held.expect('d1');
+    held.hold('d1', { ok: true, id: 'd1' }, (ack) => void written.push(relay.stamp(ack)));
+    t.deliver(chunk('d1', 0)); // rides in the ack: seq 2
+    t.deliver(result('d1', 1)); // follows in a frame: seq 3
+    expect(written).toEqual([{ ok: true, id: 'd1', response: chunk('d1', 0), seq: 2 }]);
+    expect(t.frames.map((f) => [f.event, f.ack])).toEqual([
+      [EVENTS.response, 1],
+      [EVENTS.response, 3],
+    ]);
+    t.relay.acked(1);
+    expect(t.settled).toEqual(['other/0']);
+    t.relay.acked(3);
+    expect(t.settled).toEqual(['other/0', 'd1/0', 'd1/1']);
+    held.close();
+    t.relay.close();
+  });
+
+  it('settles nothing it dropped: a response in an ack not yet written, or frames unacknowledged when the socket went', async () => {
+    let relay!: ReturnType<typeof createReplyRelay>;
+    const held = createHeldAcks({ forward: (response, settle) => relay.send(response, settle), carry: (ack, settle) => relay.carry(ack, settle) });
+    const t = await setup({ batching: false, sequenced: true, held });
+    relay = t.relay;
+    t.deliver(chunk('r1', 0));
+    held.expect('d1');
+    t.deliver(result('d1', 0)); // before the confirm: waits for the ack
+    held.close();
+    t.relay.close();
+    expect(t.relay.acked(1)).toBe(false);
+    expect(t.settled).toEqual([]);
   });
 });

@@ -32,6 +32,18 @@ export const CAPABILITIES = {
    * for a client that asked (spec: The fast lane, The answer in the ack).
    */
   fastAnswers: 'fast-answers',
+  /**
+   * Cumulative response acks (spec: Cumulative acks): `response`/`responses`
+   * frames come without an ack callback but with a per-socket sequence
+   * number, the client acknowledges "everything up to seq N" on its next
+   * `request`/`requests` frame or, after ACK_DELAY_MS without one, in an
+   * `acks` frame; and a durable request's ack waits (at most
+   * FAST_ACK_HOLD_MS, after the broker confirm) for the call's first
+   * response and carries it with its seq. A durable echo then costs 2
+   * frames, not 4. A client asks in its handshake; a gateway that lists it
+   * does this only for a client that asked.
+   */
+  cumulativeAcks: 'cumulative-acks',
 } as const;
 
 export type Capability = (typeof CAPABILITIES)[keyof typeof CAPABILITIES];

@@ -91,7 +91,11 @@ export const ackSchema = z.union([
    * envelope, carried by the ack instead of a frame. Read on its own, as a
    * `response` frame is: a malformed one is dropped, the ack still accepts.
    */
-  z.object({ ok: z.literal(true), id: requestId, attached: z.boolean().optional(), response: z.unknown().optional() }),
+  /**
+   * `seq` (capability `cumulative-acks`): the carried `response` is a durable
+   * one, settled on the broker once the client acknowledged this seq.
+   */
+  z.object({ ok: z.literal(true), id: requestId, attached: z.boolean().optional(), response: z.unknown().optional(), seq: z.number().int().min(1).optional() }),
   z.object({ ok: z.literal(false), id: z.string().optional(), error: wireErrorSchema }),
 ]);
 

@@ -20,6 +20,12 @@ export const EVENTS = {
    * array of response envelopes in order, with one ack callback for all of them.
    */
   responses: 'responses',
+  /**
+   * client → gateway, no ack, only to a gateway that sent sequence numbers
+   * (capability `cumulative-acks`): the highest response seq the client has
+   * received; every frame up to it is acknowledged.
+   */
+  acks: 'acks',
   /** gateway → client on connect: the session id and its signed resume token. */
   session: 'session',
   /** client → gateway: browser log lines (client logger). */

@@ -138,7 +138,7 @@ const responsesCheck: Check = (v, path, issues) => {
 
 const ackCheck = oneOf('ok', {
   // `response` (fast-answers) is read on its own with parseResponse: a bad envelope does not make the ack bad.
-  true: object({ ok: literal(true), id: requestId, 'attached?': boolean, 'response?': unknownValue }),
+  true: object({ ok: literal(true), id: requestId, 'attached?': boolean, 'response?': unknownValue, 'seq?': number({ int: true, min: 1 }) }),
   false: object({ ok: literal(false), 'id?': string(), error: wireError }),
 });
 

@@ -44,6 +44,19 @@ export const REQUESTS_FRAME = { maxRequests: 128, maxBytes: 64 * 1024 } as const
  */
 export const FAST_ACK_HOLD_MS = 20;
 
+/**
+ * How long a client (capability `cumulative-acks`) waits for a request frame
+ * to carry its response acks before it sends them alone in an `acks` frame,
+ * in ms. A page that answers a response with its next request sends it in
+ * the same tick, so the wait only matters when no request follows: it is
+ * the delay before the broker settles those responses. Long enough to
+ * cover a render-then-request round (a 60 Hz frame is 16.7 ms), short
+ * enough that the reply prefetch (256 by default) is never the limit (at
+ * most 256 responses per 20 ms wait unacked, 12 800/s a session) and far
+ * below the stall rule (ackTimeoutMs, 60 s by default).
+ */
+export const ACK_DELAY_MS = 20;
+
 export const LIMITS = {
   maxReportedIssues: MAX_REPORTED_ISSUES,
   maxIssueText: MAX_ISSUE_TEXT,
