@@ -208,7 +208,7 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     });
   });
 
-  socket.on(EVENTS.cancel, async (frame: unknown) => {
+  const onCancel = async (frame: unknown): Promise<void> => {
     const parsed = parseCancelFrame(frame);
     if (!parsed.ok) return log.warn({ error: parsed.error.message }, 'invalid cancel frame');
     const { id, type } = parsed.value;
@@ -235,6 +235,14 @@ export const attachSocket = (socket: Socket, deps: SocketDeps) => {
     } catch (error) {
       log.warn({ requestId: id, err: (error as Error).message }, 'cancel could not be forwarded');
     }
+  };
+  // Not socket.on: socket.io hands those listeners an event a tick after it
+  // reads it, and drops it when the socket disconnected meanwhile. A client
+  // that cancels then closes (`warren call` on Ctrl-C, backend.close() with
+  // calls in flight) often has both frames read at once: the cancel was lost
+  // and the worker ran on. onAny listeners run as the frame is read.
+  socket.onAny((event: unknown, frame: unknown) => {
+    if (event === EVENTS.cancel) onCancel(frame).catch((error: Error) => log.warn({ err: error.message }, 'cancel handling failed'));
   });
 
   const logKey = logBudgetKey(connection);
