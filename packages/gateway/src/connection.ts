@@ -269,14 +269,11 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
   }
 
   // A cumulative response ack alone (no request followed within ACK_DELAY_MS).
-  function onAcks(this: Socket, upTo: unknown) {
-    const state = states.get(this);
-    if (state !== undefined && !state.gone) acked(state, upTo);
-  }
+  const onAcks = (state: SocketState, upTo: unknown) => {
+    if (!state.gone) acked(state, upTo);
+  };
 
-  async function onCancel(this: Socket, frame: unknown) {
-    const state = states.get(this);
-    if (state === undefined) return;
+  const onCancel = async (state: SocketState, frame: unknown): Promise<void> => {
     const log = logOf(state);
     const parsed = parseCancelFrame(frame);
     if (!parsed.ok) return log.warn({ error: parsed.error.message }, 'invalid cancel frame');
@@ -304,13 +301,27 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
     } catch (error) {
       log.warn({ requestId: id, err: (error as Error).message }, 'cancel could not be forwarded');
     }
-  }
+  };
 
-  function onClientLog(this: Socket, frame: unknown) {
-    const state = states.get(this);
-    if (state === undefined || noise(state, 'log') > 0) return;
+  const onClientLog = (state: SocketState, frame: unknown) => {
+    if (noise(state, 'log') > 0) return;
     const log = logOf(state);
     if (!deps.clientLogs.write(log, frame, logBudgetKey(state.connection))) log.debug('invalid client-log frame');
+  };
+
+  // The frames a closing client sends last (its cancels, its last acks and
+  // log lines), read here rather than by socket.on listeners: socket.io hands
+  // those an event a tick after it reads it, and drops it when the socket
+  // disconnected meanwhile. A client that cancels then closes (`warren call`
+  // on Ctrl-C, backend.close() with calls in flight) often has both frames
+  // read at once: the cancel was lost and the worker ran on. onAny listeners
+  // run as the frame is read, with the socket as `this`.
+  function onFrame(this: Socket, event: unknown, frame: unknown) {
+    const state = states.get(this);
+    if (state === undefined) return;
+    if (event === EVENTS.cancel) onCancel(state, frame).catch((error: Error) => logOf(state).warn({ err: error.message }, 'cancel handling failed'));
+    else if (event === EVENTS.acks) onAcks(state, frame);
+    else if (event === EVENTS.clientLog) onClientLog(state, frame);
   }
 
   function onDisconnect(this: Socket, reason: string) {
@@ -351,9 +362,7 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
         .catch((error) => logOf(state).warn({ err: (error as Error).message }, 'could not resume replies'));
     socket.on(EVENTS.request, onRequest);
     socket.on(EVENTS.requests, onRequests);
-    socket.on(EVENTS.acks, onAcks);
-    socket.on(EVENTS.cancel, onCancel);
-    socket.on(EVENTS.clientLog, onClientLog);
+    socket.onAny(onFrame);
     deps.answerRegistry(socket);
     socket.on('disconnect', onDisconnect);
   };

@@ -126,6 +126,22 @@ describe('cumulative acks over a real socket', () => {
     expect(third.responses).toEqual([]);
   });
 
+  it('settles what an acks frame read together with the disconnect after it acknowledges (a closing client)', async () => {
+    const { gateway } = await setup();
+    const c = connect(gateway);
+    const { token } = await c.session;
+    await c.request({ id: 'a', type: 'echo', payload: null });
+    await c.request({ id: 'b', type: 'echo', payload: null });
+    // backend.close(): the acks it owes, then the disconnect, in one write.
+    c.socket.emit('acks', 2);
+    c.socket.disconnect();
+    await until(() => gateway.io.sockets.sockets.size === 0);
+    const again = connect(gateway, { session: token });
+    await again.session;
+    await sleep(50);
+    expect(again.responses).toEqual([]);
+  });
+
   it('disconnects a client that never acknowledges (ackTimeoutMs); its responses wait for its return', async () => {
     const { gateway } = await setup(300);
     const c = connect(gateway);

@@ -116,6 +116,22 @@ describe('gateway over the memory transport', () => {
     expect(responses[0]).toMatchObject({ kind: 'error', error: { code: 'CANCELLED' } });
   });
 
+  it('forwards a cancel that arrives in the same read as the disconnect after it', async () => {
+    // A client that cancels then closes at once (`warren call` on Ctrl-C,
+    // backend.close() with calls in flight): both frames are read together.
+    const { gateway } = await setup();
+    const first = connect(gateway);
+    const { token } = await first.session;
+    await request(first.socket, { id: 'long', type: 'hang', payload: null });
+    first.socket.emit('cancel', { id: 'long', type: 'hang' });
+    first.socket.disconnect();
+    await until(() => gateway.io.sockets.sockets.size === 0);
+    // The worker stopped: its CANCELLED answer waits for the session's next connection.
+    const second = connect(gateway, { session: token });
+    await until(() => second.responses.length === 1);
+    expect(second.responses[0]).toMatchObject({ id: 'long', kind: 'error', error: { code: 'CANCELLED' } });
+  });
+
   it('turns timeoutMs into a deadline the worker enforces', async () => {
     const { gateway } = await setup();
     const { socket, responses } = connect(gateway);
