@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JWT_ENV } from '../security/tokens.ts';
 import { root, startGateway, startNodeWorker, killAll, type Proc } from '../support/processes.ts';
+import { deleteNamespace } from '../support/rabbit.ts';
 
 const namespace = `cli${Math.random().toString(36).slice(2, 8)}`;
 const dir = mkdtempSync(join(tmpdir(), 'warren-cli-'));
@@ -34,6 +35,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await killAll();
+  await deleteNamespace(namespace);
   rmSync(dir, { recursive: true, force: true });
 });
 
