@@ -88,13 +88,14 @@ export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
   };
 
   /** Writes the ack (with `answer` when given); later responses follow once it is written. */
-  const deliver = (entry: Entry, answer?: Answer) => {
+  // The answer as two arguments, not an Answer object: none is made for a response that finds its ack held (issue 16).
+  const deliver = (entry: Entry, response?: Response, settle?: () => void) => {
     entry.state = 'sending';
     due.delete(entry.id);
     let ack = entry.ack!;
-    if (answer !== undefined && ack.ok) {
-      ack = { ...ack, response: answer.response };
-      if (answer.settle !== undefined) deps.carry?.(ack, answer.settle);
+    if (response !== undefined && ack.ok) {
+      ack = { ...ack, response };
+      if (settle !== undefined) deps.carry?.(ack, settle);
     }
     const written = entry.send!(ack);
     if (written === undefined) finish(entry);
@@ -132,7 +133,10 @@ export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
       entry.ack = ack;
       entry.send = send;
       // A refusal (the publish failed) or a response already here: nothing to wait for.
-      if (!ack.ok || entry.responses.length > 0) return deliver(entry, ack.ok ? entry.responses.shift() : undefined);
+      if (!ack.ok || entry.responses.length > 0) {
+        const first = ack.ok ? entry.responses.shift() : undefined;
+        return deliver(entry, first?.response, first?.settle);
+      }
       entry.state = 'held';
       due.set(id, now() + holdMs);
       arm();
@@ -140,7 +144,7 @@ export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
     answer(response, settle) {
       const entry = entries.get(response.id);
       if (entry === undefined) return false;
-      if (entry.state === 'held') deliver(entry, { response, settle });
+      if (entry.state === 'held') deliver(entry, response, settle);
       else entry.responses.push({ response, settle });
       return true;
     },

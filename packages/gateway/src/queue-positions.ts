@@ -25,6 +25,19 @@ interface Waiter {
   update(ready: number): void;
 }
 
+/** A request's watch: its state, on methods shared by every watch of the gateway. */
+interface WaiterRecord extends Waiter, QueueWaiter {
+  type: string;
+  poller: TypePoll;
+  emit: (position: number, token: string | undefined) => void;
+  token: string | undefined;
+  measureWait: boolean;
+  startedAt: number;
+  position: number | undefined;
+  inQueue: boolean;
+}
+type WaiterState = 'type' | 'poller' | 'emit' | 'token' | 'measureWait' | 'startedAt' | 'position' | 'inQueue';
+
 /** How long a request waits in its queue before its first position is read. */
 const FIRST_POSITION_AFTER_MS = 100;
 
@@ -50,8 +63,9 @@ export interface QueuePositions {
    * Tells `emit` the position of a request of `type` accepted just now, each
    * time it changes, until stopped. `measureWait`: its first response
    * (attempt 1) is a queue wait worth measuring (not a re-attach).
+   * `token` is handed back to `emit`, so one emit can serve many watches.
    */
-  watch(type: string, emit: (position: number) => void, measureWait: boolean): QueueWaiter;
+  watch(type: string, emit: (position: number, token: string | undefined) => void, measureWait: boolean, token?: string): QueueWaiter;
   close(): void;
 }
 
@@ -108,8 +122,42 @@ export const createQueuePositions = (deps: {
     }
   };
 
+  const waiterMethods: Omit<WaiterRecord, WaiterState> = {
+    update(this: WaiterRecord, ready) {
+      if (!this.inQueue) return;
+      const next = this.position === undefined ? Math.max(0, ready - 1) : Math.min(this.position, Math.max(0, ready - 1));
+      if (next === this.position) return;
+      this.position = next;
+      this.emit(next, this.token);
+    },
+    stop(this: WaiterRecord) {
+      const poller = this.poller;
+      if (!poller.waiters.delete(this) || poller.waiters.size > 0) return;
+      clearInterval(poller.timer);
+      clearTimeout(poller.first);
+      if (types.get(this.type) === poller) types.delete(this.type);
+    },
+    queued(this: WaiterRecord) {
+      const poller = this.poller;
+      if (this.inQueue || !poller.waiters.has(this)) return;
+      this.inQueue = true;
+      // One timer per type: every request queued before it fires is read by its poll.
+      const type = this.type;
+      poller.first ??= setTimeout(() => {
+        poller.first = undefined;
+        void poll(type, poller);
+      }, firstAfterMs);
+      poller.first.unref?.();
+    },
+    answered(this: WaiterRecord, attempt) {
+      if (!this.poller.waiters.has(this)) return;
+      if (this.measureWait && attempt === 1) deps.metrics.queueWait(this.type, (now() - this.startedAt) / 1000);
+      this.stop();
+    },
+  };
+
   return {
-    watch(type, emit, measureWait) {
+    watch(type, emit, measureWait, token) {
       let entry = types.get(type);
       if (!entry) {
         const created: TypePoll = {
@@ -122,46 +170,20 @@ export const createQueuePositions = (deps: {
         created.timer.unref?.();
         types.set(type, (entry = created));
       }
-      const startedAt = now();
-      let position: number | undefined;
+      // One record per request on the gateway-wide methods (waiterMethods): no closures of its own (issue 16).
+      const waiter: WaiterRecord = Object.create(waiterMethods);
+      waiter.type = type;
+      waiter.poller = entry;
+      waiter.emit = emit;
+      waiter.token = token;
+      waiter.measureWait = measureWait;
+      waiter.startedAt = now();
+      waiter.position = undefined;
       // Before its publish is confirmed the request is not in the queue yet: a
       // depth read then would tell it a place ahead of where it lands.
-      let inQueue = false;
-      const waiter: Waiter = {
-        update(ready) {
-          if (!inQueue) return;
-          const next = position === undefined ? Math.max(0, ready - 1) : Math.min(position, Math.max(0, ready - 1));
-          if (next === position) return;
-          position = next;
-          emit(next);
-        },
-      };
-      const poller = entry;
-      poller.waiters.add(waiter);
-      const stop = () => {
-        if (!poller.waiters.delete(waiter) || poller.waiters.size > 0) return;
-        clearInterval(poller.timer);
-        clearTimeout(poller.first);
-        if (types.get(type) === poller) types.delete(type);
-      };
-      return {
-        stop,
-        queued() {
-          if (inQueue || !poller.waiters.has(waiter)) return;
-          inQueue = true;
-          // One timer per type: every request queued before it fires is read by its poll.
-          poller.first ??= setTimeout(() => {
-            poller.first = undefined;
-            void poll(type, poller);
-          }, firstAfterMs);
-          poller.first.unref?.();
-        },
-        answered(attempt) {
-          if (!poller.waiters.has(waiter)) return;
-          if (measureWait && attempt === 1) deps.metrics.queueWait(type, (now() - startedAt) / 1000);
-          stop();
-        },
-      };
+      waiter.inQueue = false;
+      entry.waiters.add(waiter);
+      return waiter;
     },
     close() {
       clearInterval(catalogueTimer);
@@ -184,6 +206,8 @@ export const socketPositions = (
   now: () => number = Date.now,
 ) => {
   const waiting = new Map<string, { waiter: ReturnType<QueuePositions['watch']>; until: number }>();
+  // One emit for every watch of the connection; the watch hands its id back.
+  const emitQueued = (position: number, id: string | undefined) => emit(EVENTS.queued, { id: id!, position });
   const end = (id: string) => {
     const entry = waiting.get(id);
     if (!entry) return undefined;
@@ -205,7 +229,7 @@ export const socketPositions = (
     /** Until its first response, or its deadline (an answer that never comes must not keep a poller alive). */
     watch(id: string, type: string, measureWait: boolean, forMs: number) {
       end(id)?.stop();
-      waiting.set(id, { waiter: positions.watch(type, (position) => emit(EVENTS.queued, { id, position }), measureWait), until: now() + Math.max(0, forMs) });
+      waiting.set(id, { waiter: positions.watch(type, emitQueued, measureWait, id), until: now() + Math.max(0, forMs) });
       if (expiry === undefined) {
         expiry = setInterval(expire, EXPIRE_EVERY_MS);
         expiry.unref?.();

@@ -40,8 +40,9 @@ interface ResponseFramesDeps {
    * of them share a frame (see docs/performance.md).
    */
   schedule?: (flush: () => void) => void;
-  /** A frame holding something to settle went out; returns what to call when the client acked it. */
-  sent(): () => void;
+  /** A frame holding something to settle went out; returns its number, for `done` once the client acked it (a number, not a closure per frame). */
+  sent(): number;
+  done(frame: number): void;
 }
 
 interface ResponseFrames {
@@ -85,15 +86,14 @@ const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
   // Sequenced: the last seq sent and acknowledged, and what each unacknowledged one settles, oldest first.
   let lastSeq = 0;
   let ackedSeq = 0;
+  // Two arrays in step rather than a wrapping closure per seq: the frame's number (stall watch) and what it settles.
+  const pendingFrames: number[] = [];
   const pending: Array<() => void> = [];
 
   const track = (settle: () => void): number | undefined => {
     if (closed) return undefined;
-    const done = deps.sent();
-    pending.push(() => {
-      done();
-      settle();
-    });
+    pendingFrames.push(deps.sent());
+    pending.push(settle);
     return ++lastSeq;
   };
 
@@ -116,7 +116,7 @@ const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
     const ack = () => {
       if (done) return;
       done = true;
-      acked?.();
+      if (acked !== undefined) deps.done(acked);
       for (const h of frame) h.settle?.();
     };
     // A lone response goes as the frame every client reads.
@@ -143,6 +143,8 @@ const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
       // Settled in order: shift() keeps `pending` aligned with seqs ackedSeq+1…lastSeq.
       while (ackedSeq < n) {
         ackedSeq++;
+        const frame = pendingFrames.shift();
+        if (frame !== undefined) deps.done(frame);
         pending.shift()?.();
       }
       return true;
@@ -169,6 +171,7 @@ const createResponseFrames = (deps: ResponseFramesDeps): ResponseFrames => {
       heldBytes = 0;
       // Unsettled: the broker hands them to the session's next consumer.
       pending.length = 0;
+      pendingFrames.length = 0;
     },
   };
 };
@@ -289,8 +292,9 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
       const n = emitted++;
       unacked.set(n, now());
       watchStall();
-      return () => unacked.delete(n);
+      return n;
     },
+    done: (n) => void unacked.delete(n),
   });
 
   const ensure = () =>

@@ -27,6 +27,7 @@ export const encodeRequest = (
   request: RequestMessage,
   now = Date.now(),
   fastReplyTo?: string,
+  batchReplies = request.batchReplies === true,
 ): { body: Buffer; properties: Options.Publish } => {
   const headers: Record<string, unknown> = {
     [HEADERS.version]: PROTOCOL_VERSION,
@@ -35,7 +36,7 @@ export const encodeRequest = (
   if (request.deadline !== undefined) headers[HEADERS.deadline] = request.deadline;
   if (request.principal !== undefined) headers[HEADERS.principal] = JSON.stringify(request.principal);
   if (request.traceparent !== undefined) headers[HEADERS.traceparent] = request.traceparent;
-  if (request.batchReplies || fastReplyTo !== undefined) headers[HEADERS.batch] = 1;
+  if (batchReplies || fastReplyTo !== undefined) headers[HEADERS.batch] = 1;
   const properties: Options.Publish = {
     contentType: 'application/json',
     persistent: fastReplyTo === undefined,

@@ -11,6 +11,7 @@ import { createChannelHolder, unavailable } from './channel-holder.ts';
 type PublishOutcome = 'confirmed' | 'returned';
 
 export interface Publisher {
+  /** `properties`: made for this publish; the publisher sets its `messageId` when it has none (no copy per message). */
   publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<PublishOutcome>;
   /** Opens a fresh channel on a new connection. */
   attach(model: ChannelModel): Promise<void>;
@@ -34,11 +35,11 @@ export const createPublisher = (log: Log): Publisher => {
     detach: holder.detach,
     async publish(exchange, routingKey, body, properties) {
       const ch = await holder.ready();
-      const messageId = properties.messageId ?? randomUUID();
+      const messageId = (properties.messageId ??= randomUUID());
       return new Promise<PublishOutcome>((resolve, reject) => {
         let ok: boolean;
         try {
-          ok = ch.publish(exchange, routingKey, body, { ...properties, messageId }, (error) => {
+          ok = ch.publish(exchange, routingKey, body, properties, (error) => {
             const wasReturned = returned.delete(messageId);
             if (error) reject(unavailable('the broker did not confirm the message'));
             else resolve(wasReturned ? 'returned' : 'confirmed');
@@ -53,6 +54,8 @@ export const createPublisher = (log: Log): Publisher => {
   };
 };
 
-/** Responses are mandatory: one no queue takes comes back instead of vanishing. */
-export const publishMandatory = async (publisher: Publisher, routingKey: string, body: Buffer, properties: Options.Publish): Promise<ResponseOutcome> =>
-  (await publisher.publish('', routingKey, body, { ...properties, mandatory: true })) === 'returned' ? 'unroutable' : 'delivered';
+/** Responses are mandatory: one no queue takes comes back instead of vanishing. `properties` as for publish (set here, not copied). */
+export const publishMandatory = async (publisher: Publisher, routingKey: string, body: Buffer, properties: Options.Publish): Promise<ResponseOutcome> => {
+  properties.mandatory = true;
+  return (await publisher.publish('', routingKey, body, properties)) === 'returned' ? 'unroutable' : 'delivered';
+};

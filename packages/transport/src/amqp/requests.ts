@@ -25,8 +25,8 @@ type Requests = Required<Pick<Transport, 'publishRequest' | 'consumeRequests' | 
 export const createRequests = ({ topo, log, publisher, subscriptions, awaitConnected }: RequestDeps): Requests => ({
   async publishRequest(request) {
     await awaitConnected();
-    // This transport's reply consumers read batch replies: say so to workers.
-    const { body, properties } = encodeRequest(topo, { ...request, batchReplies: true });
+    // This transport's reply consumers read batch replies: say so to workers (an argument, not a copy of the request).
+    const { body, properties } = encodeRequest(topo, request, Date.now(), undefined, true);
     const outcome = await publisher.publish(topo.requestsExchange, request.type, body, properties);
     if (outcome === 'returned') throw createWarrenError('NO_HANDLER', `No worker serves request type "${request.type}".`);
   },
