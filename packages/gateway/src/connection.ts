@@ -146,7 +146,12 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
     // The answer in the ack, for a client that asked: a response that cannot ride in its ack follows it in a frame.
     const held =
       fastAnswers || sequenced
-        ? createHeldAcks({ forward: (response, settle) => relay.send(response, settle), carry: (ack, settle) => relay.carry(ack, settle), now })
+        ? createHeldAcks({
+            forward: (response, settle) => relay.send(response, settle),
+            carry: (ack, settle) => relay.carry(ack, settle),
+            now,
+            holdMs: options.ackHoldMs,
+          })
         : undefined;
     const relay = createReplyRelay({
       held,

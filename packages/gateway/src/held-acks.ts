@@ -1,8 +1,9 @@
 // The answer in the ack (capability `fast-answers`, decision 0016): for a
 // client that asked, the ack of a request that took the fast lane waits for
-// the call's first response, at most FAST_ACK_HOLD_MS, and carries it. A fast
-// echo then costs 2 WebSocket frames instead of 4 (request, ack; not also a
-// response frame and the browser's ack of it), and frames are the gateway's
+// the call's first response, at most the hold (option ackHoldMs,
+// FAST_ACK_HOLD_MS by default), and carries it. A fast echo then costs 2
+// WebSocket frames instead of 4 (request, ack; not also a response frame
+// and the browser's ack of it), and frames are the gateway's
 // largest cost (decision 0015). The same for a durable request's ack (after
 // the broker confirm) to a client that asked for `cumulative-acks` (decision
 // 0018): its response comes with the `settle` of its delivery, which is
@@ -26,7 +27,7 @@ interface HeldAcksDeps {
    * the ack with its seq when it is written).
    */
   carry?(ack: Ack, settle: () => void): void;
-  /** @default FAST_ACK_HOLD_MS */
+  /** The gateway's ackHoldMs. @default FAST_ACK_HOLD_MS */
   holdMs?: number;
   now?: () => number;
   /** Runs `fire` after about `ms`; returns what cancels it. @default setTimeout */

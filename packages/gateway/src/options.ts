@@ -74,6 +74,15 @@ export const gatewayOptionsSchema = z
       .positive()
       .default(DEFAULTS.ackTimeoutMs)
       .describe('A socket whose oldest relayed response stays unacked this long, in ms, is disconnected (it resumes later).'),
+    ackHoldMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(5_000)
+      .default(DEFAULTS.ackHoldMs)
+      .describe(
+        "How long a request's ack waits, in ms, for the call's first response so the answer rides in it (capabilities `fast-answers` and `cumulative-acks`; a durable request's wait starts at the broker confirm). An answer later than this costs a plain ack and a `response` frame. Longer saves those frames for slower workers, but every call slower than it gets its ack that much later (the caller hears of its acceptance later, and a fast call whose socket drops before its ack fails with DISCONNECTED); 0 sends the ack as soon as it can.",
+      ),
     callRetentionMs: z
       .number()
       .int()

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CAPABILITIES, parseSessionFrame, type Ack, type Response } from '@warren/protocol';
+import { CAPABILITIES, FAST_ACK_HOLD_MS, parseSessionFrame, type Ack, type Response } from '@warren/protocol';
 import { createGateway, gatewayOptionsFromEnv, parseGatewayOptions, type Gateway } from '@warren/gateway';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
 import { registerHandlers } from '@warren/worker';
@@ -312,5 +312,12 @@ describe('gateway options', () => {
       corsOrigins: ['http://a', 'http://b'],
     });
     expect(() => parseGatewayOptions(gatewayOptionsFromEnv({ PORT: 'abc' }))).toThrow(/port/);
+  });
+
+  it('holds acks FAST_ACK_HOLD_MS by default; ACK_HOLD_MS sets 0–5000 ms, anything else names the field', () => {
+    expect(parseGatewayOptions({}).ackHoldMs).toBe(FAST_ACK_HOLD_MS);
+    expect(parseGatewayOptions(gatewayOptionsFromEnv({ ACK_HOLD_MS: '60' })).ackHoldMs).toBe(60);
+    expect(parseGatewayOptions({ ackHoldMs: 0 }).ackHoldMs).toBe(0);
+    for (const bad of ['-1', '5001', '2.5', 'soon']) expect(() => parseGatewayOptions(gatewayOptionsFromEnv({ ACK_HOLD_MS: bad }))).toThrow(/ackHoldMs/);
   });
 });
