@@ -110,7 +110,9 @@ class AmqpGateway(ResponseInbox):
         """Remove every queue and exchange this namespace created (on a fresh connection)."""
         connection = await aio_pika.connect(self.url)
         try:
-            for name in [self.topo.request_queue(t) for t in request_types] + [self.reply_queue, *self.extra_reply_queues]:
+            # The workers declare the dead-letter queue and the cancel stream too: left, they add up run after run.
+            own = [self.reply_queue, *self.extra_reply_queues, self.topo.dead_letter_queue, self.topo.cancel_stream]
+            for name in [self.topo.request_queue(t) for t in request_types] + own:
                 channel = await connection.channel()
                 await channel.queue_delete(name)
                 await channel.close()
