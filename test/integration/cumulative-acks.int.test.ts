@@ -13,12 +13,12 @@
 // packages/gateway/test/cumulative-acks.test.ts): the counts are exact.
 import { pino } from 'pino';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
-import type { Socket } from 'socket.io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACK_DELAY_MS, CAPABILITIES, type Ack, type Response } from '@warren/protocol';
 import { createBackend, createMemorySessionStore, type Backend } from '@warren/client';
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
+import { countsSince, watchPackets, type PacketCounts } from '../support/packets.ts';
 import { AMQP_URL, deleteNamespace, queueStats, uniqueNamespace } from '../support/rabbit.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
@@ -30,14 +30,10 @@ let gateway: Gateway;
 let worker: WorkerHandle;
 const backends: Backend[] = [];
 const sockets: ClientSocket[] = [];
-/** Socket.IO packets (events and acks) per gateway socket: `in` from the client, `out` to it. */
-const packets = new Map<string, { in: number; out: number }>();
+/** Socket.IO packets per gateway socket (watchPackets). */
+const packets = new Map<string, PacketCounts>();
 
-const countsOf = (before: Set<string>) => {
-  const ids = [...packets.keys()].filter((id) => !before.has(id));
-  expect(ids).toHaveLength(1);
-  return packets.get(ids[0]!)!;
-};
+const countsOf = (before: Set<string>) => countsSince(packets, before);
 
 // Each look at the queue is a `rabbitmqctl list_queues` (2–3 s on a loaded
 // machine): 10 s allowed only a few, and a loaded run missed it (1 of 4).
@@ -51,16 +47,7 @@ const replyQueueSettled = (sessionId: string) => {
 
 beforeAll(async () => {
   gateway = await createGateway({ url: AMQP_URL, namespace, port: 0, host: '127.0.0.1', log: quiet, ackHoldMs: LONG_HOLD_MS });
-  gateway.io.on('connection', (socket: Socket) => {
-    const counts = { in: 0, out: 0 };
-    packets.set(socket.id, counts);
-    socket.conn.on('packet', (packet: { type: string }) => {
-      if (packet.type === 'message') counts.in += 1;
-    });
-    socket.conn.on('packetCreate', (packet: { type: string }) => {
-      if (packet.type === 'message') counts.out += 1;
-    });
-  });
+  watchPackets(gateway.io, packets);
   worker = await registerHandlers(
     { service: 'cumack', url: AMQP_URL, namespace, log: quiet, announce: false },
     {

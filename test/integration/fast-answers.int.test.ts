@@ -14,12 +14,12 @@
 // gateway, with a call that cannot answer until the test lets it.
 import { pino } from 'pino';
 import { io, type Socket as ClientSocket } from 'socket.io-client';
-import type { Socket } from 'socket.io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPABILITIES, FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
 import { createBackend, createMemorySessionStore, type Backend } from '@warren/client';
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
+import { countsSince, watchPackets, type PacketCounts } from '../support/packets.ts';
 import { AMQP_URL, deleteNamespace, uniqueNamespace } from '../support/rabbit.ts';
 import { sleep, waitFor } from '../support/wait.ts';
 
@@ -33,8 +33,8 @@ let defaultHold: Gateway;
 let worker: WorkerHandle;
 const backends: Backend[] = [];
 const sockets: ClientSocket[] = [];
-/** Socket.IO packets (events and acks) per gateway socket: `in` from the client, `out` to it. */
-const packets = new Map<string, { in: number; out: number }>();
+/** Socket.IO packets per gateway socket (watchPackets). */
+const packets = new Map<string, PacketCounts>();
 /** A promise the test resolves: `fa.gated` answers when it does. */
 const newGate = () => {
   let open = () => {};
@@ -45,27 +45,12 @@ const newGate = () => {
 };
 let gate = newGate();
 
-/** The packet counts of the only socket connected since `before` (a snapshot of the map's keys). */
-const countsOf = (before: Set<string>) => {
-  const ids = [...packets.keys()].filter((id) => !before.has(id));
-  expect(ids).toHaveLength(1);
-  return packets.get(ids[0]!)!;
-};
+const countsOf = (before: Set<string>) => countsSince(packets, before);
 
 beforeAll(async () => {
   gateway = await createGateway({ url: AMQP_URL, namespace, port: 0, host: '127.0.0.1', log: quiet, ackHoldMs: LONG_HOLD_MS });
   defaultHold = await createGateway({ url: AMQP_URL, namespace, port: 0, host: '127.0.0.1', log: quiet });
-  gateway.io.on('connection', (socket: Socket) => {
-    const counts = { in: 0, out: 0 };
-    packets.set(socket.id, counts);
-    // engine.io `message` packets are the Socket.IO packets; ping/pong are not counted.
-    socket.conn.on('packet', (packet: { type: string }) => {
-      if (packet.type === 'message') counts.in += 1;
-    });
-    socket.conn.on('packetCreate', (packet: { type: string }) => {
-      if (packet.type === 'message') counts.out += 1;
-    });
-  });
+  watchPackets(gateway.io, packets);
   worker = await registerHandlers(
     { service: 'fastack', url: AMQP_URL, namespace, log: quiet, fast: ['fa.echo', 'fa.stream', 'fa.slow', 'fa.gated'] },
     {
