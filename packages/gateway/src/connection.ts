@@ -23,15 +23,14 @@ import type { PluginChain } from './plugins/compose.ts';
 import { createTokenBuckets } from './plugins/token-buckets.ts';
 import { createPeriodic } from './periodic.ts';
 import type { ConnectionContext } from './plugins/types.ts';
-import { createHeldAcks } from './held-acks.ts';
-import { createReplyRelay, type ReplyRelay } from './reply-relay.ts';
+import type { ReplyRelay } from './reply-relay.ts';
 import { answerRequests, type BatchAckFn } from './request-batch.ts';
-import { createRequestPipeline, type AckFn } from './request-pipeline.ts';
-import { socketPositions, type QueuePositions } from './queue-positions.ts';
-import { createRetainedCalls, type RetainedCalls } from './retained-calls.ts';
+import type { AckFn } from './request-pipeline.ts';
+import { buildServing, type Serving } from './serving.ts';
+import type { QueuePositions } from './queue-positions.ts';
 import { subjectOf, type Sessions } from './session-tokens.ts';
 
-interface ConnectionsDeps {
+export interface ConnectionsDeps {
   transport: Transport;
   sessions: Sessions;
   /** Gateway-wide, so a caller's connections share one client-log budget. */
@@ -76,12 +75,6 @@ const capabilities: readonly Capability[] = [
   CAPABILITIES.cumulativeAcks,
 ];
 
-/** The client listed `name` among its own capabilities in its handshake `auth`. */
-const asksFor = (auth: unknown, name: Capability): boolean => {
-  const listed = (auth as { capabilities?: unknown } | undefined)?.capabilities;
-  return Array.isArray(listed) && listed.includes(name);
-};
-
 /** What one socket holds while it is connected; the rest is made on first use. */
 interface SocketState {
   readonly socket: Socket;
@@ -97,15 +90,6 @@ interface SocketState {
   active: Serving | undefined;
   /** Disconnected: a frame that raced the disconnect builds nothing. */
   gone: boolean;
-}
-
-interface Serving {
-  /** Capability `cumulative-acks` (decision 0018): response frames carry seqs, acknowledged on request frames and `acks`. */
-  sequenced: boolean;
-  retained: RetainedCalls;
-  relay: ReplyRelay;
-  handleRequest: ReturnType<typeof createRequestPipeline>;
-  close(): void;
 }
 
 /** Binds a connected socket's events; one set of listeners for all of the gateway's sockets. */
@@ -129,96 +113,16 @@ export const createConnections = (deps: ConnectionsDeps): ((socket: Socket) => v
     socket.emit(EVENTS.session, { sessionId, token: deps.sessions.refresh(sessionId, subject), limits, capabilities });
   });
 
-  /**
-   * What serves requests: positions, retained calls, the reply relay and the
-   * request pipeline, built on the socket's first request (or at once for a
-   * resumed session, whose answers may be waiting). Most connections of a
-   * large app sit idle; built eagerly these were half of an idle
-   * connection's heap (about 50 closures and 5 Maps, issue 16).
-   */
-  const build = (state: SocketState): Serving => {
-    const { socket, connection, sessionId } = state;
-    const log = logOf(state);
-    const requests = ownRequests(state);
-    const positions = socketPositions(deps.positions, (event, frame) => socket.emit(event, frame));
-    const sequenced = asksFor(socket.handshake.auth, CAPABILITIES.cumulativeAcks);
-    const fastAnswers = asksFor(socket.handshake.auth, CAPABILITIES.fastAnswers);
-    // The answer in the ack, for a client that asked: a response that cannot ride in its ack follows it in a frame.
-    const held =
-      fastAnswers || sequenced
-        ? createHeldAcks({
-            forward: (response, settle) => relay.send(response, settle),
-            carry: (ack, settle) => relay.carry(ack, settle),
-            now,
-            holdMs: options.ackHoldMs,
-          })
-        : undefined;
-    const relay = createReplyRelay({
-      held,
-      sequenced,
-      onResponse: positions.answered,
-      socket,
-      batching: asksFor(socket.handshake.auth, CAPABILITIES.responseBatches),
-      transport,
-      options,
-      sessionId,
-      log,
-      now,
-      chain: deps.chain,
-      connection,
-      requests,
-      metrics,
-    });
-    const retained = createRetainedCalls({
-      send: relay.send,
-      transport,
-      namespace: options.namespace,
-      retentionMs: options.callRetentionMs,
-      sessionId,
-      connection,
-      chain: deps.chain,
-      requests,
-      metrics,
-      positions,
-      onAttach: (id, call) => deps.aliasCall?.(sessionId, id, call),
-      log,
-    });
-    const untrack = deps.trackRelay(relay);
-    // A fast answer only follows a request, and a resumed session builds at
-    // once: routed from here, the socket's fast answers miss nothing.
-    const unroute = deps.fast.route(sessionId, relay.relayFast);
-    const handleRequest = createRequestPipeline({
-      transport,
-      options,
-      chain: deps.chain,
-      requests,
-      metrics,
-      connection,
-      sessionId,
-      retained,
-      positions,
-      fast: deps.fast,
-      held,
-      holdFast: fastAnswers,
-      holdDurable: sequenced,
-      ensureReplies: relay.ensure,
-      trackLocal: deps.trackLocal,
-      isDraining: deps.isDraining,
+  const serving = (state: SocketState) =>
+    (state.active ??= buildServing(deps, {
+      socket: state.socket,
+      connection: state.connection,
+      sessionId: state.sessionId,
+      log: logOf(state),
+      requests: ownRequests(state),
       mayLogInvalid: () => noise(state, 'invalid') === 0,
-      log,
       now,
-    });
-    const close = () => {
-      unroute();
-      held?.close();
-      relay.close();
-      retained.close();
-      positions.close();
-      untrack();
-    };
-    return { sequenced, retained, relay, handleRequest, close };
-  };
-  const serving = (state: SocketState) => (state.active ??= build(state));
+    }));
 
   /** A cumulative response ack (on a request frame, or an `acks` frame): a bogus one is ignored. */
   const acked = (state: SocketState, upTo: unknown) => {
