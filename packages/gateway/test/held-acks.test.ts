@@ -5,42 +5,29 @@
 import { describe, expect, it } from 'vitest';
 import { FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
 import { createHeldAcks } from '../src/held-acks.ts';
+import { fakeTimers } from './fake-timers.ts';
 
 const chunk = (id: string, seq: number): Response => ({ kind: 'chunk', id, seq, attempt: 1, data: seq });
 const result = (id: string, seq = 0): Response => ({ kind: 'result', id, seq, attempt: 1, data: { echo: id } });
 
 const setup = (holdMs?: number) => {
-  let time = 1_000;
-  const timers: { at: number; fire: () => void; cancelled: boolean }[] = [];
+  const clock = fakeTimers(1_000);
   /** What reached the socket, in order: acks and forwarded frames alike. */
   const wire: Array<{ ack: Ack } | { frame: Response }> = [];
   const held = createHeldAcks({
     forward: (frame) => wire.push({ frame }),
     ...(holdMs === undefined ? {} : { holdMs }),
-    now: () => time,
-    schedule: (fire, ms) => {
-      const timer = { at: time + ms, fire, cancelled: false };
-      timers.push(timer);
-      return () => {
-        timer.cancelled = true;
-      };
-    },
+    now: clock.now,
+    schedule: clock.schedule,
   });
   const send = (ack: Ack) => void wire.push({ ack });
   return {
     held,
     wire,
     send,
-    pending: () => timers.filter((t) => !t.cancelled).length,
+    pending: clock.armed,
     /** Moves the clock and fires what fell due. */
-    advance(ms: number) {
-      time += ms;
-      for (const timer of timers.splice(0)) {
-        if (timer.cancelled) continue;
-        if (timer.at <= time) timer.fire();
-        else timers.push(timer);
-      }
-    },
+    advance: (ms: number) => clock.advance(ms),
   };
 };
 

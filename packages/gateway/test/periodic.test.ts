@@ -3,40 +3,22 @@
 // A fake clock and scheduler: nothing waits for real time.
 import { describe, expect, it } from 'vitest';
 import { createPeriodic } from '../src/periodic.ts';
+import { fakeTimers } from './fake-timers.ts';
 
 const setup = (periodMs: number, fail: (item: string) => boolean = () => false) => {
-  let time = 0;
-  const timers: { at: number; fire: () => void; cancelled: boolean }[] = [];
+  const clock = fakeTimers();
   const ran: Array<[string, number]> = [];
   const run = (item: string) => {
-    ran.push([item, time]);
+    ran.push([item, clock.now()]);
     if (fail(item)) throw new Error(`${item} failed`);
   };
-  const periodic = createPeriodic<string>(periodMs, run, {
-    now: () => time,
-    schedule: (fire, ms) => {
-      const timer = { at: time + ms, fire, cancelled: false };
-      timers.push(timer);
-      return () => {
-        timer.cancelled = true;
-      };
-    },
-  });
+  const periodic = createPeriodic<string>(periodMs, run, { now: clock.now, schedule: clock.schedule });
   return {
     periodic,
     ran,
-    armed: () => timers.filter((t) => !t.cancelled).length,
+    armed: clock.armed,
     /** Moves the clock a step at a time, firing each timer when it falls due. */
-    advance(ms: number, step = 10) {
-      for (let left = ms; left > 0; left -= step) {
-        time += Math.min(step, left);
-        for (const timer of timers.splice(0)) {
-          if (timer.cancelled) continue;
-          if (timer.at <= time) timer.fire();
-          else timers.push(timer);
-        }
-      }
-    },
+    advance: (ms: number, step = 10) => clock.advance(ms, step),
   };
 };
 
