@@ -1,4 +1,4 @@
-// The systems a run compares: Warren (gateway on Bun or Node), and the four
+// The systems a run compares: Warren (gateway on Bun or Node), and the
 // baselines. Each starts its server-side processes once; the harness then
 // runs every cell against it with a fresh load-client process.
 import { randomBytes } from 'node:crypto';
@@ -8,7 +8,7 @@ import { freePort, waitForHttp } from './lib/free-port.ts';
 import { pidListeningOn, pidOf } from './lib/proc-stat.ts';
 import { spawnChild, type Child, type Runtime } from './lib/spawn.ts';
 import { queueName } from './lib/bullmq-relay.ts';
-import { AMQP_URL, requestQueue } from './lib/amqp-floor.ts';
+import { AMQP_URL, GUARANTEES, requestQueue } from './lib/amqp-floor.ts';
 import { naiveExchange, naiveQueue } from './lib/naive-relay.ts';
 
 export type Role = 'client' | 'gateway' | 'worker' | 'broker';
@@ -193,24 +193,31 @@ const socketFloor: System = {
   },
 };
 
-const amqpFloor: System = {
-  id: 'amqp',
-  label: 'bare AMQP request/reply (broker floor)',
+/**
+ * The broker floor: amqplib client and worker straight to RabbitMQ. With
+ * `guarantees`, it also has every guarantee Warren keeps at the broker
+ * (GUARANTEES), whatever BENCH_AMQP_MIMIC says: the ceiling of a relay with
+ * every guarantee on.
+ */
+const amqpFloor = (guarantees: boolean): System => ({
+  id: guarantees ? 'amqp-guarantees' : 'amqp',
+  label: guarantees ? "bare AMQP with Warren's guarantees (quorum reply queues, mandatory, TTL, delivery limit)" : 'bare AMQP request/reply (broker floor)',
   async start(runtime) {
     const prefix = `benchamqp${tag}${hex()}`;
-    const worker = spawnChild('amqp worker', runtime, 'bench/servers/amqp-worker.ts', { BENCH_PREFIX: prefix, WORKER_CONCURRENCY: '128' });
+    const mimic: Record<string, string> = guarantees ? { BENCH_AMQP_MIMIC: GUARANTEES } : {};
+    const worker = spawnChild('amqp worker', runtime, 'bench/servers/amqp-worker.ts', { BENCH_PREFIX: prefix, WORKER_CONCURRENCY: '128', ...mimic });
     await ready(worker);
     return {
       url: '',
       pids: { worker: worker.pid, ...brokerPid('beam.smp') },
-      client: { file: 'bench/clients/amqp.ts', env: { BENCH_PREFIX: prefix } },
+      client: { file: 'bench/clients/amqp.ts', env: { BENCH_PREFIX: prefix, ...mimic } },
       async close() {
         await worker.stop();
         await deleteQueues([requestQueue(prefix, 'echo'), requestQueue(prefix, 'stream')], [`${prefix}.requests`, `${prefix}.dead`]).catch(() => {});
       },
     };
   },
-};
+});
 
 const bullmqRelay: System = {
   id: 'bullmq',
@@ -265,7 +272,8 @@ export const SYSTEMS: System[] = [
   warrenPython(),
   ...(process.env.BENCH_PY_BEFORE ? [warrenPython(process.env.BENCH_PY_BEFORE)] : []),
   socketFloor,
-  amqpFloor,
+  amqpFloor(false),
+  amqpFloor(true),
   naiveRelay,
   bullmqRelay,
 ];

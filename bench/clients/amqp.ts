@@ -51,7 +51,7 @@ await clientMain(async (spec) => {
           };
         }
         if (MIMIC.has('ttl')) options.expiration = '60000';
-        if (MIMIC.has('exchange')) options.mandatory = true;
+        if (MIMIC.has('exchange') || MIMIC.has('mandatory')) options.mandatory = true;
         const [exchange, key] = MIMIC.has('exchange') ? [requestsExchange(prefix), workload.op] : ['', requestQueue(prefix, workload.op)];
         out.publish(exchange, key, Buffer.from(JSON.stringify(workload.payload)), options, (error) => {
           if (error) {

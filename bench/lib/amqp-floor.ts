@@ -17,9 +17,21 @@ export const REPLY_PREFETCH = 256;
  * headers), `ttl` (per-message expiration), `qargs` (delivery limit and
  * dead-letter exchange), `channels` (a channel per reply consumer),
  * `quorum` (quorum reply queues), `lateack` (replies acked 330 ms after
- * delivery, as Warren's gateway acks after the browser did).
+ * delivery, as Warren's gateway acks after the browser did), `mandatory`
+ * (requests and replies published mandatory, default exchange).
  */
 export const MIMIC = new Set((process.env.BENCH_AMQP_MIMIC ?? '').split(',').filter(Boolean));
+
+/**
+ * The features above that are guarantees Warren keeps at the broker, which
+ * the `amqp-guarantees` system always has: answers replicated (quorum reply
+ * queues, decision 0010), a publish no queue takes is returned, not dropped
+ * (mandatory), a request nobody took by its deadline is dropped (ttl,
+ * decision 0006), a request that keeps failing ends dead-lettered (qargs).
+ * The rest are how Warren is built: its exchange, headers, channels, and
+ * late acks (the browser's hop, which the floor has not).
+ */
+export const GUARANTEES = 'quorum,mandatory,ttl,qargs';
 export const requestsExchange = (prefix: string) => `${prefix}.requests`;
 export const requestQueueArgs = (prefix: string) =>
   MIMIC.has('qargs') ? { ...REQUEST_QUEUE_ARGS, 'x-delivery-limit': 5, 'x-dead-letter-exchange': `${prefix}.dead` } : REQUEST_QUEUE_ARGS;

@@ -14,9 +14,8 @@ const out = await model.createConfirmChannel();
 
 const publish = (to: string, id: string, kind: string, body: unknown) =>
   new Promise<void>((resolve, reject) => {
-    out.publish('', to, Buffer.from(JSON.stringify(body)), { persistent: true, correlationId: id, type: kind, contentType: 'application/json' }, (error) =>
-      error ? reject(error) : resolve(),
-    );
+    const options = { persistent: true, correlationId: id, type: kind, contentType: 'application/json', mandatory: MIMIC.has('mandatory') };
+    out.publish('', to, Buffer.from(JSON.stringify(body)), options, (error) => (error ? reject(error) : resolve()));
   });
 
 for (const op of ['echo', 'stream'] as const) {
