@@ -8,8 +8,9 @@ import pytest
 
 from warren import ConfigError
 from warren.options import normalize_options
-from warren.transport import amqp_connection
-from warren.transport.amqp_connection import after_failure, connection_manager, start_index
+from warren.transport import amqp_reconnect
+from warren.transport.amqp_connection import connection_manager
+from warren.transport.amqp_nodes import after_failure, start_index
 from warren.transport.urls import parse_broker_urls
 
 A, B, C = "amqp://u:secret@a:5672/", "amqp://u:secret@b:5672/", "amqps://u:secret@c:5671/v"
@@ -142,7 +143,7 @@ async def test_a_single_url_still_backs_off_after_each_failure(monkeypatch):
         attempts.append(url)
         raise ConnectionRefusedError("refused")
 
-    monkeypatch.setattr(amqp_connection.asyncio, "sleep", record_sleep)
+    monkeypatch.setattr(amqp_reconnect.asyncio, "sleep", record_sleep)
     manager = connection_manager(A, heartbeat_s=10, connect_timeout_ms=1000, backoff_initial_ms=100, backoff_max_ms=400,
                                  name="t", connect=refuse, rand=lambda: 0.0)
     manager_task = asyncio.get_running_loop().create_task(manager.ready(10_000))

@@ -12,7 +12,7 @@ import aiormq
 import pytest
 
 from warren import RequestMessage, amqp_transport, register_handlers
-from warren.transport import amqp_connection
+from warren.transport import amqp_reconnect
 
 from raw_amqp_gateway import AmqpGateway
 from conftest import AMQP_URL
@@ -63,7 +63,7 @@ async def until(predicate, timeout_s: float) -> None:
 
 
 async def test_a_worker_given_a_dead_node_first_moves_on_to_the_live_one(env, monkeypatch, caplog):
-    monkeypatch.setattr(amqp_connection, "start_index", lambda count, rand: 0)  # the dead node first, every time
+    monkeypatch.setattr(amqp_reconnect, "start_index", lambda count, rand: 0)  # the dead node first, every time
 
     async def echo(payload, ctx):
         return payload

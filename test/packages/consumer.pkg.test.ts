@@ -22,6 +22,7 @@ import { precompress } from '../../scripts/build-web.mjs';
 import { launchBrowser } from '../e2e/browser.ts';
 import { launch, type Launched } from '../../scripts/launch.mjs';
 import { isReady, root } from '../support/processes.ts';
+import { deleteNamespace } from '../support/rabbit.ts';
 
 const exec = promisify(execFile);
 const PACKAGES = ['protocol', 'transport', 'client', 'worker', 'react', 'gateway', 'cli'];
@@ -142,6 +143,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(procs.map(stop));
+  // Its request queue, dead letters and cancel stream are durable: left, they outlive every run.
+  await deleteNamespace(namespace);
   if (!keep) rmSync(work, { recursive: true, force: true });
 });
 

@@ -8,19 +8,15 @@
 // already took cannot be taken back: use onRestart to reset what was shown.
 import type { RequestOptions } from './in-flight.ts';
 
-export interface StreamOptions {
+/**
+ * A call's options (RequestOptions) but `onChunk`: the loop takes the chunks.
+ * Derived, so an option calls gain reaches stream() too.
+ */
+export interface StreamOptions extends Omit<RequestOptions, 'onChunk'> {
   /** A new attempt began; chunks the loop yields next start again at seq 0. */
   onRestart?: (attempt: number) => void;
   /** Abort → `cancel` frame; the loop throws CANCELLED and `result` rejects. */
   signal?: AbortSignal;
-  /** Deadline in ms from now; 0 = none. @default the backend's defaultTimeoutMs */
-  timeoutMs?: number;
-  /** A retained call (see RequestOptions.key): runs once, or attaches to the call already under this key. */
-  key?: string;
-  /** The request waits in its queue with about `position` requests ahead. */
-  onQueued?: (position: number) => void;
-  /** Ask for the fast lane (see RequestOptions.fast). */
-  fast?: boolean;
 }
 
 export interface BackendStream<Chunk, Result> extends AsyncIterable<Chunk> {
@@ -33,8 +29,9 @@ export interface BackendStream<Chunk, Result> extends AsyncIterable<Chunk> {
 type Start<Chunk, Result> = (options: RequestOptions<Chunk>) => Promise<Result>;
 
 export const createStream = <Chunk, Result>(start: Start<Chunk, Result>, options: StreamOptions = {}): BackendStream<Chunk, Result> => {
+  // The caller's options as they are (timeoutMs, key, onQueued, fast, ...); the loop has its own signal and chunk handling.
+  const { onRestart, signal: userSignal, ...passed } = options;
   const controller = new AbortController();
-  const userSignal = options.signal;
   const forwardAbort = (): void => controller.abort(userSignal?.reason);
   if (userSignal?.aborted) controller.abort(userSignal.reason);
   else userSignal?.addEventListener('abort', forwardAbort, { once: true });
@@ -52,6 +49,7 @@ export const createStream = <Chunk, Result>(start: Start<Chunk, Result>, options
   };
 
   const requestOptions: RequestOptions<Chunk> = {
+    ...passed,
     signal: controller.signal,
     onChunk: (chunk) => {
       if (finished) return;
@@ -60,13 +58,9 @@ export const createStream = <Chunk, Result>(start: Start<Chunk, Result>, options
     },
     onRestart: (attempt) => {
       queue.length = 0;
-      options.onRestart?.(attempt);
+      onRestart?.(attempt);
     },
   };
-  if (options.timeoutMs !== undefined) requestOptions.timeoutMs = options.timeoutMs;
-  if (options.key !== undefined) requestOptions.key = options.key;
-  if (options.onQueued !== undefined) requestOptions.onQueued = options.onQueued;
-  if (options.fast !== undefined) requestOptions.fast = options.fast;
   const result = start(requestOptions);
 
   // Handling the rejection here also keeps an unobserved `.result` from

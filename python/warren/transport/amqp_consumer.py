@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable, Sequence, TypeVar
 
 from .amqp_acks import AckBatcher
 from ..protocol import Topology
-from .amqp_connection import backoff_delay_ms
+from .amqp_nodes import backoff_delay_ms
 from .amqp_declare import declare_exchanges
 from .types import Subscription
 

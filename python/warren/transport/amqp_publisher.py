@@ -17,7 +17,7 @@ import aiormq
 from .. import wire
 from ..errors import BrokerUnavailable, ResponseReturned
 from ..protocol import Topology, headers as header_names, topology_facts
-from .amqp_connection import describe
+from .amqp_nodes import describe
 from .amqp_declare import declare_cancel_stream, declare_exchanges
 
 log = logging.getLogger("warren.transport.amqp")
