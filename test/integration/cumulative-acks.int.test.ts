@@ -19,8 +19,8 @@ import { createBackend, createMemorySessionStore, type Backend } from '@warren/c
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
 import { countsSince, watchPackets, type PacketCounts } from '../support/packets.ts';
-import { AMQP_URL, deleteNamespace, queueStats, uniqueNamespace } from '../support/rabbit.ts';
-import { sleep, waitFor } from '../support/wait.ts';
+import { AMQP_URL, deleteNamespace, readQueueStats, uniqueNamespace } from '../support/rabbit.ts';
+import { sleep, waitFor, waitUntil } from '../support/wait.ts';
 
 const namespace = uniqueNamespace('cumack');
 const quiet = pino({ level: 'warn' });
@@ -40,8 +40,8 @@ const countsOf = (before: Set<string>) => countsSince(packets, before);
 const SETTLE_WAIT_MS = 30_000;
 
 /** Nothing waits in the session's reply queue, ready or unacked: every delivery was settled. */
-const replyQueueSettled = (sessionId: string) => {
-  const stats = queueStats(namespace)[`${namespace}.reply.${sessionId}`];
+const replyQueueSettled = async (sessionId: string) => {
+  const stats = (await readQueueStats(namespace))[`${namespace}.reply.${sessionId}`];
   return stats !== undefined && stats.ready === 0 && stats.unacked === 0;
 };
 
@@ -127,7 +127,7 @@ describe('cumulative acks on RabbitMQ', () => {
     expect(await waitFor(() => counts.in - start.in === N + 1)).toBe(true);
     await sleep(ACK_DELAY_MS * 3);
     expect({ in: counts.in - start.in, out: counts.out - start.out }).toEqual({ in: N + 1, out: N });
-    expect(await waitFor(() => replyQueueSettled(sessionId), SETTLE_WAIT_MS)).toBe(true);
+    expect(await waitUntil(() => replyQueueSettled(sessionId), SETTLE_WAIT_MS)).toBe(true);
   });
 
   it('carries a durable answer in the ack with a seq, sends later responses with seqs, and settles on an `acks` frame', async () => {
@@ -148,7 +148,7 @@ describe('cumulative acks on RabbitMQ', () => {
     expect(c.seqs).toEqual(Array.from({ length: c.seqs.length }, (_, i) => i + 1));
     // Unsettled until acknowledged (the next test drops a socket to prove it); one `acks` frame settles all.
     c.socket.emit('acks', c.seqs.at(-1));
-    expect(await waitFor(() => replyQueueSettled(c.session.sessionId), SETTLE_WAIT_MS)).toBe(true);
+    expect(await waitUntil(() => replyQueueSettled(c.session.sessionId), SETTLE_WAIT_MS)).toBe(true);
   });
 
   it('redelivers to the resumed session what was received but not acknowledged when the socket dropped; bogus acks settle nothing', async () => {
@@ -172,7 +172,7 @@ describe('cumulative acks on RabbitMQ', () => {
     expect(again.responses.map((r) => `${r.id}:${r.seq}`).sort()).toEqual(received);
     expect(again.seqs[0]).toBe(1);
     again.socket.emit('acks', again.seqs.at(-1));
-    expect(await waitFor(() => replyQueueSettled(again.session.sessionId), SETTLE_WAIT_MS)).toBe(true);
+    expect(await waitUntil(() => replyQueueSettled(again.session.sessionId), SETTLE_WAIT_MS)).toBe(true);
   });
 
   it('still answers a client that does not ask in 4 frames: request, plain ack, response frame, its ack', async () => {
@@ -189,6 +189,6 @@ describe('cumulative acks on RabbitMQ', () => {
     await sleep(30);
     expect(c.seqs).toEqual([]);
     expect({ in: c.counts.in - start.in, out: c.counts.out - start.out }).toEqual({ in: 2, out: 2 });
-    expect(await waitFor(() => replyQueueSettled(c.session.sessionId), SETTLE_WAIT_MS)).toBe(true);
+    expect(await waitUntil(() => replyQueueSettled(c.session.sessionId), SETTLE_WAIT_MS)).toBe(true);
   });
 });

@@ -7,7 +7,8 @@ import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackend, createMemorySessionStore, type Backend } from '@warren/client';
 import { killAll, root, RUNTIMES, startGateway, startNodeWorker } from '../support/processes.ts';
-import { deleteNamespace, queueDepths, uniqueNamespace } from '../support/rabbit.ts';
+import { deleteNamespace, readQueueDepths, uniqueNamespace } from '../support/rabbit.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const run = promisify(execFile);
 
@@ -112,10 +113,7 @@ describe.each(RUNTIMES)('end to end with gateway and workers on %s', (runtime) =
 
   it('leaves no request waiting in the queues', async () => {
     // Acks are coalesced and the broker's counts lag a little under load: settled within seconds.
-    const waiting = () => queueDepths(namespace)[`${namespace}.req.testRequest`];
-    const until = Date.now() + 5_000;
-    while (waiting() !== 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
-    expect(waiting()).toBe(0);
+    expect(await waitUntil(async () => (await readQueueDepths(namespace))[`${namespace}.req.testRequest`] === 0, 5_000)).toBe(true);
   });
 
   it('works from the CLI: chunks as JSON lines, result last, exit 0', async () => {

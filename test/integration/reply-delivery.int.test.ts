@@ -8,7 +8,8 @@ import { pino } from 'pino';
 import type { Response } from '@warren/protocol';
 import { createAmqpTransport, type AmqpTransport } from '@warren/transport';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
-import { AMQP_URL, deleteNamespace, queueDepths, uniqueNamespace } from '../support/rabbit.ts';
+import { AMQP_URL, deleteNamespace, readQueueDepths, uniqueNamespace } from '../support/rabbit.ts';
+import { waitFor, waitUntil } from '../support/wait.ts';
 
 const namespace = uniqueNamespace('reply');
 const DEAD_NODE = 'amqp://guest:guest@127.0.0.1:1';
@@ -21,11 +22,6 @@ const transport = async (url: string | string[] = AMQP_URL) => {
   const t = await createAmqpTransport({ url, namespace, connectTimeoutMs: 5_000 });
   transports.push(t);
   return t;
-};
-const waitFor = async (check: () => boolean, ms: number) => {
-  const until = Date.now() + ms;
-  while (!check() && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
-  return check();
 };
 
 afterAll(async () => {
@@ -113,7 +109,7 @@ describe('reply delivery on RabbitMQ', () => {
     expect(mine().some((l) => l.outcome === 'ok')).toBe(false);
     expect(runs).toBe(1);
     // Acked: nothing waits in the request queue, nothing is redelivered.
-    expect(await waitFor(() => (queueDepths(namespace)[`${namespace}.req.gone.echo`] ?? 0) === 0, 3_000)).toBe(true);
+    expect(await waitUntil(async () => ((await readQueueDepths(namespace))[`${namespace}.req.gone.echo`] ?? 0) === 0, 3_000)).toBe(true);
     await new Promise((r) => setTimeout(r, 300));
     expect(runs).toBe(1);
   });

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CAPABILITIES, RESPONSES_FRAME, type Response } from '@warren/protocol';
 import { createGateway, type Gateway } from '@warren/gateway';
 import { registerHandlers, type WorkerHandle } from '@warren/worker';
-import { AMQP_URL, deleteNamespace, queueStats, uniqueNamespace } from '../support/rabbit.ts';
-import { waitFor } from '../support/wait.ts';
+import { AMQP_URL, deleteNamespace, readQueueStats, uniqueNamespace } from '../support/rabbit.ts';
+import { waitFor, waitUntil } from '../support/wait.ts';
 
 const namespace = uniqueNamespace('sockbatch');
 const quiet = pino({ level: 'warn' });
@@ -71,8 +71,8 @@ const expectCompleteInOrder = (responses: Response[], id: string) => {
 };
 
 /** Nothing waits unacked in the session's reply queue: the frame acks settled every delivery. */
-const replyQueueSettled = (sessionId: string) => {
-  const stats = queueStats(namespace)[`${namespace}.reply.${sessionId}`];
+const replyQueueSettled = async (sessionId: string) => {
+  const stats = (await readQueueStats(namespace))[`${namespace}.reply.${sessionId}`];
   return stats !== undefined && stats.ready === 0 && stats.unacked === 0;
 };
 
@@ -90,7 +90,7 @@ describe('response batches on RabbitMQ', () => {
     expect(Math.max(...c.frames.map((f) => f.count))).toBeLessThanOrEqual(RESPONSES_FRAME.maxResponses);
     // The byte bound split the stream: it is bigger than two frames' worth.
     expect(c.frames.length).toBeGreaterThanOrEqual(3);
-    expect(await waitFor(() => replyQueueSettled(c.session.sessionId), 15_000)).toBe(true);
+    expect(await waitUntil(() => replyQueueSettled(c.session.sessionId), 15_000)).toBe(true);
   });
 
   it('streams to a client without the handshake flag (an older client) one response frame per response, complete and in order', async () => {
@@ -100,7 +100,7 @@ describe('response batches on RabbitMQ', () => {
     expectCompleteInOrder(c.responses, 'single-1');
     expect(c.frames.every((f) => f.event === 'response')).toBe(true);
     expect(c.frames).toHaveLength(CHUNKS + 1);
-    expect(await waitFor(() => replyQueueSettled(c.session.sessionId), 15_000)).toBe(true);
+    expect(await waitUntil(() => replyQueueSettled(c.session.sessionId), 15_000)).toBe(true);
   });
 
   it('keeps what a batching client never acked in the reply queue, and redelivers it to the resumed session', async () => {
@@ -119,6 +119,6 @@ describe('response batches on RabbitMQ', () => {
     expect(again.session.sessionId).toBe(sessionId);
     expect(await waitFor(() => again.responses.some((r) => r.id === 'unacked-1' && r.kind === 'result'))).toBe(true);
     expect(again.responses.filter((r) => r.id === 'unacked-1').map((r) => r.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i));
-    expect(await waitFor(() => replyQueueSettled(sessionId), 15_000)).toBe(true);
+    expect(await waitUntil(() => replyQueueSettled(sessionId), 15_000)).toBe(true);
   });
 });

@@ -7,3 +7,10 @@ export const waitFor = async (check: () => boolean, ms = 10_000) => {
   while (!check() && Date.now() < until) await sleep(20);
   return check();
 };
+
+/** waitFor with an asynchronous check (one that must not block the event loop while it looks). */
+export const waitUntil = async (check: () => Promise<boolean>, ms = 10_000) => {
+  const until = Date.now() + ms;
+  while (!(await check()) && Date.now() < until) await sleep(20);
+  return check();
+};
