@@ -121,6 +121,19 @@ describe.each(kinds)('retained call queues (%s)', (kind, make) => {
     await sub.close();
   });
 
+  it('answers parallel depth reads while one of them finds no queue', async () => {
+    // On RabbitMQ the checks share a channel, which a 404 closes under the reads queued behind it.
+    const t = await make();
+    const sub = await t.consumeRequests(`${kind}.pdepth`, () => {}, { prefetch: 1 });
+    await sub.pause();
+    for (let i = 0; i < 2; i++) await t.publishRequest({ id: `p${i}`, type: `${kind}.pdepth`, payload: i, session: 's' });
+    const types = [`${kind}.pdepth`, 'nobody.serves.this', `${kind}.pdepth`, `${kind}.pdepth`, 'nobody.serves.that', `${kind}.pdepth`];
+    const depths = await Promise.all(types.map((type) => t.queueDepth(type)));
+    expect(depths.map((d) => d?.ready)).toEqual([2, undefined, 2, 2, undefined, 2]);
+    expect((await t.queueDepth(`${kind}.pdepth`))?.ready).toBe(2);
+    await sub.close();
+  });
+
   it('keeps the gateway working after many failed passive checks', async () => {
     const t = await make();
     for (let i = 0; i < 20; i++) expect(await t.callExists(callId(`${kind}none${i}`))).toBe(false);

@@ -39,10 +39,13 @@ export const parseCancelMessage: (value: unknown) => Parsed<CancelMessage> = sch
 export const parseAnnouncement: (value: unknown) => Parsed<Announcement> = schemaParser(announcementSchema, 'registry announcement');
 export const parseCatalogue: (value: unknown) => Parsed<Catalogue> = schemaParser(catalogueSchema, 'registry catalogue');
 
+/** One decoder for every body: made per call it was 0.2 % of the gateway's profile (issue 16); decode without `stream` keeps no state. */
+const utf8 = new TextDecoder();
+
 /** Parses JSON text (or bytes) without throwing. */
 export const parseJson = (raw: string | Uint8Array): Parsed<unknown> => {
   try {
-    const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+    const text = typeof raw === 'string' ? raw : utf8.decode(raw);
     return { ok: true, value: JSON.parse(text) };
   } catch (error) {
     return { ok: false, error: { code: 'INVALID_REQUEST', message: `Body is not JSON: ${(error as Error).message}` } };
@@ -90,7 +93,7 @@ export const parseRequestBody = (raw: string | Uint8Array): Parsed<unknown> => {
   if (bytes > MAX_BODY_BYTES) {
     return { ok: false, error: { code: 'INVALID_REQUEST', message: `Body is ${bytes} bytes; a request body may have at most ${MAX_BODY_BYTES}.` } };
   }
-  const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+  const text = typeof raw === 'string' ? raw : utf8.decode(raw);
   if (jsonDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) {
     return { ok: false, error: { code: 'INVALID_REQUEST', message: `Body nests arrays/objects deeper than ${MAX_BODY_DEPTH} levels.` } };
   }

@@ -21,10 +21,11 @@ export const createTokenBuckets = (ratePerSecond: number, burst: number, now: ()
         sweep();
       }
       const t = now();
-      const bucket = buckets.get(key) ?? { tokens: burst, at: t };
+      let bucket = buckets.get(key);
+      // Set only when new: writing back a bucket already there was a Map write per request for nothing (take() was 1 % of the durable gateway's profile, issue 16).
+      if (bucket === undefined) buckets.set(key, (bucket = { tokens: burst, at: t }));
       bucket.tokens = Math.min(burst, bucket.tokens + (t - bucket.at) * perMs);
       bucket.at = t;
-      buckets.set(key, bucket);
       if (bucket.tokens >= 1) {
         bucket.tokens -= 1;
         return 0;

@@ -46,18 +46,40 @@ export const createCallQueues = (deps: CallDeps) => {
     ch.on('error', () => {});
     return ch;
   };
-  /** A passive declare on a channel of its own: the queue's counts, or undefined when it does not exist. */
-  const check = async (queue: string): Promise<QueueDepth | undefined> => {
-    const ch = await openChannel(await model());
+  // Passive declares share one channel while it lives: opening and closing
+  // one per check cost two more round trips and amqplib's stack capture on
+  // every close (the queue-position poller checks each waited-on type; issue
+  // 16). A 404 closes it and fails whatever waits behind on it, so checks run
+  // one at a time (amqplib sends a channel's calls one at a time anyway), and
+  // the one after a 404 opens another.
+  let checker: { model: ChannelModel; channel: Promise<Channel>; closed: boolean } | undefined;
+  const checkChannel = (m: ChannelModel) => {
+    if (checker?.model === m && !checker.closed) return checker.channel;
+    const entry = { model: m, channel: openChannel(m), closed: false };
+    checker = entry;
+    const gone = () => {
+      entry.closed = true;
+    };
+    entry.channel.then((ch) => ch.once('close', gone), gone);
+    return entry.channel;
+  };
+  const checkNow = async (queue: string): Promise<QueueDepth | undefined> => {
+    const ch = await checkChannel(await model());
     try {
       const ok = await ch.checkQueue(queue);
       return { ready: ok.messageCount, consumers: ok.consumerCount };
     } catch (error) {
       if (amqpCode(error) === NOT_FOUND) return undefined;
       throw error;
-    } finally {
-      await ch.close().catch(() => {});
     }
+  };
+  /** Settles (never rejects) when the last check queued is done. */
+  let checking: Promise<unknown> = Promise.resolve();
+  /** A passive declare: the queue's counts, or undefined when it does not exist. */
+  const check = (queue: string): Promise<QueueDepth | undefined> => {
+    const next = checking.then(() => checkNow(queue));
+    checking = next.catch(() => {});
+    return next;
   };
 
   // One claim per call at a time in this process: an exclusive queue keeps

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChannelModel, Options } from 'amqplib';
 import type { Log, ResponseOutcome } from '../types.ts';
 import { createChannelHolder, unavailable } from './channel-holder.ts';
+import { publishOn } from './publish-frames.ts';
 
 type PublishOutcome = 'confirmed' | 'returned';
 
@@ -39,7 +40,8 @@ export const createPublisher = (log: Log): Publisher => {
       return new Promise<PublishOutcome>((resolve, reject) => {
         let ok: boolean;
         try {
-          ok = ch.publish(exchange, routingKey, body, properties, (error) => {
+          // A small message's frames are encoded here, not by amqplib (publish-frames.ts).
+          ok = publishOn(ch, exchange, routingKey, body, properties, (error) => {
             const wasReturned = returned.delete(messageId);
             if (error) reject(unavailable('the broker did not confirm the message'));
             else resolve(wasReturned ? 'returned' : 'confirmed');
