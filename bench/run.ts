@@ -75,7 +75,7 @@ const markdown = [
   '',
   '### Warren ÷ baselines (same run)',
   '',
-  ratiosTable(cells, ['warren', 'warren-before', 'warren-node', 'warren-fast', 'warren-fast-before']),
+  ratiosTable(cells, ['warren', 'warren-before', 'warren-node', 'warren-classic', 'warren-fast', 'warren-fast-before']),
   ...(scale ? ['', '### Idle connections', '', scaleTable(scale)] : []),
   '',
   '### Targets',

@@ -41,7 +41,7 @@ const brokerPid = (program: string) => {
 };
 
 /** Warren's gateway as every Warren system runs it: defaults except the limits a load test must lift. */
-const startGateway = async (runtime: Runtime, namespace: string, where: { root?: string } = {}) => {
+const startGateway = async (runtime: Runtime, namespace: string, where: { root?: string } = {}, extraEnv: Record<string, string> = {}) => {
   const port = await freePort();
   const gateway = spawnChild(
     'gateway',
@@ -57,6 +57,7 @@ const startGateway = async (runtime: Runtime, namespace: string, where: { root?:
       RATE_LIMIT_BURST: '1000000',
       // Every bench client and idle holder connects from loopback.
       MAX_CONNECTIONS_PER_IP: '0',
+      ...extraEnv,
     },
     { profile: true, ...where },
   );
@@ -71,11 +72,12 @@ const startGateway = async (runtime: Runtime, namespace: string, where: { root?:
  * Warren: bench worker, gateway on `gatewayRuntime`, defaults except the
  * limits a load test must lift. `from` runs gateway, worker and client from
  * another checkout (BENCH_BEFORE_ROOT: the tree before a change, for a
- * same-run A/B).
+ * same-run A/B). `classic`: classic session reply queues
+ * (`REPLY_QUEUE_TYPE=classic`, `warren-classic`), to set beside the floor's.
  */
-const warren = (gatewayRuntime: Runtime, from?: string): System => ({
-  id: from !== undefined ? 'warren-before' : gatewayRuntime === 'bun' ? 'warren' : 'warren-node',
-  label: `Warren${from !== undefined ? ' before' : ''} (gateway on ${gatewayRuntime === 'bun' ? 'Bun' : 'Node'})`,
+const warren = (gatewayRuntime: Runtime, from?: string, classic = false): System => ({
+  id: classic ? 'warren-classic' : from !== undefined ? 'warren-before' : gatewayRuntime === 'bun' ? 'warren' : 'warren-node',
+  label: `Warren${from !== undefined ? ' before' : ''}${classic ? ', classic reply queues' : ''} (gateway on ${gatewayRuntime === 'bun' ? 'Bun' : 'Node'})`,
   async start(runtime) {
     const where = from === undefined ? {} : { root: from };
     const namespace = `bench${tag}${hex()}`;
@@ -91,7 +93,7 @@ const warren = (gatewayRuntime: Runtime, from?: string): System => ({
       { profile: true, ...where },
     );
     await ready(worker);
-    const { gateway, url } = await startGateway(gatewayRuntime, namespace, where);
+    const { gateway, url } = await startGateway(gatewayRuntime, namespace, where, classic ? { REPLY_QUEUE_TYPE: 'classic' } : {});
     return {
       url,
       pids: { gateway: gateway.pid, worker: worker.pid, ...brokerPid('beam.smp') },
@@ -267,6 +269,7 @@ export const SYSTEMS: System[] = [
   warren('bun'),
   ...(before ? [warren('bun', before)] : []),
   warren('node'),
+  warren('bun', undefined, true),
   warrenFast(),
   ...(before ? [warrenFast(before)] : []),
   warrenPython(),

@@ -13,6 +13,7 @@ import { createKeyedCalls } from './keyed-calls.ts';
 import { createRequestFrames, type RequestFrames } from './request-frames.ts';
 import { createRequestSend } from './request-send.ts';
 import { createSequencer } from './sequencer.ts';
+import { readDataJson } from './data-json.ts';
 
 export type { AttachOptions, ChunkMeta, RequestOptions } from './in-flight-call.ts';
 
@@ -165,7 +166,7 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     });
 
   const handleResponse = (raw: unknown): void => {
-    const parsed = parseResponse(raw);
+    const parsed = parseResponse(readDataJson(raw));
     if (!parsed.ok) return;
     const request = requests.get(parsed.value.id);
     if (request === undefined) return; // settled, cancelled or not ours

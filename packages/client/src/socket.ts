@@ -38,10 +38,11 @@ type AuthPayload = { session?: string; token?: string; capabilities: string[] };
 
 /**
  * The client reads `responses` frames (one frame, one ack for the responses
- * of a tick), a fast request's first response in its ack (fast-answers), and
- * acknowledges responses by seq on its request frames (cumulative-acks).
+ * of a tick), a fast request's first response in its ack (fast-answers),
+ * acknowledges responses by seq on its request frames (cumulative-acks),
+ * and reads a large response's data sent as bytes (data-bytes).
  */
-const CLIENT_CAPABILITIES = [CAPABILITIES.responseBatches, CAPABILITIES.fastAnswers, CAPABILITIES.cumulativeAcks];
+const CLIENT_CAPABILITIES = [CAPABILITIES.responseBatches, CAPABILITIES.fastAnswers, CAPABILITIES.cumulativeAcks, CAPABILITIES.dataBytes];
 
 /** A credential for the gateway's authentication (e.g. a JWT): fixed, or fetched on every (re)connect. */
 export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);

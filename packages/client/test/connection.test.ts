@@ -215,11 +215,11 @@ describe('session', () => {
       };
       expect(options).toMatchObject({ transports: ['websocket'], reconnectionDelay: 250, reconnectionDelayMax: 5000 });
       // What it can receive rides along on every connect: `responses` frames (response-batches), answers in acks (fast-answers).
-      expect(auth()).toEqual({ capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] });
+      expect(auth()).toEqual({ capabilities: ['response-batches', 'fast-answers', 'cumulative-acks', 'data-bytes'] });
       socket.serverEmit('session', { sessionId: 's-1', token: 's-1.sig' });
       expect(sessionStore.get()).toBe('s-1.sig');
       expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });
-      expect(auth()).toEqual({ session: 's-1.sig', capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] });
+      expect(auth()).toEqual({ session: 's-1.sig', capabilities: ['response-batches', 'fast-answers', 'cumulative-acks', 'data-bytes'] });
     } finally {
       backend.close();
     }

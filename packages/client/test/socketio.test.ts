@@ -58,8 +58,27 @@ describe('against a real socket.io server', () => {
     const chunks: unknown[] = [];
     await expect(backend.makeBackendRequest('t', null, { onChunk: (c) => chunks.push(c), timeoutMs: 5000 })).resolves.toBe('done');
     expect(chunks).toEqual(['a', 'b']);
-    expect(gateway.auths[0]).toMatchObject({ capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] });
+    expect(gateway.auths[0]).toMatchObject({ capabilities: ['response-batches', 'fast-answers', 'cumulative-acks', 'data-bytes'] });
     await eventually(() => expect(acks).toBe(1));
+  });
+
+  it('reads data sent as bytes (data-bytes): a real binary attachment, in a response frame and in an ack; bytes that are not JSON are dropped', async () => {
+    const big = { text: 'z'.repeat(100_000), n: [1, 2, 3] };
+    const bytes = (value: string) => Buffer.from(value);
+    const gateway = await startFakeGateway((frame, ack, socket) => {
+      const id = frame.id;
+      if (frame.type === 'in-ack') return ack({ ok: true, id, response: { kind: 'result', id, seq: 0, attempt: 1, dataJson: bytes(JSON.stringify(big)) } });
+      ack({ ok: true, id });
+      // Not JSON: dropped as a malformed response; the result after it settles the call.
+      if (frame.type === 'bad') socket.emit('response', { kind: 'chunk', id, seq: 0, attempt: 1, dataJson: bytes('{"a":') }, () => {});
+      socket.emit('response', { kind: 'result', id, seq: 0, attempt: 1, dataJson: bytes(JSON.stringify(big)) }, () => {});
+    });
+    const backend = connectTo(gateway.url);
+    await expect(backend.makeBackendRequest('frame', null, { timeoutMs: 5000 })).resolves.toEqual(big);
+    await expect(backend.makeBackendRequest('in-ack', null, { timeoutMs: 5000, fast: true })).resolves.toEqual(big);
+    const chunks: unknown[] = [];
+    await expect(backend.makeBackendRequest('bad', null, { timeoutMs: 5000, onChunk: (c) => chunks.push(c) })).resolves.toEqual(big);
+    expect(chunks).toEqual([]);
   });
 
   it('rejects with the code of a real gateway ack', async () => {
@@ -86,8 +105,8 @@ describe('against a real socket.io server', () => {
     await expect(backend.makeBackendRequest('testRequest', {}, { timeoutMs: 5000 })).resolves.toBe('second time lucky');
     expect(gateway.requests.map((r) => r.id)).toEqual(['r-1', 'r-1']);
     expect(gateway.auths).toEqual([
-      { capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] },
-      { session: 's-1.sig', capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] },
+      { capabilities: ['response-batches', 'fast-answers', 'cumulative-acks', 'data-bytes'] },
+      { session: 's-1.sig', capabilities: ['response-batches', 'fast-answers', 'cumulative-acks', 'data-bytes'] },
     ]);
     expect(statuses).toEqual(expect.arrayContaining(['connected', 'reconnecting']));
     expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });

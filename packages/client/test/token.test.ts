@@ -19,7 +19,9 @@ describe('token option', () => {
   it('sends a fixed token in the handshake auth', async () => {
     const gateway = await startFakeGateway(() => {});
     backendWith(gateway.url, 'jwt-abc');
-    await eventually(() => expect(gateway.auths).toEqual([{ token: 'jwt-abc', capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] }]));
+    await eventually(() =>
+      expect(gateway.auths).toEqual([{ token: 'jwt-abc', capabilities: ['response-batches', 'fast-answers', 'cumulative-acks', 'data-bytes'] }]),
+    );
   });
 
   it('asks an async getter again on every reconnect, so refreshed tokens are sent', async () => {
@@ -35,7 +37,7 @@ describe('token option', () => {
   it('connects without a token when the getter fails', async () => {
     const gateway = await startFakeGateway(() => {});
     backendWith(gateway.url, () => Promise.reject(new Error('refresh failed')));
-    await eventually(() => expect(gateway.auths).toEqual([{ capabilities: ['response-batches', 'fast-answers', 'cumulative-acks'] }]));
+    await eventually(() => expect(gateway.auths).toEqual([{ capabilities: ['response-batches', 'fast-answers', 'cumulative-acks', 'data-bytes'] }]));
   });
 
   it('refuses a token option of the wrong kind, naming it', () => {

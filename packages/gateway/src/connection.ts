@@ -73,6 +73,7 @@ const capabilities: readonly Capability[] = [
   CAPABILITIES.requestBatches,
   CAPABILITIES.fastAnswers,
   CAPABILITIES.cumulativeAcks,
+  CAPABILITIES.dataBytes,
 ];
 
 /** What one socket holds while it is connected; the rest is made on first use. */

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import type { Socket } from 'socket.io';
 import { EVENTS, isFinal, RESPONSES_FRAME, type Ack, type Response } from '@warren/protocol';
-import type { GatewayTransport, Subscription } from '@warren/transport';
+import { dataBytesOf, type GatewayTransport, type Subscription } from '@warren/transport';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayOptions } from './options.ts';
 import type { ConnectionRequests } from './in-flight.ts';
@@ -182,6 +182,8 @@ interface ReplyRelayDeps {
   batching?: boolean;
   /** The client asked for `cumulative-acks`: frames carry seqs, acknowledged by `acked`. */
   sequenced?: boolean;
+  /** The client asked for `data-bytes`: a large response's data may go as the worker's bytes (`dataJson`). */
+  dataBytes?: boolean;
   /** When a batch flushes (createResponseFrames; setImmediate unless a test says otherwise). */
   schedule?: (flush: () => void) => void;
   transport: Pick<GatewayTransport, 'consumeReplies'>;
@@ -235,8 +237,26 @@ export interface ReplyRelay {
   close(): void;
 }
 
+/**
+ * Capability `data-bytes`: the response with `dataJson`, the worker's bytes
+ * of its data (a Socket.IO binary attachment), in place of `data`, when the
+ * transport kept them and nothing (a plugin) read or replaced the data
+ * since; else the response itself. Built key by key: reading `data` would
+ * parse it. Typed as a Response for the frames and held acks, which only
+ * read its id and kind; the socket's encoder is what reads the rest.
+ */
+const withDataBytes = (response: Response): Response => {
+  const bytes = dataBytesOf(response);
+  if (bytes === undefined) return response;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(response)) if (key !== 'data') out[key] = response[key as keyof Response];
+  out.dataJson = bytes;
+  return out as unknown as Response;
+};
+
 export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
   const { socket, options, log, now, requests, metrics } = deps;
+  const dataBytes = deps.dataBytes ?? false;
   /** Plugins and metrics see each response before the socket does. */
   const beforeEmit = (response: Response): Response => {
     deps.onResponse?.(response);
@@ -303,11 +323,11 @@ export const createReplyRelay = (deps: ReplyRelayDeps): ReplyRelay => {
         deps.sessionId,
         (response, settle, bytes) => {
           if (closed) return; // unsettled: the broker requeues it for the next socket
-          const out = beforeEmit(response);
+          const out = dataBytes ? withDataBytes(beforeEmit(response)) : beforeEmit(response);
           // A durable call whose ack is held (cumulative-acks): it rides in the ack, settled on its seq.
           if (deps.held?.answer(out, settle) !== true) frames.send(out, bytes, settle);
         },
-        { prefetch: options.replyPrefetch },
+        { prefetch: options.replyPrefetch, dataBytes },
       )
       .then((subscription) => (started = subscription))
       .catch((error) => {

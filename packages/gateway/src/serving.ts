@@ -73,6 +73,7 @@ export const buildServing = (deps: ServingDeps, target: ServingTarget): Serving 
     onResponse: positions.answered,
     socket,
     batching: asksFor(socket.handshake.auth, CAPABILITIES.responseBatches),
+    dataBytes: asksFor(socket.handshake.auth, CAPABILITIES.dataBytes),
     transport,
     options,
     sessionId,

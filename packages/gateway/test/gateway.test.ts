@@ -198,6 +198,7 @@ describe('gateway over the memory transport', () => {
           CAPABILITIES.requestBatches,
           CAPABILITIES.fastAnswers,
           CAPABILITIES.cumulativeAcks,
+          CAPABILITIES.dataBytes,
         ]);
     }
   });

@@ -7,7 +7,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EVENTS, RESPONSES_FRAME, type Response } from '@warren/protocol';
-import { createMemoryBroker, memoryTransport, type ResponseListener } from '@warren/transport';
+import { createMemoryBroker, memoryTransport, type ReplySubscriptionOptions, type ResponseListener } from '@warren/transport';
+import { decodeWithDataBytes } from '../../transport/src/amqp/data-bytes.ts';
 import { createInFlightTable } from '../src/in-flight.ts';
 import { createGatewayMetrics } from '../src/metrics.ts';
 import { parseGatewayOptions } from '../src/options.ts';
@@ -36,9 +37,11 @@ const setup = async ({
   held,
   plugins = [],
   sequenced = false,
+  dataBytes,
 }: {
   batching: boolean;
   sequenced?: boolean;
+  dataBytes?: boolean;
   ackTimeoutMs?: number;
   held?: Pick<HeldAcks, 'answer'>;
   plugins?: GatewayPlugin[];
@@ -53,10 +56,12 @@ const setup = async ({
     conn: { close: (_discard?: boolean) => void (connClosed += 1) },
   };
   let listener: ResponseListener | undefined;
+  let replyOptions: ReplySubscriptionOptions | undefined;
   let closedSubscription = false;
   const transport = {
-    consumeReplies: async (_session: string, l: ResponseListener) => {
+    consumeReplies: async (_session: string, l: ResponseListener, options: ReplySubscriptionOptions) => {
       listener = l;
+      replyOptions = options;
       return {
         pause: async () => {},
         close: async () => {
@@ -82,6 +87,7 @@ const setup = async ({
     ...(held === undefined ? {} : { held }),
     batching,
     sequenced,
+    ...(dataBytes === undefined ? {} : { dataBytes }),
     schedule: (flush) => ticks.push(flush),
     transport,
     options: parseGatewayOptions({ ackTimeoutMs }),
@@ -103,6 +109,7 @@ const setup = async ({
     settled,
     connClosed: () => connClosed,
     subscriptionClosed: () => closedSubscription,
+    replyOptions: () => replyOptions,
     /** A durable response from the session's reply queue; its settle is recorded by `${id}/${seq}`. */
     deliver: (response: Response, bytes?: number) => listener!(response, () => settled.push(`${response.id}/${response.seq}`), bytes),
     endTick: () => {
@@ -407,5 +414,36 @@ describe('reply relay: cumulative acks (cumulative-acks)', () => {
     t.relay.close();
     expect(t.relay.acked(1)).toBe(false);
     expect(t.settled).toEqual([]);
+  });
+});
+
+describe('reply relay: data as bytes (capability data-bytes)', () => {
+  const big = { text: 'y'.repeat(70_000) };
+  const kept = (id: string) => decodeWithDataBytes(Buffer.from(JSON.stringify({ kind: 'result', id, seq: 0, attempt: 1, data: big })))!;
+
+  it('asks the transport for kept bytes only for a client that asked, and sends them as dataJson in place of data', async () => {
+    expect((await setup({ batching: true })).replyOptions()?.dataBytes).toBe(false);
+    const t = await setup({ batching: true, sequenced: true, dataBytes: true });
+    expect(t.replyOptions()?.dataBytes).toBe(true);
+    t.deliver(kept('r1'), 70_100);
+    t.endTick();
+    expect(t.frames).toHaveLength(1);
+    const body = t.frames[0]!.body as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(['attempt', 'dataJson', 'id', 'kind', 'seq']);
+    expect(JSON.parse(Buffer.from(body.dataJson as Uint8Array).toString())).toEqual(big);
+    expect(t.settled).toEqual([]);
+    expect(t.relay.acked(t.frames[0]!.ack)).toBe(true);
+    expect(t.settled).toEqual(['r1/0']);
+  });
+
+  it('sends the parsed data once a plugin read it, and what a plugin put in its place', async () => {
+    const reader: GatewayPlugin = { name: 'reader', onResponse: (r) => void (r.kind === 'result' && r.data) };
+    const t = await setup({ batching: false, dataBytes: true, plugins: [reader] });
+    t.deliver(kept('r1'), 70_100);
+    expect(t.frames[0]!.body).toEqual({ kind: 'result', id: 'r1', seq: 0, attempt: 1, data: big });
+    const redact: GatewayPlugin = { name: 'redact', onResponse: (r) => ({ ...r, data: 'redacted' }) as Response };
+    const u = await setup({ batching: false, dataBytes: true, plugins: [redact] });
+    u.deliver(kept('r2'), 70_100);
+    expect(u.frames[0]!.body).toEqual({ kind: 'result', id: 'r2', seq: 0, attempt: 1, data: 'redacted' });
   });
 });

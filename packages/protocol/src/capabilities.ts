@@ -44,6 +44,15 @@ export const CAPABILITIES = {
    * does this only for a client that asked.
    */
   cumulativeAcks: 'cumulative-acks',
+  /**
+   * Data as bytes (spec: Data as bytes): a `chunk` or `result` envelope may
+   * come with `dataJson`, the UTF-8 bytes of its data's JSON text as a
+   * Socket.IO binary attachment, in place of `data`: a gateway relays a
+   * large reply's data as the worker wrote it, without parsing and
+   * re-encoding it. A client asks in its handshake (`auth.capabilities`); a
+   * gateway sends `dataJson` only to a client that asked.
+   */
+  dataBytes: 'data-bytes',
 } as const;
 
 export type Capability = (typeof CAPABILITIES)[keyof typeof CAPABILITIES];

@@ -3,3 +3,4 @@ export { DATA_JSON, withDataJson, type OutgoingResponse } from './response-json.
 export { createMemoryBroker, memoryTransport, type MemoryBroker } from './memory.ts';
 export { createAmqpTransport, type AmqpTransport, type AmqpTransportOptions } from './amqp/transport.ts';
 export { redactUrl } from './amqp/connection.ts';
+export { dataBytesOf } from './amqp/data-bytes.ts';

@@ -85,6 +85,12 @@ export type BrokerStatus = 'connecting' | 'connected' | 'reconnecting' | 'closed
 export interface ReplySubscriptionOptions {
   /** Unsettled responses held for this session at most (backpressure). */
   prefetch: number;
+  /**
+   * The listener relays to a client that reads `dataJson` (capability
+   * `data-bytes`): a large one-response reply may keep its data as the
+   * worker's bytes (dataBytesOf), parsed only if read. AMQP only.
+   */
+  dataBytes?: boolean;
 }
 
 export interface ConsumeOptions {

@@ -2,10 +2,11 @@
 // to the session's reply queue, mandatory and confirmed, or on the fast
 // lane's plain channel; gateways read a session's reply queue and settle a
 // batch message once every response in it was settled.
-import type { ReplyQueueType, Topology } from '@warren/protocol';
+import { MESSAGE_TYPES, type ReplyQueueType, type Topology } from '@warren/protocol';
 import type { Channel, Options } from 'amqplib';
 import type { Log, ResponseOutcome, Transport } from '../types.ts';
 import { decodeResponses, encodeResponse, encodeResponses } from './codec.ts';
+import { DATA_BYTES_FROM, decodeWithDataBytes } from './data-bytes.ts';
 import type { FastChannel } from './fast-lane.ts';
 import { publishMandatory, type Publisher } from './publisher.ts';
 import type { Subscriptions } from './subscriptions.ts';
@@ -41,12 +42,18 @@ export const createResponses = ({ topo, log, publisher, fastChannel, subscriptio
   };
 
   return {
-    async consumeReplies(session, listener, { prefetch }) {
+    async consumeReplies(session, listener, { prefetch, dataBytes = false }) {
       const queue = topo.replyQueue(session);
       const declare = async (ch: Channel) => {
         await ch.assertQueue(queue, { durable: true, arguments: topo.replyQueueArguments(replyQueueType) });
       };
       return subscriptions.ackedConsumer(queue, prefetch, declare, (message, settle) => {
+        // A large lone response for a client that reads data as bytes: its data stays unparsed (data-bytes.ts).
+        const kept =
+          dataBytes && message.content.length >= DATA_BYTES_FROM && message.properties.type !== MESSAGE_TYPES.batch
+            ? decodeWithDataBytes(message.content)
+            : undefined;
+        if (kept !== undefined) return listener(kept, () => settle('ack'), message.content.length);
         const { responses, errors } = decodeResponses(message);
         for (const error of errors) log.warn({ queue, error }, 'dropping a malformed response');
         if (responses.length === 0) return settle('ack');
