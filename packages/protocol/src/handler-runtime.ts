@@ -136,10 +136,13 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
     onFailure: (reason: unknown, reference: string) => void,
   ) => {
     try {
-      // Called here, not in a microtask: a throw lands in the catch below
-      // all the same. Only a promise needs the race against the abort; a
-      // plain value (a synchronous handler) is the answer unless the run
-      // was aborted meanwhile. Three promises fewer per run (decision 0019).
+      // The handler runs a microtask later, as it always did (its caller
+      // finishes setting the run up first: a gateway's local run is in
+      // flight before its handler starts); a throw lands in the catch
+      // below. Only a promise needs the race against the abort; a plain
+      // value (a synchronous handler) is the answer unless the run was
+      // aborted meanwhile. Two promises fewer per run (decision 0019).
+      await undefined;
       const returned = handler(payload, ctx);
       let data: unknown;
       if (returned !== null && typeof returned === 'object' && typeof (returned as PromiseLike<unknown>).then === 'function') {
