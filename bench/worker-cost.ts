@@ -63,12 +63,12 @@ const amqpResponses = async (): Promise<Pick<WorkerTransport, 'publishResponse' 
   const require = createRequire(import.meta.url);
   const { Channel } = require(join(lib, 'channel_model.js')) as { Channel: new (connection: unknown) => { ch: number } };
   const { Connection } = require(join(lib, 'connection.js')) as { Connection: { prototype: { sendMessage: unknown } } };
-  const connection = {
+  // sendMessage inherited, as on amqplib's Connection (an own one marks a closed connection).
+  const connection = Object.assign(Object.create({ sendMessage: Connection.prototype.sendMessage }) as object, {
     frameMax: 131072,
     sentSinceLastCheck: false,
     channels: [null, { buffer: { write: (frame: Buffer) => ((bytesOut += frame.length), true) } }],
-    sendMessage: Connection.prototype.sendMessage,
-  };
+  });
   const fastChannel = createFastChannel(pino({ level: 'warn' }));
   await fastChannel.attach({
     createChannel: async () => {
