@@ -5,20 +5,34 @@
 // with the broker's confirm an already-resolved promise. Closed loop at C
 // in flight, like the bench's clients. Used for docs/decisions/0015
 // ("The worker (third round)"); run it in two checkouts, alternating:
-//   bun bench/worker-cost.ts [--fast] [--n 200000] [--c 64] [--rounds 5]
+//   bun bench/worker-cost.ts [--fast] [--amqp] [--root dir] [--n 200000] [--c 64] [--rounds 5]
+// --amqp (with --fast): fast responses go through the transport's own
+// publish (responses.ts, the fast channel) onto a real amqplib channel,
+// encoded into frames by amqplib's Connection#sendMessage up to the socket
+// (decision 0019). --root: the worker and transport code of another
+// checkout (an A/B "before" tree), run by this harness.
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import type { ConsumeMessage } from 'amqplib';
-import { topology } from '@warren/protocol';
 import type { RequestDelivery, Subscription, Transport, WorkerTransport } from '@warren/transport';
-import { registerHandlers } from '@warren/worker';
 import { pino } from 'pino';
-import { decodeRequest, encodeResponse, encodeResponses } from '../packages/transport/src/amqp/codec.ts';
-import { createAckBatcher } from '../packages/transport/src/amqp/consumer.ts';
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? fallback : Number(process.argv[i + 1]);
 };
 const fast = process.argv.includes('--fast');
+const viaAmqp = fast && process.argv.includes('--amqp');
+const rootArg = process.argv.indexOf('--root');
+const root = rootArg < 0 ? join(import.meta.dirname, '..') : process.argv[rootArg + 1]!;
+const { registerHandlers } = (await import(join(root, 'packages/worker/src/index.ts'))) as typeof import('@warren/worker');
+const { topology } = (await import(join(root, 'packages/protocol/src/index.ts'))) as typeof import('@warren/protocol');
+const { decodeRequest, encodeResponse, encodeResponses } = (await import(
+  join(root, 'packages/transport/src/amqp/codec.ts')
+)) as typeof import('../packages/transport/src/amqp/codec.ts');
+const { createAckBatcher } = (await import(
+  join(root, 'packages/transport/src/amqp/consumer.ts')
+)) as typeof import('../packages/transport/src/amqp/consumer.ts');
 const total = arg('n', 200_000);
 const concurrency = arg('c', 64);
 const rounds = arg('rounds', 5);
@@ -37,6 +51,48 @@ const acks = createAckBatcher(fakeChannel, () => {});
 const lost = new AbortController().signal;
 let bytesOut = 0;
 
+/** --amqp: the transport's fast responses on an amqplib channel whose connection encodes frames and counts their bytes. */
+const amqpResponses = async (): Promise<Pick<WorkerTransport, 'publishResponse' | 'publishResponses'>> => {
+  const { createFastChannel } = (await import(
+    join(root, 'packages/transport/src/amqp/fast-lane.ts')
+  )) as typeof import('../packages/transport/src/amqp/fast-lane.ts');
+  const { createResponses } = (await import(
+    join(root, 'packages/transport/src/amqp/responses.ts')
+  )) as typeof import('../packages/transport/src/amqp/responses.ts');
+  const lib = join(createRequire(join(root, 'package.json')).resolve('amqplib'), '..', 'lib');
+  const require = createRequire(import.meta.url);
+  const { Channel } = require(join(lib, 'channel_model.js')) as { Channel: new (connection: unknown) => { ch: number } };
+  const { Connection } = require(join(lib, 'connection.js')) as { Connection: { prototype: { sendMessage: unknown } } };
+  // sendMessage inherited, as on amqplib's Connection (an own one marks a closed connection).
+  const connection = Object.assign(Object.create({ sendMessage: Connection.prototype.sendMessage }) as object, {
+    frameMax: 131072,
+    sentSinceLastCheck: false,
+    channels: [null, { buffer: { write: (frame: Buffer) => ((bytesOut += frame.length), true) } }],
+  });
+  const fastChannel = createFastChannel(pino({ level: 'warn' }));
+  await fastChannel.attach({
+    createChannel: async () => {
+      const ch = new Channel(connection);
+      ch.ch = 1;
+      return ch;
+    },
+  } as never);
+  return createResponses({ topo, log: pino({ level: 'warn' }), publisher: {} as never, fastChannel, subscriptions: {} as never, replyQueueType: undefined });
+};
+const viaChannel = viaAmqp ? await amqpResponses() : undefined;
+
+/** Without --amqp: each response encoded as codec.ts would for its message body. */
+const encodeOnly: Pick<WorkerTransport, 'publishResponse' | 'publishResponses'> = {
+  publishResponse: async (s, response, _replyTo, how) => {
+    bytesOut += encodeResponse(response, how?.fast ? s : undefined).body.length;
+    return 'delivered';
+  },
+  publishResponses: async (s, responses, _replyTo, how) => {
+    bytesOut += encodeResponses(responses, how?.fast ? s : undefined).body.length;
+    return 'delivered';
+  },
+};
+
 const workerTransport: WorkerTransport = {
   kind: 'amqp',
   status: () => 'connected',
@@ -51,14 +107,7 @@ const workerTransport: WorkerTransport = {
     return idle;
   },
   consumeCancels: async () => idle,
-  publishResponse: async (s, response, _replyTo, how) => {
-    bytesOut += encodeResponse(response, how?.fast ? s : undefined).body.length;
-    return 'delivered';
-  },
-  publishResponses: async (s, responses, _replyTo, how) => {
-    bytesOut += encodeResponses(responses, how?.fast ? s : undefined).body.length;
-    return 'delivered';
-  },
+  ...(viaChannel ?? encodeOnly),
 };
 // registerHandlers uses only the worker's side of a transport.
 const transport = workerTransport as Transport;

@@ -24,6 +24,8 @@ export const createGatewayFastLane = (transport: GatewayTransport, fastCapable: 
     else log.debug({ sessionId: session, requestId: response.id }, 'fast response for a session not connected here; dropped');
   };
   let lane: Promise<FastLane> | undefined;
+  // Once open, publishes go straight to it: no awaited promise per fast request.
+  let opened: FastLane | undefined;
   const open = () =>
     (lane ??= transport.openFastLane!({
       response: deliver,
@@ -36,13 +38,16 @@ export const createGatewayFastLane = (transport: GatewayTransport, fastCapable: 
           attempt: 1,
           error: { code: 'NO_HANDLER', message: `No worker serves request type "${type}".` },
         }),
-    }).catch((error: unknown) => {
-      lane = undefined;
-      throw error;
-    }));
+    }).then(
+      (ready) => (opened = ready),
+      (error: unknown) => {
+        lane = undefined;
+        throw error;
+      },
+    ));
   return {
     serves: (type) => transport.openFastLane !== undefined && fastCapable(type),
-    publish: async (request) => (await open()).publish(request),
+    publish: (request) => (opened !== undefined ? opened.publish(request) : open().then((ready) => ready.publish(request))),
     route(session, to) {
       routes.set(session, to);
       return () => {

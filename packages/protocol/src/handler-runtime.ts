@@ -136,12 +136,24 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
     onFailure: (reason: unknown, reference: string) => void,
   ) => {
     try {
-      const aborted = new Promise<never>((_, reject) => {
-        if (reason !== undefined) reject(reason);
-        else rejectSettle = reject;
-      });
-      aborted.catch(() => {});
-      const data = await Promise.race([Promise.resolve().then(() => handler(payload, ctx)), aborted]);
+      // The handler runs a microtask later, as it always did (its caller
+      // finishes setting the run up first: a gateway's local run is in
+      // flight before its handler starts); a throw lands in the catch
+      // below. Only a promise needs the race against the abort; a plain
+      // value (a synchronous handler) is the answer unless the run was
+      // aborted meanwhile. Two promises fewer per run (decision 0019).
+      await undefined;
+      const returned = handler(payload, ctx);
+      let data: unknown;
+      if (returned !== null && typeof returned === 'object' && typeof (returned as PromiseLike<unknown>).then === 'function') {
+        const aborted = new Promise<never>((_, reject) => {
+          if (reason !== undefined) reject(reason);
+          else rejectSettle = reject;
+        });
+        aborted.catch(() => {});
+        data = await Promise.race([returned, aborted]);
+      } else if (reason !== undefined) throw reason;
+      else data = returned;
       const [value, , json] = jsonChecked(data, 'result');
       return (json === undefined ? { kind: 'result', data: value } : { kind: 'result', data: value, dataJson: json }) satisfies HandlerOutcome;
     } catch (error) {

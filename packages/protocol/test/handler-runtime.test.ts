@@ -72,6 +72,37 @@ describe('handler runtime', () => {
     ).toEqual({ kind: 'error', error: { code: 'CANCELLED', message: 'The request was cancelled.' } });
   });
 
+  it('answers a synchronous handler with its value or its throw, and with the abort when it aborted meanwhile', async () => {
+    expect(
+      await startHandlerRun(fields(), host()).settle(
+        (p) => ({ echo: p }),
+        3,
+        () => {},
+      ),
+    ).toEqual({ kind: 'result', data: { echo: 3 }, dataJson: '{"echo":3}' });
+    const refused = createWarrenError('INVALID_PAYLOAD', 'no');
+    expect(
+      await startHandlerRun(fields(), host()).settle(
+        () => {
+          throw refused;
+        },
+        null,
+        () => {},
+      ),
+    ).toEqual({ kind: 'error', error: { code: 'INVALID_PAYLOAD', message: 'no' } });
+    const run = startHandlerRun(fields(), host());
+    const cancelled = createWarrenError('CANCELLED', 'The request was cancelled.');
+    const outcome = await run.settle(
+      () => {
+        run.abort(cancelled);
+        return 'too late';
+      },
+      null,
+      () => {},
+    );
+    expect(outcome).toEqual({ kind: 'error', error: { code: 'CANCELLED', message: 'The request was cancelled.' } });
+  });
+
   it('times out at the deadline', async () => {
     const run = startHandlerRun(fields(Date.now() + 20), host());
     const outcome = await run.settle(

@@ -185,6 +185,26 @@ describe('the frame reader on the installed amqplib', () => {
     expect(conn.rest.length).toBe(0);
   });
 
+  it('takes a read as it is when nothing was left over: a small message is a view of it, not a copy (stock amqplib copies)', () => {
+    const read = Buffer.concat(delivery(1, 1, Buffer.from('small'), MAX_BODY));
+    const contentOf = (install: boolean) => {
+      const { conn, feed } = connectionOver();
+      if (install) conn.recvFrame = createFrameReader(conn as never, Object.getPrototypeOf(conn).recvFrame) as Conn['recvFrame'];
+      feed(read);
+      const frames = [conn.recvFrame(), conn.recvFrame(), conn.recvFrame()] as Frame[];
+      expect(conn.recvFrame()).toBe(false);
+      return frames[2]!.content!;
+    };
+    const ours = contentOf(true);
+    const stock = contentOf(false);
+    expect(ours.toString()).toBe('small');
+    expect(stock.toString()).toBe('small');
+    // Overwrite the read: a view of it changes with it, a copy does not.
+    read.fill(0x2e);
+    expect(ours.toString()).toBe('.....');
+    expect(stock.toString()).toBe('small');
+  });
+
   it('hands over what it had and lets amqplib refuse a body longer than its header said', () => {
     const channel = 2;
     const frames = delivery(channel, 1, Buffer.alloc(10, 1), MAX_BODY);

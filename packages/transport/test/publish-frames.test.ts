@@ -3,9 +3,9 @@
 // does not cover is left to amqplib.
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { encodePublishFrames, publishOn } from '../src/amqp/publish-frames.ts';
+import { encodePublishFrames, publishOn, publishPlainOn } from '../src/amqp/publish-frames.ts';
 
 const require = createRequire(import.meta.url);
 // amqplib's encoder is not among its exports: loaded by path, from the package's own directory.
@@ -158,6 +158,29 @@ describe('publish frames', () => {
       },
     });
     expect(() => publishOn(ch, 'x', 'y', Buffer.from('{}'), { ...request }, cb)).toThrow('Channel closed');
+    expect(written).toHaveLength(1);
+  });
+
+  it('writes on a plain channel (the fast lane) as amqplib would, with no confirm; what it does not cover goes through amqplib', () => {
+    const written: Buffer[] = [];
+    const conn = { frameMax: FRAME_MAX, sentSinceLastCheck: false, channels: [null, { buffer: { write: (b: Buffer) => written.push(b) > 0 } }] };
+    let amqplibPublished = 0;
+    const ch = {
+      ch: 1,
+      connection: conn,
+      publish: () => {
+        amqplibPublished++;
+        return true;
+      },
+    } as unknown as Channel;
+    const fast = { ...request, persistent: false, headers: { ...(request.headers as object), 'x-warren-batch': 1 } };
+    expect(publishPlainOn(ch, '', 'ns.fast.echo', Buffer.from('{}'), fast)).toBe(true);
+    expect(written).toHaveLength(1);
+    expect(written[0]!.equals(amqplibFrames(1, '', 'ns.fast.echo', Buffer.from('{}'), fast))).toBe(true);
+    expect(conn.sentSinceLastCheck).toBe(true);
+    expect(amqplibPublished).toBe(0);
+    publishPlainOn(ch, '', 'q', Buffer.from('{}'), { priority: 3 });
+    expect(amqplibPublished).toBe(1);
     expect(written).toHaveLength(1);
   });
 });

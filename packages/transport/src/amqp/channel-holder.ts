@@ -13,6 +13,8 @@ interface ChannelHolder<C extends Channel> {
   detach(): void;
   /** The channel to write on, once earlier writes drained; BROKER_UNAVAILABLE while there is none. */
   ready(): Promise<C>;
+  /** The channel when `ready()` would give it at once (one, and no drain awaited); else undefined. No promise: the common case of every publish. */
+  current(): C | undefined;
   /** After `ch.publish` returned `ok`: false means the buffer is full, and later writes wait for `drain`. */
   wrote(ch: C, ok: boolean): void;
 }
@@ -46,6 +48,7 @@ export const createChannelHolder = <C extends Channel>(
       if (!channel) throw unavailable('not connected');
       return channel;
     },
+    current: () => (drained === null && channel !== null ? channel : undefined),
     wrote(ch, ok) {
       if (ok || drained) return;
       drained = new Promise<void>((done) => {

@@ -3,13 +3,14 @@
 // and per gateway process one exclusive, server-named reply queue read with
 // auto-ack. Nothing here waits for the broker: a lost message is ended by the
 // caller's deadline.
-import type { ChannelModel, ConsumeMessage, Options } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage, Options } from 'amqplib';
 import { HEADERS, type Topology } from '@warren/protocol';
 import type { FastLane, FastLaneListener, Log, RequestMessage, Subscription } from '../types.ts';
 import { createChannelHolder, unavailable } from './channel-holder.ts';
 import { decodeRequest, decodeResponses, encodeRequest } from './codec.ts';
 import type { ConnectionManager } from './connection.ts';
 import { durableConsumer } from './consumer.ts';
+import { publishPlainOn } from './publish-frames.ts';
 
 export interface FastChannel {
   attach(model: ChannelModel): Promise<void>;
@@ -19,6 +20,8 @@ export interface FastChannel {
   /** Every message the broker returns on this channel (mandatory fast requests with no queue). */
   onReturn(listener: (message: ConsumeMessage) => void): void;
 }
+
+const WRITTEN: Promise<void> = Promise.resolve();
 
 export const createFastChannel = (log: Log): FastChannel => {
   const returns: Array<(message: ConsumeMessage) => void> = [];
@@ -30,18 +33,30 @@ export const createFastChannel = (log: Log): FastChannel => {
       for (const listener of returns) listener(message);
     },
   );
+  const write = (ch: Channel, exchange: string, routingKey: string, body: Buffer, properties: Options.Publish) => {
+    let ok: boolean;
+    try {
+      ok = publishPlainOn(ch, exchange, routingKey, body, properties);
+    } catch (error) {
+      throw unavailable((error as Error).message);
+    }
+    holder.wrote(ch, ok);
+  };
   return {
     attach: holder.attach,
     detach: holder.detach,
-    async publish(exchange, routingKey, body, properties) {
-      const ch = await holder.ready();
-      let ok: boolean;
+    // Not async: with a channel and no drain awaited (almost always) the
+    // message is written now and a settled promise returned, with no async
+    // frame or awaited promise per fast request and per fast response.
+    publish(exchange, routingKey, body, properties) {
+      const ch = holder.current();
+      if (ch === undefined) return holder.ready().then((later) => write(later, exchange, routingKey, body, properties));
       try {
-        ok = ch.publish(exchange, routingKey, body, properties);
+        write(ch, exchange, routingKey, body, properties);
       } catch (error) {
-        throw unavailable((error as Error).message);
+        return Promise.reject(error);
       }
-      holder.wrote(ch, ok);
+      return WRITTEN;
     },
     onReturn(listener) {
       returns.push(listener);
@@ -90,15 +105,21 @@ export const openFastLane = async (deps: FastLaneDeps, listener: FastLaneListene
     const { session, id, type } = decoded.value.request;
     listener.returned({ session, id, type });
   });
+  const send = (request: RequestMessage): Promise<void> => {
+    const current = reply !== undefined && reply.model === manager.current() ? reply.queue : undefined;
+    if (current === undefined) return Promise.reject(unavailable('the fast reply queue is not ready'));
+    // Non-persistent and unconfirmed; mandatory, so a type nobody serves fast is returned (NO_HANDLER).
+    let encoded: ReturnType<typeof encodeRequest>;
+    try {
+      encoded = encodeRequest(topo, request, Date.now(), current);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return channel.publish('', topo.fastQueue(request.type), encoded.body, encoded.properties);
+  };
   return {
-    async publish(request: RequestMessage) {
-      await deps.awaitConnected();
-      const current = reply !== undefined && reply.model === manager.current() ? reply.queue : undefined;
-      if (current === undefined) throw unavailable('the fast reply queue is not ready');
-      // Non-persistent and unconfirmed; mandatory, so a type nobody serves fast is returned (NO_HANDLER).
-      const { body, properties } = encodeRequest(topo, request, Date.now(), current);
-      await channel.publish('', topo.fastQueue(request.type), body, properties);
-    },
+    // Connected (almost always): no wait, so no async step before the write.
+    publish: (request: RequestMessage) => (manager.status() === 'connected' ? send(request) : deps.awaitConnected().then(() => send(request))),
     close: () => subscription.close(),
   };
 };

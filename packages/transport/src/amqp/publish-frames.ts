@@ -9,7 +9,7 @@
 // (other properties, header values other than strings, numbers and
 // booleans, a large body, a channel amqplib no longer sends on) is left to
 // amqplib's own publish.
-import type { ConfirmChannel, Options } from 'amqplib';
+import type { Channel, ConfirmChannel, Options } from 'amqplib';
 
 /** The properties encoded here; any other set in a publish's options sends it through amqplib. */
 const KNOWN = new Set(['contentType', 'headers', 'persistent', 'mandatory', 'correlationId', 'replyTo', 'expiration', 'messageId', 'timestamp', 'type']);
@@ -209,17 +209,25 @@ export const publishOn = (
   confirmed: (error: unknown) => void,
 ): boolean => {
   const inner = ch as unknown as ChannelInternals;
+  const direct = typeof inner.pushConfirmCallback === 'function' ? directWrite(ch, exchange, routingKey, body, options) : undefined;
+  if (direct === undefined) return ch.publish(exchange, routingKey, body, options, confirmed);
+  inner.pushConfirmCallback(confirmed);
+  return direct;
+};
+
+/** The same on a plain channel (the fast lane's, decision 0019): no confirm to wait for. */
+export const publishPlainOn = (ch: Channel, exchange: string, routingKey: string, body: Buffer, options: Options.Publish): boolean =>
+  directWrite(ch, exchange, routingKey, body, options) ?? ch.publish(exchange, routingKey, body, options);
+
+/** Writes the frames encoded here where amqplib would; undefined (nothing written) when amqplib must publish it. */
+const directWrite = (ch: Channel, exchange: string, routingKey: string, body: Buffer, options: Options.Publish): boolean | undefined => {
+  const inner = ch as unknown as ChannelInternals;
   const conn = inner.connection;
   // amqplib replaces sendMessage on a closing or closed channel (and connection) with one that throws: let it.
   const open = !Object.hasOwn(ch, 'sendMessage') && conn !== undefined && !Object.hasOwn(conn, 'sendMessage');
   const buffer = open ? conn.channels?.[inner.ch]?.buffer : undefined;
-  const frames =
-    buffer !== undefined && typeof inner.pushConfirmCallback === 'function'
-      ? encodePublishFrames(inner.ch, exchange, routingKey, body, options, conn.frameMax)
-      : undefined;
-  if (frames === undefined) return ch.publish(exchange, routingKey, body, options, confirmed);
+  const frames = buffer !== undefined ? encodePublishFrames(inner.ch, exchange, routingKey, body, options, conn.frameMax) : undefined;
+  if (frames === undefined) return undefined;
   conn.sentSinceLastCheck = true;
-  const ok = buffer!.write(frames);
-  inner.pushConfirmCallback(confirmed);
-  return ok;
+  return buffer!.write(frames);
 };

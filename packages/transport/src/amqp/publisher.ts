@@ -35,7 +35,8 @@ export const createPublisher = (log: Log): Publisher => {
     attach: holder.attach,
     detach: holder.detach,
     async publish(exchange, routingKey, body, properties) {
-      const ch = await holder.ready();
+      // No awaited promise when the channel is there and not draining (almost always).
+      const ch = holder.current() ?? (await holder.ready());
       const messageId = (properties.messageId ??= randomUUID());
       return new Promise<PublishOutcome>((resolve, reject) => {
         let ok: boolean;
