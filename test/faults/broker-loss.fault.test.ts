@@ -44,7 +44,7 @@ describe('broker loss', () => {
       for (let r = 0; r < 8; r++) before.track(b, 'testRequest', { count: 30, delayMs: 100, tag: `b${c}r${r}` }, { timeoutMs: 90_000 });
     });
     await sleep(600);
-    stopApp();
+    await stopApp();
     const stoppedAt = Date.now();
     let n = 0;
     while (Date.now() - stoppedAt < 5000) {
@@ -52,7 +52,7 @@ describe('broker loss', () => {
       n += 1;
       await sleep(250);
     }
-    startApp();
+    await startApp();
     const startedAt = Date.now();
     let resumedAt = 0;
     while (!resumedAt && Date.now() - startedAt < 20_000) {
