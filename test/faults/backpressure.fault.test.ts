@@ -46,6 +46,11 @@ describe('backpressure', () => {
     rssBefore = Math.max(rssBefore, rssKb(pid));
 
     // The slow reader: asks for 8 × 1000 chunks of 16 KB (≈ 128 MB), then stops reading its TCP socket.
+    // Paced at 2 ms a chunk (still ≈ 8 × 16 KB every few ms, far past what
+    // prefetch lets the gateway hold): unpaced, making them saturated the
+    // workers and the broker's log on a loaded 2-core host, and that alone
+    // multiplied the others' p50 by 4–10 with old and new code alike
+    // (2026-11-30), which is not what this case is about.
     const slow = io(gateway.url, { transports: ['websocket'], reconnection: false });
     await new Promise<void>((r) => slow.once('connect', () => r()));
     let received = 0;
@@ -54,7 +59,7 @@ describe('backpressure', () => {
     });
     for (let n = 1; n <= 8; n++) {
       const id = `big-${n}`;
-      slow.emit('request', { id, type: 'testRequest', payload: { count: 1000, delayMs: 0, padBytes: 16_384 }, timeoutMs: 120_000 }, () => {});
+      slow.emit('request', { id, type: 'testRequest', payload: { count: 1000, delayMs: 2, padBytes: 16_384 }, timeoutMs: 120_000 }, () => {});
     }
     await sleep(300);
     const slowId = slow.id;
