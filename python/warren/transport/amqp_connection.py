@@ -10,7 +10,7 @@ consumers come back by themselves. Plain `aio_pika.connect` underneath, not
 `connect_robust`, so recovery behaves the same on aio-pika 8 and 9.
 
 Here the manager that puts the parts together: amqp_reconnect (the loop),
-amqp_nodes (which node next, backoff, redacted names), amqp_refusal (what
+amqp_nodes (which node next, backoff, names for logs), amqp_refusal (what
 retrying cannot fix), amqp_setups (what runs on every connection) and
 amqp_connection_status (the status and its listeners).
 """

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import random
-import re
 from typing import Callable, Sequence
 
 from yarl import URL
+
+from .urls import redact
 
 
 def backoff_delay_ms(failures: int, initial_ms: float, max_ms: float, rand: Callable[[], float] = random.random) -> float:
@@ -18,10 +19,6 @@ def connection_url(url: str, heartbeat_s: int, name: str) -> str:
     parsed = URL(url)
     extra = {k: v for k, v in (("heartbeat", str(heartbeat_s)), ("name", name)) if k not in parsed.query}
     return str(parsed.update_query(extra)) if extra else url
-
-
-def redact(url: str) -> str:
-    return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
 
 
 def describe(urls: Sequence[str]) -> str:

@@ -7,9 +7,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from .amqp_nodes import after_failure, backoff_delay_ms, redact, start_index
+from .amqp_nodes import after_failure, backoff_delay_ms, start_index
 from .amqp_refusal import refusal
 from .types import ConnectionStatus
+from .urls import redact
 
 log = logging.getLogger("warren.transport.amqp")
 

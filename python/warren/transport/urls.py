@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 from ..errors import ConfigError
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
+    """The URL with its password replaced by ***, for logs and errors."""
     return re.sub(r"//([^:@/]*):[^@/]*@", r"//\1:***@", url)
 
 
@@ -35,7 +36,7 @@ def parse_broker_urls(value: str | Sequence[str]) -> tuple[str, ...]:
             parts = urlsplit(url)
             parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
         except ValueError as error:
-            raise ConfigError(f"{where} {_redact(url)!r} is not a valid URL: {error}") from None
+            raise ConfigError(f"{where} {redact(url)!r} is not a valid URL: {error}") from None
         if parts.scheme not in ("amqp", "amqps") or not parts.hostname:
-            raise ConfigError(f"{where} must be an amqp:// or amqps:// URL with a host, got {_redact(url)!r}")
+            raise ConfigError(f"{where} must be an amqp:// or amqps:// URL with a host, got {redact(url)!r}")
     return urls
