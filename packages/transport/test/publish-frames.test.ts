@@ -93,6 +93,20 @@ const cases: Array<[string, string, string, Buffer, Options.Publish]> = [
     },
   ],
   ['a 255-byte name', 'e'.repeat(255), 'ü'.repeat(127), Buffer.from('x'), { type: 't'.repeat(255), correlationId: '' }],
+  // Names are written byte by byte while ASCII and short (96 units), else by Buffer#write: both sides of each bound.
+  [
+    'ASCII and not, at the bounds of the byte loop',
+    'a'.repeat(96),
+    'b'.repeat(97),
+    Buffer.from('{}'),
+    {
+      correlationId: `${'c'.repeat(95)}é`,
+      replyTo: `é${'r'.repeat(95)}`,
+      type: '\u007f\u0080',
+      messageId: '\ud83d\ude00',
+      headers: { ['k'.repeat(96)]: 'v'.repeat(97), ké: `${'v'.repeat(50)}\ud800` },
+    },
+  ],
 ];
 
 describe('publish frames', () => {

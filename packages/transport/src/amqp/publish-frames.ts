@@ -21,10 +21,31 @@ const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 /** Not encodable here: the caller publishes through amqplib instead. */
 const NO = -1;
 
+/** Strings up to this length are tried as ASCII in JavaScript first. */
+const ASCII_MAX = 96;
+
+/**
+ * Writes `value` as UTF-8 at `offset`; returns its byte length. A publish
+ * writes a dozen short names and ids (header keys, session, trace context,
+ * queue names), nearly always ASCII: on Bun a byte loop takes 30–45 ns less
+ * per string than a native `Buffer#write` call (2M strings, 2026-11-30),
+ * which stays for anything else.
+ */
+const utf8 = (value: string, offset: number): number => {
+  const n = value.length;
+  if (n > ASCII_MAX) return SCRATCH.write(value, offset, 'utf8');
+  for (let i = 0; i < n; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0x7f) return SCRATCH.write(value, offset, 'utf8');
+    SCRATCH[offset + i] = c;
+  }
+  return n;
+};
+
 const shortstr = (value: string, offset: number): number => {
   // At most 3 bytes per UTF-16 unit; a shortstr holds 255.
   if (value.length > 255 || offset + 1 + value.length * 3 > SCRATCH.length) return NO;
-  const len = SCRATCH.write(value, offset + 1, 'utf8');
+  const len = utf8(value, offset + 1);
   if (len > 255) return NO;
   SCRATCH[offset] = len;
   return offset + 1 + len;
@@ -32,7 +53,7 @@ const shortstr = (value: string, offset: number): number => {
 
 const longstr = (value: string, offset: number): number => {
   if (offset + 5 + value.length * 3 > SCRATCH.length) return NO;
-  const len = SCRATCH.write(value, offset + 5, 'utf8');
+  const len = utf8(value, offset + 5);
   SCRATCH[offset] = 0x53; // 'S'
   SCRATCH.writeUInt32BE(len, offset + 1);
   return offset + 5 + len;
