@@ -6,7 +6,8 @@
 // components of one page share its socket; only then can a socket carry
 // several requests of one tick (request batches, response batches).
 // BENCH_FRAMES_DIR=dir: each client process writes there how many Socket.IO
-// event frames went each way, and how many calls it made (frames per request).
+// event frames went each way, how many calls it made (frames per request)
+// and whether they asked for the fast lane.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
@@ -55,7 +56,7 @@ await clientMain(async (spec) => {
       for (const backend of backends) backend.close();
       if (framesDir === undefined) return;
       mkdirSync(framesDir, { recursive: true });
-      const record = { root: process.cwd(), workload: spec.workload, concurrency: spec.concurrency, vusPerSocket, calls, sent, received };
+      const record = { root: process.cwd(), fast, workload: spec.workload, concurrency: spec.concurrency, vusPerSocket, calls, sent, received };
       writeFileSync(join(framesDir, `${process.pid}.json`), `${JSON.stringify(record)}\n`);
     },
   };

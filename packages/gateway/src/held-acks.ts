@@ -1,16 +1,16 @@
 // The answer in the ack (capability `fast-answers`, decision 0016): for a
 // client that asked, the ack of a request that took the fast lane waits for
-// the call's first response, at most the hold (option ackHoldMs,
+// the call's first response, at most the fast hold (option fastAckHoldMs,
 // FAST_ACK_HOLD_MS by default), and carries it. A fast echo then costs 2
 // WebSocket frames instead of 4 (request, ack; not also a response frame
 // and the browser's ack of it), and frames are the gateway's
 // largest cost (decision 0015). The same for a durable request's ack (after
 // the broker confirm) to a client that asked for `cumulative-acks` (decision
-// 0018): its response comes with the `settle` of its delivery, which is
+// 0018), at most the short hold (option ackHoldMs, ACK_HOLD_MS): its response comes with the `settle` of its delivery, which is
 // handed on with the ack (`carry`) and runs only once the browser
 // acknowledged the ack's seq. One per connection: nothing here outlives its
 // socket; what it dropped was never settled, so the broker redelivers it.
-import { FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
+import { ACK_HOLD_MS, FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
 
 /** Writes an ack; a promise when the ack is written later (a `requests` frame's slot), resolved once it is. */
 type HeldAckFn = (ack: Ack) => void | Promise<void>;
@@ -27,21 +27,26 @@ interface HeldAcksDeps {
    * the ack with its seq when it is written).
    */
   carry?(ack: Ack, settle: () => void): void;
-  /** The gateway's ackHoldMs. @default FAST_ACK_HOLD_MS */
+  /** The gateway's ackHoldMs: a durable request's hold, and a `requests` frame slot's. @default ACK_HOLD_MS */
   holdMs?: number;
+  /** The gateway's fastAckHoldMs: a fast request's hold (in a `request` frame of its own). @default FAST_ACK_HOLD_MS */
+  fastHoldMs?: number;
   now?: () => number;
   /** Runs `fire` after about `ms`; returns what cancels it. @default setTimeout */
   schedule?: (fire: () => void, ms: number) => () => void;
 }
 
 export interface HeldAcks {
-  /** The request `id` (fast, or durable for cumulative-acks) is about to be published: its responses wait for its ack from now on. */
-  expect(id: string): void;
+  /** The request `id` (`fast`, or durable for cumulative-acks) is about to be published: its responses wait for its ack from now on. */
+  expect(id: string, fast: boolean): void;
   /**
    * The request's ack: sent at once with the first response if one came,
    * else held until one comes or the hold ends. A refusal goes at once.
+   * `inFrame`: a slot of a `requests` frame, held the short hold whatever
+   * its lane (the frame's other slots, and the answers in their acks, wait
+   * for it).
    */
-  hold(id: string, ack: Ack, send: HeldAckFn): void;
+  hold(id: string, ack: Ack, send: HeldAckFn, inFrame?: boolean): void;
   /**
    * A response (after the plugins and metrics saw it): true when it waits
    * for, or rode in, its call's ack. `settle`: a durable one's delivery.
@@ -58,6 +63,7 @@ interface Answer {
 
 interface Entry {
   id: string;
+  fast: boolean;
   /** Responses that came before the ack was written, oldest first. */
   responses: Answer[];
   /** 'expect': publishing; 'held': the ack waits for a response; 'sending': the ack is on its way, later responses wait for it. */
@@ -72,13 +78,18 @@ const defaultSchedule = (fire: () => void, ms: number) => {
 };
 
 export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
-  const holdMs = deps.holdMs ?? FAST_ACK_HOLD_MS;
+  const holdMs = deps.holdMs ?? ACK_HOLD_MS;
+  const fastHoldMs = deps.fastHoldMs ?? FAST_ACK_HOLD_MS;
   const now = deps.now ?? Date.now;
   const schedule = deps.schedule ?? defaultSchedule;
   const entries = new Map<string, Entry>();
-  // When each held ack is due, in the order they were held: one hold for all,
-  // so this is also the order they fall due, and one timer serves them.
-  const due = new Map<string, number>();
+  // When each held ack is due, in the order they were held, one map per hold
+  // length: within one, the order they were held is the order they fall due
+  // (a short hold started later may end before a long one started earlier,
+  // which is why they are not in one map). One timer serves both, armed for
+  // the earlier of their heads.
+  const dueShort = new Map<string, number>();
+  const dueLong = new Map<string, number>();
   let cancelTimer: (() => void) | undefined;
   let closed = false;
 
@@ -92,7 +103,8 @@ export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
   // The answer as two arguments, not an Answer object: none is made for a response that finds its ack held (issue 16).
   const deliver = (entry: Entry, response?: Response, settle?: () => void) => {
     entry.state = 'sending';
-    due.delete(entry.id);
+    dueShort.delete(entry.id);
+    dueLong.delete(entry.id);
     let ack = entry.ack!;
     if (response !== undefined && ack.ok) {
       ack = { ...ack, response };
@@ -103,29 +115,42 @@ export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
     else void written.then(() => finish(entry));
   };
 
-  const arm = () => {
-    if (cancelTimer !== undefined || closed) return;
-    const first = due.values().next();
-    if (first.done) return;
-    cancelTimer = schedule(sweep, Math.max(0, first.value - now()));
+  // When the timer fires; never later than any due ack (a new one falling
+  // due earlier re-arms it: a short hold held after a long one ends first).
+  let armedFor = Number.POSITIVE_INFINITY;
+  const armFor = (at: number) => {
+    cancelTimer?.();
+    armedFor = at;
+    cancelTimer = schedule(sweep, Math.max(0, at - now()));
   };
-  const sweep = () => {
-    cancelTimer = undefined;
-    const t = now();
+  const headOf = (due: Map<string, number>) => {
+    const first = due.values().next();
+    return first.done ? Number.POSITIVE_INFINITY : first.value;
+  };
+  /** Sends the plain acks of `due` whose hold ended by `t`. */
+  const release = (due: Map<string, number>, t: number) => {
     for (const [id, at] of due) {
       if (at > t) break;
       due.delete(id);
       const entry = entries.get(id);
       if (entry?.state === 'held') deliver(entry);
     }
-    arm();
+  };
+  const sweep = () => {
+    cancelTimer = undefined;
+    armedFor = Number.POSITIVE_INFINITY;
+    const t = now();
+    release(dueShort, t);
+    release(dueLong, t);
+    const next = Math.min(headOf(dueShort), headOf(dueLong));
+    if (next !== Number.POSITIVE_INFINITY && !closed) armFor(next);
   };
 
   return {
-    expect(id) {
-      if (!closed) entries.set(id, { id, responses: [], state: 'expect' });
+    expect(id, fast) {
+      if (!closed) entries.set(id, { id, fast, responses: [], state: 'expect' });
     },
-    hold(id, ack, send) {
+    hold(id, ack, send, inFrame = false) {
       const entry = entries.get(id);
       if (entry === undefined || entry.state !== 'expect') {
         void send(ack);
@@ -139,8 +164,10 @@ export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
         return deliver(entry, first?.response, first?.settle);
       }
       entry.state = 'held';
-      due.set(id, now() + holdMs);
-      arm();
+      const long = entry.fast && !inFrame;
+      const at = now() + (long ? fastHoldMs : holdMs);
+      (long ? dueLong : dueShort).set(id, at);
+      if (at < armedFor) armFor(at);
     },
     answer(response, settle) {
       const entry = entries.get(response.id);
@@ -153,8 +180,10 @@ export const createHeldAcks = (deps: HeldAcksDeps): HeldAcks => {
       closed = true;
       cancelTimer?.();
       cancelTimer = undefined;
+      armedFor = Number.POSITIVE_INFINITY;
       entries.clear();
-      due.clear();
+      dueShort.clear();
+      dueLong.clear();
     },
   };
 };

@@ -1,6 +1,6 @@
 // Every default of the gateway options in one constant (STYLE: defaults in
 // one place), apart so the option files that use them import no schema.
-import { CALL_RETENTION, DEFAULT_AMQP_URL, DEFAULT_NAMESPACE, FAST_ACK_HOLD_MS, REPLY_QUEUE_EXPIRES_MS } from '@warren/protocol';
+import { ACK_HOLD_MS, CALL_RETENTION, DEFAULT_AMQP_URL, DEFAULT_NAMESPACE, FAST_ACK_HOLD_MS, REPLY_QUEUE_EXPIRES_MS } from '@warren/protocol';
 
 export const DEFAULTS = {
   port: 3000,
@@ -13,7 +13,8 @@ export const DEFAULTS = {
   maxPayloadBytes: 1024 * 1024,
   replyPrefetch: 256,
   ackTimeoutMs: 60_000,
-  ackHoldMs: FAST_ACK_HOLD_MS,
+  ackHoldMs: ACK_HOLD_MS,
+  fastAckHoldMs: FAST_ACK_HOLD_MS,
   callRetentionMs: CALL_RETENTION.retentionMs,
   queuePositionIntervalMs: 1_000,
   connectTimeoutMs: 10_000,

@@ -16,6 +16,7 @@ export const GATEWAY_ENV: Record<string, [keyof GatewayOptionsInput, EnvKind]> =
   MAX_PAYLOAD_BYTES: ['maxPayloadBytes', 'number'],
   ACK_TIMEOUT_MS: ['ackTimeoutMs', 'number'],
   ACK_HOLD_MS: ['ackHoldMs', 'number'],
+  FAST_ACK_HOLD_MS: ['fastAckHoldMs', 'number'],
   CALL_RETENTION_MS: ['callRetentionMs', 'number'],
   QUEUE_POSITION_INTERVAL_MS: ['queuePositionIntervalMs', 'number'],
   PING_INTERVAL_MS: ['pingIntervalMs', 'number'],

@@ -81,7 +81,16 @@ export const gatewayOptionsSchema = z
       .max(5_000)
       .default(DEFAULTS.ackHoldMs)
       .describe(
-        "How long a request's ack waits, in ms, for the call's first response so the answer rides in it (capabilities `fast-answers` and `cumulative-acks`; a durable request's wait starts at the broker confirm). An answer later than this costs a plain ack and a `response` frame. Longer saves those frames for slower workers, but every call slower than it gets its ack that much later (the caller hears of its acceptance later, and a fast call whose socket drops before its ack fails with DISCONNECTED); 0 sends the ack as soon as it can.",
+        "How long a durable request's ack waits, in ms, after the broker confirm, for the call's first response so the answer rides in it (capability `cumulative-acks`); also a fast request's in a `requests` frame, whose other requests' acks wait for it. An answer later than this costs a plain ack and a `response` frame. Longer saves those frames for slower workers, but every call slower than it gets its ack that much later, and a durable request whose socket drops before its ack is re-sent on reconnect; 0 sends the ack as soon as it can.",
+      ),
+    fastAckHoldMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(5_000)
+      .default(DEFAULTS.fastAckHoldMs)
+      .describe(
+        "How long a fast request's ack waits, in ms, for the call's first response so the answer rides in it (capability `fast-answers`). An answer later than this costs a plain ack and a `response` frame. Every fast call slower than it gets its ack that much later, and one whose socket drops before its ack fails at once with DISCONNECTED (it may have run) instead of waiting for its deadline. 0 sends the ack as soon as it can.",
       ),
     callRetentionMs: z
       .number()

@@ -9,8 +9,8 @@ import { parseRequestsFrame, type Ack, type WireError } from '@warren/protocol';
 import type { AckFn } from './request-pipeline.ts';
 
 interface RequestBatchDeps {
-  /** One element, exactly as a `request` frame is handled (the request pipeline). */
-  handleRequest(frame: unknown, ack: AckFn): Promise<void>;
+  /** One element, exactly as a `request` frame is handled (the request pipeline), told it is a slot (`inFrame`). */
+  handleRequest(frame: unknown, ack: AckFn, inFrame: true): Promise<void>;
   /** The frame was refused whole: nothing ran (the caller counts and logs it). */
   refused(error: WireError): void;
   /** The pipeline threw past its own handling (it acks every refusal itself). */
@@ -63,7 +63,7 @@ export const answerRequests = (raw: unknown, ack: BatchAckFn, deps: RequestBatch
     };
   frames.forEach((frame, index) => {
     const answer = slot(index);
-    deps.handleRequest(frame, answer).catch((error: unknown) => {
+    deps.handleRequest(frame, answer, true).catch((error: unknown) => {
       deps.failed(error);
       // Never a batch that cannot be answered: the others' acks wait for this one.
       const id = idOf(frame);

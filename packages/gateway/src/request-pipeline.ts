@@ -138,7 +138,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           // In flight before publishing; no confirm awaited: the ack goes out once the frame is written.
           start(type, ctx.deadline);
           // Before publishing: its first response may come before the ack is ready, and must ride in it.
-          if (deps.holdFast !== false) deps.held?.expect(id);
+          if (deps.holdFast !== false) deps.held?.expect(id, true);
           // try/catch rather than .catch(brokerFailure(rlog)): no closure and no extra promise per fast request.
           try {
             await deps.fast.publish(request);
@@ -177,7 +177,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
         // In flight before publishing: the answer may arrive before the ack goes out.
         start(type, ctx.deadline);
         // Before publishing, as for a fast one: its first response may come before the confirm.
-        if (deps.holdDurable === true) deps.held?.expect(id);
+        if (deps.holdDurable === true) deps.held?.expect(id, false);
         deps.positions.watch(id, type, true, ctx.deadline - now());
         try {
           await transport.publishRequest(request);
@@ -257,7 +257,8 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     }
   };
 
-  return async (frame: unknown, ack: AckFn): Promise<void> => {
+  /** `inFrame`: one slot of a `requests` frame (its ack is held the short hold, held-acks.ts). */
+  return async (frame: unknown, ack: AckFn, inFrame?: boolean): Promise<void> => {
     const parsed = parseRequestFrame(frame);
     if (!parsed.ok) {
       if (deps.mayLogInvalid()) log.warn({ requestId: idOf(frame), error: parsed.error.message }, 'invalid request frame');
@@ -325,7 +326,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     claim.settle(outcome.ack, outcome.deadline);
     // An ack whose call was expected (held-acks.ts) waits for its answer; any
     // other goes at once. A duplicate re-send got the first copy's plain ack above.
-    if (deps.held !== undefined) deps.held.hold(id, outcome.ack, ack);
+    if (deps.held !== undefined) deps.held.hold(id, outcome.ack, ack, inFrame);
     else void ack(outcome.ack);
   };
 };

@@ -65,6 +65,7 @@ export const buildServing = (deps: ServingDeps, target: ServingTarget): Serving 
           carry: (ack, settle) => relay.carry(ack, settle),
           now,
           holdMs: options.ackHoldMs,
+          fastHoldMs: options.fastAckHoldMs,
         })
       : undefined;
   const relay = createReplyRelay({

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { io, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CAPABILITIES, FAST_ACK_HOLD_MS, parseSessionFrame, type Ack, type Response } from '@warren/protocol';
+import { ACK_HOLD_MS, CAPABILITIES, FAST_ACK_HOLD_MS, parseSessionFrame, type Ack, type Response } from '@warren/protocol';
 import { createGateway, gatewayOptionsFromEnv, parseGatewayOptions, type Gateway } from '@warren/gateway';
 import { createMemoryBroker, memoryTransport } from '@warren/transport';
 import { registerHandlers } from '@warren/worker';
@@ -315,10 +315,14 @@ describe('gateway options', () => {
     expect(() => parseGatewayOptions(gatewayOptionsFromEnv({ PORT: 'abc' }))).toThrow(/port/);
   });
 
-  it('holds acks FAST_ACK_HOLD_MS by default; ACK_HOLD_MS sets 0–5000 ms, anything else names the field', () => {
-    expect(parseGatewayOptions({}).ackHoldMs).toBe(FAST_ACK_HOLD_MS);
-    expect(parseGatewayOptions(gatewayOptionsFromEnv({ ACK_HOLD_MS: '60' })).ackHoldMs).toBe(60);
-    expect(parseGatewayOptions({ ackHoldMs: 0 }).ackHoldMs).toBe(0);
-    for (const bad of ['-1', '5001', '2.5', 'soon']) expect(() => parseGatewayOptions(gatewayOptionsFromEnv({ ACK_HOLD_MS: bad }))).toThrow(/ackHoldMs/);
+  it('holds durable acks ACK_HOLD_MS and fast ones FAST_ACK_HOLD_MS by default; ACK_HOLD_MS and FAST_ACK_HOLD_MS set 0–5000 ms each, anything else names the field', () => {
+    expect(parseGatewayOptions({})).toMatchObject({ ackHoldMs: ACK_HOLD_MS, fastAckHoldMs: FAST_ACK_HOLD_MS });
+    expect(parseGatewayOptions(gatewayOptionsFromEnv({ ACK_HOLD_MS: '60' }))).toMatchObject({ ackHoldMs: 60, fastAckHoldMs: FAST_ACK_HOLD_MS });
+    expect(parseGatewayOptions(gatewayOptionsFromEnv({ FAST_ACK_HOLD_MS: '250' }))).toMatchObject({ ackHoldMs: ACK_HOLD_MS, fastAckHoldMs: 250 });
+    expect(parseGatewayOptions({ ackHoldMs: 0, fastAckHoldMs: 0 })).toMatchObject({ ackHoldMs: 0, fastAckHoldMs: 0 });
+    for (const bad of ['-1', '5001', '2.5', 'soon']) {
+      expect(() => parseGatewayOptions(gatewayOptionsFromEnv({ ACK_HOLD_MS: bad }))).toThrow(/ackHoldMs/);
+      expect(() => parseGatewayOptions(gatewayOptionsFromEnv({ FAST_ACK_HOLD_MS: bad }))).toThrow(/fastAckHoldMs/);
+    }
   });
 });

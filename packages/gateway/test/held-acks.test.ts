@@ -1,22 +1,23 @@
 // Held acks (capability fast-answers): a fast request's ack waits for the
-// call's first response, at most the hold, and carries it; later responses
-// follow the ack, in order. A fake clock and scheduler: nothing waits for
-// real time.
+// call's first response, at most the fast hold, and carries it; later
+// responses follow the ack, in order. A durable one's, and a `requests`
+// frame slot's, wait the short hold. A fake clock and scheduler: nothing
+// waits for real time.
 import { describe, expect, it } from 'vitest';
-import { FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
+import { ACK_HOLD_MS, FAST_ACK_HOLD_MS, type Ack, type Response } from '@warren/protocol';
 import { createHeldAcks } from '../src/held-acks.ts';
 import { fakeTimers } from './fake-timers.ts';
 
 const chunk = (id: string, seq: number): Response => ({ kind: 'chunk', id, seq, attempt: 1, data: seq });
 const result = (id: string, seq = 0): Response => ({ kind: 'result', id, seq, attempt: 1, data: { echo: id } });
 
-const setup = (holdMs?: number) => {
+const setup = (holds: { holdMs?: number; fastHoldMs?: number } = {}) => {
   const clock = fakeTimers(1_000);
   /** What reached the socket, in order: acks and forwarded frames alike. */
   const wire: Array<{ ack: Ack } | { frame: Response }> = [];
   const held = createHeldAcks({
     forward: (frame) => wire.push({ frame }),
-    ...(holdMs === undefined ? {} : { holdMs }),
+    ...holds,
     now: clock.now,
     schedule: clock.schedule,
   });
@@ -34,7 +35,7 @@ const setup = (holdMs?: number) => {
 describe('held acks (fast-answers)', () => {
   it('sends the ack with the first response when it comes within the hold, and nothing else', () => {
     const t = setup();
-    t.held.expect('r1');
+    t.held.expect('r1', true);
     t.held.hold('r1', { ok: true, id: 'r1' }, t.send);
     expect(t.wire).toEqual([]); // held
     t.advance(FAST_ACK_HOLD_MS - 1);
@@ -49,7 +50,7 @@ describe('held acks (fast-answers)', () => {
 
   it('sends the plain ack once the hold ends, and leaves later responses to the frames', () => {
     const t = setup();
-    t.held.expect('slow');
+    t.held.expect('slow', true);
     t.held.hold('slow', { ok: true, id: 'slow' }, t.send);
     t.advance(FAST_ACK_HOLD_MS - 1);
     expect(t.wire).toEqual([]);
@@ -61,7 +62,7 @@ describe('held acks (fast-answers)', () => {
 
   it('puts a response that came before the ack was ready (while publishing) in the ack at once', () => {
     const t = setup();
-    t.held.expect('quick');
+    t.held.expect('quick', true);
     const returned: Response = { kind: 'error', id: 'quick', seq: 0, attempt: 1, error: { code: 'NO_HANDLER', message: 'No worker serves request type "x".' } };
     expect(t.held.answer(returned)).toBe(true);
     expect(t.wire).toEqual([]);
@@ -72,7 +73,7 @@ describe('held acks (fast-answers)', () => {
 
   it("writes a stream's first chunk in the ack and its later ones after it, in order", () => {
     const t = setup();
-    t.held.expect('s');
+    t.held.expect('s', true);
     expect(t.held.answer(chunk('s', 0))).toBe(true);
     expect(t.held.answer(chunk('s', 1))).toBe(true);
     expect(t.held.answer(result('s', 2))).toBe(true);
@@ -87,11 +88,16 @@ describe('held acks (fast-answers)', () => {
       written = resolve;
     });
     const slotAcks: Ack[] = [];
-    t.held.expect('a');
-    t.held.hold('a', { ok: true, id: 'a' }, (ack) => {
-      slotAcks.push(ack);
-      return frameWritten;
-    });
+    t.held.expect('a', true);
+    t.held.hold(
+      'a',
+      { ok: true, id: 'a' },
+      (ack) => {
+        slotAcks.push(ack);
+        return frameWritten;
+      },
+      true,
+    );
     expect(t.held.answer(chunk('a', 0))).toBe(true);
     expect(slotAcks).toEqual([{ ok: true, id: 'a', response: chunk('a', 0) }]);
     // The frame's other slots still wait: what follows waits too.
@@ -107,7 +113,7 @@ describe('held acks (fast-answers)', () => {
 
   it('sends a refusal at once (the publish failed) and a request it was not told to expect as it is', () => {
     const t = setup();
-    t.held.expect('bad');
+    t.held.expect('bad', true);
     const refused: Ack = { ok: false, id: 'bad', error: { code: 'BROKER_UNAVAILABLE', message: 'm' } };
     t.held.hold('bad', refused, t.send);
     t.held.hold('durable', { ok: true, id: 'durable' }, t.send);
@@ -117,11 +123,11 @@ describe('held acks (fast-answers)', () => {
   });
 
   it('holds many with one timer, each released when its own hold ends', () => {
-    const t = setup(10);
-    t.held.expect('a');
+    const t = setup({ fastHoldMs: 10 });
+    t.held.expect('a', true);
     t.held.hold('a', { ok: true, id: 'a' }, t.send);
     t.advance(4);
-    t.held.expect('b');
+    t.held.expect('b', true);
     t.held.hold('b', { ok: true, id: 'b' }, t.send);
     expect(t.pending()).toBe(1);
     t.advance(6); // a's hold ends, b's does not
@@ -132,11 +138,61 @@ describe('held acks (fast-answers)', () => {
     expect(t.wire).toHaveLength(2);
   });
 
+  it('holds a fast ack FAST_ACK_HOLD_MS by default, a durable one and a requests frame slot (fast too) ACK_HOLD_MS', () => {
+    const t = setup();
+    const ack = (id: string): Ack => ({ ok: true, id });
+    t.held.expect('fast', true);
+    t.held.hold('fast', ack('fast'), t.send);
+    t.held.expect('durable', false);
+    t.held.hold('durable', ack('durable'), t.send);
+    t.held.expect('slot', true);
+    t.held.hold('slot', ack('slot'), t.send, true);
+    t.advance(ACK_HOLD_MS - 1);
+    expect(t.wire).toEqual([]);
+    t.advance(1);
+    expect(t.wire).toEqual([{ ack: ack('durable') }, { ack: ack('slot') }]);
+    t.advance(FAST_ACK_HOLD_MS - ACK_HOLD_MS - 1);
+    expect(t.held.answer(result('durable'))).toBe(false); // its ack went: a frame
+    expect(t.wire).toHaveLength(2);
+    expect(t.held.answer(result('fast'))).toBe(true);
+    expect(t.wire).toEqual([{ ack: ack('durable') }, { ack: ack('slot') }, { ack: { ...ack('fast'), response: result('fast') } }]);
+    t.advance(FAST_ACK_HOLD_MS); // the timer armed for it sends nothing more
+    expect(t.wire).toHaveLength(3);
+    expect(t.pending()).toBe(0);
+  });
+
+  it('releases a short hold that began after a long one first, each when its own ends, with one timer armed', () => {
+    const t = setup({ holdMs: 10, fastHoldMs: 50 });
+    const ack = (id: string): Ack => ({ ok: true, id });
+    t.held.expect('f1', true);
+    t.held.hold('f1', ack('f1'), t.send); // due at 50
+    t.advance(5);
+    t.held.expect('d', false);
+    t.held.hold('d', ack('d'), t.send); // due at 15, before f1
+    expect(t.pending()).toBe(1);
+    t.advance(9);
+    expect(t.wire).toEqual([]);
+    t.advance(1);
+    expect(t.wire).toEqual([{ ack: ack('d') }]);
+    t.held.expect('f2', true);
+    t.held.hold('f2', ack('f2'), t.send); // due at 65
+    expect(t.pending()).toBe(1);
+    t.advance(34);
+    expect(t.wire).toHaveLength(1);
+    t.advance(1);
+    expect(t.wire).toEqual([{ ack: ack('d') }, { ack: ack('f1') }]);
+    t.advance(14);
+    expect(t.wire).toHaveLength(2);
+    t.advance(1);
+    expect(t.wire).toEqual([{ ack: ack('d') }, { ack: ack('f1') }, { ack: ack('f2') }]);
+    expect(t.pending()).toBe(0);
+  });
+
   it('writes nothing once closed (the socket went: at most once)', () => {
     const t = setup();
-    t.held.expect('r1');
+    t.held.expect('r1', true);
     t.held.hold('r1', { ok: true, id: 'r1' }, t.send);
-    t.held.expect('r2');
+    t.held.expect('r2', true);
     t.held.close();
     expect(t.pending()).toBe(0);
     expect(t.held.answer(result('r1'))).toBe(false);
@@ -161,7 +217,7 @@ describe('held acks (cumulative-acks): a durable answer in the ack', () => {
   it("hands the carried response's settle on with the very ack object written, and later ones with the frames", () => {
     const t = durable();
     const settled: string[] = [];
-    t.held.expect('d1');
+    t.held.expect('d1', false);
     expect(t.held.answer(chunk('d1', 0), () => settled.push('d1/0'))).toBe(true); // before the confirm
     expect(t.held.answer(result('d1', 1), () => settled.push('d1/1'))).toBe(true);
     t.held.hold('d1', { ok: true, id: 'd1' }, t.send);
@@ -178,12 +234,12 @@ describe('held acks (cumulative-acks): a durable answer in the ack', () => {
 
   it('forwards a durable response with its settle when the publish was refused, and drops (unsettled) all it holds when closed', () => {
     const t = durable();
-    t.held.expect('d2');
+    t.held.expect('d2', false);
     t.held.answer(result('d2', 0), () => {});
     t.held.hold('d2', { ok: false, id: 'd2', error: { code: 'BROKER_UNAVAILABLE', message: 'x' } }, t.send);
     expect(t.carried).toEqual([]);
     expect(t.forwarded).toHaveLength(1);
-    t.held.expect('d3');
+    t.held.expect('d3', false);
     t.held.answer(result('d3', 0), () => {
       throw new Error('never settled');
     });

@@ -244,7 +244,7 @@ describe('reply relay: socket frames', () => {
     const t = await setup({ batching: true, held, plugins: [tagger] });
     const claim = t.requests.claim('f1', 'fp');
     if (claim.kind === 'first') claim.start('fast.echo', Date.now() + 10_000);
-    held.expect('f1');
+    held.expect('f1', true);
     held.hold('f1', { ok: true, id: 'f1' }, (ack) => void acks.push(ack));
     t.relay.relayFast(result('f1', 0), 100);
     t.endTick();
@@ -385,7 +385,7 @@ describe('reply relay: cumulative acks (cumulative-acks)', () => {
     const t = await setup({ batching: false, sequenced: true, held });
     relay = t.relay;
     t.deliver(chunk('other', 0)); // seq 1
-    held.expect('d1');
+    held.expect('d1', false);
     held.hold('d1', { ok: true, id: 'd1' }, (ack) => void written.push(relay.stamp(ack)));
     t.deliver(chunk('d1', 0)); // rides in the ack: seq 2
     t.deliver(result('d1', 1)); // follows in a frame: seq 3
@@ -408,7 +408,7 @@ describe('reply relay: cumulative acks (cumulative-acks)', () => {
     const t = await setup({ batching: false, sequenced: true, held });
     relay = t.relay;
     t.deliver(chunk('r1', 0));
-    held.expect('d1');
+    held.expect('d1', false);
     t.deliver(result('d1', 0)); // before the confirm: waits for the ack
     held.close();
     t.relay.close();

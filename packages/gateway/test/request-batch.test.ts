@@ -13,7 +13,7 @@ type Answer = Ack[] | Ack;
 
 /** A pipeline stand-in: holds each element's ack for the test to answer, in any order. */
 const holding = () => {
-  const held: { frame: unknown; ack: AckFn }[] = [];
+  const held: { frame: unknown; ack: AckFn; inFrame: boolean }[] = [];
   const answers: Answer[] = [];
   const refusals: WireError[] = [];
   const failures: unknown[] = [];
@@ -21,8 +21,8 @@ const holding = () => {
     answerRequests(raw, (answer) => answers.push(answer), {
       handleRequest:
         handleRequest ??
-        (async (frame, ack) => {
-          held.push({ frame, ack });
+        (async (frame, ack, inFrame) => {
+          held.push({ frame, ack, inFrame });
         }),
       refused: (error) => refusals.push(error),
       failed: (error) => failures.push(error),
@@ -37,6 +37,8 @@ describe('answerRequests', () => {
     const t = holding();
     t.run([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
     expect(t.held.map((h) => h.frame)).toEqual([{ id: 'a' }, { id: 'b' }, { id: 'c' }]);
+    // Each is told it is a slot: its ack is held the short hold (held-acks.ts), the others wait for it.
+    expect(t.held.map((h) => h.inFrame)).toEqual([true, true, true]);
     t.held[2]!.ack(ok('c'));
     const refused: Ack = { ok: false, id: 'a', error: { code: 'RATE_LIMITED', message: 'slow down' } };
     t.held[0]!.ack(refused);

@@ -26,10 +26,11 @@ export const CAPABILITIES = {
   requestBatches: 'request-batches',
   /**
    * The answer in the ack: the ack of a request that took the fast lane waits
-   * (at most FAST_ACK_HOLD_MS) for the call's first response and carries it
-   * as `response`, so a fast echo costs 2 frames, not 4. A client asks in its
-   * handshake (`auth.capabilities`); a gateway that lists it holds acks only
-   * for a client that asked (spec: The fast lane, The answer in the ack).
+   * (at most FAST_ACK_HOLD_MS; ACK_HOLD_MS in a `requests` frame) for the
+   * call's first response and carries it as `response`, so a fast echo
+   * costs 2 frames, not 4. A client asks in its handshake
+   * (`auth.capabilities`); a gateway that lists it holds acks only for a
+   * client that asked (spec: The fast lane, The answer in the ack).
    */
   fastAnswers: 'fast-answers',
   /**
@@ -37,9 +38,9 @@ export const CAPABILITIES = {
    * frames come without an ack callback but with a per-socket sequence
    * number, the client acknowledges "everything up to seq N" on its next
    * `request`/`requests` frame or, after ACK_DELAY_MS without one, in an
-   * `acks` frame; and a durable request's ack waits (at most
-   * FAST_ACK_HOLD_MS, after the broker confirm) for the call's first
-   * response and carries it with its seq. A durable echo then costs 2
+   * `acks` frame; and a durable request's ack waits (at most ACK_HOLD_MS,
+   * after the broker confirm) for the call's first response and carries it
+   * with its seq. A durable echo then costs 2
    * frames, not 4. A client asks in its handshake; a gateway that lists it
    * does this only for a client that asked.
    */

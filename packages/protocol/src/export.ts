@@ -34,7 +34,7 @@ import {
   REQUEST_ID_PATTERN,
   REQUEST_TYPE_PATTERN,
 } from './topology.ts';
-import { ACK_DELAY_MS, FAST_ACK_HOLD_MS, LIMITS, REQUESTS_FRAME, RESPONSES_FRAME } from './limits.ts';
+import { ACK_DELAY_MS, ACK_HOLD_MS, FAST_ACK_HOLD_MS, LIMITS, REQUESTS_FRAME, RESPONSES_FRAME } from './limits.ts';
 import { announcementSchema, catalogueSchema, REGISTRY_DEFAULTS } from './registry.ts';
 
 export const exportJson = (): Record<string, unknown> => {
@@ -89,6 +89,8 @@ export const exportJson = (): Record<string, unknown> => {
       requestsFrame: REQUESTS_FRAME,
       // How long a fast request's ack may wait for its first response (capability fast-answers).
       fastAckHoldMs: FAST_ACK_HOLD_MS,
+      // How long a durable request's ack (or a fast one's in a requests frame) may wait for its first response (capability cumulative-acks).
+      ackHoldMs: ACK_HOLD_MS,
       // How long a client waits for a request frame to carry its response acks (capability cumulative-acks).
       ackDelayMs: ACK_DELAY_MS,
     },

@@ -34,15 +34,30 @@ export const RESPONSES_FRAME = { maxResponses: 128, maxBytes: 64 * 1024 } as con
 export const REQUESTS_FRAME = { maxRequests: 128, maxBytes: 64 * 1024 } as const;
 
 /**
+ * How long a gateway holds a durable request's ack, after the broker
+ * confirm, for the call's first response (capability `cumulative-acks`), in
+ * ms; also a fast request's in a `requests` frame, whose other slots' acks
+ * (and the answers in them) wait for it. Short, because a durable ack means
+ * "persisted": a client re-sends a request whose ack it lost, so every ms
+ * held is a ms more in which a dropped socket leads to a re-send (and, on
+ * another gateway, to a second publish).
+ */
+export const ACK_HOLD_MS = 20;
+
+/**
  * How long a gateway holds a fast request's ack for the call's first
- * response (capability `fast-answers`), in ms. Far below every client timer
- * that reads the ack's absence (a deadline is at least 1 ms but a call's is
- * typically seconds; the stall watch is ackTimeoutMs, 30 s by default) and
- * below a reconnect (socket.io's first retry waits 250 ms): a held ack is
+ * response (capability `fast-answers`), in ms. A fast ack promises little
+ * (the request was written, never "accepted"), and a fast call whose socket
+ * drops before its ack fails at once with DISCONNECTED rather than waiting
+ * for its deadline, so the hold may cover a loaded worker's answer time:
+ * each answer later than the hold costs a `response` frame. Still below
+ * every client timer that reads an ack's absence (a call's deadline is
+ * typically seconds; the stall watch is ackTimeoutMs, 60 s by default) and
+ * below a reconnect (socket.io's first retry waits 250 ms), so a held ack is
  * never mistaken for a lost one. Bounds what holding adds to a slow fast
  * call's acceptance (its answer is not delayed: it comes in a frame).
  */
-export const FAST_ACK_HOLD_MS = 20;
+export const FAST_ACK_HOLD_MS = 100;
 
 /**
  * How long a client (capability `cumulative-acks`) waits for a request frame
