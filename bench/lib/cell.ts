@@ -52,7 +52,8 @@ export const runCell = async (
     runtime,
     running.client.file,
     { ...running.client.env, BENCH_SPEC: JSON.stringify(spec) },
-    running.client.root === undefined ? {} : { root: running.client.root },
+    // Profiled too (BENCH_PROFILE_DIR): the client's CPU is part of each request's cost.
+    { profile: true, ...(running.client.root === undefined ? {} : { root: running.client.root }) },
   );
   try {
     await client.waitFor((line) => line.ev === 'ready', 60_000);

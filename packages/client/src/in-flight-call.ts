@@ -5,6 +5,7 @@
 // a code (never throws), like every other failure.
 import { createWarrenError, REQUEST_ID_PATTERN, REQUEST_TYPE_PATTERN, type ErrorCode, type WarrenError } from '@warren/protocol';
 import { isTimeoutMs, TIMEOUT_RANGE } from './options.ts';
+import type { Timed } from './deadlines.ts';
 import type { Sequencer } from './sequencer.ts';
 
 /** Per-call options, and the checks a call passes before anything is sent. */
@@ -81,13 +82,14 @@ export const checkCall = (type: unknown, options: RequestOptions<never>, context
 };
 
 /** The table's record of one call, from start() until it settles. */
-export interface InFlight {
+export interface InFlight extends Timed<InFlight> {
   id: string;
+  /** The id it started with (a keyed call gets a fresh one per attach): its TIMEOUT names this one. */
+  firstId: string;
   type: string;
   payload: unknown;
   /** Bytes of the payload as JSON, once measured. */
   payloadBytes?: number;
-  deadline: number | undefined;
   phase: 'waiting' | 'sent' | 'accepted';
   /** Sent at least once, so the gateway may know it and a cancel is worth sending. */
   emitted: boolean;
@@ -105,11 +107,13 @@ export interface InFlight {
   /** The emission that last went out on the socket (not only queued for a batch). */
   onWire: number;
   settled: boolean;
-  sequencer: Sequencer;
+  /** Made for the call's first response that is not its only one (in-flight.ts handleResponse). */
+  sequencer: Sequencer | undefined;
   options: RequestOptions<unknown>;
   resolve(value: unknown): void;
   reject(error: WarrenError): void;
-  cleanup(): void;
+  /** Stops listening to the caller's signal; set only when there is one. */
+  stopWatching: (() => void) | undefined;
 }
 
 /** Ends a call: resolves or rejects it once, and takes it out of the table. */

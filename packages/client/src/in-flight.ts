@@ -8,6 +8,7 @@
 import { CAPABILITIES, createWarrenError, fromWireError, parseQueuedFrame, parseResponse, type ErrorCode } from '@warren/protocol';
 import type { CallStore } from './call-store.ts';
 import { createCancels } from './cancels.ts';
+import { createDeadlines } from './deadlines.ts';
 import { checkCall, type Fail, type InFlight, type RequestOptions, type Settle } from './in-flight-call.ts';
 import { createKeyedCalls } from './keyed-calls.ts';
 import { createRequestFrames, type RequestFrames } from './request-frames.ts';
@@ -79,7 +80,8 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     if (request.settled) return;
     request.settled = true;
     requests.delete(request.id);
-    request.cleanup();
+    deadlines.remove(request);
+    request.stopWatching?.();
     // The gateway no longer has it: attaching again could only say so again.
     if ('error' in outcome && outcome.error.code === 'EXPIRED') keyed.forgetKey(request);
     if ('error' in outcome) request.reject(outcome.error);
@@ -111,29 +113,37 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
   });
   const cancels = createCancels({ isConnected: deps.isConnected, emit: deps.emit, frames, freshId: keyed.freshId, keyedSent: keyed.sent });
   const send = createRequestSend({ now, frames, keyed, settle, fail, handleResponse: (raw) => handleResponse(raw) });
+  // Runs while waiting for a connection too: a deadline is a promise to the caller.
+  const deadlines = createDeadlines<InFlight>({
+    now,
+    expire: (request) => {
+      if (request.settled) return;
+      fail(request, 'TIMEOUT', `Request "${request.type}" (${request.firstId}) timed out after ${request.timeoutMs} ms`);
+      cancels.send(request);
+    },
+  });
+  const callContext = {
+    createId: deps.createId,
+    defaultTimeoutMs: deps.defaultTimeoutMs,
+    isInFlight: (candidate: string) => requests.has(candidate),
+  };
 
   const start = <Result, Chunk>(type: string, payload: unknown, options: RequestOptions<Chunk> = {}, mode: StartMode = 'run'): Promise<Result> =>
     new Promise<Result>((resolve, reject) => {
-      const checked = checkCall(type, options as RequestOptions<never>, {
-        createId: deps.createId,
-        defaultTimeoutMs: deps.defaultTimeoutMs,
-        isInFlight: (candidate) => requests.has(candidate),
-      });
+      const checked = checkCall(type, options as RequestOptions<never>, callContext);
       if (!checked.ok) return reject(checked.error);
       const { id, timeoutMs } = checked;
       const { signal } = options;
 
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const onAbort = (): void => {
-        if (request.settled) return;
-        fail(request, 'CANCELLED', `Request "${type}" (${id}) was cancelled`);
-        cancels.send(request);
-      };
       const request: InFlight = {
         id,
+        firstId: id,
         type,
         payload: payload === undefined ? null : payload,
         deadline: timeoutMs === 0 ? undefined : now() + timeoutMs,
+        timeoutMs,
+        earlier: undefined,
+        later: undefined,
         phase: 'waiting',
         emitted: false,
         key: options.key,
@@ -142,26 +152,25 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
         emission: 0,
         onWire: 0,
         settled: false,
-        sequencer: createSequencer(),
+        sequencer: undefined,
         options: options as RequestOptions<unknown>,
         resolve: resolve as (value: unknown) => void,
         reject,
-        cleanup: () => {
-          if (timer !== undefined) clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
-        },
+        stopWatching: undefined,
       };
       requests.set(id, request);
       // Remembered before it is sent: a reload a moment later must find it.
       if (options.key !== undefined && mode === 'run') keyed.remember(options.key, id, type);
-      if (timeoutMs > 0) {
-        // Runs while waiting for a connection too: a deadline is a promise to the caller.
-        timer = setTimeout(() => {
-          fail(request, 'TIMEOUT', `Request "${type}" (${id}) timed out after ${timeoutMs} ms`);
+      deadlines.add(request);
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          if (request.settled) return;
+          fail(request, 'CANCELLED', `Request "${type}" (${id}) was cancelled`);
           cancels.send(request);
-        }, timeoutMs);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        request.stopWatching = () => signal.removeEventListener('abort', onAbort);
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
       if (deps.isConnected()) send.emitRequest(request);
     });
 
@@ -173,7 +182,16 @@ export const createInFlightTable = (deps: InFlightDeps): InFlightTable => {
     // A response can overtake the ack; either proves the gateway accepted it.
     request.phase = 'accepted';
     request.acceptedOnce = true;
-    for (const event of request.sequencer.accept(parsed.value)) {
+    const response = parsed.value;
+    // The one answer of most calls (attempt 1, seq 0, final) needs no reordering:
+    // it settles the call before a sequencer would be made for it.
+    if (request.sequencer === undefined && response.attempt === 1 && response.seq === 0 && response.kind !== 'chunk') {
+      if (response.kind === 'result') settle(request, { value: response.data });
+      else settle(request, { error: fromWireError(response.error) });
+      return;
+    }
+    request.sequencer ??= createSequencer();
+    for (const event of request.sequencer.accept(response)) {
       if (request.settled) return; // a callback aborted it
       if (event.kind === 'restart') call(request, 'onRestart', event.attempt);
       else if (event.kind === 'overflow') {

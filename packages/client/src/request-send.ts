@@ -5,6 +5,7 @@ import { fromWireError, parseAck, type RequestFrame, type WireError } from '@war
 import type { Fail, InFlight, Settle } from './in-flight-call.ts';
 import type { KeyedCalls } from './keyed-calls.ts';
 import type { RequestFrames } from './request-frames.ts';
+import { utf8Bytes } from './utf8-bytes.ts';
 
 interface RequestSendDeps {
   now(): number;
@@ -60,7 +61,7 @@ export const createRequestSend = (deps: RequestSendDeps): RequestSend => {
   const bytesOf = (request: InFlight): number => {
     if (request.payloadBytes === undefined) {
       try {
-        request.payloadBytes = encoder.encode(JSON.stringify(request.payload) ?? 'null').byteLength;
+        request.payloadBytes = utf8Bytes(JSON.stringify(request.payload) ?? 'null', encoder);
       } catch {
         request.payloadBytes = 0; // socket.io's encoder reports what JSON cannot carry
       }

@@ -115,6 +115,49 @@ describe('zod-free client frame parsers', () => {
     expect('registryAckSchema' in envelopes).toBe(false); // lives in registry.ts, not envelopes.ts
   });
 
+  it("read a call's ack and answer by their shortcut exactly as the checks and zod do, edges included", () => {
+    const hop = { instance: 'w', language: 'typescript', service: 's', startedAt: 1.5, extra: true };
+    const answer = { kind: 'result', id: 'r-1', seq: 0, attempt: 1, data: { a: 1 } };
+    const inherited = Object.assign(Object.create({ data: 1 }) as object, { kind: 'result', id: 'r-1', seq: 0, attempt: 1 });
+    for (const value of [
+      answer,
+      { ...answer, kind: 'chunk', seq: 3, attempt: 2, extra: 'dropped' },
+      { ...answer, data: null },
+      { ...answer, worker: hop },
+      { ...answer, worker: undefined },
+      { ...answer, worker: { instance: 'w', language: 'x'.repeat(41) } },
+      { ...answer, worker: { instance: 'w', language: 'py', startedAt: Number.POSITIVE_INFINITY } },
+      { ...answer, worker: { instance: 'w', language: 'py', service: 7 } },
+      { ...answer, worker: [] },
+      { ...answer, id: 'no spaces' },
+      { ...answer, id: 'x'.repeat(129) },
+      { ...answer, seq: 1.5 },
+      { ...answer, seq: Number.NaN },
+      { ...answer, attempt: 0 },
+      { ...answer, seq: 2 ** 53 },
+    ]) {
+      same(parseResponse, responseSchema, value);
+    }
+    // Stricter than zod here, as the checks were before the shortcut: an answer needs its own data.
+    expect(parseResponse({ ...answer, data: undefined }).ok).toBe(false);
+    expect(parseResponse(inherited).ok).toBe(false);
+    expect(parseResponse({ ...answer, worker: hop })).toEqual({
+      ok: true,
+      value: { ...answer, worker: { instance: 'w', language: 'typescript', service: 's', startedAt: 1.5 } },
+    });
+    for (const value of [
+      { ok: true, id: 'r-1', seq: 7, response: answer, attached: false },
+      { ok: true, id: 'r-1', seq: 0 },
+      { ok: true, id: 'r-1', seq: 1.5 },
+      { ok: true, id: 'r-1', attached: 'yes' },
+      { ok: true, id: 'r-1', response: undefined, seq: undefined },
+      { ok: true, id: 7 },
+      Object.assign(Object.create({ ok: true }) as object, { id: 'r-1' }),
+    ]) {
+      same(parseAck, ackSchema, value);
+    }
+  });
+
   it('names the failing path in the message', () => {
     const parsed = parseResponse({ kind: 'chunk', id: 'r', seq: -1, attempt: 1, data: null });
     expect(parsed.ok).toBe(false);
