@@ -147,11 +147,7 @@ export const createResponseStream = (
         unconfirmed -= entry.count;
         onPublished?.(responses);
       },
-      (error: unknown) => {
-        if (broken !== undefined) return;
-        broken = { reason: error };
-        brokenListener?.(error);
-      },
+      (error: unknown) => breakWith(error),
     );
     pending.push(entry);
   };
@@ -171,6 +167,21 @@ export const createResponseStream = (
       process.nextTick(flush);
     }
   };
+  const breakWith = (error: unknown) => {
+    if (broken !== undefined) return;
+    broken = { reason: error };
+    brokenListener?.(error);
+  };
+  /** The final after earlier messages: it leaves with the chunks still queued, and waits for all of them. */
+  const finalAfter = async (response: OutgoingResponse) => {
+    // A short stream is one message; the final's size is not counted: a batch is ≤ 16 KB of chunks plus it.
+    if (publishMany) queued.push(response);
+    else publish([response]);
+    flush();
+    // Every earlier chunk must be confirmed too before the request is acked.
+    if (pending.length === 1) await pending[0]!.confirmed;
+    else await Promise.all(pending.map((p) => p.confirmed));
+  };
   /** Waits for the oldest publishes until at most `limit` responses are unconfirmed. */
   const settleDownTo = async (limit: number) => {
     while (unconfirmed > limit && pending.length > 0) await pending.shift()!.confirmed;
@@ -189,20 +200,26 @@ export const createResponseStream = (
         await settleDownTo(Math.floor(window / 2));
       }
     },
-    async final(message) {
-      const response: OutgoingResponse = stamped(
-        message.kind === 'result'
-          ? withDataJson({ kind: 'result', id, seq: seq++, attempt, data: message.data }, message.dataJson)
-          : { kind: 'error', id, seq: seq++, attempt, error: message.error },
-      );
-      // The final leaves with the chunks still queued (a short stream is one
-      // message); its size is not counted: a batch is ≤ 16 KB of chunks plus it.
-      if (publishMany) queued.push(response);
-      else publish([response]);
-      flush();
-      // Every earlier chunk must be confirmed too before the request is acked.
-      if (pending.length === 1) await pending[0]!.confirmed;
-      else await Promise.all(pending.map((p) => p.confirmed));
+    final(message) {
+      const n = seq++;
+      // Stamped in place (seq 0 names the worker), not spread into a copy: the same keys in the same order.
+      const envelope: OutgoingResponse =
+        message.kind === 'result' ? { kind: 'result', id, seq: n, attempt, data: message.data } : { kind: 'error', id, seq: n, attempt, error: message.error };
+      if (n === 0 && hop) envelope.worker = hop;
+      const response = message.kind === 'result' ? withDataJson(envelope, message.dataJson) : envelope;
+      // Nothing sent before it (an answer without chunks: most requests):
+      // published on its own, without the bookkeeping that orders it after
+      // earlier messages (decision 0019, sixth round).
+      if (pending.length === 0 && queued.length === 0) {
+        return publishRouted(() => transport.publishResponse(session, response, replyTo, how), deadline).then(
+          () => onPublished?.([response]),
+          (error: unknown) => {
+            breakWith(error);
+            throw error;
+          },
+        );
+      }
+      return finalAfter(response);
     },
   };
 };
