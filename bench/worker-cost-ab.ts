@@ -2,8 +2,9 @@
 // them: the host's load (other work on the same cores) then falls on both
 // alike, where two processes run one after the other each see their own.
 // Fast lane, responses through the transport's fast channel onto amqplib's
-// Connection#sendMessage (as worker-cost.ts --fast --amqp).
-//   bun bench/worker-cost-ab.ts --before dir [--after dir] [--n 20000] [--c 64] [--rounds 20]
+// Connection#sendMessage (as worker-cost.ts --fast --amqp); --durable: the
+// durable lane, each response encoded as codec.ts would (as worker-cost.ts).
+//   bun bench/worker-cost-ab.ts --before dir [--after dir] [--durable] [--n 20000] [--c 64] [--rounds 20]
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ConsumeMessage } from 'amqplib';
@@ -21,15 +22,18 @@ const roots = { before: process.argv[beforeArg + 1]!, after: afterArg < 0 ? join
 const total = arg('n', 20_000);
 const concurrency = arg('c', 64);
 const rounds = arg('rounds', 20);
+const durable = process.argv.includes('--durable');
 const payload = Buffer.from(JSON.stringify({ text: 'x'.repeat(88) }));
 const session = 'a'.repeat(22);
-const replyTo = 'amq.gen-abcdefghijklmnop';
+const fastReplyTo = 'amq.gen-abcdefghijklmnop';
 const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
 const setUp = async (root: string) => {
   const { registerHandlers } = (await import(join(root, 'packages/worker/src/index.ts'))) as typeof import('@warren/worker');
   const { topology } = (await import(join(root, 'packages/protocol/src/index.ts'))) as typeof import('@warren/protocol');
-  const { decodeRequest } = (await import(join(root, 'packages/transport/src/amqp/codec.ts'))) as typeof import('../packages/transport/src/amqp/codec.ts');
+  const { decodeRequest, encodeResponse, encodeResponses } = (await import(
+    join(root, 'packages/transport/src/amqp/codec.ts')
+  )) as typeof import('../packages/transport/src/amqp/codec.ts');
   const { createAckBatcher } = (await import(
     join(root, 'packages/transport/src/amqp/consumer.ts')
   )) as typeof import('../packages/transport/src/amqp/consumer.ts');
@@ -40,6 +44,7 @@ const setUp = async (root: string) => {
     join(root, 'packages/transport/src/amqp/responses.ts')
   )) as typeof import('../packages/transport/src/amqp/responses.ts');
   const topo = topology('benchwk');
+  const replyTo = durable ? topo.replyQueue(session) : fastReplyTo;
   const lib = join(createRequire(join(root, 'package.json')).resolve('amqplib'), '..', 'lib');
   const require = createRequire(import.meta.url);
   const { Channel } = require(join(lib, 'channel_model.js')) as { Channel: new (connection: unknown) => { ch: number } };
@@ -76,6 +81,17 @@ const setUp = async (root: string) => {
     subscriptions: {} as never,
     replyQueueType: undefined,
   });
+  // --durable: each response encoded for its message body, the broker's confirm an already-resolved promise.
+  const encodeOnly: Pick<WorkerTransport, 'publishResponse' | 'publishResponses'> = {
+    publishResponse: async (_s, response) => {
+      bytesOut += encodeResponse(response).body.length;
+      return 'delivered';
+    },
+    publishResponses: async (_s, responses) => {
+      bytesOut += encodeResponses(responses).body.length;
+      return 'delivered';
+    },
+  };
   let listener: ((delivery: RequestDelivery) => void) | undefined;
   const idle: Subscription = { pause: async () => {}, close: async () => {} };
   const acks = createAckBatcher({ ack: () => {}, nack: () => {} } as never, () => {});
@@ -87,13 +103,16 @@ const setUp = async (root: string) => {
     status: () => 'connected',
     onStatus: () => () => {},
     close: async () => {},
-    consumeRequests: async () => idle,
+    consumeRequests: async (_type, l) => {
+      if (durable) listener = l;
+      return idle;
+    },
     consumeFastRequests: async (_type, l) => {
-      listener = l;
+      if (!durable) listener = l;
       return idle;
     },
     consumeCancels: async () => idle,
-    ...responses,
+    ...(durable ? encodeOnly : responses),
   };
   let tag = 0;
   const deliver = () => {
@@ -108,7 +127,7 @@ const setUp = async (root: string) => {
         headers: { 'x-warren-version': 1, 'x-warren-session': session, 'x-warren-deadline': Date.now() + 30_000, 'x-warren-batch': 1, traceparent },
       },
     } as unknown as ConsumeMessage;
-    const decoded = decodeRequest(topo, message, { fast: true });
+    const decoded = decodeRequest(topo, message, { fast: !durable });
     if (!decoded.ok) throw new Error(decoded.error.message);
     acks.delivered(message);
     let done = false;
@@ -128,7 +147,7 @@ const setUp = async (root: string) => {
     });
   };
   await registerHandlers(
-    { service: 'bench', transport: transport as Transport, concurrency, announce: false, fast: true, handleSignals: false, log: pino({ level: 'warn' }) },
+    { service: 'bench', transport: transport as Transport, concurrency, announce: false, fast: !durable, handleSignals: false, log: pino({ level: 'warn' }) },
     { echo: (p: unknown) => p },
   );
   const round = (n: number) =>
@@ -160,6 +179,6 @@ for (let r = 0; r < rounds; r += 1) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ratios = samples.after.map((a, i) => a / samples.before[i]!);
 console.log(
-  `µs CPU per fast request, ${rounds} alternating rounds of ${total}: before median ${median(samples.before).toFixed(2)} (min ${Math.min(...samples.before).toFixed(2)}), after median ${median(samples.after).toFixed(2)} (min ${Math.min(...samples.after).toFixed(2)}); after/before per round: median ${median(ratios).toFixed(3)}, lower in ${ratios.filter((x) => x < 1).length} of ${rounds}`,
+  `µs CPU per ${durable ? 'durable' : 'fast'} request, ${rounds} alternating rounds of ${total}: before median ${median(samples.before).toFixed(2)} (min ${Math.min(...samples.before).toFixed(2)}), after median ${median(samples.after).toFixed(2)} (min ${Math.min(...samples.after).toFixed(2)}); after/before per round: median ${median(ratios).toFixed(3)}, lower in ${ratios.filter((x) => x < 1).length} of ${rounds}`,
 );
 process.exit(0);
