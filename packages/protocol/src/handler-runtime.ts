@@ -112,10 +112,16 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
     rejectSettle?.(why);
   };
   const { deadline } = fields;
-  const timer =
-    deadline === undefined
-      ? undefined
-      : setTimeout(() => abort(createWarrenError('TIMEOUT', 'The request deadline passed while the handler was running.')), Math.max(0, deadline - now()));
+  // Armed only once a handler returns a promise: a timer can only fire
+  // between macrotasks, so a synchronous handler (run, checked and settled
+  // in microtasks) never saw it fire, and a setTimeout/clearTimeout pair per
+  // such run bought nothing (decision 0019, sixth round). The delay is
+  // counted from the deadline, so it fires when it always did.
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const armDeadline = () => {
+    if (deadline === undefined || reason !== undefined) return;
+    timer = setTimeout(() => abort(createWarrenError('TIMEOUT', 'The request deadline passed while the handler was running.')), Math.max(0, deadline - now()));
+  };
   const ctx: RunContext<Fields, Log, Chunk> = {
     ...fields,
     get signal() {
@@ -146,6 +152,7 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
       const returned = handler(payload, ctx);
       let data: unknown;
       if (returned !== null && typeof returned === 'object' && typeof (returned as PromiseLike<unknown>).then === 'function') {
+        armDeadline();
         const aborted = new Promise<never>((_, reject) => {
           if (reason !== undefined) reject(reason);
           else rejectSettle = reject;
@@ -164,7 +171,7 @@ export const startHandlerRun = <Fields extends RunFields, Log, Chunk = unknown>(
       return { kind: 'error', error: unexpectedError(reference) } satisfies HandlerOutcome;
     } finally {
       rejectSettle = undefined;
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
     }
   };
   return {

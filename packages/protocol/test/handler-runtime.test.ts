@@ -1,6 +1,6 @@
 // The handler runtime workers and gateway-local handlers share: ctx, the
 // abort race, the deadline, and what a throw becomes on the wire.
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createWarrenError, startHandlerRun, type RunFields } from '../src/index.ts';
 
 const fields = (deadline?: number): RunFields => ({ id: 'r1', type: 't', attempt: 1, principal: { sub: 'ada' }, deadline, traceparent: undefined });
@@ -111,6 +111,60 @@ describe('handler runtime', () => {
       () => {},
     );
     expect(outcome).toMatchObject({ kind: 'error', error: { code: 'TIMEOUT' } });
+  });
+
+  describe('the deadline timer', () => {
+    afterEach(() => vi.useRealTimers());
+
+    it('is armed when the handler returns a promise, to fire at the deadline itself', async () => {
+      vi.useFakeTimers();
+      let clock = 0;
+      const run = startHandlerRun(fields(1000), { ...host(), now: () => clock });
+      let timersWhileRunning = -1;
+      const settled = run.settle(
+        () => {
+          timersWhileRunning = vi.getTimerCount();
+          clock = 990; // the handler spent 990 ms before handing back its promise
+          return new Promise(() => {});
+        },
+        null,
+        () => {},
+      );
+      await vi.advanceTimersByTimeAsync(0);
+      // None while it ran synchronously: a timer cannot fire before it returns.
+      expect(timersWhileRunning).toBe(0);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(9);
+      expect(run.reason()).toBeUndefined();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await settled).toMatchObject({ kind: 'error', error: { code: 'TIMEOUT' } });
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('is never armed for a synchronous handler, nor for a run already aborted', async () => {
+      vi.useFakeTimers();
+      const sync = startHandlerRun(fields(Date.now() + 1000), host());
+      expect(
+        await sync.settle(
+          () => vi.getTimerCount(),
+          null,
+          () => {},
+        ),
+      ).toMatchObject({ kind: 'result', data: 0 });
+      const aborted = startHandlerRun(fields(Date.now() + 1000), host());
+      aborted.abort(createWarrenError('CANCELLED', 'The request was cancelled.'));
+      let timers = -1;
+      const outcome = aborted.settle(
+        () => {
+          queueMicrotask(() => (timers = vi.getTimerCount()));
+          return new Promise(() => {});
+        },
+        null,
+        () => {},
+      );
+      expect(await outcome).toMatchObject({ kind: 'error', error: { code: 'CANCELLED' } });
+      expect(timers).toBe(0);
+    });
   });
 
   it('sends a WarrenError as it is, and anything else as a generic WORKER_ERROR with a reference', async () => {

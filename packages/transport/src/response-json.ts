@@ -70,16 +70,34 @@ const bufferOf = (pieces: readonly string[]): Buffer => {
   return buffer;
 };
 
-/** The UTF-8 of JSON.stringify(response), byte for byte, with the carried data text spliced in. */
-export const responseBody = (response: OutgoingResponse): Buffer => {
+/**
+ * JSON.stringify(response) as text when it is one piece (no carried data
+ * text worth splicing: a small answer), else its UTF-8 with the text
+ * spliced in. Text is what the fast channel writes straight into its frames.
+ */
+export const responsePayload = (response: OutgoingResponse): Buffer | string => {
   const pieces: string[] = [];
   appendPieces(response, pieces);
-  return bufferOf(pieces);
+  return pieces.length === 1 ? pieces[0]! : bufferOf(pieces);
 };
+
+/** The UTF-8 of JSON.stringify(response), byte for byte, with the carried data text spliced in. */
+export const responseBody = (response: OutgoingResponse): Buffer => {
+  const payload = responsePayload(response);
+  return typeof payload === 'string' ? Buffer.from(payload) : payload;
+};
+
+/** responsePayload's counterpart for a batch: its text when nothing in it carries data text worth splicing. */
+export const responsesPayload = (responses: readonly OutgoingResponse[]): Buffer | string =>
+  responses.some((response) => (response[DATA_JSON]?.length ?? 0) >= SPLICE_FROM) ? splicedBatch(responses) : JSON.stringify(responses);
 
 /** The UTF-8 of JSON.stringify(responses), byte for byte; a batch without carried text is stringified whole, as before. */
 export const responsesBody = (responses: readonly OutgoingResponse[]): Buffer => {
-  if (!responses.some((response) => (response[DATA_JSON]?.length ?? 0) >= SPLICE_FROM)) return Buffer.from(JSON.stringify(responses));
+  const payload = responsesPayload(responses);
+  return typeof payload === 'string' ? Buffer.from(payload) : payload;
+};
+
+const splicedBatch = (responses: readonly OutgoingResponse[]): Buffer => {
   const pieces = ['['];
   responses.forEach((response, i) => {
     if (i > 0) pieces.push(',');

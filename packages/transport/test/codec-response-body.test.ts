@@ -3,7 +3,7 @@
 // same bytes as stringifying the whole envelope, one stringify of the data less.
 import { describe, expect, it } from 'vitest';
 import type { Response } from '@warren/protocol';
-import { encodeResponse, encodeResponses } from '../src/amqp/codec.ts';
+import { encodeFastResponse, encodeFastResponses, encodeResponse, encodeResponses } from '../src/amqp/codec.ts';
 import { createMemoryBroker, memoryTransport } from '../src/index.ts';
 import { DATA_JSON, withDataJson } from '../src/response-json.ts';
 
@@ -58,6 +58,21 @@ describe('a response body from the carried data text', () => {
     });
     batch.push({ kind: 'error', id: 'r', seq: 99, attempt: 1, error: { code: 'WORKER_ERROR', message: 'é\ud800' } });
     expect(encodeResponses(batch).body.equals(Buffer.from(JSON.stringify(batch)))).toBe(true);
+  });
+
+  it('is the same text for the fast channel: a string when small, the spliced bytes when carried', () => {
+    const utf8 = (body: Buffer | string) => (typeof body === 'string' ? Buffer.from(body) : body);
+    for (const data of datas) {
+      for (const response of envelopes(data)) {
+        const expected = Buffer.from(JSON.stringify(response));
+        expect(utf8(encodeFastResponse(carrying(response), 's').body).equals(expected)).toBe(true);
+        expect(utf8(encodeFastResponses([response, carrying(response)], 's').body).equals(Buffer.from(JSON.stringify([response, response])))).toBe(true);
+      }
+    }
+    const small: Response = { kind: 'result', id: 'r', seq: 0, attempt: 1, worker: hop, data: { text: 'hi' } };
+    expect(encodeFastResponse(small, 's').body).toBe(JSON.stringify(small));
+    expect(encodeFastResponses([small], 's').body).toBe(JSON.stringify([small]));
+    expect(encodeFastResponse(small, 's').properties).toEqual(encodeResponse(small, 's').properties);
   });
 
   it('uses the carried text, not a second stringify of the data', () => {

@@ -118,6 +118,22 @@ describe('publish frames', () => {
     }
   });
 
+  it.each(cases)('encodes %s from its body as text, the same bytes', (_name, exchange, routingKey, body, options) => {
+    const text = body.toString();
+    const ours = encodePublishFrames(2, exchange, routingKey, text, options, FRAME_MAX);
+    expect(ours).toBeDefined();
+    expect(ours!.equals(amqplibFrames(2, exchange, routingKey, Buffer.from(text), options))).toBe(true);
+  });
+
+  it('measures a text body by its UTF-8, not its length', () => {
+    const text = `{"t":"${'ü✓'.repeat(40)}"}`;
+    const ours = encodePublishFrames(1, '', 'q', text, { contentType: 'application/json' }, FRAME_MAX);
+    expect(ours!.equals(amqplibFrames(1, '', 'q', Buffer.from(text), { contentType: 'application/json' }))).toBe(true);
+    // 6,000 characters, over 16 KiB as UTF-8: left to amqplib, like a Buffer that long.
+    expect(encodePublishFrames(1, '', 'q', '✓'.repeat(6000), {}, FRAME_MAX)).toBeUndefined();
+    expect(encodePublishFrames(1, '', 'q', 'ü'.repeat(2100), {}, 4096)).toBeUndefined();
+  });
+
   it('leaves to amqplib what it does not cover', () => {
     const body = Buffer.from('x');
     const not = (options: Options.Publish, b = body, frameMax = FRAME_MAX) => expect(encodePublishFrames(1, 'x', 'y', b, options, frameMax)).toBeUndefined();
@@ -196,5 +212,17 @@ describe('publish frames', () => {
     publishPlainOn(ch, '', 'q', Buffer.from('{}'), { priority: 3 });
     expect(amqplibPublished).toBe(1);
     expect(written).toHaveLength(1);
+  });
+
+  it('writes a text body on a plain channel as its UTF-8, and hands amqplib a Buffer of it when amqplib must publish', () => {
+    const written: Buffer[] = [];
+    const conn = { frameMax: FRAME_MAX, sentSinceLastCheck: false, channels: [null, { buffer: { write: (b: Buffer) => written.push(b) > 0 } }] };
+    const viaAmqplib: unknown[] = [];
+    const ch = { ch: 1, connection: conn, publish: (_e: string, _r: string, body: unknown) => viaAmqplib.push(body) > 0 } as unknown as Channel;
+    const options = { contentType: 'application/json', persistent: false, headers: { 'x-warren-session': 's' }, correlationId: 'r', type: 'result' };
+    expect(publishPlainOn(ch, '', 'amq.gen-x', '{"data":"ü"}', options)).toBe(true);
+    expect(written[0]!.equals(amqplibFrames(1, '', 'amq.gen-x', Buffer.from('{"data":"ü"}'), options))).toBe(true);
+    publishPlainOn(ch, '', 'q', '{"data":"ü"}', { priority: 3 });
+    expect(viaAmqplib).toEqual([Buffer.from('{"data":"ü"}')]);
   });
 });

@@ -96,35 +96,31 @@ const retryRouted = async (
   });
 };
 
-export const createResponseStream = (
-  transport: WorkerTransport,
-  session: string,
-  id: string,
-  attempt: number,
-  window: number,
-  /** The reply consumer reads batch messages (request.batchReplies). */
-  batches = false,
-  /** The request's own reply address (AMQP reply_to), which wins over the session's queue. */
-  replyTo?: string,
-  /** The request's deadline: an unroutable answer is retried until then at most. */
-  deadline?: number,
-  /** Told of the responses the broker confirmed (metrics). */
-  onPublished?: (responses: readonly Response[]) => void,
-  /** Who picked this attempt up, and when: stamped on its first response (seq 0). */
-  hop?: WorkerHop,
-  /** A fast-lane request: its responses go out unconfirmed (decision 0016), so "confirmed" means written. */
-  fast = false,
-): ResponseStream => {
-  let seq = 0;
-  const stamped = <R extends OutgoingResponse>(response: R): R => (response.seq === 0 && hop ? { ...response, worker: hop } : response);
+/** Where a run's responses go, and what it is told of them; shared by the stream and, once a chunk is sent, its chunk publisher. */
+interface Destination {
+  transport: WorkerTransport;
+  session: string;
+  replyTo: string | undefined;
+  deadline: number | undefined;
+  /** How fast responses are published (FAST), else undefined. */
+  how: typeof FAST | undefined;
+  /** Batches: the reply consumer reads batch messages and the transport can publish them. */
+  publishMany: boolean;
+  window: number;
+  onPublished: ((responses: readonly Response[]) => void) | undefined;
+  breakWith(error: unknown): void;
+}
+
+/**
+ * The chunks of one run: published, batched per tick, bounded by the
+ * window, and the final after them. Made on a run's first chunk: an answer
+ * without chunks (most) needs none of it (decision 0019, sixth round).
+ */
+const createChunkPublisher = (to: Destination) => {
+  const { transport, session, replyTo, deadline, how, publishMany, window, onPublished } = to;
   /** Published, not yet confirmed, oldest first; `count` responses each. */
   const pending: Array<{ confirmed: Promise<void>; count: number }> = [];
   let unconfirmed = 0;
-  let broken: { reason: unknown } | undefined;
-  let brokenListener: ((reason: unknown) => void) | undefined;
-  // No bound method and no options object per request: both were made for every run (issue 16).
-  const publishMany = batches && transport.publishResponses !== undefined;
-  const how = fast ? FAST : undefined;
   // Chunks sent within one tick wait here and leave as one message: a
   // handler streaming faster than the broker confirms costs one publish per
   // tick, not one per chunk. A handler that pauses between chunks sends each
@@ -147,11 +143,7 @@ export const createResponseStream = (
         unconfirmed -= entry.count;
         onPublished?.(responses);
       },
-      (error: unknown) => {
-        if (broken !== undefined) return;
-        broken = { reason: error };
-        brokenListener?.(error);
-      },
+      (error: unknown) => to.breakWith(error),
     );
     pending.push(entry);
   };
@@ -176,6 +168,71 @@ export const createResponseStream = (
     while (unconfirmed > limit && pending.length > 0) await pending.shift()!.confirmed;
   };
   return {
+    /** Nothing published and unconfirmed, nor queued: a final can go on its own. */
+    idle: () => pending.length === 0 && queued.length === 0,
+    async chunk(response: OutgoingResponse, bytes: number) {
+      send(response, bytes);
+      if (unconfirmed + queued.length >= window) {
+        flush();
+        await settleDownTo(Math.floor(window / 2));
+      }
+    },
+    /** The final after earlier chunks: it leaves with the chunks still queued, and waits for all of them. */
+    async final(response: OutgoingResponse) {
+      // A short stream is one message; the final's size is not counted: a batch is ≤ 16 KB of chunks plus it.
+      if (publishMany) queued.push(response);
+      else publish([response]);
+      flush();
+      // Every earlier chunk must be confirmed too before the request is acked.
+      if (pending.length === 1) await pending[0]!.confirmed;
+      else await Promise.all(pending.map((p) => p.confirmed));
+    },
+  };
+};
+
+export const createResponseStream = (
+  transport: WorkerTransport,
+  session: string,
+  id: string,
+  attempt: number,
+  window: number,
+  /** The reply consumer reads batch messages (request.batchReplies). */
+  batches = false,
+  /** The request's own reply address (AMQP reply_to), which wins over the session's queue. */
+  replyTo?: string,
+  /** The request's deadline: an unroutable answer is retried until then at most. */
+  deadline?: number,
+  /** Told of the responses the broker confirmed (metrics). */
+  onPublished?: (responses: readonly Response[]) => void,
+  /** Who picked this attempt up, and when: stamped on its first response (seq 0). */
+  hop?: WorkerHop,
+  /** A fast-lane request: its responses go out unconfirmed (decision 0016), so "confirmed" means written. */
+  fast = false,
+): ResponseStream => {
+  let seq = 0;
+  let broken: { reason: unknown } | undefined;
+  let brokenListener: ((reason: unknown) => void) | undefined;
+  // No bound method and no options object per request: both were made for every run (issue 16).
+  const how = fast ? FAST : undefined;
+  const breakWith = (error: unknown) => {
+    if (broken !== undefined) return;
+    broken = { reason: error };
+    brokenListener?.(error);
+  };
+  let chunks: ReturnType<typeof createChunkPublisher> | undefined;
+  const chunkPublisher = () =>
+    (chunks ??= createChunkPublisher({
+      transport,
+      session,
+      replyTo,
+      deadline,
+      how,
+      publishMany: batches && transport.publishResponses !== undefined,
+      window,
+      onPublished,
+      breakWith,
+    }));
+  return {
     broken: () => broken,
     onBroken(listener) {
       brokenListener = listener;
@@ -183,26 +240,31 @@ export const createResponseStream = (
     async chunk(data) {
       // The checked text travels with the chunk: the message body reuses it.
       const [value, bytes, json] = jsonChecked(data, 'chunk');
-      send(stamped(withDataJson({ kind: 'chunk', id, seq: seq++, attempt, data: value }, json)), bytes);
-      if (unconfirmed + queued.length >= window) {
-        flush();
-        await settleDownTo(Math.floor(window / 2));
-      }
+      const n = seq++;
+      // Stamped in place (seq 0 names the worker): the same keys in the same order as a spread copy.
+      const envelope: OutgoingResponse = { kind: 'chunk', id, seq: n, attempt, data: value };
+      if (n === 0 && hop) envelope.worker = hop;
+      await chunkPublisher().chunk(withDataJson(envelope, json), bytes);
     },
-    async final(message) {
-      const response: OutgoingResponse = stamped(
-        message.kind === 'result'
-          ? withDataJson({ kind: 'result', id, seq: seq++, attempt, data: message.data }, message.dataJson)
-          : { kind: 'error', id, seq: seq++, attempt, error: message.error },
-      );
-      // The final leaves with the chunks still queued (a short stream is one
-      // message); its size is not counted: a batch is ≤ 16 KB of chunks plus it.
-      if (publishMany) queued.push(response);
-      else publish([response]);
-      flush();
-      // Every earlier chunk must be confirmed too before the request is acked.
-      if (pending.length === 1) await pending[0]!.confirmed;
-      else await Promise.all(pending.map((p) => p.confirmed));
+    final(message) {
+      const n = seq++;
+      const envelope: OutgoingResponse =
+        message.kind === 'result' ? { kind: 'result', id, seq: n, attempt, data: message.data } : { kind: 'error', id, seq: n, attempt, error: message.error };
+      if (n === 0 && hop) envelope.worker = hop;
+      const response = message.kind === 'result' ? withDataJson(envelope, message.dataJson) : envelope;
+      // Nothing waiting before it (an answer without chunks: most requests):
+      // published on its own, without the bookkeeping that orders it after
+      // earlier messages (decision 0019, sixth round).
+      if (chunks === undefined || chunks.idle()) {
+        return publishRouted(() => transport.publishResponse(session, response, replyTo, how), deadline).then(
+          () => onPublished?.([response]),
+          (error: unknown) => {
+            breakWith(error);
+            throw error;
+          },
+        );
+      }
+      return chunks.final(response);
     },
   };
 };

@@ -51,6 +51,8 @@ export const createCancelMemory = ({
       prune();
     },
     has: (session, id) => {
+      // Asked for every request, and almost always of an empty memory: no key string made then.
+      if (entries.size === 0) return false;
       const at = entries.get(requestKey(session, id));
       return at !== undefined && at > now() - ttlMs;
     },

@@ -113,6 +113,22 @@ describe('response stream lifecycle', () => {
     expect(messages.flat()).toEqual([{ kind: 'error', id: 'r1', seq: 0, attempt: 1, error: { code: 'TIMEOUT', message: 'late' }, worker: hop }]);
   });
 
+  it('publishes a lone final on its own, with its key order as JSON, and breaks the stream when it fails', async () => {
+    const { transport, messages } = recordingTransport();
+    const told: number[] = [];
+    const stream = createResponseStream(transport, 's', 'r1', 1, 256, true, undefined, undefined, (responses) => told.push(responses.length), hop);
+    await stream.final({ kind: 'result', data: { a: 1 } });
+    expect(JSON.stringify(messages)).toBe(`[[{"kind":"result","id":"r1","seq":0,"attempt":1,"data":{"a":1},"worker":${JSON.stringify(hop)}}]]`);
+    expect(told).toEqual([1]);
+    const failing = { publishResponse: async () => Promise.reject(new Error('channel closed')) } as unknown as Transport;
+    const broken = createResponseStream(failing, 's', 'r2', 1, 256, false);
+    const seen: unknown[] = [];
+    broken.onBroken((reason) => seen.push(reason));
+    await expect(broken.final({ kind: 'result', data: null })).rejects.toThrow('channel closed');
+    expect((broken.broken()?.reason as Error).message).toBe('channel closed');
+    expect(seen).toHaveLength(1);
+  });
+
   it('tells the observer each response once the broker confirmed it', async () => {
     const { transport } = recordingTransport();
     const published: number[] = [];

@@ -15,7 +15,7 @@ import {
   type WireError,
 } from '@warren/protocol';
 import type { DeadLetter, RequestMessage } from '../types.ts';
-import { responseBody, responsesBody, type OutgoingResponse } from '../response-json.ts';
+import { responseBody, responsePayload, responsesBody, responsesPayload, type OutgoingResponse } from '../response-json.ts';
 
 /**
  * `fastReplyTo`: a fast-lane request (decision 0016) answered on that queue,
@@ -76,18 +76,32 @@ interface DecodedRequest {
 /** The server-named queues RabbitMQ makes: a fast request's reply_to is one (the gateway's own). */
 const SERVER_NAMED = 'amq.gen-';
 
+/**
+ * A topology's reply and call queue prefixes, made once: built per message
+ * they were fresh (rope) strings that startsWith had to flatten, ≈ 2 % of a
+ * fast worker's samples (decision 0019, sixth round).
+ */
+const prefixes = new WeakMap<Topology, { reply: string; call: string }>();
+const prefixesOf = (topo: Topology) => {
+  let known = prefixes.get(topo);
+  if (known === undefined) {
+    known = { reply: topo.replyQueue(''), call: topo.callQueue('') };
+    prefixes.set(topo, known);
+  }
+  return known;
+};
+
 export const decodeRequest = (topo: Topology, message: ConsumeMessage, { fast = false } = {}): Parsed<DecodedRequest> => {
   const { properties, fields, content } = message;
   const headers = (properties.headers ?? {}) as Record<string, unknown>;
   const id = properties.correlationId;
   const replyTo = properties.replyTo;
-  const prefix = topo.replyQueue('');
+  const { reply: prefix, call: callPrefix } = prefixesOf(topo);
+  const sessionHeader = headers[HEADERS.session];
   // A session's reply queue, or a retained call's own queue; a fast request's: its gateway's, with the session in a header.
   const warrenReplyTo =
     typeof replyTo === 'string' &&
-    (fast
-      ? replyTo.startsWith(SERVER_NAMED) && typeof headers[HEADERS.session] === 'string'
-      : replyTo.startsWith(prefix) || replyTo.startsWith(topo.callQueue('')));
+    (fast ? replyTo.startsWith(SERVER_NAMED) && typeof sessionHeader === 'string' : replyTo.startsWith(prefix) || replyTo.startsWith(callPrefix));
   if (typeof id !== 'string' || id === '' || typeof replyTo !== 'string' || !warrenReplyTo) {
     return { ok: false, error: { code: 'INVALID_REQUEST', message: 'Message lacks correlation_id or a Warren reply_to.' } };
   }
@@ -95,8 +109,8 @@ export const decodeRequest = (topo: Topology, message: ConsumeMessage, { fast = 
   const body = parseRequestBody(content);
   if (!body.ok) return body;
   // Without the header: the queue's own id (a retained call's session is its call id).
-  const queueId = replyTo.startsWith(prefix) ? replyTo.slice(prefix.length) : replyTo.slice(topo.callQueue('').length);
-  const session = typeof headers[HEADERS.session] === 'string' ? (headers[HEADERS.session] as string) : queueId;
+  const session =
+    typeof sessionHeader === 'string' ? sessionHeader : replyTo.startsWith(prefix) ? replyTo.slice(prefix.length) : replyTo.slice(callPrefix.length);
   const request: RequestMessage = {
     id,
     type: typeof properties.type === 'string' && properties.type !== '' ? properties.type : fields.routingKey,
@@ -151,6 +165,21 @@ export const encodeResponse = (response: OutgoingResponse, fastSession?: string)
 export const encodeResponses = (responses: readonly OutgoingResponse[], fastSession?: string): { body: Buffer; properties: Options.Publish } => ({
   body: responsesBody(responses),
   properties: responseProperties(responses[0]?.id, MESSAGE_TYPES.batch, fastSession),
+});
+
+/**
+ * A fast response for the fast channel: its body stays text when small
+ * (responsePayload), which the channel's frame encoder writes as UTF-8
+ * without a Buffer of its own. The same bytes on the wire.
+ */
+export const encodeFastResponse = (response: OutgoingResponse, session: string): { body: Buffer | string; properties: Options.Publish } => ({
+  body: responsePayload(response),
+  properties: responseProperties(response.id, response.kind, session),
+});
+
+export const encodeFastResponses = (responses: readonly OutgoingResponse[], session: string): { body: Buffer | string; properties: Options.Publish } => ({
+  body: responsesPayload(responses),
+  properties: responseProperties(responses[0]?.id, MESSAGE_TYPES.batch, session),
 });
 
 /** A reply message as the responses it carries, in order: one, or a batch's. Malformed entries are reported, not returned. */

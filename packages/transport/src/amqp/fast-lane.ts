@@ -15,8 +15,8 @@ import { publishPlainOn } from './publish-frames.ts';
 export interface FastChannel {
   attach(model: ChannelModel): Promise<void>;
   detach(): void;
-  /** Writes without a confirm; resolves once written (after a `drain` when the socket buffer was full). */
-  publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<void>;
+  /** Writes without a confirm; resolves once written (after a `drain` when the socket buffer was full). A text body goes as its UTF-8. */
+  publish(exchange: string, routingKey: string, body: Buffer | string, properties: Options.Publish): Promise<void>;
   /** Every message the broker returns on this channel (mandatory fast requests with no queue). */
   onReturn(listener: (message: ConsumeMessage) => void): void;
 }
@@ -33,7 +33,7 @@ export const createFastChannel = (log: Log): FastChannel => {
       for (const listener of returns) listener(message);
     },
   );
-  const write = (ch: Channel, exchange: string, routingKey: string, body: Buffer, properties: Options.Publish) => {
+  const write = (ch: Channel, exchange: string, routingKey: string, body: Buffer | string, properties: Options.Publish) => {
     let ok: boolean;
     try {
       ok = publishPlainOn(ch, exchange, routingKey, body, properties);

@@ -131,16 +131,20 @@ const optionalShortstr = (value: unknown, flag: number, state: { flags: number }
 
 /**
  * The three frames of a publish on `channel` as one buffer, or undefined
- * when amqplib must encode it (see the top of this file).
+ * when amqplib must encode it (see the top of this file). A body given as
+ * text is written as UTF-8 straight into the frames: no Buffer of its own
+ * to make and copy again (decision 0019, sixth round).
  */
 export const encodePublishFrames = (
   channel: number,
   exchange: string,
   routingKey: string,
-  body: Buffer,
+  body: Buffer | string,
   options: Options.Publish,
   frameMax: number,
 ): Buffer | undefined => {
+  const text = typeof body === 'string';
+  // Text: its UTF-8 is at least as long as it, and measured once written below.
   if (body.length > MAX_BODY || body.length > frameMax - 8) return undefined;
   for (const key in options) if (!KNOWN.has(key) && (options as Record<string, unknown>)[key] !== undefined) return undefined;
   // basic.publish: class 60, method 40, ticket 0, exchange, routing key, bits.
@@ -192,10 +196,24 @@ export const encodePublishFrames = (
     offset += 8;
   }
   offset = optionalShortstr(options.type, FLAG.type, state, offset);
-  if (offset === NO || offset + 9 + body.length > SCRATCH.length) return undefined;
+  if (offset === NO || offset + 9 + body.length * (text ? 3 : 1) > SCRATCH.length) return undefined;
   SCRATCH.writeUInt16BE(state.flags, header + 19);
   SCRATCH.writeUInt32BE(offset - header - 7, header + 3);
   SCRATCH[offset++] = FRAME_END;
+  if (text) {
+    // Written where the body frame's payload goes, then measured: the frames leave SCRATCH in one copy.
+    const size = body.length > 0 ? SCRATCH.write(body, offset + 7, 'utf8') : 0;
+    if (size > MAX_BODY || size > frameMax - 8) return undefined;
+    SCRATCH.writeUInt32BE(size, header + 15);
+    if (size === 0) return Buffer.from(SCRATCH.subarray(0, offset));
+    SCRATCH[offset] = 3;
+    SCRATCH.writeUInt16BE(channel, offset + 1);
+    SCRATCH.writeUInt32BE(size, offset + 3);
+    SCRATCH[offset + 7 + size] = FRAME_END;
+    const frames = Buffer.allocUnsafe(offset + 8 + size);
+    SCRATCH.copy(frames, 0, 0, offset + 8 + size);
+    return frames;
+  }
   // Body: one frame (an empty body has none, as amqplib sends it).
   const frames = Buffer.allocUnsafe(offset + (body.length > 0 ? body.length + 8 : 0));
   SCRATCH.copy(frames, 0, 0, offset);
@@ -236,12 +254,12 @@ export const publishOn = (
   return direct;
 };
 
-/** The same on a plain channel (the fast lane's, decision 0019): no confirm to wait for. */
-export const publishPlainOn = (ch: Channel, exchange: string, routingKey: string, body: Buffer, options: Options.Publish): boolean =>
-  directWrite(ch, exchange, routingKey, body, options) ?? ch.publish(exchange, routingKey, body, options);
+/** The same on a plain channel (the fast lane's, decision 0019): no confirm to wait for. A text body is sent as its UTF-8. */
+export const publishPlainOn = (ch: Channel, exchange: string, routingKey: string, body: Buffer | string, options: Options.Publish): boolean =>
+  directWrite(ch, exchange, routingKey, body, options) ?? ch.publish(exchange, routingKey, typeof body === 'string' ? Buffer.from(body) : body, options);
 
 /** Writes the frames encoded here where amqplib would; undefined (nothing written) when amqplib must publish it. */
-const directWrite = (ch: Channel, exchange: string, routingKey: string, body: Buffer, options: Options.Publish): boolean | undefined => {
+const directWrite = (ch: Channel, exchange: string, routingKey: string, body: Buffer | string, options: Options.Publish): boolean | undefined => {
   const inner = ch as unknown as ChannelInternals;
   const conn = inner.connection;
   // amqplib replaces sendMessage on a closing or closed channel (and connection) with one that throws: let it.

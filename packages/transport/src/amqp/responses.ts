@@ -5,7 +5,7 @@
 import { MESSAGE_TYPES, type ReplyQueueType, type Topology } from '@warren/protocol';
 import type { Channel, Options } from 'amqplib';
 import type { Log, ResponseOutcome, Transport } from '../types.ts';
-import { decodeResponses, encodeResponse, encodeResponses } from './codec.ts';
+import { decodeResponses, encodeFastResponse, encodeFastResponses, encodeResponse, encodeResponses } from './codec.ts';
 import { DATA_BYTES_FROM, decodeWithDataBytes } from './data-bytes.ts';
 import type { FastChannel } from './fast-lane.ts';
 import { publishMandatory, type Publisher } from './publisher.ts';
@@ -23,20 +23,28 @@ interface ResponseDeps {
 type Encoded = { body: Buffer; properties: Options.Publish };
 type Responses = Required<Pick<Transport, 'consumeReplies' | 'publishResponse' | 'publishResponses'>>;
 
+const delivered = (): ResponseOutcome => 'delivered';
+
 export const createResponses = ({ topo, log, publisher, fastChannel, subscriptions, replyQueueType }: ResponseDeps): Responses => {
   /**
-   * A fast response goes to its caller's own reply queue on the plain channel,
-   * naming its session; any other to the session's queue, mandatory. No
-   * status check: during a reconnect, consumers deliver before the status
-   * flips to 'connected', and their answers must go out. The publisher
-   * itself rejects when it has no channel.
+   * A fast response goes to its caller's own reply queue on the plain
+   * channel, naming its session (its body as text: encodeFastResponse); not
+   * async, as the channel's write is settled at once almost always.
    */
-  const publish = async (session: string, replyTo: string | undefined, fast: boolean, encode: (fastSession?: string) => Encoded): Promise<ResponseOutcome> => {
-    if (fast && replyTo !== undefined) {
-      const { body, properties } = encode(session);
-      await fastChannel.publish('', replyTo, body, properties);
-      return 'delivered';
+  const publishFast = (replyTo: string, encode: () => { body: Buffer | string; properties: Options.Publish }): Promise<ResponseOutcome> => {
+    try {
+      const { body, properties } = encode();
+      return fastChannel.publish('', replyTo, body, properties).then(delivered);
+    } catch (error) {
+      return Promise.reject(error);
     }
+  };
+  /**
+   * Any other to the session's queue, mandatory. No status check: during a
+   * reconnect, consumers deliver before the status flips to 'connected', and
+   * their answers must go out. The publisher itself rejects when it has no channel.
+   */
+  const publish = async (session: string, replyTo: string | undefined, encode: () => Encoded): Promise<ResponseOutcome> => {
     const { body, properties } = encode();
     return publishMandatory(publisher, replyTo ?? topo.replyQueue(session), body, properties);
   };
@@ -75,9 +83,13 @@ export const createResponses = ({ topo, log, publisher, fastChannel, subscriptio
       });
     },
 
-    publishResponse: (session, response, replyTo, { fast = false } = {}) =>
-      publish(session, replyTo, fast, (fastSession) => encodeResponse(response, fastSession)),
-    publishResponses: (session, responses, replyTo, { fast = false } = {}) =>
-      publish(session, replyTo, fast, (fastSession) => encodeResponses(responses, fastSession)),
+    publishResponse: (session, response, replyTo, how) =>
+      how?.fast === true && replyTo !== undefined
+        ? publishFast(replyTo, () => encodeFastResponse(response, session))
+        : publish(session, replyTo, () => encodeResponse(response)),
+    publishResponses: (session, responses, replyTo, how) =>
+      how?.fast === true && replyTo !== undefined
+        ? publishFast(replyTo, () => encodeFastResponses(responses, session))
+        : publish(session, replyTo, () => encodeResponses(responses)),
   };
 };
