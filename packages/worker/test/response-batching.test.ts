@@ -140,4 +140,20 @@ describe('response stream lifecycle', () => {
     await stream.final({ kind: 'result', data: 2 });
     expect(published).toEqual([0, 1, 2]);
   });
+
+  it('rejects a chunk that is not JSON (never throws), spends no seq on it and keeps streaming', async () => {
+    const { transport, messages } = recordingTransport();
+    const stream = createResponseStream(transport, 's', 'r1', 1, 256, true);
+    let sent: Promise<void> | undefined;
+    expect(() => {
+      sent = stream.chunk({ n: 1n });
+    }).not.toThrow();
+    await expect(sent).rejects.toThrow();
+    await stream.chunk({ i: 0 });
+    await stream.final({ kind: 'result', data: 1 });
+    expect(messages.flat().map((r) => [r.kind, r.seq])).toEqual([
+      ['chunk', 0],
+      ['result', 1],
+    ]);
+  });
 });
