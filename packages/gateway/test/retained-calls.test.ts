@@ -255,19 +255,22 @@ describe('queue positions', () => {
   };
 
   it('starts once queued, never rises, and does not count requests accepted after it', async () => {
-    const { positions, depth, observed } = fake();
+    const { positions, depth, observed, advance } = fake();
     depth.set(5);
     const a: number[] = [];
     const b: number[] = [];
     const wa = positions.watch('t', (p) => a.push(p), true);
-    await sleep(5);
+    advance(50);
+    await sleep(50);
     expect(a).toEqual([]); // not confirmed in its queue yet: no position
     wa.queued();
+    advance(20); // it has waited the first 20 ms (the interval, shorter than 100)
     await until(() => a.length > 0);
     expect(a).toEqual([4]);
     depth.set(6); // b joins behind a
     const wb = positions.watch('t', (p) => b.push(p), true);
     wb.queued();
+    advance(20);
     await until(() => b.length > 0);
     expect(b).toEqual([5]);
     depth.set(9); // others queued behind: never rises
@@ -283,7 +286,7 @@ describe('queue positions', () => {
   });
 
   it('reads a first position only for a request still waiting firstAfterMs after it was queued', async () => {
-    const { positions, depth, observed } = fake({ intervalMs: 10_000, firstAfterMs: 60 });
+    const { positions, depth, observed, advance } = fake({ intervalMs: 10_000, firstAfterMs: 60 });
     depth.set(3);
     // Answered at once, as most requests are: its queue is never polled for it.
     const quick = positions.watch('t', () => {}, true);
@@ -294,14 +297,25 @@ describe('queue positions', () => {
     const wa = positions.watch('t', (p) => a.push(p), true);
     wa.queued();
     await sleep(20);
+    advance(20);
     const wb = positions.watch('t', (p) => b.push(p), true);
     wb.queued();
     await sleep(20);
     const reads = () => observed.filter(([type]) => type === 't');
     expect(reads()).toEqual([]); // 40 ms in: nothing read yet
-    await until(() => a.length > 0 && b.length > 0);
-    // One poll for both (the one timer of the type), long before the 10 s interval.
+    advance(40); // a has waited 60 ms, b 40
+    await until(() => a.length > 0);
+    // The type's one timer, long before the 10 s interval: a is told its
+    // place; b, younger than 60 ms, is not, and the timer is armed for it.
     expect(reads()).toEqual([['t', 3]]);
+    expect(a).toEqual([1]);
+    expect(b).toEqual([]);
+    advance(20);
+    await until(() => b.length > 0);
+    expect(reads()).toEqual([
+      ['t', 3],
+      ['t', 3],
+    ]);
     expect(a).toEqual([1]);
     expect(b).toEqual([2]);
     wa.stop();
