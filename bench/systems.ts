@@ -242,15 +242,21 @@ const bullmqRelay: System = {
   },
 };
 
-/** The simplest relay with no guarantees: what a Socket.IO → RabbitMQ hop costs before durability (issue 16). */
-const naiveRelay: System = {
-  id: 'naive',
-  label: 'naive Socket.IO → AMQP relay (no guarantees)',
+/**
+ * The simplest relay with no guarantees: what a Socket.IO → RabbitMQ hop
+ * costs before durability (issue 16). `durable`: the same relay with
+ * Warren's broker guarantees and nothing else of Warren's (confirms, quorum
+ * queues, acks; bench/lib/naive-relay.ts), the floor of a durable relay.
+ */
+const naiveRelay = (durable: boolean): System => ({
+  id: durable ? 'naive-durable' : 'naive',
+  label: durable ? 'naive relay made durable (confirms, quorum queues, acks)' : 'naive Socket.IO → AMQP relay (no guarantees)',
   async start(runtime) {
     const prefix = `benchnaive${tag}${hex()}`;
-    const worker = spawnChild('naive worker', runtime, 'bench/servers/naive-worker.ts', { BENCH_PREFIX: prefix });
+    const env = { BENCH_PREFIX: prefix, ...(durable ? { NAIVE_DURABLE: '1' } : {}) };
+    const worker = spawnChild('naive worker', runtime, 'bench/servers/naive-worker.ts', env);
     await ready(worker);
-    const gateway = spawnChild('naive gateway', runtime, 'bench/servers/naive-gateway.ts', { BENCH_PREFIX: prefix });
+    const gateway = spawnChild('naive gateway', runtime, 'bench/servers/naive-gateway.ts', env);
     const { url } = await ready(gateway);
     return {
       url: String(url),
@@ -262,7 +268,7 @@ const naiveRelay: System = {
       },
     };
   },
-};
+});
 
 const before = process.env.BENCH_BEFORE_ROOT;
 export const SYSTEMS: System[] = [
@@ -277,6 +283,7 @@ export const SYSTEMS: System[] = [
   socketFloor,
   amqpFloor(false),
   amqpFloor(true),
-  naiveRelay,
+  naiveRelay(false),
+  naiveRelay(true),
   bullmqRelay,
 ];

@@ -123,7 +123,7 @@ const SUITES = {
     const skip = needs('bench', ctx.rabbit, 'RabbitMQ is not reachable');
     if (skip) return skip;
     const redis = await portOpen({ host: '127.0.0.1', port: 6379 });
-    const systems = ['warren', 'warren-fast', 'socket', 'amqp', 'naive', ...(redis ? ['bullmq'] : [])];
+    const systems = ['warren', 'warren-fast', 'socket', 'amqp', 'naive', 'naive-durable', ...(redis ? ['bullmq'] : [])];
     const { code, text } = await run(
       'node',
       ['--import', 'tsx', 'bench/run.ts', '--quick', `--systems=${systems.join(',')}`, `--out=${join(out, 'bench')}`],
@@ -134,9 +134,15 @@ const SUITES = {
     const checks = [
       code === 0,
       text.includes('| workload | C | system | req/s | p50 ms | p99 ms |'),
-      ...['Warren (gateway on Bun)', 'Warren fast lane', 'socket floor', 'broker floor', 'naive Socket.IO', ...(redis ? ['BullMQ'] : [])].map(
-        (label) => rows(label) === 2,
-      ),
+      ...[
+        'Warren (gateway on Bun)',
+        'Warren fast lane',
+        'socket floor',
+        'broker floor',
+        'naive Socket.IO',
+        'naive relay made durable',
+        ...(redis ? ['BullMQ'] : []),
+      ].map((label) => rows(label) === 2),
       text.includes('### Idle connections') && text.includes('### Targets'),
     ];
     const failed = checks.filter((ok) => !ok).length;

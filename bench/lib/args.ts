@@ -47,7 +47,7 @@ export const parseBenchArgs = (argv: string[]): BenchArgs => {
       list(values.systems) ??
       (quick
         ? ['warren', ...before, 'warren-fast', 'socket', 'amqp', 'naive', 'bullmq']
-        : ['warren', ...before, 'warren-node', 'warren-fast', 'socket', 'amqp', 'amqp-guarantees', 'naive', 'bullmq']),
+        : ['warren', ...before, 'warren-node', 'warren-fast', 'socket', 'amqp', 'amqp-guarantees', 'naive', 'naive-durable', 'bullmq']),
     workloads: list(values.workloads) ?? (quick ? ['echo-100B', 'stream-10'] : ['echo-100B', 'stream-10', 'stream-1000', 'echo-1MB']),
     concurrency: list(values.concurrency)?.map(Number) ?? [1, 64],
     warmupMs: Number(values['warmup-ms'] ?? (quick ? 250 : 800)),

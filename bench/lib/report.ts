@@ -1,6 +1,7 @@
 // Markdown for a run: the results table, Warren's ratios to each baseline in
 // the same run, and the targets of issues 8 and 16 marked met or missed, each
-// beside what the AMQP floor, bare and with Warren's guarantees, reaches on it.
+// beside what the AMQP floor, bare and with Warren's guarantees, reaches on it,
+// and what the naive relay made durable reaches on the relay's measures.
 import type { CellResult } from './cell.ts';
 
 export interface ScaleResult {
@@ -67,6 +68,8 @@ interface Target {
   floor?: number;
   /** The same with every guarantee Warren keeps at the broker (`amqp-guarantees` in Warren's place). */
   guarantees?: number;
+  /** The naive relay made durable in Warren's place (`naive-durable`): a relay with those guarantees and nothing else of Warren's. */
+  relay?: number;
 }
 
 export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Target[] => {
@@ -75,9 +78,17 @@ export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Ta
   const g = (workload: string, c: number) => find(cells, 'amqp-guarantees', workload, c);
   const finite = (v: number | undefined) => (v !== undefined && Number.isFinite(v) ? v : undefined);
   const per = (a: number | undefined, b: number | undefined) => (a !== undefined && b !== undefined && b > 0 ? a / b : undefined);
-  const add = (what: string, goal: string, value: number, met: (v: number) => boolean, ceilings: { floor?: number; guarantees?: number } = {}) => {
-    if (Number.isFinite(value)) out.push({ what, goal, value, met: met(value), floor: finite(ceilings.floor), guarantees: finite(ceilings.guarantees) });
+  const add = (
+    what: string,
+    goal: string,
+    value: number,
+    met: (v: number) => boolean,
+    ceilings: { floor?: number; guarantees?: number; relay?: number } = {},
+  ) => {
+    if (Number.isFinite(value))
+      out.push({ what, goal, value, met: met(value), floor: finite(ceilings.floor), guarantees: finite(ceilings.guarantees), relay: finite(ceilings.relay) });
   };
+  const d = (workload: string, c: number) => find(cells, 'naive-durable', workload, c);
   const rr64 = w('echo-100B', 64);
   const amqp64 = find(cells, 'amqp', 'echo-100B', 64);
   const bull64 = find(cells, 'bullmq', 'echo-100B', 64);
@@ -112,7 +123,10 @@ export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Ta
   }
   // Issue 16: with every guarantee on, against the BullMQ relay and the naive relay.
   const naive64 = find(cells, 'naive', 'echo-100B', 64);
-  add('issue 16: request/response C=64: Warren req/s ÷ BullMQ relay', '≥ 1.5×', rrBull, (v) => v >= 1.5, ceilingsBull);
+  add('issue 16: request/response C=64: Warren req/s ÷ BullMQ relay', '≥ 1.5×', rrBull, (v) => v >= 1.5, {
+    ...ceilingsBull,
+    relay: per(d('echo-100B', 64)?.reqPerSec, bull64?.reqPerSec),
+  });
   const s64 = w('stream-10', 64);
   const bullS64 = find(cells, 'bullmq', 'stream-10', 64);
   const amqpS64 = find(cells, 'amqp', 'stream-10', 64);
@@ -120,10 +134,18 @@ export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Ta
     add('issue 16: stream-10 C=64: Warren chunks/s ÷ BullMQ relay', '≥ 1.5×', s64.chunksPerSec / bullS64.chunksPerSec, (v) => v >= 1.5, {
       floor: per(amqpS64?.chunksPerSec, bullS64.chunksPerSec),
       guarantees: per(g('stream-10', 64)?.chunksPerSec, bullS64.chunksPerSec),
+      relay: per(d('stream-10', 64)?.chunksPerSec, bullS64.chunksPerSec),
     });
-  if (rr1) add('issue 16: request/response C=1: Warren p50 (ms)', '≤ 1.0 ms', rr1.p50, (v) => v <= 1, { floor: amqp1?.p50, guarantees: g1?.p50 });
+  if (rr1)
+    add('issue 16: request/response C=1: Warren p50 (ms)', '≤ 1.0 ms', rr1.p50, (v) => v <= 1, {
+      floor: amqp1?.p50,
+      guarantees: g1?.p50,
+      relay: d('echo-100B', 1)?.p50,
+    });
   if (rr64 && naive64) {
-    add('issue 16: echo-100B C=64: gateway CPU/req ÷ naive relay gateway', '≤ 2×', rr64.cpuPerReq.gateway! / naive64.cpuPerReq.gateway!, (v) => v <= 2);
+    add('issue 16: echo-100B C=64: gateway CPU/req ÷ naive relay gateway', '≤ 2×', rr64.cpuPerReq.gateway! / naive64.cpuPerReq.gateway!, (v) => v <= 2, {
+      relay: per(d('echo-100B', 64)?.cpuPerReq.gateway, naive64.cpuPerReq.gateway),
+    });
   }
   const mb64 = w('echo-1MB', 64);
   const amqpMb64 = find(cells, 'amqp', 'echo-1MB', 64);
@@ -160,12 +182,12 @@ export const targets = (cells: CellResult[], scale: ScaleResult | undefined): Ta
 export const targetsTable = (list: Target[]): string => {
   const shown = (t: Target, v: number) => (t.what.includes('KB') ? n(v, 1) : t.what.includes('(ms)') ? ms(v) : x(v));
   return [
-    "| target | goal | this run | | the AMQP floor, same measure | the AMQP floor with Warren's guarantees |",
-    '| --- | --- | ---: | --- | ---: | ---: |',
-    ...list.map(
-      (t) =>
-        `| ${t.what} | ${t.goal} | ${shown(t, t.value)} | ${t.met ? 'met' : '**missed**'} | ${t.floor === undefined ? '–' : shown(t, t.floor)} | ${t.guarantees === undefined ? '–' : shown(t, t.guarantees)} |`,
-    ),
+    "| target | goal | this run | | the AMQP floor, same measure | the AMQP floor with Warren's guarantees | the naive relay made durable |",
+    '| --- | --- | ---: | --- | ---: | ---: | ---: |',
+    ...list.map((t) => {
+      const ceiling = (v: number | undefined) => (v === undefined ? '–' : shown(t, v));
+      return `| ${t.what} | ${t.goal} | ${shown(t, t.value)} | ${t.met ? 'met' : '**missed**'} | ${ceiling(t.floor)} | ${ceiling(t.guarantees)} | ${ceiling(t.relay)} |`;
+    }),
   ].join('\n');
 };
 
