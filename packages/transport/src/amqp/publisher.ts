@@ -12,8 +12,11 @@ import { publishOn } from './publish-frames.ts';
 type PublishOutcome = 'confirmed' | 'returned';
 
 export interface Publisher {
-  /** `properties`: made for this publish; the publisher sets its `messageId` when it has none (no copy per message). */
-  publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<PublishOutcome>;
+  /**
+   * `properties`: made for this publish; the publisher sets its `messageId` when it has none (no copy per message).
+   * A text `body` is sent as its UTF-8, written straight into the frames when small (publish-frames.ts).
+   */
+  publish(exchange: string, routingKey: string, body: Buffer | string, properties: Options.Publish): Promise<PublishOutcome>;
   /** Opens a fresh channel on a new connection. */
   attach(model: ChannelModel): Promise<void>;
   detach(): void;
@@ -58,7 +61,12 @@ export const createPublisher = (log: Log): Publisher => {
 };
 
 /** Responses are mandatory: one no queue takes comes back instead of vanishing. `properties` as for publish (set here, not copied). */
-export const publishMandatory = async (publisher: Publisher, routingKey: string, body: Buffer, properties: Options.Publish): Promise<ResponseOutcome> => {
+export const publishMandatory = async (
+  publisher: Publisher,
+  routingKey: string,
+  body: Buffer | string,
+  properties: Options.Publish,
+): Promise<ResponseOutcome> => {
   properties.mandatory = true;
   return (await publisher.publish('', routingKey, body, properties)) === 'returned' ? 'unroutable' : 'delivered';
 };
