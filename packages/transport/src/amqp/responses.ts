@@ -43,11 +43,17 @@ export const createResponses = ({ topo, log, publisher, fastChannel, subscriptio
   /**
    * Any other to the session's queue, mandatory. No status check: during a
    * reconnect, consumers deliver before the status flips to 'connected', and
-   * their answers must go out. The publisher itself rejects when it has no channel.
+   * their answers must go out. The publisher itself rejects when it has no
+   * channel. Not async: the publish's promise is returned as it is, where an
+   * async function wrapped it in one more and took extra turns to adopt it.
    */
-  const publish = async (session: string, replyTo: string | undefined, encode: () => Encoded): Promise<ResponseOutcome> => {
-    const { body, properties } = encode();
-    return publishMandatory(publisher, replyTo ?? topo.replyQueue(session), body, properties);
+  const publish = (session: string, replyTo: string | undefined, encode: () => Encoded): Promise<ResponseOutcome> => {
+    try {
+      const { body, properties } = encode();
+      return publishMandatory(publisher, replyTo ?? topo.replyQueue(session), body, properties);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 
   return {
