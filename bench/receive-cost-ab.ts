@@ -35,9 +35,11 @@ interface Conn {
   recvFrame(): unknown;
 }
 
-// 64 requests per read, as at concurrency 64: each its own id, trace and deadline, one session.
+// 64 requests per read, as at concurrency 64 in the bench: each its own id,
+// trace, deadline and session (one per virtual user, bench/clients/warren.ts).
 const body = Buffer.from(JSON.stringify({ text: 'x'.repeat(88) }));
 const now = Date.now();
+const session = (i: number) => `session${String(i % 64).padStart(15, '0')}`;
 const request = (i: number) => {
   const frames = [
     defs.encodeMethod(defs.BasicDeliver, 1, {
@@ -51,13 +53,13 @@ const request = (i: number) => {
       contentType: 'application/json',
       deliveryMode: 2,
       correlationId: `req-${i.toString(36).padStart(18, '0')}`,
-      replyTo: `benchwk.reply.${'a'.repeat(22)}`,
+      replyTo: `benchwk.reply.${session(i)}`,
       expiration: String(30_000 - (i % 100)),
       timestamp: Math.floor(now / 1000),
       type: 'echo',
       headers: {
         'x-warren-version': 1,
-        'x-warren-session': 'a'.repeat(22),
+        'x-warren-session': session(i),
         'x-warren-deadline': now + 30_000 + i,
         traceparent: `00-${i.toString(16).padStart(32, '0')}-00f067aa0ba902b7-01`,
         'x-warren-batch': 1,

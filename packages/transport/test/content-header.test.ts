@@ -116,6 +116,11 @@ describe('decodeBasicProperties', () => {
       const frame = headerFrame(properties);
       expect(shape(decodeBasicProperties(frame.frame, frame.at, frame.end))).toEqual(shape(amqplibDecode(frame)));
     }
+    // Same length, same first bytes: UTF-8 beyond ASCII before, in and after the bytes that differ.
+    for (const value of ['abcé', 'abcè', 'éabc', 'éabd', 'éabd', 'abcd', 'ébcd']) {
+      const frame = headerFrame({ correlationId: value, headers: { k: value } });
+      expect(shape(decodeBasicProperties(frame.frame, frame.at, frame.end))).toEqual(shape(amqplibDecode(frame)));
+    }
     // The same bytes at another position (a key where a value was) are still decoded as they are.
     const a = headerFrame({ headers: { one: 'two', two: 'one' } });
     const b = headerFrame({ headers: { two: 'one', one: 'two' } });

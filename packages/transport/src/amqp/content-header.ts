@@ -31,6 +31,16 @@ let slot = 0;
 /** The decoded string (a module variable: no object per string). */
 let text = '';
 
+/**
+ * Bytes known to be ASCII as a string: Buffer's latin1Slice (Node and Bun
+ * have it), where toString('utf8', …) took several times longer per short
+ * string on Bun (its argument handling, then a UTF-8 decode); for ASCII the
+ * two give the same string.
+ */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice?: (start: number, end: number) => string }).latin1Slice;
+const ascii: (buf: Buffer, start: number, end: number) => string =
+  typeof latin1Slice === 'function' ? (buf, start, end) => latin1Slice.call(buf, start, end) : (buf, start, end) => buf.toString('latin1', start, end);
+
 /** `len` bytes at `at` as UTF-8, into `text`; the same string as last time at this position when the bytes are. */
 const readText = (buf: Buffer, at: number, len: number): void => {
   const s = slot++;
@@ -39,16 +49,23 @@ const readText = (buf: Buffer, at: number, len: number): void => {
     return;
   }
   const base = s * SLOT_BYTES;
+  let i = 0;
   if (slotLength[s] === len) {
-    let i = 0;
     while (i < len && slotBytes[base + i] === buf[at + i]) i++;
     if (i === len) {
       text = slotText[s]!;
       return;
     }
   }
-  text = buf.toString('utf8', at, at + len);
-  buf.copy(slotBytes, base, at, at + len);
+  // Kept for next time, and checked for ASCII on the way (the bytes before `i` are those kept already).
+  let high = 0;
+  for (let j = 0; j < i; j++) high |= slotBytes[base + j]!;
+  for (; i < len; i++) {
+    const c = buf[at + i]!;
+    slotBytes[base + i] = c;
+    high |= c;
+  }
+  text = high < 0x80 ? ascii(buf, at, at + len) : buf.toString('utf8', at, at + len);
   slotLength[s] = len;
   slotText[s] = text;
 };
