@@ -3,8 +3,10 @@
 // alike, where two processes run one after the other each see their own.
 // Fast lane, responses through the transport's fast channel onto amqplib's
 // Connection#sendMessage (as worker-cost.ts --fast --amqp); --durable: the
-// durable lane, each response encoded as codec.ts would (as worker-cost.ts).
-//   bun bench/worker-cost-ab.ts --before dir [--after dir] [--durable] [--n 20000] [--c 64] [--rounds 20]
+// durable lane, each response encoded as codec.ts would (as worker-cost.ts);
+// --durable --amqp: durable responses through the transport's confirming
+// publisher onto an amqplib confirm channel (as worker-cost.ts --amqp).
+//   bun bench/worker-cost-ab.ts --before dir [--after dir] [--durable [--amqp]] [--n 20000] [--c 64] [--rounds 20]
 import { join } from 'node:path';
 import { workerHarness } from './lib/worker-harness.ts';
 
@@ -22,7 +24,7 @@ const rounds = arg('rounds', 20);
 const durable = process.argv.includes('--durable');
 
 const setUp = async (root: string) => {
-  const worker = await workerHarness(root, { fast: !durable, amqp: !durable, concurrency });
+  const worker = await workerHarness(root, { fast: !durable, amqp: !durable || process.argv.includes('--amqp'), concurrency });
   return { round: async (n: number) => (await worker.round(n)).cpuUs / n };
 };
 

@@ -3,10 +3,10 @@
 // docs/decisions/0015 ("The worker (third round)"); run it in two
 // checkouts, alternating, or use worker-cost-ab.ts:
 //   bun bench/worker-cost.ts [--fast] [--amqp] [--root dir] [--n 200000] [--c 64] [--rounds 5]
-// --amqp (with --fast): fast responses go through the transport's own
-// publish (responses.ts, the fast channel) onto a real amqplib channel,
-// encoded into frames by amqplib's Connection#sendMessage up to the socket
-// (decision 0019). --root: the worker and transport code of another
+// --amqp: responses go through the transport's own publish (responses.ts;
+// the fast channel, or with durable ones the confirming publisher on a
+// confirm channel) onto a real amqplib channel, encoded into frames by
+// amqplib's Connection#sendMessage up to the socket (decision 0019). --root: the worker and transport code of another
 // checkout (an A/B "before" tree), run by this harness.
 import { join } from 'node:path';
 import { workerHarness } from './lib/worker-harness.ts';
@@ -20,7 +20,7 @@ const rootArg = process.argv.indexOf('--root');
 const root = rootArg < 0 ? join(import.meta.dirname, '..') : process.argv[rootArg + 1]!;
 const total = arg('n', 200_000);
 const rounds = arg('rounds', 5);
-const worker = await workerHarness(root, { fast, amqp: fast && process.argv.includes('--amqp'), concurrency: arg('c', 64) });
+const worker = await workerHarness(root, { fast, amqp: process.argv.includes('--amqp'), concurrency: arg('c', 64) });
 
 await worker.round(20_000); // warm-up: JIT
 const perRequest: number[] = [];

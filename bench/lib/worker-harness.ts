@@ -3,10 +3,13 @@
 // the AMQP transport does (codec.ts), settles it through the same ack
 // batcher, and publishes each response either encoded for its message body
 // (the broker's confirm an already-resolved promise) or, with `amqp`,
-// through the transport's fast channel onto a real amqplib channel whose
-// connection encodes frames (decision 0019). Closed loop at `concurrency`
-// in flight, like the bench's clients. Used by worker-cost.ts (one tree)
-// and worker-cost-ab.ts (two trees, rounds alternating).
+// through the transport's own publishing onto a real amqplib channel whose
+// connection encodes frames (decision 0019): fast responses on the fast
+// channel, durable ones through the confirming publisher (publisher.ts) on
+// a confirm channel, confirmed as RabbitMQ does, by one basic.ack with
+// `multiple` for all published in a loop turn. Closed loop at
+// `concurrency` in flight, like the bench's clients. Used by worker-cost.ts
+// (one tree) and worker-cost-ab.ts (two trees, rounds alternating).
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { ConsumeMessage } from 'amqplib';
@@ -33,7 +36,7 @@ export const workerHarness = async (root: string, { fast, amqp, concurrency }: {
   const replyTo = fast ? 'amq.gen-abcdefghijklmnop' : topo.replyQueue(session);
   let bytesOut = 0;
 
-  /** The transport's fast responses on an amqplib channel whose connection encodes frames and counts their bytes. */
+  /** The transport's responses (fast, or durable and confirmed) on an amqplib channel whose connection encodes frames and counts their bytes. */
   const amqpResponses = async (): Promise<Responses> => {
     const { createFastChannel } = (await import(
       join(root, 'packages/transport/src/amqp/fast-lane.ts')
@@ -43,7 +46,18 @@ export const workerHarness = async (root: string, { fast, amqp, concurrency }: {
     )) as typeof import('../../packages/transport/src/amqp/responses.ts');
     const lib = join(createRequire(join(root, 'package.json')).resolve('amqplib'), '..', 'lib');
     const require = createRequire(import.meta.url);
-    const { Channel } = require(join(lib, 'channel_model.js')) as { Channel: new (connection: unknown) => { ch: number } };
+    const { Channel, ConfirmChannel } = require(join(lib, 'channel_model.js')) as {
+      Channel: new (connection: unknown) => { ch: number };
+      ConfirmChannel: new (
+        connection: unknown,
+      ) => {
+        ch: number;
+        lwm: number;
+        unconfirmed: unknown[];
+        pushConfirmCallback(callback: unknown): void;
+        emit(event: string, fields: object): void;
+      };
+    };
     const { Connection } = require(join(lib, 'connection.js')) as { Connection: { prototype: { sendMessage: unknown } } };
     // sendMessage inherited, as on amqplib's Connection (an own one marks a closed connection).
     const connection = Object.assign(Object.create({ sendMessage: Connection.prototype.sendMessage }) as object, {
@@ -59,7 +73,32 @@ export const workerHarness = async (root: string, { fast, amqp, concurrency }: {
         return ch;
       },
     } as never);
-    return createResponses({ topo, log: pino({ level: 'warn' }), publisher: {} as never, fastChannel, subscriptions: {} as never, replyQueueType: undefined });
+    const { createPublisher } = (await import(
+      join(root, 'packages/transport/src/amqp/publisher.ts')
+    )) as typeof import('../../packages/transport/src/amqp/publisher.ts');
+    const publisher = createPublisher(pino({ level: 'warn' }));
+    await publisher.attach({
+      createConfirmChannel: async () => {
+        const ch = new ConfirmChannel(connection);
+        ch.ch = 1;
+        // The broker's confirms: every message published in a loop turn, by one basic.ack with `multiple`.
+        let scheduled = false;
+        const confirm = () => {
+          scheduled = false;
+          if (ch.unconfirmed.length > 0) ch.emit('ack', { deliveryTag: ch.lwm + ch.unconfirmed.length - 1, multiple: true });
+        };
+        const push = ch.pushConfirmCallback.bind(ch);
+        ch.pushConfirmCallback = (callback) => {
+          if (!scheduled) {
+            scheduled = true;
+            setImmediate(confirm);
+          }
+          push(callback);
+        };
+        return ch;
+      },
+    } as never);
+    return createResponses({ topo, log: pino({ level: 'warn' }), publisher, fastChannel, subscriptions: {} as never, replyQueueType: undefined });
   };
 
   /** Each response encoded as codec.ts would for its message body. */
@@ -90,7 +129,7 @@ export const workerHarness = async (root: string, { fast, amqp, concurrency }: {
       return idle;
     },
     consumeCancels: async () => idle,
-    ...(fast && amqp ? await amqpResponses() : encodeOnly),
+    ...(amqp ? await amqpResponses() : encodeOnly),
   };
 
   const acks = createAckBatcher({ ack: () => {}, nack: () => {} } as never, () => {});

@@ -3,7 +3,7 @@
 // same bytes as stringifying the whole envelope, one stringify of the data less.
 import { describe, expect, it } from 'vitest';
 import type { Response } from '@warren/protocol';
-import { encodeFastResponse, encodeFastResponses, encodeResponse, encodeResponses } from '../src/amqp/codec.ts';
+import { encodeResponse, encodeResponsePayload, encodeResponses, encodeResponsesPayload } from '../src/amqp/codec.ts';
 import { createMemoryBroker, memoryTransport } from '../src/index.ts';
 import { DATA_JSON, withDataJson } from '../src/response-json.ts';
 
@@ -60,19 +60,26 @@ describe('a response body from the carried data text', () => {
     expect(encodeResponses(batch).body.equals(Buffer.from(JSON.stringify(batch)))).toBe(true);
   });
 
-  it('is the same text for the fast channel: a string when small, the spliced bytes when carried', () => {
+  it('is the same text as published on either lane: a string when small, the spliced bytes when carried', () => {
     const utf8 = (body: Buffer | string) => (typeof body === 'string' ? Buffer.from(body) : body);
     for (const data of datas) {
       for (const response of envelopes(data)) {
         const expected = Buffer.from(JSON.stringify(response));
-        expect(utf8(encodeFastResponse(carrying(response), 's').body).equals(expected)).toBe(true);
-        expect(utf8(encodeFastResponses([response, carrying(response)], 's').body).equals(Buffer.from(JSON.stringify([response, response])))).toBe(true);
+        for (const session of ['s', undefined]) {
+          expect(utf8(encodeResponsePayload(carrying(response), session).body).equals(expected)).toBe(true);
+          expect(utf8(encodeResponsesPayload([response, carrying(response)], session).body).equals(Buffer.from(JSON.stringify([response, response])))).toBe(
+            true,
+          );
+        }
       }
     }
     const small: Response = { kind: 'result', id: 'r', seq: 0, attempt: 1, worker: hop, data: { text: 'hi' } };
-    expect(encodeFastResponse(small, 's').body).toBe(JSON.stringify(small));
-    expect(encodeFastResponses([small], 's').body).toBe(JSON.stringify([small]));
-    expect(encodeFastResponse(small, 's').properties).toEqual(encodeResponse(small, 's').properties);
+    for (const session of ['s', undefined]) {
+      expect(encodeResponsePayload(small, session).body).toBe(JSON.stringify(small));
+      expect(encodeResponsesPayload([small], session).body).toBe(JSON.stringify([small]));
+      expect(encodeResponsePayload(small, session).properties).toEqual(encodeResponse(small, session).properties);
+      expect(encodeResponsesPayload([small], session).properties).toEqual(encodeResponses([small], session).properties);
+    }
   });
 
   it('uses the carried text, not a second stringify of the data', () => {

@@ -205,6 +205,44 @@ describe('the frame reader on the installed amqplib', () => {
     expect(stock.toString()).toBe('small');
   });
 
+  it("decodes a whole content header itself (content-header.ts), to amqplib's frame; anything else, and a header it leaves, goes to amqplib", () => {
+    const properties = {
+      contentType: 'application/json',
+      deliveryMode: 2,
+      correlationId: 'id',
+      headers: { 'x-warren-session': 's', 'x-warren-deadline': 1_796_038_476_213 },
+    };
+    const covered = defs.encodeProperties(defs.BasicProperties, 3, 5, properties);
+    const left = defs.encodeProperties(defs.BasicProperties, 3, 5, { headers: { list: [1] } });
+    const framesOf = (bytes: Buffer, install: boolean) => {
+      const { conn, feed } = connectionOver();
+      let stockCalls = 0;
+      const stock = Object.getPrototypeOf(conn).recvFrame as Conn['recvFrame'];
+      if (install)
+        conn.recvFrame = createFrameReader(
+          conn as never,
+          function (this: Conn) {
+            stockCalls += 1;
+            return stock.call(this);
+          } as never,
+        ) as Conn['recvFrame'];
+      feed(bytes);
+      const frames: Frame[] = [];
+      for (let f = conn.recvFrame(); f; f = conn.recvFrame()) frames.push(f);
+      return { frames, stockCalls, rest: conn.rest.length };
+    };
+    const bytes = Buffer.concat([covered, bodyFrame(3, Buffer.from('hello')), left, bodyFrame(3, Buffer.from('world'))]);
+    const ours = framesOf(bytes, true);
+    const stock = framesOf(bytes, false);
+    // The same frames, key for key (the header's properties too), and nothing left over.
+    const keys = (frames: Frame[]) => frames.map((f) => [Object.keys(f), f.fields && Object.keys(f.fields)]);
+    expect(keys(ours.frames)).toEqual(keys(stock.frames));
+    expect(ours.frames).toEqual(stock.frames);
+    expect(ours.rest).toBe(0);
+    // amqplib's recvFrame for the two body frames and the header with an array; not for the first header.
+    expect(ours.stockCalls).toBe(3);
+  });
+
   it('hands over what it had and lets amqplib refuse a body longer than its header said', () => {
     const channel = 2;
     const frames = delivery(channel, 1, Buffer.alloc(10, 1), MAX_BODY);

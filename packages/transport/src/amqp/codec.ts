@@ -168,18 +168,23 @@ export const encodeResponses = (responses: readonly OutgoingResponse[], fastSess
 });
 
 /**
- * A fast response for the fast channel: its body stays text when small
- * (responsePayload), which the channel's frame encoder writes as UTF-8
- * without a Buffer of its own. The same bytes on the wire.
+ * A response as the transport publishes it: its body stays text when small
+ * (responsePayload), which the frame encoder writes as UTF-8 without a
+ * Buffer of its own (decision 0019 for the fast channel; the confirm
+ * channel's durable responses too, issue 16). The same bytes on the wire.
+ * `fastSession` as for encodeResponse.
  */
-export const encodeFastResponse = (response: OutgoingResponse, session: string): { body: Buffer | string; properties: Options.Publish } => ({
+export const encodeResponsePayload = (response: OutgoingResponse, fastSession?: string): { body: Buffer | string; properties: Options.Publish } => ({
   body: responsePayload(response),
-  properties: responseProperties(response.id, response.kind, session),
+  properties: responseProperties(response.id, response.kind, fastSession),
 });
 
-export const encodeFastResponses = (responses: readonly OutgoingResponse[], session: string): { body: Buffer | string; properties: Options.Publish } => ({
+export const encodeResponsesPayload = (
+  responses: readonly OutgoingResponse[],
+  fastSession?: string,
+): { body: Buffer | string; properties: Options.Publish } => ({
   body: responsesPayload(responses),
-  properties: responseProperties(responses[0]?.id, MESSAGE_TYPES.batch, session),
+  properties: responseProperties(responses[0]?.id, MESSAGE_TYPES.batch, fastSession),
 });
 
 /** A reply message as the responses it carries, in order: one, or a batch's. Malformed entries are reported, not returned. */

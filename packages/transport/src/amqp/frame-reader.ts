@@ -15,10 +15,16 @@
 // copied once (twice for those in the read that held the header, which
 // amqplib had already joined).
 //
+// A whole content header frame (every message has one) it decodes itself,
+// with content-header.ts, into the frame amqplib's would be: amqplib made
+// every string of its properties afresh, which was most of what reading a
+// request cost (issue 16).
+//
 // It relies on amqplib internals, so it checks them first, on a scratch
 // object (`frameReaderApplies`): if they differ, the connection keeps stock
 // amqplib and nothing is lost but the saving.
 import type { ChannelModel } from 'amqplib';
+import { decodeBasicProperties } from './content-header.ts';
 
 const FRAME_HEADER = 2;
 const FRAME_BODY = 3;
@@ -27,10 +33,11 @@ const HEADER_BYTES = 7;
 const EMPTY: Buffer = Buffer.alloc(0);
 
 interface Frame {
-  channel: number;
-  content?: Buffer;
-  size?: number;
   id?: number;
+  channel: number;
+  size?: number;
+  content?: Buffer;
+  fields?: Record<string, unknown>;
 }
 
 /** The parts of amqplib's `Connection` this relies on. */
@@ -113,6 +120,28 @@ interface Body {
   buffer: Buffer | null;
   filled: number;
 }
+
+/**
+ * A whole content header frame at the start of `rest`, decoded as amqplib
+ * would (frame.js decodeFrame) but with its properties decoded by
+ * content-header.ts; undefined (nothing consumed) for anything else, or a
+ * header that module leaves to amqplib.
+ */
+const decodeContentHeader = (connection: AmqplibConnection): Frame | undefined => {
+  const rest = connection.rest;
+  if (rest.length < HEADER_BYTES + 14 + 1 || rest[0] !== FRAME_HEADER) return undefined;
+  const size = rest.readUInt32BE(3);
+  const end = HEADER_BYTES + size;
+  if (size < 14 || rest.length <= end || rest[end] !== FRAME_END || (connection.maxFrameSize > 0 && size > connection.maxFrameSize)) return undefined;
+  const id = rest.readUInt16BE(HEADER_BYTES);
+  // The body size, a 64-bit integer: beyond 2^53 (never sent) left to amqplib.
+  const high = rest.readUInt32BE(HEADER_BYTES + 4);
+  if (id !== 60 || high >= 0x200000) return undefined;
+  const fields = decodeBasicProperties(rest, HEADER_BYTES + 12, end);
+  if (fields === undefined) return undefined;
+  connection.rest = rest.subarray(end + 1);
+  return { id, channel: rest.readUInt16BE(1), size: high * 0x100000000 + rest.readUInt32BE(HEADER_BYTES + 8), fields };
+};
 
 /** The replacement `recvFrame` for one connection (exported for its tests). */
 export const createFrameReader = (connection: AmqplibConnection, stock: RecvFrame) => {
@@ -317,7 +346,7 @@ export const createFrameReader = (connection: AmqplibConnection, stock: RecvFram
       }
       // Stock recvFrame calls `this.recvFrame` again after each read, i.e.
       // this function: the inner call may have taken over already.
-      const frame = stock.call(connection);
+      const frame = decodeContentHeader(connection) ?? stock.call(connection);
       if (!ours && assembles(frame)) {
         takeOver();
         setBody(frame.channel, { size: frame.size, buffer: null, filled: 0 });

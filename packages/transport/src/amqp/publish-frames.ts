@@ -237,19 +237,20 @@ interface ChannelInternals {
 /**
  * Publishes on a confirm channel as `ch.publish` does, writing frames
  * encoded here when it can. Returns what `publish` returns (false: wait for
- * 'drain'); throws as `publish` does on a closed channel.
+ * 'drain'); throws as `publish` does on a closed channel. A text body is
+ * sent as its UTF-8 (a durable response's, as a fast one's).
  */
 export const publishOn = (
   ch: ConfirmChannel,
   exchange: string,
   routingKey: string,
-  body: Buffer,
+  body: Buffer | string,
   options: Options.Publish,
   confirmed: (error: unknown) => void,
 ): boolean => {
   const inner = ch as unknown as ChannelInternals;
   const direct = typeof inner.pushConfirmCallback === 'function' ? directWrite(ch, exchange, routingKey, body, options) : undefined;
-  if (direct === undefined) return ch.publish(exchange, routingKey, body, options, confirmed);
+  if (direct === undefined) return ch.publish(exchange, routingKey, typeof body === 'string' ? Buffer.from(body) : body, options, confirmed);
   inner.pushConfirmCallback(confirmed);
   return direct;
 };

@@ -4,7 +4,7 @@
 // rejects when the channel dies first. Writes wait for 'drain' when the
 // socket buffer is full, so a fast producer cannot grow memory without bound.
 import { randomUUID } from 'node:crypto';
-import type { ChannelModel, Options } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import type { Log, ResponseOutcome } from '../types.ts';
 import { createChannelHolder, unavailable } from './channel-holder.ts';
 import { publishOn } from './publish-frames.ts';
@@ -12,8 +12,11 @@ import { publishOn } from './publish-frames.ts';
 type PublishOutcome = 'confirmed' | 'returned';
 
 export interface Publisher {
-  /** `properties`: made for this publish; the publisher sets its `messageId` when it has none (no copy per message). */
-  publish(exchange: string, routingKey: string, body: Buffer, properties: Options.Publish): Promise<PublishOutcome>;
+  /**
+   * `properties`: made for this publish; the publisher sets its `messageId` when it has none (no copy per message).
+   * A text `body` is sent as its UTF-8, written straight into the frames when small (publish-frames.ts).
+   */
+  publish(exchange: string, routingKey: string, body: Buffer | string, properties: Options.Publish): Promise<PublishOutcome>;
   /** Opens a fresh channel on a new connection. */
   attach(model: ChannelModel): Promise<void>;
   detach(): void;
@@ -31,34 +34,53 @@ export const createPublisher = (log: Log): Publisher => {
     },
   );
 
+  /** Writes on `ch`; settles with the broker's confirm, or the return that came before it. */
+  const write = (ch: ConfirmChannel, exchange: string, routingKey: string, body: Buffer | string, properties: Options.Publish) => {
+    const messageId = (properties.messageId ??= randomUUID());
+    return new Promise<PublishOutcome>((resolve, reject) => {
+      let ok: boolean;
+      try {
+        // A small message's frames are encoded here, not by amqplib (publish-frames.ts).
+        ok = publishOn(ch, exchange, routingKey, body, properties, (error) => {
+          const wasReturned = returned.delete(messageId);
+          if (error) reject(unavailable('the broker did not confirm the message'));
+          else resolve(wasReturned ? 'returned' : 'confirmed');
+        });
+      } catch (error) {
+        reject(unavailable((error as Error).message));
+        return;
+      }
+      holder.wrote(ch, ok);
+    });
+  };
+
   return {
     attach: holder.attach,
     detach: holder.detach,
-    async publish(exchange, routingKey, body, properties) {
-      // No awaited promise when the channel is there and not draining (almost always).
-      const ch = holder.current() ?? (await holder.ready());
-      const messageId = (properties.messageId ??= randomUUID());
-      return new Promise<PublishOutcome>((resolve, reject) => {
-        let ok: boolean;
-        try {
-          // A small message's frames are encoded here, not by amqplib (publish-frames.ts).
-          ok = publishOn(ch, exchange, routingKey, body, properties, (error) => {
-            const wasReturned = returned.delete(messageId);
-            if (error) reject(unavailable('the broker did not confirm the message'));
-            else resolve(wasReturned ? 'returned' : 'confirmed');
-          });
-        } catch (error) {
-          reject(unavailable((error as Error).message));
-          return;
-        }
-        holder.wrote(ch, ok);
-      });
+    // Not async: with the channel there and not draining (almost always)
+    // the promise of the confirm is the only one made, with no async frame
+    // around it (issue 16, the durable worker's publish).
+    publish(exchange, routingKey, body, properties) {
+      const ch = holder.current();
+      return ch !== undefined
+        ? write(ch, exchange, routingKey, body, properties)
+        : holder.ready().then((later) => write(later, exchange, routingKey, body, properties));
     },
   };
 };
 
-/** Responses are mandatory: one no queue takes comes back instead of vanishing. `properties` as for publish (set here, not copied). */
-export const publishMandatory = async (publisher: Publisher, routingKey: string, body: Buffer, properties: Options.Publish): Promise<ResponseOutcome> => {
+const outcomeOf = (published: PublishOutcome): ResponseOutcome => (published === 'returned' ? 'unroutable' : 'delivered');
+
+/**
+ * Responses are mandatory: one no queue takes comes back instead of
+ * vanishing. `properties` as for publish (set here, not copied). Not async:
+ * one promise on the publish's, not an async frame awaiting it.
+ */
+export const publishMandatory = (publisher: Publisher, routingKey: string, body: Buffer | string, properties: Options.Publish): Promise<ResponseOutcome> => {
   properties.mandatory = true;
-  return (await publisher.publish('', routingKey, body, properties)) === 'returned' ? 'unroutable' : 'delivered';
+  try {
+    return publisher.publish('', routingKey, body, properties).then(outcomeOf);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 };

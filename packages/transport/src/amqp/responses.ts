@@ -5,7 +5,7 @@
 import { MESSAGE_TYPES, type ReplyQueueType, type Topology } from '@warren/protocol';
 import type { Channel, Options } from 'amqplib';
 import type { Log, ResponseOutcome, Transport } from '../types.ts';
-import { decodeResponses, encodeFastResponse, encodeFastResponses, encodeResponse, encodeResponses } from './codec.ts';
+import { decodeResponses, encodeResponsePayload, encodeResponsesPayload } from './codec.ts';
 import { DATA_BYTES_FROM, decodeWithDataBytes } from './data-bytes.ts';
 import type { FastChannel } from './fast-lane.ts';
 import { publishMandatory, type Publisher } from './publisher.ts';
@@ -20,7 +20,8 @@ interface ResponseDeps {
   replyQueueType: ReplyQueueType | undefined;
 }
 
-type Encoded = { body: Buffer; properties: Options.Publish };
+/** A small body stays text: the publisher writes its UTF-8 straight into the frames (no Buffer of its own per response). */
+type Encoded = { body: Buffer | string; properties: Options.Publish };
 type Responses = Required<Pick<Transport, 'consumeReplies' | 'publishResponse' | 'publishResponses'>>;
 
 const delivered = (): ResponseOutcome => 'delivered';
@@ -28,10 +29,10 @@ const delivered = (): ResponseOutcome => 'delivered';
 export const createResponses = ({ topo, log, publisher, fastChannel, subscriptions, replyQueueType }: ResponseDeps): Responses => {
   /**
    * A fast response goes to its caller's own reply queue on the plain
-   * channel, naming its session (its body as text: encodeFastResponse); not
+   * channel, naming its session (its body as text: encodeResponsePayload); not
    * async, as the channel's write is settled at once almost always.
    */
-  const publishFast = (replyTo: string, encode: () => { body: Buffer | string; properties: Options.Publish }): Promise<ResponseOutcome> => {
+  const publishFast = (replyTo: string, encode: () => Encoded): Promise<ResponseOutcome> => {
     try {
       const { body, properties } = encode();
       return fastChannel.publish('', replyTo, body, properties).then(delivered);
@@ -42,11 +43,17 @@ export const createResponses = ({ topo, log, publisher, fastChannel, subscriptio
   /**
    * Any other to the session's queue, mandatory. No status check: during a
    * reconnect, consumers deliver before the status flips to 'connected', and
-   * their answers must go out. The publisher itself rejects when it has no channel.
+   * their answers must go out. The publisher itself rejects when it has no
+   * channel. Not async: the publish's promise is returned as it is, where an
+   * async function wrapped it in one more and took extra turns to adopt it.
    */
-  const publish = async (session: string, replyTo: string | undefined, encode: () => Encoded): Promise<ResponseOutcome> => {
-    const { body, properties } = encode();
-    return publishMandatory(publisher, replyTo ?? topo.replyQueue(session), body, properties);
+  const publish = (session: string, replyTo: string | undefined, encode: () => Encoded): Promise<ResponseOutcome> => {
+    try {
+      const { body, properties } = encode();
+      return publishMandatory(publisher, replyTo ?? topo.replyQueue(session), body, properties);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   };
 
   return {
@@ -85,11 +92,11 @@ export const createResponses = ({ topo, log, publisher, fastChannel, subscriptio
 
     publishResponse: (session, response, replyTo, how) =>
       how?.fast === true && replyTo !== undefined
-        ? publishFast(replyTo, () => encodeFastResponse(response, session))
-        : publish(session, replyTo, () => encodeResponse(response)),
+        ? publishFast(replyTo, () => encodeResponsePayload(response, session))
+        : publish(session, replyTo, () => encodeResponsePayload(response)),
     publishResponses: (session, responses, replyTo, how) =>
       how?.fast === true && replyTo !== undefined
-        ? publishFast(replyTo, () => encodeFastResponses(responses, session))
-        : publish(session, replyTo, () => encodeResponses(responses)),
+        ? publishFast(replyTo, () => encodeResponsesPayload(responses, session))
+        : publish(session, replyTo, () => encodeResponsesPayload(responses)),
   };
 };
