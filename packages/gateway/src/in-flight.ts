@@ -29,9 +29,19 @@ interface Owner {
   readonly owned: Map<string, Entry>;
 }
 
+/**
+ * Also the first copy's claim (kind 'first'): its start and settle are
+ * methods shared by every entry of the table, not two closures and an
+ * object made per request (issue 16).
+ */
 interface Entry {
+  kind: 'first';
+  start(type: string, deadline: number, local?: LocalRun): void;
+  settle(ack: Ack, deadline?: number): void;
   key: string;
   id: string;
+  /** The connection that claimed it: start makes it the owner. */
+  claimant: Owner;
   phase: Phase;
   fingerprint: string;
   /** The first copy's ack, once it has one. */
@@ -143,6 +153,35 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
     return undefined;
   };
 
+  function start(this: Entry, type: string, deadline: number, local?: LocalRun) {
+    // Before publishing: the answer may arrive before the ack goes out.
+    if (!this.owner && entries.get(this.key) === this) {
+      this.claimant.owned.set(this.id, this);
+      this.owner = this.claimant;
+      ownedCount++;
+    }
+    this.type = type;
+    this.deadline = deadline;
+    this.startedAt = now();
+    this.local = local;
+    // Once it is done, a cancel of it takes the ordinary path again.
+    if (local !== undefined) {
+      void local.done.finally(() => {
+        if (this.local === local) this.local = undefined;
+      });
+    }
+  }
+  function settle(this: Entry, ack: Ack, deadline?: number) {
+    this.ack = ack;
+    this.waiting?.resolve(ack);
+    if (!ack.ok || deadline === undefined) {
+      this.phase = 'refused';
+      return drop(this);
+    }
+    this.deadline = deadline;
+    if (this.phase === 'claimed') this.phase = 'accepted';
+  }
+
   /** The first copy's ack, now or once it has one. */
   const ackOf = (entry: Entry): Promise<Ack> => {
     if (entry.ack !== undefined) return Promise.resolve(entry.ack);
@@ -169,8 +208,12 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
           const stale = entries.get(key);
           if (stale) drop(stale);
           const entry: Entry = {
+            kind: 'first',
+            start,
+            settle,
             key,
             id,
+            claimant: owner,
             phase: 'claimed',
             fingerprint,
             ack: undefined,
@@ -190,37 +233,7 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
               drop(old);
             }
           }
-          return {
-            kind: 'first',
-            start(type, deadline, local) {
-              // Before publishing: the answer may arrive before the ack goes out.
-              if (!entry.owner && entries.get(key) === entry) {
-                owner.owned.set(id, entry);
-                entry.owner = owner;
-                ownedCount++;
-              }
-              entry.type = type;
-              entry.deadline = deadline;
-              entry.startedAt = now();
-              entry.local = local;
-              // Once it is done, a cancel of it takes the ordinary path again.
-              if (local !== undefined) {
-                void local.done.finally(() => {
-                  if (entry.local === local) entry.local = undefined;
-                });
-              }
-            },
-            settle(ack, deadline) {
-              entry.ack = ack;
-              entry.waiting?.resolve(ack);
-              if (!ack.ok || deadline === undefined) {
-                entry.phase = 'refused';
-                return drop(entry);
-              }
-              entry.deadline = deadline;
-              if (entry.phase === 'claimed') entry.phase = 'accepted';
-            },
-          };
+          return entry;
         },
         local: (id) => mine(id)?.local,
         finish(id) {

@@ -98,9 +98,9 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
   const ackRefusal = (ack: AckFn, id: string | undefined, error: WireError, type?: string) => ack(refusal(id, error, type));
 
   type Outcome = { ack: Ack; deadline?: number };
-  type Start = Extract<Claim, { kind: 'first' }>['start'];
+  type FirstClaim = Extract<Claim, { kind: 'first' }>;
   /** Plugins, then publish (or a local run): the ack the request earns, and its deadline when accepted. */
-  const accept = async (frame: RequestFrame, payloadText: string, traceparent: string, rlog: RequestLog, start: Start): Promise<Outcome> => {
+  const accept = async (frame: RequestFrame, payloadText: string, traceparent: string, rlog: RequestLog, claim: FirstClaim): Promise<Outcome> => {
     const { id, type, timeoutMs } = frame;
     let local: LocalHandler | undefined;
     let published = false;
@@ -136,7 +136,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
         if (ctx.payload === frame.payload) request.payloadJson = payloadText;
         if (frame.fast === true && deps.fast.serves(type)) {
           // In flight before publishing; no confirm awaited: the ack goes out once the frame is written.
-          start(type, ctx.deadline);
+          claim.start(type, ctx.deadline);
           // Before publishing: its first response may come before the ack is ready, and must ride in it.
           if (deps.holdFast !== false) deps.held?.expect(id, true);
           // try/catch rather than .catch(brokerFailure(rlog)): no closure and no extra promise per fast request.
@@ -161,7 +161,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
               traceparent,
               principal: ctx.principal,
               // In flight on this connection before anything can answer.
-              begin: () => start(type, ctx.deadline),
+              begin: () => claim.start(type, ctx.deadline),
             })
             .catch(brokerFailure(rlog));
           attached = started.attached;
@@ -175,7 +175,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           brokerFailure(rlog)(error);
         }
         // In flight before publishing: the answer may arrive before the ack goes out.
-        start(type, ctx.deadline);
+        claim.start(type, ctx.deadline);
         // Before publishing, as for a fast one: its first response may come before the confirm.
         if (deps.holdDurable === true) deps.held?.expect(id, false);
         deps.positions.watch(id, type, true, ctx.deadline - now());
@@ -203,7 +203,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
           log: rlog(),
           now,
         });
-        start(type, ctx.deadline, run);
+        claim.start(type, ctx.deadline, run);
         deps.trackLocal(run);
       } else if (!published) {
         rlog().error('no plugin answered the request and none passed it on');
@@ -318,7 +318,7 @@ export const createRequestPipeline = (deps: PipelineDeps) => {
     }
     let outcome: Outcome;
     try {
-      outcome = await accept(parsed.value, text, traceparent, rlog, claim.start);
+      outcome = await accept(parsed.value, text, traceparent, rlog, claim);
     } catch (error) {
       rlog().error({ err: error }, 'request failed inside the gateway');
       outcome = { ack: refusal(id, INTERNAL, type) };

@@ -73,6 +73,78 @@ const NOT_FAILURES = new Set(['CANCELLED']);
 
 export const traceIdOf = (traceparent: string | undefined): string | undefined => traceparent?.split('-')[1];
 
+/** Where each hop stands in a call's usual order (`cancel-sent` has no place in it: always pushed). */
+const RANK = { accepted: 0, published: 1, 'picked-up': 2, 'first-chunk': 3, result: 4, error: 4 } as const;
+
+/**
+ * One record per call. Its hops, while they come in their usual order
+ * (accepted, published, picked-up, first-chunk, result or error, each at
+ * most once), are fields of the record, made into CallHops only when read
+ * (GET /calls/:id, the console): not four hop objects and an array per call
+ * (issue 16). The first hop out of that order (a second attempt's pick-up,
+ * a publish confirmed after the answer, a cancel) turns them into the
+ * `hops` array, where every later one is pushed as it comes.
+ */
+interface CallRecord extends Omit<CallEntry, 'hops'> {
+  /** The rank (RANK) of the last hop kept in fields. */
+  stage: number;
+  /** Each `…At` is undefined until its hop came. */
+  publishedAt: number | undefined;
+  pickedAt: number | undefined;
+  pickedAttempt: number;
+  pickedWorker: WorkerHop | undefined;
+  chunkAt: number | undefined;
+  chunkAttempt: number;
+  endHop: 'result' | 'error' | undefined;
+  endAt: number;
+  /** Undefined for a refusal of the publish (no attempt then). */
+  endAttempt: number | undefined;
+  endOutcome: string;
+  hops: CallHop[] | undefined;
+}
+
+/** The hops kept in fields, as CallHops (the same objects, keys in the same order, as when they were pushed one by one). */
+const fieldHops = (r: CallRecord): CallHop[] => {
+  const hops: CallHop[] = [{ hop: 'accepted', at: r.acceptedAt }];
+  if (r.stage === 0) return hops;
+  if (r.publishedAt !== undefined) hops.push({ hop: 'published', at: r.publishedAt });
+  if (r.pickedAt !== undefined) {
+    const hop: CallHop = { hop: 'picked-up', at: r.pickedAt, attempt: r.pickedAttempt };
+    if (r.pickedWorker) hop.worker = r.pickedWorker;
+    hops.push(hop);
+  }
+  if (r.chunkAt !== undefined) hops.push({ hop: 'first-chunk', at: r.chunkAt, attempt: r.chunkAttempt });
+  if (r.endHop !== undefined) {
+    hops.push(
+      r.endAttempt === undefined
+        ? { hop: r.endHop, at: r.endAt, outcome: r.endOutcome }
+        : { hop: r.endHop, at: r.endAt, attempt: r.endAttempt, outcome: r.endOutcome },
+    );
+  }
+  return hops;
+};
+
+/** A hop that does not follow the usual order: from now on the record's hops are an array. */
+const pushHop = (r: CallRecord, hop: CallHop) => {
+  (r.hops ??= fieldHops(r)).push(hop);
+};
+
+/** What readers get: the record as a CallEntry, its hops made now. */
+const entryOf = (r: CallRecord): CallEntry => ({
+  id: r.id,
+  type: r.type,
+  session: r.session,
+  traceparent: r.traceparent,
+  principal: r.principal,
+  acceptedAt: r.acceptedAt,
+  deadline: r.deadline,
+  attempt: r.attempt,
+  outcome: r.outcome,
+  finishedAt: r.finishedAt,
+  error: r.error,
+  hops: r.hops === undefined ? fieldHops(r) : [...r.hops],
+});
+
 export const createCallLog = ({
   maxCalls = 2_000,
   maxFailures = 100,
@@ -82,20 +154,30 @@ export const createCallLog = ({
   maxFailures?: number;
   now?: () => number;
 } = {}): CallLog => {
-  const calls = new Map<string, CallEntry>(); // insertion order = age
+  const calls = new Map<string, CallRecord>(); // insertion order = age
   /** A client's (session, id) → the retained call it is attached to, by requestKey. */
   const aliases = new Map<string, string>();
-  const failures: CallEntry[] = [];
+  const failures: CallRecord[] = [];
 
-  const finish = (entry: CallEntry, outcome: string, error?: WireError) => {
+  const finish = (entry: CallRecord, outcome: string, at: number, error?: WireError) => {
     if (entry.outcome !== undefined) return;
     entry.outcome = outcome;
-    entry.finishedAt = now();
+    entry.finishedAt = at;
     entry.error = error;
     if (outcome !== 'ok' && !NOT_FAILURES.has(outcome)) {
       failures.unshift(entry);
       failures.length = Math.min(failures.length, maxFailures);
     }
+  };
+  /** The call's end hop (result, or error with its code), in a field when it comes in order. */
+  const end = (entry: CallRecord, hop: 'result' | 'error', at: number, attempt: number | undefined, outcome: string) => {
+    if (entry.hops === undefined && entry.stage < RANK[hop]) {
+      entry.stage = RANK[hop];
+      entry.endHop = hop;
+      entry.endAt = at;
+      entry.endAttempt = attempt;
+      entry.endOutcome = outcome;
+    } else pushHop(entry, attempt === undefined ? { hop, at, outcome } : { hop, at, attempt, outcome });
   };
 
   // Evicts down to a little below the bound, so the scan from the oldest runs
@@ -118,31 +200,49 @@ export const createCallLog = ({
       const key = requestKey(call.session, call.id);
       calls.delete(key);
       const sub = call.principal?.sub;
-      const t = now();
-      calls.set(key, {
+      const entry: CallRecord = {
         id: call.id,
         type: call.type,
         session: call.session,
         traceparent: call.traceparent,
         principal: typeof sub === 'string' ? sub : undefined,
-        acceptedAt: t,
+        acceptedAt: now(),
         deadline: call.deadline,
         attempt: 0,
         outcome: undefined,
         finishedAt: undefined,
         error: undefined,
-        hops: [{ hop: 'accepted', at: t }],
-      });
+        stage: 0,
+        publishedAt: undefined,
+        pickedAt: undefined,
+        pickedAttempt: 0,
+        pickedWorker: undefined,
+        chunkAt: undefined,
+        chunkAttempt: 0,
+        endHop: undefined,
+        endAt: 0,
+        endAttempt: undefined,
+        endOutcome: '',
+        hops: undefined,
+      };
+      calls.set(key, entry);
       if (calls.size > maxCalls) evict();
     },
     published(session, id) {
-      calls.get(requestKey(session, id))?.hops.push({ hop: 'published', at: now() });
+      const entry = calls.get(requestKey(session, id));
+      if (!entry) return;
+      const t = now();
+      if (entry.hops === undefined && entry.stage < RANK.published) {
+        entry.stage = RANK.published;
+        entry.publishedAt = t;
+      } else pushHop(entry, { hop: 'published', at: t });
     },
     refused(session, id, error) {
       const entry = calls.get(requestKey(session, id));
       if (!entry) return;
-      entry.hops.push({ hop: 'error', at: now(), outcome: error.code });
-      finish(entry, error.code, error);
+      const t = now();
+      end(entry, 'error', t, undefined, error.code);
+      finish(entry, error.code, t, error);
     },
     response(session, response) {
       const entry = calls.get(requestKey(session, response.id));
@@ -152,31 +252,43 @@ export const createCallLog = ({
         entry.attempt = Math.max(entry.attempt, response.attempt);
         // A dead letter's verdict (attempt = deliveries + 1) comes from the gateway, not a worker.
         if (response.worker !== undefined || response.kind === 'chunk' || response.kind === 'result') {
-          const hop: CallHop = {
-            hop: 'picked-up',
-            at: typeof response.worker?.startedAt === 'number' ? response.worker.startedAt : t,
-            attempt: response.attempt,
-          };
-          // Assigned, not spread in: a conditional spread per response costs more (issue 16).
-          if (response.worker) hop.worker = response.worker;
-          entry.hops.push(hop);
+          const at = typeof response.worker?.startedAt === 'number' ? response.worker.startedAt : t;
+          if (entry.hops === undefined && entry.stage < RANK['picked-up']) {
+            entry.stage = RANK['picked-up'];
+            entry.pickedAt = at;
+            entry.pickedAttempt = response.attempt;
+            entry.pickedWorker = response.worker;
+          } else {
+            const hop: CallHop = { hop: 'picked-up', at, attempt: response.attempt };
+            // Assigned, not spread in: a conditional spread per response costs more (issue 16).
+            if (response.worker) hop.worker = response.worker;
+            pushHop(entry, hop);
+          }
         }
-        if (response.kind === 'chunk') entry.hops.push({ hop: 'first-chunk', at: t, attempt: response.attempt });
+        if (response.kind === 'chunk') {
+          if (entry.hops === undefined && entry.stage < RANK['first-chunk']) {
+            entry.stage = RANK['first-chunk'];
+            entry.chunkAt = t;
+            entry.chunkAttempt = response.attempt;
+          } else pushHop(entry, { hop: 'first-chunk', at: t, attempt: response.attempt });
+        }
       }
       if (response.kind === 'result') {
-        entry.hops.push({ hop: 'result', at: t, attempt: response.attempt, outcome: 'ok' });
-        finish(entry, 'ok');
+        end(entry, 'result', t, response.attempt, 'ok');
+        finish(entry, 'ok', t);
       } else if (response.kind === 'error') {
-        entry.hops.push({ hop: 'error', at: t, attempt: response.attempt, outcome: response.error.code });
-        finish(entry, response.error.code, response.error);
+        end(entry, 'error', t, response.attempt, response.error.code);
+        finish(entry, response.error.code, t, response.error);
       }
     },
     cancelSent(session, id) {
-      calls.get(requestKey(session, id))?.hops.push({ hop: 'cancel-sent', at: now() });
+      const entry = calls.get(requestKey(session, id));
+      if (entry) pushHop(entry, { hop: 'cancel-sent', at: now() });
     },
     get: (session, id) => {
       const key = requestKey(session, id);
-      return calls.get(key) ?? calls.get(aliases.get(key) ?? '');
+      const entry = calls.get(key) ?? calls.get(aliases.get(key) ?? '');
+      return entry === undefined ? undefined : entryOf(entry);
     },
     alias(session, id, call) {
       const key = requestKey(session, id);
@@ -189,15 +301,17 @@ export const createCallLog = ({
       }
     },
     find(id) {
-      let found: CallEntry | undefined;
+      let found: CallRecord | undefined;
       for (const e of calls.values()) if (e.id === id) found = e; // the newest wins
-      return found;
+      return found === undefined ? undefined : entryOf(found);
     },
     inFlight() {
       const t = now();
-      return [...calls.values()].filter((e) => e.outcome === undefined && (e.deadline === undefined || e.deadline + GRACE_MS > t));
+      const out: CallEntry[] = [];
+      for (const e of calls.values()) if (e.outcome === undefined && (e.deadline === undefined || e.deadline + GRACE_MS > t)) out.push(entryOf(e));
+      return out;
     },
-    failures: () => [...failures],
+    failures: () => failures.map(entryOf),
   };
 };
 

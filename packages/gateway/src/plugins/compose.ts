@@ -71,12 +71,19 @@ export const composePlugins = (plugins: readonly GatewayPlugin[], log: Logger): 
     },
     request(ctx, terminal) {
       let last = -1;
-      const dispatch = async (i: number): Promise<void> => {
-        if (i <= last) throw createWarrenError('INTERNAL', `Plugin "${requesters[i - 1]?.name}" called next() twice.`);
+      // Not an async function: the promise a plugin (or the terminal step)
+      // returns is handed on as it is, not wrapped in one more per plugin
+      // (issue 16). A plugin that throws, or returns no promise, still
+      // yields a promise, as an async dispatch did.
+      const dispatch = (i: number): Promise<void> => {
+        if (i <= last) return Promise.reject(createWarrenError('INTERNAL', `Plugin "${requesters[i - 1]?.name}" called next() twice.`));
         last = i;
         const plugin = requesters[i];
-        if (!plugin) return terminal();
-        return plugin.onRequest!(ctx, () => dispatch(i + 1));
+        try {
+          return Promise.resolve(plugin ? plugin.onRequest!(ctx, () => dispatch(i + 1)) : terminal());
+        } catch (error) {
+          return Promise.reject(error);
+        }
       };
       return dispatch(0);
     },

@@ -21,14 +21,17 @@ export const payloadLimit = (input: PayloadLimitOptions): GatewayPlugin => {
   const { maxPayloadBytes } = parsePluginOptions('payloadLimit', schema, input);
   return {
     name: 'payloadLimit',
-    async onRequest(ctx, next) {
+    // No async function of its own: next()'s promise, or a rejected one (issue 16).
+    onRequest(ctx, next) {
       if (ctx.payloadBytes > maxPayloadBytes) {
-        throw refuse('PAYLOAD_TOO_LARGE', `The payload is ${ctx.payloadBytes} bytes; at most ${maxPayloadBytes} are accepted.`, {
-          payloadBytes: ctx.payloadBytes,
-          maxPayloadBytes,
-        });
+        return Promise.reject(
+          refuse('PAYLOAD_TOO_LARGE', `The payload is ${ctx.payloadBytes} bytes; at most ${maxPayloadBytes} are accepted.`, {
+            payloadBytes: ctx.payloadBytes,
+            maxPayloadBytes,
+          }),
+        );
       }
-      await next();
+      return next();
     },
   };
 };

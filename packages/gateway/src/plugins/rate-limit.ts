@@ -27,12 +27,18 @@ export const rateLimit = (input: RateLimitOptions): GatewayPlugin => {
   const keyOf = options.key ?? callerKey;
   return {
     name: 'rateLimit',
-    async onRequest(ctx, next) {
-      const retryAfterMs = buckets.take(keyOf(ctx));
-      if (retryAfterMs > 0) {
-        throw refuse('RATE_LIMITED', `Too many requests: at most ${options.requestsPerSecond} per second (burst ${burst}).`, { retryAfterMs });
+    // No async function of its own: next()'s promise, or a rejected one (issue 16).
+    onRequest(ctx, next) {
+      let retryAfterMs: number;
+      try {
+        retryAfterMs = buckets.take(keyOf(ctx));
+      } catch (error) {
+        return Promise.reject(error); // a custom `key` that throws
       }
-      await next();
+      if (retryAfterMs > 0) {
+        return Promise.reject(refuse('RATE_LIMITED', `Too many requests: at most ${options.requestsPerSecond} per second (burst ${burst}).`, { retryAfterMs }));
+      }
+      return next();
     },
   };
 };
