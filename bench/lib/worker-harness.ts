@@ -63,7 +63,17 @@ export const workerHarness = async (root: string, { fast, amqp, concurrency }: {
     const connection = Object.assign(Object.create({ sendMessage: Connection.prototype.sendMessage }) as object, {
       frameMax: 131072,
       sentSinceLastCheck: false,
-      channels: [null, { buffer: { write: (frame: Buffer) => ((bytesOut += frame.length), true) } }],
+      channels: [
+        null,
+        {
+          buffer: {
+            write: (frame: Buffer) => {
+              bytesOut += frame.length;
+              return true;
+            },
+          },
+        },
+      ],
     });
     const fastChannel = createFastChannel(pino({ level: 'warn' }));
     await fastChannel.attach({
