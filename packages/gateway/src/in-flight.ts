@@ -54,6 +54,8 @@ interface Entry {
   startedAt?: number;
   /** Set on start; a claim is remembered until then, an owned entry until then plus a grace. */
   deadline?: number;
+  /** The sweep's bucket of its deadline's second, while it has a deadline. */
+  due?: Set<Entry> | undefined;
   /** The run, while a plugin answers it inside the gateway (a cancel aborts it there). */
   local?: LocalRun | undefined;
 }
@@ -114,6 +116,8 @@ const GRACE_MS = 5_000;
 
 /** How often claims sweep for expired entries at most (size() always does). */
 const SWEEP_MS = 1_000;
+/** Entries are found by the sweep in buckets of deadlines this wide. */
+const BUCKET_MS = 1_000;
 
 interface InFlightOptions {
   max?: number;
@@ -132,18 +136,38 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
     entry.local = undefined;
     ownedCount--;
   };
+  // Entries with a deadline, by its second: the sweep reads only the
+  // buckets that are due, not every entry. Entries stay until their
+  // deadline (answered ones too), so at 1,200 requests a second with 60 s
+  // deadlines a walk of the whole table read 72,000 entries a second.
+  const buckets = new Map<number, Set<Entry>>();
+  const setDeadline = (entry: Entry, deadline: number) => {
+    entry.due?.delete(entry);
+    entry.deadline = deadline;
+    const index = Math.floor(deadline / BUCKET_MS);
+    let bucket = buckets.get(index);
+    if (bucket === undefined) buckets.set(index, (bucket = new Set()));
+    bucket.add(entry);
+    entry.due = bucket;
+  };
   const drop = (entry: Entry) => {
     release(entry);
+    entry.due?.delete(entry);
+    entry.due = undefined;
     if (entries.get(entry.key) === entry) entries.delete(entry.key);
   };
   let sweptAt = now();
   const sweep = () => {
     sweptAt = now();
     const t = sweptAt - GRACE_MS;
-    for (const entry of entries.values()) {
-      if (entry.deadline === undefined || entry.deadline >= t) continue;
-      if (entry.owner && entry.type !== undefined) onLost(entry.type);
-      drop(entry);
+    for (const [index, bucket] of buckets) {
+      if (index * BUCKET_MS >= t) continue;
+      for (const entry of bucket) {
+        if (entry.deadline! >= t) continue;
+        if (entry.owner && entry.type !== undefined) onLost(entry.type);
+        drop(entry);
+      }
+      if (bucket.size === 0) buckets.delete(index);
     }
   };
   /** Still claimed for duplicates: settling, or accepted and not past its deadline. */
@@ -161,7 +185,7 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
       ownedCount++;
     }
     this.type = type;
-    this.deadline = deadline;
+    setDeadline(this, deadline);
     this.startedAt = now();
     this.local = local;
     // Once it is done, a cancel of it takes the ordinary path again.
@@ -178,7 +202,7 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
       this.phase = 'refused';
       return drop(this);
     }
-    this.deadline = deadline;
+    setDeadline(this, deadline);
     if (this.phase === 'claimed') this.phase = 'accepted';
   }
 
@@ -222,6 +246,7 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
             type: undefined,
             startedAt: undefined,
             deadline: undefined,
+            due: undefined,
             local: undefined,
           };
           entries.set(key, entry);

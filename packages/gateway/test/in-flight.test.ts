@@ -57,6 +57,27 @@ describe('the in-flight table', () => {
     expect(lost).toEqual([]);
   });
 
+  it('forgets each entry at its own deadline plus the grace, whatever order the deadlines came in, to the millisecond', () => {
+    const { inFlight, lost, at } = table();
+    const conn = inFlight.connection('s');
+    // Deadlines out of arrival order and within one second of each other.
+    accept(conn.claim('late', 'f'), 'late', 9_000);
+    accept(conn.claim('early', 'f'), 'early', 2_300);
+    accept(conn.claim('mid', 'f'), 'mid', 2_700);
+    at(7_299);
+    expect(inFlight.size()).toBe(3);
+    at(7_301);
+    expect(inFlight.size()).toBe(2);
+    expect(lost).toEqual(['early']);
+    at(7_701);
+    expect(inFlight.size()).toBe(1);
+    expect(lost).toEqual(['early', 'mid']);
+    expect(conn.has('late')).toBe(true);
+    at(14_001);
+    expect(inFlight.size()).toBe(0);
+    expect(lost).toEqual(['early', 'mid', 'late']);
+  });
+
   it('sweeps on claims as well, so expiries are seen without a metrics scrape', () => {
     const { inFlight, lost, at } = table();
     const conn = inFlight.connection('s');
