@@ -1,5 +1,8 @@
 // A scripted gateway: a real socket.io Server on port 0 that speaks hop 1 of
 // the protocol as far as each test scripts it. Closes itself after each test.
+// A test must await every respond() it starts: one still waiting for its ack
+// when the test ends fails the teardown (its server is closed, the ack can no
+// longer come), rather than a timer rejecting seconds later, in another test.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
@@ -16,11 +19,14 @@ export interface FakeGateway {
   logs: unknown[];
   /** Latest connected socket. */
   socket(): Socket;
-  /** Sends a response and resolves once the client acked it. */
+  /** Sends a response and resolves once the client acked it; rejects after ACK_WAIT_MS without. */
   respond(socket: Socket, frame: Record<string, unknown>): Promise<void>;
 }
 
 type OnRequest = (frame: { id: string; type: string; payload: unknown }, ack: (value: unknown) => void, socket: Socket, gateway: FakeGateway) => void;
+
+/** How long respond() waits for the client's ack. */
+const ACK_WAIT_MS = 2000;
 
 const running: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -34,6 +40,8 @@ export const startFakeGateway = async (onRequest: OnRequest): Promise<FakeGatewa
   const { port } = http.address() as AddressInfo;
   let latest: Socket | undefined;
   let sessions = 0;
+  // Responses sent and not yet acked, each with its ack timer.
+  const unacked = new Set<{ frame: Record<string, unknown>; timer: ReturnType<typeof setTimeout> }>();
   const gateway: FakeGateway = {
     url: `http://127.0.0.1:${port}`,
     io,
@@ -45,9 +53,23 @@ export const startFakeGateway = async (onRequest: OnRequest): Promise<FakeGatewa
       if (latest === undefined) throw new Error('no client connected yet');
       return latest;
     },
-    respond: async (socket, frame) => {
-      await socket.timeout(2000).emitWithAck('response', frame);
-    },
+    // Not socket.timeout().emitWithAck(): its timer outlives a closed server.
+    respond: (socket, frame) =>
+      new Promise<void>((resolve, reject) => {
+        const entry = {
+          frame,
+          timer: setTimeout(() => {
+            unacked.delete(entry);
+            reject(new Error(`response not acked within ${ACK_WAIT_MS} ms: ${JSON.stringify(frame)}`));
+          }, ACK_WAIT_MS),
+        };
+        unacked.add(entry);
+        socket.emit('response', frame, () => {
+          clearTimeout(entry.timer);
+          unacked.delete(entry);
+          resolve();
+        });
+      }),
   };
   io.on('connection', (socket) => {
     latest = socket;
@@ -63,12 +85,16 @@ export const startFakeGateway = async (onRequest: OnRequest): Promise<FakeGatewa
     socket.on('cancel', (frame) => gateway.cancels.push(frame));
     socket.on('client-log', (frame) => gateway.logs.push(frame));
   });
-  running.push(
-    () =>
-      new Promise<void>((resolve) => {
-        io.close(() => resolve());
-      }),
-  );
+  running.push(async () => {
+    await new Promise<void>((resolve) => {
+      io.close(() => resolve());
+    });
+    const left = [...unacked];
+    unacked.clear();
+    for (const { timer } of left) clearTimeout(timer);
+    if (left.length > 0)
+      throw new Error(`the test ended before the client acked ${left.length} response(s): ${left.map((e) => JSON.stringify(e.frame)).join(', ')}`);
+  });
   return gateway;
 };
 

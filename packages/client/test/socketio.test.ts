@@ -18,15 +18,18 @@ const connectTo = (url: string): Backend => {
 
 describe('against a real socket.io server', () => {
   it('streams chunks and the result, acking every response', async () => {
+    const served: Promise<void>[] = [];
     const gateway = await startFakeGateway((frame, ack, socket, gw) => {
       ack({ ok: true, id: frame.id });
-      void (async () => {
-        const { count } = frame.payload as { count: number };
-        for (let seq = 0; seq < count; seq += 1) {
-          await gw.respond(socket, { kind: 'chunk', id: frame.id, seq, attempt: 1, data: { seq, text: `chunk ${seq + 1} of ${count}` } });
-        }
-        await gw.respond(socket, { kind: 'result', id: frame.id, seq: count, attempt: 1, data: { count } });
-      })();
+      served.push(
+        (async () => {
+          const { count } = frame.payload as { count: number };
+          for (let seq = 0; seq < count; seq += 1) {
+            await gw.respond(socket, { kind: 'chunk', id: frame.id, seq, attempt: 1, data: { seq, text: `chunk ${seq + 1} of ${count}` } });
+          }
+          await gw.respond(socket, { kind: 'result', id: frame.id, seq: count, attempt: 1, data: { count } });
+        })(),
+      );
     });
     const backend = connectTo(gateway.url);
     const texts: string[] = [];
@@ -39,6 +42,8 @@ describe('against a real socket.io server', () => {
     expect(texts).toEqual(['chunk 1 of 3', 'chunk 2 of 3', 'chunk 3 of 3']);
     expect(gateway.requests[0]).toMatchObject({ id: 'r-1', type: 'testRequest', payload: { count: 3 } });
     expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });
+    // The result's ack is on its way when the call settles: the gateway has it before the test closes it.
+    await Promise.all(served);
   });
 
   it('asks for response batches in its handshake and reads a real responses frame, acking it once', async () => {
@@ -90,6 +95,7 @@ describe('against a real socket.io server', () => {
   });
 
   it('resumes its session with the stored token and re-sends an unacked request after reconnect', async () => {
+    const served: Promise<void>[] = [];
     const gateway = await startFakeGateway((frame, ack, socket, gw) => {
       if (gw.requests.length === 1) {
         // lose the connection before accepting: the client must send it again
@@ -97,7 +103,7 @@ describe('against a real socket.io server', () => {
         return;
       }
       ack({ ok: true, id: frame.id });
-      void gw.respond(socket, { kind: 'result', id: frame.id, seq: 0, attempt: 1, data: 'second time lucky' });
+      served.push(gw.respond(socket, { kind: 'result', id: frame.id, seq: 0, attempt: 1, data: 'second time lucky' }));
     });
     const backend = connectTo(gateway.url);
     const statuses: string[] = [];
@@ -110,6 +116,7 @@ describe('against a real socket.io server', () => {
     ]);
     expect(statuses).toEqual(expect.arrayContaining(['connected', 'reconnecting']));
     expect(backend.getSnapshot()).toEqual({ status: 'connected', sessionId: 's-1' });
+    await Promise.all(served); // the result's ack reached the gateway
   });
 
   it('keeps an accepted request alive across a reconnect', async () => {
