@@ -13,20 +13,16 @@
 // `responses` frames of up to 4, one per macrotask. --root: the client code
 // of another checkout (an A/B "before" tree), run by this harness.
 import { join } from 'node:path';
+import { numberArg, rootArg } from './lib/in-process-ab.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-};
 const fast = process.argv.includes('--fast');
 const late = process.argv.includes('--late');
-const chunks = arg('stream', 0);
-const rootArg = process.argv.indexOf('--root');
-const root = rootArg < 0 ? join(import.meta.dirname, '..') : process.argv[rootArg + 1]!;
+const chunks = numberArg('stream', 0);
+const root = rootArg('root');
 const { createBackend, createMemorySessionStore } = (await import(join(root, 'packages/client/src/index.ts'))) as typeof import('@warren/client');
-const total = arg('n', 100_000);
-const concurrency = arg('c', 64);
-const rounds = arg('rounds', 5);
+const total = numberArg('n', 100_000);
+const concurrency = numberArg('c', 64);
+const rounds = numberArg('rounds', 5);
 
 type Listener = (...args: unknown[]) => void;
 const SESSION = {

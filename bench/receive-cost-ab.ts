@@ -8,17 +8,11 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { alternate, numberArg, rootArg } from './lib/in-process-ab.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-};
-const beforeArg = process.argv.indexOf('--before');
-if (beforeArg < 0) throw new Error('--before dir is required');
-const afterArg = process.argv.indexOf('--after');
-const roots = { before: process.argv[beforeArg + 1]!, after: afterArg < 0 ? join(import.meta.dirname, '..') : process.argv[afterArg + 1]! };
-const total = arg('n', 100_000);
-const rounds = arg('rounds', 20);
+const roots = { before: rootArg('before', true), after: rootArg('after') };
+const total = numberArg('n', 100_000);
+const rounds = numberArg('rounds', 20);
 
 const require = createRequire(import.meta.url);
 const lib = join(require.resolve('amqplib'), '..', 'lib');
@@ -94,16 +88,8 @@ const setUp = async (root: string) => {
   };
 };
 
-const trees = { before: await setUp(roots.before), after: await setUp(roots.after) };
-for (const round of Object.values(trees)) round(50_000); // JIT warm-up
-const samples: Record<keyof typeof trees, number[]> = { before: [], after: [] };
-for (let r = 0; r < rounds; r += 1) {
-  const order = r % 2 === 0 ? (['before', 'after'] as const) : (['after', 'before'] as const);
-  for (const name of order) samples[name].push(trees[name](total));
-}
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const ratios = samples.after.map((a, i) => a / samples.before[i]!);
-console.log(
-  `µs CPU to read one request's frames, ${rounds} alternating rounds of ${total}: before median ${median(samples.before).toFixed(3)} (min ${Math.min(...samples.before).toFixed(3)}), after median ${median(samples.after).toFixed(3)} (min ${Math.min(...samples.after).toFixed(3)}); after/before per round: median ${median(ratios).toFixed(3)}, lower in ${ratios.filter((x) => x < 1).length} of ${rounds}`,
+await alternate(
+  { before: await setUp(roots.before), after: await setUp(roots.after) },
+  { rounds, total, warmup: 50_000, what: "µs CPU to read one request's frames", digits: 3 },
 );
 process.exit(0);

@@ -8,19 +8,14 @@
 // confirm channel) onto a real amqplib channel, encoded into frames by
 // amqplib's Connection#sendMessage up to the socket (decision 0019). --root: the worker and transport code of another
 // checkout (an A/B "before" tree), run by this harness.
-import { join } from 'node:path';
+import { numberArg, rootArg } from './lib/in-process-ab.ts';
 import { workerHarness } from './lib/worker-harness.ts';
 
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? fallback : Number(process.argv[i + 1]);
-};
 const fast = process.argv.includes('--fast');
-const rootArg = process.argv.indexOf('--root');
-const root = rootArg < 0 ? join(import.meta.dirname, '..') : process.argv[rootArg + 1]!;
-const total = arg('n', 200_000);
-const rounds = arg('rounds', 5);
-const worker = await workerHarness(root, { fast, amqp: process.argv.includes('--amqp'), concurrency: arg('c', 64) });
+const root = rootArg('root');
+const total = numberArg('n', 200_000);
+const rounds = numberArg('rounds', 5);
+const worker = await workerHarness(root, { fast, amqp: process.argv.includes('--amqp'), concurrency: numberArg('c', 64) });
 
 await worker.round(20_000); // warm-up: JIT
 const perRequest: number[] = [];
