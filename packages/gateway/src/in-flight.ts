@@ -142,6 +142,8 @@ export const createInFlightTable = ({ max = 100_000, now = Date.now, onLost = ()
   // deadlines a walk of the whole table read 72,000 entries a second.
   const buckets = new Map<number, Set<Entry>>();
   const setDeadline = (entry: Entry, deadline: number) => {
+    // start and settle give most requests the same deadline: already in its bucket.
+    if (entry.deadline === deadline && entry.due !== undefined) return;
     entry.due?.delete(entry);
     entry.deadline = deadline;
     const index = Math.floor(deadline / BUCKET_MS);
